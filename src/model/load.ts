@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { scenarioSchema, type Scenario } from './schema.ts';
+
+/** One problem in a configuration file, located by its path and (where known) its line. */
+export interface ConfigProblem {
+  path: string;
+  line?: number;
+  message: string;
+}
+
+/** Thrown for a configuration that cannot be used; carries every problem found, not just the first. */
+export class ConfigError extends Error {
+  readonly code = 'BITGRID_ERR_CONFIG';
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(`${file}: ${problems.length} problem(s)\n` + problems.map((p) => '  ' + formatProblem(p)).join('\n'));
+  }
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  return `${p.line !== undefined ? `line ${p.line}: ` : ''}${p.path || '(root)'}: ${p.message}`;
+}
+
+export interface LoadedScenario {
+  scenario: Scenario;
+  /** Absolute path of the file, or a description for built-in scenarios. */
+  file: string;
+  /** Folder that relative paths inside the scenario are resolved against. */
+  baseDir: string;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const REFERENCE_SCENARIO_FILE = resolve(here, '../../scenarios/gwangju.yaml');
+
+export function loadScenarioFile(file: string = REFERENCE_SCENARIO_FILE): LoadedScenario {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new ConfigError(abs, [{ path: '', message: `cannot read file: ${(e as Error).message}` }]);
+  }
+  return { scenario: parseScenario(text, abs), file: abs, baseDir: dirname(abs) };
+}
+
+export function parseScenario(text: string, file = '<input>'): Scenario {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const syntax = [...doc.errors, ...doc.warnings].map((e) => ({
+    path: '',
+    line: e.linePos?.[0]?.line,
+    message: e.message.split('\n')[0],
+  }));
+  if (doc.errors.length > 0) throw new ConfigError(file, syntax);
+  const data: unknown = doc.toJS();
+  const result = scenarioSchema.safeParse(data);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.map((k) => k as string | number);
+    return {
+      path: formatPath(path),
+      line: lineOf(doc, lineCounter, path),
+      message: describe(issue),
+    };
+  });
+  throw new ConfigError(file, problems);
+}
+
+function describe(issue: { code: string; message: string; keys?: string[] }): string {
+  if (issue.code === 'unrecognized_keys' && issue.keys) return `unknown key(s): ${issue.keys.join(', ')}`;
+  return issue.message;
+}
+
+function formatPath(path: (string | number)[]): string {
+  return path.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${k}` : k), '');
+}
+
+function lineOf(doc: Document, lc: LineCounter, path: (string | number)[]): number | undefined {
+  // Walk up until a node exists: a missing key is reported at its parent object.
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n), true);
+    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
