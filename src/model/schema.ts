@@ -132,6 +132,11 @@ const evChargersAsset = z.strictObject({
     v2g_fraction: fraction.default(0),
     /** Share of sessions that want a DC charger. */
     dc_fraction: fraction.default(0),
+    /** Visitors: short sessions arriving through the working day instead of the morning commute. */
+    short_stay_fraction: fraction.default(0),
+    short_stay_hours_min: positive.default(1),
+    short_stay_hours_max: positive.default(3),
+    short_stay_arrival_hours: z.tuple([hourOfDay, hourOfDay]).default([9, 16]),
     seed: z.number().int().default(7),
   }),
 });
@@ -253,6 +258,21 @@ export const contractsSchema = z.strictObject({
     .optional(),
 });
 
+export const strategyParamsSchema = z.strictObject({
+  rules: z
+    .strictObject({
+      /** Import level the battery defends in demand-charge hours (peak shaving). */
+      peak_shaving_threshold_kw: positive,
+      /** SoC the battery charges to from the grid in light-load hours (time-of-use arbitrage). */
+      tou_charge_target_soc: fraction,
+      /** SoC kept in reserve for peak shaving when discharging for arbitrage or self-consumption. */
+      peak_reserve_soc: fraction,
+      /** Hours of margin an EV or bus keeps before departure when spreading its charging. */
+      departure_margin_hours: nonNegative.default(0.5),
+    })
+    .optional(),
+});
+
 export const scenarioSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -270,6 +290,7 @@ export const scenarioSchema = z
     grid: gridSchema,
     contracts: contractsSchema.default({}),
     sites: z.array(siteSchema).min(1),
+    strategies: strategyParamsSchema.default({}),
   })
   .superRefine((s, ctx) => {
     if (!isValidTimeZone(s.timezone)) {
@@ -338,3 +359,4 @@ export type TariffConfig = z.infer<typeof tariffSchema>;
 export type Location = z.infer<typeof locationSchema>;
 export type Climate = z.infer<typeof climateSchema>;
 export type Contracts = z.infer<typeof contractsSchema>;
+export type StrategyParams = z.infer<typeof strategyParamsSchema>;
