@@ -1,0 +1,107 @@
+import type { AssetOf } from '../../model/schema.ts';
+import { MS_PER_HOUR, type LocalTime, type TimeGrid, intervalMs, timeAt } from '../../model/time.ts';
+import { type Rng, pick, poisson, uniform } from './rng.ts';
+
+export type DatacenterConfig = AssetOf<'datacenter'>;
+
+/** A GPU training job: `gpus` GPUs for `gpuHours` of full-speed work between submission and deadline. */
+export interface TrainingJob {
+  id: string;
+  gpus: number;
+  gpuHours: number;
+  submitMs: number;
+  deadlineMs: number;
+}
+
+export interface DatacenterLayout {
+  inferenceNodes: number;
+  trainingNodes: number;
+  trainingGpus: number;
+  /** Power a GPU adds over idle at full power cap, kW (node dynamic power shared over its GPUs). */
+  gpuDynamicKw: number;
+}
+
+export function datacenterLayout(cfg: DatacenterConfig): DatacenterLayout {
+  const inferenceNodes = Math.round(cfg.nodes * cfg.inference.gpu_fraction);
+  const trainingNodes = cfg.nodes - inferenceNodes;
+  return {
+    inferenceNodes,
+    trainingNodes,
+    trainingGpus: trainingNodes * cfg.gpus_per_node,
+    gpuDynamicKw: (cfg.node_full_kw - cfg.node_idle_kw) / cfg.gpus_per_node,
+  };
+}
+
+/** Inference utilisation by local hour: a plateau in the busy hours with one-hour ramps either side. */
+export function inferenceUtilisation(cfg: DatacenterConfig, hour: number): number {
+  const inf = cfg.inference;
+  const rampH = 1;
+  const lo = inf.off_peak_utilisation;
+  const hi = inf.peak_utilisation;
+  if (hour >= inf.peak_start_hour && hour < inf.peak_end_hour) return hi;
+  if (hour >= inf.peak_start_hour - rampH && hour < inf.peak_start_hour)
+    return lo + (hi - lo) * (hour - (inf.peak_start_hour - rampH)) / rampH;
+  if (hour >= inf.peak_end_hour && hour < inf.peak_end_hour + rampH)
+    return hi - (hi - lo) * (hour - inf.peak_end_hour) / rampH;
+  return lo;
+}
+
+/** PUE from outdoor temperature: flat below the cold point, linear to the hot point, flat above. */
+export function pue(cfg: DatacenterConfig, temperatureC: number): number {
+  const span = cfg.pue_hot_temperature_c - cfg.pue_cold_temperature_c;
+  const x = span > 0 ? (temperatureC - cfg.pue_cold_temperature_c) / span : 1;
+  return cfg.pue_cold + (cfg.pue_hot - cfg.pue_cold) * Math.max(0, Math.min(1, x));
+}
+
+/** IT power of the inference nodes, kW. */
+export function inferenceItKw(cfg: DatacenterConfig, layout: DatacenterLayout, hour: number): number {
+  const u = inferenceUtilisation(cfg, hour);
+  return layout.inferenceNodes * (cfg.node_idle_kw + (cfg.node_full_kw - cfg.node_idle_kw) * u);
+}
+
+/** IT power of the training pool with `busyGpuCapSum` = Σ over running GPUs of their power cap. */
+export function trainingItKw(cfg: DatacenterConfig, layout: DatacenterLayout, busyGpuCapSum: number): number {
+  return layout.trainingNodes * cfg.node_idle_kw + layout.gpuDynamicKw * busyGpuCapSum;
+}
+
+/** Throughput of a GPU at power cap `cap` relative to full power (concave). */
+export function throughputAtCap(cfg: DatacenterConfig, cap: number): number {
+  return Math.pow(cap, cfg.throughput_exponent);
+}
+
+/** Seeded training jobs submitted on each day of the grid, with deadlines that leave some slack. */
+export function generateTrainingJobs(
+  cfg: DatacenterConfig,
+  grid: TimeGrid,
+  local: readonly LocalTime[],
+  rng: Rng,
+): TrainingJob[] {
+  const t = cfg.training;
+  const layout = datacenterLayout(cfg);
+  const jobs: TrainingJob[] = [];
+  const stepMs = intervalMs(grid);
+  const endMs = timeAt(grid, grid.count);
+  const sizes = t.job_gpus.filter((g) => g <= layout.trainingGpus);
+  if (sizes.length === 0) throw new RangeError(`datacenter ${cfg.id}: no job size fits the ${layout.trainingGpus} training GPUs`);
+  for (let i = 0; i < grid.count; i++) {
+    const lt = local[i];
+    if (i > 0 && local[i - 1].date === lt.date) continue;
+    const midnightMs = timeAt(grid, i) - lt.hour * MS_PER_HOUR;
+    const n = poisson(rng, t.jobs_per_day);
+    for (let k = 0; k < n; k++) {
+      const gpus = pick(rng, sizes);
+      const hours = uniform(rng, t.job_hours_min, t.job_hours_max);
+      const slack = uniform(rng, t.deadline_slack_min, t.deadline_slack_max);
+      const submitMs = grid.startMs + Math.ceil((midnightMs + rng.next() * 24 * MS_PER_HOUR - grid.startMs) / stepMs) * stepMs;
+      if (submitMs < grid.startMs || submitMs >= endMs) continue;
+      jobs.push({
+        id: `${cfg.id}/job-${jobs.length}`,
+        gpus,
+        gpuHours: gpus * hours,
+        submitMs,
+        deadlineMs: submitMs + Math.ceil((hours * slack * MS_PER_HOUR) / stepMs) * stepMs,
+      });
+    }
+  }
+  return jobs.sort((a, b) => a.submitMs - b.submitMs);
+}
