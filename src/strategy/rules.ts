@@ -1,5 +1,6 @@
 import type { District } from '../sim/district.ts';
 import { MS_PER_HOUR } from '../model/time.ts';
+import { BAND_CODE } from '../tariff/index.ts';
 import type { Strategy, StepView } from './types.ts';
 import { emptyDispatch, plannedDatacenterKw, runJobsAsSubmitted } from './common.ts';
 
@@ -11,8 +12,8 @@ import { emptyDispatch, plannedDatacenterKw, runJobsAsSubmitted } from './common
 //   threshold in demand-charge hours with everything it has (OpenEMS peak shaving);
 // - training jobs run as submitted.
 
-const BAND_LIGHT = 0;
-const BAND_PEAK = 2;
+const BAND_LIGHT = BAND_CODE.light;
+const BAND_PEAK = BAND_CODE.peak;
 
 export function rulesStrategy(d: District): Strategy {
   const p = d.scenario.strategies.rules;

@@ -1,0 +1,115 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError, formatProblem, loadScenarioFile, REFERENCE_SCENARIO_FILE } from '../model/load.ts';
+import { strategyNames } from '../strategy/index.ts';
+import { runSummary, simulateScenario } from '../sim/run.ts';
+import { kpiTable } from '../report/table.ts';
+import { renderReport } from '../report/html.ts';
+import { timeseriesCsv } from '../report/csv.ts';
+import { createProgress } from './progress.ts';
+
+/** Exit codes: 0 ok, 1 failure while running, 2 bad input (arguments or configuration). */
+const EXIT_BAD_INPUT = 2;
+const EXIT_FAILURE = 1;
+
+class UsageError extends Error {}
+
+function positiveInt(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive whole number`);
+    return n;
+  };
+}
+
+function isoDate(v: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v))) throw new InvalidArgumentError('must be a date YYYY-MM-DD');
+  return v;
+}
+
+const program = new Command()
+  .name('bitgrid')
+  .description('Energy management for industrial districts: simulate, optimize and run live.')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('simulate')
+  .description('Simulate a district under each strategy and report what each costs and saves.')
+  .option('--scenario <file>', 'district file (YAML)', REFERENCE_SCENARIO_FILE)
+  .option('--start <date>', 'first local day YYYY-MM-DD (default: the scenario\'s default_start)', isoDate)
+  .option('--days <n>', 'days to simulate', positiveInt('--days'), 7)
+  .option('--strategies <list>', `comma-separated strategies (available: ${strategyNames().join(', ')})`)
+  .option('--seed <n>', 're-draw weather, sessions and jobs with this seed', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError('--seed must be a whole number');
+    return n;
+  })
+  .option('--out <dir>', 'write report.html, kpis.json and timeseries.csv here')
+  .addOption(new Option('--json', 'print one JSON document on stdout instead of the table'))
+  .action((opts: { scenario: string; start?: string; days: number; strategies?: string; seed?: number; out?: string; json?: boolean }) => {
+    const strategies = opts.strategies ? opts.strategies.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const known = strategyNames();
+    const unknown = (strategies ?? []).filter((s) => !known.includes(s));
+    if (unknown.length) throw new UsageError(`unknown strategy ${unknown.map((u) => `"${u}"`).join(', ')} (available: ${known.join(', ')})`);
+    const loaded = loadScenarioFile(opts.scenario);
+    const progress = createProgress();
+    const run = simulateScenario({
+      loaded,
+      start: opts.start,
+      days: opts.days,
+      strategies,
+      seed: opts.seed,
+      onProgress: (name, done, total) => progress.update(name, done, total),
+    });
+    progress.stop();
+    const summary = runSummary(run);
+    if (opts.out) {
+      const dir = resolve(opts.out);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'kpis.json'), JSON.stringify(summary, null, 2) + '\n');
+      writeFileSync(join(dir, 'timeseries.csv'), timeseriesCsv(run));
+      writeFileSync(join(dir, 'report.html'), renderReport(run));
+    }
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(summary) + '\n');
+    } else {
+      process.stdout.write(`${run.scenarioName}\n${run.start}, ${run.days} day(s) at ${run.intervalMinutes} min, tariff ${run.tariffSchedules.join(' + ')}\n\n`);
+      process.stdout.write(kpiTable(run.runs) + '\n');
+      if (opts.out) process.stdout.write(`\nReport: ${join(resolve(opts.out), 'report.html')}\n`);
+    }
+  });
+
+program
+  .command('validate')
+  .description('Check a district file and list every problem with its path and line.')
+  .argument('<file>', 'district file (YAML)')
+  .action((file: string) => {
+    const { scenario } = loadScenarioFile(file);
+    const assets = scenario.sites.reduce((n, s) => n + s.assets.length, 0);
+    process.stdout.write(`${file}: ok (${scenario.sites.length} sites, ${assets} assets)\n`);
+  });
+
+function fail(code: number, message: string): never {
+  process.stderr.write(message.endsWith('\n') ? message : message + '\n');
+  process.exit(code);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  const err = e as Error & { code?: string; exitCode?: number };
+  if (err instanceof ConfigError) {
+    fail(EXIT_BAD_INPUT, `${err.file}: ${err.problems.length} problem(s)\n${err.problems.map((p) => '  ' + formatProblem(p)).join('\n')}`);
+  } else if (err instanceof UsageError || err instanceof RangeError) {
+    fail(EXIT_BAD_INPUT, `bitgrid: ${err.message}`);
+  } else if (err.code?.startsWith('commander.')) {
+    // Commander has printed its own message; help and version exit 0.
+    process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : EXIT_BAD_INPUT);
+  } else if (process.env.BITGRID_DEBUG) {
+    throw err;
+  } else {
+    fail(EXIT_FAILURE, `bitgrid: ${err.message} (set BITGRID_DEBUG=1 for the stack trace)`);
+  }
+}

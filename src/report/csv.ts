@@ -1,0 +1,40 @@
+import { timeAt, toIsoLocal } from '../model/time.ts';
+import type { ScenarioRun } from '../sim/run.ts';
+
+const COLUMNS = [
+  ['grid_kw', 'gridKw'],
+  ['pv_kw', 'pvKw'],
+  ['pv_available_kw', 'pvAvailableKw'],
+  ['battery_kw', 'batteryKw'],
+  ['battery_soc_kwh', 'batterySocKwh'],
+  ['load_kw', 'loadKw'],
+  ['ev_kw', 'evKw'],
+  ['bus_kw', 'busKw'],
+  ['datacenter_kw', 'datacenterKw'],
+] as const;
+
+/**
+ * One row per interval and strategy, interval start in ISO 8601 with the district's offset.
+ * Long format (a `strategy` column) so any number of strategies fits one file.
+ */
+export function timeseriesCsv(run: ScenarioRun): string {
+  const d = run.district;
+  const lines = [
+    ['timestamp', 'strategy', ...COLUMNS.map((c) => c[0]), 'import_price_krw_per_kwh', 'export_price_krw_per_kwh', 'ppa_kw'].join(','),
+  ];
+  const stamps = Array.from({ length: d.grid.count }, (_, i) => toIsoLocal(timeAt(d.grid, i), d.zone));
+  for (const r of run.runs) {
+    const s = r.result.series;
+    for (let i = 0; i < d.grid.count; i++) {
+      const cells = [stamps[i], r.strategy];
+      for (const [, key] of COLUMNS) cells.push(round3(s[key][i]));
+      cells.push(round3(d.prices.importPriceKrwPerKwh[i]), round3(d.prices.exportPriceKrwPerKwh[i]), round3(d.ppaKw[i]));
+      lines.push(cells.join(','));
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+function round3(x: number): string {
+  return String(Math.round(x * 1000) / 1000);
+}
