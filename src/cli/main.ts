@@ -91,6 +91,9 @@ program
     process.stdout.write(`${file}: ok (${scenario.sites.length} sites, ${assets} assets)\n`);
   });
 
+// Commands owned by other parts: each file exports a function returning a commander Command.
+// (add one line per command here)
+
 function fail(code: number, message: string): never {
   process.stderr.write(message.endsWith('\n') ? message : message + '\n');
   process.exit(code);
