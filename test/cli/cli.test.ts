@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const BIN = resolve(import.meta.dirname, '../../bin/bitgrid.mjs');
+const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, BITGRID_DEBUG: '' } });
+
+describe('bitgrid CLI', () => {
+  it('validates the reference district', () => {
+    const r = run(['validate', 'scenarios/gwangju.yaml']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/ok \(4 sites, 13 assets\)/);
+  });
+
+  it('refuses a bad district file with every error, exit code 2 and no stack trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bitgrid-cli-'));
+    const bad = readFileSync('scenarios/gwangju.yaml', 'utf8')
+      .replace('interval_minutes: 15', 'interval_minutes: 7')
+      .replace('buses: 60', 'buses: -60')
+      .replace('round_trip_efficiency: 0.90', 'round_trip_eficiency: 0.90');
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, bad);
+    for (const cmd of [['validate', file], ['simulate', '--scenario', file]]) {
+      const r = run(cmd);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/3 problem\(s\)|4 problem\(s\)/);
+      expect(r.stderr).toMatch(/line \d+: interval_minutes: must be one of 5, 10, 15, 30, 60/);
+      expect(r.stderr).toMatch(/sites\[2\]\.assets\[0\]\.buses/);
+      expect(r.stderr).toMatch(/round_trip_eficiency/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('rejects bad arguments with exit code 2', () => {
+    expect(run(['simulate', '--days', '0']).status).toBe(2);
+    const r = run(['simulate', '--strategies', 'none,magic', '--days', '1']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown strategy "magic" \(available: none, rules/);
+  });
+
+  it('simulates a day and writes the report, KPIs and time series', () => {
+    const out = mkdtempSync(join(tmpdir(), 'bitgrid-out-'));
+    const r = run(['simulate', '--days', '1', '--strategies', 'none,rules', '--json', '--out', out]);
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ days: 1, intervalMinutes: 15 });
+    expect(doc.start).toBe('2026-08-03T00:00:00.000+09:00'.replace('.000', ''));
+    expect(doc.results.map((x: { strategy: string }) => x.strategy)).toEqual(['none', 'rules']);
+    for (const k of ['totalCostKrw', 'energyCostKrw', 'demandChargeKrw', 'exportRevenueKrw', 'peakImportKw', 'selfSufficiency', 'selfConsumption', 're100AnnualShare', 're100HourlyMatching', 'co2Kg', 'batteryCycles', 'evUnmetKwh', 'busUnmetKwh', 'trainingDeadlineMisses'])
+      expect(typeof doc.results[0].kpis[k]).toBe('number');
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect((html.match(/<svg /g) ?? []).length).toBeGreaterThanOrEqual(5);
+    const csv = readFileSync(join(out, 'timeseries.csv'), 'utf8').trim().split('\n');
+    expect(csv.length).toBe(1 + 2 * 96);
+    expect(csv[1]).toMatch(/^2026-08-03T00:00:00\+09:00,none,/);
+    expect(JSON.parse(readFileSync(join(out, 'kpis.json'), 'utf8')).results).toHaveLength(2);
+  });
+});
