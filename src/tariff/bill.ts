@@ -129,9 +129,11 @@ interface MonthAcc {
 
 function power(values: ArrayLike<number>, i: number, name: string): number {
   const v = values[i];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${name}[${i}] is not a finite number: ${v}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new RangeError(`${name}[${i}] is not a finite number: ${v}`);
   if (v < 0) {
-    if (v < -NEGATIVE_NOISE_KW) throw new RangeError(`${name}[${i}] is negative (${v} kW): give import and export as magnitudes`);
+    if (v < -NEGATIVE_NOISE_KW)
+      throw new RangeError(`${name}[${i}] is negative (${v} kW): give import and export as magnitudes`);
     return 0;
   }
   return v;
@@ -145,7 +147,8 @@ function checkInput(input: BillInput, tariff: TariffEngine, gridConfig: GridConf
         `one value per interval (${grid.count})`,
     );
   }
-  if (zone !== tariff.zone) throw new RangeError(`computeBill: zone "${zone}" differs from the tariff's "${tariff.zone}"`);
+  if (zone !== tariff.zone)
+    throw new RangeError(`computeBill: zone "${zone}" differs from the tariff's "${tariff.zone}"`);
   const a = tariff.config;
   const b = gridConfig.tariff;
   if (
@@ -158,7 +161,12 @@ function checkInput(input: BillInput, tariff: TariffEngine, gridConfig: GridConf
     throw new RangeError('computeBill: the tariff engine was created from a different grid.tariff');
   }
   const s = input.series;
-  if (s && (s.grid.startMs !== grid.startMs || s.grid.intervalMinutes !== grid.intervalMinutes || s.grid.count !== grid.count)) {
+  if (
+    s &&
+    (s.grid.startMs !== grid.startMs ||
+      s.grid.intervalMinutes !== grid.intervalMinutes ||
+      s.grid.count !== grid.count)
+  ) {
     throw new RangeError('computeBill: series was computed for a different time grid');
   }
 }
@@ -169,7 +177,12 @@ function checkInput(input: BillInput, tariff: TariffEngine, gridConfig: GridConf
  * `gridConfig` must be the grid the tariff engine was created from (it supplies contract demand, ratchet
  * history, taxes and the emission factor).
  */
-export function computeBill(input: BillInput, tariff: TariffEngine, gridConfig: GridConfig, zone: string): Bill {
+export function computeBill(
+  input: BillInput,
+  tariff: TariffEngine,
+  gridConfig: GridConfig,
+  zone: string,
+): Bill {
   checkInput(input, tariff, gridConfig, zone);
   const { grid, importKw, exportKw } = input;
   const series = input.series ?? tariffSeries(tariff, grid);
@@ -233,7 +246,7 @@ export function computeBill(input: BillInput, tariff: TariffEngine, gridConfig: 
       sample(cur, imp, counts);
     } else {
       const end = t + stepMs;
-      for (let a = t; a < end; ) {
+      for (let a = t; a < end;) {
         const bs = Math.floor(a / DEMAND_MS) * DEMAND_MS;
         if (bs !== blockStart) {
           flush();
@@ -285,7 +298,11 @@ export function computeBill(input: BillInput, tariff: TariffEngine, gridConfig: 
     const fuelCostAdjustmentKrw = Math.trunc(m.importKwh * tc.fuel_cost_adjustment_krw_per_kwh);
     const excessDemandPenaltyKrw = Math.trunc(penalty);
     const electricityChargeKrw =
-      demandChargeKrw + energyChargeKrw + climateEnvironmentKrw + fuelCostAdjustmentKrw + excessDemandPenaltyKrw;
+      demandChargeKrw +
+      energyChargeKrw +
+      climateEnvironmentKrw +
+      fuelCostAdjustmentKrw +
+      excessDemandPenaltyKrw;
     const taxes = monthlyTaxes(electricityChargeKrw, tc.vat_fraction, tc.power_fund_fraction);
     return {
       month: m.key,

@@ -225,7 +225,8 @@ export class KepcoTariff implements TariffEngine {
       if (kind === 'sunday_holiday') b = 'light';
       else if (kind === 'saturday' && b === 'peak') b = 'mid';
       band[h] = BAND_CODE[b];
-      const inDiscount = discount && h >= WEEKEND_MIDDAY_DISCOUNT.fromHour && h < WEEKEND_MIDDAY_DISCOUNT.toHour;
+      const inDiscount =
+        discount && h >= WEEKEND_MIDDAY_DISCOUNT.fromHour && h < WEEKEND_MIDDAY_DISCOUNT.toHour;
       energy[h] = energyRate(row, season, b) * (inDiscount ? WEEKEND_MIDDAY_DISCOUNT.energyChargeFactor : 1);
       exportPrice[h] = this.smp.priceKrwPerKwh(day.month, h, kind !== 'weekday') * this.exportScale;
     }

@@ -9,4 +9,8 @@ export { computeBill, monthlyTaxes, excessPenaltyMultiplier } from './bill.ts';
 export type { Bill, MonthBill, BillInput, BillingDemandSource } from './bill.ts';
 export { SMP_PROFILES } from './smp.ts';
 export type { SmpProfile, SmpProfileName } from './smp.ts';
-export { RATCHET_MONTHS, BILLING_DEMAND_FLOOR_FRACTION, DEMAND_INTERVAL_MINUTES } from './data/kepco-tou-bands.ts';
+export {
+  RATCHET_MONTHS,
+  BILLING_DEMAND_FLOOR_FRACTION,
+  DEMAND_INTERVAL_MINUTES,
+} from './data/kepco-tou-bands.ts';

@@ -33,7 +33,11 @@ export interface PeakCostOptions {
  * so ≈ 12 × the basic unit price; in other months it raises this month's basic charge only. It assumes the
  * new peak is above every other demand in the window and the 30 % floor, and it is not prorated.
  */
-export function peakCostKrwPerKw(tariff: TariffEngine, timeMs: number, options: PeakCostOptions = {}): number {
+export function peakCostKrwPerKw(
+  tariff: TariffEngine,
+  timeMs: number,
+  options: PeakCostOptions = {},
+): number {
   if (!tariff.countsForDemand(timeMs)) return 0;
   const months = tariff.isRatchetMonth(tariff.monthAt(timeMs).month)
     ? (options.ratchetMonths ?? RATCHET_WINDOW_MONTHS)
@@ -41,7 +45,11 @@ export function peakCostKrwPerKw(tariff: TariffEngine, timeMs: number, options: 
   return months * tariff.basicChargeKrwPerKw(timeMs);
 }
 
-export function tariffSeries(tariff: TariffEngine, grid: TimeGrid, options: PeakCostOptions = {}): TariffSeries {
+export function tariffSeries(
+  tariff: TariffEngine,
+  grid: TimeGrid,
+  options: PeakCostOptions = {},
+): TariffSeries {
   const n = grid.count;
   const s: TariffSeries = {
     grid,

@@ -47,7 +47,8 @@ function monthLevels(): number[] {
   const totalDays = days.reduce((a, b) => a + b, 0);
   const weighted = levels.reduce((s, v, i) => s + v * days[i], 0);
   const interpolatedDays = interpolated.reduce((s, i) => s + days[i], 0);
-  const lift = interpolatedDays > 0 ? (SMP_2025_ANNUAL_MEAN_KRW_PER_KWH * totalDays - weighted) / interpolatedDays : 0;
+  const lift =
+    interpolatedDays > 0 ? (SMP_2025_ANNUAL_MEAN_KRW_PER_KWH * totalDays - weighted) / interpolatedDays : 0;
   for (const i of interpolated) levels[i] += lift;
   return levels;
 }

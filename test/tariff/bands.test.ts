@@ -158,7 +158,9 @@ describe('schedules by date', () => {
     expect(g.energyChargeKrwPerKwh(kst('2026-06-10T11:30'))).toBe(140.2); // new summer 11 h = mid
     expect(g.energyChargeKrwPerKwh(kst('2026-06-10T19:00'))).toBe(222.3); // new summer 19 h = peak
     expect(g.energyChargeKrwPerKwh(kst('2026-09-12T12:00'))).toBe(109.8); // SF Saturday, no discount
-    expect(() => tariffFor(gridConfig({ plan: 'general_b', voltage: 'high_c' }))).toThrow(/일반용\(을\).*high_c/);
+    expect(() => tariffFor(gridConfig({ plan: 'general_b', voltage: 'high_c' }))).toThrow(
+      /일반용\(을\).*high_c/,
+    );
   });
 
   it('is a ratchet month in Dec, Jan, Feb, Jul, Aug and Sep only', () => {
@@ -167,6 +169,8 @@ describe('schedules by date', () => {
   });
 
   it('rejects an unknown time zone', () => {
-    expect(() => createTariff(gridConfig(), 'Mars/Olympus', koreanHolidayCalendar())).toThrow(/unknown IANA time zone/);
+    expect(() => createTariff(gridConfig(), 'Mars/Olympus', koreanHolidayCalendar())).toThrow(
+      /unknown IANA time zone/,
+    );
   });
 });

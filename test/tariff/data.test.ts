@@ -14,7 +14,18 @@ const options: RateOption[] = ['I', 'II', 'III'];
 describe('KEPCO tables', () => {
   it('the 2026-04-16 산업용(을) table is the 2024-10-24 table plus the announced deltas, cell by cell', () => {
     // Columns: basic, S-L, S-M, S-P, SF-L, SF-M, SF-P, W-L, W-M, W-P.
-    const delta = [0, D.light, D.mid, D.peakSummerWinter, D.light, D.mid, D.peakSpringAutumn, D.light, D.mid, D.peakSummerWinter];
+    const delta = [
+      0,
+      D.light,
+      D.mid,
+      D.peakSummerWinter,
+      D.light,
+      D.mid,
+      D.peakSpringAutumn,
+      D.light,
+      D.mid,
+      D.peakSummerWinter,
+    ];
     let cells = 0;
     for (const v of voltages)
       for (const o of options) {
@@ -42,6 +53,7 @@ describe('KEPCO tables', () => {
   it('both band sets are light 22–08 and mid/peak 08–22 in every season (the demand window)', () => {
     for (const bands of [BANDS_2023, BANDS_2026])
       for (const season of ['summer', 'spring_autumn', 'winter'] as const)
-        for (let h = 0; h < 24; h++) expect(bands[season][h] === 'light', `${season} ${h}h`).toBe(h < 8 || h >= 22);
+        for (let h = 0; h < 24; h++)
+          expect(bands[season][h] === 'light', `${season} ${h}h`).toBe(h < 8 || h >= 22);
   });
 });

@@ -8,7 +8,10 @@ export const ZONE = 'Asia/Seoul';
 type TariffOverrides = Partial<GridConfig['tariff']>;
 
 /** A 고압A 선택Ⅱ 산업용(을) connection like the reference district's, with overrides. */
-export function gridConfig(tariff: TariffOverrides = {}, rest: Partial<Omit<GridConfig, 'tariff'>> = {}): GridConfig {
+export function gridConfig(
+  tariff: TariffOverrides = {},
+  rest: Partial<Omit<GridConfig, 'tariff'>> = {},
+): GridConfig {
   return gridSchema.parse({
     voltage_kv: 22.9,
     contract_demand_kw: 1000,

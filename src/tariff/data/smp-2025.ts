@@ -27,7 +27,8 @@ export const SMP_2025_MONTHLY_MEAN_KRW_PER_KWH: Readonly<Record<number, number>>
  */
 export const SMP_2025_HOURLY_SHAPE_HOUR_ENDING: readonly number[] = [
   104, 97, 91, 88 /* anchor */, 89, 93, 100, 108, 116, 122, 126 /* anchor */, 121, 114 /* anchor */, 115, 118,
-  121 /* anchor */, 122 /* anchor */, 123 /* anchor */, 123 /* anchor */, 122 /* anchor */, 119, 115, 110, 107,
+  121 /* anchor */, 122 /* anchor */, 123 /* anchor */, 123 /* anchor */, 122 /* anchor */, 119, 115, 110,
+  107,
 ];
 
 /**
@@ -37,8 +38,8 @@ export const SMP_2025_HOURLY_SHAPE_HOUR_ENDING: readonly number[] = [
  * Night hours (≈ 0.97) and the hours between the anchors are an assumption.
  */
 export const SMP_SPRING_AUTUMN_WEEKEND_FACTOR_HOUR_ENDING: readonly number[] = [
-  0.97, 0.97, 0.97, 0.97, 0.97, 0.95, 0.92, 0.875, 0.815, 0.8, 0.79, 0.8, 0.82, 0.82, 0.86, 0.91, 0.93, 0.93, 0.93,
-  0.93, 0.94, 0.95, 0.96, 0.97,
+  0.97, 0.97, 0.97, 0.97, 0.97, 0.95, 0.92, 0.875, 0.815, 0.8, 0.79, 0.8, 0.82, 0.82, 0.86, 0.91, 0.93, 0.93,
+  0.93, 0.93, 0.94, 0.95, 0.96, 0.97,
 ];
 
 /**
@@ -48,4 +49,6 @@ export const SMP_SPRING_AUTUMN_WEEKEND_FACTOR_HOUR_ENDING: readonly number[] = [
 export const SMP_SUMMER_WINTER_WEEKEND_EFFECT = 0.5;
 
 /** Days per month of the non-leap reference year used to weight monthly means into the annual mean. */
-export const DAYS_PER_MONTH_REFERENCE_YEAR: readonly number[] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+export const DAYS_PER_MONTH_REFERENCE_YEAR: readonly number[] = [
+  31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31,
+];

@@ -4,7 +4,18 @@ export type Season = 'summer' | 'spring_autumn' | 'winter';
 export type Band = 'light' | 'mid' | 'peak';
 
 /** [basic 원/kW/month, S-L, S-M, S-P, SF-L, SF-M, SF-P, W-L, W-M, W-P], energy in 원/kWh before VAT. */
-export type RateRow = readonly [number, number, number, number, number, number, number, number, number, number];
+export type RateRow = readonly [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
 
 export type RateTable = Partial<Record<Voltage, Partial<Record<RateOption, RateRow>>>>;
 
