@@ -1,0 +1,40 @@
+import type { DriverContext } from '../../src/drivers/types.ts';
+
+export interface LogEntry {
+  level: 'info' | 'warn' | 'error';
+  obj: object;
+  msg?: string;
+}
+
+/** A driver context with a steppable clock and a log that tests can inspect. */
+export function testContext(startMs = Date.UTC(2026, 5, 1, 3)): DriverContext & {
+  logs: LogEntry[];
+  clock: { t: number; advance(ms: number): void };
+} {
+  const logs: LogEntry[] = [];
+  const clock = {
+    t: startMs,
+    advance(ms: number) {
+      clock.t += ms;
+    },
+  };
+  return {
+    logs,
+    clock,
+    now: () => clock.t,
+    log: {
+      info: (obj, msg) => logs.push({ level: 'info', obj, msg }),
+      warn: (obj, msg) => logs.push({ level: 'warn', obj, msg }),
+      error: (obj, msg) => logs.push({ level: 'error', obj, msg }),
+    },
+  };
+}
+
+/** Polls `cond` every 10 ms until it holds or `timeoutMs` passes. */
+export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,359 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ModbusError, ModbusTcpClient } from '../../src/drivers/modbus/client.ts';
+import { sunspecModbusConfigSchema, SunSpecModbusDriver } from '../../src/drivers/sunspec/index.ts';
+import type { Measurement } from '../../src/drivers/types.ts';
+import type { BatteryConfig } from '../../src/sim/assets/battery.ts';
+import { ModbusExceptionError, SunSpecBatteryTwin, SunSpecPvInverterTwin } from '../../src/sim/twins/sunspec/index.ts';
+import { testContext, waitFor } from './sunspec-helpers.ts';
+
+const HOUR = 3_600_000;
+
+const battery: BatteryConfig = {
+  id: 'bess',
+  type: 'battery',
+  capacity_kwh: 500,
+  max_charge_kw: 250,
+  max_discharge_kw: 250,
+  round_trip_efficiency: 0.9,
+  soc_min: 0.1,
+  soc_max: 0.9,
+  soc_initial: 0.5,
+  degradation_cost_krw_per_kwh: 20,
+};
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function value(ms: Measurement[], name: string): number | undefined {
+  return ms.find((m) => m.measurement === name)?.value;
+}
+
+async function pvSetup(opts: { availableKw?: number; baseAddress?: number; driver?: object } = {}) {
+  const ctx = testContext();
+  const twin = new SunSpecPvInverterTwin({
+    ratedKw: 100,
+    availableKw: () => opts.availableKw ?? 63.456,
+    now: ctx.now,
+    baseAddress: opts.baseAddress,
+  });
+  const port = await twin.start();
+  cleanups.push(() => twin.stop());
+  const config = sunspecModbusConfigSchema.parse({
+    id: 'factory-pv-inv',
+    type: 'sunspec_modbus',
+    asset: 'factory-pv',
+    host: '127.0.0.1',
+    port,
+    unit_id: 1,
+    poll_ms: 100,
+    timeout_ms: 500,
+    reconnect_min_ms: 20,
+    reconnect_max_ms: 200,
+    ...opts.driver,
+  });
+  const driver = new SunSpecModbusDriver(config, ctx);
+  cleanups.push(() => driver.stop());
+  return { ctx, twin, driver, port };
+}
+
+async function batterySetup() {
+  const ctx = testContext();
+  const twin = new SunSpecBatteryTwin({ battery, now: ctx.now });
+  const port = await twin.start();
+  cleanups.push(() => twin.stop());
+  const config = sunspecModbusConfigSchema.parse({
+    id: 'bess-pcs',
+    type: 'sunspec_modbus',
+    asset: 'bess',
+    host: '127.0.0.1',
+    port,
+    poll_ms: 100,
+    timeout_ms: 500,
+    reconnect_min_ms: 20,
+  });
+  const driver = new SunSpecModbusDriver(config, ctx);
+  cleanups.push(() => driver.stop());
+  return { ctx, twin, driver, port };
+}
+
+describe('SunSpec PV inverter over Modbus TCP', () => {
+  it('discovers the model chain and reads telemetry with scale factors applied', async () => {
+    const { driver, twin } = await pvSetup();
+    await driver.start();
+    expect(driver.status().health).toBe('online');
+    expect(driver.models?.map((m) => m.id)).toEqual([1, 103, 120, 121, 123]);
+    expect(driver.models?.[0].address).toBe(40002);
+    expect(driver.role).toBe('pv');
+    expect(driver.identity).toEqual({ manufacturer: 'Bitgrid', model: 'Bitgrid PV twin', serial: 'PV-TWIN-0001' });
+    // W_SF = 1 for a 100 kW inverter: 63 456 W is carried as 6346 × 10¹.
+    expect(twin.image.getRaw(103, 'W_SF')).toBe(1);
+    const ms = await driver.read();
+    expect(value(ms, 'power_kw')).toBeCloseTo(63.46, 6);
+    expect(value(ms, 'frequency_hz')).toBeCloseTo(60, 6); // Hz_SF = −2
+    expect(value(ms, 'voltage_v')).toBeCloseTo(230, 6); // V_SF = −1
+    expect(value(ms, 'rated_power_kw')).toBe(100);
+    expect(value(ms, 'power_limit_fraction')).toBe(1);
+    expect(ms.every((m) => m.assetId === 'factory-pv')).toBe(true);
+  });
+
+  it.each([50000, 0])('finds "SunS" at base %i', async (baseAddress) => {
+    const { driver } = await pvSetup({ baseAddress });
+    await driver.start();
+    expect(driver.status().health).toBe('online');
+    expect(driver.models?.[0].address).toBe(baseAddress + 2);
+  });
+
+  it('integrates energy as the clock steps', async () => {
+    const { driver, ctx } = await pvSetup({ availableKw: 50 });
+    await driver.start();
+    ctx.clock.advance(2 * HOUR);
+    const ms = await driver.read();
+    expect(value(ms, 'energy_kwh')).toBeCloseTo(100, 2);
+    expect(ms[0].timeMs).toBe(ctx.clock.t);
+  });
+
+  it('writes an active-power limit (model 123) that the twin obeys, and reverts when it expires', async () => {
+    const { driver, twin, ctx } = await pvSetup({ availableKw: 80 });
+    await driver.start();
+    expect(driver.accepts({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: 1 })).toBe(true);
+    expect(driver.accepts({ assetId: 'factory-pv', kind: 'battery_power_kw', value: 1 })).toBe(false);
+    expect(driver.accepts({ assetId: 'other', kind: 'pv_power_limit_kw', value: 1 })).toBe(false);
+    await driver.write({
+      assetId: 'factory-pv',
+      kind: 'pv_power_limit_kw',
+      value: 30,
+      validUntilMs: ctx.clock.t + 15 * 60_000,
+    });
+    expect(twin.image.get(123, 'WMaxLimPct')).toBeCloseTo(30, 6);
+    expect(twin.image.getRaw(123, 'WMaxLim_Ena')).toBe(1);
+    expect(twin.image.getRaw(123, 'WMaxLimPct_RvrtTms')).toBe(900);
+    for (let i = 0; i < 10; i++) {
+      ctx.clock.advance(60_000);
+      const ms = await driver.read();
+      expect(value(ms, 'power_kw')!).toBeLessThanOrEqual(30 + 1e-9);
+      expect(value(ms, 'power_limit_kw')).toBeCloseTo(30, 6);
+    }
+    expect(twin.energyKwh).toBeCloseTo((30 * 10) / 60, 6);
+    ctx.clock.advance(6 * 60_000); // past the 15 minutes
+    const after = await driver.read();
+    expect(value(after, 'power_kw')).toBeCloseTo(80, 6);
+    expect(value(after, 'power_limit_fraction')).toBe(1);
+  });
+
+  it('clamps a limit above the rating to 100 % and refuses a negative one without writing', async () => {
+    const { driver, twin } = await pvSetup();
+    await driver.start();
+    await driver.write({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: 500 });
+    expect(twin.image.get(123, 'WMaxLimPct')).toBe(100);
+    await expect(driver.write({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: -5 })).rejects.toThrow(/≥ 0/);
+    await expect(driver.write({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: NaN })).rejects.toThrow(
+      /finite/,
+    );
+    expect(twin.image.get(123, 'WMaxLimPct')).toBe(100);
+    expect(driver.status().health).toBe('online');
+  });
+
+  it('survives a dropped connection: goes offline without throwing, recovers on the same port', async () => {
+    const { driver, twin, port } = await pvSetup();
+    await driver.start();
+    expect(driver.status().health).toBe('online');
+    await twin.stop();
+    await expect(driver.read()).resolves.toEqual([]);
+    await waitFor(() => driver.status().health === 'offline', 2000, 'offline');
+    expect(driver.status().lastError).toMatch(/closed|ECONNREFUSED/);
+    await expect(driver.write({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: 10 })).rejects.toThrow(
+      /offline/,
+    );
+    await new Promise((r) => setTimeout(r, 150)); // a few failed reconnects with backoff
+    expect(await twin.start()).toBe(port);
+    await waitFor(() => driver.status().health === 'online', 3000, 'online again');
+    const ms = await driver.read();
+    expect(value(ms, 'power_kw')).toBeCloseTo(63.46, 6);
+  });
+
+  it('reports a device that never answers as offline, without throwing', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    cleanups.push(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    });
+    const ctx = testContext();
+    const driver = new SunSpecModbusDriver(
+      sunspecModbusConfigSchema.parse({
+        id: 'mute',
+        type: 'sunspec_modbus',
+        asset: 'pv',
+        host: '127.0.0.1',
+        port: (silent.address() as net.AddressInfo).port,
+        timeout_ms: 100,
+        reconnect_min_ms: 1000,
+      }),
+      ctx,
+    );
+    cleanups.push(() => driver.stop());
+    await driver.start();
+    expect(driver.status().health).toBe('offline');
+    expect(driver.status().lastError).toMatch(/timed out/);
+    await expect(driver.read()).resolves.toEqual([]);
+  });
+
+  it('turns a Modbus exception during polling into degraded status, and recovers', async () => {
+    const { driver, twin } = await pvSetup();
+    await driver.start();
+    const read = twin.image.read.bind(twin.image);
+    twin.image.read = () => {
+      throw new ModbusExceptionError(4, 'device failure');
+    };
+    await expect(driver.read()).resolves.toEqual([]);
+    expect(driver.status().health).toBe('degraded');
+    expect(driver.status().lastError).toMatch(/Modbus exception 04 \(server device failure\)/);
+    twin.image.read = read;
+    expect((await driver.read()).length).toBeGreaterThan(0);
+    expect(driver.status().health).toBe('online');
+  });
+
+  it('marks a device without "SunS" degraded', async () => {
+    const { driver } = await pvSetup({ driver: { base_address: 1000 } });
+    await driver.start();
+    expect(driver.status().health).toBe('degraded');
+    expect(driver.status().lastError).toMatch(/no SunSpec marker/);
+    await expect(driver.read()).resolves.toEqual([]);
+  });
+});
+
+describe('SunSpec twin refuses malformed writes with Modbus exceptions', () => {
+  async function rawClient() {
+    const ctx = testContext();
+    const twin = new SunSpecPvInverterTwin({ ratedKw: 100, availableKw: () => 50, now: ctx.now });
+    const port = await twin.start();
+    cleanups.push(() => twin.stop());
+    const client = new ModbusTcpClient({ host: '127.0.0.1', port, unitId: 1, timeoutMs: 1000 });
+    await client.connect();
+    cleanups.push(() => client.close());
+    return { client, twin };
+  }
+
+  async function exceptionOf(p: Promise<unknown>): Promise<number | undefined> {
+    try {
+      await p;
+    } catch (e) {
+      expect(e).toBeInstanceOf(ModbusError);
+      return (e as ModbusError).exceptionCode;
+    }
+    throw new Error('expected a Modbus exception');
+  }
+
+  it('02 for a read-only register, an unmapped address or a partial point; 03 for an out-of-range value', async () => {
+    const { client, twin } = await rawClient();
+    const w = twin.image.modelAddress(103) + 14; // 103.W (read-only)
+    expect(await exceptionOf(client.writeRegisters(w, [1]))).toBe(2);
+    expect(await exceptionOf(client.readHoldingRegisters(30000, 2))).toBe(2);
+    expect(await exceptionOf(client.readHoldingRegisters(twin.image.end - 1, 2))).toBe(2);
+    const c123 = twin.image.modelAddress(123);
+    // WMaxLimPct with SF −1: 1500 = 150 % → illegal data value.
+    expect(await exceptionOf(client.writeRegisters(c123 + 5, [1500]))).toBe(3);
+    // WMaxLim_Ena = 7 is not a defined enum value.
+    expect(await exceptionOf(client.writeRegisters(c123 + 9, [7]))).toBe(3);
+    // The scale factor itself is read-only.
+    expect(await exceptionOf(client.writeRegisters(c123 + 23, [0]))).toBe(2);
+    // A valid write goes through and nothing of the refused ones stuck.
+    await client.writeRegisters(c123 + 5, [455]);
+    expect(twin.image.get(123, 'WMaxLimPct')).toBeCloseTo(45.5, 6);
+    expect(twin.image.getRaw(123, 'WMaxLim_Ena')).toBe(0);
+  });
+});
+
+describe('SunSpec battery over Modbus TCP', () => {
+  it('reads SoC, power and ratings from models 802/124', async () => {
+    const { driver } = await batterySetup();
+    await driver.start();
+    expect(driver.models?.map((m) => m.id)).toEqual([1, 124, 802]);
+    expect(driver.role).toBe('battery');
+    const ms = await driver.read();
+    expect(value(ms, 'soc_fraction')).toBeCloseTo(0.5, 6);
+    expect(value(ms, 'power_kw')).toBe(0);
+    expect(value(ms, 'capacity_kwh')).toBe(500);
+    expect(value(ms, 'max_charge_kw')).toBe(250);
+    expect(value(ms, 'max_discharge_kw')).toBe(250);
+    expect(driver.accepts({ assetId: 'bess', kind: 'battery_power_kw', value: 1 })).toBe(true);
+    expect(driver.accepts({ assetId: 'bess', kind: 'pv_power_limit_kw', value: 1 })).toBe(false);
+  });
+
+  it('discharges on a positive setpoint: SoC falls, power is reported discharge-positive', async () => {
+    const { driver, twin, ctx } = await batterySetup();
+    await driver.start();
+    await driver.write({ assetId: 'bess', kind: 'battery_power_kw', value: 100 });
+    expect(twin.image.getRaw(124, 'StorCtl_Mod')).toBe(3);
+    const ms0 = await driver.read();
+    expect(value(ms0, 'power_kw')).toBeCloseTo(100, 6);
+    ctx.clock.advance(HOUR);
+    const ms = await driver.read();
+    const eta = Math.sqrt(0.9);
+    expect(value(ms, 'soc_fraction')).toBeCloseTo(0.5 - 100 / eta / 500, 3);
+    expect(value(ms, 'power_kw')).toBeCloseTo(100, 6);
+  });
+
+  it('charges on a negative setpoint and never goes beyond soc_max; discharge stops at soc_min', async () => {
+    const { driver, twin, ctx } = await batterySetup();
+    await driver.start();
+    await driver.write({ assetId: 'bess', kind: 'battery_power_kw', value: -200 });
+    let prev = twin.socFraction;
+    for (let h = 0; h < 4; h++) {
+      ctx.clock.advance(HOUR / 2);
+      const ms = await driver.read();
+      const soc = value(ms, 'soc_fraction')!;
+      expect(soc).toBeGreaterThanOrEqual(prev - 1e-9);
+      expect(soc).toBeLessThanOrEqual(0.9 + 1e-9);
+      expect(value(ms, 'power_kw')!).toBeLessThanOrEqual(0);
+      prev = soc;
+    }
+    expect(twin.socFraction).toBeCloseTo(0.9, 6);
+    expect(value(await driver.read(), 'power_kw')).toBe(0);
+    // A setpoint beyond the rating is clamped by the device's physics.
+    await driver.write({ assetId: 'bess', kind: 'battery_power_kw', value: 1000 });
+    expect(value(await driver.read(), 'power_kw')!).toBeLessThanOrEqual(250 + 1e-9);
+    ctx.clock.advance(10 * HOUR);
+    const ms = await driver.read();
+    expect(value(ms, 'soc_fraction')).toBeCloseTo(0.1, 6);
+    expect(value(ms, 'power_kw')).toBe(0);
+    expect(twin.socFraction).toBeGreaterThanOrEqual(0.1 - 1e-12);
+  });
+
+  it('a setpoint with validUntilMs reverts to idle when it expires', async () => {
+    const { driver, twin, ctx } = await batterySetup();
+    await driver.start();
+    await driver.write({ assetId: 'bess', kind: 'battery_power_kw', value: 50, validUntilMs: ctx.clock.t + 60_000 });
+    expect(twin.image.getRaw(124, 'InOutWRte_RvrtTms')).toBe(60);
+    ctx.clock.advance(10 * 60_000);
+    const ms = await driver.read();
+    expect(value(ms, 'power_kw')).toBe(0);
+    expect(twin.throughputKwh).toBeCloseTo(50 / 60, 6);
+    await expect(
+      driver.write({ assetId: 'bess', kind: 'battery_power_kw', value: 50, validUntilMs: ctx.clock.t - 1 }),
+    ).rejects.toThrow(/expired/);
+  });
+
+  it('refuses out-of-range storage control values with exception 03', async () => {
+    const { twin } = await batterySetup();
+    const client = new ModbusTcpClient({ host: '127.0.0.1', port: twin.port, unitId: 1, timeoutMs: 1000 });
+    await client.connect();
+    cleanups.push(() => client.close());
+    const a = twin.image.modelAddress(124);
+    // OutWRte (SF −2) = 150 %.
+    await expect(client.writeRegisters(a + 12, [15000])).rejects.toMatchObject({ exceptionCode: 3 });
+    // StorCtl_Mod bit 2 is not defined.
+    await expect(client.writeRegisters(a + 5, [4])).rejects.toMatchObject({ exceptionCode: 3 });
+    // SoC (802) is a measurement.
+    await expect(client.writeRegisters(twin.image.modelAddress(802) + 11, [5000])).rejects.toMatchObject({
+      exceptionCode: 2,
+    });
+  });
+});
