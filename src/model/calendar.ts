@@ -2,7 +2,9 @@ import Holidays from 'date-holidays';
 
 // Korean public holidays ("관공서의 공휴일에 관한 규정") including substitute holidays, from the
 // date-holidays package (lunar dates computed), widened to the three-day 설날 and 추석 spans that
-// the package lists only by their main day. Elections and one-off designated days come from config.
+// the package lists by one day only: 설날 by its main day (lunar 1/1), 추석 by the first day of its
+// span (lunar 8/14) — checked against the published calendars in test/model/calendar.test.ts.
+// Elections and one-off designated days come from config.
 
 const cache = new Map<number, Set<string>>();
 
@@ -15,10 +17,14 @@ function nationalHolidays(year: number): Set<string> {
     if (h.type !== 'public') continue;
     const date = h.date.slice(0, 10);
     set.add(date);
-    const isSpanMainDay = (h.name === '설날' || h.name === '추석') && !('substitute' in h && h.substitute);
-    if (isSpanMainDay) {
+    const isSubstitute = 'substitute' in h && Boolean(h.substitute);
+    if (h.name === '설날' && !isSubstitute) {
       set.add(shiftDate(date, -1));
       set.add(shiftDate(date, 1));
+    }
+    if (h.name === '추석' && !isSubstitute) {
+      set.add(shiftDate(date, 1));
+      set.add(shiftDate(date, 2));
     }
   }
   cache.set(year, set);

@@ -50,7 +50,7 @@ export function loadScenarioFile(file: string = REFERENCE_SCENARIO_FILE): Loaded
 
 export function parseScenario(text: string, file = '<input>'): Scenario {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const syntax = [...doc.errors, ...doc.warnings].map((e) => ({
     path: '',
     line: e.linePos?.[0]?.line,

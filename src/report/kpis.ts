@@ -45,7 +45,7 @@ export function computeKpis(d: District, r: SimResult): KpiResult {
   const s = r.series;
   const n = d.grid.count;
   const dt = d.intervalHours;
-  const bill = computeBill({ grid: d.grid, importKw: s.importKw, exportKw: s.exportKw }, d.tariff, d.scenario.grid, d.zone);
+  const bill = computeBill({ grid: d.grid, importKw: s.importKw, exportKw: s.exportKw, series: d.prices }, d.tariff, d.scenario.grid, d.zone);
 
   let consumptionKwh = 0;
   let pvKwh = 0;

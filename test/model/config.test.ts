@@ -33,7 +33,7 @@ describe('district configuration', () => {
     const problems = problemsOf(bad);
     const byPath = Object.fromEntries(problems.map((p) => [p.path, p]));
     expect(byPath['timezone'].message).toMatch(/unknown IANA time zone/);
-    expect(byPath['timezone'].line).toBe(4);
+    expect(byPath['timezone'].line).toBe(bad.split('\n').findIndex((l) => l.startsWith('timezone:')) + 1);
     const cap = problems.find((p) => p.path.endsWith('.capacity_kwh'))!;
     expect(cap.path).toBe('sites[1].assets[2].capacity_kwh');
     expect(cap.message).toMatch(/>0|greater than 0|too small/i);
