@@ -55,9 +55,19 @@ export function rulesStrategy(d: District): Strategy {
           const hoursLeft = bus.nextBlock
             ? Math.max(dt, (bus.nextBlock.startMs - view.timeMs - marginMs) / MS_PER_HOUR)
             : Infinity;
-          return { b, bus, dep, needKwh, minKw: Math.min(dep.charger_kw, needKwh / hoursLeft), hoursLeft };
+          // Laxity: hours to spare if it charged at full power from now on; least laxity goes first.
+          const laxityH = hoursLeft - needKwh / dep.charger_kw;
+          return { b, bus, dep, needKwh, minKw: needKwh / hoursLeft, laxityH };
         })
-        .sort((x, y) => y.minKw - x.minKw);
+        .sort((x, y) => x.laxityH - y.laxityH);
+      // When more buses need energy than there are chargers, a bus on a charger must take its
+      // share faster so the charger frees up for the next one.
+      const needing = d.depots.map(() => 0);
+      for (const o of order) if (o.needKwh > 0) needing[o.bus.depotIndex]++;
+      for (const o of order) {
+        const sharing = Math.max(1, needing[o.bus.depotIndex] / o.dep.chargers);
+        o.minKw = Math.min(o.dep.charger_kw, o.minKw * sharing);
+      }
       const used = d.depots.map(() => 0);
       let busKw = 0;
       for (const o of order) {

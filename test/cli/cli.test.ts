@@ -12,7 +12,7 @@ describe('bitgrid CLI', () => {
     const r = run(['validate', 'scenarios/gwangju.yaml']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/ok \(4 sites, 13 assets\)/);
+    expect(r.stdout).toMatch(/ok \(4 sites, 10 assets\)/);
   });
 
   it('refuses a bad district file with every error, exit code 2 and no stack trace', () => {

@@ -115,8 +115,11 @@ export function generateEvSessions(
     }
     freeAtMs[best] = departureMs;
     const slot = slots[best];
+    // Nobody can be promised more than the charger could deliver while the car is there.
+    const deliverableKwh = (slot.maxPowerKw * (departureMs - plugMs)) / MS_PER_HOUR;
     sessions.push({
       ...c,
+      energyKwh: Math.min(c.energyKwh, deliverableKwh),
       id: `${cfg.id}#${sessions.length}`,
       arrivalMs: plugMs,
       departureMs,
