@@ -26,8 +26,12 @@ const BASE_STEP_MS = BASE_STEP_MINUTES * MS_PER_MINUTE;
 const STEPS_PER_HOUR = MS_PER_HOUR / BASE_STEP_MS;
 /** MJ/m² per hour → mean W/m² over that hour. */
 const MJ_PER_HOUR_TO_W = 1e6 / 3600;
-/** An hour is night (blank 일사 = 0) when its extraterrestrial horizontal irradiation is below this, Wh/m². */
-const NIGHT_EXTRATERRESTRIAL_WH = 1;
+/**
+ * An hour counts as dark — a blank 일사 read as 0 — when even a clear sky would give it less than this mean
+ * irradiance, W/m² (0.054 MJ/m² over the hour): KMA reports 일사 in steps of 0.01 MJ/m² and leaves twilight
+ * hours blank as well as night ones.
+ */
+const DARK_HOUR_CLEAR_SKY_W_PER_M2 = 15;
 /** Longest run of missing hours filled by interpolation unless told otherwise. */
 export const DEFAULT_MAX_GAP_HOURS = 6;
 /**
@@ -388,7 +392,7 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
       clearH[h] += cs.ghiWPerM2 / STEPS_PER_HOUR;
     }
   }
-  const isNight = (h: number) => extraH[h] < NIGHT_EXTRATERRESTRIAL_WH;
+  const isNight = (h: number) => clearH[h] < DARK_HOUR_CLEAR_SKY_W_PER_M2;
 
   // Irradiance in W/m² (hour mean); blank at night is 0, blank by day is missing.
   const ghiH = new Float64Array(hours).fill(NaN);
@@ -397,12 +401,11 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
   const rowAt = new Uint8Array(hours);
   for (const r of rows) rowAt[Math.round((r.timeMs - t0) / MS_PER_HOUR)] = 1;
   for (let h = 0; h < hours; h++) {
-    if (isNight(h)) {
-      ghiH[h] = 0;
-      if (rowAt[h] && hasIrr && Number.isNaN(raw.irradiation[h])) report.nightZeroHours++;
-      continue;
-    }
     if (hasIrr && !Number.isNaN(raw.irradiation[h])) ghiH[h] = raw.irradiation[h] * MJ_PER_HOUR_TO_W;
+    else if (isNight(h)) {
+      ghiH[h] = 0;
+      if (rowAt[h] && hasIrr) report.nightZeroHours++;
+    }
   }
   if (!hasIrr) {
     report.notes.push(
@@ -500,7 +503,8 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
       sum += gB[j];
     }
     const target = ghiH[h] * STEPS_PER_HOUR;
-    if (target > 0) {
+    if (!(target > 0)) for (let s = 0; s < STEPS_PER_HOUR; s++) gB[h * STEPS_PER_HOUR + s] = 0;
+    else {
       if (sum > 0) for (let s = 0; s < STEPS_PER_HOUR; s++) gB[h * STEPS_PER_HOUR + s] *= target / sum;
       else {
         // Observed light with no clear-sky sun in the hour (twilight, timing): spread where the Sun is up.
