@@ -17,7 +17,10 @@ export type { ConfigProblem };
 export class DeviceConfigError extends Error {
   readonly code = 'BITGRID_ERR_DEVICE_CONFIG';
   constructor(readonly problems: ConfigProblem[]) {
-    super(`device configuration: ${problems.length} problem(s)\n` + problems.map((p) => `  ${p.path}: ${p.message}`).join('\n'));
+    super(
+      `device configuration: ${problems.length} problem(s)\n` +
+        problems.map((p) => `  ${p.path}: ${p.message}`).join('\n'),
+    );
   }
 }
 
@@ -44,7 +47,10 @@ export function createRegistry(): DriverRegistry {
 
   const types = (): string[] => [...factories.keys()].sort();
 
-  function check(config: unknown, path: string): { problems: ConfigProblem[]; parsed?: { id: string; type: string } } {
+  function check(
+    config: unknown,
+    path: string,
+  ): { problems: ConfigProblem[]; parsed?: { id: string; type: string } } {
     if (typeof config !== 'object' || config === null || Array.isArray(config))
       return { problems: [{ path, message: 'must be an object with a "type"' }] };
     const type = (config as { type?: unknown }).type;
@@ -52,7 +58,9 @@ export function createRegistry(): DriverRegistry {
     if (type === undefined) return { problems: [{ path: `${path}.type`, message: `required ${valid}` }] };
     const factory = typeof type === 'string' ? factories.get(type) : undefined;
     if (!factory)
-      return { problems: [{ path: `${path}.type`, message: `unknown driver type ${JSON.stringify(type)} ${valid}` }] };
+      return {
+        problems: [{ path: `${path}.type`, message: `unknown driver type ${JSON.stringify(type)} ${valid}` }],
+      };
     const result = factory.configSchema.safeParse(config);
     if (result.success) return { problems: [], parsed: result.data };
     return {
@@ -90,7 +98,8 @@ export function createRegistry(): DriverRegistry {
         const id = r.parsed?.id ?? (entry as { id?: unknown } | null)?.id;
         if (typeof id === 'string') {
           const seen = ids.get(id);
-          if (seen !== undefined) problems.push({ path: `${path}.id`, message: `duplicate device id "${id}" (also at ${seen})` });
+          if (seen !== undefined)
+            problems.push({ path: `${path}.id`, message: `duplicate device id "${id}" (also at ${seen})` });
           else ids.set(id, path);
         }
       });

@@ -34,12 +34,27 @@ describe('SunSpec register-map tables', () => {
     expect(model124.length).toBe(24);
     expect(model704.length).toBe(65);
     expect(model802.length).toBe(62);
-    expect(findPoint(model103, 'W')).toMatchObject({ offset: 14, type: 'int16', units: 'W', sf: 'W_SF', access: 'R' });
+    expect(findPoint(model103, 'W')).toMatchObject({
+      offset: 14,
+      type: 'int16',
+      units: 'W',
+      sf: 'W_SF',
+      access: 'R',
+    });
     expect(findPoint(model103, 'WH')).toMatchObject({ offset: 24, size: 2, type: 'acc32', sf: 'WH_SF' });
     expect(findPoint(model123, 'WMaxLimPct')).toMatchObject({ offset: 5, access: 'RW', sf: 'WMaxLimPct_SF' });
-    expect(findPoint(model124, 'StorCtl_Mod')).toMatchObject({ offset: 5, type: 'bitfield16', symbols: { CHARGE: 0, DiSCHARGE: 1 } });
+    expect(findPoint(model124, 'StorCtl_Mod')).toMatchObject({
+      offset: 5,
+      type: 'bitfield16',
+      symbols: { CHARGE: 0, DiSCHARGE: 1 },
+    });
     expect(findPoint(model124, 'OutWRte')).toMatchObject({ offset: 12, type: 'int16', access: 'RW' });
-    expect(findPoint(model704, 'WSet')).toMatchObject({ type: 'int32', size: 2, access: 'RW', sf: 'WSet_SF' });
+    expect(findPoint(model704, 'WSet')).toMatchObject({
+      type: 'int32',
+      size: 2,
+      access: 'RW',
+      sf: 'WSet_SF',
+    });
     expect(findPoint(model704, 'PFWInj.PF')).toMatchObject({ sf: 'PF_SF' });
     expect(findPoint(model802, 'SoC')).toMatchObject({ offset: 11, units: '%WHRtg', sf: 'SoC_SF' });
     // Every point lies inside the model, and points do not overlap.
@@ -111,7 +126,15 @@ describe('SunSpec decoder', () => {
     const wset = findPoint(model704, 'WSet');
     expect(decodeRaw(wset, encodeRaw(wset, -123456), 0)).toBe(-123456);
     expect(decodeRaw(wset, [0x8000, 0], 0)).toBeUndefined();
-    const u64 = { name: 'x', offset: 0, size: 4, type: 'uint64', access: 'R', mandatory: false, static: false } as const;
+    const u64 = {
+      name: 'x',
+      offset: 0,
+      size: 4,
+      type: 'uint64',
+      access: 'R',
+      mandatory: false,
+      static: false,
+    } as const;
     expect(decodeRaw(u64, [0, 0, 1, 2], 0)).toBe(65538n);
     expect(decodeRaw(u64, [0xffff, 0xffff, 0xffff, 0xffff], 0)).toBeUndefined();
   });

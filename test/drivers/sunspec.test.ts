@@ -4,7 +4,11 @@ import { ModbusError, ModbusTcpClient } from '../../src/drivers/modbus/client.ts
 import { sunspecModbusConfigSchema, SunSpecModbusDriver } from '../../src/drivers/sunspec/index.ts';
 import type { Measurement } from '../../src/drivers/types.ts';
 import type { BatteryConfig } from '../../src/sim/assets/battery.ts';
-import { ModbusExceptionError, SunSpecBatteryTwin, SunSpecPvInverterTwin } from '../../src/sim/twins/sunspec/index.ts';
+import {
+  ModbusExceptionError,
+  SunSpecBatteryTwin,
+  SunSpecPvInverterTwin,
+} from '../../src/sim/twins/sunspec/index.ts';
 import { testContext, waitFor } from './sunspec-helpers.ts';
 
 const HOUR = 3_600_000;
@@ -31,13 +35,16 @@ function value(ms: Measurement[], name: string): number | undefined {
   return ms.find((m) => m.measurement === name)?.value;
 }
 
-async function pvSetup(opts: { availableKw?: number; baseAddress?: number; driver?: object } = {}) {
+async function pvSetup(
+  opts: { availableKw?: number; baseAddress?: number; driver?: object; controls?: 123 | 704 } = {},
+) {
   const ctx = testContext();
   const twin = new SunSpecPvInverterTwin({
     ratedKw: 100,
     availableKw: () => opts.availableKw ?? 63.456,
     now: ctx.now,
     baseAddress: opts.baseAddress,
+    controls: opts.controls,
   });
   const port = await twin.start();
   cleanups.push(() => twin.stop());
@@ -59,9 +66,9 @@ async function pvSetup(opts: { availableKw?: number; baseAddress?: number; drive
   return { ctx, twin, driver, port };
 }
 
-async function batterySetup() {
+async function batterySetup(controls?: 124 | 704) {
   const ctx = testContext();
-  const twin = new SunSpecBatteryTwin({ battery, now: ctx.now });
+  const twin = new SunSpecBatteryTwin({ battery, now: ctx.now, controls });
   const port = await twin.start();
   cleanups.push(() => twin.stop());
   const config = sunspecModbusConfigSchema.parse({
@@ -87,7 +94,11 @@ describe('SunSpec PV inverter over Modbus TCP', () => {
     expect(driver.models?.map((m) => m.id)).toEqual([1, 103, 120, 121, 123]);
     expect(driver.models?.[0].address).toBe(40002);
     expect(driver.role).toBe('pv');
-    expect(driver.identity).toEqual({ manufacturer: 'Bitgrid', model: 'Bitgrid PV twin', serial: 'PV-TWIN-0001' });
+    expect(driver.identity).toEqual({
+      manufacturer: 'Bitgrid',
+      model: 'Bitgrid PV twin',
+      serial: 'PV-TWIN-0001',
+    });
     // W_SF = 1 for a 100 kW inverter: 63 456 W is carried as 6346 × 10¹.
     expect(twin.image.getRaw(103, 'W_SF')).toBe(1);
     const ms = await driver.read();
@@ -143,15 +154,37 @@ describe('SunSpec PV inverter over Modbus TCP', () => {
     expect(value(after, 'power_limit_fraction')).toBe(1);
   });
 
+  it('writes the limit through model 704 (DER AC controls) when the device has no 123', async () => {
+    const { driver, twin, ctx } = await pvSetup({ availableKw: 80, controls: 704 });
+    await driver.start();
+    expect(driver.models?.map((m) => m.id)).toEqual([1, 103, 120, 121, 704]);
+    await driver.write({
+      assetId: 'factory-pv',
+      kind: 'pv_power_limit_kw',
+      value: 25,
+      validUntilMs: ctx.clock.t + 60_000,
+    });
+    expect(twin.image.getRaw(704, 'WMaxLimPctEna')).toBe(1);
+    expect(twin.image.getRaw(704, 'WMaxLimPctRvrtTms')).toBe(60);
+    ctx.clock.advance(30_000);
+    const ms = await driver.read();
+    expect(value(ms, 'power_kw')).toBeCloseTo(25, 6);
+    expect(value(ms, 'power_limit_fraction')).toBeCloseTo(0.25, 6);
+    ctx.clock.advance(60_000);
+    expect(value(await driver.read(), 'power_kw')).toBeCloseTo(80, 6);
+  });
+
   it('clamps a limit above the rating to 100 % and refuses a negative one without writing', async () => {
     const { driver, twin } = await pvSetup();
     await driver.start();
     await driver.write({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: 500 });
     expect(twin.image.get(123, 'WMaxLimPct')).toBe(100);
-    await expect(driver.write({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: -5 })).rejects.toThrow(/≥ 0/);
-    await expect(driver.write({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: NaN })).rejects.toThrow(
-      /finite/,
-    );
+    await expect(
+      driver.write({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: -5 }),
+    ).rejects.toThrow(/≥ 0/);
+    await expect(
+      driver.write({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: NaN }),
+    ).rejects.toThrow(/finite/);
     expect(twin.image.get(123, 'WMaxLimPct')).toBe(100);
     expect(driver.status().health).toBe('online');
   });
@@ -164,9 +197,9 @@ describe('SunSpec PV inverter over Modbus TCP', () => {
     await expect(driver.read()).resolves.toEqual([]);
     await waitFor(() => driver.status().health === 'offline', 2000, 'offline');
     expect(driver.status().lastError).toMatch(/closed|ECONNREFUSED/);
-    await expect(driver.write({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: 10 })).rejects.toThrow(
-      /offline/,
-    );
+    await expect(
+      driver.write({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: 10 }),
+    ).rejects.toThrow(/offline/);
     await new Promise((r) => setTimeout(r, 150)); // a few failed reconnects with backoff
     expect(await twin.start()).toBe(port);
     await waitFor(() => driver.status().health === 'online', 3000, 'online again');
@@ -330,7 +363,12 @@ describe('SunSpec battery over Modbus TCP', () => {
   it('a setpoint with validUntilMs reverts to idle when it expires', async () => {
     const { driver, twin, ctx } = await batterySetup();
     await driver.start();
-    await driver.write({ assetId: 'bess', kind: 'battery_power_kw', value: 50, validUntilMs: ctx.clock.t + 60_000 });
+    await driver.write({
+      assetId: 'bess',
+      kind: 'battery_power_kw',
+      value: 50,
+      validUntilMs: ctx.clock.t + 60_000,
+    });
     expect(twin.image.getRaw(124, 'InOutWRte_RvrtTms')).toBe(60);
     ctx.clock.advance(10 * 60_000);
     const ms = await driver.read();
@@ -339,6 +377,30 @@ describe('SunSpec battery over Modbus TCP', () => {
     await expect(
       driver.write({ assetId: 'bess', kind: 'battery_power_kw', value: 50, validUntilMs: ctx.clock.t - 1 }),
     ).rejects.toThrow(/expired/);
+  });
+
+  it('controls power through model 704 WSet, and an out-of-range WSet comes back as exception 03', async () => {
+    const { driver, twin, ctx } = await batterySetup(704);
+    await driver.start();
+    expect(driver.models?.map((m) => m.id)).toEqual([1, 802, 704]);
+    expect(driver.role).toBe('battery');
+    await driver.write({ assetId: 'bess', kind: 'battery_power_kw', value: -125 });
+    expect(twin.image.get(704, 'WSet')).toBe(-125000);
+    ctx.clock.advance(HOUR);
+    const ms = await driver.read();
+    expect(value(ms, 'power_kw')).toBeCloseTo(-125, 6);
+    expect(value(ms, 'soc_fraction')).toBeCloseTo(0.5 + (125 * Math.sqrt(0.9)) / 500, 3);
+    // 400 kW is beyond the 250 kW rating: the device refuses it, the write rejects, status says why.
+    await expect(driver.write({ assetId: 'bess', kind: 'battery_power_kw', value: 400 })).rejects.toThrow(
+      /Modbus exception 03 \(illegal data value\)/,
+    );
+    expect(driver.status()).toMatchObject({
+      health: 'degraded',
+      lastError: expect.stringMatching(/exception 03/),
+    });
+    expect(twin.image.get(704, 'WSet')).toBe(-125000);
+    await driver.read();
+    expect(driver.status().health).toBe('online');
   });
 
   it('refuses out-of-range storage control values with exception 03', async () => {

@@ -47,7 +47,13 @@ export function exceptionMessage(code: number): string {
 /** Turns whatever modbus-serial or the socket rejected with into a ModbusError. */
 export function classifyModbusError(e: unknown, what: string): ModbusError {
   if (e instanceof ModbusError) return e;
-  const err = (e ?? {}) as { modbusCode?: number; errno?: string; code?: string; name?: string; message?: string };
+  const err = (e ?? {}) as {
+    modbusCode?: number;
+    errno?: string;
+    code?: string;
+    name?: string;
+    message?: string;
+  };
   if (typeof err.modbusCode === 'number')
     return new ModbusError(`${what}: ${exceptionMessage(err.modbusCode)}`, 'exception', err.modbusCode);
   if (err.errno === 'ETIMEDOUT' || err.code === 'ETIMEDOUT' || /timed out/i.test(err.message ?? ''))
@@ -99,7 +105,11 @@ export class ModbusTcpClient {
     this.client = client;
     const what = `connect ${this.opts.host}:${this.opts.port}`;
     try {
-      await withTimeout(client.connectTCP(this.opts.host, { port: this.opts.port, timeout: this.opts.timeoutMs }), this.opts.timeoutMs, what);
+      await withTimeout(
+        client.connectTCP(this.opts.host, { port: this.opts.port, timeout: this.opts.timeoutMs }),
+        this.opts.timeoutMs,
+        what,
+      );
       if (!client.isOpen) throw new ModbusError(`${what}: connection closed`, 'connection');
     } catch (e) {
       this.client = undefined;

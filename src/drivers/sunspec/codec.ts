@@ -172,7 +172,8 @@ export function encodeRaw(p: SunSpecPointDef, value: number | bigint | string): 
     if (typeof value !== 'string') throw new RangeError(`${p.name}: string expected`);
     const bytes = Buffer.alloc(p.size * 2);
     const src = Buffer.from(value, 'latin1');
-    if (src.length > bytes.length) throw new RangeError(`${p.name}: string longer than ${bytes.length} bytes`);
+    if (src.length > bytes.length)
+      throw new RangeError(`${p.name}: string longer than ${bytes.length} bytes`);
     src.copy(bytes);
     return Array.from({ length: p.size }, (_, k) => bytes.readUInt16BE(k * 2));
   }

@@ -1,15 +1,9 @@
-import type {
-  Driver,
-  DriverContext,
-  DriverHealth,
-  DriverStatus,
-  Measurement,
-  Setpoint,
-} from '../types.ts';
+import type { Driver, DriverContext, DriverHealth, DriverStatus, Measurement, Setpoint } from '../types.ts';
 import { ModbusError, ModbusTcpClient } from '../modbus/client.ts';
 import { decodeModel, encodeRaw, findPoint, toNumber, unscale, type DecodedModel } from './codec.ts';
 import type { SunSpecModbusConfig } from './config.ts';
 import { discoverSunSpec, NotSunSpecError, type ModelInstance, type SunSpecLayout } from './discovery.ts';
+import { SUNSPEC_MEASUREMENTS, type SunSpecRole } from './measurements.ts';
 
 // SunSpec over Modbus TCP. Connects, finds the model chain, polls the models it needs and turns
 // them into Bitgrid measurements (kW, kWh, fractions; PV production and battery discharge
@@ -17,9 +11,7 @@ import { discoverSunSpec, NotSunSpecError, type ModelInstance, type SunSpecLayou
 // device answered with an exception (or timed out once), offline when the connection is gone —
 // and the connection is re-established with exponential backoff.
 
-const INVERTER_MODELS = [103, 102, 101] as const;
-
-export type SunSpecRole = 'pv' | 'battery';
+export type { SunSpecRole };
 
 export class SunSpecModbusDriver implements Driver {
   readonly id: string;
@@ -105,24 +97,30 @@ export class SunSpecModbusDriver implements Driver {
     if (sp.assetId !== this.config.asset) return false;
     const role = this.role;
     if (sp.kind === 'pv_power_limit_kw') return role === 'pv' && (!this.layout || !!this.pvLimitModel());
-    if (sp.kind === 'battery_power_kw') return role === 'battery' && (!this.layout || !!this.batteryControlModel());
+    if (sp.kind === 'battery_power_kw')
+      return role === 'battery' && (!this.layout || !!this.batteryControlModel());
     return false;
   }
 
   async write(sp: Setpoint): Promise<void> {
     if (sp.assetId !== this.config.asset)
-      throw new Error(`${this.id}: setpoint for asset "${sp.assetId}", this device serves "${this.config.asset}"`);
-    if (!Number.isFinite(sp.value)) throw new RangeError(`${this.id}: setpoint value must be a finite number`);
+      throw new Error(
+        `${this.id}: setpoint for asset "${sp.assetId}", this device serves "${this.config.asset}"`,
+      );
+    if (!Number.isFinite(sp.value))
+      throw new RangeError(`${this.id}: setpoint value must be a finite number`);
     if (sp.validUntilMs !== undefined && sp.validUntilMs <= this.ctx.now())
       throw new RangeError(`${this.id}: setpoint already expired`);
     if (!this.running || !this.client.connected || !this.layout)
       throw new Error(`${this.id}: device is ${this.health}${this.lastError ? ` (${this.lastError})` : ''}`);
-    if (!this.accepts(sp)) throw new Error(`${this.id}: cannot apply ${sp.kind} (role ${this.role ?? 'unknown'})`);
+    if (!this.accepts(sp))
+      throw new Error(`${this.id}: cannot apply ${sp.kind} (role ${this.role ?? 'unknown'})`);
     const done = await this.serial(async () => {
       await this.applySetpoint(sp);
       return true;
     }, true);
-    if (!done) throw new Error(`${this.id}: ${sp.kind} not applied: ${this.lastError ?? 'device unavailable'}`);
+    if (!done)
+      throw new Error(`${this.id}: ${sp.kind} not applied: ${this.lastError ?? 'device unavailable'}`);
   }
 
   // ---- connection ---------------------------------------------------------------------------
@@ -243,7 +241,9 @@ export class SunSpecModbusDriver implements Driver {
   private async readModel(inst: ModelInstance): Promise<DecodedModel> {
     const regs = await this.client.readHoldingRegisters(inst.address, 2 + inst.length);
     if (regs[0] !== inst.id)
-      throw new NotSunSpecError(`model ${inst.id} expected at ${inst.address}, found ID ${regs[0]}: layout changed`);
+      throw new NotSunSpecError(
+        `model ${inst.id} expected at ${inst.address}, found ID ${regs[0]}: layout changed`,
+      );
     return decodeModel(inst.def!, regs);
   }
 
@@ -252,74 +252,42 @@ export class SunSpecModbusDriver implements Driver {
     return inst ? this.readModel(inst) : undefined;
   }
 
-  private inverterModel(): ModelInstance | undefined {
-    for (const id of INVERTER_MODELS) {
-      const m = this.instance(id);
-      if (m) return m;
-    }
-    return this.instance(701);
-  }
-
   private async poll(): Promise<Measurement[]> {
     if (!this.layout) return [];
     const role = this.role!;
-    const out: Measurement[] = [];
     const now = this.ctx.now();
-    const put = (measurement: string, value: number | string | undefined, factor = 1): void => {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return;
-      const v = value * factor;
+    const mappings = SUNSPEC_MEASUREMENTS.filter((m) => m.roles.includes(role));
+    const wanted = new Set(mappings.flatMap((m) => m.sources.map((s) => s.model)));
+    const limitModel = role === 'pv' ? this.pvLimitModel() : undefined;
+    if (role === 'pv') for (const id of [120, 121]) wanted.add(id);
+    const data = new Map<number, DecodedModel>();
+    for (const inst of this.layout.models) {
+      if (inst.def && (wanted.has(inst.id) || inst === limitModel) && !data.has(inst.id))
+        data.set(inst.id, await this.readModel(inst));
+    }
+    const out: Measurement[] = [];
+    const put = (measurement: string, v: number): void => {
       out.push({ assetId: this.config.asset, measurement, value: v === 0 ? 0 : v, timeMs: now });
     };
-    const inv = this.inverterModel();
-    const invData = inv ? await this.readModel(inv) : undefined;
-    if (invData) {
-      const v = invData.values;
-      if (inv!.id === 701) {
-        // 701: W positive for generation (injection), which is production (pv) or discharge (battery).
-        put('power_kw', v.W, 1e-3);
-        put('reactive_power_kvar', v.Var, 1e-3);
-        put('frequency_hz', v.Hz);
-        put('energy_kwh', v.TotWhInj, 1e-3);
-        put('voltage_v', v.LNV ?? v.LLV);
-        put('temperature_c', v.TmpCab);
-      } else {
-        put('power_kw', v.W, 1e-3);
-        put('reactive_power_kvar', v.VAr, 1e-3);
-        put('frequency_hz', v.Hz);
-        put('energy_kwh', v.WH, 1e-3);
-        put('voltage_v', v.PhVphA);
-        put('dc_power_kw', v.DCW, 1e-3);
-        put('temperature_c', v.TmpCab);
+    const dcSign = this.config.battery_dc_power_sign === 'charge_positive' ? -1 : 1;
+    for (const m of mappings) {
+      for (const src of m.sources) {
+        const d = data.get(src.model);
+        if (!d) continue;
+        const v = numberOf(d.values[src.point]);
+        if (v === undefined) continue;
+        put(m.measurement, v * m.factor * (src.batteryDcSign ? dcSign : 1));
+        break;
       }
     }
-    const nameplate = await this.readIf(120);
-    if (role === 'pv') {
-      const settings = await this.readIf(121);
-      const wmaxW = numberOf(settings?.values.WMax) ?? numberOf(nameplate?.values.WRtg);
-      put('rated_power_kw', numberOf(nameplate?.values.WRtg) ?? wmaxW, 1e-3);
-      const limitModel = this.pvLimitModel();
-      const ctl = limitModel ? await this.readModel(limitModel) : undefined;
-      if (ctl && wmaxW !== undefined) {
-        const enabled = limitModel!.id === 123 ? ctl.raw.WMaxLim_Ena === 1 : ctl.raw.WMaxLimPctEna === 1;
-        const pct = numberOf(ctl.values.WMaxLimPct);
-        const fraction = enabled && pct !== undefined ? Math.min(1, Math.max(0, pct / 100)) : 1;
-        put('power_limit_fraction', fraction);
-        put('power_limit_kw', (fraction * wmaxW) / 1000);
-      }
-    } else {
-      const battery = await this.readIf(802);
-      const storage = await this.readIf(124);
-      const b = battery?.values;
-      if (!invData && b) {
-        const sign = this.config.battery_dc_power_sign === 'charge_positive' ? -1e-3 : 1e-3;
-        put('power_kw', b.W, sign);
-      }
-      put('soc_fraction', numberOf(b?.SoC) ?? numberOf(storage?.values.ChaState), 0.01);
-      put('capacity_kwh', numberOf(b?.WHRtg) ?? numberOf(nameplate?.values.WHRtg), 1e-3);
-      put('max_charge_kw', numberOf(b?.WChaRteMax) ?? numberOf(storage?.values.WChaMax), 1e-3);
-      put('max_discharge_kw', numberOf(b?.WDisChaRteMax) ?? numberOf(nameplate?.values.MaxDisChaRte), 1e-3);
-      put('soh_fraction', b?.SoH, 0.01);
-      put('dc_voltage_v', b?.V ?? storage?.values.InBatV);
+    if (role === 'pv' && limitModel) {
+      const ctl = data.get(limitModel.id)!;
+      const wmaxW = numberOf(data.get(121)?.values.WMax) ?? numberOf(data.get(120)?.values.WRtg);
+      const enabled = limitModel.id === 123 ? ctl.raw.WMaxLim_Ena === 1 : ctl.raw.WMaxLimPctEna === 1;
+      const pct = numberOf(ctl.values.WMaxLimPct);
+      const fraction = enabled && pct !== undefined ? Math.min(1, Math.max(0, pct / 100)) : 1;
+      put('power_limit_fraction', fraction);
+      if (wmaxW !== undefined) put('power_limit_kw', (fraction * wmaxW) / 1000);
     }
     this.consecutiveTimeouts = 0;
     this.lastReadMs = now;
@@ -362,7 +330,8 @@ export class SunSpecModbusDriver implements Driver {
     const settings = await this.readIf(121);
     const nameplate = await this.readIf(120);
     const wmaxW = numberOf(settings?.values.WMax) ?? numberOf(nameplate?.values.WRtg);
-    if (!wmaxW) throw new RangeError(`${this.id}: device reports no WMax (121) or WRtg (120) to scale the limit`);
+    if (!wmaxW)
+      throw new RangeError(`${this.id}: device reports no WMax (121) or WRtg (120) to scale the limit`);
     const pct = Math.min(100, (sp.value * 1000 * 100) / wmaxW);
     const ctl = await this.readModel(inst);
     const sf = numberOf(ctl.raw.WMaxLimPct_SF) ?? 0;
@@ -381,7 +350,10 @@ export class SunSpecModbusDriver implements Driver {
         ['WMaxLimPctEna', 1],
       ]);
     }
-    this.ctx.log.info({ device: this.id, limitKw: sp.value, pct, model: inst.id }, 'PV active-power limit written');
+    this.ctx.log.info(
+      { device: this.id, limitKw: sp.value, pct, model: inst.id },
+      'PV active-power limit written',
+    );
   }
 
   private async applyBatteryPower(sp: Setpoint): Promise<void> {
@@ -413,7 +385,10 @@ export class SunSpecModbusDriver implements Driver {
         ['WSetEna', 1],
       ]);
     }
-    this.ctx.log.info({ device: this.id, powerKw: sp.value, model: inst.id }, 'battery power setpoint written');
+    this.ctx.log.info(
+      { device: this.id, powerKw: sp.value, model: inst.id },
+      'battery power setpoint written',
+    );
   }
 
   /**
@@ -421,7 +396,11 @@ export class SunSpecModbusDriver implements Driver {
    * implemented") are left out; runs of adjacent points go out as one FC 16 request, in the order
    * their first point appears in `values`.
    */
-  private async writePoints(inst: ModelInstance, current: DecodedModel, values: [string, number][]): Promise<void> {
+  private async writePoints(
+    inst: ModelInstance,
+    current: DecodedModel,
+    values: [string, number][],
+  ): Promise<void> {
     const def = inst.def!;
     const items = values
       .map(([name, raw]) => ({ p: findPoint(def, name), raw }))

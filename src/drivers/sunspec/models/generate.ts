@@ -65,7 +65,8 @@ export function modelFromJson(doc: { id: number; group: JsonGroup }): SunSpecMod
     if (g.count !== undefined && g.count !== 1)
       throw new Error(`model ${doc.id}: repeating group ${g.name} is not supported by the generator`);
     for (const p of g.points ?? []) {
-      if (!KNOWN_TYPES.has(p.type)) throw new Error(`model ${doc.id}: point ${p.name} has unknown type ${p.type}`);
+      if (!KNOWN_TYPES.has(p.type))
+        throw new Error(`model ${doc.id}: point ${p.name} has unknown type ${p.type}`);
       if (typeof p.sf === 'number') throw new Error(`model ${doc.id}: numeric sf on ${p.name} not supported`);
       const def: SunSpecPointDef = {
         name: prefix + p.name,
@@ -77,7 +78,9 @@ export function modelFromJson(doc: { id: number; group: JsonGroup }): SunSpecMod
         access: p.access === 'RW' ? 'RW' : 'R',
         mandatory: p.mandatory === 'M',
         static: p.static === 'S',
-        ...(p.symbols?.length ? { symbols: Object.fromEntries(p.symbols.map((s) => [s.name, s.value])) } : {}),
+        ...(p.symbols?.length
+          ? { symbols: Object.fromEntries(p.symbols.map((s) => [s.name, s.value])) }
+          : {}),
         ...(p.label ? { label: p.label.trim() } : {}),
       };
       points.push(def);
@@ -86,8 +89,15 @@ export function modelFromJson(doc: { id: number; group: JsonGroup }): SunSpecMod
     for (const sub of g.groups ?? []) walk(sub, `${prefix}${sub.name}.`);
   };
   walk(doc.group, '');
-  if (points[0]?.name !== 'ID' || points[1]?.name !== 'L') throw new Error(`model ${doc.id}: must start with ID, L`);
-  return { id: doc.id, name: doc.group.name, label: doc.group.label ?? doc.group.name, length: offset - 2, points };
+  if (points[0]?.name !== 'ID' || points[1]?.name !== 'L')
+    throw new Error(`model ${doc.id}: must start with ID, L`);
+  return {
+    id: doc.id,
+    name: doc.group.name,
+    label: doc.group.label ?? doc.group.name,
+    length: offset - 2,
+    points,
+  };
 }
 
 export function loadModelDir(dir: string): SunSpecModelDef[] {

@@ -21,7 +21,11 @@ export abstract class SunSpecTwin {
   protected readonly now: () => number;
   protected lastMs: number;
 
-  protected constructor(models: SunSpecModelDef[], opts: SunSpecTwinOptions, identity: { md: string; sn: string }) {
+  protected constructor(
+    models: SunSpecModelDef[],
+    opts: SunSpecTwinOptions,
+    identity: { md: string; sn: string },
+  ) {
     this.now = opts.now ?? Date.now;
     this.lastMs = this.now();
     this.image = new SunSpecRegisterImage(opts.baseAddress ?? 40000, [model1, ...models]);

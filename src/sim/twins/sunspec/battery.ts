@@ -1,4 +1,4 @@
-import { model124, model802 } from '../../../drivers/sunspec/models/models.generated.ts';
+import { model124, model704, model802 } from '../../../drivers/sunspec/models/models.generated.ts';
 import {
   batteryLimits,
   initialBatteryState,
@@ -19,6 +19,10 @@ import { scaleFactorFor, SunSpecTwin, type SunSpecTwinOptions } from './base.ts'
 //   [−InWRte, +OutWRte] × WChaMax; a negative InWRte therefore forces discharge and a negative
 //   OutWRte forces charge. With no limit active the twin idles at 0 kW (it has no local load).
 //   InOutWRte_RvrtTms > 0 makes the limits revert (StorCtl_Mod = 0) after that many seconds.
+// With `controls: 704` the twin has models 1 + 802 + 704 instead: WSetEna = ENABLED with
+//   WSetMod = WATTS asks for WSet watts (discharge/injection positive), WSetMod = W_MAX_PCT for
+//   WSetPct % of the discharge (positive) or charge (negative) rating; WSetRvrtTms reverts it.
+//   |WSet| beyond the rating is refused with exception 03.
 // Model 802 reports SoC, ratings and DC power W (discharge positive).
 
 export interface SunSpecBatteryTwinOptions extends SunSpecTwinOptions {
@@ -27,6 +31,8 @@ export interface SunSpecBatteryTwinOptions extends SunSpecTwinOptions {
   maxStepMs?: number;
   /** DC bus voltage, V (default 800). */
   dcVoltage?: number;
+  /** Control model: 124 (basic storage controls, default) or 704 (DER AC controls, WSet). */
+  controls?: 124 | 704;
 }
 
 export class SunSpecBatteryTwin extends SunSpecTwin {
@@ -39,9 +45,15 @@ export class SunSpecBatteryTwin extends SunSpecTwin {
   /** Energy through the terminals since start, kWh. */
   throughputKwh = 0;
   private revertAtMs: number | undefined;
+  readonly controls: 124 | 704;
 
   constructor(opts: SunSpecBatteryTwinOptions) {
-    super([model124, model802], opts, { md: 'Bitgrid battery twin', sn: 'BAT-TWIN-0001' });
+    const controls = opts.controls ?? 124;
+    super(controls === 704 ? [model802, model704] : [model124, model802], opts, {
+      md: 'Bitgrid battery twin',
+      sn: 'BAT-TWIN-0001',
+    });
+    this.controls = controls;
     this.cfg = opts.battery;
     this.state = initialBatteryState(opts.battery);
     this.maxStepMs = opts.maxStepMs ?? 1000;
@@ -50,7 +62,24 @@ export class SunSpecBatteryTwin extends SunSpecTwin {
     const img = this.image;
     const maxW = Math.max(c.max_charge_kw, c.max_discharge_kw) * 1000;
     const wSf = scaleFactorFor(maxW, true);
-    // 124
+    if (controls === 704) {
+      img.setRaw(704, 'WSet_SF', wSf);
+      img.setRaw(704, 'WSetPct_SF', -1);
+      img.setRaw(704, 'WMaxLimPct_SF', -1);
+      img.setRaw(704, 'WSetEna', 0);
+      img.setRaw(704, 'WSetMod', 1);
+      img.set(704, 'WSet', 0);
+      img.set(704, 'WSetPct', 0);
+      img.setRaw(704, 'WSetRvrtTms', 0);
+      img.setRaw(704, 'WSetRvrtRem', 0);
+    } else this.init124();
+    this.init802(wSf, maxW);
+    this.refresh();
+  }
+
+  private init124(): void {
+    const c = this.cfg;
+    const img = this.image;
     img.setRaw(124, 'WChaMax_SF', scaleFactorFor(c.max_charge_kw * 1000, false));
     img.set(124, 'WChaMax', c.max_charge_kw * 1000);
     img.setRaw(124, 'WChaDisChaGra_SF', 0);
@@ -68,7 +97,11 @@ export class SunSpecBatteryTwin extends SunSpecTwin {
     img.setRaw(124, 'InOutWRte_RvrtTms', 0);
     img.setRaw(124, 'InOutWRte_RmpTms', 0);
     img.setRaw(124, 'ChaGriSet', 1);
-    // 802
+  }
+
+  private init802(wSf: number, maxW: number): void {
+    const c = this.cfg;
+    const img = this.image;
     img.setRaw(802, 'AHRtg_SF', 0);
     img.set(802, 'AHRtg', (c.capacity_kwh * 1000) / this.dcV);
     img.setRaw(802, 'WHRtg_SF', scaleFactorFor(c.capacity_kwh * 1000, false));
@@ -99,7 +132,6 @@ export class SunSpecBatteryTwin extends SunSpecTwin {
     img.setRaw(802, 'W_SF', wSf);
     img.setRaw(802, 'SetOp', 1);
     img.setRaw(802, 'SetInvState', 3);
-    this.refresh();
   }
 
   get socFraction(): number {
@@ -109,11 +141,17 @@ export class SunSpecBatteryTwin extends SunSpecTwin {
   /** Power the control registers ask for now, kW, discharge positive (before physics limits). */
   get requestedKw(): number {
     const img = this.image;
+    if (img.getRaw(802, 'SetOp') === 2) return 0;
+    if (this.controls === 704) {
+      if (img.getRaw(704, 'WSetEna') !== 1) return 0;
+      if (img.getRaw(704, 'WSetMod') === 1) return (img.get(704, 'WSet') ?? 0) / 1000;
+      const pct = (img.get(704, 'WSetPct') ?? 0) / 100;
+      return pct * (pct >= 0 ? this.cfg.max_discharge_kw : this.cfg.max_charge_kw);
+    }
     const mod = Number(img.getRaw(124, 'StorCtl_Mod') ?? 0);
     const base = Math.min(this.cfg.max_charge_kw, (img.get(124, 'WChaMax') ?? 0) / 1000);
     const upper = mod & 2 ? ((img.get(124, 'OutWRte') ?? 100) / 100) * base : this.cfg.max_discharge_kw;
     const lower = mod & 1 ? -((img.get(124, 'InWRte') ?? 100) / 100) * base : -base;
-    if (img.getRaw(802, 'SetOp') === 2) return 0;
     return Math.max(lower, Math.min(upper, 0));
   }
 
@@ -127,7 +165,11 @@ export class SunSpecBatteryTwin extends SunSpecTwin {
     let t = fromMs;
     while (t < toMs) {
       if (this.revertAtMs !== undefined && t >= this.revertAtMs) this.revert();
-      const end = Math.min(toMs, t + this.maxStepMs, this.revertAtMs !== undefined ? this.revertAtMs : Infinity);
+      const end = Math.min(
+        toMs,
+        t + this.maxStepMs,
+        this.revertAtMs !== undefined ? this.revertAtMs : Infinity,
+      );
       const step = stepBattery(this.cfg, this.state, this.requestedKw, (end - t) / 3_600_000);
       this.state.socKwh = step.socKwh;
       this.powerKw = step.powerKw;
@@ -138,7 +180,8 @@ export class SunSpecBatteryTwin extends SunSpecTwin {
   }
 
   private revert(): void {
-    this.image.setRaw(124, 'StorCtl_Mod', 0);
+    if (this.controls === 704) this.image.setRaw(704, 'WSetEna', 0);
+    else this.image.setRaw(124, 'StorCtl_Mod', 0);
     this.revertAtMs = undefined;
   }
 
@@ -149,15 +192,21 @@ export class SunSpecBatteryTwin extends SunSpecTwin {
     const socPct = this.socFraction * 100;
     img.set(802, 'SoC', socPct);
     img.set(802, 'DoD', 100 - socPct);
-    img.set(124, 'ChaState', socPct);
-    img.set(124, 'InBatV', this.dcV);
+    if (this.controls === 124) {
+      img.set(124, 'ChaState', socPct);
+      img.set(124, 'InBatV', this.dcV);
+    } else {
+      const rem =
+        this.revertAtMs === undefined ? 0 : Math.max(0, Math.ceil((this.revertAtMs - this.lastMs) / 1000));
+      img.setRaw(704, 'WSetRvrtRem', rem);
+    }
     img.set(802, 'W', kw * 1000);
     img.set(802, 'A', (kw * 1000) / this.dcV);
     const full = this.state.socKwh >= this.cfg.soc_max * this.cfg.capacity_kwh - 1e-9;
     const empty = this.state.socKwh <= this.cfg.soc_min * this.cfg.capacity_kwh + 1e-9;
     const chaSt = kw > 1e-9 ? 3 : kw < -1e-9 ? 4 : full ? 5 : empty ? 2 : 6;
     img.setRaw(802, 'ChaSt', chaSt);
-    img.setRaw(124, 'ChaSt', chaSt);
+    if (this.controls === 124) img.setRaw(124, 'ChaSt', chaSt);
   }
 
   protected override validateWrite(w: PointWrite): number | undefined {
@@ -168,12 +217,33 @@ export class SunSpecBatteryTwin extends SunSpecTwin {
       if (n === 'MinRsvPct') return SunSpecTwin.outside(w.value, 0, 100);
       if (n === 'VAChaMax') return ILLEGAL_DATA_VALUE;
     }
-    if (w.modelId === 802 && (n === 'SocRsvMax' || n === 'SoCRsvMin')) return SunSpecTwin.outside(w.value, 0, 100);
+    if (w.modelId === 704) {
+      if (n === 'WSet')
+        return SunSpecTwin.outside(w.value, -this.cfg.max_charge_kw * 1000, this.cfg.max_discharge_kw * 1000);
+      if (n === 'WSetPct') return SunSpecTwin.outside(w.value, -100, 100);
+      if (!['WSetEna', 'WSetMod', 'WSetRvrtTms'].includes(n)) return ILLEGAL_DATA_VALUE;
+    }
+    if (w.modelId === 802 && (n === 'SocRsvMax' || n === 'SoCRsvMin'))
+      return SunSpecTwin.outside(w.value, 0, 100);
     return undefined;
   }
 
   protected override afterWrite(ws: PointWrite[]): void {
-    if (ws.some((w) => w.modelId === 124 && ['StorCtl_Mod', 'OutWRte', 'InWRte', 'InOutWRte_RvrtTms'].includes(w.point.name))) {
+    if (this.controls === 704) {
+      if (ws.some((w) => w.point.name.startsWith('WSet'))) {
+        const rvrt = Number(this.image.getRaw(704, 'WSetRvrtTms') ?? 0);
+        const on = this.image.getRaw(704, 'WSetEna') === 1;
+        this.revertAtMs = on && rvrt > 0 ? this.lastMs + rvrt * 1000 : undefined;
+      }
+      return;
+    }
+    if (
+      ws.some(
+        (w) =>
+          w.modelId === 124 &&
+          ['StorCtl_Mod', 'OutWRte', 'InWRte', 'InOutWRte_RvrtTms'].includes(w.point.name),
+      )
+    ) {
       const rvrt = Number(this.image.getRaw(124, 'InOutWRte_RvrtTms') ?? 0);
       const mod = Number(this.image.getRaw(124, 'StorCtl_Mod') ?? 0);
       this.revertAtMs = mod !== 0 && rvrt > 0 ? this.lastMs + rvrt * 1000 : undefined;

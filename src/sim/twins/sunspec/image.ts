@@ -136,7 +136,10 @@ export class SunSpecRegisterImage {
   read(address: number, count: number): number[] {
     const i = address - this.base;
     if (count < 1 || i < 0 || i + count > this.regs.length)
-      throw new ModbusExceptionError(ILLEGAL_DATA_ADDRESS, `no registers at ${address}…${address + count - 1}`);
+      throw new ModbusExceptionError(
+        ILLEGAL_DATA_ADDRESS,
+        `no registers at ${address}…${address + count - 1}`,
+      );
     return Array.from(this.regs.subarray(i, i + count));
   }
 
@@ -161,12 +164,15 @@ export class SunSpecRegisterImage {
           throw new ModbusExceptionError(ILLEGAL_DATA_ADDRESS, `write covers part of ${m.def.id}.${p.name}`);
         if (p.access !== 'RW')
           throw new ModbusExceptionError(ILLEGAL_DATA_ADDRESS, `${m.def.id}.${p.name} is read-only`);
-        if (at !== covered) throw new ModbusExceptionError(ILLEGAL_DATA_ADDRESS, `no writable register at ${covered}`);
+        if (at !== covered)
+          throw new ModbusExceptionError(ILLEGAL_DATA_ADDRESS, `no writable register at ${covered}`);
         covered = at + p.size;
         const raw = decodeRaw(p, next, at - this.base);
         let value = toNumber(raw);
         if (value !== undefined && p.sf) {
-          const sf = toNumber(decodeRaw(findPoint(m.def, p.sf), next, m.address - this.base + findPoint(m.def, p.sf).offset));
+          const sf = toNumber(
+            decodeRaw(findPoint(m.def, p.sf), next, m.address - this.base + findPoint(m.def, p.sf).offset),
+          );
           value = sf === undefined ? undefined : applyScale(value, sf);
         }
         writes.push({ modelId: m.def.id, point: p, raw, value });
@@ -177,15 +183,22 @@ export class SunSpecRegisterImage {
     for (const w of writes) {
       if (w.point.symbols && (w.point.type === 'enum16' || w.point.type === 'enum32')) {
         if (typeof w.raw !== 'number' || !Object.values(w.point.symbols).includes(w.raw))
-          throw new ModbusExceptionError(ILLEGAL_DATA_VALUE, `${w.point.name}: ${String(w.raw)} is not a defined value`);
+          throw new ModbusExceptionError(
+            ILLEGAL_DATA_VALUE,
+            `${w.point.name}: ${String(w.raw)} is not a defined value`,
+          );
       }
       if (w.point.symbols && (w.point.type === 'bitfield16' || w.point.type === 'bitfield32')) {
         const allowed = Object.values(w.point.symbols).reduce((a, bit) => a | (1 << bit), 0);
         if (typeof w.raw !== 'number' || (w.raw & ~allowed) !== 0)
-          throw new ModbusExceptionError(ILLEGAL_DATA_VALUE, `${w.point.name}: bits ${String(w.raw)} not defined`);
+          throw new ModbusExceptionError(
+            ILLEGAL_DATA_VALUE,
+            `${w.point.name}: bits ${String(w.raw)} not defined`,
+          );
       }
       const code = this.validate?.(w);
-      if (code !== undefined) throw new ModbusExceptionError(code, `${w.point.name}: value ${String(w.value ?? w.raw)} refused`);
+      if (code !== undefined)
+        throw new ModbusExceptionError(code, `${w.point.name}: value ${String(w.value ?? w.raw)} refused`);
     }
     this.regs.set(values, address - this.base);
     this.onWrite?.(writes);

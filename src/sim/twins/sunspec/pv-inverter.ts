@@ -1,10 +1,17 @@
-import { model103, model120, model121, model123 } from '../../../drivers/sunspec/models/models.generated.ts';
+import {
+  model103,
+  model120,
+  model121,
+  model123,
+  model704,
+} from '../../../drivers/sunspec/models/models.generated.ts';
 import { ILLEGAL_DATA_VALUE, type PointWrite } from './image.ts';
 import { scaleFactorFor, SunSpecTwin, type SunSpecTwinOptions } from './base.ts';
 
-// A three-phase PV inverter as SunSpec models 1 + 103 + 120 + 121 + 123. Its AC output is the
-// available PV power, clipped at the rating and at the active-power limit written to model 123
-// (WMaxLimPct of WMax while WMaxLim_Ena = ENABLED; the limit reverts after WMaxLimPct_RvrtTms).
+// A three-phase PV inverter as SunSpec models 1 + 103 + 120 + 121 + 123 (or 704 instead of 123,
+// `controls: 704`). Its AC output is the available PV power, clipped at the rating and at the
+// active-power limit: WMaxLimPct of WMax while it is enabled (123 WMaxLim_Ena / 704
+// WMaxLimPctEna); the limit reverts after WMaxLimPct_RvrtTms (123) / WMaxLimPctRvrtTms (704).
 
 export interface SunSpecPvTwinOptions extends SunSpecTwinOptions {
   ratedKw: number;
@@ -12,6 +19,8 @@ export interface SunSpecPvTwinOptions extends SunSpecTwinOptions {
   availableKw: (timeMs: number) => number;
   /** Longest physics step when integrating energy, ms (default 60 000). */
   maxStepMs?: number;
+  /** Control model: 123 (immediate controls, default) or 704 (DER AC controls). */
+  controls?: 123 | 704;
 }
 
 const LINE_V = 400;
@@ -24,9 +33,15 @@ export class SunSpecPvInverterTwin extends SunSpecTwin {
   /** Energy delivered since start, kWh. */
   energyKwh = 0;
   private revertAtMs: number | undefined;
+  readonly controls: 123 | 704;
 
   constructor(opts: SunSpecPvTwinOptions) {
-    super([model103, model120, model121, model123], opts, { md: 'Bitgrid PV twin', sn: 'PV-TWIN-0001' });
+    const controls = opts.controls ?? 123;
+    super([model103, model120, model121, controls === 704 ? model704 : model123], opts, {
+      md: 'Bitgrid PV twin',
+      sn: 'PV-TWIN-0001',
+    });
+    this.controls = controls;
     if (!(opts.ratedKw > 0)) throw new Error('ratedKw must be positive');
     this.ratedKw = opts.ratedKw;
     this.availableKw = opts.availableKw;
@@ -67,6 +82,17 @@ export class SunSpecPvInverterTwin extends SunSpecTwin {
     img.set(121, 'WMax', ratedW);
     img.setRaw(121, 'VRef_SF', -1);
     img.set(121, 'VRef', PHASE_V);
+    if (controls === 704) {
+      img.setRaw(704, 'WMaxLimPct_SF', -1);
+      img.setRaw(704, 'WSet_SF', wSf);
+      img.setRaw(704, 'WSetPct_SF', -1);
+      img.setRaw(704, 'WMaxLimPctEna', 0);
+      img.set(704, 'WMaxLimPct', 100);
+      img.setRaw(704, 'WMaxLimPctRvrtTms', 0);
+      img.setRaw(704, 'WMaxLimPctRvrtRem', 0);
+      this.refresh();
+      return;
+    }
     // 123 immediate controls.
     img.setRaw(123, 'WMaxLimPct_SF', -1);
     img.setRaw(123, 'OutPFSet_SF', -3);
@@ -87,6 +113,10 @@ export class SunSpecPvInverterTwin extends SunSpecTwin {
   get limitKw(): number {
     const img = this.image;
     const wmaxKw = Math.min(this.ratedKw, (img.get(121, 'WMax') ?? this.ratedKw * 1000) / 1000);
+    if (this.controls === 704) {
+      if (img.getRaw(704, 'WMaxLimPctEna') !== 1) return wmaxKw;
+      return (wmaxKw * (img.get(704, 'WMaxLimPct') ?? 100)) / 100;
+    }
     const connected = img.getRaw(123, 'Conn') !== 0;
     if (!connected) return 0;
     if (img.getRaw(123, 'WMaxLim_Ena') !== 1) return wmaxKw;
@@ -111,7 +141,8 @@ export class SunSpecPvInverterTwin extends SunSpecTwin {
   }
 
   private revert(): void {
-    this.image.setRaw(123, 'WMaxLim_Ena', 0);
+    if (this.controls === 704) this.image.setRaw(704, 'WMaxLimPctEna', 0);
+    else this.image.setRaw(123, 'WMaxLim_Ena', 0);
     this.revertAtMs = undefined;
   }
 
@@ -129,13 +160,21 @@ export class SunSpecPvInverterTwin extends SunSpecTwin {
     img.set(103, 'DCW', dcW);
     img.set(103, 'DCV', 600);
     img.set(103, 'DCA', dcW / 600);
+    if (this.controls === 704) {
+      const rem =
+        this.revertAtMs === undefined ? 0 : Math.max(0, Math.ceil((this.revertAtMs - this.lastMs) / 1000));
+      img.setRaw(704, 'WMaxLimPctRvrtRem', rem);
+    }
     const throttled = this.limitKw < Math.min(this.ratedKw, this.availableKw(this.lastMs));
     img.setRaw(103, 'St', kw <= 0 ? 2 : throttled ? 5 : 4);
   }
 
   protected override validateWrite(w: PointWrite): number | undefined {
     const name = w.point.name;
-    if (w.modelId === 123 && name === 'WMaxLimPct') return SunSpecTwin.outside(w.value, 0, 100);
+    if ((w.modelId === 123 || w.modelId === 704) && name === 'WMaxLimPct')
+      return SunSpecTwin.outside(w.value, 0, 100);
+    if (w.modelId === 704 && name !== 'WMaxLimPctEna' && name !== 'WMaxLimPctRvrtTms')
+      return ILLEGAL_DATA_VALUE;
     if (w.modelId === 123 && name === 'OutPFSet') return SunSpecTwin.outside(w.value, -1, 1);
     if (w.modelId === 123 && /^VAr.*Pct$/.test(name)) return SunSpecTwin.outside(w.value, -100, 100);
     if (w.modelId === 121 && name === 'WMax') return SunSpecTwin.outside(w.value, 0, this.ratedKw * 1000);
@@ -144,9 +183,20 @@ export class SunSpecPvInverterTwin extends SunSpecTwin {
   }
 
   protected override afterWrite(ws: PointWrite[]): void {
-    if (ws.some((w) => w.modelId === 123 && (w.point.name === 'WMaxLim_Ena' || w.point.name === 'WMaxLimPct'))) {
+    if (this.controls === 704) {
+      if (ws.some((w) => w.point.name.startsWith('WMaxLimPct'))) {
+        const rvrt = Number(this.image.getRaw(704, 'WMaxLimPctRvrtTms') ?? 0);
+        const on = this.image.getRaw(704, 'WMaxLimPctEna') === 1;
+        this.revertAtMs = on && rvrt > 0 ? this.lastMs + rvrt * 1000 : undefined;
+      }
+      return;
+    }
+    if (
+      ws.some((w) => w.modelId === 123 && (w.point.name === 'WMaxLim_Ena' || w.point.name === 'WMaxLimPct'))
+    ) {
       const rvrt = Number(this.image.getRaw(123, 'WMaxLimPct_RvrtTms') ?? 0);
-      this.revertAtMs = this.image.getRaw(123, 'WMaxLim_Ena') === 1 && rvrt > 0 ? this.lastMs + rvrt * 1000 : undefined;
+      this.revertAtMs =
+        this.image.getRaw(123, 'WMaxLim_Ena') === 1 && rvrt > 0 ? this.lastMs + rvrt * 1000 : undefined;
     }
   }
 }

@@ -1,0 +1,1 @@
+export { MqttMeterTwin, type MqttMeterTwinOptions } from './meter.ts';
