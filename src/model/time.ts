@@ -63,11 +63,45 @@ export function localTime(ms: number, zone: string): LocalTime {
   };
 }
 
-/** Precomputed local times for every interval of a grid: luxon is too slow to call per asset per step. */
+/**
+ * Precomputed local times for every interval of a grid. Luxon per interval costs seconds for a year,
+ * so the zone offset is asked once per day and the fields come from plain UTC arithmetic; a day whose
+ * offset changes (a daylight-saving switch) falls back to luxon for each of its intervals.
+ */
 export function localTimes(grid: TimeGrid, zone: string): LocalTime[] {
   const out = new Array<LocalTime>(grid.count);
-  for (let i = 0; i < grid.count; i++) out[i] = localTime(timeAt(grid, i), zone);
+  const offsetMinutesAt = (ms: number) => DateTime.fromMillis(ms, { zone }).offset;
+  let i = 0;
+  while (i < grid.count) {
+    const dayStartMs = timeAt(grid, i);
+    const offsetStart = offsetMinutesAt(dayStartMs);
+    const perDay = Math.max(1, Math.round(MS_PER_DAY / intervalMs(grid)));
+    const last = Math.min(grid.count, i + perDay) - 1;
+    const offsetEnd = offsetMinutesAt(timeAt(grid, last));
+    for (let k = i; k <= last; k++) {
+      const ms = timeAt(grid, k);
+      out[k] = offsetStart === offsetEnd ? fromOffset(ms, offsetStart) : localTime(ms, zone);
+    }
+    i = last + 1;
+  }
   return out;
+}
+
+function fromOffset(ms: number, offsetMinutes: number): LocalTime {
+  const d = new Date(ms + offsetMinutes * MS_PER_MINUTE);
+  const year = d.getUTCFullYear();
+  const month = d.getUTCMonth() + 1;
+  const day = d.getUTCDate();
+  const dow = d.getUTCDay();
+  return {
+    year,
+    month,
+    day,
+    weekday: dow === 0 ? 7 : dow,
+    hour: d.getUTCHours() + d.getUTCMinutes() / 60 + d.getUTCSeconds() / 3600,
+    date: `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`,
+    dayOfYear: Math.floor((Date.UTC(year, month - 1, day) - Date.UTC(year, 0, 1)) / MS_PER_DAY) + 1,
+  };
 }
 
 export function toIsoLocal(ms: number, zone: string): string {
