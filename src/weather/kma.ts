@@ -45,6 +45,8 @@ const ANGSTROM_B = 0.5;
 const MAX_HOURLY_IRRADIATION_MJ = 5.04;
 /** Clear-sky index bound when carrying clearness into a gap (dawn hours can show absurd ratios). */
 const MAX_FILL_CLEAR_SKY_INDEX = 1.2;
+/** Cloud cover assumed when a file gives no way to know it. */
+const UNKNOWN_CLOUD_COVER = 0.5;
 /** Most problems listed one by one in the report; the rest are counted. */
 const MAX_LISTED = 200;
 
@@ -477,7 +479,12 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
   }
   if (!hasCloud) report.notes.push('전운량 absent or blank: cloud cover derived from daytime clearness');
   // Cloud is a slow, sparse observation: interpolate across any gap (night included) without reporting.
-  fillGaps(cloud, () => true, '전운량', hourTimes, Infinity, undefined, false);
+  if (cloud.every((v) => Number.isNaN(v))) {
+    cloud.fill(UNKNOWN_CLOUD_COVER);
+    report.notes.push(
+      `no cloud information at all (night-only file without 전운량): cloud cover set to ${UNKNOWN_CLOUD_COVER}`,
+    );
+  } else fillGaps(cloud, () => true, '전운량', hourTimes, Infinity, undefined, false);
 
   // Onto the 5-minute base: readings interpolated between hours, irradiation shaped inside its hour.
   const nBase = baseTimes.length;
