@@ -32,16 +32,14 @@ export async function benchMqttIngest(): Promise<{ pointsPerSecond: number; poin
     await driver.start();
     if (driver.status().health !== 'online')
       throw new Error(`driver not online: ${driver.status().lastError}`);
-    const payloads = Array.from({ length: ASSETS }, (_, a) => ({
-      topic: `bitgrid/bench/meter-${a}/power`,
-    }));
+    const topics = Array.from({ length: ASSETS }, (_, a) => `bitgrid/bench/meter-${a}/power`);
     const start = performance.now();
     const deadline = start + TIME_LIMIT_MS;
     let sent = 0;
     while (sent < POINTS && performance.now() < deadline) {
       const batch: Promise<unknown>[] = [];
       for (let k = 0; k < WINDOW && sent < POINTS; k++, sent++) {
-        const { topic } = payloads[sent % ASSETS];
+        const topic = topics[sent % ASSETS];
         const body = JSON.stringify({ value: 1000 + (sent % 997), unit: 'W', ts: new Date().toISOString() });
         batch.push(publisher.publishAsync(topic, body, { qos: 1 }));
       }

@@ -238,6 +238,42 @@ describe('SunSpec PV inverter over Modbus TCP', () => {
     await expect(driver.read()).resolves.toEqual([]);
   });
 
+  it('reconnects with exponential backoff while the device keeps dropping the connection', async () => {
+    const times: number[] = [];
+    const rude = net.createServer((s) => {
+      times.push(Date.now());
+      s.on('error', () => {});
+      s.destroy();
+    });
+    await new Promise<void>((r) => rude.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => rude.close(() => r())));
+    const ctx = testContext();
+    const driver = new SunSpecModbusDriver(
+      sunspecModbusConfigSchema.parse({
+        id: 'rude',
+        type: 'sunspec_modbus',
+        asset: 'pv',
+        host: '127.0.0.1',
+        port: (rude.address() as net.AddressInfo).port,
+        timeout_ms: 200,
+        reconnect_min_ms: 25,
+        reconnect_max_ms: 200,
+      }),
+      ctx,
+    );
+    cleanups.push(() => driver.stop());
+    await driver.start();
+    await new Promise((r) => setTimeout(r, 1500));
+    await driver.stop();
+    expect(driver.status().health).toBe('stopped');
+    // Delays 25, 50, 100, 200, 200 … ms: about 10 attempts in 1.5 s (a fixed 25 ms would give ~60).
+    expect(times.length).toBeGreaterThanOrEqual(5);
+    expect(times.length).toBeLessThanOrEqual(14);
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    expect(gaps[gaps.length - 1]).toBeGreaterThanOrEqual(150);
+    expect(driver.status().lastError).toMatch(/closed|ECONNRESET/);
+  });
+
   it('turns a Modbus exception during polling into degraded status, and recovers', async () => {
     const { driver, twin } = await pvSetup();
     await driver.start();
