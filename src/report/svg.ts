@@ -53,11 +53,23 @@ function frame(o: ChartOptions, yMin: number, yMax: number) {
     day: '2-digit',
     ...(days <= 3 ? { hour: '2-digit', hour12: false } : {}),
   });
-  const xticks = 8;
-  for (let k = 0; k <= xticks; k++) {
-    const i = Math.round((k / xticks) * (n - 1));
+  // Multi-day charts tick at local midnights (every k-th day so at most ~10 labels); short ones evenly.
+  const ticks: number[] = [];
+  if (days > 3) {
+    const everyDays = Math.max(1, Math.ceil(days / 10));
+    let lastDay = '';
+    let dayCount = 0;
+    const dayOf = new Intl.DateTimeFormat('en-CA', { timeZone: o.zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    for (let i = 0; i < n; i++) {
+      const day = dayOf.format(new Date(o.timesMs[i]));
+      if (day !== lastDay) {
+        if (dayCount++ % everyDays === 0) ticks.push(i);
+        lastDay = day;
+      }
+    }
+  } else for (let k = 0; k <= 8; k++) ticks.push(Math.round((k / 8) * (n - 1)));
+  for (const i of ticks)
     parts.push(`<text x="${x(i).toFixed(1)}" y="${h - 14}" class="xtick">${esc(fmt.format(new Date(o.timesMs[i])))}</text>`);
-  }
   return { w, h, x, y, parts };
 }
 
