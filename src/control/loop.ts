@@ -1,0 +1,430 @@
+import type { Scenario } from '../model/schema.ts';
+import type { Driver, GridSignal, Measurement, Setpoint } from '../drivers/types.ts';
+import type { Store } from '../store/index.ts';
+import { Guards, limitImport, type GuardedSetpoint } from './guards.ts';
+import {
+  GuardRejection,
+  type Actor,
+  type AssetLiveState,
+  type AssetMode,
+  type LiveSnapshot,
+  type LiveSystem,
+  type NewOverride,
+  type Override,
+} from './types.ts';
+
+// The live control loop. Each cycle: read every driver into one frozen process image, store the
+// telemetry, run the watchdog (stale assets go to safe mode), take the requested setpoints from
+// the dispatcher (the schedule) and operator overrides, narrow them by the guards (device limits,
+// SoC, safe mode, then the import limit), write them, and publish the new state.
+
+/** The asset id of the district's grid connection meter (import positive). */
+export const GRID_ASSET_ID = 'grid';
+
+export interface ProcessImage {
+  timeMs: number;
+  /** Latest value per asset, per measurement key (`power_kw`, or `power_kw@channel`). */
+  values: Map<string, Map<string, { value: number; timeMs: number; channel?: string; measurement: string }>>;
+  signals: GridSignal[];
+}
+
+/** Where requested setpoints come from: a schedule, a strategy, a test. */
+export interface Dispatcher {
+  readonly name: string;
+  requested(image: ProcessImage): Setpoint[];
+}
+
+export interface ControlLoopOptions {
+  scenario: Scenario;
+  drivers: Driver[];
+  store: Store;
+  dispatcher: Dispatcher;
+  /** Clock of the loop, UTC ms: the wall clock live, the twin's clock in simulated real time. */
+  now: () => number;
+  /** An asset whose newest telemetry is older than this (clock ms) goes to safe mode. */
+  staleAfterMs: number;
+  /** Price of imported energy at a time, 원/kWh, for the running cost of the day. */
+  importPriceKrwPerKwh?: (timeMs: number) => number;
+  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+}
+
+interface AssetRuntime {
+  id: string;
+  siteId: string;
+  type: string;
+  mode: AssetMode;
+  reason?: string;
+  setpoint?: Setpoint;
+}
+
+type Listener = (delta: Record<string, unknown>) => void;
+
+export class ControlLoop implements LiveSystem {
+  readonly guards: Guards;
+  private readonly assets = new Map<string, AssetRuntime>();
+  private readonly listeners = new Set<Listener>();
+  private readonly activeOverrides = new Map<string, Override>();
+  private image: ProcessImage = { timeMs: 0, values: new Map(), signals: [] };
+  private lastFlat: Record<string, unknown> = {};
+  private cycles = 0;
+  private running = false;
+  private timer?: NodeJS.Timeout;
+  private dayKey = '';
+  private today = { costKrw: 0, importKwh: 0, pvKwh: 0, consumptionKwh: 0, cleanKwh: 0, lastMs: 0 };
+  private monthPeakKw = 0;
+  private readonly log: NonNullable<ControlLoopOptions['log']>;
+
+  constructor(private readonly opts: ControlLoopOptions) {
+    this.guards = new Guards(opts.scenario);
+    this.log = opts.log ?? { info() {}, warn() {}, error() {} };
+    for (const site of opts.scenario.sites)
+      for (const a of site.assets) this.assets.set(a.id, { id: a.id, siteId: site.id, type: a.type, mode: 'offline' });
+  }
+
+  /** Loads the overrides still in force from the store (after a restart). */
+  async restore(): Promise<void> {
+    const nowMs = this.opts.now();
+    for (const r of await this.opts.store.listOverrides({ activeAtMs: nowMs })) {
+      this.activeOverrides.set(String(r.id), {
+        id: String(r.id),
+        assetId: r.assetId,
+        kind: r.kind as Override["kind"],
+        value: r.value,
+        startMs: r.startMs,
+        expiresMs: r.expiryMs,
+        createdBy: r.createdBy,
+        reason: r.reason,
+      });
+    }
+  }
+
+  /** Runs cycles every `cycleMs` of wall time until stop(). */
+  start(cycleMs: number): void {
+    if (this.timer) return;
+    const tick = async () => {
+      if (this.running) return; // a slow cycle is not stacked on itself
+      this.running = true;
+      try {
+        await this.cycle();
+      } catch (e) {
+        this.log.error({ err: (e as Error).message }, 'control cycle failed');
+      } finally {
+        this.running = false;
+      }
+    };
+    this.timer = setInterval(() => void tick(), cycleMs);
+    void tick();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One control cycle; exposed so tests can step the loop deterministically. */
+  async cycle(): Promise<void> {
+    const nowMs = this.opts.now();
+    // 1. Read: every driver at once; a failing driver yields nothing and marks its assets.
+    const reads = await Promise.allSettled(this.opts.drivers.map((d) => d.read()));
+    const points: Measurement[] = [];
+    const values = new Map(this.image.values);
+    reads.forEach((r, k) => {
+      if (r.status === 'rejected') {
+        this.log.warn({ driver: this.opts.drivers[k].id, err: String(r.reason) }, 'driver read failed');
+        return;
+      }
+      for (const m of r.value) {
+        if (!Number.isFinite(m.value) || !Number.isFinite(m.timeMs)) continue;
+        points.push(m);
+        const key = m.channel ? `${m.measurement}@${m.channel}` : m.measurement;
+        const per = new Map(values.get(m.assetId) ?? []);
+        const prev = per.get(key);
+        if (!prev || prev.timeMs <= m.timeMs) per.set(key, { value: m.value, timeMs: m.timeMs, channel: m.channel, measurement: m.measurement });
+        values.set(m.assetId, per);
+      }
+    });
+    const signals = this.opts.drivers.flatMap((d) => d.signals?.() ?? []);
+    this.image = { timeMs: nowMs, values, signals: [...this.image.signals.filter((s) => s.endMs > nowMs), ...signals] };
+    if (points.length) await this.opts.store.appendTelemetry(points);
+
+    // 2. Watchdog.
+    for (const a of this.assets.values()) {
+      const per = values.get(a.id);
+      let newestMs = -Infinity;
+      if (per) for (const v of per.values()) newestMs = Math.max(newestMs, v.timeMs);
+      const stale = nowMs - newestMs > this.opts.staleAfterMs;
+      const prevMode = a.mode;
+      if (!per) a.mode = 'offline';
+      else if (stale) a.mode = 'safe';
+      else a.mode = [...this.activeOverrides.values()].some((o) => o.assetId === a.id) ? 'override' : 'auto';
+      a.reason = a.mode === 'safe' ? `telemetry ${Math.round((nowMs - newestMs) / 1000)} s old (limit ${Math.round(this.opts.staleAfterMs / 1000)} s)` : a.mode === 'offline' ? 'no telemetry yet' : undefined;
+      if (prevMode !== a.mode && (a.mode === 'safe' || prevMode === 'safe')) {
+        const entering = a.mode === 'safe';
+        await this.opts.store.addEvent({
+          timeMs: nowMs,
+          severity: entering ? 'alarm' : 'info',
+          source: 'control',
+          code: entering ? 'ASSET_SAFE_MODE' : 'ASSET_RECOVERED',
+          message: entering ? `${a.id} in safe mode: ${a.reason}` : `${a.id} back to ${a.mode}: telemetry fresh again`,
+          assetId: a.id,
+        });
+        await this.audit({ id: 'system', role: 'system' }, entering ? 'safe_mode.enter' : 'safe_mode.leave', a.id, { reason: a.reason ?? null });
+      }
+    }
+
+    // 3. Overrides that ran out return their asset to auto.
+    for (const o of [...this.activeOverrides.values()]) {
+      if (o.expiresMs <= nowMs) {
+        this.activeOverrides.delete(o.id);
+        await this.audit({ id: 'system', role: 'system' }, 'override.expire', o.assetId, { overrideId: o.id });
+      }
+    }
+
+    // 4. Dispatch within the guards, then the district import limit.
+    const requested = new Map<string, Setpoint>();
+    for (const sp of this.opts.dispatcher.requested(this.image)) requested.set(spKey(sp), sp);
+    for (const o of this.activeOverrides.values()) {
+      const sp: Setpoint = { assetId: o.assetId, kind: o.kind, value: o.value, channel: o.channel };
+      // An override on the whole asset replaces every channel's scheduled value.
+      for (const [k, r] of requested) if (r.assetId === o.assetId && r.kind === o.kind && (!o.channel || r.channel === o.channel)) requested.set(k, { ...r, value: o.value });
+      if (!o.channel && ![...requested.values()].some((r) => r.assetId === o.assetId && r.kind === o.kind)) requested.set(spKey(sp), sp);
+    }
+    const guarded: GuardedSetpoint[] = [];
+    for (const sp of requested.values()) {
+      const a = this.assets.get(sp.assetId);
+      if (!a || a.mode === 'offline') continue;
+      const g = this.guards.apply(sp, { socFraction: this.value(sp.assetId, 'soc_fraction'), safe: a.mode === 'safe' });
+      if (g) guarded.push(g);
+    }
+    // Safe-mode assets without a scheduled setpoint still get their safe value.
+    for (const a of this.assets.values()) {
+      if (a.mode !== 'safe') continue;
+      for (const kind of this.guards.kindsOf(a.id)) {
+        if (guarded.some((g) => g.setpoint.assetId === a.id && g.setpoint.kind === kind)) continue;
+        guarded.push({ setpoint: { assetId: a.id, kind, value: this.guards.safeSetpoint(a.id, kind) ?? 0 }, requested: NaN, clampedBy: 'safe_mode' });
+      }
+    }
+    const importNowKw = this.value(GRID_ASSET_ID, 'power_kw') ?? 0;
+    let changeKw = 0;
+    for (const g of guarded) changeKw += consumptionOf(g.setpoint) - this.currentConsumptionKw(g.setpoint);
+    const limited = limitImport(guarded, importNowKw + changeKw, this.opts.scenario.grid.import_limit_kw);
+    if (limited.reducedKw > 0) this.log.warn({ reducedKw: limited.reducedKw }, 'charging reduced to hold the import limit');
+
+    // 5. Write.
+    await Promise.all(
+      limited.setpoints.map(async (g) => {
+        const sp = g.setpoint;
+        const driver = this.opts.drivers.find((d) => d.accepts?.(sp) && d.write);
+        if (!driver) return;
+        try {
+          await driver.write!(sp);
+          const a = this.assets.get(sp.assetId);
+          if (a) a.setpoint = sp;
+        } catch (e) {
+          this.log.warn({ driver: driver.id, asset: sp.assetId, kind: sp.kind, err: (e as Error).message }, 'setpoint refused');
+        }
+      }),
+    );
+    const setpointPoints: Measurement[] = limited.setpoints.map((g) => ({
+      assetId: g.setpoint.assetId,
+      measurement: `setpoint_${g.setpoint.kind}`,
+      value: g.setpoint.value,
+      timeMs: nowMs,
+      channel: g.setpoint.channel,
+    }));
+    if (setpointPoints.length) await this.opts.store.appendTelemetry(setpointPoints);
+
+    this.accumulateToday(nowMs);
+    this.cycles++;
+    this.publish();
+  }
+
+  private value(assetId: string, measurement: string): number | undefined {
+    return this.image.values.get(assetId)?.get(measurement)?.value;
+  }
+
+  /** Measured consumption a setpoint would replace (power_kw of that asset or channel). */
+  private currentConsumptionKw(sp: Setpoint): number {
+    const per = this.image.values.get(sp.assetId);
+    const v = per?.get(sp.channel ? `power_kw@${sp.channel}` : 'power_kw')?.value ?? 0;
+    return sp.kind === 'battery_power_kw' ? -v : sp.kind === 'pv_power_limit_kw' ? 0 : v;
+  }
+
+  private accumulateToday(nowMs: number): void {
+    const dayKey = new Date(nowMs + 9 * 3600_000).toISOString().slice(0, 10);
+    if (dayKey !== this.dayKey) {
+      this.dayKey = dayKey;
+      this.today = { costKrw: 0, importKwh: 0, pvKwh: 0, consumptionKwh: 0, cleanKwh: 0, lastMs: nowMs };
+      return;
+    }
+    const hours = Math.max(0, (nowMs - this.today.lastMs) / 3600_000);
+    this.today.lastMs = nowMs;
+    const gridKw = this.value(GRID_ASSET_ID, 'power_kw') ?? 0;
+    let pvKw = 0;
+    for (const a of this.assets.values()) if (a.type === 'pv') pvKw += this.value(a.id, 'power_kw') ?? 0;
+    let battKw = 0;
+    for (const a of this.assets.values()) if (a.type === 'battery') battKw += this.value(a.id, 'power_kw') ?? 0;
+    const importKw = Math.max(0, gridKw);
+    const consumptionKw = gridKw + pvKw + battKw;
+    this.today.importKwh += importKw * hours;
+    this.today.pvKwh += pvKw * hours;
+    this.today.consumptionKwh += Math.max(0, consumptionKw) * hours;
+    this.today.cleanKwh += Math.min(Math.max(0, consumptionKw), pvKw) * hours;
+    this.today.costKrw += importKw * hours * (this.opts.importPriceKrwPerKwh?.(nowMs) ?? 0);
+    this.monthPeakKw = Math.max(this.monthPeakKw, importKw);
+  }
+
+  snapshot(): LiveSnapshot {
+    const s = this.opts.scenario;
+    const assets: AssetLiveState[] = [...this.assets.values()].map((a) => {
+      const measurements: AssetLiveState['measurements'] = {};
+      for (const [k, v] of this.image.values.get(a.id) ?? []) measurements[k] = { value: v.value, timeMs: v.timeMs };
+      return { id: a.id, siteId: a.siteId, type: a.type, mode: a.mode, measurements, setpoint: a.setpoint, reason: a.reason };
+    });
+    const gridKw = this.value(GRID_ASSET_ID, 'power_kw') ?? 0;
+    const t = this.today;
+    return {
+      timeMs: this.image.timeMs,
+      districtName: s.name,
+      sites: s.sites.map((x) => ({ id: x.id, name: x.name })),
+      assets,
+      grid: {
+        importKw: Math.max(0, gridKw),
+        exportKw: Math.max(0, -gridKw),
+        monthPeakKw: this.monthPeakKw,
+        billingDemandKw: Math.max(this.monthPeakKw, s.grid.tariff.ratchet_history_peak_kw, 0.3 * s.grid.contract_demand_kw),
+      },
+      today: {
+        costKrw: t.costKrw,
+        importKwh: t.importKwh,
+        pvKwh: t.pvKwh,
+        consumptionKwh: t.consumptionKwh,
+        selfSufficiency: t.consumptionKwh > 0 ? Math.max(0, 1 - t.importKwh / t.consumptionKwh) : 0,
+        re100HourlyMatching: t.consumptionKwh > 0 ? t.cleanKwh / t.consumptionKwh : 0,
+      },
+      strategy: this.opts.dispatcher.name,
+      cycle: this.cycles,
+    };
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private publish(): void {
+    const flat = flatten(this.snapshot());
+    const delta: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(flat)) if (this.lastFlat[k] !== v) delta[k] = v;
+    for (const k of Object.keys(this.lastFlat)) if (!(k in flat)) delta[k] = null;
+    this.lastFlat = flat;
+    if (Object.keys(delta).length === 0) return;
+    for (const l of this.listeners) {
+      try {
+        l(delta);
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'stream listener failed');
+      }
+    }
+  }
+
+  async setOverride(o: NewOverride, actor: Actor): Promise<Override> {
+    const a = this.assets.get(o.assetId);
+    const deny = async (message: string, field: string): Promise<never> => {
+      await this.audit(actor, 'override.set', o.assetId, { kind: o.kind, value: o.value, refused: message }, 'denied');
+      throw new GuardRejection(message, field);
+    };
+    if (!a) return deny(`unknown asset "${o.assetId}"`, 'assetId');
+    const env = this.guards.envelope(o.assetId, o.kind, { socFraction: this.value(o.assetId, 'soc_fraction') ?? 0.5 });
+    if (!env) return deny(`asset "${o.assetId}" (${a.type}) takes no ${o.kind} setpoint`, 'kind');
+    if (!Number.isFinite(o.value) || o.value < env.minKw || o.value > env.maxKw)
+      return deny(`value ${o.value} kW is outside ${env.minKw}…${env.maxKw} kW (limits: ${env.minBy}, ${env.maxBy})`, 'value');
+    if (!(o.durationMinutes > 0)) return deny('durationMinutes must be positive', 'durationMinutes');
+    const nowMs = this.opts.now();
+    // Persisted first, so an override survives a restart of the loop.
+    const rec = await this.opts.store.addOverride({
+      assetId: o.assetId,
+      kind: o.kind,
+      value: o.value,
+      startMs: nowMs,
+      expiryMs: nowMs + o.durationMinutes * 60_000,
+      createdBy: actor.id,
+      reason: o.reason,
+      createdMs: nowMs,
+    });
+    const ov: Override = {
+      id: String(rec.id),
+      assetId: o.assetId,
+      kind: o.kind,
+      value: o.value,
+      channel: o.channel,
+      startMs: nowMs,
+      expiresMs: rec.expiryMs,
+      createdBy: actor.id,
+      reason: o.reason,
+    };
+    this.activeOverrides.set(ov.id, ov);
+    await this.audit(actor, 'override.set', o.assetId, { overrideId: ov.id, kind: o.kind, value: o.value, expiresMs: ov.expiresMs, reason: o.reason });
+    return ov;
+  }
+
+  async clearOverride(id: string, actor: Actor): Promise<void> {
+    const o = this.activeOverrides.get(id);
+    if (!o) {
+      await this.audit(actor, 'override.clear', id, { refused: 'no such override' }, 'denied');
+      throw new GuardRejection(`no active override "${id}"`, 'id');
+    }
+    this.activeOverrides.delete(id);
+    await this.opts.store.clearOverride(Number(id), actor.id, this.opts.now());
+    await this.audit(actor, 'override.clear', o.assetId, { overrideId: id });
+  }
+
+  overrides(): Override[] {
+    return [...this.activeOverrides.values()];
+  }
+
+  private async audit(actor: Actor, action: string, target: string, details: Record<string, string | number | null>, outcome: 'ok' | 'denied' = 'ok') {
+    try {
+      await this.opts.store.appendAudit({
+        timeMs: this.opts.now(),
+        actor: actor.id,
+        role: actor.role,
+        action,
+        target,
+        details,
+        outcome,
+      });
+    } catch (e) {
+      this.log.error({ err: (e as Error).message, action }, 'audit write failed');
+    }
+  }
+}
+
+function spKey(sp: Setpoint): string {
+  return `${sp.assetId}|${sp.kind}|${sp.channel ?? ''}`;
+}
+
+/** How much a setpoint adds to the district's consumption, kW. */
+function consumptionOf(sp: Setpoint): number {
+  if (sp.kind === 'battery_power_kw') return -sp.value;
+  if (sp.kind === 'charging_limit_kw') return sp.value;
+  return 0;
+}
+
+/** Flat key → value map of a snapshot, for delta streaming. */
+export function flatten(obj: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  if (obj === null || typeof obj !== 'object') {
+    out[prefix] = obj;
+    return out;
+  }
+  if (Array.isArray(obj)) {
+    // Arrays of things with ids are keyed by id so a delta names the asset, not its position.
+    obj.forEach((v, i) => {
+      const id = v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : String(i);
+      flatten(v, prefix ? `${prefix}.${id}` : id, out);
+    });
+    return out;
+  }
+  for (const [k, v] of Object.entries(obj)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  return out;
+}
