@@ -1,0 +1,4 @@
+import { storeContract } from './contract.ts';
+import { sqliteHarness } from './harness.ts';
+
+storeContract('SQLite', sqliteHarness);
