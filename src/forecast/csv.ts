@@ -1,0 +1,438 @@
+import { DateTime } from 'luxon';
+import { emptyForecastWeather } from './series.ts';
+import type { SiteSeries, Target } from './types.ts';
+
+// The forecasting CSV (docs/forecasting.md): one row per interval, `timestamp` = ISO 8601 interval
+// start with its UTC offset, the target in kW (`pv_kw` or `load_kw`, or a cumulative meter register
+// `pv_kwh_total` / `load_kwh_total`), optional measured weather and the forecast weather with its issue
+// time. Real files are messy: every row or value that is dropped, fixed or filled is counted in the
+// report with the reason and a few example lines, and only an unusable file is an error.
+
+export class ForecastDataError extends RangeError {}
+
+export interface DataIssue {
+  /** Short key, e.g. "duplicate-timestamp". */
+  kind: string;
+  /** What happened to the affected values and why. */
+  action: string;
+  count: number;
+  /** Up to a few "line N: …" examples. */
+  examples: string[];
+}
+
+export interface ImportReport {
+  file?: string;
+  rows: number;
+  /** Grid intervals with a usable target value. */
+  targetValues: number;
+  intervalMinutes: number;
+  count: number;
+  startIso: string;
+  endIso: string;
+  issues: DataIssue[];
+}
+
+export interface ImportOptions {
+  target: Target;
+  /** Zone the local calendar is evaluated in (timestamps carry their own offset). */
+  zone?: string;
+  /** Longest gap in measured weather filled by linear interpolation, intervals. */
+  maxFillIntervals?: number;
+  file?: string;
+}
+
+export interface ImportResult {
+  series: SiteSeries;
+  report: ImportReport;
+}
+
+/** Column names of the format. */
+export const COLUMNS = {
+  timestamp: 'timestamp',
+  pv: 'pv_kw',
+  load: 'load_kw',
+  pvEnergy: 'pv_kwh_total',
+  loadEnergy: 'load_kwh_total',
+  temperature: 'temperature_c',
+  ghi: 'ghi_w_per_m2',
+  cloud: 'cloud_cover',
+  fcIssue: 'fc_issue_time',
+  fcTemperature: 'fc_tmp_c',
+  fcCloud: 'fc_cloud_cover',
+  fcSky: 'fc_sky',
+  fcPop: 'fc_pop',
+  fcReh: 'fc_reh',
+} as const;
+
+const KNOWN = new Set<string>(Object.values(COLUMNS));
+const MAX_EXAMPLES = 3;
+/** Default longest weather gap filled by interpolation: 3 intervals (3 h on hourly data). */
+const DEFAULT_MAX_FILL_INTERVALS = 3;
+/**
+ * PV inverters at night report small negative power (standby draw) or nothing. Negatives down to this
+ * share of the series' high percentile are night readings, set to 0; lower ones are faults, dropped.
+ */
+const PV_NIGHT_NEGATIVE_SHARE = 0.02;
+/** A value above this multiple of the series' 99th percentile is a spike (meter rollover, unit slip). */
+const SPIKE_FACTOR = 5;
+const HIGH_PERCENTILE = 0.99;
+
+/** Splits CSV text into rows of cells (RFC 4180 quoting; , or ; separators; BOM and CRLF tolerated). */
+export function parseCsvRows(text: string): string[][] {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const firstLine = text.slice(0, text.indexOf('\n') >>> 0);
+  const sep = (firstLine.match(/;/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? ';' : ',';
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          cell += '"';
+          i++;
+        } else quoted = false;
+      } else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === sep) {
+      row.push(cell);
+      cell = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += ch;
+  }
+  if (cell !== '' || row.length) {
+    row.push(cell);
+    rows.push(row);
+  }
+  return rows;
+}
+
+class Issues {
+  private map = new Map<string, DataIssue>();
+  add(kind: string, action: string, example: string): void {
+    let i = this.map.get(kind);
+    if (!i) this.map.set(kind, (i = { kind, action, count: 0, examples: [] }));
+    i.count++;
+    if (i.examples.length < MAX_EXAMPLES) i.examples.push(example);
+  }
+  addMany(kind: string, action: string, count: number, examples: string[]): void {
+    if (count <= 0) return;
+    this.map.set(kind, { kind, action, count, examples: examples.slice(0, MAX_EXAMPLES) });
+  }
+  list(): DataIssue[] {
+    return [...this.map.values()];
+  }
+}
+
+/** A number from a cell: blank and NaN-like markers are missing (null), anything else non-numeric is text. */
+function parseNumber(cell: string | undefined): number | null | 'text' {
+  if (cell === undefined) return null;
+  const s = cell.trim();
+  if (s === '' || /^(nan|null|na|n\/a|-|--)$/i.test(s)) return null;
+  const v = Number(s);
+  return Number.isFinite(v) ? v : 'text';
+}
+
+interface Row {
+  line: number;
+  tMs: number;
+  values: Map<string, number>;
+  fcIssueMs: number;
+}
+
+/** Parses the forecasting CSV into a regular series and a report of everything dropped, fixed or filled. */
+export function parseForecastCsv(text: string, opts: ImportOptions): ImportResult {
+  const zone = opts.zone ?? 'Asia/Seoul';
+  const where = opts.file ? `${opts.file}: ` : '';
+  const rows = parseCsvRows(text).filter((r) => r.some((c) => c.trim() !== ''));
+  if (rows.length === 0) throw new ForecastDataError(`${where}the file is empty`);
+  const header = rows[0].map((h) => h.trim().toLowerCase());
+  const col = (name: string) => header.indexOf(name);
+  const issues = new Issues();
+  if (col(COLUMNS.timestamp) < 0) throw new ForecastDataError(`${where}no "${COLUMNS.timestamp}" column in the header (found: ${header.join(', ')})`);
+  const powerCol = opts.target === 'pv' ? COLUMNS.pv : COLUMNS.load;
+  const energyCol = opts.target === 'pv' ? COLUMNS.pvEnergy : COLUMNS.loadEnergy;
+  const fromEnergy = col(powerCol) < 0 && col(energyCol) >= 0;
+  if (col(powerCol) < 0 && !fromEnergy)
+    throw new ForecastDataError(`${where}no target column: --target ${opts.target} needs "${powerCol}" (kW) or "${energyCol}" (cumulative kWh) in the header`);
+  for (const h of header) if (h && !KNOWN.has(h)) issues.add('unknown-column', 'ignored', `column "${h}"`);
+  const numericCols = [fromEnergy ? energyCol : powerCol, COLUMNS.temperature, COLUMNS.ghi, COLUMNS.cloud, COLUMNS.fcTemperature, COLUMNS.fcCloud, COLUMNS.fcSky, COLUMNS.fcPop, COLUMNS.fcReh].filter(
+    (c) => col(c) >= 0,
+  );
+
+  // 1. Rows.
+  const parsed: Row[] = [];
+  for (let r = 1; r < rows.length; r++) {
+    const cells = rows[r];
+    const line = r + 1;
+    const ts = (cells[col(COLUMNS.timestamp)] ?? '').trim();
+    if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(ts)) {
+      issues.add('bad-timestamp', 'row dropped (timestamp must be ISO 8601 with a UTC offset)', `line ${line}: "${ts}"`);
+      continue;
+    }
+    const dt = DateTime.fromISO(ts, { setZone: true });
+    if (!dt.isValid) {
+      issues.add('bad-timestamp', 'row dropped (timestamp must be ISO 8601 with a UTC offset)', `line ${line}: "${ts}"`);
+      continue;
+    }
+    const values = new Map<string, number>();
+    for (const c of numericCols) {
+      const v = parseNumber(cells[col(c)]);
+      if (v === 'text') issues.add('text-in-number', 'value treated as missing', `line ${line}: ${c} = "${cells[col(c)]}"`);
+      else if (v !== null) values.set(c, v);
+    }
+    let fcIssueMs = NaN;
+    if (col(COLUMNS.fcIssue) >= 0) {
+      const s = (cells[col(COLUMNS.fcIssue)] ?? '').trim();
+      if (s) {
+        const d = DateTime.fromISO(s, { setZone: true });
+        if (d.isValid && /(Z|[+-]\d{2}:?\d{2})$/i.test(s)) fcIssueMs = d.toMillis();
+        else issues.add('bad-issue-time', 'forecast values of the row ignored (fc_issue_time must be ISO 8601 with offset)', `line ${line}: "${s}"`);
+      }
+    }
+    parsed.push({ line, tMs: dt.toMillis(), values, fcIssueMs });
+  }
+  if (parsed.length < 2) throw new ForecastDataError(`${where}fewer than two rows with a valid timestamp (${rows.length - 1} data rows)`);
+
+  // 2. Order and duplicates.
+  let outOfOrder = 0;
+  const oooEx: string[] = [];
+  for (let i = 1; i < parsed.length; i++)
+    if (parsed[i].tMs < parsed[i - 1].tMs) {
+      outOfOrder++;
+      if (oooEx.length < MAX_EXAMPLES) oooEx.push(`line ${parsed[i].line}`);
+    }
+  issues.addMany('non-monotonic-timestamp', 'rows sorted by time', outOfOrder, oooEx);
+  parsed.sort((a, b) => a.tMs - b.tMs || a.line - b.line);
+  const unique: Row[] = [];
+  for (const r of parsed) {
+    const prev = unique[unique.length - 1];
+    if (prev && prev.tMs === r.tMs) {
+      const same = [...r.values].every(([k, v]) => prev.values.get(k) === v) && r.values.size === prev.values.size;
+      issues.add(
+        same ? 'duplicate-timestamp' : 'conflicting-duplicate',
+        same ? 'repeat dropped' : 'later row dropped, the first one kept',
+        `line ${r.line} repeats line ${prev.line}`,
+      );
+      continue;
+    }
+    unique.push(r);
+  }
+  if (unique.length < 2) throw new ForecastDataError(`${where}fewer than two distinct timestamps`);
+
+  // 3. Grid: the most common step.
+  const diffs = new Map<number, number>();
+  for (let i = 1; i < unique.length; i++) {
+    const d = unique[i].tMs - unique[i - 1].tMs;
+    diffs.set(d, (diffs.get(d) ?? 0) + 1);
+  }
+  const stepMs = [...diffs].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0];
+  const intervalMinutes = stepMs / 60_000;
+  if (!(intervalMinutes >= 1) || !Number.isInteger(intervalMinutes) || 1440 % intervalMinutes !== 0)
+    throw new ForecastDataError(`${where}cannot find a regular interval (most common step ${stepMs / 60_000} min)`);
+  const startMs = unique[0].tMs;
+  const count = Math.round((unique[unique.length - 1].tMs - startMs) / stepMs) + 1;
+  const target = new Float64Array(count).fill(NaN);
+  const temp = col(COLUMNS.temperature) >= 0 ? new Float64Array(count).fill(NaN) : undefined;
+  const ghi = col(COLUMNS.ghi) >= 0 ? new Float64Array(count).fill(NaN) : undefined;
+  const cloud = col(COLUMNS.cloud) >= 0 ? new Float64Array(count).fill(NaN) : undefined;
+  const hasFc = [COLUMNS.fcTemperature, COLUMNS.fcCloud, COLUMNS.fcSky, COLUMNS.fcPop, COLUMNS.fcReh].some((c) => col(c) >= 0);
+  const fc = hasFc ? emptyForecastWeather(count) : undefined;
+  const lineAt = new Int32Array(count);
+  for (const r of unique) {
+    const off = r.tMs - startMs;
+    if (off % stepMs !== 0) {
+      issues.add('off-grid-timestamp', `row dropped (not on the ${intervalMinutes}-min grid)`, `line ${r.line}`);
+      continue;
+    }
+    const i = off / stepMs;
+    lineAt[i] = r.line;
+    const v = (c: string) => r.values.get(c) ?? NaN;
+    target[i] = v(fromEnergy ? energyCol : powerCol);
+    if (temp) temp[i] = range(v(COLUMNS.temperature), -60, 60, 'temperature_c', r.line, issues);
+    if (ghi) ghi[i] = range(v(COLUMNS.ghi), 0, 1500, 'ghi_w_per_m2', r.line, issues);
+    if (cloud) cloud[i] = range(v(COLUMNS.cloud), 0, 1, 'cloud_cover', r.line, issues);
+    if (fc) {
+      const anyFc = [COLUMNS.fcTemperature, COLUMNS.fcCloud, COLUMNS.fcSky, COLUMNS.fcPop, COLUMNS.fcReh].some((c) => r.values.has(c));
+      if (anyFc && !Number.isFinite(r.fcIssueMs)) {
+        issues.add('forecast-without-issue-time', 'forecast values ignored (without fc_issue_time they could leak the future)', `line ${r.line}`);
+        continue;
+      }
+      fc.issueMs[i] = anyFc ? r.fcIssueMs : NaN;
+      fc.temperatureC[i] = range(v(COLUMNS.fcTemperature), -60, 60, 'fc_tmp_c', r.line, issues);
+      fc.cloudCover[i] = range(v(COLUMNS.fcCloud), 0, 1, 'fc_cloud_cover', r.line, issues);
+      const sky = v(COLUMNS.fcSky);
+      if (Number.isFinite(sky) && ![1, 2, 3, 4].includes(sky)) {
+        issues.add('bad-sky-code', 'value treated as missing (KMA SKY is 1, 3 or 4)', `line ${r.line}: fc_sky = ${sky}`);
+        fc.sky[i] = NaN;
+      } else fc.sky[i] = sky;
+      fc.popPercent[i] = range(v(COLUMNS.fcPop), 0, 100, 'fc_pop', r.line, issues);
+      fc.rehPercent[i] = range(v(COLUMNS.fcReh), 0, 100, 'fc_reh', r.line, issues);
+    }
+  }
+
+  // 4. Cumulative meter register → kW, with resets.
+  if (fromEnergy) {
+    const kw = new Float64Array(count).fill(NaN);
+    let resets = 0;
+    const ex: string[] = [];
+    for (let i = 1; i < count; i++) {
+      const a = target[i - 1];
+      const b = target[i];
+      if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
+      if (b < a) {
+        resets++;
+        if (ex.length < MAX_EXAMPLES) ex.push(`line ${lineAt[i]}: ${a} → ${b} kWh`);
+        continue;
+      }
+      kw[i - 1] = (b - a) / (stepMs / 3_600_000);
+    }
+    issues.addMany('meter-reset', 'interval dropped (the register went backwards: reset or rollover)', resets, ex);
+    target.set(kw);
+  }
+
+  // 5. Target plausibility.
+  cleanTarget(target, opts.target, lineAt, issues);
+
+  // 6. Gaps: target gaps stay missing (never invented); short measured-weather gaps are interpolated.
+  let missing = 0;
+  const missEx: string[] = [];
+  for (let i = 0; i < count; i++)
+    if (!Number.isFinite(target[i])) {
+      missing++;
+      if (missEx.length < MAX_EXAMPLES) missEx.push(DateTime.fromMillis(startMs + i * stepMs, { zone }).toISO({ suppressMilliseconds: true })!);
+    }
+  issues.addMany('missing-target', 'left missing: not used for training or scoring', missing, missEx);
+  const maxFill = opts.maxFillIntervals ?? DEFAULT_MAX_FILL_INTERVALS;
+  for (const [name, a] of [
+    [COLUMNS.temperature, temp],
+    [COLUMNS.ghi, ghi],
+    [COLUMNS.cloud, cloud],
+  ] as const)
+    if (a) fillGaps(a, maxFill, name, issues);
+
+  let targetValues = 0;
+  for (let i = 0; i < count; i++) if (Number.isFinite(target[i])) targetValues++;
+  if (targetValues === 0) throw new ForecastDataError(`${where}no usable ${fromEnergy ? energyCol : powerCol} value`);
+  const series: SiteSeries = { startMs, intervalMinutes, count, zone, targetKw: target };
+  if (temp) series.temperatureC = temp;
+  if (ghi) series.ghiWPerM2 = ghi;
+  if (cloud) series.cloudCover = cloud;
+  if (fc) series.forecast = fc;
+  return {
+    series,
+    report: {
+      file: opts.file,
+      rows: rows.length - 1,
+      targetValues,
+      intervalMinutes,
+      count,
+      startIso: DateTime.fromMillis(startMs, { zone }).toISO({ suppressMilliseconds: true })!,
+      endIso: DateTime.fromMillis(startMs + count * stepMs, { zone }).toISO({ suppressMilliseconds: true })!,
+      issues: issues.list(),
+    },
+  };
+}
+
+function range(v: number, lo: number, hi: number, name: string, line: number, issues: Issues): number {
+  if (!Number.isFinite(v)) return NaN;
+  if (v < lo || v > hi) {
+    issues.add('out-of-range', 'value treated as missing', `line ${line}: ${name} = ${v} (expected ${lo}…${hi})`);
+    return NaN;
+  }
+  return v;
+}
+
+function highPercentile(a: Float64Array): number {
+  const v = Array.from(a).filter((x) => Number.isFinite(x) && x > 0).sort((x, y) => x - y);
+  return v.length ? v[Math.min(v.length - 1, Math.floor(HIGH_PERCENTILE * v.length))] : 0;
+}
+
+function cleanTarget(t: Float64Array, target: Target, lineAt: Int32Array, issues: Issues): void {
+  const high = highPercentile(t);
+  for (let i = 0; i < t.length; i++) {
+    const v = t[i];
+    if (!Number.isFinite(v)) continue;
+    if (v < 0) {
+      if (target === 'pv' && v >= -PV_NIGHT_NEGATIVE_SHARE * high) {
+        issues.add('pv-night-negative', 'set to 0 (inverter standby draw)', `line ${lineAt[i]}: ${v}`);
+        t[i] = 0;
+      } else {
+        issues.add('negative-value', 'value dropped (impossible for this target: sign error or meter reset)', `line ${lineAt[i]}: ${v}`);
+        t[i] = NaN;
+      }
+    } else if (high > 0 && v > SPIKE_FACTOR * high) {
+      issues.add('spike', `value dropped (more than ${SPIKE_FACTOR}× the series' 99th percentile: meter rollover or unit slip)`, `line ${lineAt[i]}: ${v}`);
+      t[i] = NaN;
+    }
+  }
+}
+
+function fillGaps(a: Float64Array, maxFill: number, name: string, issues: Issues): void {
+  let i = 0;
+  while (i < a.length) {
+    if (Number.isFinite(a[i])) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < a.length && !Number.isFinite(a[j])) j++;
+    const len = j - i;
+    if (i > 0 && j < a.length && len <= maxFill) {
+      for (let k = i; k < j; k++) a[k] = a[i - 1] + ((a[j] - a[i - 1]) * (k - i + 1)) / (len + 1);
+      issues.add('filled-gap', `short gap (≤ ${maxFill} intervals) linearly interpolated`, `${name}: ${len} interval(s) at index ${i}`);
+    } else if (len > 0) {
+      issues.add('weather-gap', 'left missing (too long or at an end to interpolate)', `${name}: ${len} interval(s) at index ${i}`);
+    }
+    i = j;
+  }
+}
+
+/** Human-readable report of an import. */
+export function formatImportReport(r: ImportReport): string {
+  const lines = [
+    `${r.file ?? 'data'}: ${r.rows} rows → ${r.count} intervals of ${r.intervalMinutes} min from ${r.startIso} to ${r.endIso}, ${r.targetValues} with a target value`,
+  ];
+  if (!r.issues.length) lines.push('  no problems found');
+  for (const i of r.issues) lines.push(`  ${i.kind}: ${i.count} — ${i.action}${i.examples.length ? ` (e.g. ${i.examples.join('; ')})` : ''}`);
+  return lines.join('\n');
+}
+
+/** Writes a series in the forecasting CSV format. */
+export function seriesToCsv(s: SiteSeries, target: Target): string {
+  const cols: string[] = [COLUMNS.timestamp, target === 'pv' ? COLUMNS.pv : COLUMNS.load];
+  if (s.temperatureC) cols.push(COLUMNS.temperature);
+  if (s.ghiWPerM2) cols.push(COLUMNS.ghi);
+  if (s.cloudCover) cols.push(COLUMNS.cloud);
+  if (s.forecast) cols.push(COLUMNS.fcIssue, COLUMNS.fcTemperature, COLUMNS.fcCloud, COLUMNS.fcSky, COLUMNS.fcPop, COLUMNS.fcReh);
+  const out = [cols.join(',')];
+  const stepMs = s.intervalMinutes * 60_000;
+  const num = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '');
+  for (let i = 0; i < s.count; i++) {
+    const t = s.startMs + i * stepMs;
+    const r = [DateTime.fromMillis(t, { zone: s.zone }).toISO({ suppressMilliseconds: true })!, num(s.targetKw[i], 2)];
+    if (s.temperatureC) r.push(num(s.temperatureC[i], 1));
+    if (s.ghiWPerM2) r.push(num(s.ghiWPerM2[i], 1));
+    if (s.cloudCover) r.push(num(s.cloudCover[i], 3));
+    if (s.forecast) {
+      const f = s.forecast;
+      r.push(
+        Number.isFinite(f.issueMs[i]) ? DateTime.fromMillis(f.issueMs[i], { zone: s.zone }).toISO({ suppressMilliseconds: true })! : '',
+        num(f.temperatureC[i], 1),
+        num(f.cloudCover[i], 3),
+        num(f.sky[i], 0),
+        num(f.popPercent[i], 0),
+        num(f.rehPercent[i], 0),
+      );
+    }
+    out.push(r.join(','));
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,225 @@
+import { DateTime } from 'luxon';
+import { applyBand, BAND_BUCKETS, learnBand, type BandOptions } from './band.ts';
+import { pvScale, recentClearSkyIndex } from './baselines.ts';
+import { gridCalendar } from './calendar-features.ts';
+import { cloudCoverFromSky } from './forecast-weather.ts';
+import { NormalEquations, predictRidge, type RidgeModel } from './ridge.ts';
+import type { QuantileTable } from './quantiles.ts';
+import { clearSkyCurve, totalCapacityKw, type PvSiteSpec } from './pv-physics.ts';
+import { indexOf, knownCount, stepMs } from './series.ts';
+import type { Forecaster, PredictRequest, QuantileForecast, SiteSeries } from './types.ts';
+
+// PV forecaster: physics first, then learning. The clear-sky AC curve of the site's arrays (pv-physics)
+// is multiplied by a ridge regression on weather-forecast features — cloud cover (or KMA SKY), POP,
+// REH, forecast temperature — and on the clear-sky index of the last daylight (recent performance).
+// Every feature is "clear-sky power × something", so the regression learns in kW what the physics
+// misses: a per-hour factor absorbs shading and orientation errors, the constant soiling and rating
+// errors, and the output is capped at the AC capacity (clipping). Where no issued forecast covers an
+// interval (beyond the forecast horizon) a second regression without weather features is used.
+
+const MS_PER_HOUR = 3_600_000;
+/** Local hours that get their own clear-sky factor (PV is zero outside in Korea; others share the constant). */
+const FIRST_HOUR = 5;
+const LAST_HOUR = 20;
+const N_HOURS = LAST_HOUR - FIRST_HOUR + 1;
+/** Weather features: 1, c, c², c³, POP, REH, (T − 25 °C)/10, k, k·c, SKY 3, SKY 4. */
+const N_WEATHER = 11;
+const N_FULL = N_WEATHER + N_HOURS;
+/** Fallback: 1, k, k², hours. */
+const N_FALLBACK = 3 + N_HOURS;
+const RIDGE_LAMBDA = 1e-4;
+const HOLDOUT_SHARE = 0.25;
+const HOLDOUT_MIN_DAYS = 7;
+const HOLDOUT_MAX_DAYS = 60;
+/** Cloud-cover bins of the error band: KMA 맑음 / 구름많음 / 흐림 limits (forecast-weather.ts). */
+const BAND_CLOUD_LIMITS = [0.55, 0.85];
+/** Reference cell temperature of the physics curve, °C. */
+const REFERENCE_TEMPERATURE_C = 25;
+/** Clear-sky index assumed when no recent daylight is known (the regression weight on it is then moot). */
+const DEFAULT_CLEAR_SKY_INDEX = 0.6;
+
+export interface PvModelOptions {
+  site: PvSiteSpec;
+  horizonHours: number;
+  trainDays?: number;
+}
+
+export interface PvModelState {
+  kind: 'pv-ridge';
+  version: 1;
+  site: PvSiteSpec;
+  full: number[];
+  fallback: number[];
+  band: QuantileTable;
+  horizonHours: number;
+  trainDays?: number;
+  fittedUntilMs: number;
+}
+
+/** Forecast cloud cover of interval i: the issued cover, else the cover implied by the SKY code. */
+function forecastCloud(data: SiteSeries, i: number): number {
+  const f = data.forecast;
+  if (!f || i >= f.cloudCover.length) return NaN;
+  if (Number.isFinite(f.cloudCover[i])) return f.cloudCover[i];
+  return cloudCoverFromSky(f.sky[i]);
+}
+
+export class PvForecaster implements Forecaster {
+  readonly name = 'pv-ridge';
+  private full: RidgeModel | null = null;
+  private fallback: RidgeModel | null = null;
+  private band: QuantileTable | null = null;
+  private fittedUntilMs = NaN;
+  private readonly capKw: number;
+  constructor(private readonly opts: PvModelOptions) {
+    this.capKw = totalCapacityKw(opts.site);
+  }
+
+  /** Feature rows of interval i; `k` is the recent clear-sky index known at its issue. Returns false without a forecast. */
+  private features(data: SiteSeries, i: number, hour: number, k: number, cs: number, xf: Float64Array, xb: Float64Array): boolean {
+    xb.fill(0);
+    xb[0] = cs;
+    xb[1] = cs * k;
+    xb[2] = cs * k * k;
+    if (hour >= FIRST_HOUR && hour <= LAST_HOUR) xb[3 + hour - FIRST_HOUR] = cs;
+    const c = forecastCloud(data, i);
+    if (!Number.isFinite(c)) return false;
+    const f = data.forecast!;
+    const pop = Number.isFinite(f.popPercent[i]) ? f.popPercent[i] / 100 : 0;
+    const reh = Number.isFinite(f.rehPercent[i]) ? f.rehPercent[i] / 100 : 0;
+    const t = Number.isFinite(f.temperatureC[i]) ? (f.temperatureC[i] - REFERENCE_TEMPERATURE_C) / 10 : 0;
+    const sky = f.sky[i];
+    xf.fill(0);
+    xf[0] = cs;
+    xf[1] = cs * c;
+    xf[2] = cs * c * c;
+    xf[3] = cs * c * c * c;
+    xf[4] = cs * pop;
+    xf[5] = cs * reh;
+    xf[6] = cs * t;
+    xf[7] = cs * k;
+    xf[8] = cs * k * c;
+    xf[9] = sky === 3 || sky === 2 ? cs : 0;
+    xf[10] = sky === 4 ? cs : 0;
+    if (hour >= FIRST_HOUR && hour <= LAST_HOUR) xf[N_WEATHER + hour - FIRST_HOUR] = cs;
+    return true;
+  }
+
+  fit(data: SiteSeries, untilMs: number): void {
+    const step = stepMs(data);
+    const perDay = Math.round((24 * MS_PER_HOUR) / step);
+    const known = knownCount(data, untilMs);
+    const first = this.opts.trainDays ? Math.max(0, known - this.opts.trainDays * perDay) : 0;
+    const windowDays = (known - first) / perDay;
+    const holdoutDays = Math.min(HOLDOUT_MAX_DAYS, Math.max(HOLDOUT_MIN_DAYS, Math.round(windowDays * HOLDOUT_SHARE)));
+    const split = known - holdoutDays * perDay;
+    if (split - first < HOLDOUT_MIN_DAYS * perDay) throw new RangeError(`PV model needs at least ${2 * HOLDOUT_MIN_DAYS} days of history`);
+    const issueHour = DateTime.fromMillis(untilMs, { zone: data.zone }).hour;
+    this.solve(data, first, split, issueHour);
+    const splitMs = data.startMs + split * step;
+    this.band = learnBand(data, untilMs, (d, r) => this.point(d, r), this.bandOptions(holdoutDays), splitMs);
+    this.solve(data, first, known, issueHour);
+    this.fittedUntilMs = untilMs;
+  }
+
+  private bandOptions(replayDays: number): BandOptions {
+    return {
+      replayDays,
+      horizonHours: this.opts.horizonHours,
+      floor: 0,
+      cap: this.capKw,
+      scale: pvScale(this.opts.site),
+      bucket: (data, i, leadMs) => this.bucket(data, i, leadMs),
+    };
+  }
+
+  /** Band bucket: forecast sky state (3, or a 4th "no forecast" folded into overcast) × 3-hour block × lead day. */
+  private bucket(data: SiteSeries, i: number, leadMs: number): number {
+    const cal = gridCalendar(data.startMs, data.intervalMinutes, Math.max(data.count, i + 1), data.zone);
+    const c = forecastCloud(data, i);
+    const cloudBin = !Number.isFinite(c) ? 2 : c <= BAND_CLOUD_LIMITS[0] ? 0 : c <= BAND_CLOUD_LIMITS[1] ? 1 : 2;
+    const b = (cloudBin * 8 + Math.floor(cal.hour[i] / 3)) * 2 + (leadMs >= 24 * MS_PER_HOUR ? 1 : 0);
+    return Math.min(BAND_BUCKETS - 1, b);
+  }
+
+  private solve(data: SiteSeries, from: number, to: number, issueHour: number): void {
+    const cal = gridCalendar(data.startMs, data.intervalMinutes, data.count, data.zone);
+    const curve = clearSkyCurve(this.opts.site, data.startMs, data.intervalMinutes, data.count);
+    const neF = new NormalEquations(N_FULL);
+    const neB = new NormalEquations(N_FALLBACK);
+    const xf = new Float64Array(N_FULL);
+    const xb = new Float64Array(N_FALLBACK);
+    // The recent clear-sky index each row would have been forecast with: that of its day-ahead issue.
+    const kByDay = new Map<number, number>();
+    for (let i = from; i < to; i++) {
+      const y = data.targetKw[i];
+      const cs = curve.powerKw[i];
+      if (!Number.isFinite(y) || !(cs > 0)) continue;
+      const day = cal.localDay[i];
+      let k = kByDay.get(day);
+      if (k === undefined) {
+        const issueMs = DateTime.fromMillis(data.startMs + i * stepMs(data), { zone: data.zone }).startOf('day').minus({ days: 1 }).plus({ hours: issueHour }).toMillis();
+        k = recentClearSkyIndex(data, this.opts.site, issueMs);
+        if (!Number.isFinite(k)) k = DEFAULT_CLEAR_SKY_INDEX;
+        kByDay.set(day, k);
+      }
+      if (this.features(data, i, cal.hour[i], k, cs, xf, xb)) neF.add(xf, y);
+      neB.add(xb, y);
+    }
+    this.fallback = neB.solve(RIDGE_LAMBDA);
+    this.full = neF.rows >= N_FULL * 10 ? neF.solve(RIDGE_LAMBDA) : null;
+  }
+
+  private point(data: SiteSeries, req: PredictRequest): Float64Array {
+    const start = indexOf(data, req.startMs);
+    const n = Math.max(data.count, start + req.count);
+    const cal = gridCalendar(data.startMs, data.intervalMinutes, n, data.zone);
+    const curve = clearSkyCurve(this.opts.site, data.startMs, data.intervalMinutes, n);
+    let k = recentClearSkyIndex(data, this.opts.site, req.issueMs);
+    if (!Number.isFinite(k)) k = DEFAULT_CLEAR_SKY_INDEX;
+    const xf = new Float64Array(N_FULL);
+    const xb = new Float64Array(N_FALLBACK);
+    const out = new Float64Array(req.count);
+    for (let j = 0; j < req.count; j++) {
+      const i = start + j;
+      const cs = curve.powerKw[i];
+      if (!(cs > 0)) continue;
+      const hasFc = this.features(data, i, cal.hour[i], k, cs, xf, xb);
+      const v = hasFc && this.full ? predictRidge(this.full, xf) : predictRidge(this.fallback!, xb);
+      out[j] = Math.min(this.capKw, Math.max(0, v));
+    }
+    return out;
+  }
+
+  predict(data: SiteSeries, req: PredictRequest): QuantileForecast {
+    if (!this.fallback || !this.band) throw new Error('pv-ridge: predict before fit');
+    return applyBand(data, req, this.point(data, req), this.band, this.bandOptions(0));
+  }
+
+  save(): PvModelState {
+    if (!this.fallback || !this.band) throw new Error('pv-ridge: save before fit');
+    return {
+      kind: 'pv-ridge',
+      version: 1,
+      site: this.opts.site,
+      full: this.full?.weights ?? [],
+      fallback: this.fallback.weights,
+      band: this.band,
+      horizonHours: this.opts.horizonHours,
+      trainDays: this.opts.trainDays,
+      fittedUntilMs: this.fittedUntilMs,
+    };
+  }
+
+  static load(state: PvModelState): PvForecaster {
+    if (state?.kind !== 'pv-ridge' || state.version !== 1) throw new RangeError('not a saved pv-ridge model (version 1)');
+    if (state.fallback.length !== N_FALLBACK || (state.full.length !== 0 && state.full.length !== N_FULL))
+      throw new RangeError('saved PV model has the wrong number of weights');
+    const f = new PvForecaster({ site: state.site, horizonHours: state.horizonHours, trainDays: state.trainDays });
+    f.full = state.full.length ? { weights: state.full } : null;
+    f.fallback = { weights: state.fallback };
+    f.band = state.band;
+    f.fittedUntilMs = state.fittedUntilMs;
+    return f;
+  }
+}
