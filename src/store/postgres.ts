@@ -10,6 +10,9 @@ import { StoreError } from './errors.ts';
 
 /** Connections per process: the control loop, the API and the writer rarely need more at once. */
 export const PG_POOL_MAX = 5;
+/** SQLSTATE codes (PostgreSQL appendix A). */
+const PG_UNIQUE_VIOLATION = '23505';
+const PG_DUPLICATE_SCHEMA = '42P06';
 /** int8 type oid (pg_type). */
 const PG_INT8_OID = 20;
 
@@ -41,7 +44,10 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
       const c = new pg.Client({ connectionString: url });
       await c.connect();
       try {
-        await c.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+        await c.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`).catch((e: { code?: string }) => {
+          // Another process created it at the same moment (IF NOT EXISTS does not cover the race).
+          if (e.code !== PG_UNIQUE_VIOLATION && e.code !== PG_DUPLICATE_SCHEMA) throw e;
+        });
       } finally {
         await c.end();
       }
