@@ -8,6 +8,7 @@ import { kpiTable } from '../report/table.ts';
 import { renderReport } from '../report/html.ts';
 import { timeseriesCsv } from '../report/csv.ts';
 import { createProgress } from './progress.ts';
+import { backtestCommand } from './backtest.ts';
 
 /** Exit codes: 0 ok, 1 failure while running, 2 bad input (arguments or configuration). */
 const EXIT_BAD_INPUT = 2;
@@ -93,6 +94,7 @@ program
 
 // Commands owned by other parts: each file exports a function returning a commander Command.
 // (add one line per command here)
+program.addCommand(backtestCommand());
 
 function fail(code: number, message: string): never {
   process.stderr.write(message.endsWith('\n') ? message : message + '\n');

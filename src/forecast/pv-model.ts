@@ -133,13 +133,15 @@ export class PvForecaster implements Forecaster {
     };
   }
 
-  /** Band bucket: forecast sky state (3, or a 4th "no forecast" folded into overcast) × 3-hour block × lead day. */
+  /**
+   * Band bucket: forecast sky state (clear, mostly cloudy, overcast, no forecast) × lead day. Errors are
+   * already per clear-sky kW, so the hour needs no bucket of its own; few buckets keep each one's 10 %
+   * and 90 % quantiles well estimated.
+   */
   private bucket(data: SiteSeries, i: number, leadMs: number): number {
-    const cal = gridCalendar(data.startMs, data.intervalMinutes, Math.max(data.count, i + 1), data.zone);
     const c = forecastCloud(data, i);
-    const cloudBin = !Number.isFinite(c) ? 2 : c <= BAND_CLOUD_LIMITS[0] ? 0 : c <= BAND_CLOUD_LIMITS[1] ? 1 : 2;
-    const b = (cloudBin * 8 + Math.floor(cal.hour[i] / 3)) * 2 + (leadMs >= 24 * MS_PER_HOUR ? 1 : 0);
-    return Math.min(BAND_BUCKETS - 1, b);
+    const cloudBin = !Number.isFinite(c) ? 3 : c <= BAND_CLOUD_LIMITS[0] ? 0 : c <= BAND_CLOUD_LIMITS[1] ? 1 : 2;
+    return Math.min(BAND_BUCKETS - 1, cloudBin * 2 + (leadMs >= 24 * MS_PER_HOUR ? 1 : 0));
   }
 
   private solve(data: SiteSeries, from: number, to: number, issueHour: number): void {
