@@ -1,6 +1,8 @@
 import type { StrategyFactory } from './types.ts';
 import { noneStrategy } from './none.ts';
 import { rulesStrategy } from './rules.ts';
+import { optimalStrategy } from './optimal.ts';
+import { oracleStrategy } from './oracle.ts';
 
 export type { Strategy, StrategyFactory, StepView, Dispatch } from './types.ts';
 
@@ -8,6 +10,8 @@ export type { Strategy, StrategyFactory, StepView, Dispatch } from './types.ts';
 const registry = new Map<string, StrategyFactory>([
   ['none', () => noneStrategy()],
   ['rules', (d) => rulesStrategy(d)],
+  ['optimal', (d) => optimalStrategy(d)],
+  ['oracle', (d) => oracleStrategy(d)],
 ]);
 
 export function registerStrategy(name: string, factory: StrategyFactory): void {

@@ -1,0 +1,41 @@
+import type { BuildContext } from './context.ts';
+
+// EV sessions, one power variable per plugged-in step: charging up to the charger's limit, V2G
+// discharge where car and charger allow it (the simulator's V2G is lossless and may only give back
+// what the car has received plus what it asked for). The energy a car must have by departure is a
+// soft constraint with a high penalty per missing kWh, so an impossible request (too little time on
+// the plug) never makes the model infeasible; no car is charged beyond its request.
+
+export interface EvHandles {
+  /** Per session (problem order): power column per step from its startStep. */
+  powerCol: number[][];
+  unmetCol: number[];
+}
+
+export function addEv(ctx: BuildContext): EvHandles {
+  const { m, p } = ctx;
+  const dt = p.stepHours;
+  const h: EvHandles = { powerCol: [], unmetCol: [] };
+  const consumptionCost = p.weights.cost * p.consumptionCostKrwPerKwh * dt;
+  p.ev.forEach((s, si) => {
+    const cols: number[] = [];
+    const v2g = s.maxDischargeKw > 0;
+    const total: { col: number; coef: number }[] = [];
+    for (let k = s.startStep; k < s.endStep; k++) {
+      const c = m.addVar(`ev${si}_p_${k}`, v2g ? -s.maxDischargeKw : 0, s.maxPowerKw, consumptionCost);
+      ctx.balance.add(k, c, -1);
+      cols.push(c);
+      total.push({ col: c, coef: dt });
+      // V2G: the running total stays between −(delivered + asked) and what is still wanted.
+      if (v2g) m.addRow(`ev${si}_cum_${k}`, total.slice(), -s.dischargeRoomKwh, s.remainingKwh);
+    }
+    const u = m.addVar(`ev${si}_u`, 0, s.requiredKwh, p.unmetPenaltyKrwPerKwh);
+    if (cols.length > 0) {
+      if (!v2g) m.addRow(`ev${si}_max`, total, -Infinity, s.remainingKwh);
+      m.addRow(`ev${si}_req`, [...total, { col: u, coef: 1 }], s.requiredKwh, Infinity);
+    }
+    h.powerCol.push(cols);
+    h.unmetCol.push(u);
+  });
+  return h;
+}

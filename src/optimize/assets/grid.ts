@@ -1,0 +1,65 @@
+import type { BuildContext } from './context.ts';
+
+// Grid connection: import and export within their limits at the time-of-use and SMP prices, the
+// demand charge on a peak variable that starts from the billing demand already set, and the hourly
+// RE100 account. Simultaneous import and export is never chosen while import costs more than export
+// pays (always so under KEPCO rates and SMP), so no binary is needed.
+
+export interface GridHandles {
+  importCol: number[];
+  exportCol: number[];
+  overloadCol: number[];
+  peakCol: number;
+}
+
+export function addGrid(ctx: BuildContext): GridHandles {
+  const { m, p } = ctx;
+  const dt = p.stepHours;
+  const w = p.weights;
+  const h: GridHandles = { importCol: [], exportCol: [], overloadCol: [], peakCol: -1 };
+  for (let k = 0; k < p.steps; k++) {
+    const imp = m.addVar(`g_imp_${k}`, 0, p.importLimitKw, ctx.importCostKrwPerKwh[k] * dt);
+    const exp = m.addVar(`g_exp_${k}`, 0, p.exportLimitKw, -w.cost * p.exportPriceKrwPerKwh[k] * dt);
+    // Import above the limit only when nothing else balances the bus, at a prohibitive price.
+    const over = m.addVar(`g_over_${k}`, 0, Infinity, p.overloadPenaltyKrwPerKw * dt);
+    ctx.balance.add(k, imp, 1);
+    ctx.balance.add(k, over, 1);
+    ctx.balance.add(k, exp, -1);
+    h.importCol.push(imp);
+    h.exportCol.push(exp);
+    h.overloadCol.push(over);
+  }
+  // Demand charge: every 15-minute window that counts sets a lower bound on the peak. Only the part
+  // above the billing demand already in force costs anything (the constant is the offset).
+  const peakCost = w.cost * p.peakCostKrwPerKw * p.taxFactor;
+  h.peakCol = m.addVar('g_peak', p.billingDemandKw, Infinity, peakCost);
+  m.objectiveOffset -= peakCost * p.billingDemandKw;
+  const win = Math.max(1, p.demandWindowSteps);
+  for (let k0 = 0; k0 + win <= p.steps; k0 += win) {
+    const last = k0 + win - 1;
+    if (!p.countsForDemand[last]) continue;
+    const terms = [{ col: h.peakCol, coef: -1 }];
+    for (let k = k0; k <= last; k++) {
+      terms.push({ col: h.importCol[k], coef: 1 / win });
+      terms.push({ col: h.overloadCol[k], coef: 1 / win });
+    }
+    m.addRow(`g_peak_${k0}`, terms, -Infinity, 0);
+  }
+  // Hourly RE100: unmatched energy of an hour ≥ its import minus PPA delivery (on-site PV consumed
+  // on site is clean by construction, so import is what clean supply failed to cover).
+  if (w.re100KrwPerKwh > 0) {
+    let k = 0;
+    while (k < p.steps) {
+      const key = p.hourKey[k];
+      const u = m.addVar(`g_unm_${k}`, 0, Infinity, w.re100KrwPerKwh);
+      const terms = [{ col: u, coef: 1 }];
+      let ppaKwh = 0;
+      for (; k < p.steps && p.hourKey[k] === key; k++) {
+        terms.push({ col: h.importCol[k], coef: -dt });
+        ppaKwh += p.ppaKw[k] * dt;
+      }
+      m.addRow(`g_unmr_${k}`, terms, -ppaKwh, Infinity);
+    }
+  }
+  return h;
+}

@@ -1,0 +1,166 @@
+import { LpModel, StepTerms } from './lp.ts';
+import type { HorizonProblem } from './problem.ts';
+import type { BuildContext } from './assets/context.ts';
+import { addGrid, type GridHandles } from './assets/grid.ts';
+import { addPv, type PvHandles } from './assets/pv.ts';
+import { addBatteries, simultaneousChargeDischarge, type BatteryHandles } from './assets/battery.ts';
+import { addEv, type EvHandles } from './assets/ev.ts';
+import { addBuses, type BusHandles } from './assets/bus.ts';
+import { addDatacenters, type DatacenterHandles } from './assets/datacenter.ts';
+import { solveSync, type SolveOptions, type SolveResult } from './highs.ts';
+
+// One MILP per horizon: every asset type adds its own variables, constraints and objective terms
+// (src/optimize/assets/*), and the bus balance of each step ties them together:
+//   import − export + pv + Σ battery(discharge − charge) + Σ bus V2G = fixed load + ev + bus + datacenter.
+
+export interface BuiltModel {
+  model: LpModel;
+  grid: GridHandles;
+  pv: PvHandles;
+  battery: BatteryHandles;
+  ev: EvHandles;
+  bus: BusHandles;
+  datacenter: DatacenterHandles;
+  buildMs: number;
+  withBinaries: boolean;
+}
+
+export function buildModel(p: HorizonProblem, withBinaries = p.batteryBinaries === 'always'): BuiltModel {
+  const t0 = performance.now();
+  const m = new LpModel();
+  const importCost = new Float64Array(p.steps);
+  for (let k = 0; k < p.steps; k++)
+    importCost[k] =
+      p.weights.cost * p.importPriceKrwPerKwh[k] * p.taxFactor + p.weights.emissionsKrwPerKg * p.emissionFactorKgPerKwh;
+  const ctx: BuildContext = {
+    m,
+    p,
+    balance: new StepTerms(p.steps),
+    fixedKw: Float64Array.from(p.fixedLoadKw),
+    importCostKrwPerKwh: importCost,
+  };
+  const grid = addGrid(ctx);
+  const pv = addPv(ctx);
+  const battery = addBatteries(ctx, withBinaries);
+  const ev = addEv(ctx);
+  const bus = addBuses(ctx);
+  const datacenter = addDatacenters(ctx);
+  for (let k = 0; k < p.steps; k++) m.addRow(`bal_${k}`, ctx.balance.terms[k], ctx.fixedKw[k], ctx.fixedKw[k]);
+  return { model: m, grid, pv, battery, ev, bus, datacenter, buildMs: performance.now() - t0, withBinaries };
+}
+
+/** The plan for every step of a horizon, in the simulator's signs (kW unless named). */
+export interface Schedule {
+  startMs: number;
+  steps: number;
+  stepHours: number;
+  importKw: Float64Array;
+  exportKw: Float64Array;
+  pvKw: Float64Array;
+  pvAvailableKw: Float64Array;
+  /** Per battery, discharge positive. */
+  batteryKw: Float64Array[];
+  batterySocKwh: Float64Array[];
+  /** Per EV session id, per step (0 outside its stay). */
+  evKw: Map<string, Float64Array>;
+  /** Per bus (StepView.buses index), charging positive. */
+  busKw: Map<number, Float64Array>;
+  busSocKwh: Map<number, Float64Array>;
+  /** Per data center: GPUs running per job id per step, and Σ caps per job per step. */
+  jobGpus: Map<string, Float64Array>[];
+  jobCapSum: Map<string, Float64Array>[];
+  datacenterKw: Float64Array;
+  peakKw: number;
+  objectiveKrw: number;
+  evUnmetKwh: number;
+  busUnmetKwh: number;
+  lateGpuHours: number;
+}
+
+export function extractSchedule(p: HorizonProblem, b: BuiltModel, x: ArrayLike<number>, objective: number): Schedule {
+  const n = p.steps;
+  const col = (c: number) => (c >= 0 ? x[c] : 0);
+  const s: Schedule = {
+    startMs: p.startMs,
+    steps: n,
+    stepHours: p.stepHours,
+    importKw: Float64Array.from(b.grid.importCol, (c, k) => col(c) + col(b.grid.overloadCol[k])),
+    exportKw: Float64Array.from(b.grid.exportCol, col),
+    pvKw: b.pv.outputCol.length ? Float64Array.from(b.pv.outputCol, col) : new Float64Array(n),
+    pvAvailableKw: b.pv.availableKw,
+    batteryKw: b.battery.chargeCol.map((ch, bi) => Float64Array.from(ch, (c, k) => col(b.battery.dischargeCol[bi][k]) - col(c))),
+    batterySocKwh: b.battery.socCol.map((sc) => Float64Array.from(sc, col)),
+    evKw: new Map(),
+    busKw: new Map(),
+    busSocKwh: new Map(),
+    jobGpus: [],
+    jobCapSum: [],
+    datacenterKw: new Float64Array(n),
+    peakKw: col(b.grid.peakCol),
+    objectiveKrw: objective,
+    evUnmetKwh: 0,
+    busUnmetKwh: 0,
+    lateGpuHours: 0,
+  };
+  p.ev.forEach((ev, si) => {
+    const a = new Float64Array(n);
+    b.ev.powerCol[si].forEach((c, j) => (a[ev.startStep + j] = col(c)));
+    s.evKw.set(ev.id, a);
+    s.evUnmetKwh += col(b.ev.unmetCol[si]);
+  });
+  p.depots.forEach((dep, di) => {
+    dep.buses.forEach((bus, bi) => {
+      const ch = b.bus.chargeCol[di][bi];
+      const dis = b.bus.dischargeCol[di][bi];
+      s.busKw.set(bus.index, Float64Array.from(ch, (c, k) => col(c) - col(dis[k])));
+      s.busSocKwh.set(bus.index, Float64Array.from(b.bus.socCol[di][bi], col));
+      for (const u of b.bus.unmetCol[di][bi]) s.busUnmetKwh += col(u);
+    });
+  });
+  p.datacenters.forEach((dc, di) => {
+    const gpus = new Map<string, Float64Array>();
+    const caps = new Map<string, Float64Array>();
+    for (let k = 0; k < n; k++)
+      s.datacenterKw[k] += dc.pue[k] * (dc.inferenceItKw[k] + dc.layout.trainingNodes * dc.cfg.node_idle_kw);
+    dc.jobs.forEach((job, ji) => {
+      const g = new Float64Array(n);
+      const c = new Float64Array(n);
+      b.datacenter.runningCol[di][ji].forEach((col2, j) => (g[job.startStep + j] = col(col2)));
+      b.datacenter.capSumCol[di][ji].forEach((col2, j) => {
+        const k = job.startStep + j;
+        c[k] = col(col2);
+        s.datacenterKw[k] += dc.pue[k] * dc.layout.gpuDynamicKw * c[k];
+      });
+      gpus.set(job.id, g);
+      caps.set(job.id, c);
+      s.lateGpuHours += col(b.datacenter.lateCol[di][ji]);
+    });
+    s.jobGpus.push(gpus);
+    s.jobCapSum.push(caps);
+  });
+  return s;
+}
+
+export interface HorizonSolve {
+  built: BuiltModel;
+  result: SolveResult;
+  schedule?: Schedule;
+  /** Solves run (2 when binaries had to be added). */
+  solves: number;
+}
+
+/**
+ * Builds and solves one horizon. With `batteryBinaries: 'auto'` the LP relaxation goes first and the
+ * binaries are added only when its solution charges and discharges a battery at once.
+ */
+export function solveHorizon(p: HorizonProblem, options: SolveOptions = {}): HorizonSolve {
+  let built = buildModel(p);
+  let result = solveSync(built.model.toModelData(), options);
+  let solves = 1;
+  if (result.ok && p.batteryBinaries === 'auto' && !built.withBinaries && simultaneousChargeDischarge(built.battery, result.x)) {
+    built = buildModel(p, true);
+    result = solveSync(built.model.toModelData(), options);
+    solves++;
+  }
+  return { built, result, solves, schedule: result.ok ? extractSchedule(p, built, result.x, result.objective) : undefined };
+}

@@ -1,0 +1,100 @@
+import * as highsModule from 'highs';
+import type { Highs } from 'highs';
+import { Worker } from 'node:worker_threads';
+import type { ModelData } from './lp.ts';
+import { runSolve } from './solve-core.mjs';
+
+// HiGHS (WebAssembly) loaded once per process at import time. Two ways in:
+// - solveSync: in-process and blocking. The simulator's Strategy.decide is synchronous and runs
+//   thousands of small solves back to back, where a worker round trip would only add latency;
+// - solveInWorker: one solve in a worker thread (solve-worker.mjs, its own HiGHS instance), so a
+//   live controller's event loop keeps serving while a large model solves.
+// Both return the same SolveResult and never throw on a solver outcome (infeasible, time limit):
+// the caller checks `ok`.
+
+// The package's types describe a CommonJS module while Node loads its ES build: take the loader
+// from whichever default the runtime gives.
+type Loader = () => Promise<Highs>;
+const mod = highsModule as unknown as { default?: Loader | { default?: Loader } };
+const loadHighs = (typeof mod.default === 'function' ? mod.default : mod.default?.default) as Loader;
+const highs = await loadHighs();
+
+export interface SolveOptions {
+  /** Wall-clock limit, seconds. */
+  timeLimitS?: number;
+  /** Relative MIP gap at which branch-and-bound stops. */
+  mipRelGap?: number;
+  /** Collect HiGHS's log lines in the result. */
+  log?: boolean;
+}
+
+export const DEFAULT_SOLVE_OPTIONS: Required<SolveOptions> = { timeLimitS: 30, mipRelGap: 1e-4, log: false };
+
+export type SolveStatus =
+  | 'optimal'
+  | 'infeasible'
+  | 'unbounded'
+  | 'time_limit'
+  | 'interrupted'
+  | 'error';
+
+export interface SolveResult {
+  status: SolveStatus;
+  /** A primal solution is available and usable (optimal, or feasible when a limit stopped the MIP). */
+  ok: boolean;
+  objective: number;
+  /** Column values in model order (empty when none). */
+  x: Float64Array;
+  mipGap: number;
+  solveMs: number;
+  /** HiGHS's numeric model status, for the log. */
+  modelStatus: number;
+  message?: string;
+  log: string[];
+}
+
+/** A model as sparse arrays or as CPLEX LP text (for replaying a saved file). */
+export type SolveInput = ModelData | { lp: string };
+
+export function solveSync(input: SolveInput, options: SolveOptions = {}): SolveResult {
+  return runSolve(highs, input, { ...DEFAULT_SOLVE_OPTIONS, ...options });
+}
+
+/**
+ * One solve in a worker thread. The worker loads its own HiGHS, solves, posts the result and exits;
+ * a worker that dies or overruns the time limit by `graceS` yields an `error` result, never a throw.
+ */
+export function solveInWorker(input: SolveInput, options: SolveOptions = {}, graceS = 10): Promise<SolveResult> {
+  const o = { ...DEFAULT_SOLVE_OPTIONS, ...options };
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const worker = new Worker(new URL('./solve-worker.mjs', import.meta.url), { workerData: { input, options: o } });
+    let settled = false;
+    const finish = (r: SolveResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      resolve(r);
+    };
+    const fail = (message: string): SolveResult => ({
+      status: 'error',
+      ok: false,
+      objective: NaN,
+      x: new Float64Array(0),
+      mipGap: NaN,
+      solveMs: performance.now() - t0,
+      modelStatus: -1,
+      message,
+      log: [],
+    });
+    const timer = setTimeout(() => finish(fail(`solver worker did not answer within ${o.timeLimitS + graceS} s`)), (o.timeLimitS + graceS) * 1000);
+    worker.once('message', (r: SolveResult) => finish({ ...r, x: Float64Array.from(r.x) }));
+    worker.once('error', (e) => finish(fail(`solver worker failed: ${e.message}`)));
+    worker.once('exit', (code) => finish(fail(`solver worker exited with code ${code} before answering`)));
+  });
+}
+
+export function highsVersion(): string {
+  return highs.version.string;
+}

@@ -1,0 +1,180 @@
+import type { District } from '../sim/district.ts';
+import type { StepView } from '../strategy/types.ts';
+import { requiredDepartureSoc } from '../sim/assets/bus.ts';
+import { MS_PER_HOUR } from '../model/time.ts';
+import { DEMAND_INTERVAL_MINUTES } from '../tariff/index.ts';
+import type { BusInput, DatacenterInput, DepotInput, EvInput, HorizonProblem, JobInput, Weights } from './problem.ts';
+import type { Forecast } from './forecast-standin.ts';
+
+// From what a strategy sees (StepView) and a forecast to one horizon's HorizonProblem.
+
+export interface PlanOptions {
+  /** Horizon length, hours. */
+  horizonHours: number;
+  weights: Weights;
+  /**
+   * Months of basic charge one kW of new billing demand costs. Default: the tariff's figure — 12 in a
+   * ratchet month (the peak stays in the 12-month window), 1 otherwise — charged once, on the part
+   * above the billing demand already set, however long the horizon (see docs/optimizer.md).
+   */
+  peakCostMonths?: number;
+  /** 원 per kWh of EV/bus energy missing at departure; must exceed any saving from withholding it. */
+  unmetPenaltyKrwPerKwh: number;
+  latePenaltyKrwPerGpuHour: number;
+  overloadPenaltyKrwPerKw: number;
+  batteryBinaries: 'auto' | 'always' | 'never';
+}
+
+/**
+ * Penalties: a kW of new peak in a ratchet month costs ≈ 12 × 8,320 × 1.127 ≈ 112,500 원; holding
+ * back 1 kW for one 15-minute interval withholds 0.25 kWh, so anything below ≈ 450,000 원/kWh could be
+ * traded for a lower peak. 2,000,000 원/kWh (and per GPU-hour) keeps service first by a wide margin.
+ */
+export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
+  horizonHours: 24,
+  weights: { cost: 1, emissionsKrwPerKg: 0, re100KrwPerKwh: 0 },
+  unmetPenaltyKrwPerKwh: 2_000_000,
+  latePenaltyKrwPerGpuHour: 2_000_000,
+  overloadPenaltyKrwPerKw: 10_000_000,
+  batteryBinaries: 'auto',
+};
+
+export function problemFromView(view: StepView, forecast: Forecast, opts: PlanOptions, batterySocKwh = view.batterySocKwh): HorizonProblem {
+  const d: District = view.district;
+  const n = d.grid.count;
+  const dtMs = d.grid.intervalMinutes * 60_000;
+  const dt = d.intervalHours;
+  const i0 = view.index;
+  const steps = Math.max(1, Math.min(Math.round((opts.horizonHours * MS_PER_HOUR) / dtMs), n - i0));
+  const t0 = view.timeMs;
+  const endMs = t0 + steps * dtMs;
+  const stepOf = (ms: number) => Math.round((ms - t0) / dtMs);
+  const pr = d.prices;
+  const sl = <T extends Float64Array | Uint8Array | Int32Array>(a: T) => a.slice(i0, i0 + steps) as T;
+  const g = d.scenario.grid;
+  const tc = g.tariff;
+
+  let peakCost = 0;
+  let minPrice = Infinity;
+  for (let k = 0; k < steps; k++) {
+    const i = i0 + k;
+    const cost = opts.peakCostMonths !== undefined ? (pr.countsForDemand[i] ? opts.peakCostMonths * pr.basicChargeKrwPerKw[i] : 0) : pr.peakCostKrwPerKw[i];
+    peakCost = Math.max(peakCost, cost);
+    minPrice = Math.min(minPrice, pr.importPriceKrwPerKwh[i]);
+  }
+  const taxFactor = 1 + tc.vat_fraction + tc.power_fund_fraction;
+  const cert = d.scenario.contracts.certificates;
+
+  const hourKey = new Int32Array(steps);
+  for (let k = 0; k < steps; k++) hourKey[k] = Math.floor((t0 + k * dtMs) / MS_PER_HOUR);
+
+  const ev: EvInput[] = [];
+  for (const st of forecast.evSessions(view, endMs)) {
+    const s = st.session;
+    const startStep = Math.max(0, stepOf(s.arrivalMs));
+    const endStep = Math.min(steps, stepOf(s.departureMs));
+    if (endStep <= startStep || st.remainingKwh <= 1e-9) continue;
+    const afterH = Math.max(0, (s.departureMs - endMs) / MS_PER_HOUR);
+    ev.push({
+      id: s.id,
+      startStep,
+      endStep,
+      remainingKwh: st.remainingKwh,
+      requiredKwh: Math.max(0, st.remainingKwh - s.maxPowerKw * afterH),
+      dischargeRoomKwh: Math.max(0, st.deliveredKwh + s.energyKwh),
+      maxPowerKw: s.maxPowerKw,
+      maxDischargeKw: s.maxDischargeKw,
+    });
+  }
+
+  const depots: DepotInput[] = d.depots.map((u) => ({ id: u.id, cfg: u.cfg, buses: [] }));
+  view.buses.forEach((bus, index) => {
+    const u = d.depots[bus.depotIndex];
+    const cfg = u.cfg;
+    const atDepot = new Uint8Array(steps).fill(1);
+    const drainKwh = new Float64Array(steps);
+    const requirements: BusInput['requirements'] = [];
+    let firstDepartureStep = steps;
+    for (const blk of u.plan.blocksByBus[bus.busIndex]) {
+      if (blk.endMs <= t0) continue;
+      if (blk.startMs >= endMs) break;
+      const a = Math.max(0, stepOf(blk.startMs));
+      const b = Math.min(steps, stepOf(blk.endMs));
+      // The simulator spreads a block's energy evenly over its intervals.
+      const perStep = blk.energyKwh / Math.max(1, Math.round((blk.endMs - blk.startMs) / dtMs));
+      for (let k = a; k < b; k++) {
+        atDepot[k] = 0;
+        drainKwh[k] = perStep;
+      }
+      if (blk.startMs > t0) {
+        const step = stepOf(blk.startMs);
+        requirements.push({ step, socKwh: requiredDepartureSoc(cfg, blk) * cfg.battery_kwh });
+        firstDepartureStep = Math.min(firstDepartureStep, step);
+      } else firstDepartureStep = 0;
+    }
+    depots[bus.depotIndex].buses.push({ index, socKwh: bus.socKwh, atDepot, drainKwh, requirements, firstDepartureStep });
+  });
+
+  const datacenters: DatacenterInput[] = d.datacenters.map((u, k) => {
+    const jobs: JobInput[] = [];
+    for (const js of forecast.jobs(view, k, endMs)) {
+      const job = js.job;
+      const startStep = Math.max(0, stepOf(job.submitMs));
+      // Work counts as on time when its interval ends by the deadline.
+      const endStep = Math.min(steps, Math.floor((job.deadlineMs - t0) / dtMs));
+      const afterH = Math.max(0, (job.deadlineMs - endMs) / MS_PER_HOUR);
+      const required = Math.max(0, js.remainingGpuHours - job.gpus * afterH);
+      if (js.remainingGpuHours <= 1e-9) continue;
+      // Already late: still worth finishing as soon as possible, so the whole horizon counts.
+      const lateAlready = endStep <= startStep;
+      jobs.push({
+        id: job.id,
+        gpus: job.gpus,
+        startStep,
+        endStep: lateAlready ? steps : endStep,
+        remainingGpuHours: js.remainingGpuHours,
+        requiredGpuHours: lateAlready ? js.remainingGpuHours : required,
+      });
+    }
+    return {
+      id: u.id,
+      cfg: u.cfg,
+      layout: u.layout,
+      inferenceItKw: sl(u.inferenceItKw),
+      pue: forecast.pue(view, k, steps),
+      jobs,
+    };
+  });
+
+  return {
+    startMs: t0,
+    steps,
+    stepHours: dt,
+    importPriceKrwPerKwh: sl(pr.importPriceKrwPerKwh),
+    exportPriceKrwPerKwh: sl(pr.exportPriceKrwPerKwh),
+    countsForDemand: sl(pr.countsForDemand),
+    demandWindowSteps: Math.max(1, Math.round(DEMAND_INTERVAL_MINUTES / d.grid.intervalMinutes)),
+    hourKey,
+    fixedLoadKw: forecast.fixedLoadKw(view, steps),
+    pvAvailableKw: forecast.pvAvailableKw(view, steps),
+    pvIds: d.pv.map((u) => u.id),
+    ppaKw: forecast.ppaKw(view, steps),
+    importLimitKw: g.import_limit_kw,
+    exportLimitKw: g.export_limit_kw,
+    billingDemandKw: view.billingDemandKw,
+    peakCostKrwPerKw: peakCost,
+    taxFactor,
+    emissionFactorKgPerKwh: g.emission_factor_kg_per_kwh,
+    consumptionCostKrwPerKwh: cert ? (cert.annual_share * cert.price_krw_per_mwh) / 1000 : 0,
+    terminalValueKrwPerKwh: Number.isFinite(minPrice) ? minPrice * taxFactor : 0,
+    unmetPenaltyKrwPerKwh: opts.unmetPenaltyKrwPerKwh,
+    latePenaltyKrwPerGpuHour: opts.latePenaltyKrwPerGpuHour,
+    overloadPenaltyKrwPerKw: opts.overloadPenaltyKrwPerKw,
+    weights: opts.weights,
+    batteries: d.batteries.map((b, k) => ({ id: b.id, cfg: b.cfg, socKwh: batterySocKwh[k] })),
+    ev,
+    depots,
+    datacenters,
+    batteryBinaries: opts.batteryBinaries,
+  };
+}

@@ -1,0 +1,187 @@
+import type { District } from '../sim/district.ts';
+import type { Dispatch, Strategy, StepView } from '../strategy/types.ts';
+import { emptyDispatch, plannedDatacenterKw } from '../strategy/common.ts';
+import { rulesStrategy } from '../strategy/rules.ts';
+import { noneStrategy } from '../strategy/none.ts';
+import { MS_PER_HOUR } from '../model/time.ts';
+import { solveHorizon, type Schedule } from './build.ts';
+import { problemFromView, DEFAULT_PLAN_OPTIONS, type PlanOptions } from './horizon.ts';
+import type { Forecast } from './forecast-standin.ts';
+import type { SolveOptions } from './highs.ts';
+
+// Rolling-horizon control around the horizon MILP: re-plan every `replanEveryHours` on the forecast,
+// apply the current interval of the newest plan, and never go without a decision — a failed or
+// timed-out solve falls back to the previous plan shifted in time, and with no plan left to the
+// rules strategy. Fallbacks are logged and counted.
+
+export interface PlannerOptions {
+  name: string;
+  forecast: Forecast;
+  plan: PlanOptions;
+  solve: SolveOptions;
+  replanEveryHours: number;
+  /** Where fallbacks are reported (default: stderr). */
+  log?: (message: string) => void;
+}
+
+export interface PlannerStrategy extends Strategy {
+  /** The newest plan (for inspection and tests). */
+  lastSchedule(): Schedule | undefined;
+}
+
+export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy {
+  const log = o.log ?? ((m: string) => process.stderr.write(`${o.name}: ${m}\n`));
+  const fallback = d.scenario.strategies.rules ? rulesStrategy(d) : noneStrategy();
+  const replanEvery = Math.max(1, Math.round((o.replanEveryHours * MS_PER_HOUR) / (d.grid.intervalMinutes * 60_000)));
+  const counters = { solves: 0, fallbacks: 0, shiftedPlanFallbacks: 0, rulesFallbacks: 0, solveMs: 0, binarySolves: 0 };
+  let schedule: Schedule | undefined;
+  let planIndex = -Infinity;
+  let lastAttempt = -Infinity;
+
+  return {
+    name: o.name,
+    lastSchedule: () => schedule,
+    counters: () => ({ ...counters, solveMs: Math.round(counters.solveMs) }),
+    decide(view: StepView): Dispatch {
+      if (view.index - lastAttempt >= replanEvery) {
+        lastAttempt = view.index;
+        const p = problemFromView(view, o.forecast, o.plan);
+        const r = solveHorizon(p, o.solve);
+        counters.solves += r.solves;
+        counters.solveMs += r.result.solveMs;
+        if (r.built.withBinaries) counters.binarySolves++;
+        if (r.schedule) {
+          schedule = r.schedule;
+          planIndex = view.index;
+        } else {
+          counters.fallbacks++;
+          log(`solve at ${new Date(view.timeMs).toISOString()} failed (${r.result.status}${r.result.message ? ': ' + r.result.message : ''}); ` +
+            (schedule && view.index - planIndex < schedule.steps ? 'using the previous plan shifted' : 'using rules'));
+        }
+      }
+      const k = view.index - planIndex;
+      if (!schedule || k >= schedule.steps) {
+        if (view.index !== lastAttempt || !schedule) counters.rulesFallbacks++;
+        else counters.rulesFallbacks++;
+        return fallback.decide(view);
+      }
+      if (planIndex !== lastAttempt) counters.shiftedPlanFallbacks++;
+      return dispatchFromSchedule(view, schedule, k);
+    },
+  };
+}
+
+/**
+ * The plan's step `k` as setpoints. EVs and buses take their planned power (an EV that plugged in
+ * after the plan was made charges at the steady rate that finishes it by departure); when more buses
+ * want a charger than the depot has, the most urgent get them and share the planned power. Training
+ * jobs cover the plan's busy GPUs as whole jobs, least laxity first, at one
+ * power cap per data center: the highest the plan gives a job it runs. The battery follows the plan and,
+ * in demand-charge hours, also covers any surprise that would lift import above the planned peak.
+ */
+export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Dispatch {
+  const d = view.district;
+  const dt = view.intervalHours;
+  const dp = emptyDispatch(view);
+
+  for (const st of view.ev) {
+    const planned = s.evKw.get(st.session.id);
+    if (planned) dp.evKw.set(st.session.id, planned[k]);
+    else {
+      const hoursLeft = Math.max(dt, (st.session.departureMs - view.timeMs) / MS_PER_HOUR);
+      dp.evKw.set(st.session.id, Math.min(st.session.maxPowerKw, Math.max(0, st.remainingKwh) / hoursLeft));
+    }
+  }
+
+  d.depots.forEach((dep, di) => {
+    const cfg = dep.cfg;
+    const wants: { b: number; kw: number; urgency: number }[] = [];
+    view.buses.forEach((bus, b) => {
+      if (bus.depotIndex !== di || !bus.atDepot) return;
+      const kw = s.busKw.get(b)?.[k] ?? 0;
+      if (Math.abs(kw) < 1e-3) return;
+      const needKwh = Math.max(0, bus.requiredSocKwh - bus.socKwh);
+      const hoursLeft = bus.nextBlock ? Math.max(dt, (bus.nextBlock.startMs - view.timeMs) / MS_PER_HOUR) : Infinity;
+      wants.push({ b, kw, urgency: needKwh / hoursLeft });
+    });
+    const charging = wants.filter((w) => w.kw > 0).sort((x, y) => y.urgency - x.urgency || y.kw - x.kw);
+    const discharging = wants.filter((w) => w.kw < 0).sort((x, y) => x.kw - y.kw).slice(0, cfg.v2g_chargers);
+    const chargeSlots = Math.max(0, cfg.chargers - discharging.length);
+    const chosen = charging.slice(0, chargeSlots);
+    let spareKw = charging.slice(chargeSlots).reduce((x, w) => x + w.kw, 0);
+    for (const w of chosen) {
+      const extra = Math.min(spareKw, cfg.charger_kw - w.kw);
+      w.kw += Math.max(0, extra);
+      spareKw -= Math.max(0, extra);
+    }
+    for (const w of [...chosen, ...discharging]) dp.busKw[w.b] = w.kw;
+  });
+
+  view.datacenters.forEach((dc, di) => {
+    const unit = d.datacenters[di];
+    const gpus = s.jobGpus[di];
+    const caps = s.jobCapSum[di];
+    // The plan's total GPUs busy this step, covered by whole jobs, least laxity first (the job with
+    // the least time to spare before it must run flat out to finish by its deadline).
+    let plannedGpus = 0;
+    const cand = dc.pending.map((js) => {
+      const n = gpus?.get(js.job.id)?.[k] ?? 0;
+      const g = caps?.get(js.job.id)?.[k] ?? 0;
+      plannedGpus += n;
+      const laxityH = (js.job.deadlineMs - view.timeMs) / MS_PER_HOUR - js.remainingGpuHours / js.job.gpus;
+      return { js, n, g, laxityH };
+    });
+    cand.sort((a, b) => (b.n > 0 ? 1 : 0) - (a.n > 0 ? 1 : 0) || a.laxityH - b.laxityH);
+    let free = dc.trainingGpus;
+    let capMax = 0;
+    let running = 0;
+    const ids: string[] = [];
+    for (const c of cand) {
+      if (c.js.job.gpus > free) continue;
+      // Add the job if that brings the running total nearer the plan's.
+      if (Math.abs(running + c.js.job.gpus - plannedGpus) >= Math.abs(running - plannedGpus)) continue;
+      free -= c.js.job.gpus;
+      running += c.js.job.gpus;
+      ids.push(c.js.job.id);
+      if (c.n > 1e-6) capMax = Math.max(capMax, c.g / c.n);
+    }
+    // One cap for all: the highest the plan gives any job it runs, so the most pressed job keeps its
+    // pace (the others then finish early, which the next plan sees). With none planned busy: full.
+    const cap = capMax > 0 ? Math.min(1, Math.max(unit.cfg.gpu_power_cap_min, capMax)) : 1;
+    // Keep submission order: the simulator hands out GPUs in that order.
+    const chosen = new Set(ids);
+    dp.datacenters[di] = { runJobIds: dc.pending.filter((js) => chosen.has(js.job.id)).map((js) => js.job.id), powerCap: cap };
+  });
+
+  // Battery: the plan, corrected so import stays within the planned peak in demand-charge hours.
+  let evKw = 0;
+  for (const v of dp.evKw.values()) evKw += v;
+  let busKw = 0;
+  for (const v of dp.busKw) busKw += v;
+  const dcKw = plannedDatacenterKw(view, dp);
+  let pvKw = 0;
+  for (const v of view.pvAvailableKw) pvKw += v;
+  let battKw = 0;
+  view.batteryLimits.forEach((lim, b) => {
+    const kw = Math.max(-lim.maxChargeKw, Math.min(lim.maxDischargeKw, s.batteryKw[b]?.[k] ?? 0));
+    dp.batteryKw[b] = kw;
+    battKw += kw;
+  });
+  const importKw = view.fixedLoadKw + evKw + busKw + dcKw - pvKw - battKw;
+  const targetKw = Math.max(s.peakKw, view.billingDemandKw);
+  if (d.prices.countsForDemand[view.index] === 1 && importKw > targetKw) {
+    let excess = importKw - targetKw;
+    view.batteryLimits.forEach((lim, b) => {
+      const add = Math.min(excess, lim.maxDischargeKw - dp.batteryKw[b]);
+      if (add > 0) {
+        dp.batteryKw[b] += add;
+        excess -= add;
+      }
+    });
+  }
+  return dp;
+}
+
+export function plannerDefaults(horizonHours: number): PlanOptions {
+  return { ...DEFAULT_PLAN_OPTIONS, horizonHours };
+}

@@ -1,0 +1,128 @@
+import type { AssetOf } from '../model/schema.ts';
+import type { DatacenterLayout } from '../sim/assets/datacenter.ts';
+
+// One horizon's optimisation problem, already reduced to numbers on a uniform step grid: what the
+// assets can do, what they must achieve, prices and forecasts. The strategies build it from a
+// StepView and a forecast; the CLI and the tests build it directly. Step k covers
+// [startMs + k·Δ, startMs + (k+1)·Δ).
+
+export interface Weights {
+  /** Multiplier on money (KRW); 1 = cost objective. */
+  cost: number;
+  /** KRW per kg CO₂ of grid import (0 = ignore emissions). */
+  emissionsKrwPerKg: number;
+  /** KRW per kWh of consumption not matched by clean supply within its clock hour (0 = ignore). */
+  re100KrwPerKwh: number;
+}
+
+export interface BatteryInput {
+  id: string;
+  cfg: AssetOf<'battery'>;
+  socKwh: number;
+}
+
+export interface EvInput {
+  id: string;
+  /** First and one-past-last step the car is plugged in (clipped to the horizon). */
+  startStep: number;
+  endStep: number;
+  /** Energy still wanted, kWh. */
+  remainingKwh: number;
+  /** Energy it must get inside this horizon (less than remaining when it leaves after the horizon). */
+  requiredKwh: number;
+  /** Net energy delivered so far plus what the car asked for: V2G may not take it below zero. */
+  dischargeRoomKwh: number;
+  maxPowerKw: number;
+  maxDischargeKw: number;
+}
+
+export interface BusRequirement {
+  /** Step the bus leaves at; its SoC at the start of that step must reach `socKwh`. */
+  step: number;
+  socKwh: number;
+}
+
+export interface BusInput {
+  /** Index into StepView.buses. */
+  index: number;
+  socKwh: number;
+  /** 1 where the bus is at the depot for the whole step. */
+  atDepot: Uint8Array;
+  /** Energy the bus uses while away during each step, kWh. */
+  drainKwh: Float64Array;
+  requirements: BusRequirement[];
+  /** Step of its first departure inside the horizon (steps before keep at least soc_min). */
+  firstDepartureStep: number;
+}
+
+export interface DepotInput {
+  id: string;
+  cfg: AssetOf<'bus_depot'>;
+  buses: BusInput[];
+}
+
+export interface JobInput {
+  id: string;
+  gpus: number;
+  startStep: number;
+  endStep: number;
+  remainingGpuHours: number;
+  /** GPU-hours that must be done inside the horizon (deadline beyond it: only what cannot wait). */
+  requiredGpuHours: number;
+}
+
+export interface DatacenterInput {
+  id: string;
+  cfg: AssetOf<'datacenter'>;
+  layout: DatacenterLayout;
+  inferenceItKw: Float64Array;
+  pue: Float64Array;
+  jobs: JobInput[];
+}
+
+export interface HorizonProblem {
+  startMs: number;
+  steps: number;
+  stepHours: number;
+  /** Before VAT and fund, 원/kWh. */
+  importPriceKrwPerKwh: Float64Array;
+  exportPriceKrwPerKwh: Float64Array;
+  /** 1 where import in this step can set the billing demand. */
+  countsForDemand: Uint8Array;
+  /** Steps per 15-minute demand window (1 at 15 min). Windows are aligned to step 0. */
+  demandWindowSteps: number;
+  /** Clock hour of each step (steps with the same value share an hourly RE100 account). */
+  hourKey: Int32Array;
+  /** Uncontrolled load, kW. */
+  fixedLoadKw: Float64Array;
+  /** Per PV array, available power, kW. */
+  pvAvailableKw: Float64Array[];
+  pvIds: string[];
+  /** Off-site PPA delivery, kW (RE100 only). */
+  ppaKw: Float64Array;
+  importLimitKw: number;
+  exportLimitKw: number;
+  /** Billing demand already set, kW: a peak up to here is free. */
+  billingDemandKw: number;
+  /** Cost of each kW of new billing demand above `billingDemandKw`, 원/kW before VAT and fund. */
+  peakCostKrwPerKw: number;
+  /** 1 + VAT + 전력산업기반기금: what one 원 of electricity charge costs once billed. */
+  taxFactor: number;
+  emissionFactorKgPerKwh: number;
+  /** Marginal certificate cost per kWh consumed (annual-share RECs scale with consumption). */
+  consumptionCostKrwPerKwh: number;
+  /** Value of energy left in storage at the end of the horizon, 원/kWh stored. */
+  terminalValueKrwPerKwh: number;
+  /** Penalty per kWh of EV or bus energy not delivered in time, and per GPU-hour of late training work. */
+  unmetPenaltyKrwPerKwh: number;
+  latePenaltyKrwPerGpuHour: number;
+  /** Penalty per kW above the import limit (a soft limit, so a forecast surprise never makes it infeasible). */
+  overloadPenaltyKrwPerKw: number;
+  weights: Weights;
+  batteries: BatteryInput[];
+  ev: EvInput[];
+  depots: DepotInput[];
+  datacenters: DatacenterInput[];
+  /** How the battery's no-simultaneous-charge-and-discharge rule is modelled. */
+  batteryBinaries: 'auto' | 'always' | 'never';
+}

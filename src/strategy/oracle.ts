@@ -1,0 +1,22 @@
+import type { District } from '../sim/district.ts';
+import { plannerStrategy, plannerDefaults, type PlannerStrategy } from '../optimize/mpc.ts';
+import { perfectForecast } from '../optimize/forecast-standin.ts';
+
+/** Runs up to this long are solved as one horizon; longer ones in day-sized chunks. */
+export const ORACLE_SINGLE_SOLVE_DAYS = 8;
+/** Chunked: re-plan at each day over two days, so a day's end is not planned blind. */
+export const ORACLE_CHUNK_HOURS = 24;
+export const ORACLE_CHUNK_HORIZON_HOURS = 48;
+
+/** Perfect foresight: the truth about loads, PV, sessions and jobs. The bound the others are measured against. */
+export function oracleStrategy(d: District): PlannerStrategy {
+  const runHours = (d.grid.count * d.grid.intervalMinutes) / 60;
+  const single = runHours <= ORACLE_SINGLE_SOLVE_DAYS * 24;
+  return plannerStrategy(d, {
+    name: 'oracle',
+    forecast: perfectForecast(d),
+    plan: plannerDefaults(single ? runHours : ORACLE_CHUNK_HORIZON_HOURS),
+    solve: { timeLimitS: 600, mipRelGap: 1e-4 },
+    replanEveryHours: single ? ORACLE_CHUNK_HOURS : ORACLE_CHUNK_HOURS,
+  });
+}
