@@ -18,6 +18,9 @@ import {
 // the dispatcher (the schedule) and operator overrides, narrow them by the guards (device limits,
 // SoC, safe mode, then the import limit), write them, and publish the new state.
 
+/** Setpoint changes smaller than this are not re-sent, kW. */
+const WRITE_DEADBAND_KW = 0.5;
+
 /** The asset id of the district's grid connection meter (import positive). */
 export const GRID_ASSET_ID = 'grid';
 
@@ -72,6 +75,7 @@ export class ControlLoop implements LiveSystem {
   private dayKey = '';
   private today = { costKrw: 0, importKwh: 0, pvKwh: 0, consumptionKwh: 0, cleanKwh: 0, lastMs: 0 };
   private monthPeakKw = 0;
+  private readonly lastWritten = new Map<string, { value: number; timeMs: number }>();
   private readonly log: NonNullable<ControlLoopOptions['log']>;
 
   constructor(private readonly opts: ControlLoopOptions) {
@@ -210,14 +214,19 @@ export class ControlLoop implements LiveSystem {
     const limited = limitImport(guarded, importNowKw + changeKw, this.opts.scenario.grid.import_limit_kw);
     if (limited.reducedKw > 0) this.log.warn({ reducedKw: limited.reducedKw }, 'charging reduced to hold the import limit');
 
-    // 5. Write.
+    // 5. Write: a value already written recently is not sent again (devices hold it), but it is
+    // refreshed before the device's own fallback timers could expire.
     await Promise.all(
       limited.setpoints.map(async (g) => {
         const sp = g.setpoint;
+        const key = spKey(sp);
+        const last = this.lastWritten.get(key);
+        if (last && Math.abs(last.value - sp.value) < WRITE_DEADBAND_KW && nowMs - last.timeMs < this.opts.staleAfterMs / 2) return;
         const driver = this.opts.drivers.find((d) => d.accepts?.(sp) && d.write);
         if (!driver) return;
         try {
           await driver.write!(sp);
+          this.lastWritten.set(key, { value: sp.value, timeMs: nowMs });
           const a = this.assets.get(sp.assetId);
           if (a) a.setpoint = sp;
         } catch (e) {

@@ -3,12 +3,16 @@
 import { mqttFactory } from './mqtt/index.ts';
 import { createRegistry, type DriverRegistry } from './registry.ts';
 import { sunspecModbusFactory } from './sunspec/index.ts';
+import { ocppDriverFactory } from './ocpp/index.ts';
+import { openAdrVenDriverFactory } from './openadr/index.ts';
 
 /** A registry with every built-in driver type. Throws if two factories claim the same type. */
 export function defaultRegistry(): DriverRegistry {
   const registry = createRegistry();
   registry.register(sunspecModbusFactory);
   registry.register(mqttFactory);
+  registry.register(ocppDriverFactory);
+  registry.register(openAdrVenDriverFactory);
   return registry;
 }
 

@@ -291,6 +291,11 @@ export const scenarioSchema = z
     contracts: contractsSchema.default({}),
     sites: z.array(siteSchema).min(1),
     strategies: strategyParamsSchema.default({}),
+    /**
+     * Devices Bitgrid talks to (`bitgrid serve`), each checked against its driver type's schema by
+     * the driver registry (src/drivers): `{ id, type, asset?, … }`.
+     */
+    devices: z.array(z.looseObject({ id: z.string().min(1), type: z.string().min(1) })).default([]),
   })
   .superRefine((s, ctx) => {
     if (!isValidTimeZone(s.timezone)) {

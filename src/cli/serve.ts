@@ -1,0 +1,130 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadScenarioFile, REFERENCE_SCENARIO_FILE, ConfigError } from '../model/load.ts';
+import { prepareDistrict } from '../sim/district.ts';
+import { runSimulation } from '../sim/engine.ts';
+import { getStrategy } from '../strategy/index.ts';
+import { defaultRegistry } from '../drivers/index.ts';
+import type { Driver } from '../drivers/types.ts';
+import { openStore } from '../store/index.ts';
+import { ControlLoop } from '../control/loop.ts';
+import { planDispatcher } from '../control/plan.ts';
+import { connectChargePoints, startTwinDistrict, type TwinDistrict } from '../sim/twins/district.ts';
+
+/** Defaults of the live loop, in clock (simulated) seconds; see docs/operations.md. */
+const DEFAULT_CYCLE_S = 60;
+const DEFAULT_STALE_S = 300;
+const DEFAULT_TWIN_DAYS = 2;
+
+function positive(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+    return n;
+  };
+}
+
+export interface ServeOptions {
+  scenario: string;
+  port: number;
+  host: string;
+  twin?: boolean;
+  speed: number;
+  start?: string;
+  days: number;
+  strategy: string;
+  db?: string;
+  cycleS: number;
+  staleS: number;
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Run the live system: control loop, device drivers, API and dashboard.')
+    .option('--scenario <file>', 'district file (YAML)', REFERENCE_SCENARIO_FILE)
+    .option('--port <n>', 'HTTP port (0 picks a free one)', (v) => Number(v), 8080)
+    .option('--host <addr>', 'HTTP interface', '127.0.0.1')
+    .option('--twin', 'run every device as a digital twin over its real protocol on loopback')
+    .option('--speed <n>', 'twin clock speed: simulated seconds per real second', positive('--speed'), 1)
+    .option('--start <date>', 'twin: first simulated day (default: the scenario default_start)')
+    .option('--days <n>', 'twin: days of simulated time prepared', positive('--days'), DEFAULT_TWIN_DAYS)
+    .option('--strategy <name>', 'strategy that plans the schedule', 'rules')
+    .option('--db <url>', 'store: sqlite:PATH or postgres://… (default: BITGRID_DATABASE_URL or .bitgrid/bitgrid.db beside the scenario)')
+    .option('--cycle-s <n>', 'control cycle, clock seconds', positive('--cycle-s'), DEFAULT_CYCLE_S)
+    .option('--stale-s <n>', 'telemetry older than this puts an asset in safe mode, clock seconds', positive('--stale-s'), DEFAULT_STALE_S)
+    .action(async (opts: ServeOptions) => {
+      const running = await startServe(opts);
+      const stop = async (signal: string) => {
+        running.log.info({ signal }, 'stopping');
+        await running.stop();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+}
+
+export async function startServe(opts: ServeOptions) {
+  const log = pino({ level: process.env.BITGRID_LOG_LEVEL ?? 'info', redact: ['*.client_secret', '*.password', '*.token', 'req.headers.authorization'] }, pino.destination(2));
+  const loaded = loadScenarioFile(opts.scenario);
+  const scenario = loaded.scenario;
+  const registry = defaultRegistry();
+  const store = await openStore(opts.db ?? process.env.BITGRID_DATABASE_URL, { baseDir: join(loaded.baseDir, '.bitgrid') });
+  const district = prepareDistrict(scenario, { start: opts.start, days: Math.ceil(opts.days), baseDir: loaded.baseDir });
+  const plan = runSimulation(district, getStrategy(opts.strategy)(district));
+
+  let twin: TwinDistrict | undefined;
+  let deviceConfigs: unknown[] = scenario.devices;
+  let now = () => Date.now();
+  if (opts.twin) {
+    twin = await startTwinDistrict({ district, plan, speed: opts.speed });
+    deviceConfigs = twin.devices;
+    now = () => twin!.clock.now();
+  }
+  const problems = registry.validateDeviceConfig(deviceConfigs);
+  if (problems.length) throw new ConfigError(loaded.file, problems);
+  if (!opts.twin && deviceConfigs.length === 0)
+    log.warn('the scenario lists no devices: the loop runs without telemetry (use --twin for the digital twin)');
+
+  const ctx = { log, now };
+  const drivers: Driver[] = deviceConfigs.map((c) => registry.createDriver(c, ctx));
+  await Promise.all(drivers.map((d) => d.start()));
+  if (twin) await connectChargePoints(twin, Math.max(20, 1000 / opts.speed));
+
+  const loop = new ControlLoop({
+    scenario,
+    drivers,
+    store,
+    dispatcher: planDispatcher(district, plan),
+    now,
+    staleAfterMs: opts.staleS * 1000,
+    importPriceKrwPerKwh: (t) => district.prices.importPriceKrwPerKwh[Math.max(0, Math.min(district.grid.count - 1, Math.floor((t - district.grid.startMs) / (district.grid.intervalMinutes * 60_000))))],
+    log,
+  });
+  await loop.restore();
+  loop.start((opts.cycleS * 1000) / (opts.twin ? opts.speed : 1));
+
+  const { createServer } = await import('../server/index.ts');
+  const app = await createServer({ live: loop, store, scenario: loaded, logger: log });
+  const address = await app.listen({ port: opts.port, host: opts.host });
+  log.info({ address, twin: Boolean(opts.twin), speed: opts.speed, devices: drivers.length }, 'bitgrid serving');
+  process.stdout.write(`bitgrid serving on ${address}${opts.twin ? ` (twin, ${opts.speed}× real time)` : ''}\n`);
+
+  return {
+    log,
+    loop,
+    store,
+    twin,
+    drivers,
+    address,
+    app,
+    async stop() {
+      loop.stop();
+      await app.close().catch(() => undefined);
+      await Promise.all(drivers.map((d) => d.stop().catch(() => undefined)));
+      await twin?.stop();
+      await store.close();
+    },
+  };
+}
