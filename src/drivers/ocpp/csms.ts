@@ -1,0 +1,655 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Driver, DriverContext, DriverStatus, Measurement, Setpoint } from '../types.ts';
+import type { ChargePointConfig, OcppConfig, OcppProtocol } from './config.ts';
+import { guarded, installWireErrorCodes } from './errors.ts';
+import { normalizeMeterValues } from './meter.ts';
+import type { MeterMeasurement, MeterValue } from './meter.ts';
+import { hashPassword, parsePasswordHash, verifyPassword } from './password.ts';
+import {
+  parseCompositeSchedule,
+  setChargingProfile16,
+  setChargingProfile201,
+  type CompositeSchedule,
+  type LimitRequest,
+  type ProfilePurpose,
+} from './profiles.ts';
+import { RPCServer, RPC_OPEN, createRPCError } from './rpc.ts';
+import type { OcppPayload, RpcServer, RpcServerClient } from './rpc.ts';
+
+export interface FrameRecord {
+  chargePointId: string;
+  /** `in`: received by the CSMS; `out`: sent by the CSMS. */
+  direction: 'in' | 'out';
+  frame: unknown;
+  timeMs: number;
+}
+
+interface Transaction {
+  id: string;
+  idToken?: string;
+  meterStartKwh?: number;
+  startMs: number;
+}
+
+interface ConnectorState {
+  status?: string;
+  tx?: Transaction;
+  latest: Map<MeterMeasurement, { value: number; timeMs: number }>;
+  /** Last limit this driver applied, kW. */
+  limitKw?: number;
+}
+
+interface ChargePointState {
+  cfg: ChargePointConfig;
+  passwordHash?: ReturnType<typeof parsePasswordHash>;
+  client?: RpcServerClient;
+  online: boolean;
+  lastMessageMs?: number;
+  boot?: { vendor: string; model: string; atMs: number };
+  connectors: Map<number, ConnectorState>;
+}
+
+export interface ChargePointInfo {
+  id: string;
+  protocol: OcppProtocol;
+  online: boolean;
+  booted: boolean;
+  connectors: Array<{ id: number; status?: string; transactionId?: string; limitKw?: number }>;
+}
+
+const DETAIL_KEYS: MeterMeasurement[] = [
+  'power_kw',
+  'energy_kwh',
+  'energy_export_kwh',
+  'soc_fraction',
+  'power_offered_kw',
+];
+
+type Params = OcppPayload;
+
+/**
+ * OCPP CSMS: one WebSocket endpoint speaking OCPP 1.6J and 2.0.1 (chosen per charger by
+ * subprotocol), strict schema validation of every frame, basic auth (profile 1) and TLS (profile 2).
+ */
+export class OcppCsmsDriver implements Driver {
+  readonly type = 'ocpp';
+  readonly id: string;
+  /** OCPP frames received and sent since start (benchmarks, diagnostics). */
+  readonly counters = { framesIn: 0, framesOut: 0 };
+  private readonly cps = new Map<string, ChargePointState>();
+  private readonly assetCps = new Map<string, ChargePointState[]>();
+  private readonly accepted: Set<string>;
+  private rpc?: RpcServer;
+  private http?: HttpServer;
+  private readonly sockets = new Set<Socket>();
+  private state: 'starting' | 'running' | 'stopped' = 'starting';
+  private lastError?: string;
+  private lastReadMs?: number;
+  private nextTxId: number;
+  private readonly frameListeners = new Set<(f: FrameRecord) => void>();
+  private readonly endedSessions: Measurement[] = [];
+
+  constructor(
+    private readonly config: OcppConfig,
+    private readonly ctx: DriverContext,
+  ) {
+    this.id = config.id;
+    this.accepted = new Set(config.accepted_id_tokens);
+    this.nextTxId = Math.floor(ctx.now() / 1000) % 1_000_000_000;
+    for (const cfg of config.charge_points) {
+      const encoded =
+        cfg.password_scrypt ?? (cfg.password !== undefined ? hashPassword(cfg.password) : undefined);
+      const st: ChargePointState = {
+        cfg: { ...cfg, password: undefined },
+        passwordHash: encoded ? parsePasswordHash(encoded) : undefined,
+        online: false,
+        connectors: new Map(),
+      };
+      this.cps.set(cfg.id, st);
+      const list = this.assetCps.get(cfg.asset) ?? [];
+      list.push(st);
+      this.assetCps.set(cfg.asset, list);
+    }
+  }
+
+  /** Bound address (port 0 in config picks a free one). */
+  address(): AddressInfo {
+    const a = this.http?.address();
+    if (!a || typeof a === 'string') throw new Error('CSMS not listening');
+    return a;
+  }
+
+  /** Observe every OCPP frame exchanged (tests, debugging). Returns an unsubscribe function. */
+  onFrame(listener: (f: FrameRecord) => void): () => void {
+    this.frameListeners.add(listener);
+    return () => this.frameListeners.delete(listener);
+  }
+
+  chargePoints(): ChargePointInfo[] {
+    return [...this.cps.values()].map((cp) => ({
+      id: cp.cfg.id,
+      protocol: cp.cfg.protocol,
+      online: cp.online,
+      booted: cp.boot !== undefined,
+      connectors: [...cp.connectors.entries()].map(([id, c]) => ({
+        id,
+        status: c.status,
+        transactionId: c.tx?.id,
+        limitKw: c.limitKw,
+      })),
+    }));
+  }
+
+  async start(): Promise<void> {
+    const rpc = new RPCServer({
+      protocols: ['ocpp2.0.1', 'ocpp1.6'],
+      strictMode: true,
+      callTimeoutMs: this.config.call_timeout_s * 1000,
+      respondWithDetailedErrors: false,
+    });
+    rpc.auth((accept, reject, handshake) => this.authenticate(accept, reject, handshake));
+    rpc.on('client', (client: RpcServerClient) => {
+      try {
+        this.attach(client);
+      } catch (err) {
+        this.ctx.log.error({ err, chargePointId: client.identity }, 'ocpp: attaching charge point failed');
+        void client.close({ code: 1011, reason: 'internal error' }).catch(() => undefined);
+      }
+    });
+    rpc.on('error', (err: unknown) => this.ctx.log.error({ err }, 'ocpp: websocket server error'));
+    rpc.on('upgradeAborted', (e: { identity: string; error?: Error }) =>
+      this.ctx.log.warn({ chargePointId: e.identity, reason: e.error?.message }, 'ocpp: connection refused'),
+    );
+    this.rpc = rpc;
+
+    const onRequest = (_req: unknown, res: import('node:http').ServerResponse) => {
+      res.statusCode = 404;
+      res.end();
+    };
+    const tls = this.config.tls;
+    const http = tls
+      ? createHttpsServer(
+          { cert: readFileSync(tls.cert_file), key: readFileSync(tls.key_file), minVersion: 'TLSv1.2' },
+          onRequest,
+        )
+      : createHttpServer(onRequest);
+    http.on('upgrade', (req, socket, head) => {
+      rpc.handleUpgrade(req, socket, head).catch((err: unknown) => {
+        this.ctx.log.error({ err }, 'ocpp: upgrade failed');
+        socket.destroy();
+      });
+    });
+    http.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.once('close', () => this.sockets.delete(s));
+    });
+    http.on('tlsClientError', (err: Error) =>
+      this.ctx.log.warn({ err: err.message }, 'ocpp: TLS handshake failed'),
+    );
+    this.http = http;
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(this.config.port, this.config.host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    http.on('error', (err) => this.ctx.log.error({ err }, 'ocpp: http server error'));
+    this.state = 'running';
+    this.ctx.log.info(
+      { port: this.address().port, tls: Boolean(tls), chargePoints: this.cps.size },
+      'ocpp: CSMS listening',
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    await this.rpc?.close({ code: 1001, reason: 'CSMS stopping' }).catch(() => undefined);
+    const http = this.http;
+    if (http) {
+      const forced = setTimeout(() => this.sockets.forEach((s) => s.destroy()), 1000);
+      forced.unref();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      clearTimeout(forced);
+    }
+    for (const cp of this.cps.values()) cp.online = false;
+  }
+
+  status(): DriverStatus {
+    if (this.state !== 'running') return { health: this.state === 'stopped' ? 'stopped' : 'starting' };
+    const offline = [...this.cps.values()].filter((c) => !c.online).map((c) => c.cfg.id);
+    const health =
+      offline.length === 0 ? 'online' : offline.length === this.cps.size ? 'offline' : 'degraded';
+    return {
+      health,
+      lastReadMs: this.lastReadMs,
+      lastError: offline.length ? `offline: ${offline.join(', ')}` : this.lastError,
+    };
+  }
+
+  async read(): Promise<Measurement[]> {
+    const now = this.ctx.now();
+    const out: Measurement[] = [];
+    for (const cp of this.cps.values()) {
+      out.push({
+        assetId: cp.cfg.asset,
+        measurement: 'online',
+        value: cp.online ? 1 : 0,
+        timeMs: now,
+        channel: this.chargerChannel(cp),
+      });
+      for (const [connectorId, c] of cp.connectors) {
+        const channel = this.channel(cp, String(connectorId));
+        for (const key of DETAIL_KEYS) {
+          const v = c.latest.get(key);
+          if (v)
+            out.push({ assetId: cp.cfg.asset, measurement: key, value: v.value, timeMs: v.timeMs, channel });
+        }
+        const e = c.latest.get('energy_kwh');
+        if (c.tx && e && c.tx.meterStartKwh !== undefined) {
+          out.push({
+            assetId: cp.cfg.asset,
+            measurement: 'session_energy_kwh',
+            value: e.value - c.tx.meterStartKwh,
+            timeMs: e.timeMs,
+            channel: this.channel(cp, `tx:${c.tx.id}`),
+          });
+        }
+      }
+    }
+    out.push(...this.endedSessions.splice(0));
+    return out;
+  }
+
+  accepts(sp: Setpoint): boolean {
+    return sp.kind === 'charging_limit_kw' && this.assetCps.has(sp.assetId);
+  }
+
+  async write(sp: Setpoint): Promise<void> {
+    if (!this.accepts(sp)) throw new Error(`ocpp ${this.id}: does not accept ${sp.kind} for ${sp.assetId}`);
+    const { cp, connectorId } = this.resolve(sp);
+    const client = this.liveClient(cp);
+    const max = cp.cfg.max_power_kw;
+    if (sp.value < 0 && !cp.cfg.v2g)
+      throw new Error(`ocpp ${cp.cfg.id}: negative limit refused, charger is not V2G-capable`);
+    if (sp.value < 0 && connectorId === 0)
+      throw new Error(`ocpp ${cp.cfg.id}: a station-wide limit cannot be negative`);
+    if (!Number.isFinite(sp.value)) throw new Error(`ocpp ${cp.cfg.id}: limit must be a finite number`);
+    const limitKw = Math.max(-max, Math.min(max, sp.value));
+    const connector = connectorId === 0 ? undefined : this.connector(cp, connectorId);
+    const purpose: ProfilePurpose =
+      connectorId === 0 ? 'ChargePointMaxProfile' : connector?.tx ? 'TxProfile' : 'TxDefaultProfile';
+    const req: LimitRequest = {
+      connectorId,
+      purpose,
+      limitKw,
+      nowMs: this.ctx.now(),
+      validUntilMs: sp.validUntilMs,
+      transactionId: purpose === 'TxProfile' ? connector?.tx?.id : undefined,
+    };
+    const payload =
+      cp.cfg.protocol === 'ocpp1.6' ? setChargingProfile16(req, cp.cfg) : setChargingProfile201(req, cp.cfg);
+    const res = (await client.call('SetChargingProfile', payload)) as { status: string };
+    if (res.status !== 'Accepted') throw new Error(`ocpp ${cp.cfg.id}: SetChargingProfile ${res.status}`);
+    if (connector) connector.limitKw = limitKw;
+    this.ctx.log.info(
+      { chargePointId: cp.cfg.id, connectorId, purpose, limitKw },
+      'ocpp: charging limit applied',
+    );
+  }
+
+  /** Removes the charging profiles on one connector (0: the whole charger). Returns the charger's status. */
+  async clearChargingLimit(chargePointId: string, connectorId: number): Promise<string> {
+    const cp = this.cpById(chargePointId);
+    const client = this.liveClient(cp);
+    const payload =
+      cp.cfg.protocol === 'ocpp1.6' ? { connectorId } : { chargingProfileCriteria: { evseId: connectorId } };
+    const res = (await client.call('ClearChargingProfile', payload)) as { status: string };
+    if (res.status === 'Accepted') {
+      if (connectorId === 0) cp.connectors.forEach((c) => (c.limitKw = undefined));
+      else this.connector(cp, connectorId).limitKw = undefined;
+    }
+    return res.status;
+  }
+
+  /** The charger's composite schedule for a connector, in kW; undefined when the charger rejects. */
+  async getCompositeSchedule(
+    chargePointId: string,
+    connectorId: number,
+    durationS: number,
+  ): Promise<CompositeSchedule | undefined> {
+    const cp = this.cpById(chargePointId);
+    const client = this.liveClient(cp);
+    const unit = cp.cfg.charging_rate_unit;
+    if (cp.cfg.protocol === 'ocpp1.6') {
+      const res = (await client.call('GetCompositeSchedule', {
+        connectorId,
+        duration: durationS,
+        chargingRateUnit: unit,
+      })) as Params;
+      if (res.status !== 'Accepted' || !res.chargingSchedule) return undefined;
+      return parseCompositeSchedule(
+        res.scheduleStart ?? res.chargingSchedule.startSchedule,
+        res.chargingSchedule,
+        cp.cfg,
+        this.ctx.now(),
+      );
+    }
+    const res = (await client.call('GetCompositeSchedule', {
+      evseId: connectorId,
+      duration: durationS,
+      chargingRateUnit: unit,
+    })) as Params;
+    if (res.status !== 'Accepted' || !res.schedule) return undefined;
+    return parseCompositeSchedule(res.schedule.scheduleStart, res.schedule, cp.cfg, this.ctx.now());
+  }
+
+  // ---- connection handling -------------------------------------------------------------------
+
+  private async authenticate(
+    accept: (session?: Record<string, unknown>, protocol?: string) => void,
+    reject: (code: number, message: string) => void,
+    handshake: import('./rpc.ts').Handshake,
+  ): Promise<void> {
+    try {
+      const cp = this.cps.get(handshake.identity);
+      if (!cp) return reject(404, 'Unknown charge point');
+      if (cp.passwordHash && !(await verifyPassword(handshake.password, cp.passwordHash))) {
+        return reject(401, 'Unauthorized');
+      }
+      if (!handshake.protocols.has(cp.cfg.protocol))
+        return reject(400, `Subprotocol ${cp.cfg.protocol} required`);
+      accept({ chargePointId: cp.cfg.id }, cp.cfg.protocol);
+    } catch (err) {
+      this.ctx.log.error({ err }, 'ocpp: authentication failed with an internal error');
+      reject(500, 'Internal error');
+    }
+  }
+
+  private attach(client: RpcServerClient): void {
+    const cp = this.cps.get(client.identity);
+    if (!cp) {
+      void client.close({ code: 1008, reason: 'unknown' });
+      return;
+    }
+    const previous = cp.client;
+    cp.client = client;
+    cp.online = true;
+    cp.lastMessageMs = this.ctx.now();
+    if (previous && previous !== client)
+      void previous.close({ code: 1000, reason: 'replaced by a new connection' });
+    installWireErrorCodes(client);
+    const id = cp.cfg.id;
+    client.on('message', (e: { message: string | Buffer; outbound: boolean }) => {
+      const now = this.ctx.now();
+      if (e.outbound) this.counters.framesOut++;
+      else {
+        this.counters.framesIn++;
+        cp.lastMessageMs = now;
+        this.lastReadMs = now;
+      }
+      if (this.frameListeners.size === 0) return;
+      let frame: unknown;
+      try {
+        frame = JSON.parse(e.message.toString());
+      } catch {
+        frame = e.message.toString();
+      }
+      const rec: FrameRecord = {
+        chargePointId: id,
+        direction: e.outbound ? 'out' : 'in',
+        frame,
+        timeMs: now,
+      };
+      this.frameListeners.forEach((l) => l(rec));
+    });
+    client.on(
+      'strictValidationFailure',
+      (e: { method: string; outbound: boolean; isCall: boolean; error: Error }) =>
+        this.ctx.log.warn(
+          {
+            chargePointId: id,
+            method: e.method,
+            outbound: e.outbound,
+            isCall: e.isCall,
+            err: e.error.message,
+          },
+          'ocpp: frame failed schema validation',
+        ),
+    );
+    client.on('close', () => {
+      if (cp.client !== client) return;
+      cp.online = false;
+      cp.client = undefined;
+      this.ctx.log.warn({ chargePointId: id }, 'ocpp: charge point offline');
+    });
+    const onError = (err: unknown, method: string) => {
+      this.lastError = `${id} ${method}: ${err instanceof Error ? err.message : String(err)}`;
+      this.ctx.log.error({ err, chargePointId: id, method }, 'ocpp: handler failed');
+    };
+    const handlers = cp.cfg.protocol === 'ocpp1.6' ? this.handlers16(cp) : this.handlers201(cp);
+    for (const [method, fn] of Object.entries(handlers)) client.handle(method, guarded(method, fn, onError));
+    this.ctx.log.info({ chargePointId: id, protocol: client.protocol }, 'ocpp: charge point connected');
+  }
+
+  // ---- OCPP 1.6J ---------------------------------------------------------------------------------
+
+  private handlers16(cp: ChargePointState): Record<string, (p: Params) => unknown> {
+    const now = () => this.ctx.now();
+    const iso = () => new Date(now()).toISOString();
+    return {
+      BootNotification: (p) => {
+        cp.boot = { vendor: p.chargePointVendor, model: p.chargePointModel, atMs: now() };
+        return { status: 'Accepted', currentTime: iso(), interval: this.config.heartbeat_interval_s };
+      },
+      Heartbeat: () => ({ currentTime: iso() }),
+      StatusNotification: (p) => {
+        this.connector(cp, p.connectorId).status = p.status;
+        return {};
+      },
+      Authorize: (p) => ({ idTagInfo: { status: this.authorize(p.idTag) } }),
+      StartTransaction: (p) => {
+        const c = this.connector(cp, p.connectorId);
+        const transactionId = this.nextTxId++;
+        const status = this.authorize(p.idTag);
+        c.tx = {
+          id: String(transactionId),
+          idToken: p.idTag,
+          meterStartKwh: p.meterStart / 1000,
+          startMs: Date.parse(p.timestamp),
+        };
+        this.store(c, [
+          { measurement: 'energy_kwh', value: p.meterStart / 1000, timeMs: Date.parse(p.timestamp) },
+        ]);
+        return { transactionId, idTagInfo: { status } };
+      },
+      StopTransaction: (p) => {
+        const entry = this.findTx(cp, String(p.transactionId));
+        const timeMs = Date.parse(p.timestamp);
+        if (entry) {
+          const [connectorId, c] = entry;
+          if (p.transactionData)
+            this.store(c, normalizeMeterValues(p.transactionData as MeterValue[], now()));
+          this.store(c, [
+            { measurement: 'energy_kwh', value: p.meterStop / 1000, timeMs },
+            { measurement: 'power_kw', value: 0, timeMs },
+          ]);
+          this.endSession(cp, connectorId, c, p.meterStop / 1000, timeMs);
+        }
+        return p.idTag ? { idTagInfo: { status: this.authorize(p.idTag) } } : {};
+      },
+      MeterValues: (p) => {
+        const c = this.connector(cp, p.connectorId);
+        this.store(c, normalizeMeterValues(p.meterValue as MeterValue[], now()));
+        return {};
+      },
+      DataTransfer: () => ({ status: 'UnknownVendorId' }),
+      DiagnosticsStatusNotification: () => ({}),
+      FirmwareStatusNotification: () => ({}),
+    };
+  }
+
+  // ---- OCPP 2.0.1 --------------------------------------------------------------------------------
+
+  private handlers201(cp: ChargePointState): Record<string, (p: Params) => unknown> {
+    const now = () => this.ctx.now();
+    const iso = () => new Date(now()).toISOString();
+    return {
+      BootNotification: (p) => {
+        cp.boot = { vendor: p.chargingStation.vendorName, model: p.chargingStation.model, atMs: now() };
+        return { status: 'Accepted', currentTime: iso(), interval: this.config.heartbeat_interval_s };
+      },
+      Heartbeat: () => ({ currentTime: iso() }),
+      StatusNotification: (p) => {
+        this.connector(cp, p.evseId).status = p.connectorStatus;
+        return {};
+      },
+      Authorize: (p) => ({ idTokenInfo: { status: this.authorize(p.idToken.idToken) } }),
+      TransactionEvent: (p) => {
+        const txId: string = p.transactionInfo.transactionId;
+        const timeMs = Date.parse(p.timestamp);
+        let entry = this.findTx(cp, txId);
+        if (!entry && p.evse?.id !== undefined) {
+          const c = this.connector(cp, p.evse.id);
+          c.tx = { id: txId, idToken: p.idToken?.idToken, startMs: timeMs };
+          entry = [p.evse.id, c];
+        }
+        if (entry) {
+          const [evseId, c] = entry;
+          if (p.idToken?.idToken && c.tx) c.tx.idToken = p.idToken.idToken;
+          const samples = p.meterValue ? normalizeMeterValues(p.meterValue as MeterValue[], now()) : [];
+          this.store(c, samples);
+          const energy = samples.find((s) => s.measurement === 'energy_kwh');
+          if (c.tx && c.tx.meterStartKwh === undefined && energy) c.tx.meterStartKwh = energy.value;
+          if (p.eventType === 'Ended') {
+            this.store(c, [{ measurement: 'power_kw', value: 0, timeMs }]);
+            this.endSession(cp, evseId, c, c.latest.get('energy_kwh')?.value, timeMs);
+          }
+        }
+        return p.idToken ? { idTokenInfo: { status: this.authorize(p.idToken.idToken) } } : {};
+      },
+      MeterValues: (p) => {
+        this.store(this.connector(cp, p.evseId), normalizeMeterValues(p.meterValue as MeterValue[], now()));
+        return {};
+      },
+      DataTransfer: () => ({ status: 'UnknownVendorId' }),
+      NotifyEvent: () => ({}),
+      NotifyReport: () => ({}),
+      SecurityEventNotification: () => ({}),
+      FirmwareStatusNotification: () => ({}),
+      LogStatusNotification: () => ({}),
+    };
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------------
+
+  private authorize(token: string | undefined): 'Accepted' | 'Invalid' {
+    return token !== undefined && this.accepted.has(token) ? 'Accepted' : 'Invalid';
+  }
+
+  private connector(cp: ChargePointState, connectorId: number): ConnectorState {
+    let c = cp.connectors.get(connectorId);
+    if (!c) {
+      if (!Number.isInteger(connectorId) || connectorId < 0 || connectorId > cp.cfg.connectors) {
+        throw createRPCError('PropertyConstraintViolation', `unknown connector ${connectorId}`, {});
+      }
+      c = { latest: new Map() };
+      cp.connectors.set(connectorId, c);
+    }
+    return c;
+  }
+
+  private findTx(cp: ChargePointState, txId: string): [number, ConnectorState] | undefined {
+    for (const entry of cp.connectors) if (entry[1].tx?.id === txId) return entry;
+    return undefined;
+  }
+
+  private store(
+    c: ConnectorState,
+    samples: Array<{ measurement: MeterMeasurement; value: number; timeMs: number }>,
+  ) {
+    for (const s of samples) {
+      const prev = c.latest.get(s.measurement);
+      if (!prev || prev.timeMs <= s.timeMs) c.latest.set(s.measurement, { value: s.value, timeMs: s.timeMs });
+    }
+  }
+
+  private endSession(
+    cp: ChargePointState,
+    connectorId: number,
+    c: ConnectorState,
+    stopKwh: number | undefined,
+    timeMs: number,
+  ) {
+    if (c.tx && stopKwh !== undefined && c.tx.meterStartKwh !== undefined) {
+      this.endedSessions.push({
+        assetId: cp.cfg.asset,
+        measurement: 'session_energy_kwh',
+        value: stopKwh - c.tx.meterStartKwh,
+        timeMs,
+        channel: this.channel(cp, `tx:${c.tx.id}`),
+      });
+    }
+    this.ctx.log.info(
+      { chargePointId: cp.cfg.id, connectorId, transactionId: c.tx?.id },
+      'ocpp: transaction ended',
+    );
+    c.tx = undefined;
+    c.limitKw = undefined;
+  }
+
+  /** Channel names: the connector id when the asset has one charger, else `<charger>/<connector>`. */
+  private channel(cp: ChargePointState, sub: string): string {
+    return (this.assetCps.get(cp.cfg.asset)?.length ?? 0) > 1 ? `${cp.cfg.id}/${sub}` : sub;
+  }
+
+  private chargerChannel(cp: ChargePointState): string | undefined {
+    return (this.assetCps.get(cp.cfg.asset)?.length ?? 0) > 1 ? cp.cfg.id : undefined;
+  }
+
+  private resolve(sp: Setpoint): { cp: ChargePointState; connectorId: number } {
+    const list = this.assetCps.get(sp.assetId) ?? [];
+    const only = list.length === 1 ? list[0] : undefined;
+    const ch = sp.channel;
+    let cp: ChargePointState | undefined;
+    let sub: string | undefined;
+    if (ch === undefined) {
+      cp = only;
+    } else if (ch.includes('/')) {
+      const [cpId, rest] = ch.split('/', 2);
+      cp = list.find((c) => c.cfg.id === cpId);
+      sub = rest;
+    } else if (list.some((c) => c.cfg.id === ch)) {
+      cp = list.find((c) => c.cfg.id === ch);
+    } else {
+      cp = only;
+      sub = ch;
+    }
+    if (!cp)
+      throw new Error(
+        `ocpp ${this.id}: channel ${ch ?? '(none)'} does not name one charger of ${sp.assetId}`,
+      );
+    const connectorId = sub === undefined ? 0 : Number(sub);
+    if (!Number.isInteger(connectorId) || connectorId < 0 || connectorId > cp.cfg.connectors) {
+      throw new Error(`ocpp ${cp.cfg.id}: no connector ${sub}`);
+    }
+    return { cp, connectorId };
+  }
+
+  private cpById(id: string): ChargePointState {
+    const cp = this.cps.get(id);
+    if (!cp) throw new Error(`ocpp ${this.id}: unknown charge point ${id}`);
+    return cp;
+  }
+
+  private liveClient(cp: ChargePointState): RpcServerClient {
+    const c = cp.client;
+    if (!cp.online || !c || c.state !== RPC_OPEN) throw new Error(`ocpp ${cp.cfg.id}: charge point offline`);
+    return c;
+  }
+}

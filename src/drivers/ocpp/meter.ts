@@ -1,0 +1,105 @@
+// MeterValues from OCPP 1.6 (string values, `unit`) and 2.0.1 (numbers, `unitOfMeasure` with a
+// power-of-ten multiplier) normalized to Bitgrid units: kW, kWh, fraction. Chargers report
+// consumption positive, so a V2G charger exporting gives a negative power_kw.
+
+export interface SampledValue16 {
+  value: string;
+  context?: string;
+  format?: string;
+  measurand?: string;
+  phase?: string;
+  location?: string;
+  unit?: string;
+}
+export interface SampledValue201 {
+  value: number;
+  context?: string;
+  measurand?: string;
+  phase?: string;
+  location?: string;
+  unitOfMeasure?: { unit?: string; multiplier?: number };
+}
+export interface MeterValue {
+  timestamp: string;
+  sampledValue: Array<SampledValue16 | SampledValue201>;
+}
+
+export type MeterMeasurement =
+  'power_kw' | 'energy_kwh' | 'energy_export_kwh' | 'soc_fraction' | 'power_offered_kw';
+
+export interface MeterSample {
+  measurement: MeterMeasurement;
+  value: number;
+  timeMs: number;
+}
+
+type Kind = 'power' | 'energy' | 'percent';
+
+const MEASURANDS: Record<string, { kind: Kind; key: string }> = {
+  'Energy.Active.Import.Register': { kind: 'energy', key: 'energy_import' },
+  'Energy.Active.Export.Register': { kind: 'energy', key: 'energy_export' },
+  'Power.Active.Import': { kind: 'power', key: 'power_import' },
+  'Power.Active.Export': { kind: 'power', key: 'power_export' },
+  'Power.Offered': { kind: 'power', key: 'power_offered' },
+  SoC: { kind: 'percent', key: 'soc' },
+};
+
+const DEFAULT_UNIT: Record<Kind, string> = { power: 'W', energy: 'Wh', percent: 'Percent' };
+
+/** Factor from the given unit to kW / kWh / fraction; undefined for a unit that does not fit the measurand. */
+function unitFactor(kind: Kind, unit: string): number | undefined {
+  const u = unit.trim();
+  if (kind === 'power') return u === 'W' ? 1e-3 : u === 'kW' ? 1 : undefined;
+  if (kind === 'energy') return u === 'Wh' ? 1e-3 : u === 'kWh' ? 1 : undefined;
+  return u === 'Percent' ? 0.01 : undefined;
+}
+
+const PHASES_SUMMED = new Set(['L1', 'L2', 'L3', 'L1-N', 'L2-N', 'L3-N']);
+
+export function normalizeMeterValues(
+  meterValues: readonly MeterValue[],
+  fallbackTimeMs: number,
+): MeterSample[] {
+  const out: MeterSample[] = [];
+  for (const mv of meterValues) {
+    const parsed = Date.parse(mv.timestamp);
+    const timeMs = Number.isFinite(parsed) ? parsed : fallbackTimeMs;
+    const total = new Map<string, number>();
+    const perPhase = new Map<string, number>();
+    for (const sv of mv.sampledValue) {
+      if ('format' in sv && sv.format === 'SignedData') continue;
+      const m = MEASURANDS[sv.measurand ?? 'Energy.Active.Import.Register'];
+      if (!m) continue;
+      let raw: number;
+      let unit: string;
+      if (typeof sv.value === 'number') {
+        const uom = (sv as SampledValue201).unitOfMeasure;
+        raw = sv.value * 10 ** (uom?.multiplier ?? 0);
+        unit = uom?.unit ?? DEFAULT_UNIT[m.kind];
+      } else {
+        raw = Number(sv.value);
+        unit = (sv as SampledValue16).unit ?? DEFAULT_UNIT[m.kind];
+      }
+      const factor = unitFactor(m.kind, unit);
+      if (factor === undefined || !Number.isFinite(raw)) continue;
+      const v = raw * factor;
+      if (sv.phase === undefined) total.set(m.key, v);
+      else if (PHASES_SUMMED.has(sv.phase) && m.kind !== 'percent')
+        perPhase.set(m.key, (perPhase.get(m.key) ?? 0) + v);
+    }
+    const get = (key: string) => total.get(key) ?? perPhase.get(key);
+    const imp = get('power_import');
+    const exp = get('power_export');
+    if (imp !== undefined || exp !== undefined)
+      out.push({ measurement: 'power_kw', value: (imp ?? 0) - (exp ?? 0), timeMs });
+    const e = get('energy_import');
+    if (e !== undefined) out.push({ measurement: 'energy_kwh', value: e, timeMs });
+    const ex = get('energy_export');
+    if (ex !== undefined) out.push({ measurement: 'energy_export_kwh', value: ex, timeMs });
+    const offered = get('power_offered');
+    if (offered !== undefined) out.push({ measurement: 'power_offered_kw', value: offered, timeMs });
+    const soc = total.get('soc');
+    if (soc !== undefined) out.push({ measurement: 'soc_fraction', value: soc, timeMs });
+  }
+  return out;
+}
