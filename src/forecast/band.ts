@@ -26,7 +26,7 @@ export interface BandOptions {
   /** Largest value (the AC capacity for PV). */
   cap?: number;
   /** Custom bucket of interval i at a lead, in 0…BAND_BUCKETS−1 (local hour × lead day when absent). */
-  bucket?: (data: SiteSeries, i: number, leadMs: number) => number;
+  bucket?: (data: SiteSeries, i: number, leadMs: number, issueMs: number) => number;
 }
 
 export function bucketOf(hour: number, leadMs: number): number {
@@ -67,7 +67,7 @@ export function learnBand(
       }
       res.push(r);
       const lead = req.startMs + j * step - issueMs;
-      buckets.push(opts.bucket ? opts.bucket(data, start + j, lead) : bucketOf(cal.hour[start + j], lead));
+      buckets.push(opts.bucket ? opts.bucket(data, start + j, lead, issueMs) : bucketOf(cal.hour[start + j], lead));
     }
   }
   return buildQuantileTable(res, buckets, BAND_BUCKETS);
@@ -96,7 +96,7 @@ export function applyBand(
   };
   for (let j = 0; j < req.count; j++) {
     const lead = req.startMs + j * step - req.issueMs;
-    const b = opts.bucket ? opts.bucket(data, start + j, lead) : bucketOf(cal.hour[start + j], lead);
+    const b = opts.bucket ? opts.bucket(data, start + j, lead, req.issueMs) : bucketOf(cal.hour[start + j], lead);
     const k = s ? s[j] : 1;
     const m = clamp(p50[j], lo, hi);
     out.p50[j] = m;

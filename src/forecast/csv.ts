@@ -73,8 +73,11 @@ const DEFAULT_MAX_FILL_INTERVALS = 3;
  * share of the series' high percentile are night readings, set to 0; lower ones are faults, dropped.
  */
 const PV_NIGHT_NEGATIVE_SHARE = 0.02;
-/** A value above this multiple of the series' 99th percentile is a spike (meter rollover, unit slip). */
-const SPIKE_FACTOR = 5;
+/**
+ * A value above this multiple of the median of the positive values is a spike (meter rollover, unit slip):
+ * PV peaks reach ~3–4× its daylight median, loads ~2–3× theirs, so 10× leaves real peaks alone.
+ */
+const SPIKE_FACTOR = 10;
 const HIGH_PERCENTILE = 0.99;
 
 /** Splits CSV text into rows of cells (RFC 4180 quoting; , or ; separators; BOM and CRLF tolerated). */
@@ -350,13 +353,19 @@ function range(v: number, lo: number, hi: number, name: string, line: number, is
   return v;
 }
 
-function highPercentile(a: Float64Array): number {
+function percentileOfPositive(a: Float64Array, q: number): number {
   const v = Array.from(a).filter((x) => Number.isFinite(x) && x > 0).sort((x, y) => x - y);
-  return v.length ? v[Math.min(v.length - 1, Math.floor(HIGH_PERCENTILE * v.length))] : 0;
+  return v.length ? v[Math.min(v.length - 1, Math.floor(q * v.length))] : 0;
 }
 
 function cleanTarget(t: Float64Array, target: Target, lineAt: Int32Array, issues: Issues): void {
-  const high = highPercentile(t);
+  const median = percentileOfPositive(t, 0.5);
+  for (let i = 0; i < t.length; i++)
+    if (median > 0 && t[i] > SPIKE_FACTOR * median) {
+      issues.add('spike', `value dropped (more than ${SPIKE_FACTOR}× the median: meter rollover or unit slip)`, `line ${lineAt[i]}: ${t[i]}`);
+      t[i] = NaN;
+    }
+  const high = percentileOfPositive(t, HIGH_PERCENTILE);
   for (let i = 0; i < t.length; i++) {
     const v = t[i];
     if (!Number.isFinite(v)) continue;
@@ -368,9 +377,6 @@ function cleanTarget(t: Float64Array, target: Target, lineAt: Int32Array, issues
         issues.add('negative-value', 'value dropped (impossible for this target: sign error or meter reset)', `line ${lineAt[i]}: ${v}`);
         t[i] = NaN;
       }
-    } else if (high > 0 && v > SPIKE_FACTOR * high) {
-      issues.add('spike', `value dropped (more than ${SPIKE_FACTOR}× the series' 99th percentile: meter rollover or unit slip)`, `line ${lineAt[i]}: ${v}`);
-      t[i] = NaN;
     }
   }
 }

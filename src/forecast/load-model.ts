@@ -53,17 +53,22 @@ export interface LoadModelState {
   fittedUntilMs: number;
 }
 
-/** Temperature the model sees for interval i: forecast, else measured when known, else the same hour on an earlier day. */
-export function temperatureInput(data: SiteSeries, i: number, known: number, perDay: number): number {
-  const fc = data.forecast?.temperatureC[i];
-  if (fc !== undefined && Number.isFinite(fc)) return fc;
+/**
+ * Temperature the model sees for interval i: the forecast (if issued by `limitMs`), else the measurement
+ * when known (i < known), else the same hour on an earlier day.
+ */
+export function temperatureInput(data: SiteSeries, i: number, known: number, perDay: number, limitMs: number): number {
+  const f = data.forecast;
+  const fcAt = (j: number) => (f && j < f.temperatureC.length && f.issueMs[j] <= limitMs ? f.temperatureC[j] : NaN);
+  const fc = fcAt(i);
+  if (Number.isFinite(fc)) return fc;
   if (i < known && data.temperatureC && Number.isFinite(data.temperatureC[i])) return data.temperatureC[i];
   for (let d = 1; d <= TEMPERATURE_LOOKBACK_DAYS; d++) {
     const j = i - d * perDay;
     if (j < 0) break;
-    const f = data.forecast?.temperatureC[j];
     if (j < known && data.temperatureC && Number.isFinite(data.temperatureC[j])) return data.temperatureC[j];
-    if (f !== undefined && Number.isFinite(f)) return f;
+    const fj = fcAt(j);
+    if (Number.isFinite(fj)) return fj;
   }
   return NaN;
 }
@@ -101,11 +106,11 @@ export class LoadForecaster implements Forecaster {
     const cal = gridCalendar(data.startMs, data.intervalMinutes, data.count, data.zone);
     // First a model on the window before the holdout, to learn the error band and the error carry-over
     // from errors it did not train on; then the model on everything.
-    this.model = this.solve(data, cal, first, split, known, perDay);
-    this.errorCarry = this.learnCarry(data, cal, split, known, perDay);
+    this.model = this.solve(data, cal, first, split, known, perDay, untilMs);
+    this.errorCarry = this.learnCarry(data, cal, split, known, perDay, untilMs);
     const splitMs = data.startMs + split * step;
     this.band = learnBand(data, untilMs, (d, r) => this.point(d, r), this.bandOptions(holdoutDays), splitMs);
-    this.model = this.solve(data, cal, first, known, known, perDay);
+    this.model = this.solve(data, cal, first, known, known, perDay, untilMs);
     this.fittedUntilMs = untilMs;
   }
 
@@ -113,25 +118,25 @@ export class LoadForecaster implements Forecaster {
     return { replayDays, horizonHours: this.opts.horizonHours, floor: 0 };
   }
 
-  private solve(data: SiteSeries, cal: GridCalendar, from: number, to: number, known: number, perDay: number): RidgeModel {
+  private solve(data: SiteSeries, cal: GridCalendar, from: number, to: number, known: number, perDay: number, untilMs: number): RidgeModel {
     const ne = new NormalEquations(N_FEATURES);
     const x = new Float64Array(N_FEATURES);
     for (let i = from; i < to; i++) {
       const y = data.targetKw[i];
       if (!Number.isFinite(y)) continue;
-      features(cal, i, temperatureInput(data, i, known, perDay), x);
+      features(cal, i, temperatureInput(data, i, known, perDay, untilMs), x);
       ne.add(x, y);
     }
     return ne.solve(RIDGE_LAMBDA);
   }
 
   /** Correlation of the model's errors at lag L on the holdout: how much of a recent error persists L steps on. */
-  private learnCarry(data: SiteSeries, cal: GridCalendar, from: number, to: number, perDay: number): number[] {
+  private learnCarry(data: SiteSeries, cal: GridCalendar, from: number, to: number, perDay: number, untilMs: number): number[] {
     const n = Math.ceil((this.opts.horizonHours * MS_PER_HOUR) / stepMs(data));
     const r = new Float64Array(to - from).fill(NaN);
     const x = new Float64Array(N_FEATURES);
     for (let i = from; i < to; i++) {
-      features(cal, i, temperatureInput(data, i, to, perDay), x);
+      features(cal, i, temperatureInput(data, i, to, perDay, untilMs), x);
       r[i - from] = data.targetKw[i] - predictRidge(this.model!, x);
     }
     const carry: number[] = [];
@@ -162,7 +167,7 @@ export class LoadForecaster implements Forecaster {
     let nErr = 0;
     for (let i = known - 1; i >= 0 && i >= known - RECENT_ERROR_STEPS; i--) {
       if (!Number.isFinite(data.targetKw[i])) continue;
-      features(cal, i, temperatureInput(data, i, known, perDay), x);
+      features(cal, i, temperatureInput(data, i, known, perDay, req.issueMs), x);
       err += data.targetKw[i] - predictRidge(model, x);
       nErr++;
     }
@@ -170,7 +175,7 @@ export class LoadForecaster implements Forecaster {
     const out = new Float64Array(req.count);
     for (let j = 0; j < req.count; j++) {
       const i = start + j;
-      features(cal, i, temperatureInput(data, i, known, perDay), x);
+      features(cal, i, temperatureInput(data, i, known, perDay, req.issueMs), x);
       const lag = i - (known - 1);
       const carry = lag >= 1 && lag <= this.errorCarry.length ? this.errorCarry[lag - 1] : 0;
       out[j] = predictRidge(model, x) + carry * err;

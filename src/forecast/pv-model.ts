@@ -56,10 +56,13 @@ export interface PvModelState {
   fittedUntilMs: number;
 }
 
-/** Forecast cloud cover of interval i: the issued cover, else the cover implied by the SKY code. */
-function forecastCloud(data: SiteSeries, i: number): number {
+/**
+ * Forecast cloud cover of interval i: the issued cover, else the cover implied by the SKY code; NaN when
+ * the forecast was issued after `limitMs` (it did not exist yet).
+ */
+function forecastCloud(data: SiteSeries, i: number, limitMs: number): number {
   const f = data.forecast;
-  if (!f || i >= f.cloudCover.length) return NaN;
+  if (!f || i >= f.cloudCover.length || !(f.issueMs[i] <= limitMs)) return NaN;
   if (Number.isFinite(f.cloudCover[i])) return f.cloudCover[i];
   return cloudCoverFromSky(f.sky[i]);
 }
@@ -76,13 +79,13 @@ export class PvForecaster implements Forecaster {
   }
 
   /** Feature rows of interval i; `k` is the recent clear-sky index known at its issue. Returns false without a forecast. */
-  private features(data: SiteSeries, i: number, hour: number, k: number, cs: number, xf: Float64Array, xb: Float64Array): boolean {
+  private features(data: SiteSeries, i: number, limitMs: number, hour: number, k: number, cs: number, xf: Float64Array, xb: Float64Array): boolean {
     xb.fill(0);
     xb[0] = cs;
     xb[1] = cs * k;
     xb[2] = cs * k * k;
     if (hour >= FIRST_HOUR && hour <= LAST_HOUR) xb[3 + hour - FIRST_HOUR] = cs;
-    const c = forecastCloud(data, i);
+    const c = forecastCloud(data, i, limitMs);
     if (!Number.isFinite(c)) return false;
     const f = data.forecast!;
     const pop = Number.isFinite(f.popPercent[i]) ? f.popPercent[i] / 100 : 0;
@@ -115,10 +118,10 @@ export class PvForecaster implements Forecaster {
     const split = known - holdoutDays * perDay;
     if (split - first < HOLDOUT_MIN_DAYS * perDay) throw new RangeError(`PV model needs at least ${2 * HOLDOUT_MIN_DAYS} days of history`);
     const issueHour = DateTime.fromMillis(untilMs, { zone: data.zone }).hour;
-    this.solve(data, first, split, issueHour);
+    this.solve(data, first, split, issueHour, untilMs);
     const splitMs = data.startMs + split * step;
     this.band = learnBand(data, untilMs, (d, r) => this.point(d, r), this.bandOptions(holdoutDays), splitMs);
-    this.solve(data, first, known, issueHour);
+    this.solve(data, first, known, issueHour, untilMs);
     this.fittedUntilMs = untilMs;
   }
 
@@ -129,7 +132,7 @@ export class PvForecaster implements Forecaster {
       floor: 0,
       cap: this.capKw,
       scale: pvScale(this.opts.site),
-      bucket: (data, i, leadMs) => this.bucket(data, i, leadMs),
+      bucket: (data, i, leadMs, issueMs) => this.bucket(data, i, leadMs, issueMs),
     };
   }
 
@@ -138,13 +141,13 @@ export class PvForecaster implements Forecaster {
    * already per clear-sky kW, so the hour needs no bucket of its own; few buckets keep each one's 10 %
    * and 90 % quantiles well estimated.
    */
-  private bucket(data: SiteSeries, i: number, leadMs: number): number {
-    const c = forecastCloud(data, i);
+  private bucket(data: SiteSeries, i: number, leadMs: number, issueMs: number): number {
+    const c = forecastCloud(data, i, issueMs);
     const cloudBin = !Number.isFinite(c) ? 3 : c <= BAND_CLOUD_LIMITS[0] ? 0 : c <= BAND_CLOUD_LIMITS[1] ? 1 : 2;
     return Math.min(BAND_BUCKETS - 1, cloudBin * 2 + (leadMs >= 24 * MS_PER_HOUR ? 1 : 0));
   }
 
-  private solve(data: SiteSeries, from: number, to: number, issueHour: number): void {
+  private solve(data: SiteSeries, from: number, to: number, issueHour: number, untilMs: number): void {
     const cal = gridCalendar(data.startMs, data.intervalMinutes, data.count, data.zone);
     const curve = clearSkyCurve(this.opts.site, data.startMs, data.intervalMinutes, data.count);
     const neF = new NormalEquations(N_FULL);
@@ -165,7 +168,7 @@ export class PvForecaster implements Forecaster {
         if (!Number.isFinite(k)) k = DEFAULT_CLEAR_SKY_INDEX;
         kByDay.set(day, k);
       }
-      if (this.features(data, i, cal.hour[i], k, cs, xf, xb)) neF.add(xf, y);
+      if (this.features(data, i, untilMs, cal.hour[i], k, cs, xf, xb)) neF.add(xf, y);
       neB.add(xb, y);
     }
     this.fallback = neB.solve(RIDGE_LAMBDA);
@@ -186,7 +189,7 @@ export class PvForecaster implements Forecaster {
       const i = start + j;
       const cs = curve.powerKw[i];
       if (!(cs > 0)) continue;
-      const hasFc = this.features(data, i, cal.hour[i], k, cs, xf, xb);
+      const hasFc = this.features(data, i, req.issueMs, cal.hour[i], k, cs, xf, xb);
       const v = hasFc && this.full ? predictRidge(this.full, xf) : predictRidge(this.fallback!, xb);
       out[j] = Math.min(this.capKw, Math.max(0, v));
     }
