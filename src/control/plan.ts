@@ -9,6 +9,8 @@ import type { Dispatcher, ProcessImage } from './loop.ts';
 
 /** A transaction counts as running while its session energy was reported within this window. */
 const ACTIVE_TX_WINDOW_MS = 5 * 60_000;
+/** A battery off its planned SoC closes the gap over this many hours. */
+const SOC_CORRECTION_HOURS = 1;
 
 export function planDispatcher(d: District, plan: SimResult, name = plan.strategy): Dispatcher {
   const stepMs = d.grid.intervalMinutes * 60_000;
@@ -18,7 +20,17 @@ export function planDispatcher(d: District, plan: SimResult, name = plan.strateg
     requested(image: ProcessImage): Setpoint[] {
       const i = idx(image.timeMs);
       const out: Setpoint[] = [];
-      for (const b of d.batteries) out.push({ assetId: b.id, kind: 'battery_power_kw', value: plan.series.byAsset.get(b.id)?.[i] ?? 0 });
+      // Batteries follow the plan's power, corrected toward the plan's state of charge: a device
+      // that drifted from the plan (losses, an earlier override, a late start) converges back.
+      const totalCapacityKwh = d.batteries.reduce((x, b) => x + b.cfg.capacity_kwh, 0);
+      for (const b of d.batteries) {
+        const plannedKw = plan.series.byAsset.get(b.id)?.[i] ?? 0;
+        const socFraction = image.values.get(b.id)?.get('soc_fraction')?.value;
+        const plannedSocKwh = (plan.series.batterySocKwh[i] * b.cfg.capacity_kwh) / totalCapacityKwh;
+        const correctionKw =
+          socFraction === undefined ? 0 : (socFraction * b.cfg.capacity_kwh - plannedSocKwh) / SOC_CORRECTION_HOURS;
+        out.push({ assetId: b.id, kind: 'battery_power_kw', value: plannedKw + correctionKw });
+      }
       for (const p of d.pv) {
         const plannedKw = plan.series.byAsset.get(p.id)?.[i] ?? p.availableKw[i];
         const curtailed = p.availableKw[i] - plannedKw > 1e-3;

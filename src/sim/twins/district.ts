@@ -25,6 +25,8 @@ export interface TwinDistrictOptions {
   maxAcChargers?: number;
   /** Meter publishing cadence, simulated seconds. */
   meterIntervalS?: number;
+  /** Where the twin clock starts, after the district's first interval (ms of simulated time). */
+  startOffsetMs?: number;
 }
 
 export interface TwinDistrict {
@@ -44,6 +46,8 @@ export interface TwinDistrict {
 }
 
 const DEFAULT_MAX_AC_CHARGERS = 16;
+const DEVICE_POLL_SIM_MS = 30_000;
+const MIN_POLL_MS = 50;
 const DEFAULT_METER_INTERVAL_S = 60;
 const OCPP_METER_INTERVAL_S = 60;
 const VTN_CLIENT_ID = 'bitgrid-ven';
@@ -54,7 +58,9 @@ const PRICE_EVENT_HOURS = 48;
 export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<TwinDistrict> {
   const d = opts.district;
   const s: Scenario = d.scenario;
-  const clock = new ScaledClock(d.grid.startMs, opts.speed);
+  const clock = new ScaledClock(d.grid.startMs + (opts.startOffsetMs ?? 0), opts.speed);
+  // Device polling keeps pace with the clock: a poll every DEVICE_POLL_SIM_MS of simulated time.
+  const pollMs = Math.max(MIN_POLL_MS, Math.round(DEVICE_POLL_SIM_MS / opts.speed));
   const now = () => clock.now();
   const idx = (t: number) =>
     Math.max(0, Math.min(d.grid.count - 1, Math.floor((t - d.grid.startMs) / (d.grid.intervalMinutes * 60_000))));
@@ -74,7 +80,7 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
     });
     const port = await twin.start();
     pv.set(unit.id, twin);
-    devices.push({ id: `${unit.id}-inverter`, type: 'sunspec_modbus', asset: unit.id, role: 'pv', host: '127.0.0.1', port, unit_id: 1, poll_ms: 1000, timeout_ms: 1000, reconnect_min_ms: 200, reconnect_max_ms: 2000 });
+    devices.push({ id: `${unit.id}-inverter`, type: 'sunspec_modbus', asset: unit.id, role: 'pv', host: '127.0.0.1', port, unit_id: 1, poll_ms: pollMs, timeout_ms: 1000, reconnect_min_ms: 100, reconnect_max_ms: 1000 });
     stoppers.push(() => twin.stop());
     killers.set(unit.id, { kill: () => twin.stop(), revive: async () => void (await twin.start()) });
   }
@@ -83,7 +89,7 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
     battery = new SunSpecBatteryTwin({ port: 0, now, battery: unit.cfg, serialNumber: `BAT-${unit.id}` });
     const twin = battery;
     const port = await twin.start();
-    devices.push({ id: `${unit.id}-bms`, type: 'sunspec_modbus', asset: unit.id, role: 'battery', host: '127.0.0.1', port, unit_id: 1, poll_ms: 1000, timeout_ms: 1000, reconnect_min_ms: 200, reconnect_max_ms: 2000 });
+    devices.push({ id: `${unit.id}-bms`, type: 'sunspec_modbus', asset: unit.id, role: 'battery', host: '127.0.0.1', port, unit_id: 1, poll_ms: pollMs, timeout_ms: 1000, reconnect_min_ms: 100, reconnect_max_ms: 1000 });
     stoppers.push(() => twin.stop());
     killers.set(unit.id, { kill: () => twin.stop(), revive: async () => void (await twin.start()) });
   }
