@@ -26,7 +26,12 @@ async function writeRate(store: Store): Promise<{ pointsPerSecond: number; point
   let batch: TelemetryPoint[] = [];
   outer: for (let s = 0; s < perSeries; s++) {
     for (let k = 0; k < SERIES; k++) {
-      batch.push({ assetId: `asset${k % 10}`, measurement: `m${Math.floor(k / 10)}_kw`, timeMs: T0 + s * 1000, value: Math.sin(s / 600) * 100 + k });
+      batch.push({
+        assetId: `asset${k % 10}`,
+        measurement: `m${Math.floor(k / 10)}_kw`,
+        timeMs: T0 + s * 1000,
+        value: Math.sin(s / 600) * 100 + k,
+      });
       if (batch.length === BATCH_POINTS) {
         await store.appendTelemetry(batch);
         written += batch.length;
@@ -43,7 +48,14 @@ async function dayRead(store: Store) {
   let written = 0;
   for (let s = 0; s < DAY_S && performance.now() - start < PHASE_BUDGET_MS; s += BATCH_POINTS) {
     const n = Math.min(BATCH_POINTS, DAY_S - s);
-    await store.appendTelemetry(Array.from({ length: n }, (_, i) => ({ assetId: 'grid', measurement: 'import_kw', timeMs: T0 + (s + i) * 1000, value: 500 + ((s + i) % 900) })));
+    await store.appendTelemetry(
+      Array.from({ length: n }, (_, i) => ({
+        assetId: 'grid',
+        measurement: 'import_kw',
+        timeMs: T0 + (s + i) * 1000,
+        value: 500 + ((s + i) % 900),
+      })),
+    );
     written += n;
   }
   const q = { assetId: 'grid', measurement: 'import_kw', fromMs: T0, toMs: T0 + DAY_S * 1000 };
@@ -57,9 +69,16 @@ async function dayRead(store: Store) {
   const raw = await store.readTelemetry(q);
   const rawMs = performance.now() - t;
   if (written === DAY_S && (quarter.length !== 96 || minute.length !== 1440 || raw.length !== DAY_S)) {
-    throw new Error(`day read returned ${quarter.length}/${minute.length}/${raw.length} rows, expected 96/1440/${DAY_S}`);
+    throw new Error(
+      `day read returned ${quarter.length}/${minute.length}/${raw.length} rows, expected 96/1440/${DAY_S}`,
+    );
   }
-  return { dayPointsWritten: written, read15MinMeanMs: quarterMs, read1MinLastMs: minuteMs, readRawDayMs: rawMs };
+  return {
+    dayPointsWritten: written,
+    read15MinMeanMs: quarterMs,
+    read1MinLastMs: minuteMs,
+    readRawDayMs: rawMs,
+  };
 }
 
 async function benchOne(url: string, options: OpenStoreOptions) {

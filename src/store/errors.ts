@@ -26,5 +26,6 @@ export class StoreError extends Error {
   }
 }
 
-export const inputError = (where: string, message: string) => new StoreError('BITGRID_ERR_STORE_INPUT', `${where}: ${message}`);
+export const inputError = (where: string, message: string) =>
+  new StoreError('BITGRID_ERR_STORE_INPUT', `${where}: ${message}`);
 export const notFound = (what: string) => new StoreError('BITGRID_ERR_STORE_NOT_FOUND', `${what} not found`);

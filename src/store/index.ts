@@ -28,18 +28,22 @@ export interface OpenStoreOptions {
 
 export type StoreLocation = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
 
-const ACCEPTED = 'expected no URL (default file), "sqlite:PATH", "sqlite::memory:" or "postgres://user@host:port/database"';
+const ACCEPTED =
+  'expected no URL (default file), "sqlite:PATH", "sqlite::memory:" or "postgres://user@host:port/database"';
 
 /** Parses a store URL without opening anything. */
 export function parseStoreUrl(url: string | undefined, baseDir = process.cwd()): StoreLocation {
-  if (url === undefined || url === '') return { dialect: 'sqlite', file: resolve(baseDir, DEFAULT_SQLITE_FILE) };
-  if (typeof url !== 'string') throw new StoreError('BITGRID_ERR_STORE_URL', `store URL must be a string; ${ACCEPTED}`);
+  if (url === undefined || url === '')
+    return { dialect: 'sqlite', file: resolve(baseDir, DEFAULT_SQLITE_FILE) };
+  if (typeof url !== 'string')
+    throw new StoreError('BITGRID_ERR_STORE_URL', `store URL must be a string; ${ACCEPTED}`);
   if (/^postgres(ql)?:\/\//i.test(url)) return { dialect: 'postgres', url };
   const m = /^sqlite:(.*)$/i.exec(url);
   if (m) {
     // sqlite:rel/path, sqlite:/abs/path and the URL-like sqlite:///abs/path all name a file.
     const path = m[1].startsWith('//') ? m[1].slice(2) : m[1];
-    if (path === '') throw new StoreError('BITGRID_ERR_STORE_URL', `store URL "${url}" names no file; ${ACCEPTED}`);
+    if (path === '')
+      throw new StoreError('BITGRID_ERR_STORE_URL', `store URL "${url}" names no file; ${ACCEPTED}`);
     if (path === ':memory:') return { dialect: 'sqlite', file: path };
     return { dialect: 'sqlite', file: isAbsolute(path) ? path : resolve(baseDir, path) };
   }
@@ -55,7 +59,11 @@ export async function openStore(url?: string, options: OpenStoreOptions = {}): P
       if (loc.file !== ':memory:') mkdirSync(dirname(loc.file), { recursive: true });
       sql = openSqlite(loc.file, { synchronous: options.sqliteSynchronous });
     } catch (e) {
-      throw new StoreError('BITGRID_ERR_STORE_OPEN', `cannot open SQLite database ${loc.file}: ${(e as Error).message}`, { cause: e });
+      throw new StoreError(
+        'BITGRID_ERR_STORE_OPEN',
+        `cannot open SQLite database ${loc.file}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
   } else {
     sql = await openPostgres(loc.url, { schema: options.pgSchema });
@@ -66,7 +74,11 @@ export async function openStore(url?: string, options: OpenStoreOptions = {}): P
     await sql.close().catch(() => undefined);
     if (e instanceof StoreError) throw e;
     const where = loc.dialect === 'sqlite' ? loc.file : redactUrl(loc.url);
-    throw new StoreError('BITGRID_ERR_STORE_OPEN', `cannot prepare the database ${where}: ${(e as Error).message}`, { cause: e });
+    throw new StoreError(
+      'BITGRID_ERR_STORE_OPEN',
+      `cannot prepare the database ${where}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   return new SqlStore(sql);
 }
@@ -75,5 +87,11 @@ export { StoreError, type StoreErrorCode } from './errors.ts';
 export { MIGRATIONS, type Migration } from './migrations.ts';
 export { createTelemetryWriter, type TelemetryWriter, type TelemetryWriterOptions } from './writer.ts';
 export { hashToken } from './tokens.ts';
-export { TELEMETRY_READ_MAX_ROWS, LIST_DEFAULT_ROWS, LIST_MAX_ROWS, TOKEN_ROLES, EVENT_SEVERITIES } from './store.ts';
+export {
+  TELEMETRY_READ_MAX_ROWS,
+  LIST_DEFAULT_ROWS,
+  LIST_MAX_ROWS,
+  TOKEN_ROLES,
+  EVENT_SEVERITIES,
+} from './store.ts';
 export type * from './types.ts';

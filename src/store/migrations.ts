@@ -233,7 +233,9 @@ CREATE TABLE sim_runs (
 CREATE INDEX sim_runs_created ON sim_runs (created_ms);
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial schema', sqlite: SQLITE_V1, postgres: POSTGRES_V1 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial schema', sqlite: SQLITE_V1, postgres: POSTGRES_V1 },
+];
 
 const TRACKING_TABLE = {
   sqlite: `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -244,8 +246,10 @@ const TRACKING_TABLE = {
 
 function checkList(migrations: readonly Migration[]) {
   migrations.forEach((m, i) => {
-    if (!Number.isSafeInteger(m.version) || m.version <= 0) throw new Error(`migration ${i}: version must be a positive whole number`);
-    if (i > 0 && m.version <= migrations[i - 1].version) throw new Error(`migration ${m.version}: versions must increase (after ${migrations[i - 1].version})`);
+    if (!Number.isSafeInteger(m.version) || m.version <= 0)
+      throw new Error(`migration ${i}: version must be a positive whole number`);
+    if (i > 0 && m.version <= migrations[i - 1].version)
+      throw new Error(`migration ${m.version}: versions must increase (after ${migrations[i - 1].version})`);
   });
 }
 
@@ -255,7 +259,11 @@ export interface MigrateResult {
   version: number;
 }
 
-export async function migrate(sql: Sql, migrations: readonly Migration[] = MIGRATIONS, nowMs = Date.now()): Promise<MigrateResult> {
+export async function migrate(
+  sql: Sql,
+  migrations: readonly Migration[] = MIGRATIONS,
+  nowMs = Date.now(),
+): Promise<MigrateResult> {
   checkList(migrations);
   const latest = migrations.length ? migrations[migrations.length - 1].version : 0;
   return sql.tx(async (q) => {
@@ -264,7 +272,9 @@ export async function migrate(sql: Sql, migrations: readonly Migration[] = MIGRA
       await q.all(`SELECT pg_advisory_xact_lock(hashtext('bitgrid.schema_migrations.' || current_schema()))`);
     }
     await q.exec(TRACKING_TABLE[sql.dialect]);
-    const rows = await q.all<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
+    const rows = await q.all<{ version: number; name: string }>(
+      'SELECT version, name FROM schema_migrations ORDER BY version',
+    );
     const known = new Map(migrations.map((m) => [m.version, m]));
     for (const r of rows) {
       if (r.version > latest) {
@@ -289,9 +299,17 @@ export async function migrate(sql: Sql, migrations: readonly Migration[] = MIGRA
       try {
         await q.exec(m[sql.dialect]);
       } catch (e) {
-        throw new StoreError('BITGRID_ERR_STORE_SCHEMA', `migration ${m.version} "${m.name}" failed: ${(e as Error).message}`, { cause: e });
+        throw new StoreError(
+          'BITGRID_ERR_STORE_SCHEMA',
+          `migration ${m.version} "${m.name}" failed: ${(e as Error).message}`,
+          { cause: e },
+        );
       }
-      await q.run('INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)', [m.version, m.name, nowMs]);
+      await q.run('INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)', [
+        m.version,
+        m.name,
+        nowMs,
+      ]);
       applied.push(m.version);
     }
     return { applied, version: Math.max(0, ...rows.map((r) => r.version), ...applied) };

@@ -25,11 +25,16 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
 
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Sql> {
   if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
-    throw new StoreError('BITGRID_ERR_STORE_URL', `PostgreSQL schema "${options.schema}" must be lower-case letters, digits and "_"`);
+    throw new StoreError(
+      'BITGRID_ERR_STORE_URL',
+      `PostgreSQL schema "${options.schema}" must be lower-case letters, digits and "_"`,
+    );
   }
   const types = {
     getTypeParser: ((oid: number, format?: string) =>
-      oid === PG_INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+      oid === PG_INT8_OID
+        ? (v: string) => Number(v)
+        : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
   };
   const pool = new pg.Pool({
     connectionString: url,
@@ -55,7 +60,11 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     await pool.query('SELECT 1');
   } catch (e) {
     await pool.end().catch(() => undefined);
-    throw new StoreError('BITGRID_ERR_STORE_OPEN', `cannot connect to PostgreSQL at ${redactUrl(url)}: ${(e as Error).message}`, { cause: e });
+    throw new StoreError(
+      'BITGRID_ERR_STORE_OPEN',
+      `cannot connect to PostgreSQL at ${redactUrl(url)}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   return new PostgresSql(pool);
 }
@@ -85,10 +94,12 @@ function toDollar(sql: string): string {
 type Runner = { query: pg.Pool['query'] } | pg.PoolClient;
 
 function queryable(c: Runner): SqlTx {
-  const q = (sql: string, params: readonly Param[]) => (c as pg.PoolClient).query(toDollar(sql), params as Param[]);
+  const q = (sql: string, params: readonly Param[]) =>
+    (c as pg.PoolClient).query(toDollar(sql), params as Param[]);
   return {
     all: async <T>(sql: string, params: readonly Param[] = []) => (await q(sql, params)).rows as T[],
-    get: async <T>(sql: string, params: readonly Param[] = []) => (await q(sql, params)).rows[0] as T | undefined,
+    get: async <T>(sql: string, params: readonly Param[] = []) =>
+      (await q(sql, params)).rows[0] as T | undefined,
     run: async (sql: string, params: readonly Param[] = []) => (await q(sql, params)).rowCount ?? 0,
     exec: async (sql: string) => {
       await (c as pg.PoolClient).query(sql);

@@ -19,7 +19,11 @@ export interface SqlTx extends SqlQueryable {
   /** Runs one or more statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
   /** Upserts telemetry rows (one per index, keys unique within the call). */
-  upsertTelemetry(seriesIds: readonly number[], timesMs: readonly number[], values: readonly number[]): Promise<void>;
+  upsertTelemetry(
+    seriesIds: readonly number[],
+    timesMs: readonly number[],
+    values: readonly number[],
+  ): Promise<void>;
 }
 
 export interface Sql extends SqlQueryable {

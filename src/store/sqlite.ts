@@ -26,7 +26,8 @@ export function openSqlite(file: string, options: SqliteOptions = {}): Sql {
     db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     if (file !== ':memory:') {
       const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (String(mode).toLowerCase() !== 'wal') throw new Error(`could not switch ${file} to WAL (journal_mode is ${String(mode)})`);
+      if (String(mode).toLowerCase() !== 'wal')
+        throw new Error(`could not switch ${file} to WAL (journal_mode is ${String(mode)})`);
     }
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('foreign_keys = ON');
@@ -45,17 +46,17 @@ class SqliteSql implements Sql {
   private readonly direct: SqlTx;
 
   constructor(private readonly db: Database.Database) {
-    const self = this;
     // Statements inside a transaction go straight to the connection: the transaction holds the queue.
     this.direct = {
-      all: async <T>(sql: string, params: readonly Param[] = []) => self.prepare(sql).all(...params) as T[],
-      get: async <T>(sql: string, params: readonly Param[] = []) => self.prepare(sql).get(...params) as T | undefined,
-      run: async (sql: string, params: readonly Param[] = []) => self.prepare(sql).run(...params).changes,
+      all: async <T>(sql: string, params: readonly Param[] = []) => this.prepare(sql).all(...params) as T[],
+      get: async <T>(sql: string, params: readonly Param[] = []) =>
+        this.prepare(sql).get(...params) as T | undefined,
+      run: async (sql: string, params: readonly Param[] = []) => this.prepare(sql).run(...params).changes,
       exec: async (sql: string) => {
-        self.db.exec(sql);
+        this.db.exec(sql);
       },
       upsertTelemetry: async (ids, times, values) => {
-        const stmt = self.prepare(
+        const stmt = this.prepare(
           'INSERT INTO telemetry (series_id, time_ms, value) VALUES (?, ?, ?) ON CONFLICT (series_id, time_ms) DO UPDATE SET value = excluded.value',
         );
         for (let i = 0; i < ids.length; i++) stmt.run(ids[i], times[i], values[i]);

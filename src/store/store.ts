@@ -67,7 +67,14 @@ export const ACTOR_ROLES: readonly ActorRole[] = [...TOKEN_ROLES, 'system'];
 export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ['ok', 'denied', 'failed'];
 /** In increasing severity. */
 export const EVENT_SEVERITIES: readonly EventSeverity[] = ['info', 'warning', 'alarm', 'critical'];
-export const SCHEDULE_STATUSES: readonly ScheduleStatus[] = ['proposed', 'active', 'superseded', 'completed', 'failed', 'cancelled'];
+export const SCHEDULE_STATUSES: readonly ScheduleStatus[] = [
+  'proposed',
+  'active',
+  'superseded',
+  'completed',
+  'failed',
+  'cancelled',
+];
 export const SIM_RUN_STATUSES: readonly SimRunStatus[] = ['queued', 'running', 'done', 'failed', 'cancelled'];
 export const TELEMETRY_AGGREGATES: readonly TelemetryAggregate[] = ['mean', 'min', 'max', 'last'];
 
@@ -91,7 +98,8 @@ class Where {
 }
 
 const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
-const seriesKey = (assetId: string, measurement: string, channel: string) => `${assetId}\u0000${measurement}\u0000${channel}`;
+const seriesKey = (assetId: string, measurement: string, channel: string) =>
+  `${assetId}\u0000${measurement}\u0000${channel}`;
 
 type SeriesRow = { id: number; asset_id: string; measurement: string; channel: string };
 
@@ -162,7 +170,13 @@ export class SqlStore implements Store {
     for (const [k, id] of created) this.seriesIds.set(k, id);
   }
 
-  private async seriesId(q: SqlQueryable, assetId: string, measurement: string, channel: string, create: boolean): Promise<number | undefined> {
+  private async seriesId(
+    q: SqlQueryable,
+    assetId: string,
+    measurement: string,
+    channel: string,
+    create: boolean,
+  ): Promise<number | undefined> {
     const select = 'SELECT id FROM telemetry_series WHERE asset_id = ? AND measurement = ? AND channel = ?';
     let row = await q.get<{ id: number }>(select, [assetId, measurement, channel]);
     if (!row && create) {
@@ -183,10 +197,18 @@ export class SqlStore implements Store {
     const channel = optionalId(query.channel, `${where}: query.channel`) ?? '';
     const fromMs = requireTimeMs(query.fromMs, `${where}: query.fromMs`);
     const toMs = requireTimeMs(query.toMs, `${where}: query.toMs`);
-    if (toMs < fromMs) throw inputError(`${where}: query.toMs`, `must not be before fromMs (${toMs} < ${fromMs})`);
-    const bucketMs = query.bucketMs === undefined ? undefined : requirePositiveInt(query.bucketMs, `${where}: query.bucketMs`);
-    const aggregate = optionalOneOf(query.aggregate, TELEMETRY_AGGREGATES, `${where}: query.aggregate`) ?? 'mean';
-    const limit = query.limit === undefined ? TELEMETRY_READ_MAX_ROWS : Math.min(requirePositiveInt(query.limit, `${where}: query.limit`), TELEMETRY_READ_MAX_ROWS);
+    if (toMs < fromMs)
+      throw inputError(`${where}: query.toMs`, `must not be before fromMs (${toMs} < ${fromMs})`);
+    const bucketMs =
+      query.bucketMs === undefined
+        ? undefined
+        : requirePositiveInt(query.bucketMs, `${where}: query.bucketMs`);
+    const aggregate =
+      optionalOneOf(query.aggregate, TELEMETRY_AGGREGATES, `${where}: query.aggregate`) ?? 'mean';
+    const limit =
+      query.limit === undefined
+        ? TELEMETRY_READ_MAX_ROWS
+        : Math.min(requirePositiveInt(query.limit, `${where}: query.limit`), TELEMETRY_READ_MAX_ROWS);
 
     const key = seriesKey(assetId, measurement, channel);
     let id = this.seriesIds.get(key);
@@ -253,7 +275,8 @@ export class SqlStore implements Store {
       // Per series, so each delete is a range on the primary key rather than a scan of the table.
       const series = await q.all<{ id: number }>('SELECT id FROM telemetry_series');
       let n = 0;
-      for (const s of series) n += await q.run('DELETE FROM telemetry WHERE series_id = ? AND time_ms < ?', [s.id, t]);
+      for (const s of series)
+        n += await q.run('DELETE FROM telemetry WHERE series_id = ? AND time_ms < ?', [s.id, t]);
       return n;
     });
   }
@@ -275,9 +298,11 @@ export class SqlStore implements Store {
     for (const [k, arr] of Object.entries(qs)) {
       const at = `${w}.quantiles.${k}`;
       if (!QUANTILE_KEY.test(k)) throw inputError(at, 'quantile keys are p1 … p99 (e.g. p10, p50, p90)');
-      if (typeof arr !== 'object' || arr === null || typeof (arr as ArrayLike<number>).length !== 'number') throw inputError(at, 'must be an array of numbers');
+      if (typeof arr !== 'object' || arr === null || typeof (arr as ArrayLike<number>).length !== 'number')
+        throw inputError(at, 'must be an array of numbers');
       const values = Array.from(arr as ArrayLike<number>, (v, i) => requireFinite(v, `${at}[${i}]`));
-      if (length !== undefined && values.length !== length) throw inputError(at, `has ${values.length} values, other quantiles have ${length}`);
+      if (length !== undefined && values.length !== length)
+        throw inputError(at, `has ${values.length} values, other quantiles have ${length}`);
       length = values.length;
       quantiles[k] = values;
     }
@@ -312,7 +337,10 @@ export class SqlStore implements Store {
       .add('asset_id = ?', requireId(assetId, 'latestForecast: assetId'))
       .add('target = ?', requireId(target, 'latestForecast: target'))
       .addIf(optionalTimeMs(atMs, 'latestForecast: atMs'), 'issued_ms <= ?');
-    const r = await this.sql.get(`SELECT * FROM forecasts${w} ORDER BY issued_ms DESC, id DESC LIMIT 1`, w.params);
+    const r = await this.sql.get(
+      `SELECT * FROM forecasts${w} ORDER BY issued_ms DESC, id DESC LIMIT 1`,
+      w.params,
+    );
     return r && this.forecastOf(r);
   }
 
@@ -325,7 +353,10 @@ export class SqlStore implements Store {
       .addIf(optionalId(query.model, `${at}.model`), 'model = ?')
       .addIf(optionalTimeMs(query.issuedFromMs, `${at}.issuedFromMs`), 'issued_ms >= ?')
       .addIf(optionalTimeMs(query.issuedToMs, `${at}.issuedToMs`), 'issued_ms < ?');
-    const rows = await this.sql.all(`SELECT * FROM forecasts${w} ORDER BY issued_ms DESC, id DESC LIMIT ?`, [...w.params, this.limit(query.limit, at)]);
+    const rows = await this.sql.all(`SELECT * FROM forecasts${w} ORDER BY issued_ms DESC, id DESC LIMIT ?`, [
+      ...w.params,
+      this.limit(query.limit, at),
+    ]);
     return rows.map((r) => this.forecastOf(r));
   }
 
@@ -368,7 +399,9 @@ export class SqlStore implements Store {
   }
 
   async getSchedule(id: number): Promise<ScheduleRecord | undefined> {
-    const r = await this.sql.get('SELECT * FROM schedules WHERE id = ?', [requirePositiveInt(id, 'getSchedule: id')]);
+    const r = await this.sql.get('SELECT * FROM schedules WHERE id = ?', [
+      requirePositiveInt(id, 'getSchedule: id'),
+    ]);
     return r && this.scheduleOf(r);
   }
 
@@ -380,7 +413,10 @@ export class SqlStore implements Store {
       .addIf(optionalTimeMs(query.toMs, `${at}.toMs`), 'start_ms < ?')
       .addIf(optionalOneOf(query.status, SCHEDULE_STATUSES, `${at}.status`), 'status = ?')
       .addIf(optionalId(query.strategy, `${at}.strategy`), 'strategy = ?');
-    const rows = await this.sql.all(`SELECT * FROM schedules${w} ORDER BY start_ms DESC, id DESC LIMIT ?`, [...w.params, this.limit(query.limit, at)]);
+    const rows = await this.sql.all(`SELECT * FROM schedules${w} ORDER BY start_ms DESC, id DESC LIMIT ?`, [
+      ...w.params,
+      this.limit(query.limit, at),
+    ]);
     return rows.map((r) => this.scheduleOf(r));
   }
 
@@ -388,7 +424,8 @@ export class SqlStore implements Store {
     const i = requirePositiveInt(id, 'setScheduleStatus: id');
     const s = requireOneOf(status, SCHEDULE_STATUSES, 'setScheduleStatus: status');
     const r = await this.sql.tx(async (q) => {
-      if (!(await q.run('UPDATE schedules SET status = ? WHERE id = ?', [s, i]))) throw notFound(`schedule ${i}`);
+      if (!(await q.run('UPDATE schedules SET status = ? WHERE id = ?', [s, i])))
+        throw notFound(`schedule ${i}`);
       return q.get('SELECT * FROM schedules WHERE id = ?', [i]);
     });
     return this.scheduleOf(r!);
@@ -408,14 +445,10 @@ export class SqlStore implements Store {
       ...(e.assetId !== undefined ? { assetId: requireId(e.assetId, `${w}.assetId`) } : {}),
     };
     const row = await this.sql.tx((q) =>
-      q.get<{ id: number }>('INSERT INTO events (time_ms, severity, source, code, message, asset_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id', [
-        ev.timeMs,
-        ev.severity,
-        ev.source,
-        ev.code,
-        ev.message,
-        ev.assetId ?? null,
-      ]),
+      q.get<{ id: number }>(
+        'INSERT INTO events (time_ms, severity, source, code, message, asset_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
+        [ev.timeMs, ev.severity, ev.source, ev.code, ev.message, ev.assetId ?? null],
+      ),
     );
     return { id: row!.id, ...ev, acknowledged: false };
   }
@@ -448,9 +481,13 @@ export class SqlStore implements Store {
       const levels = EVENT_SEVERITIES.slice(EVENT_SEVERITIES.indexOf(min));
       w.add(`severity IN (${levels.map(() => '?').join(', ')})`, ...levels);
     }
-    if (query.unacknowledgedOnly !== undefined && typeof query.unacknowledgedOnly !== 'boolean') throw inputError(`${at}.unacknowledgedOnly`, 'must be true or false');
+    if (query.unacknowledgedOnly !== undefined && typeof query.unacknowledgedOnly !== 'boolean')
+      throw inputError(`${at}.unacknowledgedOnly`, 'must be true or false');
     if (query.unacknowledgedOnly) w.add('acknowledged_ms IS NULL');
-    const rows = await this.sql.all(`SELECT * FROM events${w} ORDER BY time_ms DESC, id DESC LIMIT ?`, [...w.params, this.limit(query.limit, at)]);
+    const rows = await this.sql.all(`SELECT * FROM events${w} ORDER BY time_ms DESC, id DESC LIMIT ?`, [
+      ...w.params,
+      this.limit(query.limit, at),
+    ]);
     return rows.map((r) => this.eventOf(r));
   }
 
@@ -459,7 +496,10 @@ export class SqlStore implements Store {
     const who = requireId(by, 'acknowledgeEvent: by');
     const t = requireTimeMs(atMs, 'acknowledgeEvent: atMs');
     const r = await this.sql.tx(async (q) => {
-      await q.run('UPDATE events SET acknowledged_ms = ?, acknowledged_by = ? WHERE id = ? AND acknowledged_ms IS NULL', [t, who, i]);
+      await q.run(
+        'UPDATE events SET acknowledged_ms = ?, acknowledged_by = ? WHERE id = ? AND acknowledged_ms IS NULL',
+        [t, who, i],
+      );
       const row = await q.get('SELECT * FROM events WHERE id = ?', [i]);
       if (!row) throw notFound(`event ${i}`);
       return row;
@@ -480,19 +520,16 @@ export class SqlStore implements Store {
       target: requireId(a.target, `${w}.target`),
       outcome: requireOneOf(a.outcome, AUDIT_OUTCOMES, `${w}.outcome`),
     };
-    if (entry.actor === 'system' && entry.role !== 'system') throw inputError(`${w}.role`, 'must be "system" when the actor is "system"');
-    if (entry.role === 'system' && entry.actor !== 'system') throw inputError(`${w}.actor`, 'must be "system" when the role is "system"');
+    if (entry.actor === 'system' && entry.role !== 'system')
+      throw inputError(`${w}.role`, 'must be "system" when the actor is "system"');
+    if (entry.role === 'system' && entry.actor !== 'system')
+      throw inputError(`${w}.actor`, 'must be "system" when the role is "system"');
     const details = toJson(a.details ?? null, `${w}.details`);
     const row = await this.sql.tx((q) =>
-      q.get<{ id: number }>('INSERT INTO audit_log (time_ms, actor, role, action, target, details, outcome) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id', [
-        entry.timeMs,
-        entry.actor,
-        entry.role,
-        entry.action,
-        entry.target,
-        details,
-        entry.outcome,
-      ]),
+      q.get<{ id: number }>(
+        'INSERT INTO audit_log (time_ms, actor, role, action, target, details, outcome) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
+        [entry.timeMs, entry.actor, entry.role, entry.action, entry.target, details, entry.outcome],
+      ),
     );
     return { id: row!.id, ...entry, details: JSON.parse(details) };
   }
@@ -506,10 +543,19 @@ export class SqlStore implements Store {
       .addIf(optionalId(query.actor, `${at}.actor`), 'actor = ?')
       .addIf(optionalId(query.action, `${at}.action`), 'action = ?')
       .addIf(optionalId(query.target, `${at}.target`), 'target = ?')
-      .addIf(query.afterId === undefined ? undefined : requirePositiveInt(query.afterId, `${at}.afterId`), 'id > ?')
-      .addIf(query.beforeId === undefined ? undefined : requirePositiveInt(query.beforeId, `${at}.beforeId`), 'id < ?');
+      .addIf(
+        query.afterId === undefined ? undefined : requirePositiveInt(query.afterId, `${at}.afterId`),
+        'id > ?',
+      )
+      .addIf(
+        query.beforeId === undefined ? undefined : requirePositiveInt(query.beforeId, `${at}.beforeId`),
+        'id < ?',
+      );
     const order = optionalOneOf(query.order, ['asc', 'desc'] as const, `${at}.order`) ?? 'desc';
-    const rows = await this.sql.all(`SELECT * FROM audit_log${w} ORDER BY id ${order.toUpperCase()} LIMIT ?`, [...w.params, this.limit(query.limit, at)]);
+    const rows = await this.sql.all(
+      `SELECT * FROM audit_log${w} ORDER BY id ${order.toUpperCase()} LIMIT ?`,
+      [...w.params, this.limit(query.limit, at)],
+    );
     return rows.map((r) => ({
       id: r.id as number,
       timeMs: r.time_ms as number,
@@ -532,7 +578,13 @@ export class SqlStore implements Store {
     const createdMs = requireTimeMs(input.createdMs, `${w}.createdMs`);
     const { id, token } = newToken();
     await this.sql.tx((q) =>
-      q.run('INSERT INTO api_tokens (id, name, role, hash, created_ms) VALUES (?, ?, ?, ?, ?)', [id, name, role, hashToken(token), createdMs]),
+      q.run('INSERT INTO api_tokens (id, name, role, hash, created_ms) VALUES (?, ?, ?, ?, ?)', [
+        id,
+        name,
+        role,
+        hashToken(token),
+        createdMs,
+      ]),
     );
     return { token, record: { id, name, role, createdMs } };
   }
@@ -597,11 +649,21 @@ export class SqlStore implements Store {
       reason: requireText(o.reason, `${w}.reason`),
       createdMs: requireTimeMs(o.createdMs, `${w}.createdMs`),
     };
-    if (rec.expiryMs <= rec.startMs) throw inputError(`${w}.expiryMs`, `must be after startMs (${rec.expiryMs} <= ${rec.startMs})`);
+    if (rec.expiryMs <= rec.startMs)
+      throw inputError(`${w}.expiryMs`, `must be after startMs (${rec.expiryMs} <= ${rec.startMs})`);
     const row = await this.sql.tx((q) =>
       q.get<{ id: number }>(
         'INSERT INTO overrides (asset_id, kind, value, start_ms, expiry_ms, created_by, reason, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
-        [rec.assetId, rec.kind, rec.value, rec.startMs, rec.expiryMs, rec.createdBy, rec.reason, rec.createdMs],
+        [
+          rec.assetId,
+          rec.kind,
+          rec.value,
+          rec.startMs,
+          rec.expiryMs,
+          rec.createdBy,
+          rec.reason,
+          rec.createdMs,
+        ],
       ),
     );
     return { id: row!.id, ...rec, cleared: false };
@@ -630,7 +692,10 @@ export class SqlStore implements Store {
     const w = new Where().addIf(optionalId(query.assetId, `${at}.assetId`), 'asset_id = ?');
     const active = optionalTimeMs(query.activeAtMs, `${at}.activeAtMs`);
     if (active !== undefined) w.add('start_ms <= ? AND expiry_ms > ? AND cleared_ms IS NULL', active, active);
-    const rows = await this.sql.all(`SELECT * FROM overrides${w} ORDER BY start_ms DESC, id DESC LIMIT ?`, [...w.params, this.limit(query.limit, at)]);
+    const rows = await this.sql.all(`SELECT * FROM overrides${w} ORDER BY start_ms DESC, id DESC LIMIT ?`, [
+      ...w.params,
+      this.limit(query.limit, at),
+    ]);
     return rows.map((r) => this.overrideOf(r));
   }
 
@@ -639,7 +704,11 @@ export class SqlStore implements Store {
     const who = requireId(by, 'clearOverride: by');
     const t = requireTimeMs(atMs, 'clearOverride: atMs');
     const r = await this.sql.tx(async (q) => {
-      await q.run('UPDATE overrides SET cleared_ms = ?, cleared_by = ? WHERE id = ? AND cleared_ms IS NULL', [t, who, i]);
+      await q.run('UPDATE overrides SET cleared_ms = ?, cleared_by = ? WHERE id = ? AND cleared_ms IS NULL', [
+        t,
+        who,
+        i,
+      ]);
       const row = await q.get('SELECT * FROM overrides WHERE id = ?', [i]);
       if (!row) throw notFound(`override ${i}`);
       return row;
@@ -657,8 +726,12 @@ export class SqlStore implements Store {
     if (run.params === undefined) throw inputError(`${w}.params`, 'is required (JSON)');
     const params = toJson(run.params, `${w}.params`);
     await this.sql.tx(async (q) => {
-      if (await q.get('SELECT id FROM sim_runs WHERE id = ?', [id])) throw inputError(`${w}.id`, `a run "${id}" already exists`);
-      await q.run("INSERT INTO sim_runs (id, status, progress, params, created_ms, updated_ms) VALUES (?, 'queued', 0, ?, ?, ?)", [id, params, createdMs, createdMs]);
+      if (await q.get('SELECT id FROM sim_runs WHERE id = ?', [id]))
+        throw inputError(`${w}.id`, `a run "${id}" already exists`);
+      await q.run(
+        "INSERT INTO sim_runs (id, status, progress, params, created_ms, updated_ms) VALUES (?, 'queued', 0, ?, ?, ?)",
+        [id, params, createdMs, createdMs],
+      );
     });
     return { id, status: 'queued', progress: 0, params: JSON.parse(params), createdMs, updatedMs: createdMs };
   }
@@ -682,16 +755,21 @@ export class SqlStore implements Store {
     requireObject(u, w);
     const sets: string[] = ['updated_ms = ?'];
     const params: Param[] = [requireTimeMs(u.updatedMs, `${w}.updatedMs`)];
-    if (u.status !== undefined) sets.push('status = ?'), params.push(requireOneOf(u.status, SIM_RUN_STATUSES, `${w}.status`));
+    const set = (column: string, v: Param) => {
+      sets.push(`${column} = ?`);
+      params.push(v);
+    };
+    if (u.status !== undefined) set('status', requireOneOf(u.status, SIM_RUN_STATUSES, `${w}.status`));
     if (u.progress !== undefined) {
       const p = requireFinite(u.progress, `${w}.progress`);
       if (p < 0 || p > 1) throw inputError(`${w}.progress`, `must be a fraction from 0 to 1 (got ${p})`);
-      sets.push('progress = ?'), params.push(p);
+      set('progress', p);
     }
-    if (u.result !== undefined) sets.push('result = ?'), params.push(toJson(u.result, `${w}.result`));
-    if (u.error !== undefined) sets.push('error = ?'), params.push(requireText(u.error, `${w}.error`));
+    if (u.result !== undefined) set('result', toJson(u.result, `${w}.result`));
+    if (u.error !== undefined) set('error', requireText(u.error, `${w}.error`));
     const r = await this.sql.tx(async (q) => {
-      if (!(await q.run(`UPDATE sim_runs SET ${sets.join(', ')} WHERE id = ?`, [...params, i]))) throw notFound(`simulation run ${i}`);
+      if (!(await q.run(`UPDATE sim_runs SET ${sets.join(', ')} WHERE id = ?`, [...params, i])))
+        throw notFound(`simulation run ${i}`);
       return q.get('SELECT * FROM sim_runs WHERE id = ?', [i]);
     });
     return this.simRunOf(r!);
@@ -706,7 +784,10 @@ export class SqlStore implements Store {
     const at = 'listSimRuns: query';
     requireObject(query, at);
     const w = new Where().addIf(optionalOneOf(query.status, SIM_RUN_STATUSES, `${at}.status`), 'status = ?');
-    const rows = await this.sql.all(`SELECT * FROM sim_runs${w} ORDER BY created_ms DESC, id DESC LIMIT ?`, [...w.params, this.limit(query.limit, at)]);
+    const rows = await this.sql.all(`SELECT * FROM sim_runs${w} ORDER BY created_ms DESC, id DESC LIMIT ?`, [
+      ...w.params,
+      this.limit(query.limit, at),
+    ]);
     return rows.map((r) => this.simRunOf(r));
   }
 }

@@ -16,13 +16,16 @@ const show = (v: unknown) => {
 };
 
 export function requireObject(v: unknown, where: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw inputError(where, `must be an object (got ${show(v)})`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw inputError(where, `must be an object (got ${show(v)})`);
   return v as Record<string, unknown>;
 }
 
 export function requireId(v: unknown, where: string): string {
-  if (typeof v !== 'string' || v.length === 0) throw inputError(where, `must be a non-empty string (got ${show(v)})`);
-  if (v.length > ID_MAX_CHARS) throw inputError(where, `must be at most ${ID_MAX_CHARS} characters (got ${v.length})`);
+  if (typeof v !== 'string' || v.length === 0)
+    throw inputError(where, `must be a non-empty string (got ${show(v)})`);
+  if (v.length > ID_MAX_CHARS)
+    throw inputError(where, `must be at most ${ID_MAX_CHARS} characters (got ${v.length})`);
   return v;
 }
 
@@ -31,19 +34,23 @@ export function optionalId(v: unknown, where: string): string | undefined {
 }
 
 export function requireText(v: unknown, where: string, { allowEmpty = false } = {}): string {
-  if (typeof v !== 'string' || (!allowEmpty && v.length === 0)) throw inputError(where, `must be a ${allowEmpty ? '' : 'non-empty '}string (got ${show(v)})`);
-  if (v.length > TEXT_MAX_CHARS) throw inputError(where, `must be at most ${TEXT_MAX_CHARS} characters (got ${v.length})`);
+  if (typeof v !== 'string' || (!allowEmpty && v.length === 0))
+    throw inputError(where, `must be a ${allowEmpty ? '' : 'non-empty '}string (got ${show(v)})`);
+  if (v.length > TEXT_MAX_CHARS)
+    throw inputError(where, `must be at most ${TEXT_MAX_CHARS} characters (got ${v.length})`);
   return v;
 }
 
 export function requireFinite(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw inputError(where, `must be a finite number (got ${show(v)})`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw inputError(where, `must be a finite number (got ${show(v)})`);
   return v;
 }
 
 /** UTC epoch ms: a whole number in JavaScript's safe range. */
 export function requireTimeMs(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw inputError(where, `must be a whole number of UTC epoch milliseconds (got ${show(v)})`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v))
+    throw inputError(where, `must be a whole number of UTC epoch milliseconds (got ${show(v)})`);
   return v;
 }
 
@@ -52,7 +59,8 @@ export function optionalTimeMs(v: unknown, where: string): number | undefined {
 }
 
 export function requirePositiveInt(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw inputError(where, `must be a positive whole number (got ${show(v)})`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)
+    throw inputError(where, `must be a positive whole number (got ${show(v)})`);
   return v;
 }
 
@@ -63,7 +71,11 @@ export function requireOneOf<T extends string>(v: unknown, allowed: readonly T[]
   return v as T;
 }
 
-export function optionalOneOf<T extends string>(v: unknown, allowed: readonly T[], where: string): T | undefined {
+export function optionalOneOf<T extends string>(
+  v: unknown,
+  allowed: readonly T[],
+  where: string,
+): T | undefined {
   return v === undefined ? undefined : requireOneOf(v, allowed, where);
 }
 
@@ -86,7 +98,8 @@ export function toJson(v: unknown, where: string): string {
 function checkJson(v: unknown, path: string, seen: Set<object>): asserts v is JsonValue {
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw inputError(path, `must be a finite number to be stored as JSON (got ${v})`);
+    if (!Number.isFinite(v))
+      throw inputError(path, `must be a finite number to be stored as JSON (got ${v})`);
     return;
   }
   if (typeof v !== 'object') throw inputError(path, `cannot be stored as JSON (got ${typeof v})`);
@@ -97,7 +110,10 @@ function checkJson(v: unknown, path: string, seen: Set<object>): asserts v is Js
   } else {
     const proto = Object.getPrototypeOf(v);
     if (proto !== Object.prototype && proto !== null) {
-      throw inputError(path, `must be a plain object or array to be stored as JSON (got ${proto?.constructor?.name ?? 'object'})`);
+      throw inputError(
+        path,
+        `must be a plain object or array to be stored as JSON (got ${proto?.constructor?.name ?? 'object'})`,
+      );
     }
     for (const [k, x] of Object.entries(v)) checkJson(x, `${path}.${k}`, seen);
   }

@@ -41,9 +41,20 @@ export function createTelemetryWriter(store: Store, options: TelemetryWriterOpti
   const maxBuffered = Math.max(options.maxBufferedPoints ?? WRITER_MAX_BUFFERED_POINTS, maxBatch);
   const onError =
     options.onError ??
-    ((e: Error, dropped: number) => process.stderr.write(`telemetry writer: ${e.message}${dropped ? ` (${dropped} points dropped)` : ''}\n`));
-  for (const [k, v] of Object.entries({ flushIntervalMs, maxBatchPoints: maxBatch, maxBufferedPoints: maxBuffered })) {
-    if (!Number.isSafeInteger(v) || v <= 0) throw new StoreError('BITGRID_ERR_STORE_INPUT', `createTelemetryWriter: options.${k}: must be a positive whole number (got ${v})`);
+    ((e: Error, dropped: number) =>
+      process.stderr.write(
+        `telemetry writer: ${e.message}${dropped ? ` (${dropped} points dropped)` : ''}\n`,
+      ));
+  for (const [k, v] of Object.entries({
+    flushIntervalMs,
+    maxBatchPoints: maxBatch,
+    maxBufferedPoints: maxBuffered,
+  })) {
+    if (!Number.isSafeInteger(v) || v <= 0)
+      throw new StoreError(
+        'BITGRID_ERR_STORE_INPUT',
+        `createTelemetryWriter: options.${k}: must be a positive whole number (got ${v})`,
+      );
   }
 
   let buffer: TelemetryPoint[] = [];

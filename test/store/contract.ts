@@ -28,7 +28,12 @@ export async function expectStoreError(p: Promise<unknown>, code: StoreErrorCode
   return e as StoreError;
 }
 
-const pts = (assetId: string, measurement: string, values: [number, number][], channel?: string): TelemetryPoint[] =>
+const pts = (
+  assetId: string,
+  measurement: string,
+  values: [number, number][],
+  channel?: string,
+): TelemetryPoint[] =>
   values.map(([timeMs, value]) => ({ assetId, measurement, timeMs, value, ...(channel ? { channel } : {}) }));
 
 export function storeContract(name: string, factory: HarnessFactory) {
@@ -59,8 +64,12 @@ export function storeContract(name: string, factory: HarnessFactory) {
         await store.close();
         store = await h.open();
         expect(await store.schemaVersion()).toBe(latest);
-        const rows = await h.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
-        expect(rows.map((r) => [Number(r.version), r.name])).toEqual(MIGRATIONS.map((m) => [m.version, m.name]));
+        const rows = await h.query<{ version: number; name: string }>(
+          'SELECT version, name FROM schema_migrations ORDER BY version',
+        );
+        expect(rows.map((r) => [Number(r.version), r.name])).toEqual(
+          MIGRATIONS.map((m) => [m.version, m.name]),
+        );
       });
 
       it('applies added migrations in order, and only those', async () => {
@@ -68,8 +77,18 @@ export function storeContract(name: string, factory: HarnessFactory) {
         await store.close();
         const more: Migration[] = [
           ...MIGRATIONS,
-          { version: 2, name: 'notes', sqlite: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)', postgres: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)' },
-          { version: 3, name: 'notes author', sqlite: "ALTER TABLE notes ADD COLUMN author TEXT NOT NULL DEFAULT 'system'", postgres: "ALTER TABLE notes ADD COLUMN author TEXT NOT NULL DEFAULT 'system'" },
+          {
+            version: 2,
+            name: 'notes',
+            sqlite: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)',
+            postgres: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)',
+          },
+          {
+            version: 3,
+            name: 'notes author',
+            sqlite: "ALTER TABLE notes ADD COLUMN author TEXT NOT NULL DEFAULT 'system'",
+            postgres: "ALTER TABLE notes ADD COLUMN author TEXT NOT NULL DEFAULT 'system'",
+          },
         ];
         store = await h.open({ migrations: more });
         expect(await store.schemaVersion()).toBe(3);
@@ -77,8 +96,14 @@ export function storeContract(name: string, factory: HarnessFactory) {
         store = await h.open({ migrations: more }); // second open: nothing to apply, nothing fails
         await h.exec("INSERT INTO notes (id, body) VALUES (1, 'x')");
         expect(await h.query('SELECT author FROM notes')).toEqual([{ author: 'system' }]);
-        expect((await h.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map((r) => Number(r.version))).toEqual([1, 2, 3]);
-        expect(await store.readTelemetry({ assetId: 'pv1', measurement: 'power_kw', fromMs: T0, toMs: T0 + 1 })).toHaveLength(1);
+        expect(
+          (await h.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map(
+            (r) => Number(r.version),
+          ),
+        ).toEqual([1, 2, 3]);
+        expect(
+          await store.readTelemetry({ assetId: 'pv1', measurement: 'power_kw', fromMs: T0, toMs: T0 + 1 }),
+        ).toHaveLength(1);
       });
 
       it('a failing migration applies nothing of itself', async () => {
@@ -89,7 +114,11 @@ export function storeContract(name: string, factory: HarnessFactory) {
           sqlite: 'CREATE TABLE half (a INTEGER); INSERT INTO no_such_table VALUES (1);',
           postgres: 'CREATE TABLE half (a INTEGER); INSERT INTO no_such_table VALUES (1);',
         };
-        await expectStoreError(h.open({ migrations: [...MIGRATIONS, broken] }), 'BITGRID_ERR_STORE_SCHEMA', /migration 2 "broken" failed/);
+        await expectStoreError(
+          h.open({ migrations: [...MIGRATIONS, broken] }),
+          'BITGRID_ERR_STORE_SCHEMA',
+          /migration 2 "broken" failed/,
+        );
         store = await h.open();
         expect(await store.schemaVersion()).toBe(1);
         await expect(h.query('SELECT * FROM half')).rejects.toThrow(/half/);
@@ -97,15 +126,25 @@ export function storeContract(name: string, factory: HarnessFactory) {
 
       it('refuses a database written by newer code, clearly', async () => {
         await store.close();
-        await h.exec("INSERT INTO schema_migrations (version, name, applied_ms) VALUES (999, 'from the future', 0)");
-        const e = await expectStoreError(h.open(), 'BITGRID_ERR_STORE_SCHEMA', /version 999, newer than this Bitgrid understands \(up to 1\)/);
+        await h.exec(
+          "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (999, 'from the future', 0)",
+        );
+        const e = await expectStoreError(
+          h.open(),
+          'BITGRID_ERR_STORE_SCHEMA',
+          /version 999, newer than this Bitgrid understands \(up to 1\)/,
+        );
         expect(e.message).toMatch(/at least as new/);
       });
 
       it('refuses a database whose history differs', async () => {
         await store.close();
         await h.exec("UPDATE schema_migrations SET name = 'something else' WHERE version = 1");
-        await expectStoreError(h.open(), 'BITGRID_ERR_STORE_SCHEMA', /migration 1 "something else".*"initial schema"/);
+        await expectStoreError(
+          h.open(),
+          'BITGRID_ERR_STORE_SCHEMA',
+          /migration 1 "something else".*"initial schema"/,
+        );
       });
     });
 
@@ -123,7 +162,13 @@ export function storeContract(name: string, factory: HarnessFactory) {
           ...pts('ev1', 'power_kw', [[T0, 11]], 'c2'),
         ]);
         const read = (q: Partial<Parameters<Store['readTelemetry']>[0]> = {}) =>
-          store.readTelemetry({ assetId: 'bat1', measurement: 'power_kw', fromMs: T0, toMs: T0 + 3 * MIN, ...q });
+          store.readTelemetry({
+            assetId: 'bat1',
+            measurement: 'power_kw',
+            fromMs: T0,
+            toMs: T0 + 3 * MIN,
+            ...q,
+          });
         expect(await read()).toEqual([
           { timeMs: T0, value: 10, count: 1 },
           { timeMs: T0 + MIN, value: 20, count: 1 },
@@ -139,15 +184,37 @@ export function storeContract(name: string, factory: HarnessFactory) {
 
       it('keeps values exactly', async () => {
         const values = [0.1, -123.456789012345, 1e-300, 1.7976931348623157e308, 5e-324, 2 ** 53, -7];
-        await store.appendTelemetry(values.map((value, i) => ({ assetId: 'm', measurement: 'x', timeMs: T0 + i, value })));
-        const got = await store.readTelemetry({ assetId: 'm', measurement: 'x', fromMs: T0, toMs: T0 + values.length });
+        await store.appendTelemetry(
+          values.map((value, i) => ({ assetId: 'm', measurement: 'x', timeMs: T0 + i, value })),
+        );
+        const got = await store.readTelemetry({
+          assetId: 'm',
+          measurement: 'x',
+          fromMs: T0,
+          toMs: T0 + values.length,
+        });
         expect(got.map((s) => s.value)).toEqual(values);
       });
 
       it('replaces a point written again for the same series and time (retries are harmless)', async () => {
-        await store.appendTelemetry(pts('pv1', 'power_kw', [[T0, 1], [T0 + MIN, 2]]));
-        await store.appendTelemetry(pts('pv1', 'power_kw', [[T0, 5], [T0, 6]]));
-        const got = await store.readTelemetry({ assetId: 'pv1', measurement: 'power_kw', fromMs: T0, toMs: T0 + 2 * MIN });
+        await store.appendTelemetry(
+          pts('pv1', 'power_kw', [
+            [T0, 1],
+            [T0 + MIN, 2],
+          ]),
+        );
+        await store.appendTelemetry(
+          pts('pv1', 'power_kw', [
+            [T0, 5],
+            [T0, 6],
+          ]),
+        );
+        const got = await store.readTelemetry({
+          assetId: 'pv1',
+          measurement: 'power_kw',
+          fromMs: T0,
+          toMs: T0 + 2 * MIN,
+        });
         expect(got.map((s) => s.value)).toEqual([6, 2]);
       });
 
@@ -165,7 +232,14 @@ export function storeContract(name: string, factory: HarnessFactory) {
         ];
         await store.appendTelemetry(pts('load1', 'power_kw', data));
         const read = (aggregate: 'mean' | 'min' | 'max' | 'last') =>
-          store.readTelemetry({ assetId: 'load1', measurement: 'power_kw', fromMs: from, toMs: from + 60 * MIN, bucketMs: 15 * MIN, aggregate });
+          store.readTelemetry({
+            assetId: 'load1',
+            measurement: 'power_kw',
+            fromMs: from,
+            toMs: from + 60 * MIN,
+            bucketMs: 15 * MIN,
+            aggregate,
+          });
         expect(await read('mean')).toEqual([
           { timeMs: from, value: 5, count: 3 },
           { timeMs: from + 45 * MIN, value: 2, count: 2 },
@@ -174,7 +248,14 @@ export function storeContract(name: string, factory: HarnessFactory) {
         expect((await read('max')).map((s) => s.value)).toEqual([9, 7]);
         expect((await read('last')).map((s) => s.value)).toEqual([2, 7]);
         // Alignment follows fromMs, not the epoch.
-        const shifted = await store.readTelemetry({ assetId: 'load1', measurement: 'power_kw', fromMs: from + 2 * MIN, toMs: from + 62 * MIN, bucketMs: 15 * MIN, aggregate: 'max' });
+        const shifted = await store.readTelemetry({
+          assetId: 'load1',
+          measurement: 'power_kw',
+          fromMs: from + 2 * MIN,
+          toMs: from + 62 * MIN,
+          bucketMs: 15 * MIN,
+          aggregate: 'max',
+        });
         expect(shifted).toEqual([
           { timeMs: from + 2 * MIN, value: 9, count: 2 },
           { timeMs: from + 32 * MIN, value: -3, count: 1 },
@@ -186,14 +267,22 @@ export function storeContract(name: string, factory: HarnessFactory) {
         let run = 0;
         await fc.assert(
           fc.asyncProperty(
-            fc.array(fc.tuple(fc.integer({ min: 0, max: 3_600_000 }), fc.double({ min: -1e6, max: 1e6, noNaN: true })), { minLength: 1, maxLength: 60 }),
+            fc.array(
+              fc.tuple(
+                fc.integer({ min: 0, max: 3_600_000 }),
+                fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+              ),
+              { minLength: 1, maxLength: 60 },
+            ),
             fc.integer({ min: 1, max: 900_000 }),
             fc.integer({ min: 0, max: 1_800_000 }),
             async (raw, bucketMs, offset) => {
               const asset = `prop${run++}`;
               const byTime = new Map<number, number>();
               for (const [t, v] of raw) byTime.set(T0 + t, v);
-              await store.appendTelemetry(raw.map(([t, v]) => ({ assetId: asset, measurement: 'p_kw', timeMs: T0 + t, value: v })));
+              await store.appendTelemetry(
+                raw.map(([t, v]) => ({ assetId: asset, measurement: 'p_kw', timeMs: T0 + t, value: v })),
+              );
               const fromMs = T0 + offset;
               const toMs = T0 + 3_600_001;
               const buckets = new Map<number, [number, number][]>();
@@ -204,7 +293,14 @@ export function storeContract(name: string, factory: HarnessFactory) {
               }
               const keys = [...buckets.keys()].sort((a, b) => a - b);
               for (const aggregate of ['mean', 'min', 'max', 'last'] as const) {
-                const got = await store.readTelemetry({ assetId: asset, measurement: 'p_kw', fromMs, toMs, bucketMs, aggregate });
+                const got = await store.readTelemetry({
+                  assetId: asset,
+                  measurement: 'p_kw',
+                  fromMs,
+                  toMs,
+                  bucketMs,
+                  aggregate,
+                });
                 expect(got.map((s) => s.timeMs)).toEqual(keys);
                 got.forEach((s, i) => {
                   const pts = buckets.get(keys[i])!;
@@ -229,7 +325,11 @@ export function storeContract(name: string, factory: HarnessFactory) {
 
       it('gives the latest value of every series, filtered by asset and measurement', async () => {
         await store.appendTelemetry([
-          ...pts('bat1', 'power_kw', [[T0, 1], [T0 + 2 * MIN, 3], [T0 + MIN, 2]]),
+          ...pts('bat1', 'power_kw', [
+            [T0, 1],
+            [T0 + 2 * MIN, 3],
+            [T0 + MIN, 2],
+          ]),
           ...pts('bat1', 'soc_fraction', [[T0, 0.4]]),
           ...pts('ev1', 'power_kw', [[T0 + 5 * MIN, 7]], 'c1'),
           ...pts('ev1', 'power_kw', [[T0 + 4 * MIN, 9]]),
@@ -240,68 +340,160 @@ export function storeContract(name: string, factory: HarnessFactory) {
           { assetId: 'ev1', measurement: 'power_kw', timeMs: T0 + 4 * MIN, value: 9 },
           { assetId: 'ev1', measurement: 'power_kw', channel: 'c1', timeMs: T0 + 5 * MIN, value: 7 },
         ]);
-        expect((await store.latestTelemetry({ assetId: 'bat1', measurement: 'power_kw' })).map((v) => v.value)).toEqual([3]);
-        expect((await store.latestTelemetry({ measurement: 'power_kw' })).map((v) => v.assetId)).toEqual(['bat1', 'ev1', 'ev1']);
+        expect(
+          (await store.latestTelemetry({ assetId: 'bat1', measurement: 'power_kw' })).map((v) => v.value),
+        ).toEqual([3]);
+        expect((await store.latestTelemetry({ measurement: 'power_kw' })).map((v) => v.assetId)).toEqual([
+          'bat1',
+          'ev1',
+          'ev1',
+        ]);
         expect(await store.latestTelemetry({ assetId: 'none' })).toEqual([]);
       });
 
       it('refuses a batch with any bad point and writes none of it', async () => {
-        const good = pts('bat1', 'power_kw', [[T0, 1], [T0 + MIN, 2]]);
+        const good = pts('bat1', 'power_kw', [
+          [T0, 1],
+          [T0 + MIN, 2],
+        ]);
         const bad: [unknown, RegExp][] = [
-          [{ assetId: 'bat1', measurement: 'power_kw', timeMs: T0 + 2 * MIN, value: NaN }, /points\[2\]\.value: must be a finite number \(got NaN\)/],
-          [{ assetId: 'bat1', measurement: 'power_kw', timeMs: T0 + 2 * MIN, value: Infinity }, /points\[2\]\.value/],
-          [{ assetId: 'bat1', measurement: 'power_kw', timeMs: T0 + 2 * MIN, value: '3' }, /points\[2\]\.value: must be a finite number \(got "3"\)/],
-          [{ assetId: 'bat1', measurement: 'power_kw', timeMs: T0 + 0.5, value: 1 }, /points\[2\]\.timeMs: must be a whole number/],
-          [{ measurement: 'power_kw', timeMs: T0, value: 1 }, /points\[2\]\.assetId: must be a non-empty string \(got undefined\)/],
+          [
+            { assetId: 'bat1', measurement: 'power_kw', timeMs: T0 + 2 * MIN, value: NaN },
+            /points\[2\]\.value: must be a finite number \(got NaN\)/,
+          ],
+          [
+            { assetId: 'bat1', measurement: 'power_kw', timeMs: T0 + 2 * MIN, value: Infinity },
+            /points\[2\]\.value/,
+          ],
+          [
+            { assetId: 'bat1', measurement: 'power_kw', timeMs: T0 + 2 * MIN, value: '3' },
+            /points\[2\]\.value: must be a finite number \(got "3"\)/,
+          ],
+          [
+            { assetId: 'bat1', measurement: 'power_kw', timeMs: T0 + 0.5, value: 1 },
+            /points\[2\]\.timeMs: must be a whole number/,
+          ],
+          [
+            { measurement: 'power_kw', timeMs: T0, value: 1 },
+            /points\[2\]\.assetId: must be a non-empty string \(got undefined\)/,
+          ],
           [{ assetId: 'bat1', timeMs: T0, value: 1 }, /points\[2\]\.measurement/],
-          [{ assetId: 'bat1', measurement: 'power_kw', channel: '', timeMs: T0, value: 1 }, /points\[2\]\.channel/],
+          [
+            { assetId: 'bat1', measurement: 'power_kw', channel: '', timeMs: T0, value: 1 },
+            /points\[2\]\.channel/,
+          ],
           [null, /points\[2\]: must be an object/],
         ];
         for (const [p, msg] of bad) {
-          await expectStoreError(store.appendTelemetry([...good, p as TelemetryPoint]), 'BITGRID_ERR_STORE_INPUT', msg);
+          await expectStoreError(
+            store.appendTelemetry([...good, p as TelemetryPoint]),
+            'BITGRID_ERR_STORE_INPUT',
+            msg,
+          );
         }
-        await expectStoreError(store.appendTelemetry('nope' as unknown as TelemetryPoint[]), 'BITGRID_ERR_STORE_INPUT', /points: must be an array/);
+        await expectStoreError(
+          store.appendTelemetry('nope' as unknown as TelemetryPoint[]),
+          'BITGRID_ERR_STORE_INPUT',
+          /points: must be an array/,
+        );
         expect(await store.latestTelemetry()).toEqual([]);
         await store.appendTelemetry([]);
         await store.appendTelemetry(good);
-        expect(await store.readTelemetry({ assetId: 'bat1', measurement: 'power_kw', fromMs: T0, toMs: T0 + 10 * MIN })).toHaveLength(2);
+        expect(
+          await store.readTelemetry({
+            assetId: 'bat1',
+            measurement: 'power_kw',
+            fromMs: T0,
+            toMs: T0 + 10 * MIN,
+          }),
+        ).toHaveLength(2);
       });
 
       it('refuses bad read queries', async () => {
         const q = { assetId: 'a', measurement: 'm', fromMs: T0, toMs: T0 + MIN };
-        await expectStoreError(store.readTelemetry({ ...q, toMs: T0 - 1 }), 'BITGRID_ERR_STORE_INPUT', /toMs: must not be before fromMs/);
-        await expectStoreError(store.readTelemetry({ ...q, bucketMs: 0 }), 'BITGRID_ERR_STORE_INPUT', /bucketMs: must be a positive whole number/);
-        await expectStoreError(store.readTelemetry({ ...q, bucketMs: 1000, aggregate: 'median' as 'mean' }), 'BITGRID_ERR_STORE_INPUT', /aggregate: must be one of "mean", "min", "max", "last"/);
-        await expectStoreError(store.readTelemetry({ ...q, fromMs: NaN }), 'BITGRID_ERR_STORE_INPUT', /fromMs/);
+        await expectStoreError(
+          store.readTelemetry({ ...q, toMs: T0 - 1 }),
+          'BITGRID_ERR_STORE_INPUT',
+          /toMs: must not be before fromMs/,
+        );
+        await expectStoreError(
+          store.readTelemetry({ ...q, bucketMs: 0 }),
+          'BITGRID_ERR_STORE_INPUT',
+          /bucketMs: must be a positive whole number/,
+        );
+        await expectStoreError(
+          store.readTelemetry({ ...q, bucketMs: 1000, aggregate: 'median' as 'mean' }),
+          'BITGRID_ERR_STORE_INPUT',
+          /aggregate: must be one of "mean", "min", "max", "last"/,
+        );
+        await expectStoreError(
+          store.readTelemetry({ ...q, fromMs: NaN }),
+          'BITGRID_ERR_STORE_INPUT',
+          /fromMs/,
+        );
       });
 
       it('deletes points older than a time', async () => {
-        await store.appendTelemetry([...pts('a', 'm', [[T0, 1], [T0 + MIN, 2], [T0 + 2 * MIN, 3]]), ...pts('b', 'm', [[T0, 1]])]);
+        await store.appendTelemetry([
+          ...pts('a', 'm', [
+            [T0, 1],
+            [T0 + MIN, 2],
+            [T0 + 2 * MIN, 3],
+          ]),
+          ...pts('b', 'm', [[T0, 1]]),
+        ]);
         expect(await store.deleteTelemetryBefore(T0 + MIN)).toBe(2);
-        expect((await store.readTelemetry({ assetId: 'a', measurement: 'm', fromMs: 0, toMs: T0 + 10 * MIN })).map((s) => s.value)).toEqual([2, 3]);
+        expect(
+          (await store.readTelemetry({ assetId: 'a', measurement: 'm', fromMs: 0, toMs: T0 + 10 * MIN })).map(
+            (s) => s.value,
+          ),
+        ).toEqual([2, 3]);
         expect((await store.latestTelemetry()).map((v) => v.assetId)).toEqual(['a']);
       });
 
       it('serves concurrent writers and readers without mixing transactions', async () => {
         const writes = Array.from({ length: 20 }, (_, w) =>
-          store.appendTelemetry(Array.from({ length: 50 }, (_, i) => ({ assetId: `w${w % 4}`, measurement: 'p_kw', timeMs: T0 + w * 1000 + i, value: w }))),
+          store.appendTelemetry(
+            Array.from({ length: 50 }, (_, i) => ({
+              assetId: `w${w % 4}`,
+              measurement: 'p_kw',
+              timeMs: T0 + w * 1000 + i,
+              value: w,
+            })),
+          ),
         );
-        const bad = store.appendTelemetry([{ assetId: 'w0', measurement: 'p_kw', timeMs: T0 + 999_999, value: NaN }]).then(
-          () => 'written',
-          (e: unknown) => e,
-        );
+        const bad = store
+          .appendTelemetry([{ assetId: 'w0', measurement: 'p_kw', timeMs: T0 + 999_999, value: NaN }])
+          .then(
+            () => 'written',
+            (e: unknown) => e,
+          );
         const reads = Array.from({ length: 5 }, () => store.latestTelemetry());
         await Promise.all([...writes, ...reads]);
         expect(await bad).toBeInstanceOf(StoreError);
         let total = 0;
-        for (let w = 0; w < 4; w++) total += (await store.readTelemetry({ assetId: `w${w}`, measurement: 'p_kw', fromMs: T0, toMs: T0 + 10_000_000 })).length;
+        for (let w = 0; w < 4; w++)
+          total += (
+            await store.readTelemetry({
+              assetId: `w${w}`,
+              measurement: 'p_kw',
+              fromMs: T0,
+              toMs: T0 + 10_000_000,
+            })
+          ).length;
         expect(total).toBe(1000);
       });
     });
 
     describe('telemetry writer', () => {
-      const read = (s: Store, assetId = 'w') => s.readTelemetry({ assetId, measurement: 'p_kw', fromMs: T0, toMs: T0 + 1e9 });
-      const point = (i: number, assetId = 'w'): TelemetryPoint => ({ assetId, measurement: 'p_kw', timeMs: T0 + i * 1000, value: i });
+      const read = (s: Store, assetId = 'w') =>
+        s.readTelemetry({ assetId, measurement: 'p_kw', fromMs: T0, toMs: T0 + 1e9 });
+      const point = (i: number, assetId = 'w'): TelemetryPoint => ({
+        assetId,
+        measurement: 'p_kw',
+        timeMs: T0 + i * 1000,
+        value: i,
+      });
 
       it('writes a batch when M points are buffered, the rest on flush()', async () => {
         const w = createTelemetryWriter(store, { maxBatchPoints: 10, flushIntervalMs: 3_600_000 });
@@ -322,7 +514,8 @@ export function storeContract(name: string, factory: HarnessFactory) {
         const w = createTelemetryWriter(store, { maxBatchPoints: 1000, flushIntervalMs: 25 });
         w.write([point(1), point(2)]);
         const deadline = Date.now() + 2000;
-        while ((await read(store)).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        while ((await read(store)).length < 2 && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 10));
         expect(await read(store)).toHaveLength(2);
         await w.close();
       });
@@ -330,7 +523,9 @@ export function storeContract(name: string, factory: HarnessFactory) {
       it('refuses a bad point at write(), buffering nothing of that call', async () => {
         const w = createTelemetryWriter(store, { flushIntervalMs: 3_600_000 });
         w.write(point(1));
-        expect(() => w.write([point(2), { ...point(3), value: NaN }])).toThrow(/points\[1\]\.value: must be a finite number/);
+        expect(() => w.write([point(2), { ...point(3), value: NaN }])).toThrow(
+          /points\[1\]\.value: must be a finite number/,
+        );
         expect(w.buffered).toBe(1);
         await w.close();
         expect((await read(store)).map((s) => s.value)).toEqual([1]);
@@ -342,11 +537,17 @@ export function storeContract(name: string, factory: HarnessFactory) {
         // The store under test stays real; only its append fails twice, as a database that is briefly down.
         const flaky: Store = Object.create(store, {
           appendTelemetry: {
-            value: (p: TelemetryPoint[]) => (failures-- > 0 ? Promise.reject(new Error('database is down')) : store.appendTelemetry(p)),
+            value: (p: TelemetryPoint[]) =>
+              failures-- > 0 ? Promise.reject(new Error('database is down')) : store.appendTelemetry(p),
           },
         });
         const errors: [string, number][] = [];
-        const w = createTelemetryWriter(flaky, { maxBatchPoints: 5, maxBufferedPoints: 8, flushIntervalMs: 3_600_000, onError: (e, n) => errors.push([e.message, n]) });
+        const w = createTelemetryWriter(flaky, {
+          maxBatchPoints: 5,
+          maxBufferedPoints: 8,
+          flushIntervalMs: 3_600_000,
+          onError: (e, n) => errors.push([e.message, n]),
+        });
         w.write([point(0), point(1), point(2)]);
         await expect(w.flush()).rejects.toThrow('database is down');
         expect(w.buffered).toBe(3);
@@ -377,30 +578,71 @@ export function storeContract(name: string, factory: HarnessFactory) {
         expect(a.endMs).toBe(T0 + 15 * MIN + 3 * 15 * MIN);
         await store.addForecast(f(T0 + 60 * MIN, [4, 5, 6]));
         await store.addForecast({ ...f(T0 + 90 * MIN, [9]), target: 'load_power_kw' });
-        await store.addForecast({ ...f(T0, [0.5]), quantiles: { p50: new Float64Array([0.5]) as unknown as number[] }, assetId: 'pv2' });
+        await store.addForecast({
+          ...f(T0, [0.5]),
+          quantiles: { p50: new Float64Array([0.5]) as unknown as number[] },
+          assetId: 'pv2',
+        });
         expect((await store.latestForecast('pv1', 'pv_power_kw'))!.quantiles.p50).toEqual([4, 5, 6]);
         const at = (await store.latestForecast('pv1', 'pv_power_kw', T0 + 59 * MIN))!;
         expect(at).toEqual({ ...a });
         expect(await store.latestForecast('pv1', 'pv_power_kw', T0 - 1)).toBeUndefined();
         expect((await store.latestForecast('pv2', 'pv_power_kw'))!.quantiles).toEqual({ p50: [0.5] });
-        expect((await store.listForecasts({ assetId: 'pv1' })).map((x) => x.issuedMs)).toEqual([T0 + 90 * MIN, T0 + 60 * MIN, T0]);
-        expect(await store.listForecasts({ target: 'load_power_kw', issuedFromMs: T0 + 90 * MIN })).toHaveLength(1);
+        expect((await store.listForecasts({ assetId: 'pv1' })).map((x) => x.issuedMs)).toEqual([
+          T0 + 90 * MIN,
+          T0 + 60 * MIN,
+          T0,
+        ]);
+        expect(
+          await store.listForecasts({ target: 'load_power_kw', issuedFromMs: T0 + 90 * MIN }),
+        ).toHaveLength(1);
         expect(await store.listForecasts({ issuedToMs: T0 })).toHaveLength(0);
       });
 
       it('refuses malformed horizons', async () => {
-        await expectStoreError(store.addForecast(f(T0, [1, NaN])), 'BITGRID_ERR_STORE_INPUT', /quantiles\.p10\[1\]: must be a finite number/);
-        await expectStoreError(store.addForecast({ ...f(T0, [1, 2]), quantiles: { p50: [1, 2], p90: [3] } }), 'BITGRID_ERR_STORE_INPUT', /p90: has 1 values, other quantiles have 2/);
-        await expectStoreError(store.addForecast({ ...f(T0, [1]), quantiles: { p10: [1] } }), 'BITGRID_ERR_STORE_INPUT', /must include p50/);
-        await expectStoreError(store.addForecast({ ...f(T0, [1]), quantiles: { median: [1], p50: [1] } }), 'BITGRID_ERR_STORE_INPUT', /quantiles\.median/);
-        await expectStoreError(store.addForecast({ ...f(T0, [1]), intervalMs: 0 }), 'BITGRID_ERR_STORE_INPUT', /intervalMs/);
-        await expectStoreError(store.addForecast({ ...f(T0, [1]), quantiles: { p50: [] } }), 'BITGRID_ERR_STORE_INPUT', /at least one value/);
+        await expectStoreError(
+          store.addForecast(f(T0, [1, NaN])),
+          'BITGRID_ERR_STORE_INPUT',
+          /quantiles\.p10\[1\]: must be a finite number/,
+        );
+        await expectStoreError(
+          store.addForecast({ ...f(T0, [1, 2]), quantiles: { p50: [1, 2], p90: [3] } }),
+          'BITGRID_ERR_STORE_INPUT',
+          /p90: has 1 values, other quantiles have 2/,
+        );
+        await expectStoreError(
+          store.addForecast({ ...f(T0, [1]), quantiles: { p10: [1] } }),
+          'BITGRID_ERR_STORE_INPUT',
+          /must include p50/,
+        );
+        await expectStoreError(
+          store.addForecast({ ...f(T0, [1]), quantiles: { median: [1], p50: [1] } }),
+          'BITGRID_ERR_STORE_INPUT',
+          /quantiles\.median/,
+        );
+        await expectStoreError(
+          store.addForecast({ ...f(T0, [1]), intervalMs: 0 }),
+          'BITGRID_ERR_STORE_INPUT',
+          /intervalMs/,
+        );
+        await expectStoreError(
+          store.addForecast({ ...f(T0, [1]), quantiles: { p50: [] } }),
+          'BITGRID_ERR_STORE_INPUT',
+          /at least one value/,
+        );
         expect(await store.listForecasts()).toEqual([]);
       });
     });
 
     describe('schedules', () => {
-      const s = (startMs: number, extra = {}) => ({ createdMs: startMs - MIN, startMs, endMs: startMs + 24 * 60 * MIN, strategy: 'optimal', payload: { batteryKw: [[1.5, -2]], note: '한글' }, ...extra });
+      const s = (startMs: number, extra = {}) => ({
+        createdMs: startMs - MIN,
+        startMs,
+        endMs: startMs + 24 * 60 * MIN,
+        strategy: 'optimal',
+        payload: { batteryKw: [[1.5, -2]], note: '한글' },
+        ...extra,
+      });
 
       it('stores, finds by horizon and changes status', async () => {
         const a = await store.addSchedule(s(T0));
@@ -415,76 +657,211 @@ export function storeContract(name: string, factory: HarnessFactory) {
         expect((await store.setScheduleStatus(b.id, 'superseded')).status).toBe('superseded');
         expect((await store.getSchedule(b.id))!.payload).toEqual({ batteryKw: [[1.5, -2]], note: '한글' });
         await expectStoreError(store.setScheduleStatus(b.id + 1000, 'active'), 'BITGRID_ERR_STORE_NOT_FOUND');
-        await expectStoreError(store.setScheduleStatus(a.id, 'done' as 'active'), 'BITGRID_ERR_STORE_INPUT', /status: must be one of/);
+        await expectStoreError(
+          store.setScheduleStatus(a.id, 'done' as 'active'),
+          'BITGRID_ERR_STORE_INPUT',
+          /status: must be one of/,
+        );
       });
 
       it('refuses payloads JSON would silently change, and bad horizons', async () => {
-        await expectStoreError(store.addSchedule(s(T0, { payload: { batteryKw: [1, NaN] } })), 'BITGRID_ERR_STORE_INPUT', /payload\.batteryKw\[1\]: must be a finite number/);
-        await expectStoreError(store.addSchedule(s(T0, { payload: { ev: new Map([['a', 1]]) } })), 'BITGRID_ERR_STORE_INPUT', /payload\.ev: must be a plain object or array.*Map/);
-        await expectStoreError(store.addSchedule(s(T0, { payload: { x: new Float64Array(2) } })), 'BITGRID_ERR_STORE_INPUT', /Float64Array/);
-        await expectStoreError(store.addSchedule(s(T0, { payload: undefined })), 'BITGRID_ERR_STORE_INPUT', /payload: is required/);
-        await expectStoreError(store.addSchedule(s(T0, { endMs: T0 })), 'BITGRID_ERR_STORE_INPUT', /endMs: must be after startMs/);
-        await expectStoreError(store.addSchedule(s(T0, { status: 'draft' })), 'BITGRID_ERR_STORE_INPUT', /status/);
+        await expectStoreError(
+          store.addSchedule(s(T0, { payload: { batteryKw: [1, NaN] } })),
+          'BITGRID_ERR_STORE_INPUT',
+          /payload\.batteryKw\[1\]: must be a finite number/,
+        );
+        await expectStoreError(
+          store.addSchedule(s(T0, { payload: { ev: new Map([['a', 1]]) } })),
+          'BITGRID_ERR_STORE_INPUT',
+          /payload\.ev: must be a plain object or array.*Map/,
+        );
+        await expectStoreError(
+          store.addSchedule(s(T0, { payload: { x: new Float64Array(2) } })),
+          'BITGRID_ERR_STORE_INPUT',
+          /Float64Array/,
+        );
+        await expectStoreError(
+          store.addSchedule(s(T0, { payload: undefined })),
+          'BITGRID_ERR_STORE_INPUT',
+          /payload: is required/,
+        );
+        await expectStoreError(
+          store.addSchedule(s(T0, { endMs: T0 })),
+          'BITGRID_ERR_STORE_INPUT',
+          /endMs: must be after startMs/,
+        );
+        await expectStoreError(
+          store.addSchedule(s(T0, { status: 'draft' })),
+          'BITGRID_ERR_STORE_INPUT',
+          /status/,
+        );
         expect(await store.listSchedules()).toEqual([]);
       });
     });
 
     describe('events', () => {
       it('stores, filters and acknowledges once', async () => {
-        const e1 = await store.addEvent({ timeMs: T0, severity: 'info', source: 'control', code: 'STARTED', message: 'control loop started' });
-        const e2 = await store.addEvent({ timeMs: T0 + MIN, severity: 'alarm', source: 'modbus-bat1', code: 'BATTERY_SOC_LOW', message: 'SoC 4 %', assetId: 'bat1' });
-        const e3 = await store.addEvent({ timeMs: T0 + 2 * MIN, severity: 'critical', source: 'control', code: 'WATCHDOG', message: 'no setpoint for 60 s' });
+        const e1 = await store.addEvent({
+          timeMs: T0,
+          severity: 'info',
+          source: 'control',
+          code: 'STARTED',
+          message: 'control loop started',
+        });
+        const e2 = await store.addEvent({
+          timeMs: T0 + MIN,
+          severity: 'alarm',
+          source: 'modbus-bat1',
+          code: 'BATTERY_SOC_LOW',
+          message: 'SoC 4 %',
+          assetId: 'bat1',
+        });
+        const e3 = await store.addEvent({
+          timeMs: T0 + 2 * MIN,
+          severity: 'critical',
+          source: 'control',
+          code: 'WATCHDOG',
+          message: 'no setpoint for 60 s',
+        });
         expect(e2).toMatchObject({ assetId: 'bat1', acknowledged: false });
         expect((await store.listEvents()).map((e) => e.id)).toEqual([e3.id, e2.id, e1.id]);
         expect((await store.listEvents({ minSeverity: 'alarm' })).map((e) => e.id)).toEqual([e3.id, e2.id]);
         expect((await store.listEvents({ assetId: 'bat1' })).map((e) => e.id)).toEqual([e2.id]);
-        expect((await store.listEvents({ fromMs: T0 + MIN, toMs: T0 + 2 * MIN })).map((e) => e.id)).toEqual([e2.id]);
+        expect((await store.listEvents({ fromMs: T0 + MIN, toMs: T0 + 2 * MIN })).map((e) => e.id)).toEqual([
+          e2.id,
+        ]);
         expect((await store.listEvents({ source: 'control', limit: 1 })).map((e) => e.id)).toEqual([e3.id]);
         const ack = await store.acknowledgeEvent(e2.id, 'tok1', T0 + 5 * MIN);
-        expect(ack).toMatchObject({ acknowledged: true, acknowledgedBy: 'tok1', acknowledgedMs: T0 + 5 * MIN });
+        expect(ack).toMatchObject({
+          acknowledged: true,
+          acknowledgedBy: 'tok1',
+          acknowledgedMs: T0 + 5 * MIN,
+        });
         expect(await store.acknowledgeEvent(e2.id, 'tok2', T0 + 9 * MIN)).toEqual(ack);
-        expect((await store.listEvents({ unacknowledgedOnly: true })).map((e) => e.id)).toEqual([e3.id, e1.id]);
-        await expectStoreError(store.acknowledgeEvent(e3.id + 100, 'tok1', T0), 'BITGRID_ERR_STORE_NOT_FOUND', /event/);
+        expect((await store.listEvents({ unacknowledgedOnly: true })).map((e) => e.id)).toEqual([
+          e3.id,
+          e1.id,
+        ]);
+        await expectStoreError(
+          store.acknowledgeEvent(e3.id + 100, 'tok1', T0),
+          'BITGRID_ERR_STORE_NOT_FOUND',
+          /event/,
+        );
       });
 
       it('refuses bad events', async () => {
         const ok = { timeMs: T0, severity: 'alarm' as const, source: 's', code: 'C', message: 'm' };
-        await expectStoreError(store.addEvent({ ...ok, severity: 'fatal' as 'alarm' }), 'BITGRID_ERR_STORE_INPUT', /severity: must be one of "info", "warning", "alarm", "critical" \(got "fatal"\)/);
-        await expectStoreError(store.addEvent({ ...ok, message: undefined as unknown as string }), 'BITGRID_ERR_STORE_INPUT', /message/);
-        await expectStoreError(store.addEvent({ ...ok, code: 'x'.repeat(201) }), 'BITGRID_ERR_STORE_INPUT', /code: must be at most 200 characters/);
+        await expectStoreError(
+          store.addEvent({ ...ok, severity: 'fatal' as 'alarm' }),
+          'BITGRID_ERR_STORE_INPUT',
+          /severity: must be one of "info", "warning", "alarm", "critical" \(got "fatal"\)/,
+        );
+        await expectStoreError(
+          store.addEvent({ ...ok, message: undefined as unknown as string }),
+          'BITGRID_ERR_STORE_INPUT',
+          /message/,
+        );
+        await expectStoreError(
+          store.addEvent({ ...ok, code: 'x'.repeat(201) }),
+          'BITGRID_ERR_STORE_INPUT',
+          /code: must be at most 200 characters/,
+        );
         expect(await store.listEvents()).toEqual([]);
       });
     });
 
     describe('audit log', () => {
       it('appends entries and lists them both ways', async () => {
-        const a = await store.appendAudit({ timeMs: T0, actor: 'system', role: 'system', action: 'schedule.apply', target: 'schedule:1', outcome: 'ok' });
-        const b = await store.appendAudit({ timeMs: T0 + MIN, actor: 'tok_ab', role: 'operator', action: 'override.create', target: 'bat1', details: { valueKw: -50, reason: 'test' }, outcome: 'ok' });
-        const c = await store.appendAudit({ timeMs: T0 + 2 * MIN, actor: 'tok_cd', role: 'viewer', action: 'override.create', target: 'bat1', outcome: 'denied' });
+        const a = await store.appendAudit({
+          timeMs: T0,
+          actor: 'system',
+          role: 'system',
+          action: 'schedule.apply',
+          target: 'schedule:1',
+          outcome: 'ok',
+        });
+        const b = await store.appendAudit({
+          timeMs: T0 + MIN,
+          actor: 'tok_ab',
+          role: 'operator',
+          action: 'override.create',
+          target: 'bat1',
+          details: { valueKw: -50, reason: 'test' },
+          outcome: 'ok',
+        });
+        const c = await store.appendAudit({
+          timeMs: T0 + 2 * MIN,
+          actor: 'tok_cd',
+          role: 'viewer',
+          action: 'override.create',
+          target: 'bat1',
+          outcome: 'denied',
+        });
         expect(a.details).toBeNull();
         expect(b.details).toEqual({ valueKw: -50, reason: 'test' });
         expect((await store.listAudit()).map((e) => e.id)).toEqual([c.id, b.id, a.id]);
-        expect((await store.listAudit({ order: 'asc', afterId: a.id })).map((e) => e.id)).toEqual([b.id, c.id]);
+        expect((await store.listAudit({ order: 'asc', afterId: a.id })).map((e) => e.id)).toEqual([
+          b.id,
+          c.id,
+        ]);
         expect((await store.listAudit({ beforeId: c.id, limit: 1 })).map((e) => e.id)).toEqual([b.id]);
         expect((await store.listAudit({ action: 'override.create', actor: 'tok_cd' }))[0]).toEqual(c);
         expect(await store.listAudit({ fromMs: T0 + MIN, toMs: T0 + 2 * MIN })).toEqual([b]);
       });
 
       it('is append-only: the database refuses updates and deletes', async () => {
-        await store.appendAudit({ timeMs: T0, actor: 'system', role: 'system', action: 'start', target: 'bitgrid', outcome: 'ok' });
+        await store.appendAudit({
+          timeMs: T0,
+          actor: 'system',
+          role: 'system',
+          action: 'start',
+          target: 'bitgrid',
+          outcome: 'ok',
+        });
         await expect(h.exec("UPDATE audit_log SET outcome = 'failed'")).rejects.toThrow(/append-only/);
         await expect(h.exec('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
         expect(await store.listAudit()).toHaveLength(1);
       });
 
       it('refuses bad entries', async () => {
-        const ok = { timeMs: T0, actor: 'tok_a', role: 'admin' as const, action: 'x', target: 'y', outcome: 'ok' as const };
-        await expectStoreError(store.appendAudit({ ...ok, role: 'root' as 'admin' }), 'BITGRID_ERR_STORE_INPUT', /role: must be one of "viewer", "operator", "admin", "system"/);
-        await expectStoreError(store.appendAudit({ ...ok, actor: 'system' }), 'BITGRID_ERR_STORE_INPUT', /role: must be "system"/);
-        await expectStoreError(store.appendAudit({ ...ok, role: 'system' }), 'BITGRID_ERR_STORE_INPUT', /actor: must be "system"/);
-        await expectStoreError(store.appendAudit({ ...ok, outcome: 'maybe' as 'ok' }), 'BITGRID_ERR_STORE_INPUT', /outcome/);
-        await expectStoreError(store.appendAudit({ ...ok, details: { at: new Date(0) } as never }), 'BITGRID_ERR_STORE_INPUT', /details\.at: .*Date/);
-        await expectStoreError(store.appendAudit({ ...ok, action: '' }), 'BITGRID_ERR_STORE_INPUT', /action: must be a non-empty string/);
+        const ok = {
+          timeMs: T0,
+          actor: 'tok_a',
+          role: 'admin' as const,
+          action: 'x',
+          target: 'y',
+          outcome: 'ok' as const,
+        };
+        await expectStoreError(
+          store.appendAudit({ ...ok, role: 'root' as 'admin' }),
+          'BITGRID_ERR_STORE_INPUT',
+          /role: must be one of "viewer", "operator", "admin", "system"/,
+        );
+        await expectStoreError(
+          store.appendAudit({ ...ok, actor: 'system' }),
+          'BITGRID_ERR_STORE_INPUT',
+          /role: must be "system"/,
+        );
+        await expectStoreError(
+          store.appendAudit({ ...ok, role: 'system' }),
+          'BITGRID_ERR_STORE_INPUT',
+          /actor: must be "system"/,
+        );
+        await expectStoreError(
+          store.appendAudit({ ...ok, outcome: 'maybe' as 'ok' }),
+          'BITGRID_ERR_STORE_INPUT',
+          /outcome/,
+        );
+        await expectStoreError(
+          store.appendAudit({ ...ok, details: { at: new Date(0) } as never }),
+          'BITGRID_ERR_STORE_INPUT',
+          /details\.at: .*Date/,
+        );
+        await expectStoreError(
+          store.appendAudit({ ...ok, action: '' }),
+          'BITGRID_ERR_STORE_INPUT',
+          /action: must be a non-empty string/,
+        );
         expect(await store.listAudit()).toEqual([]);
       });
     });
@@ -522,34 +899,73 @@ export function storeContract(name: string, factory: HarnessFactory) {
       });
 
       it('refuses an unknown role', async () => {
-        await expectStoreError(store.createToken({ name: 'x', role: 'superuser' as 'admin', createdMs: T0 }), 'BITGRID_ERR_STORE_INPUT', /role: must be one of "viewer", "operator", "admin" \(got "superuser"\)/);
-        await expectStoreError(store.createToken({ name: '', role: 'admin', createdMs: T0 }), 'BITGRID_ERR_STORE_INPUT', /name/);
+        await expectStoreError(
+          store.createToken({ name: 'x', role: 'superuser' as 'admin', createdMs: T0 }),
+          'BITGRID_ERR_STORE_INPUT',
+          /role: must be one of "viewer", "operator", "admin" \(got "superuser"\)/,
+        );
+        await expectStoreError(
+          store.createToken({ name: '', role: 'admin', createdMs: T0 }),
+          'BITGRID_ERR_STORE_INPUT',
+          /name/,
+        );
         expect(await store.listTokens()).toEqual([]);
       });
     });
 
     describe('overrides', () => {
-      const o = (extra = {}) => ({ assetId: 'bat1', kind: 'battery_power_kw', value: -100, startMs: T0, expiryMs: T0 + 60 * MIN, createdBy: 'tok_ab', reason: 'grid test', createdMs: T0 - MIN, ...extra });
+      const o = (extra = {}) => ({
+        assetId: 'bat1',
+        kind: 'battery_power_kw',
+        value: -100,
+        startMs: T0,
+        expiryMs: T0 + 60 * MIN,
+        createdBy: 'tok_ab',
+        reason: 'grid test',
+        createdMs: T0 - MIN,
+        ...extra,
+      });
 
       it('stores, lists those in force, clears once', async () => {
         const a = await store.addOverride(o());
-        const b = await store.addOverride(o({ assetId: 'pv1', kind: 'pv_power_limit_kw', value: 200, startMs: T0 + 30 * MIN }));
+        const b = await store.addOverride(
+          o({ assetId: 'pv1', kind: 'pv_power_limit_kw', value: 200, startMs: T0 + 30 * MIN }),
+        );
         expect(a.cleared).toBe(false);
         expect((await store.listOverrides({ activeAtMs: T0 + 10 * MIN })).map((x) => x.id)).toEqual([a.id]);
-        expect((await store.listOverrides({ activeAtMs: T0 + 40 * MIN })).map((x) => x.id)).toEqual([b.id, a.id]);
+        expect((await store.listOverrides({ activeAtMs: T0 + 40 * MIN })).map((x) => x.id)).toEqual([
+          b.id,
+          a.id,
+        ]);
         expect((await store.listOverrides({ activeAtMs: T0 + 60 * MIN })).map((x) => x.id)).toEqual([]);
         expect((await store.listOverrides({ assetId: 'pv1' })).map((x) => x.id)).toEqual([b.id]);
         const c = await store.clearOverride(a.id, 'tok_cd', T0 + 20 * MIN);
         expect(c).toMatchObject({ cleared: true, clearedBy: 'tok_cd', clearedMs: T0 + 20 * MIN });
         expect(await store.clearOverride(a.id, 'system', T0 + 25 * MIN)).toEqual(c);
         expect((await store.listOverrides({ activeAtMs: T0 + 40 * MIN })).map((x) => x.id)).toEqual([b.id]);
-        await expectStoreError(store.clearOverride(b.id + 10, 'x', T0), 'BITGRID_ERR_STORE_NOT_FOUND', /override/);
+        await expectStoreError(
+          store.clearOverride(b.id + 10, 'x', T0),
+          'BITGRID_ERR_STORE_NOT_FOUND',
+          /override/,
+        );
       });
 
       it('refuses overrides that never expire or carry bad values', async () => {
-        await expectStoreError(store.addOverride(o({ expiryMs: T0 })), 'BITGRID_ERR_STORE_INPUT', /expiryMs: must be after startMs/);
-        await expectStoreError(store.addOverride(o({ expiryMs: undefined })), 'BITGRID_ERR_STORE_INPUT', /expiryMs: must be a whole number/);
-        await expectStoreError(store.addOverride(o({ value: NaN })), 'BITGRID_ERR_STORE_INPUT', /value: must be a finite number/);
+        await expectStoreError(
+          store.addOverride(o({ expiryMs: T0 })),
+          'BITGRID_ERR_STORE_INPUT',
+          /expiryMs: must be after startMs/,
+        );
+        await expectStoreError(
+          store.addOverride(o({ expiryMs: undefined })),
+          'BITGRID_ERR_STORE_INPUT',
+          /expiryMs: must be a whole number/,
+        );
+        await expectStoreError(
+          store.addOverride(o({ value: NaN })),
+          'BITGRID_ERR_STORE_INPUT',
+          /value: must be a finite number/,
+        );
         await expectStoreError(store.addOverride(o({ reason: '' })), 'BITGRID_ERR_STORE_INPUT', /reason/);
         expect(await store.listOverrides()).toEqual([]);
       });
@@ -562,10 +978,27 @@ export function storeContract(name: string, factory: HarnessFactory) {
         expect(a).toMatchObject({ status: 'queued', progress: 0 });
         const b = await store.createSimRun({ id: 'run-b', createdMs: T0 + 1, params: null });
         await store.updateSimRun(a.id, { updatedMs: T0 + 10, status: 'running', progress: 0.25 });
-        const done = await store.updateSimRun(a.id, { updatedMs: T0 + 20, status: 'done', progress: 1, result: { costKrw: 1.5e9, kpis: [1, 2] } });
-        expect(done).toEqual({ id: a.id, status: 'done', progress: 1, params: { scenario: 'gwangju', days: 7 }, result: { costKrw: 1.5e9, kpis: [1, 2] }, createdMs: T0, updatedMs: T0 + 20 });
+        const done = await store.updateSimRun(a.id, {
+          updatedMs: T0 + 20,
+          status: 'done',
+          progress: 1,
+          result: { costKrw: 1.5e9, kpis: [1, 2] },
+        });
+        expect(done).toEqual({
+          id: a.id,
+          status: 'done',
+          progress: 1,
+          params: { scenario: 'gwangju', days: 7 },
+          result: { costKrw: 1.5e9, kpis: [1, 2] },
+          createdMs: T0,
+          updatedMs: T0 + 20,
+        });
         expect(await store.getSimRun(a.id)).toEqual(done);
-        const failed = await store.updateSimRun('run-b', { updatedMs: T0 + 30, status: 'failed', error: 'HiGHS: infeasible' });
+        const failed = await store.updateSimRun('run-b', {
+          updatedMs: T0 + 30,
+          status: 'failed',
+          error: 'HiGHS: infeasible',
+        });
         expect(failed).toMatchObject({ status: 'failed', error: 'HiGHS: infeasible', params: null });
         expect((await store.listSimRuns()).map((r) => r.id)).toEqual([b.id, a.id]);
         expect((await store.listSimRuns({ status: 'done' })).map((r) => r.id)).toEqual([a.id]);
@@ -574,12 +1007,35 @@ export function storeContract(name: string, factory: HarnessFactory) {
 
       it('refuses bad updates and duplicate ids, changing nothing', async () => {
         const a = await store.createSimRun({ id: 'r1', createdMs: T0, params: {} });
-        await expectStoreError(store.createSimRun({ id: 'r1', createdMs: T0, params: {} }), 'BITGRID_ERR_STORE_INPUT', /already exists/);
-        await expectStoreError(store.updateSimRun('r1', { updatedMs: T0, progress: 1.5 }), 'BITGRID_ERR_STORE_INPUT', /progress: must be a fraction from 0 to 1/);
-        await expectStoreError(store.updateSimRun('r1', { updatedMs: T0, status: 'running', result: { x: NaN } }), 'BITGRID_ERR_STORE_INPUT', /result\.x/);
-        await expectStoreError(store.updateSimRun('r1', { updatedMs: T0, status: 'paused' as 'running' }), 'BITGRID_ERR_STORE_INPUT', /status/);
-        await expectStoreError(store.updateSimRun('r2', { updatedMs: T0, progress: 0.5 }), 'BITGRID_ERR_STORE_NOT_FOUND');
-        await expectStoreError(store.createSimRun({ createdMs: T0, params: { f: () => 1 } as never }), 'BITGRID_ERR_STORE_INPUT', /params\.f: cannot be stored as JSON/);
+        await expectStoreError(
+          store.createSimRun({ id: 'r1', createdMs: T0, params: {} }),
+          'BITGRID_ERR_STORE_INPUT',
+          /already exists/,
+        );
+        await expectStoreError(
+          store.updateSimRun('r1', { updatedMs: T0, progress: 1.5 }),
+          'BITGRID_ERR_STORE_INPUT',
+          /progress: must be a fraction from 0 to 1/,
+        );
+        await expectStoreError(
+          store.updateSimRun('r1', { updatedMs: T0, status: 'running', result: { x: NaN } }),
+          'BITGRID_ERR_STORE_INPUT',
+          /result\.x/,
+        );
+        await expectStoreError(
+          store.updateSimRun('r1', { updatedMs: T0, status: 'paused' as 'running' }),
+          'BITGRID_ERR_STORE_INPUT',
+          /status/,
+        );
+        await expectStoreError(
+          store.updateSimRun('r2', { updatedMs: T0, progress: 0.5 }),
+          'BITGRID_ERR_STORE_NOT_FOUND',
+        );
+        await expectStoreError(
+          store.createSimRun({ createdMs: T0, params: { f: () => 1 } as never }),
+          'BITGRID_ERR_STORE_INPUT',
+          /params\.f: cannot be stored as JSON/,
+        );
         expect(await store.getSimRun('r1')).toEqual(a);
         expect(await store.listSimRuns()).toHaveLength(1);
       });
@@ -587,7 +1043,14 @@ export function storeContract(name: string, factory: HarnessFactory) {
 
     it('keeps everything across a reopen', async () => {
       await store.appendTelemetry(pts('bat1', 'power_kw', [[T0, 1]]));
-      await store.appendAudit({ timeMs: T0, actor: 'system', role: 'system', action: 'x', target: 'y', outcome: 'ok' });
+      await store.appendAudit({
+        timeMs: T0,
+        actor: 'system',
+        role: 'system',
+        action: 'x',
+        target: 'y',
+        outcome: 'ok',
+      });
       const { token } = await store.createToken({ name: 'n', role: 'admin', createdMs: T0 });
       await store.close();
       const again = await reopen();

@@ -30,7 +30,14 @@ async function main() {
       await writer.flush();
     } else {
       await store.appendTelemetry(crashBatch(b));
-      await store.appendAudit({ timeMs: CRASH_T0_MS + b, actor: 'system', role: 'system', action: 'crash.batch', target: `batch:${b}`, outcome: 'ok' });
+      await store.appendAudit({
+        timeMs: CRASH_T0_MS + b,
+        actor: 'system',
+        role: 'system',
+        action: 'crash.batch',
+        target: `batch:${b}`,
+        outcome: 'ok',
+      });
     }
     process.stdout.write(`ack ${b}\n`);
   }

@@ -19,7 +19,10 @@ const KILL_JITTER_MS = 40;
 
 function crashRun(url: string, schema: string, mode: string, first: number): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, url, schema, mode, String(first)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, url, schema, mode, String(first)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const acks: number[] = [];
     let out = '';
     let err = '';
@@ -36,7 +39,8 @@ function crashRun(url: string, schema: string, mode: string, first: number): Pro
     });
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('close', (code, signal) => {
-      if (signal !== 'SIGKILL') reject(new Error(`child ended with ${code ?? signal} before the kill:\n${err}`));
+      if (signal !== 'SIGKILL')
+        reject(new Error(`child ended with ${code ?? signal} before the kill:\n${err}`));
       else resolve(acks);
     });
   });
@@ -64,11 +68,17 @@ function durability(name: string, factory: HarnessFactory) {
         try {
           const all = new Map<number, number>();
           for (let a = 0; a < CRASH_ASSETS; a++) {
-            const got = await store.readTelemetry({ assetId: `a${a}`, measurement: 'power_kw', fromMs: CRASH_T0_MS, toMs: CRASH_T0_MS + next * CRASH_BATCH_POINTS });
+            const got = await store.readTelemetry({
+              assetId: `a${a}`,
+              measurement: 'power_kw',
+              fromMs: CRASH_T0_MS,
+              toMs: CRASH_T0_MS + next * CRASH_BATCH_POINTS,
+            });
             for (const s of got) all.set(s.timeMs, s.value);
           }
           for (const b of acked) {
-            for (const p of crashBatch(b)) expect(all.get(p.timeMs), `batch ${b} point ${p.timeMs}`).toBe(p.value);
+            for (const p of crashBatch(b))
+              expect(all.get(p.timeMs), `batch ${b} point ${p.timeMs}`).toBe(p.value);
           }
           for (let b = 0; b < next; b++) {
             if (acked.includes(b)) continue;
@@ -77,7 +87,9 @@ function durability(name: string, factory: HarnessFactory) {
             if (mode === 'direct') expect([0, CRASH_BATCH_POINTS], `batch ${b} is torn`).toContain(present);
           }
           if (mode === 'direct') {
-            const audit = new Set((await store.listAudit({ action: 'crash.batch', limit: 10_000 })).map((e) => e.target));
+            const audit = new Set(
+              (await store.listAudit({ action: 'crash.batch', limit: 10_000 })).map((e) => e.target),
+            );
             for (const b of acked) expect(audit.has(`batch:${b}`), `audit for batch ${b}`).toBe(true);
           }
         } finally {
