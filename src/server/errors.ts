@@ -1,0 +1,127 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { GuardRejection } from '../control/types.ts';
+import { ConfigError } from '../model/load.ts';
+import { StoreError } from '../store/index.ts';
+
+// Every error the API sends is `{ error: { code, message, field? } }` with a stable code, so clients
+// branch on the code and never on the wording.
+
+export const ERROR_CODES = {
+  /** 400: a parameter, query value or body field is missing or wrong; `field` names it. */
+  BITGRID_ERR_VALIDATION: 400,
+  /** 400: the body is not parseable (bad JSON, empty body with a JSON content type). */
+  BITGRID_ERR_BAD_REQUEST: 400,
+  /** 400: an uploaded district file is invalid; the message lists every problem with its line. */
+  BITGRID_ERR_CONFIG: 400,
+  /** 401: no token, a malformed Authorization header, or a token that is unknown or revoked. */
+  BITGRID_ERR_UNAUTHENTICATED: 401,
+  /** 403: the token's role is below what the endpoint needs. */
+  BITGRID_ERR_FORBIDDEN: 403,
+  /** 404: no such route, asset, event, override, token or simulation. */
+  BITGRID_ERR_NOT_FOUND: 404,
+  /** 413: the body is larger than the server accepts. */
+  BITGRID_ERR_PAYLOAD_TOO_LARGE: 413,
+  /** 415: a body with a content type other than application/json. */
+  BITGRID_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  /** 426: a plain GET on the WebSocket endpoint. */
+  BITGRID_ERR_UPGRADE_REQUIRED: 426,
+  /** 422: a safety guard refused an override (outside the asset's limits); `field` names the input. */
+  BITGRID_ERR_GUARD: 422,
+  /** 429: too many requests for this token (or address, without one); see the Retry-After header. */
+  BITGRID_ERR_RATE_LIMITED: 429,
+  /** 503: the simulation queue is full; try again when a run has finished. */
+  BITGRID_ERR_SIM_BUSY: 503,
+  /** 503: the store cannot be reached or refused the operation for a reason other than the input. */
+  BITGRID_ERR_STORE: 503,
+  /** 500: a bug; the message says nothing more and the log has the details. */
+  BITGRID_ERR_INTERNAL: 500,
+} as const;
+
+export type ApiErrorCode = keyof typeof ERROR_CODES;
+
+export class ApiError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+    this.statusCode = ERROR_CODES[code];
+  }
+}
+
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(ERROR_CODES) as [ApiErrorCode, ...ApiErrorCode[]]),
+      message: z.string(),
+      field: z.string().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/** The error replies a route can give, for its OpenAPI entry. */
+export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 413 | 415 | 422 | 426 | 429 | 503)[]) {
+  const out: Record<number, typeof errorBodySchema> = {};
+  for (const s of statuses) out[s] = errorBodySchema;
+  return out;
+}
+
+/** `/durationMinutes` or `/scenario/text` → `durationMinutes`, `scenario.text`. */
+function fieldOf(instancePath: string | undefined): string | undefined {
+  const path = (instancePath ?? '').split('/').filter(Boolean).join('.');
+  return path || undefined;
+}
+
+/** Maps whatever was thrown to the API error it becomes. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof GuardRejection) return new ApiError('BITGRID_ERR_GUARD', err.message, err.field);
+  if (err instanceof ConfigError) return new ApiError('BITGRID_ERR_CONFIG', err.message, 'scenario.text');
+  if (err instanceof StoreError) {
+    if (err.code === 'BITGRID_ERR_STORE_INPUT') return new ApiError('BITGRID_ERR_VALIDATION', err.message);
+    if (err.code === 'BITGRID_ERR_STORE_NOT_FOUND') return new ApiError('BITGRID_ERR_NOT_FOUND', err.message);
+    return new ApiError('BITGRID_ERR_STORE', `store unavailable (${err.code})`);
+  }
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const e = err as unknown as FastifyError & { validationContext?: string };
+    const first = e.validation![0];
+    const where = e.validationContext ?? 'request';
+    const field = fieldOf(first.instancePath);
+    const message = `${where}${field ? '.' + field : ''}: ${first.message}`;
+    // A missing or non-object body has no inner path: the body itself is the field.
+    return new ApiError('BITGRID_ERR_VALIDATION', message, field ?? where);
+  }
+  const fe = err as Partial<FastifyError> | undefined;
+  if (fe && typeof fe === 'object' && !isResponseSerializationError(fe as never) && typeof fe.statusCode === 'number') {
+    if (fe.statusCode === 413) return new ApiError('BITGRID_ERR_PAYLOAD_TOO_LARGE', fe.message ?? 'body too large');
+    if (fe.statusCode === 415) return new ApiError('BITGRID_ERR_UNSUPPORTED_MEDIA_TYPE', fe.message ?? 'unsupported media type');
+    if (fe.statusCode === 404) return new ApiError('BITGRID_ERR_NOT_FOUND', fe.message ?? 'not found');
+    if (fe.statusCode === 429) return new ApiError('BITGRID_ERR_RATE_LIMITED', fe.message ?? 'rate limit exceeded');
+    if (fe.statusCode >= 400 && fe.statusCode < 500) return new ApiError('BITGRID_ERR_BAD_REQUEST', fe.message ?? 'bad request', 'body');
+  }
+  return new ApiError('BITGRID_ERR_INTERNAL', 'internal error');
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The error this request ended with, for the audit entry. */
+    apiError?: ApiError;
+  }
+}
+
+export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const api = toApiError(err);
+  request.apiError = api;
+  if (api.statusCode >= 500) request.log.error({ err }, 'request failed');
+  else request.log.info({ code: api.code, field: api.field }, api.message);
+  const body: ErrorBody = { error: { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) } };
+  // Sent as a plain string: the route's serializer knows only its success schema.
+  return reply.code(api.statusCode).type('application/json; charset=utf-8').serializer((x: unknown) => JSON.stringify(x)).send(body);
+}

@@ -1,0 +1,88 @@
+import type { Override } from '../control/types.ts';
+import { MS_PER_MINUTE, toIsoLocal } from '../model/time.ts';
+import type { AuditEntry, EventRecord, ForecastRecord, ScheduleRecord, SimRunRecord, TokenRecord } from '../store/index.ts';
+
+// Store and live records in their API form: ISO times with the district's offset, optional fields
+// left out rather than null.
+
+export type Iso = (ms: number) => string;
+
+export const isoIn =
+  (zone: string): Iso =>
+  (ms) =>
+    toIsoLocal(ms, zone);
+
+export function overrideOut(o: Override, iso: Iso) {
+  return {
+    id: o.id,
+    assetId: o.assetId,
+    kind: o.kind,
+    value: o.value,
+    ...(o.channel !== undefined ? { channel: o.channel } : {}),
+    start: iso(o.startMs),
+    expires: iso(o.expiresMs),
+    createdBy: o.createdBy,
+    reason: o.reason,
+  };
+}
+
+export function eventOut(e: EventRecord, iso: Iso) {
+  return {
+    id: e.id,
+    time: iso(e.timeMs),
+    severity: e.severity,
+    source: e.source,
+    code: e.code,
+    message: e.message,
+    ...(e.assetId !== undefined ? { assetId: e.assetId } : {}),
+    acknowledged: e.acknowledged,
+    ...(e.acknowledgedBy !== undefined ? { acknowledgedBy: e.acknowledgedBy } : {}),
+    ...(e.acknowledgedMs !== undefined ? { acknowledgedAt: iso(e.acknowledgedMs) } : {}),
+  };
+}
+
+export function auditOut(a: AuditEntry, iso: Iso) {
+  return { id: a.id, time: iso(a.timeMs), actor: a.actor, role: a.role, action: a.action, target: a.target, details: a.details, outcome: a.outcome };
+}
+
+export function tokenOut(t: TokenRecord, iso: Iso) {
+  return {
+    id: t.id,
+    name: t.name,
+    role: t.role,
+    created: iso(t.createdMs),
+    ...(t.lastUsedMs !== undefined ? { lastUsed: iso(t.lastUsedMs) } : {}),
+    ...(t.revokedMs !== undefined ? { revoked: iso(t.revokedMs) } : {}),
+  };
+}
+
+export function simRunOut(r: SimRunRecord, iso: Iso, withResult = true) {
+  return {
+    id: r.id,
+    status: r.status,
+    progress: r.progress,
+    params: r.params,
+    ...(withResult && r.result !== undefined ? { result: r.result } : {}),
+    ...(r.error !== undefined ? { error: r.error } : {}),
+    created: iso(r.createdMs),
+    updated: iso(r.updatedMs),
+  };
+}
+
+export function forecastOut(f: ForecastRecord, iso: Iso) {
+  return {
+    id: f.id,
+    issued: iso(f.issuedMs),
+    assetId: f.assetId,
+    target: f.target,
+    model: f.model,
+    start: iso(f.startMs),
+    end: iso(f.endMs),
+    intervalMinutes: f.intervalMs / MS_PER_MINUTE,
+    quantiles: f.quantiles,
+  };
+}
+
+export function scheduleOut(s: ScheduleRecord, iso: Iso) {
+  return { id: s.id, created: iso(s.createdMs), start: iso(s.startMs), end: iso(s.endMs), strategy: s.strategy, status: s.status, payload: s.payload };
+}

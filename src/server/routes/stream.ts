@@ -1,0 +1,176 @@
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { WebSocket } from 'ws';
+import type { RouteDeps, RoutePluginOptions } from '../deps.ts';
+import { ApiError, errorResponses } from '../errors.ts';
+import { tokenQuery } from '../schemas.ts';
+import { deltaToWire, snapshotToWire } from '../wire.ts';
+
+// The live stream, over WebSocket (`/api/stream`) or Server-Sent Events (`/api/stream/sse`). Both send
+// the full snapshot first, then one message per control cycle with the flat key deltas of
+// LiveSystem.subscribe (keys renamed by the `…Ms` → ISO rule of wire.ts). `seq` counts messages on
+// the connection; a gap means a message was lost and the client should reconnect for a fresh snapshot.
+
+/** WebSocket pings keep idle connections open through proxies and detect dead peers. */
+export const WS_PING_EVERY_MS = 30_000;
+/** SSE comment lines, for the same reason (many proxies close a response idle for 30–60 s). */
+export const SSE_KEEPALIVE_EVERY_MS = 15_000;
+/** How long an EventSource waits before reconnecting, sent in the stream's `retry:` field. */
+export const SSE_RETRY_MS = 2_000;
+/**
+ * A client this far behind (bytes queued in the socket) is dropped rather than buffered without
+ * bound; it reconnects and gets a fresh snapshot. A snapshot of the reference district is ~10 kB.
+ */
+export const STREAM_MAX_BUFFERED_BYTES = 1 << 20;
+/** Open streams re-check their token this often, so revoking a token ends its streams. */
+export const STREAM_TOKEN_RECHECK_MS = 30_000;
+/** WebSocket close code for a slow consumer (4000–4999: application-defined). */
+export const WS_CLOSE_SLOW = 4008;
+/** WebSocket close code for a revoked token. */
+export const WS_CLOSE_REVOKED = 4001;
+
+export type StreamMessage =
+  | { type: 'snapshot'; seq: number; state: Record<string, unknown> }
+  | { type: 'delta'; seq: number; changes: Record<string, unknown> };
+
+/** Subscribes, sends the snapshot, and forwards every delta; returns the unsubscribe function. */
+function feed(deps: RouteDeps, send: (m: StreamMessage) => void): () => void {
+  let seq = 0;
+  // Subscribe and snapshot in the same turn of the event loop: no delta can fall between them.
+  const unsubscribe = deps.live.subscribe((delta) => send({ type: 'delta', seq: ++seq, changes: deltaToWire(delta, deps.zone) }));
+  send({ type: 'snapshot', seq: 0, state: snapshotToWire(deps.live.snapshot(), deps.zone) });
+  return unsubscribe;
+}
+
+async function tokenStillValid(deps: RouteDeps, req: FastifyRequest): Promise<boolean> {
+  if (!req.auth) return false;
+  try {
+    const t = (await deps.store.listTokens()).find((x) => x.id === req.auth!.id);
+    return !!t && t.revokedMs === undefined;
+  } catch {
+    return true; // A store hiccup does not end live views; the next check decides.
+  }
+}
+
+export const streamRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
+  const streams = new Set<(code?: number, reason?: string) => void>();
+  app.addHook('onClose', async () => {
+    for (const stop of [...streams]) stop();
+  });
+
+  app.route({
+    method: 'GET',
+    url: '/stream',
+    config: { access: 'viewer', queryToken: true },
+    schema: {
+      summary: 'Live stream over WebSocket: a snapshot message, then delta messages',
+      description:
+        'Upgrade to WebSocket (a plain GET gets 426). Authenticate with `Authorization: Bearer <token>` or, from a browser, `?token=<token>`. ' +
+        'Messages are JSON: `{"type":"snapshot","seq":0,"state":{…}}` then `{"type":"delta","seq":n,"changes":{"flat.key":value}}`.',
+      tags: ['live'],
+      querystring: tokenQuery,
+      response: errorResponses(401, 403, 426, 429),
+    },
+    handler: async () => {
+      throw new ApiError('BITGRID_ERR_UPGRADE_REQUIRED', 'this endpoint speaks WebSocket: send an Upgrade request (or use /api/stream/sse)');
+    },
+    wsHandler: (socket: WebSocket, req) => {
+      let closed = false;
+      // 1001 "going away": the server is closing (or the peer already went).
+      const stop = (code = 1001, reason = 'server closing') => {
+        if (closed) return;
+        closed = true;
+        unsubscribe();
+        clearInterval(timer);
+        streams.delete(stop);
+        if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
+      };
+      const send = (m: StreamMessage) => {
+        if (closed || socket.readyState !== socket.OPEN) return;
+        if (socket.bufferedAmount > STREAM_MAX_BUFFERED_BYTES) {
+          req.log.warn({ buffered: socket.bufferedAmount }, 'stream client too slow; closing');
+          stop(WS_CLOSE_SLOW, 'too slow: reconnect for a fresh snapshot');
+          return;
+        }
+        socket.send(JSON.stringify(m));
+      };
+      let sinceCheckMs = 0;
+      const timer = setInterval(async () => {
+        if (socket.readyState === socket.OPEN) socket.ping();
+        sinceCheckMs += WS_PING_EVERY_MS;
+        if (sinceCheckMs >= STREAM_TOKEN_RECHECK_MS) {
+          sinceCheckMs = 0;
+          if (!closed && !(await tokenStillValid(deps, req))) stop(WS_CLOSE_REVOKED, 'token revoked');
+        }
+      }, WS_PING_EVERY_MS);
+      timer.unref();
+      const unsubscribe = feed(deps, send);
+      streams.add(stop);
+      socket.on('close', () => stop());
+      socket.on('error', () => stop());
+      // Clients have nothing to say on this stream; whatever they send is ignored.
+      socket.on('message', () => undefined);
+    },
+  });
+
+  app.get(
+    '/stream/sse',
+    {
+      config: { access: 'viewer', queryToken: true },
+      schema: {
+        summary: 'Live stream as Server-Sent Events: a `snapshot` event, then `delta` events',
+        description:
+          'text/event-stream. Authenticate with `Authorization: Bearer <token>` or, for EventSource, `?token=<token>`. ' +
+          'Events: `event: snapshot` with `data: {"seq":0,"state":{…}}`, then `event: delta` with `data: {"seq":n,"changes":{…}}`; the SSE `id` is `seq`.',
+        tags: ['live'],
+        querystring: tokenQuery,
+        response: errorResponses(401, 403, 429),
+      },
+    },
+    (req, reply) => {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        // nginx buffers responses unless told not to.
+        'x-accel-buffering': 'no',
+      });
+      res.write(`retry: ${SSE_RETRY_MS}\n\n`);
+      let closed = false;
+      const stop = () => {
+        if (closed) return;
+        closed = true;
+        unsubscribe();
+        clearInterval(timer);
+        streams.delete(stop);
+        res.end();
+      };
+      const send = (m: StreamMessage) => {
+        if (closed) return;
+        if (res.writableLength > STREAM_MAX_BUFFERED_BYTES) {
+          req.log.warn({ buffered: res.writableLength }, 'stream client too slow; closing');
+          stop();
+          return;
+        }
+        const { type, ...data } = m;
+        res.write(`event: ${type}\nid: ${m.seq}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
+      let sinceCheckMs = 0;
+      const timer = setInterval(async () => {
+        if (!closed) res.write(': keep-alive\n\n');
+        sinceCheckMs += SSE_KEEPALIVE_EVERY_MS;
+        if (sinceCheckMs >= STREAM_TOKEN_RECHECK_MS) {
+          sinceCheckMs = 0;
+          if (!(await tokenStillValid(deps, req))) stop();
+        }
+      }, SSE_KEEPALIVE_EVERY_MS);
+      timer.unref();
+      const unsubscribe = feed(deps, send);
+      streams.add(stop);
+      req.raw.on('close', stop);
+      res.on('error', stop);
+    },
+  );
+};

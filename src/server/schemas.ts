@@ -1,0 +1,193 @@
+import { z } from 'zod';
+import { parseDurationMs, parseInstant } from './wire.ts';
+
+// Zod schemas shared by the routes. Request schemas validate (every problem → 400 naming the field);
+// response schemas serialize and document (docs/openapi.json is generated from them). Times at the
+// API are ISO 8601 strings with the district's offset.
+
+export const INSTANT_HINT = 'an ISO 8601 time with offset, e.g. 2026-08-03T00:00:00+09:00';
+
+/** A query or body instant → UTC ms. */
+export const instantParam = z
+  .string()
+  .transform((s, ctx) => {
+    const ms = parseInstant(s);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `must be ${INSTANT_HINT} (got ${JSON.stringify(s.slice(0, 40))})` });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .meta({ description: `ISO 8601 time with offset (or Z), e.g. 2026-08-03T00:00:00+09:00` });
+
+/** An ISO 8601 duration → ms. */
+export const durationParam = z
+  .string()
+  .transform((s, ctx) => {
+    const ms = parseDurationMs(s);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `must be a positive ISO 8601 duration such as PT15M, PT1H or P1D (got ${JSON.stringify(s.slice(0, 40))})` });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .meta({ description: 'ISO 8601 duration without months or years, e.g. PT15M, PT1H, P1D' });
+
+/** A positive whole number given as a query string. */
+export const countParam = (max: number) => z.coerce.number().int().min(1).max(max);
+
+/** `true`/`false` in a query string. */
+export const flagParam = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const isoTime = z.string().meta({ description: 'ISO 8601 with the district offset', example: '2026-08-03T14:15:00+09:00' });
+
+export const tokenQuery = z.object({
+  token: z.string().optional().meta({ description: 'API token, for WebSocket and EventSource clients that cannot set an Authorization header' }),
+});
+
+// ---- live state (the wire form: id-keyed objects, ISO times; see wire.ts)
+
+export const assetModeSchema = z.enum(['auto', 'override', 'safe', 'offline']);
+
+export const measuredValueSchema = z.object({ value: z.number(), time: isoTime });
+
+export const setpointSchema = z.looseObject({
+  assetId: z.string(),
+  kind: z.string(),
+  value: z.number(),
+  channel: z.string().optional(),
+  validUntil: isoTime.optional(),
+});
+
+export const assetLiveSchema = z
+  .looseObject({
+    id: z.string(),
+    siteId: z.string(),
+    type: z.string(),
+    mode: assetModeSchema,
+    measurements: z.record(z.string(), measuredValueSchema).meta({ description: 'latest value per measurement (`power_kw`, `soc_fraction`, `power_kw@channel` …)' }),
+    setpoint: setpointSchema.optional(),
+    reason: z.string().optional(),
+  })
+  .meta({ id: 'AssetLiveState' });
+
+export const liveStateSchema = z
+  .looseObject({
+    time: isoTime,
+    districtName: z.string(),
+    sites: z.record(z.string(), z.object({ id: z.string(), name: z.string() })),
+    assets: z.record(z.string(), assetLiveSchema).meta({ description: 'keyed by asset id' }),
+    grid: z.looseObject({
+      importKw: z.number(),
+      exportKw: z.number(),
+      monthPeakKw: z.number(),
+      billingDemandKw: z.number(),
+    }),
+    today: z.looseObject({
+      costKrw: z.number(),
+      importKwh: z.number(),
+      pvKwh: z.number(),
+      consumptionKwh: z.number(),
+      selfSufficiency: z.number(),
+      re100HourlyMatching: z.number(),
+    }),
+    strategy: z.string(),
+    cycle: z.number(),
+  })
+  .meta({ id: 'LiveState' });
+
+// ---- records
+
+export const overrideSchema = z
+  .object({
+    id: z.string(),
+    assetId: z.string(),
+    kind: z.string(),
+    value: z.number(),
+    channel: z.string().optional(),
+    start: isoTime,
+    expires: isoTime,
+    createdBy: z.string(),
+    reason: z.string(),
+  })
+  .meta({ id: 'Override' });
+
+export const eventSchema = z
+  .object({
+    id: z.number().int(),
+    time: isoTime,
+    severity: z.enum(['info', 'warning', 'alarm', 'critical']),
+    source: z.string(),
+    code: z.string(),
+    message: z.string(),
+    assetId: z.string().optional(),
+    acknowledged: z.boolean(),
+    acknowledgedBy: z.string().optional(),
+    acknowledgedAt: isoTime.optional(),
+  })
+  .meta({ id: 'Event' });
+
+export const auditEntrySchema = z
+  .object({
+    id: z.number().int(),
+    time: isoTime,
+    actor: z.string().meta({ description: 'token id, or `system`' }),
+    role: z.enum(['viewer', 'operator', 'admin', 'system']),
+    action: z.string(),
+    target: z.string(),
+    details: z.unknown(),
+    outcome: z.enum(['ok', 'denied', 'failed']),
+  })
+  .meta({ id: 'AuditEntry' });
+
+export const tokenRoleSchema = z.enum(['viewer', 'operator', 'admin']);
+
+export const tokenRecordSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: tokenRoleSchema,
+    created: isoTime,
+    lastUsed: isoTime.optional(),
+    revoked: isoTime.optional(),
+  })
+  .meta({ id: 'TokenRecord' });
+
+export const simRunSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
+    progress: z.number().min(0).max(1),
+    params: z.unknown(),
+    result: z.unknown().optional().meta({ description: 'the runSummary document (KPIs per strategy) once done' }),
+    error: z.string().optional(),
+    created: isoTime,
+    updated: isoTime,
+  })
+  .meta({ id: 'SimulationRun' });
+
+export const forecastSchema = z
+  .object({
+    id: z.number().int(),
+    issued: isoTime,
+    assetId: z.string(),
+    target: z.string(),
+    model: z.string(),
+    start: isoTime,
+    end: isoTime,
+    intervalMinutes: z.number(),
+    quantiles: z.record(z.string(), z.array(z.number())).meta({ description: 'values per quantile (`p10`, `p50`, `p90` …), one per interval' }),
+  })
+  .meta({ id: 'Forecast' });
+
+export const scheduleSchema = z
+  .object({
+    id: z.number().int(),
+    created: isoTime,
+    start: isoTime,
+    end: isoTime,
+    strategy: z.string(),
+    status: z.enum(['proposed', 'active', 'superseded', 'completed', 'failed', 'cancelled']),
+    payload: z.unknown(),
+  })
+  .meta({ id: 'Schedule' });
