@@ -38,7 +38,10 @@ interface Opts {
 }
 
 export function backtestCommand(): Command {
+  // addCommand() does not pass the program's settings down: throw on bad arguments like the built-in commands.
   return new Command('backtest')
+    .exitOverride()
+    .showHelpAfterError()
     .description('Rolling-origin backtest of the PV or load forecaster and its baselines on a CSV history (format: docs/forecasting.md).')
     .requiredOption('--data <file>', 'CSV with timestamp, pv_kw or load_kw, optional weather and forecast-weather columns')
     .addOption(new Option('--target <target>', 'what to forecast').choices(['pv', 'load']).makeOptionMandatory())
