@@ -69,6 +69,9 @@ export interface Schedule {
   /** Per data center: GPUs running per job id per step, and Σ caps per job per step. */
   jobGpus: Map<string, Float64Array>[];
   jobCapSum: Map<string, Float64Array>[];
+  /** Per data center: work per job per step (GPU-hours per hour) and the remaining work when planned. */
+  jobWork: Map<string, Float64Array>[];
+  jobRemainingGpuHours: Map<string, number>[];
   datacenterKw: Float64Array;
   peakKw: number;
   objectiveKrw: number;
@@ -95,6 +98,8 @@ export function extractSchedule(p: HorizonProblem, b: BuiltModel, x: ArrayLike<n
     busSocKwh: new Map(),
     jobGpus: [],
     jobCapSum: [],
+    jobWork: [],
+    jobRemainingGpuHours: [],
     datacenterKw: new Float64Array(n),
     peakKw: col(b.grid.peakCol),
     objectiveKrw: objective,
@@ -120,6 +125,8 @@ export function extractSchedule(p: HorizonProblem, b: BuiltModel, x: ArrayLike<n
   p.datacenters.forEach((dc, di) => {
     const gpus = new Map<string, Float64Array>();
     const caps = new Map<string, Float64Array>();
+    const work = new Map<string, Float64Array>();
+    const remaining = new Map<string, number>();
     for (let k = 0; k < n; k++)
       s.datacenterKw[k] += dc.pue[k] * (dc.inferenceItKw[k] + dc.layout.trainingNodes * dc.cfg.node_idle_kw);
     dc.jobs.forEach((job, ji) => {
@@ -131,12 +138,18 @@ export function extractSchedule(p: HorizonProblem, b: BuiltModel, x: ArrayLike<n
         c[k] = col(col2);
         s.datacenterKw[k] += dc.pue[k] * dc.layout.gpuDynamicKw * c[k];
       });
+      const w = new Float64Array(n);
+      b.datacenter.workCol[di][ji].forEach((col2, j) => (w[job.startStep + j] = col(col2)));
       gpus.set(job.id, g);
       caps.set(job.id, c);
+      work.set(job.id, w);
+      remaining.set(job.id, job.remainingGpuHours);
       s.lateGpuHours += col(b.datacenter.lateCol[di][ji]);
     });
     s.jobGpus.push(gpus);
     s.jobCapSum.push(caps);
+    s.jobWork.push(work);
+    s.jobRemainingGpuHours.push(remaining);
   });
   return s;
 }

@@ -72,10 +72,10 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
 }
 
 /**
- * The plan's step `k` as setpoints. EVs and buses take their planned power (an EV that plugged in
- * after the plan was made charges at the steady rate that finishes it by departure); when more buses
- * want a charger than the depot has, the most urgent get them and share the planned power. Training
- * jobs cover the plan's busy GPUs as whole jobs, least laxity first, at one
+ * The plan's step `k` as setpoints. EVs take their planned power (one that plugged in after the plan
+ * was made charges at the steady rate that finishes it by departure). Buses track their planned SoC;
+ * when more want a charger than the depot has, the most urgent get them. Training jobs cover the
+ * plan's busy GPUs as whole jobs: every job behind its planned work, then least laxity first, at one
  * power cap per data center: the highest the plan gives a job it runs. The battery follows the plan and,
  * in demand-charge hours, also covers any surprise that would lift import above the planned peak.
  */
@@ -95,10 +95,21 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
 
   d.depots.forEach((dep, di) => {
     const cfg = dep.cfg;
+    const eta = cfg.charging_efficiency;
     const wants: { b: number; kw: number; urgency: number }[] = [];
     view.buses.forEach((bus, b) => {
       if (bus.depotIndex !== di || !bus.atDepot) return;
-      const kw = s.busKw.get(b)?.[k] ?? 0;
+      const plannedKw = s.busKw.get(b)?.[k] ?? 0;
+      const socPlan = s.busSocKwh.get(b)?.[k];
+      // Track the planned SoC: a bus behind its plan (charger denied, a clamp) catches up, one ahead
+      // of it holds back.
+      let kw = plannedKw;
+      if (socPlan !== undefined) {
+        const gapKwh = socPlan - bus.socKwh;
+        kw = gapKwh >= 0 ? gapKwh / (eta * dt) : (gapKwh * eta) / dt;
+        if (plannedKw >= 0) kw = Math.max(0, kw);
+        kw = Math.max(-cfg.charger_kw, Math.min(cfg.charger_kw, kw));
+      }
       if (Math.abs(kw) < 1e-3) return;
       const needKwh = Math.max(0, bus.requiredSocKwh - bus.socKwh);
       const hoursLeft = bus.nextBlock ? Math.max(dt, (bus.nextBlock.startMs - view.timeMs) / MS_PER_HOUR) : Infinity;
@@ -108,12 +119,6 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
     const discharging = wants.filter((w) => w.kw < 0).sort((x, y) => x.kw - y.kw).slice(0, cfg.v2g_chargers);
     const chargeSlots = Math.max(0, cfg.chargers - discharging.length);
     const chosen = charging.slice(0, chargeSlots);
-    let spareKw = charging.slice(chargeSlots).reduce((x, w) => x + w.kw, 0);
-    for (const w of chosen) {
-      const extra = Math.min(spareKw, cfg.charger_kw - w.kw);
-      w.kw += Math.max(0, extra);
-      spareKw -= Math.max(0, extra);
-    }
     for (const w of [...chosen, ...discharging]) dp.busKw[w.b] = w.kw;
   });
 
@@ -121,25 +126,35 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
     const unit = d.datacenters[di];
     const gpus = s.jobGpus[di];
     const caps = s.jobCapSum[di];
-    // The plan's total GPUs busy this step, covered by whole jobs, least laxity first (the job with
-    // the least time to spare before it must run flat out to finish by its deadline).
+    // The plan's total GPUs busy this step, covered by whole jobs: those behind their planned work
+    // first, then least laxity (least time to spare before running flat out to meet the deadline).
     let plannedGpus = 0;
     const cand = dc.pending.map((js) => {
       const n = gpus?.get(js.job.id)?.[k] ?? 0;
       const g = caps?.get(js.job.id)?.[k] ?? 0;
       plannedGpus += n;
+      // Work behind the plan (GPU-hours): what the plan would have done by the end of this step
+      // minus what is done since it was made.
+      const w = s.jobWork[di]?.get(js.job.id);
+      const start = s.jobRemainingGpuHours[di]?.get(js.job.id);
+      let deficit = 0;
+      if (w && start !== undefined) {
+        for (let j = 0; j <= k; j++) deficit += w[j] * dt;
+        deficit -= start - js.remainingGpuHours;
+      }
       const laxityH = (js.job.deadlineMs - view.timeMs) / MS_PER_HOUR - js.remainingGpuHours / js.job.gpus;
-      return { js, n, g, laxityH };
+      return { js, n, g, laxityH, deficit };
     });
-    cand.sort((a, b) => (b.n > 0 ? 1 : 0) - (a.n > 0 ? 1 : 0) || a.laxityH - b.laxityH);
+    cand.sort((a, b) => (b.deficit > 1e-6 ? 1 : 0) - (a.deficit > 1e-6 ? 1 : 0) || a.laxityH - b.laxityH);
     let free = dc.trainingGpus;
     let capMax = 0;
     let running = 0;
     const ids: string[] = [];
     for (const c of cand) {
       if (c.js.job.gpus > free) continue;
-      // Add the job if that brings the running total nearer the plan's.
-      if (Math.abs(running + c.js.job.gpus - plannedGpus) >= Math.abs(running - plannedGpus)) continue;
+      // A job behind its plan always runs; others when that brings the running total nearer the plan's.
+      const behind = c.deficit > 1e-6;
+      if (!behind && Math.abs(running + c.js.job.gpus - plannedGpus) >= Math.abs(running - plannedGpus)) continue;
       free -= c.js.job.gpus;
       running += c.js.job.gpus;
       ids.push(c.js.job.id);
