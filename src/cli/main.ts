@@ -8,6 +8,7 @@ import { kpiTable } from '../report/table.ts';
 import { renderReport } from '../report/html.ts';
 import { timeseriesCsv } from '../report/csv.ts';
 import { createProgress } from './progress.ts';
+import { optimizeCommand } from './optimize.ts';
 import { backtestCommand } from './backtest.ts';
 
 /** Exit codes: 0 ok, 1 failure while running, 2 bad input (arguments or configuration). */
@@ -94,6 +95,7 @@ program
 
 // Commands owned by other parts: each file exports a function returning a commander Command.
 // (add one line per command here)
+program.addCommand(optimizeCommand());
 program.addCommand(backtestCommand());
 
 function fail(code: number, message: string): never {
