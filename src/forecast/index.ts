@@ -48,3 +48,11 @@ export { createDistrictForecaster, type DistrictForecaster, type DistrictForecas
 export { shouldRetrain, DEFAULT_RETRAIN_POLICY } from './retrain.ts';
 export { saveForecaster, loadForecaster } from './model-io.ts';
 export { loadPvSite, pvSiteFromScenario, parsePvSiteJson } from './site.ts';
+export {
+  parseKmaShortRange,
+  dayAheadColumns,
+  addAsosObservations,
+  KMA_PUBLISH_DELAY_MINUTES,
+  type KmaForecastIssue,
+  type KmaForecastReport,
+} from './import-kma.ts';
