@@ -157,6 +157,11 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     });
   }
 
+  // Ahead of @fastify/websocket's own preClose, which closes sockets without a code: clients should
+  // learn that the server is going away (1001) and reconnect, not see an abnormal close.
+  app.addHook('preClose', async () => {
+    for (const client of app.websocketServer?.clients ?? []) client.close(1001, 'server closing');
+  });
   await app.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_INCOMING_BYTES } });
 
   const plugins = [systemRoutes, districtRoutes, streamRoutes, dataRoutes, eventRoutes, overrideRoutes, tokenRoutes, simulationRoutes];

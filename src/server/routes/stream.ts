@@ -54,7 +54,8 @@ async function tokenStillValid(deps: RouteDeps, req: FastifyRequest): Promise<bo
 
 export const streamRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   const streams = new Set<(code?: number, reason?: string) => void>();
-  app.addHook('onClose', async () => {
+  // Open SSE responses would keep the HTTP server from closing; WebSockets get 1001 (see index.ts).
+  app.addHook('preClose', async () => {
     for (const stop of [...streams]) stop();
   });
 
