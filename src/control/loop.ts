@@ -218,8 +218,11 @@ export class ControlLoop implements LiveSystem {
     // refreshed before the device's own fallback timers could expire.
     await Promise.all(
       limited.setpoints.map(async (g) => {
-        const sp = g.setpoint;
+        // Every setpoint carries an expiry: if Bitgrid goes silent the device falls back by itself.
+        const sp: Setpoint = { ...g.setpoint, validUntilMs: nowMs + this.opts.staleAfterMs };
         const key = spKey(sp);
+        const a = this.assets.get(sp.assetId);
+        if (a) a.setpoint = sp;
         const last = this.lastWritten.get(key);
         if (last && Math.abs(last.value - sp.value) < WRITE_DEADBAND_KW && nowMs - last.timeMs < this.opts.staleAfterMs / 2) return;
         const driver = this.opts.drivers.find((d) => d.accepts?.(sp) && d.write);
@@ -227,8 +230,6 @@ export class ControlLoop implements LiveSystem {
         try {
           await driver.write!(sp);
           this.lastWritten.set(key, { value: sp.value, timeMs: nowMs });
-          const a = this.assets.get(sp.assetId);
-          if (a) a.setpoint = sp;
         } catch (e) {
           this.log.warn({ driver: driver.id, asset: sp.assetId, kind: sp.kind, err: (e as Error).message }, 'setpoint refused');
         }

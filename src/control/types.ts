@@ -24,7 +24,7 @@ export interface AssetLiveState {
   mode: AssetMode;
   /** Latest value per measurement name (e.g. `power_kw`, `soc_fraction`). */
   measurements: Record<string, MeasuredValue>;
-  /** Setpoint last written to the device, after the guards. */
+  /** Setpoint last commanded, after the guards (written unless the device is unreachable). */
   setpoint?: Setpoint;
   /** Why the asset is in safe or offline mode. */
   reason?: string;

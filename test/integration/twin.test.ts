@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadScenarioFile } from '../../src/model/index.ts';
+import { prepareDistrict } from '../../src/sim/district.ts';
+import { runSimulation } from '../../src/sim/engine.ts';
+import { getStrategy } from '../../src/strategy/index.ts';
+import { defaultRegistry } from '../../src/drivers/index.ts';
+import type { Driver, Setpoint } from '../../src/drivers/types.ts';
+import { openStore, type Store } from '../../src/store/index.ts';
+import { ControlLoop, type Dispatcher } from '../../src/control/loop.ts';
+import { planDispatcher } from '../../src/control/plan.ts';
+import { connectChargePoints, startTwinDistrict, type TwinDistrict } from '../../src/sim/twins/district.ts';
+import { createRandom } from '../../src/weather/index.ts';
+
+// The whole live path on loopback: twin devices over SunSpec/Modbus, MQTT, OCPP and OpenADR, the
+// real drivers, the control loop and the SQLite store, on a clock running SPEED× real time from
+// 07:00 of the reference day, when the PV ramps up and the campus EVs arrive.
+
+const SPEED = 240;
+const START_OFFSET_MS = 7 * 3_600_000;
+const CYCLE_SIM_MS = 60_000;
+const STALE_SIM_MS = 180_000;
+
+const { scenario, baseDir } = loadScenarioFile();
+const district = prepareDistrict(scenario, { days: 1, baseDir });
+const plan = runSimulation(district, getStrategy('rules')(district));
+const silent = { info() {}, warn() {}, error() {} };
+
+let twin: TwinDistrict;
+let drivers: Driver[];
+let store: Store;
+let loop: ControlLoop;
+let active: Dispatcher = planDispatcher(district, plan);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cycles = async (n: number) => {
+  for (let k = 0; k < n; k++) {
+    await loop.cycle();
+    await sleep(CYCLE_SIM_MS / SPEED);
+  }
+};
+
+beforeAll(async () => {
+  twin = await startTwinDistrict({ district, plan, speed: SPEED, startOffsetMs: START_OFFSET_MS });
+  const registry = defaultRegistry();
+  expect(registry.validateDeviceConfig(twin.devices)).toEqual([]);
+  const now = () => twin.clock.now();
+  drivers = twin.devices.map((c) => registry.createDriver(c, { log: silent, now }));
+  await Promise.all(drivers.map((d) => d.start()));
+  await connectChargePoints(twin, Math.max(20, 1000 / SPEED));
+  store = await openStore(`sqlite:${join(mkdtempSync(join(tmpdir(), 'bitgrid-twin-')), 'twin.db')}`);
+  loop = new ControlLoop({
+    scenario,
+    drivers,
+    store,
+    dispatcher: { name: 'switchable', requested: (img) => active.requested(img) },
+    now,
+    staleAfterMs: STALE_SIM_MS,
+    log: silent,
+  });
+  // Two and a half simulated hours: 07:00 → 09:30.
+  await cycles(150);
+}, 240_000);
+
+afterAll(async () => {
+  await Promise.all((drivers ?? []).map((d) => d.stop().catch(() => undefined)));
+  await twin?.stop();
+  await store?.close();
+});
+
+describe('serve --twin: the live path on loopback', () => {
+  it('stores telemetry from every device type', async () => {
+    const latest = await store.latestTelemetry();
+    const has = (asset: string, measurement: string) => latest.some((v) => v.assetId === asset && v.measurement === measurement);
+    expect(has('factory-pv', 'power_kw')).toBe(true); // SunSpec inverter
+    expect(has('shared-battery', 'soc_fraction')).toBe(true); // SunSpec battery
+    expect(has('factory-load', 'power_kw')).toBe(true); // MQTT meter
+    expect(has('grid', 'power_kw')).toBe(true); // MQTT grid meter
+    expect(latest.some((v) => v.assetId === 'campus-ev' && v.measurement === 'power_kw' && v.channel)).toBe(true); // OCPP
+    const pv = await store.readTelemetry({ assetId: 'factory-pv', measurement: 'power_kw', fromMs: 0, toMs: Date.UTC(2100, 0) });
+    expect(pv.length).toBeGreaterThan(20);
+    expect(Math.max(...pv.map((p) => p.value))).toBeGreaterThan(100); // the sun came up
+    expect(loop.snapshot().assets.filter((a) => a.mode === 'safe')).toEqual([]);
+  });
+
+  it('receives the grid operator price over OpenADR', () => {
+    const ven = drivers.find((d) => d.type === 'openadr_ven')!;
+    expect(ven.status().health).toBe('online');
+  });
+
+  it('applies the schedule through the protocols', async () => {
+    const snap = loop.snapshot();
+    const battery = snap.assets.find((a) => a.id === 'shared-battery')!;
+    expect(battery.setpoint?.kind).toBe('battery_power_kw');
+    expect(twin.battery!.requestedKw).toBeCloseTo(battery.setpoint!.value, 0);
+    // EVs have arrived and their chargers follow the charging profiles sent to them.
+    const charging = twin.chargePoints.map((cp) => cp.connector(1)).filter((c) => c.evPresent);
+    expect(charging.length).toBeGreaterThan(0);
+    const limited = charging.filter((c) => c.limitKw < 100);
+    expect(limited.length).toBeGreaterThan(0);
+    for (const c of charging) expect(c.powerKw).toBeLessThanOrEqual(c.limitKw + 1e-6);
+    const written = await store.latestTelemetry({ assetId: 'campus-ev', measurement: 'setpoint_charging_limit_kw' });
+    expect(written.length).toBeGreaterThan(0);
+  });
+
+  it('holds every limit under a fuzzed stream of setpoints', async () => {
+    const rng = createRandom(42);
+    const wild = () => {
+      const r = rng.next();
+      return r < 0.1 ? NaN : r < 0.2 ? Infinity : r < 0.3 ? -Infinity : (rng.next() - 0.5) * 1e6;
+    };
+    const evChannels = twin.chargePoints.map((cp) => cp.id);
+    active = {
+      name: 'fuzz',
+      requested: () => {
+        const out: Setpoint[] = [{ assetId: 'shared-battery', kind: 'battery_power_kw', value: wild() }];
+        for (const p of district.pv) out.push({ assetId: p.id, kind: 'pv_power_limit_kw', value: wild() });
+        for (const id of evChannels.slice(0, 6)) out.push({ assetId: id.startsWith('depot') ? 'depot-buses' : 'campus-ev', kind: 'charging_limit_kw', value: wild(), channel: `${id}/1` });
+        return out;
+      },
+    };
+    for (let k = 0; k < 30; k++) {
+      await cycles(1);
+      expect(Math.abs(twin.battery!.requestedKw)).toBeLessThanOrEqual(5000);
+      for (const [id, t] of twin.pv) expect(t.limitKw).toBeLessThanOrEqual(district.pv.find((p) => p.id === id)!.cfg.inverter_kw! + 1e-6);
+      for (const cp of twin.chargePoints) {
+        const c = cp.connector(1);
+        expect(c.powerKw).toBeLessThanOrEqual(Math.max(c.limitKw, 0) + 1e-6);
+        // No profile installed reads as an unlimited connector; an installed one is within the rating.
+        if (Number.isFinite(c.limitKw)) expect(c.limitKw).toBeLessThanOrEqual(cp.id.includes('-ac-') ? 7 : cp.id.startsWith('depot') ? 200 : 100);
+      }
+    }
+    const sps = await store.readTelemetry({ assetId: 'shared-battery', measurement: 'setpoint_battery_power_kw', fromMs: 0, toMs: Date.UTC(2100, 0) });
+    for (const s of sps) expect(Math.abs(s.value)).toBeLessThanOrEqual(5000);
+    active = planDispatcher(district, plan);
+  }, 120_000);
+
+  it('puts a killed device into safe mode and brings it back', async () => {
+    await twin.kill('shared-battery');
+    let mode = '';
+    for (let k = 0; k < 40 && mode !== 'safe'; k++) {
+      await cycles(1);
+      mode = loop.snapshot().assets.find((a) => a.id === 'shared-battery')!.mode;
+    }
+    expect(mode).toBe('safe');
+    // The loop commands the safe value; the unreachable device falls back by its own revert timer.
+    expect(loop.snapshot().assets.find((a) => a.id === 'shared-battery')!.setpoint?.value).toBe(0);
+    await twin.revive('shared-battery');
+    for (let k = 0; k < 60 && mode !== 'auto'; k++) {
+      await cycles(1);
+      mode = loop.snapshot().assets.find((a) => a.id === 'shared-battery')!.mode;
+    }
+    expect(mode).toBe('auto');
+    const events = await store.listEvents({});
+    const codes = events.filter((e) => e.assetId === 'shared-battery').map((e) => e.code);
+    expect(codes).toContain('ASSET_SAFE_MODE');
+    expect(codes).toContain('ASSET_RECOVERED');
+    const audit = await store.listAudit({});
+    expect(audit.some((a) => a.action === 'safe_mode.enter' && a.target === 'shared-battery')).toBe(true);
+  }, 120_000);
+});
