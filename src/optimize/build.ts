@@ -5,6 +5,7 @@ import { addGrid, type GridHandles } from './assets/grid.ts';
 import { addPv, type PvHandles } from './assets/pv.ts';
 import { addBatteries, simultaneousChargeDischarge, type BatteryHandles } from './assets/battery.ts';
 import { addEv, type EvHandles } from './assets/ev.ts';
+import { addEvFleet, disaggregateFleet, type FleetHandles } from './assets/ev-fleet.ts';
 import { addBuses, type BusHandles } from './assets/bus.ts';
 import { addDatacenters, type DatacenterHandles } from './assets/datacenter.ts';
 import { solveSync, type SolveOptions, type SolveResult } from './highs.ts';
@@ -19,6 +20,7 @@ export interface BuiltModel {
   pv: PvHandles;
   battery: BatteryHandles;
   ev: EvHandles;
+  fleet?: FleetHandles;
   bus: BusHandles;
   datacenter: DatacenterHandles;
   buildMs: number;
@@ -42,11 +44,17 @@ export function buildModel(p: HorizonProblem, withBinaries = p.batteryBinaries =
   const grid = addGrid(ctx);
   const pv = addPv(ctx);
   const battery = addBatteries(ctx, withBinaries);
-  const ev = addEv(ctx);
+  // Many sessions: those without V2G go into one fleet; the rest stay individual.
+  let fleet: FleetHandles | undefined;
+  let ev: EvHandles;
+  if (p.ev.length > p.evFleetThreshold) {
+    fleet = addEvFleet(ctx, p.ev.filter((s) => s.maxDischargeKw <= 0));
+    ev = addEv(ctx, p.ev.filter((s) => s.maxDischargeKw > 0));
+  } else ev = addEv(ctx);
   const bus = addBuses(ctx);
   const datacenter = addDatacenters(ctx);
   for (let k = 0; k < p.steps; k++) m.addRow(`bal_${k}`, ctx.balance.terms[k], ctx.fixedKw[k], ctx.fixedKw[k]);
-  return { model: m, grid, pv, battery, ev, bus, datacenter, buildMs: performance.now() - t0, withBinaries };
+  return { model: m, grid, pv, battery, ev, fleet, bus, datacenter, buildMs: performance.now() - t0, withBinaries };
 }
 
 /** The plan for every step of a horizon, in the simulator's signs (kW unless named). */
@@ -107,12 +115,17 @@ export function extractSchedule(p: HorizonProblem, b: BuiltModel, x: ArrayLike<n
     busUnmetKwh: 0,
     lateGpuHours: 0,
   };
-  p.ev.forEach((ev, si) => {
+  b.ev.sessions.forEach((ev, si) => {
     const a = new Float64Array(n);
     b.ev.powerCol[si].forEach((c, j) => (a[ev.startStep + j] = col(c)));
     s.evKw.set(ev.id, a);
     s.evUnmetKwh += col(b.ev.unmetCol[si]);
   });
+  if (b.fleet) {
+    const fleetKw = Float64Array.from(b.fleet.powerCol, col);
+    for (const [id, a] of disaggregateFleet(b.fleet.sessions, fleetKw, n, p.stepHours)) s.evKw.set(id, a);
+    s.evUnmetKwh += b.fleet.impossibleKwh;
+  }
   p.depots.forEach((dep, di) => {
     dep.buses.forEach((bus, bi) => {
       const ch = b.bus.chargeCol[di][bi];

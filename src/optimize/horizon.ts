@@ -23,6 +23,8 @@ export interface PlanOptions {
   latePenaltyKrwPerGpuHour: number;
   overloadPenaltyKrwPerKw: number;
   batteryBinaries: 'auto' | 'always' | 'never';
+  /** Sessions above which EVs without V2G are aggregated into a fleet. */
+  evFleetThreshold: number;
 }
 
 /**
@@ -37,6 +39,8 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
   latePenaltyKrwPerGpuHour: 2_000_000,
   overloadPenaltyKrwPerKw: 10_000_000,
   batteryBinaries: 'auto',
+  // A district's few hundred sessions a day solve fast one by one; thousands are aggregated.
+  evFleetThreshold: 2000,
 };
 
 export function problemFromView(view: StepView, forecast: Forecast, opts: PlanOptions, batterySocKwh = view.batterySocKwh): HorizonProblem {
@@ -176,5 +180,6 @@ export function problemFromView(view: StepView, forecast: Forecast, opts: PlanOp
     depots,
     datacenters,
     batteryBinaries: opts.batteryBinaries,
+    evFleetThreshold: opts.evFleetThreshold,
   };
 }

@@ -123,6 +123,11 @@ export interface HorizonProblem {
   ev: EvInput[];
   depots: DepotInput[];
   datacenters: DatacenterInput[];
+  /**
+   * Above this many EV sessions, those without V2G are planned as one fleet with energy envelopes
+   * (assets/ev-fleet.ts) instead of one variable per session and step.
+   */
+  evFleetThreshold: number;
   /** How the battery's no-simultaneous-charge-and-discharge rule is modelled. */
   batteryBinaries: 'auto' | 'always' | 'never';
 }

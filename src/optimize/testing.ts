@@ -31,6 +31,7 @@ export function emptyProblem(steps: number, stepHours: number, importPriceKrwPer
     ev: [],
     depots: [],
     datacenters: [],
+    evFleetThreshold: Infinity,
     batteryBinaries: 'auto',
   };
 }

@@ -1,4 +1,5 @@
 import type { BuildContext } from './context.ts';
+import type { EvInput } from '../problem.ts';
 
 // EV sessions, one power variable per plugged-in step: charging up to the charger's limit, V2G
 // discharge where car and charger allow it (the simulator's V2G is lossless and may only give back
@@ -10,14 +11,15 @@ export interface EvHandles {
   /** Per session (problem order): power column per step from its startStep. */
   powerCol: number[][];
   unmetCol: number[];
+  sessions: EvInput[];
 }
 
-export function addEv(ctx: BuildContext): EvHandles {
+export function addEv(ctx: BuildContext, sessions: EvInput[] = ctx.p.ev): EvHandles {
   const { m, p } = ctx;
   const dt = p.stepHours;
-  const h: EvHandles = { powerCol: [], unmetCol: [] };
+  const h: EvHandles = { powerCol: [], unmetCol: [], sessions };
   const consumptionCost = p.weights.cost * p.consumptionCostKrwPerKwh * dt;
-  p.ev.forEach((s, si) => {
+  sessions.forEach((s, si) => {
     const cols: number[] = [];
     const v2g = s.maxDischargeKw > 0;
     const total: { col: number; coef: number }[] = [];

@@ -1,0 +1,97 @@
+import { loadScenarioFile } from '../src/model/index.ts';
+import { prepareDistrict } from '../src/sim/district.ts';
+import { runSimulation } from '../src/sim/engine.ts';
+import { assetSchema, type AssetOf } from '../src/model/schema.ts';
+import { buildModel, extractSchedule } from '../src/optimize/build.ts';
+import { solveSync } from '../src/optimize/highs.ts';
+import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../src/optimize/horizon.ts';
+import { persistenceForecast } from '../src/optimize/forecast-standin.ts';
+import { initialView } from '../src/optimize/view.ts';
+import { emptyProblem } from '../src/optimize/testing.ts';
+import type { HorizonProblem } from '../src/optimize/problem.ts';
+import { optimalStrategy } from '../src/strategy/optimal.ts';
+import { createRandom } from '../src/weather/index.ts';
+
+// `npm run bench:optimize`: model size, build time, solve time and MIP gap for the reference
+// district's 24-hour horizon at 15 minutes and for scaled EV fleets over a 7-day horizon.
+// `--year` adds a year of `optimal` on the reference district (tens of minutes).
+
+function measure(p: HorizonProblem) {
+  const built = buildModel(p);
+  const r = solveSync(built.model.toModelData(), { timeLimitS: 120, mipRelGap: 1e-4 });
+  if (!r.ok) throw new Error(`solve ended ${r.status}`);
+  const t0 = performance.now();
+  const s = extractSchedule(p, built, r.x, r.objective);
+  return {
+    columns: built.model.numCols,
+    rows: built.model.numRows,
+    nonzeros: built.model.numNonzeros,
+    integers: built.model.numIntegers,
+    buildMs: built.buildMs,
+    solveMs: r.solveMs,
+    extractMs: performance.now() - t0,
+    mipGap: r.mipGap,
+    status: r.status,
+    evUnmetKwh: s.evUnmetKwh,
+  };
+}
+
+/** A district-like week: 15-minute steps, two price levels, a battery and `sessions` random EV stays. */
+function fleetProblem(sessions: number): HorizonProblem {
+  const steps = 7 * 96;
+  const p = emptyProblem(steps, 0.25);
+  const rng = createRandom(42);
+  for (let k = 0; k < steps; k++) {
+    const h = (k / 4) % 24;
+    p.importPriceKrwPerKwh[k] = h >= 22 || h < 8 ? 130 : h >= 11 && h < 17 ? 243 : 178;
+    p.fixedLoadKw[k] = 4000 + 2000 * Math.sin((Math.PI * h) / 24);
+    p.countsForDemand[k] = h >= 8 && h < 22 ? 1 : 0;
+  }
+  p.billingDemandKw = 5000;
+  p.peakCostKrwPerKw = 99_840;
+  p.taxFactor = 1.127;
+  p.batteries = [{
+    id: 'b',
+    cfg: assetSchema.parse({ id: 'b', type: 'battery', capacity_kwh: 12000, max_charge_kw: 5000, max_discharge_kw: 5000, round_trip_efficiency: 0.9, soc_min: 0.1, soc_max: 0.95, soc_initial: 0.5, degradation_cost_krw_per_kwh: 20 }) as AssetOf<'battery'>,
+    socKwh: 6000,
+  }];
+  for (let i = 0; i < sessions; i++) {
+    const start = Math.floor(rng.next() * (steps - 8));
+    const end = Math.min(steps, start + 8 + Math.floor(rng.next() * 32));
+    const energy = 5 + 35 * rng.next();
+    const maxKw = rng.next() < 0.8 ? 7 : 11;
+    p.ev.push({ id: `ev${i}`, startStep: start, endStep: end, remainingKwh: energy, requiredKwh: energy, dischargeRoomKwh: energy, maxPowerKw: maxKw, maxDischargeKw: 0 });
+  }
+  p.evFleetThreshold = DEFAULT_PLAN_OPTIONS.evFleetThreshold;
+  return p;
+}
+
+function prefix(o: Record<string, number | string>, name: string) {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [`${name} ${k}`, v]));
+}
+
+export async function benchOptimize(opts: { year?: boolean } = {}) {
+  const { scenario, baseDir } = loadScenarioFile();
+  const d = prepareDistrict(scenario, { days: 2, baseDir });
+  const view = initialView(d, 40);
+  const day = measure(problemFromView(view, persistenceForecast(d), { ...DEFAULT_PLAN_OPTIONS, horizonHours: 24 }));
+  const out: Record<string, number | string> = { ...prefix(day, 'reference 24h') };
+  for (const n of [100, 1000, 10000]) Object.assign(out, prefix(measure(fleetProblem(n)), `${n} EVs 7d`));
+  if (opts.year) {
+    const y = prepareDistrict(scenario, { start: '2026-01-01', days: 365, baseDir });
+    const t0 = performance.now();
+    const strategy = optimalStrategy(y);
+    const r = runSimulation(y, strategy, {
+      onProgress: (done, total) => process.stderr.write(`\roptimal year: ${done}/${total} intervals (${Math.round((100 * done) / total)} %)`),
+    });
+    process.stderr.write('\n');
+    out['year optimal totalMs'] = performance.now() - t0;
+    for (const [k, v] of Object.entries(r.counters)) out[`year optimal ${k}`] = v;
+  }
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const out = await benchOptimize({ year: process.argv.includes('--year') });
+  for (const [k, v] of Object.entries(out)) process.stdout.write(`  ${k.padEnd(36)} ${typeof v === 'number' ? (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(3)) : v}\n`);
+}
