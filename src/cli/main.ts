@@ -87,8 +87,12 @@ program
   .command('validate')
   .description('Check a district file and list every problem with its path and line.')
   .argument('<file>', 'district file (YAML)')
-  .action((file: string) => {
-    const { scenario } = loadScenarioFile(file);
+  .action(async (file: string) => {
+    const { scenario, file: abs } = loadScenarioFile(file);
+    // Drivers load protocol stacks; only validate needs them.
+    const { defaultRegistry } = await import('../drivers/index.ts');
+    const deviceProblems = defaultRegistry().validateDeviceConfig(scenario.devices);
+    if (deviceProblems.length) throw new ConfigError(abs, deviceProblems);
     const assets = scenario.sites.reduce((n, s) => n + s.assets.length, 0);
     process.stdout.write(`${file}: ok (${scenario.sites.length} sites, ${assets} assets)\n`);
   });

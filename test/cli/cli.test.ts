@@ -60,3 +60,20 @@ describe('bitgrid CLI', () => {
     expect(JSON.parse(readFileSync(join(out, 'kpis.json'), 'utf8')).results).toHaveLength(2);
   });
 });
+
+describe('bitgrid validate: devices', () => {
+  it('checks devices against the driver registry and names the valid types', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bitgrid-dev-'));
+    const file = join(dir, 'devices.yaml');
+    writeFileSync(
+      file,
+      readFileSync('scenarios/gwangju.yaml', 'utf8') +
+        '\ndevices:\n  - { id: inv1, type: sunspec_modbus, asset: factory-pv, host: 127.0.0.1, port: 502 }\n  - { id: x, type: flux_capacitor }\n  - { id: inv2, type: sunspec_modbus, asset: factory-pv, host: 127.0.0.1, port: 502, colour: red }\n',
+    );
+    const r = run(['validate', file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/devices\[1\]\.type: unknown driver type "flux_capacitor" \(valid: mqtt, ocpp, openadr_ven, sunspec_modbus\)/);
+    expect(r.stderr).toMatch(/devices\[2\].*colour/);
+    expect(r.stderr).not.toMatch(/devices\[0\]/);
+  });
+});
