@@ -177,7 +177,7 @@ export async function startTestServer(extra: Partial<Omit<ServerOptions, 'live' 
     tokens,
     tokenIds,
     async close() {
-      await app.close();
+      if (app.server.listening) await app.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
