@@ -29,9 +29,9 @@ export function addEvFleet(ctx: BuildContext, sessions: EvInput[]): FleetHandles
     const feasibleKwh = Math.min(s.requiredKwh, s.maxPowerKw * window * dt);
     impossibleKwh += s.requiredKwh - feasibleKwh;
     // Upper: full power from arrival until it has what it wants.
+    for (let k = s.startStep; k < s.endStep; k++) maxKw[k] += s.maxPowerKw;
     let got = 0;
     for (let k = s.startStep; k < s.endStep; k++) {
-      maxKw[k] += s.maxPowerKw;
       const e = Math.min(s.maxPowerKw * dt, s.remainingKwh - got);
       if (e <= 0) break;
       upStep[k] += e;
