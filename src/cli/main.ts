@@ -17,6 +17,12 @@ const EXIT_FAILURE = 1;
 
 class UsageError extends Error {}
 
+/**
+ * The strategies a plain `simulate` runs: the ones that answer in seconds. The optimizing ones
+ * (`optimal`, `oracle`) solve a MILP every hour and take minutes for a week; ask for them by name.
+ */
+const DEFAULT_STRATEGIES = strategyNames().filter((n) => n === 'none' || n === 'rules');
+
 function positiveInt(name: string) {
   return (v: string) => {
     const n = Number(v);
@@ -42,7 +48,10 @@ program
   .option('--scenario <file>', 'district file (YAML)', REFERENCE_SCENARIO_FILE)
   .option('--start <date>', 'first local day YYYY-MM-DD (default: the scenario\'s default_start)', isoDate)
   .option('--days <n>', 'days to simulate', positiveInt('--days'), 7)
-  .option('--strategies <list>', `comma-separated strategies (available: ${strategyNames().join(', ')})`)
+  .option(
+    '--strategies <list>',
+    `comma-separated strategies (available: ${strategyNames().join(', ')}; default: ${DEFAULT_STRATEGIES.join(',')})`,
+  )
   .option('--seed <n>', 're-draw weather, sessions and jobs with this seed', (v) => {
     const n = Number(v);
     if (!Number.isInteger(n)) throw new InvalidArgumentError('--seed must be a whole number');
@@ -51,7 +60,7 @@ program
   .option('--out <dir>', 'write report.html, kpis.json and timeseries.csv here')
   .addOption(new Option('--json', 'print one JSON document on stdout instead of the table'))
   .action((opts: { scenario: string; start?: string; days: number; strategies?: string; seed?: number; out?: string; json?: boolean }) => {
-    const strategies = opts.strategies ? opts.strategies.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const strategies = opts.strategies ? opts.strategies.split(',').map((s) => s.trim()).filter(Boolean) : DEFAULT_STRATEGIES;
     const known = strategyNames();
     const unknown = (strategies ?? []).filter((s) => !known.includes(s));
     if (unknown.length) throw new UsageError(`unknown strategy ${unknown.map((u) => `"${u}"`).join(', ')} (available: ${known.join(', ')})`);
@@ -79,6 +88,8 @@ program
     } else {
       process.stdout.write(`${run.scenarioName}\n${run.start}, ${run.days} day(s) at ${run.intervalMinutes} min, tariff ${run.tariffSchedules.join(' + ')}\n\n`);
       process.stdout.write(kpiTable(run.runs) + '\n');
+      const more = strategyNames().filter((n) => !run.runs.some((r) => r.strategy === n));
+      if (more.length) process.stdout.write(`\nAlso available: ${more.join(', ')} (--strategies ${[...run.runs.map((r) => r.strategy), ...more].join(',')})\n`);
       if (opts.out) process.stdout.write(`\nReport: ${join(resolve(opts.out), 'report.html')}\n`);
     }
   });
