@@ -106,8 +106,11 @@ export function installAuth(app: FastifyInstance, deps: AuthDeps): void {
       req.log.error({ err: e }, 'token verification failed');
       throw new ApiError('BITGRID_ERR_STORE', 'cannot verify the token: store unavailable');
     }
-    if (rec) req.auth = { id: rec.id, name: rec.name, role: rec.role };
-    else req.authProblem = 'the token is not recognised or has been revoked';
+    if (rec) {
+      req.auth = { id: rec.id, name: rec.name, role: rec.role };
+      // Every later line of this request says who asked (the id is public; the secret never is).
+      req.log = req.log.child({ tokenId: rec.id, role: rec.role });
+    } else req.authProblem = 'the token is not recognised or has been revoked';
   });
 
   app.addHook('preParsing', async (req, _reply, payload) => {

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { apiRegistry } from './registry.ts';
 import { GuardRejection } from '../control/types.ts';
 import { ConfigError } from '../model/load.ts';
 import { StoreError } from '../store/index.ts';
@@ -62,7 +63,7 @@ export const errorBodySchema = z
       field: z.string().optional(),
     }),
   })
-  .meta({ id: 'Error' });
+  .register(apiRegistry, { id: 'Error' });
 
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 

@@ -5,7 +5,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { createJsonSchemaTransform, createJsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { LiveSystem } from '../control/types.ts';
 import type { LoadedScenario } from '../model/load.ts';
@@ -15,6 +15,7 @@ import type { RouteDeps } from './deps.ts';
 import { ApiError, errorHandler } from './errors.ts';
 import { apiLogger } from './logging.ts';
 import { isoIn } from './records.ts';
+import { apiRegistry } from './registry.ts';
 import { dataRoutes } from './routes/data.ts';
 import { districtRoutes } from './routes/district.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -141,8 +142,8 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
         { name: 'admin' },
       ],
     },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transform: createJsonSchemaTransform({ schemaRegistry: apiRegistry }),
+    transformObject: createJsonSchemaTransformObject({ schemaRegistry: apiRegistry }),
   });
 
   if (opts.rateLimit !== false) {

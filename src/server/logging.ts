@@ -23,11 +23,13 @@ export function redactUrl(url: string): string {
   return url.replace(/([?&]token=)[^&#]*/gi, `$1${encodeURIComponent(REDACTED)}`);
 }
 
-function reqSerializer(req: FastifyRequest) {
+function reqSerializer(req: FastifyRequest | Record<string, unknown>) {
+  // Anything logged under `req` passes here, not only fastify requests: keep only safe fields.
+  const r = req as Partial<FastifyRequest>;
   return {
-    method: req.method,
-    url: redactUrl(req.url),
-    remoteAddress: req.ip,
+    method: r.method,
+    url: typeof r.url === 'string' ? redactUrl(r.url) : undefined,
+    remoteAddress: r.ip,
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { apiRegistry } from './registry.ts';
 import { parseDurationMs, parseInstant } from './wire.ts';
 
 // Zod schemas shared by the routes. Request schemas validate (every problem → 400 naming the field);
@@ -18,7 +19,7 @@ export const instantParam = z
     }
     return ms;
   })
-  .meta({ description: `ISO 8601 time with offset (or Z), e.g. 2026-08-03T00:00:00+09:00` });
+  .register(apiRegistry, { description: `ISO 8601 time with offset (or Z), e.g. 2026-08-03T00:00:00+09:00` });
 
 /** An ISO 8601 duration → ms. */
 export const durationParam = z
@@ -31,7 +32,7 @@ export const durationParam = z
     }
     return ms;
   })
-  .meta({ description: 'ISO 8601 duration without months or years, e.g. PT15M, PT1H, P1D' });
+  .register(apiRegistry, { description: 'ISO 8601 duration without months or years, e.g. PT15M, PT1H, P1D' });
 
 /** A positive whole number given as a query string. */
 export const countParam = (max: number) => z.coerce.number().int().min(1).max(max);
@@ -39,10 +40,10 @@ export const countParam = (max: number) => z.coerce.number().int().min(1).max(ma
 /** `true`/`false` in a query string. */
 export const flagParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-export const isoTime = z.string().meta({ description: 'ISO 8601 with the district offset', example: '2026-08-03T14:15:00+09:00' });
+export const isoTime = z.string().register(apiRegistry, { description: 'ISO 8601 with the district offset', example: '2026-08-03T14:15:00+09:00' });
 
 export const tokenQuery = z.object({
-  token: z.string().optional().meta({ description: 'API token, for WebSocket and EventSource clients that cannot set an Authorization header' }),
+  token: z.string().optional().register(apiRegistry, { description: 'API token, for WebSocket and EventSource clients that cannot set an Authorization header' }),
 });
 
 // ---- live state (the wire form: id-keyed objects, ISO times; see wire.ts)
@@ -65,18 +66,18 @@ export const assetLiveSchema = z
     siteId: z.string(),
     type: z.string(),
     mode: assetModeSchema,
-    measurements: z.record(z.string(), measuredValueSchema).meta({ description: 'latest value per measurement (`power_kw`, `soc_fraction`, `power_kw@channel` …)' }),
+    measurements: z.record(z.string(), measuredValueSchema).register(apiRegistry, { description: 'latest value per measurement (`power_kw`, `soc_fraction`, `power_kw@channel` …)' }),
     setpoint: setpointSchema.optional(),
     reason: z.string().optional(),
   })
-  .meta({ id: 'AssetLiveState' });
+  .register(apiRegistry, { id: 'AssetLiveState' });
 
 export const liveStateSchema = z
   .looseObject({
     time: isoTime,
     districtName: z.string(),
     sites: z.record(z.string(), z.object({ id: z.string(), name: z.string() })),
-    assets: z.record(z.string(), assetLiveSchema).meta({ description: 'keyed by asset id' }),
+    assets: z.record(z.string(), assetLiveSchema).register(apiRegistry, { description: 'keyed by asset id' }),
     grid: z.looseObject({
       importKw: z.number(),
       exportKw: z.number(),
@@ -94,7 +95,7 @@ export const liveStateSchema = z
     strategy: z.string(),
     cycle: z.number(),
   })
-  .meta({ id: 'LiveState' });
+  .register(apiRegistry, { id: 'LiveState' });
 
 // ---- records
 
@@ -110,7 +111,7 @@ export const overrideSchema = z
     createdBy: z.string(),
     reason: z.string(),
   })
-  .meta({ id: 'Override' });
+  .register(apiRegistry, { id: 'Override' });
 
 export const eventSchema = z
   .object({
@@ -125,20 +126,20 @@ export const eventSchema = z
     acknowledgedBy: z.string().optional(),
     acknowledgedAt: isoTime.optional(),
   })
-  .meta({ id: 'Event' });
+  .register(apiRegistry, { id: 'Event' });
 
 export const auditEntrySchema = z
   .object({
     id: z.number().int(),
     time: isoTime,
-    actor: z.string().meta({ description: 'token id, or `system`' }),
+    actor: z.string().register(apiRegistry, { description: 'token id, or `system`' }),
     role: z.enum(['viewer', 'operator', 'admin', 'system']),
     action: z.string(),
     target: z.string(),
     details: z.unknown(),
     outcome: z.enum(['ok', 'denied', 'failed']),
   })
-  .meta({ id: 'AuditEntry' });
+  .register(apiRegistry, { id: 'AuditEntry' });
 
 export const tokenRoleSchema = z.enum(['viewer', 'operator', 'admin']);
 
@@ -151,7 +152,7 @@ export const tokenRecordSchema = z
     lastUsed: isoTime.optional(),
     revoked: isoTime.optional(),
   })
-  .meta({ id: 'TokenRecord' });
+  .register(apiRegistry, { id: 'TokenRecord' });
 
 export const simRunSchema = z
   .object({
@@ -159,12 +160,12 @@ export const simRunSchema = z
     status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
     progress: z.number().min(0).max(1),
     params: z.unknown(),
-    result: z.unknown().optional().meta({ description: 'the runSummary document (KPIs per strategy) once done' }),
+    result: z.unknown().optional().register(apiRegistry, { description: 'the runSummary document (KPIs per strategy) once done' }),
     error: z.string().optional(),
     created: isoTime,
     updated: isoTime,
   })
-  .meta({ id: 'SimulationRun' });
+  .register(apiRegistry, { id: 'SimulationRun' });
 
 export const forecastSchema = z
   .object({
@@ -176,9 +177,9 @@ export const forecastSchema = z
     start: isoTime,
     end: isoTime,
     intervalMinutes: z.number(),
-    quantiles: z.record(z.string(), z.array(z.number())).meta({ description: 'values per quantile (`p10`, `p50`, `p90` …), one per interval' }),
+    quantiles: z.record(z.string(), z.array(z.number())).register(apiRegistry, { description: 'values per quantile (`p10`, `p50`, `p90` …), one per interval' }),
   })
-  .meta({ id: 'Forecast' });
+  .register(apiRegistry, { id: 'Forecast' });
 
 export const scheduleSchema = z
   .object({
@@ -190,4 +191,4 @@ export const scheduleSchema = z
     status: z.enum(['proposed', 'active', 'superseded', 'completed', 'failed', 'cancelled']),
     payload: z.unknown(),
   })
-  .meta({ id: 'Schedule' });
+  .register(apiRegistry, { id: 'Schedule' });

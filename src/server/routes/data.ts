@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { apiRegistry } from '../registry.ts';
 import { MS_PER_DAY } from '../../model/time.ts';
 import { TELEMETRY_READ_MAX_ROWS } from '../../store/index.ts';
 import type { RoutePluginOptions } from '../deps.ts';
@@ -15,12 +16,12 @@ export const FORECASTS_MAX_LIMIT = 500;
 
 const telemetryQuery = z.object({
   asset: z.string().min(1),
-  measurement: z.string().min(1).meta({ description: 'e.g. power_kw, soc_fraction' }),
+  measurement: z.string().min(1).register(apiRegistry, { description: 'e.g. power_kw, soc_fraction' }),
   channel: z.string().min(1).optional(),
   from: instantParam,
   to: instantParam,
-  bucket: durationParam.optional().meta({ description: 'downsample into buckets of this ISO 8601 duration, aligned to `from`; omitted: raw points' }),
-  aggregate: z.enum(['mean', 'min', 'max', 'last']).optional().meta({ description: 'how a bucket becomes one value (default mean)' }),
+  bucket: durationParam.optional().register(apiRegistry, { description: 'downsample into buckets of this ISO 8601 duration, aligned to `from`; omitted: raw points' }),
+  aggregate: z.enum(['mean', 'min', 'max', 'last']).optional().register(apiRegistry, { description: 'how a bucket becomes one value (default mean)' }),
   limit: countParam(TELEMETRY_READ_MAX_ROWS).optional(),
 });
 
@@ -34,9 +35,9 @@ const telemetryReply = z
     bucketMinutes: z.number().optional(),
     aggregate: z.enum(['mean', 'min', 'max', 'last']).optional(),
     points: z.array(z.object({ time: isoTime, value: z.number(), count: z.number().int() })),
-    truncated: z.boolean().meta({ description: 'true when the row limit cut the series short' }),
+    truncated: z.boolean().register(apiRegistry, { description: 'true when the row limit cut the series short' }),
   })
-  .meta({ id: 'TelemetrySeries' });
+  .register(apiRegistry, { id: 'TelemetrySeries' });
 
 const kpiReply = z
   .looseObject({
@@ -44,7 +45,7 @@ const kpiReply = z
     to: isoTime,
     intervalMinutes: z.number(),
     intervals: z.number().int(),
-    coverage: z.number().meta({ description: 'share of intervals with a grid reading (gaps count as 0 kW)' }),
+    coverage: z.number().register(apiRegistry, { description: 'share of intervals with a grid reading (gaps count as 0 kW)' }),
     importKwh: z.number(),
     exportKwh: z.number(),
     pvKwh: z.number(),
@@ -69,7 +70,7 @@ const kpiReply = z
       months: z.array(z.looseObject({ month: z.string() })),
     }),
   })
-  .meta({ id: 'PeriodKpis' });
+  .register(apiRegistry, { id: 'PeriodKpis' });
 
 function requireOrder(fromMs: number, toMs: number) {
   if (!(toMs > fromMs)) throw new ApiError('BITGRID_ERR_VALIDATION', 'querystring.to: must be after from', 'to');
@@ -127,11 +128,11 @@ export const dataRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app,
         tags: ['data'],
         querystring: z.object({
           asset: z.string().min(1).optional(),
-          target: z.string().min(1).optional().meta({ description: 'e.g. pv_power_kw, load_power_kw' }),
+          target: z.string().min(1).optional().register(apiRegistry, { description: 'e.g. pv_power_kw, load_power_kw' }),
           model: z.string().min(1).optional(),
           issuedFrom: instantParam.optional(),
           issuedTo: instantParam.optional(),
-          latest: flagParam.optional().meta({ description: 'only the newest forecast per asset and target' }),
+          latest: flagParam.optional().register(apiRegistry, { description: 'only the newest forecast per asset and target' }),
           limit: countParam(FORECASTS_MAX_LIMIT).optional(),
         }),
         response: { 200: z.object({ forecasts: z.array(forecastSchema) }), ...errorResponses(400, 401, 403, 429) },

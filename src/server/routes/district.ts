@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { apiRegistry } from '../registry.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 import type { RoutePluginOptions } from '../deps.ts';
 import { assetLiveSchema, liveStateSchema } from '../schemas.ts';
@@ -7,7 +8,7 @@ import { snapshotToWire, toWire } from '../wire.ts';
 
 const assetConfigSchema = z
   .looseObject({ id: z.string(), type: z.string() })
-  .meta({ id: 'AssetConfig', description: "the asset's entry of the district file, keys as in the file (snake_case, unit suffixes)" });
+  .register(apiRegistry, { id: 'AssetConfig', description: "the asset's entry of the district file, keys as in the file (snake_case, unit suffixes)" });
 
 const districtSchema = z
   .object({
@@ -23,7 +24,7 @@ const districtSchema = z
     }),
     sites: z.array(z.object({ id: z.string(), name: z.string(), assets: z.array(assetConfigSchema) })),
   })
-  .meta({ id: 'District' });
+  .register(apiRegistry, { id: 'District' });
 
 const assetSchema = z
   .object({
@@ -31,9 +32,9 @@ const assetSchema = z
     siteId: z.string(),
     type: z.string(),
     config: assetConfigSchema,
-    live: assetLiveSchema.nullable().meta({ description: 'null when the live system does not know the asset (yet)' }),
+    live: assetLiveSchema.nullable().register(apiRegistry, { description: 'null when the live system does not know the asset (yet)' }),
   })
-  .meta({ id: 'Asset' });
+  .register(apiRegistry, { id: 'Asset' });
 
 export const districtRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   const s = deps.scenario.scenario;

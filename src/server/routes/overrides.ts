@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { apiRegistry } from '../registry.ts';
 import { GuardRejection } from '../../control/types.ts';
 import { actorOf } from '../auth.ts';
 import type { RoutePluginOptions } from '../deps.ts';
@@ -21,12 +22,12 @@ const newOverrideSchema = z
   .strictObject({
     assetId: z.string().min(1),
     kind: z.enum(SETPOINT_KINDS),
-    value: z.number().meta({ description: 'kW, in the sign convention of the kind (battery discharge +)' }),
+    value: z.number().register(apiRegistry, { description: 'kW, in the sign convention of the kind (battery discharge +)' }),
     channel: z.string().min(1).optional(),
     durationMinutes: z.number().positive().max(OVERRIDE_MAX_MINUTES),
     reason: z.string().trim().min(1).max(OVERRIDE_REASON_MAX_CHARS),
   })
-  .meta({ id: 'NewOverride' });
+  .register(apiRegistry, { id: 'NewOverride' });
 
 type Body = Partial<z.infer<typeof newOverrideSchema>> | undefined;
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { apiRegistry } from '../registry.ts';
 import { loadScenarioFile, parseScenario, REFERENCE_SCENARIO_FILE, type LoadedScenario } from '../../model/load.ts';
 import { LIST_MAX_ROWS, type JsonValue } from '../../store/index.ts';
 import { strategyNames } from '../../strategy/index.ts';
@@ -19,14 +20,14 @@ export const SIMULATIONS_DEFAULT_LIMIT = 50;
 
 const scenarioSource = z
   .discriminatedUnion('source', [
-    z.strictObject({ source: z.literal('current').meta({ description: 'the district this server runs' }) }),
-    z.strictObject({ source: z.literal('reference').meta({ description: 'the reference district (scenarios/gwangju.yaml)' }) }),
+    z.strictObject({ source: z.literal('current').register(apiRegistry, { description: 'the district this server runs' }) }),
+    z.strictObject({ source: z.literal('reference').register(apiRegistry, { description: 'the reference district (scenarios/gwangju.yaml)' }) }),
     z.strictObject({
       source: z.literal('yaml'),
-      text: z.string().min(1).max(SCENARIO_MAX_CHARS).meta({ description: 'a district file (YAML); it may not reference files (weather must be synthetic)' }),
+      text: z.string().min(1).max(SCENARIO_MAX_CHARS).register(apiRegistry, { description: 'a district file (YAML); it may not reference files (weather must be synthetic)' }),
     }),
   ])
-  .meta({ id: 'ScenarioSource' });
+  .register(apiRegistry, { id: 'ScenarioSource' });
 
 const newSimulationSchema = z
   .strictObject({
@@ -35,12 +36,12 @@ const newSimulationSchema = z
       .string()
       .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
       .optional()
-      .meta({ description: "first local day (default: the scenario's default_start)" }),
+      .register(apiRegistry, { description: "first local day (default: the scenario's default_start)" }),
     days: z.number().int().min(1).max(SIM_MAX_DAYS),
-    strategies: z.array(z.string().min(1)).min(1).max(16).optional().meta({ description: 'strategy names (default: all built-in)' }),
+    strategies: z.array(z.string().min(1)).min(1).max(16).optional().register(apiRegistry, { description: 'strategy names (default: all built-in)' }),
     seed: z.number().int().optional(),
   })
-  .meta({ id: 'NewSimulation' });
+  .register(apiRegistry, { id: 'NewSimulation' });
 
 type Body = z.infer<typeof newSimulationSchema>;
 

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { apiRegistry } from '../registry.ts';
 import type { RoutePluginOptions } from '../deps.ts';
 import { isoTime } from '../schemas.ts';
 
@@ -17,7 +18,7 @@ const healthSchema = z
     }),
     simulations: z.object({ running: z.number().int(), queued: z.number().int() }),
   })
-  .meta({ id: 'Health' });
+  .register(apiRegistry, { id: 'Health' });
 
 export const systemRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   app.get(

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { apiRegistry } from '../registry.ts';
 import type { RoutePluginOptions } from '../deps.ts';
 import { errorResponses } from '../errors.ts';
 import { tokenOut } from '../records.ts';
@@ -23,9 +24,9 @@ export const tokenRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app
       schema: {
         summary: 'Create an API token; the token string is in this reply only',
         tags: ['admin'],
-        body: z.strictObject({ name: tokenNameSchema, role: tokenRoleSchema }).meta({ id: 'NewToken' }),
+        body: z.strictObject({ name: tokenNameSchema, role: tokenRoleSchema }).register(apiRegistry, { id: 'NewToken' }),
         response: {
-          201: z.object({ token: z.string().meta({ description: 'the secret: shown once, stored only as its SHA-256' }), record: tokenRecordSchema }),
+          201: z.object({ token: z.string().register(apiRegistry, { description: 'the secret: shown once, stored only as its SHA-256' }), record: tokenRecordSchema }),
           ...errorResponses(400, 401, 403, 429),
         },
       },
