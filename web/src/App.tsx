@@ -1,0 +1,115 @@
+import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useLive } from './live.ts';
+import { useSession } from './session.ts';
+import { SignIn } from './views/SignIn.tsx';
+import { Overview } from './views/Overview.tsx';
+
+// The shell: navigation, language and theme switches, the stream indicator. Views are routed by
+// the path (serve returns index.html for any non-API path), the heavier ones loaded on demand.
+
+const Power = lazy(() => import('./views/Power.tsx'));
+const Fleets = lazy(() => import('./views/Fleets.tsx'));
+const Cost = lazy(() => import('./views/Cost.tsx'));
+const Scenarios = lazy(() => import('./views/Scenarios.tsx'));
+const Operations = lazy(() => import('./views/Operations.tsx'));
+
+export const VIEWS = ['overview', 'power', 'fleets', 'cost', 'scenarios', 'operations'] as const;
+export type View = (typeof VIEWS)[number];
+
+const THEME_KEY = 'bitgrid.theme';
+
+function viewFromPath(): View {
+  const p = location.pathname.replace(/^\/+|\/+$/g, '');
+  return (VIEWS as readonly string[]).includes(p) ? (p as View) : 'overview';
+}
+
+function useTheme(): [string, () => void] {
+  const [theme, setTheme] = useState(() => localStorage.getItem(THEME_KEY) ?? (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem(THEME_KEY, theme);
+  }, [theme]);
+  return [theme, () => setTheme((t) => (t === 'dark' ? 'light' : 'dark'))];
+}
+
+function StreamBadge() {
+  const { t } = useTranslation();
+  const status = useLive((s) => s.status);
+  const time = useLive((s) => s.state?.time);
+  return (
+    <span className={`badge stream-${status}`} data-testid="stream-status" title={time}>
+      ● {t(`stream.${status}`)}
+    </span>
+  );
+}
+
+export function App() {
+  const { t, i18n } = useTranslation();
+  const session = useSession();
+  const [view, setView] = useState<View>(viewFromPath);
+  const [theme, toggleTheme] = useTheme();
+  const [restoring, setRestoring] = useState(true);
+
+  useEffect(() => {
+    void session.restore().finally(() => setRestoring(false));
+    const onPop = () => setView(viewFromPath());
+    addEventListener('popstate', onPop);
+    return () => removeEventListener('popstate', onPop);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  const go = (v: View) => {
+    history.pushState(null, '', `/${v}`);
+    setView(v);
+  };
+
+  const switches: ReactNode = (
+    <div className="switches">
+      <button type="button" className="ghost" data-testid="lang-switch" onClick={() => void i18n.changeLanguage(i18n.language === 'ko' ? 'en' : 'ko')}>
+        {i18n.language === 'ko' ? 'English' : '한국어'}
+      </button>
+      <button type="button" className="ghost" data-testid="theme-switch" onClick={toggleTheme} aria-label={t('app.theme')}>
+        {theme === 'dark' ? '☀' : '☾'} {t(theme === 'dark' ? 'app.light' : 'app.dark')}
+      </button>
+    </div>
+  );
+
+  if (restoring) return <div className="center muted">{t('app.loading')}</div>;
+  if (!session.token) return <SignIn switches={switches} />;
+
+  return (
+    <div className="shell">
+      <header className="top">
+        <div className="brand">
+          <span className="logo">⚡</span> Bitgrid <span className="muted district">{useLive.getState().state?.districtName}</span>
+        </div>
+        <nav>
+          {VIEWS.map((v) => (
+            <a key={v} href={`/${v}`} data-testid={`nav-${v}`} className={v === view ? 'active' : ''} onClick={(e) => (e.preventDefault(), go(v))}>
+              {t(`nav.${v}`)}
+            </a>
+          ))}
+        </nav>
+        <div className="right">
+          <StreamBadge />
+          <span className="badge" data-testid="role">{t(`role.${session.role}`)}</span>
+          {switches}
+          <button type="button" className="ghost" data-testid="sign-out" onClick={session.signOut}>
+            {t('app.signOut')}
+          </button>
+        </div>
+      </header>
+      <main>
+        <Suspense fallback={<div className="muted">{t('app.loading')}</div>}>
+          {view === 'overview' && <Overview />}
+          {view === 'power' && <Power />}
+          {view === 'fleets' && <Fleets />}
+          {view === 'cost' && <Cost />}
+          {view === 'scenarios' && <Scenarios />}
+          {view === 'operations' && <Operations />}
+        </Suspense>
+      </main>
+    </div>
+  );
+}

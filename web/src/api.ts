@@ -1,0 +1,198 @@
+// The HTTP API of `bitgrid serve` as the dashboard uses it: same origin, bearer token, errors as
+// `{ error: { code, message, field? } }` (see src/server/errors.ts).
+
+export const TOKEN_KEY = 'bitgrid.token';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export function getToken(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<T> {
+  const token = init.token ?? getToken();
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  } catch (e) {
+    throw new ApiError(0, 'NETWORK', (e as Error).message);
+  }
+  const text = await res.text();
+  let data: unknown = undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  if (!res.ok) {
+    const err = (data as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+    throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? res.statusText, err?.field);
+  }
+  return data as T;
+}
+
+// ---- wire types (src/server/schemas.ts)
+
+export interface Measured {
+  value: number;
+  time: string;
+}
+export type AssetMode = 'auto' | 'override' | 'safe' | 'offline';
+export interface AssetLive {
+  id: string;
+  siteId: string;
+  type: string;
+  mode: AssetMode;
+  measurements: Record<string, Measured>;
+  setpoint?: { assetId: string; kind: string; value: number; channel?: string; validUntil?: string };
+  reason?: string;
+}
+export interface LiveState {
+  time: string;
+  districtName: string;
+  sites: Record<string, { id: string; name: string }>;
+  assets: Record<string, AssetLive>;
+  grid: { importKw: number; exportKw: number; monthPeakKw: number; billingDemandKw: number };
+  today: { costKrw: number; importKwh: number; pvKwh: number; consumptionKwh: number; selfSufficiency: number; re100HourlyMatching: number };
+  strategy: string;
+  cycle: number;
+}
+export interface District {
+  name: string;
+  timezone: string;
+  intervalMinutes: number;
+  grid: { contract_demand_kw: number; import_limit_kw: number; export_limit_kw: number };
+  sites: { id: string; name: string; assets: { id: string; type: string; [k: string]: unknown }[] }[];
+}
+export interface EventRec {
+  id: number;
+  time: string;
+  severity: 'info' | 'warning' | 'alarm' | 'critical';
+  source: string;
+  code: string;
+  message: string;
+  assetId?: string;
+  acknowledged: boolean;
+}
+export interface AuditRec {
+  id: number;
+  time: string;
+  actor: string;
+  role: string;
+  action: string;
+  target: string;
+  details: unknown;
+  outcome: 'ok' | 'denied' | 'failed';
+}
+export interface OverrideRec {
+  id: string;
+  assetId: string;
+  kind: string;
+  value: number;
+  channel?: string;
+  start: string;
+  expires: string;
+  createdBy: string;
+  reason: string;
+}
+export interface TelemetrySeries {
+  points: { time: string; value: number; count: number }[];
+  truncated: boolean;
+  bucketMinutes?: number;
+}
+export interface ForecastRec {
+  id: number;
+  issued: string;
+  assetId: string;
+  target: string;
+  start: string;
+  intervalMinutes: number;
+  quantiles: Record<string, number[]>;
+}
+export interface ScheduleRec {
+  id: number;
+  start: string;
+  end: string;
+  strategy: string;
+  status: string;
+  payload: unknown;
+}
+export interface PeriodKpis {
+  from: string;
+  to: string;
+  coverage: number;
+  importKwh: number;
+  exportKwh: number;
+  pvKwh: number;
+  consumptionKwh: number;
+  selfSufficiency: number;
+  peakImportKw: number;
+  billingDemandKw: number;
+  co2Kg: number;
+  netCostKrw: number;
+  bill: {
+    energyChargeKrw: number;
+    demandChargeKrw: number;
+    climateEnvironmentKrw: number;
+    fuelCostAdjustmentKrw: number;
+    excessDemandPenaltyKrw: number;
+    vatKrw: number;
+    powerFundKrw: number;
+    importBillKrw: number;
+    exportRevenueKrw: number;
+  };
+}
+/** One strategy's KPIs in a simulation result (src/report/kpis.ts Kpis). */
+export interface SimKpis {
+  totalCostKrw: number;
+  energyCostKrw: number;
+  demandChargeKrw: number;
+  taxesKrw: number;
+  exportRevenueKrw: number;
+  ppaCostKrw: number;
+  certificateCostKrw: number;
+  batteryDegradationCostKrw: number;
+  peakImportKw: number;
+  billingDemandKw: number;
+  selfSufficiency: number;
+  re100HourlyMatching: number;
+  re100AnnualShare: number;
+  co2Kg: number;
+  importKwh: number;
+  pvKwh: number;
+  [k: string]: number;
+}
+export interface SimRun {
+  id: string;
+  status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  progress: number;
+  params: { start?: string; days?: number; strategies?: string[] } | null;
+  result?: { scenario: string; start: string; days: number; results: { strategy: string; kpis: SimKpis; runtimeMs: number }[] };
+  error?: string;
+  created: string;
+}
+
+/** Setpoint kinds the API accepts (src/server/routes/overrides.ts), by asset type. */
+export const KIND_BY_TYPE: Record<string, string> = {
+  battery: 'battery_power_kw',
+  pv: 'pv_power_limit_kw',
+  ev_chargers: 'charging_limit_kw',
+  bus_depot: 'charging_limit_kw',
+  load: 'load_limit_kw',
+  datacenter: 'load_limit_kw',
+};
+
+/** The API's strategy names (src/strategy); there is no endpoint listing them. */
+export const STRATEGIES = ['none', 'rules', 'optimal', 'oracle'] as const;

@@ -1,0 +1,116 @@
+import { create } from 'zustand';
+import type { AssetLive, LiveState } from './api.ts';
+
+// The live snapshot kept current from /api/stream: the full state on connect, then flat key deltas
+// (`assets.factory-pv.measurements.power_kw.value`) applied with path copying so React sees new
+// objects exactly where something changed. A gap in `seq` means a lost message: reconnect.
+
+/** Wait before reconnecting after the stream drops (the SSE endpoint advises 2 s as well). */
+const RECONNECT_MS = 2_000;
+
+export type StreamStatus = 'connecting' | 'open' | 'closed';
+
+interface LiveStore {
+  state: LiveState | null;
+  status: StreamStatus;
+  /** Browser time of the last message, for the "updated" indicator. */
+  lastMessageMs: number;
+  messages: number;
+}
+
+export const useLive = create<LiveStore>(() => ({ state: null, status: 'closed', lastMessageMs: 0, messages: 0 }));
+
+/** Sets (or, for null, removes) one dotted path, copying every object on the way. */
+export function applyDelta<T extends object>(root: T, changes: Record<string, unknown>): T {
+  const out = { ...root } as Record<string, unknown>;
+  const copied = new Set<object>([out]);
+  for (const [key, value] of Object.entries(changes)) {
+    const parts = key.split('.');
+    let node = out;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const k = parts[i];
+      const child = node[k];
+      let next: Record<string, unknown>;
+      if (child && typeof child === 'object' && !Array.isArray(child)) {
+        next = copied.has(child) ? (child as Record<string, unknown>) : { ...(child as Record<string, unknown>) };
+      } else next = {};
+      copied.add(next);
+      node[k] = next;
+      node = next;
+    }
+    const last = parts[parts.length - 1];
+    if (value === null) delete node[last];
+    else node[last] = value;
+  }
+  return out as T;
+}
+
+let socket: WebSocket | null = null;
+let timer: ReturnType<typeof setTimeout> | undefined;
+let wanted = false;
+
+export function connectLive(token: string): void {
+  wanted = true;
+  clearTimeout(timer);
+  socket?.close();
+  const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+  const ws = new WebSocket(`${proto}://${location.host}/api/stream?token=${encodeURIComponent(token)}`);
+  socket = ws;
+  let seq = -1;
+  useLive.setState({ status: 'connecting' });
+  ws.onopen = () => useLive.setState({ status: 'open' });
+  ws.onmessage = (ev) => {
+    const m = JSON.parse(String(ev.data)) as { type: 'snapshot'; seq: number; state: LiveState } | { type: 'delta'; seq: number; changes: Record<string, unknown> };
+    if (m.type === 'snapshot') {
+      seq = m.seq;
+      useLive.setState((s) => ({ state: m.state, lastMessageMs: Date.now(), messages: s.messages + 1 }));
+      return;
+    }
+    if (m.seq !== seq + 1) {
+      ws.close(); // lost a message: a fresh snapshot on reconnect
+      return;
+    }
+    seq = m.seq;
+    useLive.setState((s) => ({ state: s.state ? applyDelta(s.state, m.changes) : s.state, lastMessageMs: Date.now(), messages: s.messages + 1 }));
+  };
+  ws.onclose = () => {
+    if (socket !== ws) return;
+    useLive.setState({ status: 'closed' });
+    if (wanted) timer = setTimeout(() => connectLive(token), RECONNECT_MS);
+  };
+}
+
+export function disconnectLive(): void {
+  wanted = false;
+  clearTimeout(timer);
+  socket?.close();
+  socket = null;
+  useLive.setState({ state: null, status: 'closed' });
+}
+
+/**
+ * An asset's power, kW in its natural sign: `power_kw` when it reports one, else the sum of its
+ * per-channel `power_kw@…` values (charger fleets report per charge point).
+ */
+export function assetPowerKw(a: AssetLive | undefined): number {
+  if (!a) return 0;
+  const direct = a.measurements.power_kw;
+  if (direct) return direct.value;
+  let sum = 0;
+  for (const [k, v] of Object.entries(a.measurements)) if (k.startsWith('power_kw@')) sum += v.value;
+  return sum;
+}
+
+/** Per-channel measurements (`name@channel`) grouped by channel. */
+export function channels(a: AssetLive): Map<string, Record<string, number>> {
+  const out = new Map<string, Record<string, number>>();
+  for (const [k, v] of Object.entries(a.measurements)) {
+    const at = k.indexOf('@');
+    if (at < 0) continue;
+    const ch = k.slice(at + 1);
+    const rec = out.get(ch) ?? {};
+    rec[k.slice(0, at)] = v.value;
+    out.set(ch, rec);
+  }
+  return out;
+}
