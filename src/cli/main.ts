@@ -8,6 +8,7 @@ import { kpiTable } from '../report/table.ts';
 import { renderReport } from '../report/html.ts';
 import { timeseriesCsv } from '../report/csv.ts';
 import { createProgress } from './progress.ts';
+import { tokenCommand } from './token.ts';
 import { optimizeCommand } from './optimize.ts';
 import { backtestCommand } from './backtest.ts';
 
@@ -110,6 +111,7 @@ program
 
 // Commands owned by other parts: each file exports a function returning a commander Command.
 // (add one line per command here)
+program.addCommand(tokenCommand());
 program.addCommand(optimizeCommand());
 program.addCommand(backtestCommand());
 
