@@ -1,0 +1,72 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { startServe } from '../../src/cli/serve.ts';
+import { loadScenarioFile, REFERENCE_SCENARIO_FILE } from '../../src/model/load.ts';
+import { createServer } from '../../src/server/index.ts';
+
+// A real `serve --twin` with the built dashboard, for the end-to-end tests and bench/web.ts.
+// startServe does not take a webRoot yet, so a second API server is created on the same live loop
+// and store with `webRoot: web/dist` — the same createServer that serve calls, on its own port.
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
+const WEB_CONFIG = fileURLToPath(new URL('../../web/vite.config.ts', import.meta.url));
+/** Twin clock: 240 simulated seconds per second, so a control cycle (60 s) every 0.25 s. */
+export const TWIN_SPEED = 240;
+
+/** Builds the dashboard with vite's JS API when web/dist has no index.html (or when forced). */
+export async function ensureWebBuild(force = false): Promise<void> {
+  if (!force && existsSync(join(WEB_ROOT, 'index.html'))) return;
+  const { build } = await import('vite');
+  await build({ configFile: WEB_CONFIG, logLevel: 'warn' });
+}
+
+export interface Dashboard {
+  url: string;
+  tokens: { viewer: string; operator: string };
+  stop(): Promise<void>;
+}
+
+export async function startDashboard(): Promise<Dashboard> {
+  await ensureWebBuild();
+  const dir = mkdtempSync(join(tmpdir(), 'bitgrid-web-'));
+  process.env.BITGRID_LOG_LEVEL ??= 'error';
+  const running = await startServe({
+    scenario: REFERENCE_SCENARIO_FILE,
+    port: 0,
+    host: '127.0.0.1',
+    twin: true,
+    speed: TWIN_SPEED,
+    days: 2,
+    strategy: 'rules',
+    db: `sqlite:${join(dir, 'bitgrid.db')}`,
+    cycleS: 60,
+    staleS: 300,
+  });
+  let web: FastifyInstance | undefined;
+  try {
+    web = await createServer({ live: running.loop, store: running.store, scenario: loadScenarioFile(REFERENCE_SCENARIO_FILE), webRoot: WEB_ROOT, rateLimit: false });
+    const url = await web.listen({ port: 0, host: '127.0.0.1' });
+    const now = Date.now();
+    const viewer = (await running.store.createToken({ name: 'e2e viewer', role: 'viewer', createdMs: now })).token;
+    const operator = (await running.store.createToken({ name: 'e2e operator', role: 'operator', createdMs: now })).token;
+    return {
+      url,
+      tokens: { viewer, operator },
+      async stop() {
+        await web?.close().catch(() => undefined);
+        await running.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await web?.close().catch(() => undefined);
+    await running.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
