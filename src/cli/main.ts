@@ -9,6 +9,7 @@ import { renderReport } from '../report/html.ts';
 import { timeseriesCsv } from '../report/csv.ts';
 import { createProgress } from './progress.ts';
 import { tokenCommand } from './token.ts';
+import { serveCommand } from './serve.ts';
 import { optimizeCommand } from './optimize.ts';
 import { backtestCommand } from './backtest.ts';
 
@@ -112,6 +113,7 @@ program
 // Commands owned by other parts: each file exports a function returning a commander Command.
 // (add one line per command here)
 program.addCommand(tokenCommand());
+program.addCommand(serveCommand());
 program.addCommand(optimizeCommand());
 program.addCommand(backtestCommand());
 

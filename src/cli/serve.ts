@@ -1,16 +1,11 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { loadScenarioFile, REFERENCE_SCENARIO_FILE, ConfigError } from '../model/load.ts';
-import { prepareDistrict } from '../sim/district.ts';
-import { runSimulation } from '../sim/engine.ts';
-import { getStrategy } from '../strategy/index.ts';
-import { defaultRegistry } from '../drivers/index.ts';
 import type { Driver } from '../drivers/types.ts';
-import { openStore } from '../store/index.ts';
-import { ControlLoop } from '../control/loop.ts';
-import { planDispatcher } from '../control/plan.ts';
-import { connectChargePoints, startTwinDistrict, type TwinDistrict } from '../sim/twins/district.ts';
+import type { TwinDistrict } from '../sim/twins/district.ts';
 
 /** Defaults of the live loop, in clock (simulated) seconds; see docs/operations.md. */
 const DEFAULT_CYCLE_S = 60;
@@ -66,6 +61,18 @@ export function serveCommand(): Command {
 }
 
 export async function startServe(opts: ServeOptions) {
+  // The live stack (protocol drivers, store, twins) loads only when serving, not for every command.
+  const [{ prepareDistrict }, { runSimulation }, { getStrategy }, { defaultRegistry }, { openStore }, { ControlLoop }, { planDispatcher }, { connectChargePoints, startTwinDistrict }] =
+    await Promise.all([
+      import('../sim/district.ts'),
+      import('../sim/engine.ts'),
+      import('../strategy/index.ts'),
+      import('../drivers/index.ts'),
+      import('../store/index.ts'),
+      import('../control/loop.ts'),
+      import('../control/plan.ts'),
+      import('../sim/twins/district.ts'),
+    ]);
   const log = pino({ level: process.env.BITGRID_LOG_LEVEL ?? 'info', redact: ['*.client_secret', '*.password', '*.token', 'req.headers.authorization'] }, pino.destination(2));
   const loaded = loadScenarioFile(opts.scenario);
   const scenario = loaded.scenario;
@@ -106,7 +113,15 @@ export async function startServe(opts: ServeOptions) {
   loop.start((opts.cycleS * 1000) / (opts.twin ? opts.speed : 1));
 
   const { createServer } = await import('../server/index.ts');
-  const app = await createServer({ live: loop, store, scenario: loaded, logger: log });
+  const webRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+  const app = await createServer({
+    live: loop,
+    store,
+    scenario: loaded,
+    logger: log,
+    now,
+    webRoot: existsSync(join(webRoot, 'index.html')) ? webRoot : undefined,
+  });
   const address = await app.listen({ port: opts.port, host: opts.host });
   log.info({ address, twin: Boolean(opts.twin), speed: opts.speed, devices: drivers.length }, 'bitgrid serving');
   process.stdout.write(`bitgrid serving on ${address}${opts.twin ? ` (twin, ${opts.speed}× real time)` : ''}\n`);
