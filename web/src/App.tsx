@@ -50,6 +50,7 @@ export function App() {
   const [view, setView] = useState<View>(viewFromPath);
   const [theme, toggleTheme] = useTheme();
   const [restoring, setRestoring] = useState(true);
+  const districtName = useLive((s) => s.state?.districtName);
 
   useEffect(() => {
     void session.restore().finally(() => setRestoring(false));
@@ -82,7 +83,7 @@ export function App() {
     <div className="shell">
       <header className="top">
         <div className="brand">
-          <span className="logo">⚡</span> Bitgrid <span className="muted district">{useLive.getState().state?.districtName}</span>
+          <span className="logo">⚡</span> Bitgrid <span className="muted district">{districtName}</span>
         </div>
         <nav>
           {VIEWS.map((v) => (

@@ -50,14 +50,13 @@ const W = 800;
 const H = 440;
 const HUB = { x: W / 2, y: H / 2 };
 
+/** Grid on top, sources in a column on the left, loads in a column on the right: no overlaps. */
 function position(kind: FlowNode['kind'], i: number, n: number) {
   if (kind === 'grid') return { x: W / 2, y: 48 };
-  if (kind === 'source') return { x: 120, y: n === 1 ? H / 2 : 110 + (i * (H - 200)) / Math.max(1, n - 1) };
-  // Loads on an arc on the right and bottom.
-  const a0 = -Math.PI / 3;
-  const a1 = (Math.PI * 5) / 6;
-  const a = n === 1 ? 0 : a0 + ((a1 - a0) * i) / (n - 1);
-  return { x: HUB.x + Math.cos(a) * 300, y: HUB.y + Math.sin(a) * 170 };
+  const x = kind === 'source' ? 110 : W - 110;
+  const top = kind === 'source' ? 150 : 60;
+  const bottom = H - 50;
+  return { x, y: n === 1 ? (top + bottom) / 2 : top + (i * (bottom - top)) / (n - 1) };
 }
 
 const ICON: Record<string, string> = { grid: '⚡', pv: '☀', battery: '🔋' };

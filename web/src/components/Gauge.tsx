@@ -7,7 +7,7 @@ export function Ring({ fraction, label, testId }: { fraction: number; label: str
   return (
     <svg viewBox="0 0 90 90" className="ring" data-testid={testId}>
       <circle cx={45} cy={45} r={R} className="ring-bg" />
-      <circle cx={45} cy={45} r={R} className="ring-fg" strokeDasharray={`${C * f} ${C}`} transform="rotate(-90 45 45)" />
+      {f > 0 && <circle cx={45} cy={45} r={R} className="ring-fg" strokeDasharray={`${C * f} ${C}`} transform="rotate(-90 45 45)" />}
       <text x={45} y={50}>
         {label}
       </text>
