@@ -3,7 +3,7 @@ import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type PeriodKpis, type TelemetrySeries } from '../api.ts';
 import { EChart } from '../components/EChart.tsx';
-import { isoAt, krw, localDate, localMidnightMs, num, pct, power } from '../format.ts';
+import { isoAt, krw, localDate, localMidnightMs, num, pct, power, zoneOffset } from '../format.ts';
 import { useLive } from '../live.ts';
 
 // The bill of the month so far by component (/api/kpis), the 15-minute peak that sets the demand
@@ -85,7 +85,11 @@ export default function Cost() {
     let max = 0;
     let at = '';
     for (const p of pts) if (p.value > max) [max, at] = [p.value, p.time];
+    // ECharts formats time axes in the browser's zone or UTC only: shift to the district's wall clock.
+    const off = zoneOffset(nowMs, ZONE);
+    const shiftMs = (off.startsWith('-') ? -1 : 1) * (Number(off.slice(1, 3)) * 60 + Number(off.slice(4, 6))) * 60_000;
     return {
+      useUTC: true,
       tooltip: { trigger: 'axis' },
       grid: { left: 70, right: 30, top: 30, bottom: 40 },
       xAxis: { type: 'time' },
@@ -95,13 +99,13 @@ export default function Cost() {
           type: 'line',
           name: t('cost.import15'),
           showSymbol: false,
-          data: pts.map((p) => [Date.parse(p.time), Math.round(p.value)]),
-          markPoint: at ? { data: [{ coord: [Date.parse(at), Math.round(max)], value: power(max) }], symbolSize: 60 } : undefined,
-          markLine: k ? { symbol: 'none', data: [{ yAxis: Math.round(k.billingDemandKw), name: t('cost.billingDemand') }], label: { formatter: t('cost.billingDemand') } } : undefined,
+          data: pts.map((p) => [Date.parse(p.time) + shiftMs, Math.round(p.value)]),
+          markPoint: at ? { data: [{ coord: [Date.parse(at) + shiftMs, Math.round(max)], value: power(max) }], symbolSize: 60 } : undefined,
+          markLine: k ? { symbol: 'none', data: [{ yAxis: Math.round(k.billingDemandKw), name: t('cost.billingDemand') }], label: { formatter: t('cost.billingDemand'), position: 'insideEndTop' } } : undefined,
         },
       ],
     };
-  }, [peak.data, k, t]);
+  }, [peak.data, k, t, nowMs]);
   const heatOption = useMemo(
     () => ({
       tooltip: { formatter: (p: { value: [number, number, number] }) => `${localDate(heatFrom + p.value[1] * DAY_MS, ZONE)} ${p.value[0]}:00 — ${pct(p.value[2], 0)}` },

@@ -44,7 +44,7 @@ function Compare({ run }: { run: SimRun }) {
   if (!run.result) return null;
   return (
     <section className="card" data-testid="sim-result">
-      <h2>{t('scen.compare', { start: run.result.start, days: run.result.days })}</h2>
+      <h2>{t('scen.compare', { start: run.result.start.slice(0, 10), days: run.result.days })}</h2>
       <table className="table compare" data-testid="sim-table">
         <thead>
           <tr>
