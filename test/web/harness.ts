@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +18,23 @@ const WEB_CONFIG = fileURLToPath(new URL('../../web/vite.config.ts', import.meta
 /** Twin clock: 240 simulated seconds per second, so a control cycle (60 s) every 0.25 s. */
 export const TWIN_SPEED = 240;
 
-/** Builds the dashboard with vite's JS API when web/dist has no index.html (or when forced). */
+const WEB_SRC = fileURLToPath(new URL('../../web/src', import.meta.url));
+
+function newestMs(dir: string): number {
+  return Math.max(0, ...readdirSync(dir).map((f) => {
+    const p = join(dir, f);
+    const st = statSync(p);
+    return st.isDirectory() ? newestMs(p) : st.mtimeMs;
+  }));
+}
+
+/**
+ * Builds the dashboard with vite's JS API when web/dist has no index.html, when a source under
+ * web/src is newer than it (a stale build would test old code), or when forced.
+ */
 export async function ensureWebBuild(force = false): Promise<void> {
-  if (!force && existsSync(join(WEB_ROOT, 'index.html'))) return;
+  const index = join(WEB_ROOT, 'index.html');
+  if (!force && existsSync(index) && statSync(index).mtimeMs >= newestMs(WEB_SRC)) return;
   const { build } = await import('vite');
   await build({ configFile: WEB_CONFIG, logLevel: 'warn' });
 }
