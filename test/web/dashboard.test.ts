@@ -6,6 +6,13 @@ import { CHROMIUM, CHROMIUM_ARGS, startDashboard, type Dashboard } from './harne
 // End to end: the built dashboard served by a real `serve --twin`, driven in Debian's headless
 // Chromium. Each test leaves a screenshot in test-results/.
 
+/** The page's globals, typed here because the root tsconfig has no DOM lib (functions run in the browser). */
+type PageWindow = {
+  document: { querySelector(s: string): { textContent: string | null; className: string } | null; documentElement: { lang: string; dataset: Record<string, string | undefined> } };
+  sessionStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void };
+  performance: { now(): number; getEntriesByType(t: string): { startTime: number; loadEventEnd?: number }[] };
+};
+
 const SHOTS = 'test-results';
 const hasChromium = existsSync(CHROMIUM);
 
@@ -46,7 +53,7 @@ describe.skipIf(!hasChromium)(`dashboard end to end${hasChromium ? '' : ` (skipp
     await page.getByTestId('token-input').fill(dash.tokens.operator);
     await page.getByTestId('signin-submit').click();
     await page.getByTestId('flow-diagram').waitFor({ timeout: 20_000 });
-    await page.waitForFunction(() => document.querySelector('[data-testid=stream-status]')?.className.includes('stream-open'));
+    await page.waitForFunction(() => (globalThis as unknown as PageWindow).document.querySelector('[data-testid=stream-status]')?.className.includes('stream-open'));
     expect(await page.getByTestId('role').textContent()).toBe('운영자');
 
     const read = async () => ({
@@ -58,9 +65,9 @@ describe.skipIf(!hasChromium)(`dashboard end to end${hasChromium ? '' : ` (skipp
     const first = await read();
     expect(first.grid).toMatch(/\d.*(kW|MW)/);
     // A control cycle every 0.25 s at 240×: within a few seconds the clock and the power move.
-    await page.waitForFunction((t) => document.querySelector('[data-testid=live-time]')?.textContent !== t, first.time, { timeout: 10_000 });
+    await page.waitForFunction((t) => (globalThis as unknown as PageWindow).document.querySelector('[data-testid=live-time]')?.textContent !== t, first.time, { timeout: 10_000 });
     await page.waitForFunction(
-      (g) => document.querySelector('[data-testid=flow-value-grid]')?.textContent !== g,
+      (g) => (globalThis as unknown as PageWindow).document.querySelector('[data-testid=flow-value-grid]')?.textContent !== g,
       first.grid,
       { timeout: 20_000 },
     );
@@ -77,9 +84,9 @@ describe.skipIf(!hasChromium)(`dashboard end to end${hasChromium ? '' : ` (skipp
     await page.getByTestId('lang-switch').click();
     expect(await page.getByTestId('nav-overview').textContent()).toBe('Overview');
     expect(await page.getByTestId('role').textContent()).toBe('Operator');
-    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+    expect(await page.evaluate(() => (globalThis as unknown as PageWindow).document.documentElement.lang)).toBe('en');
     await page.getByTestId('theme-switch').click();
-    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await page.evaluate(() => (globalThis as unknown as PageWindow).document.documentElement.dataset.theme)).toBe('dark');
     await page.screenshot({ path: `${SHOTS}/web-overview-en-dark.png` });
     // The choice survives a reload (the token too: sessionStorage).
     await page.reload();
@@ -116,11 +123,11 @@ describe.skipIf(!hasChromium)(`dashboard end to end${hasChromium ? '' : ` (skipp
     await page.getByTestId('override-reason').fill('e2e: peak test');
     await page.getByTestId('override-submit').click();
     await page.getByTestId('override-ok').waitFor({ timeout: 10_000 });
-    await page.waitForFunction(() => document.querySelector('[data-testid=overrides-table]')?.textContent?.includes('shared-battery'), null, { timeout: 10_000 });
+    await page.waitForFunction(() => (globalThis as unknown as PageWindow).document.querySelector('[data-testid=overrides-table]')?.textContent?.includes('shared-battery'), null, { timeout: 10_000 });
     // The loop applies it and the stream reports the asset's mode.
-    await page.waitForFunction(() => document.querySelector('[data-testid=mode-shared-battery]')?.className.includes('mode-override'), null, { timeout: 20_000 });
+    await page.waitForFunction(() => (globalThis as unknown as PageWindow).document.querySelector('[data-testid=mode-shared-battery]')?.className.includes('mode-override'), null, { timeout: 20_000 });
     expect(await page.getByTestId('mode-shared-battery').textContent()).toBe('수동');
-    await page.waitForFunction(() => document.querySelector('[data-testid=audit-table]')?.textContent?.includes('override.set'), null, { timeout: 10_000 });
+    await page.waitForFunction(() => (globalThis as unknown as PageWindow).document.querySelector('[data-testid=audit-table]')?.textContent?.includes('override.set'), null, { timeout: 10_000 });
     await page.screenshot({ path: `${SHOTS}/web-operations-operator.png`, fullPage: true });
   });
 
@@ -138,15 +145,15 @@ describe.skipIf(!hasChromium)(`dashboard end to end${hasChromium ? '' : ` (skipp
       const refused = await p.evaluate(async () => {
         const res = await fetch('/api/overrides', {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${sessionStorage.getItem('bitgrid.token')}` },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${(globalThis as unknown as PageWindow).sessionStorage.getItem('bitgrid.token')}` },
           body: JSON.stringify({ assetId: 'shared-battery', kind: 'battery_power_kw', value: 500, durationMinutes: 10, reason: 'viewer tries' }),
         });
-        return { status: res.status, body: await res.json() };
+        return { status: res.status, body: (await res.json()) as { error: { code: string } } };
       });
       expect(refused.status).toBe(403);
       expect(refused.body.error.code).toBe('BITGRID_ERR_FORBIDDEN');
       // The operator's override is visible to the viewer, without the button to end it.
-      await p.waitForFunction(() => document.querySelector('[data-testid=overrides-table]')?.textContent?.includes('shared-battery'), null, { timeout: 10_000 });
+      await p.waitForFunction(() => (globalThis as unknown as PageWindow).document.querySelector('[data-testid=overrides-table]')?.textContent?.includes('shared-battery'), null, { timeout: 10_000 });
       expect(await p.locator('[data-testid^=override-clear-]').count()).toBe(0);
       await p.screenshot({ path: `${SHOTS}/web-operations-viewer.png`, fullPage: true });
     } finally {
