@@ -64,10 +64,13 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await Promise.all((drivers ?? []).map((d) => d.stop().catch(() => undefined)));
+  const t0 = Date.now();
+  // Devices first (so no charge point keeps reconnecting to a closing CSMS), then Bitgrid's side.
   await twin?.stop();
+  await Promise.all((drivers ?? []).map((d) => d.stop().catch(() => undefined)));
   await store?.close();
-});
+  console.log(`twin teardown ${Date.now() - t0} ms`);
+}, 120_000);
 
 describe('serve --twin: the live path on loopback', () => {
   it('stores telemetry from every device type', async () => {
