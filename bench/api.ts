@@ -100,26 +100,55 @@ export async function benchApi(): Promise<Record<string, unknown>> {
           power_kw: { value: 123.4, timeMs: nowMs },
           ...(a.type === 'battery' ? { soc_fraction: { value: 0.55, timeMs: nowMs } } : {}),
         },
-        ...(a.type === 'battery' ? { setpoint: { assetId: a.id, kind: 'battery_power_kw' as const, value: 250, validUntilMs: nowMs + 120_000 } } : {}),
+        ...(a.type === 'battery'
+          ? {
+              setpoint: {
+                assetId: a.id,
+                kind: 'battery_power_kw' as const,
+                value: 250,
+                validUntilMs: nowMs + 120_000,
+              },
+            }
+          : {}),
       })),
     ),
     grid: { importKw: 8_000, exportKw: 0, monthPeakKw: 11_000, billingDemandKw: 12_000 },
-    today: { costKrw: 1.2e7, importKwh: 9e4, pvKwh: 2e4, consumptionKwh: 1.1e5, selfSufficiency: 0.18, re100HourlyMatching: 0.4 },
+    today: {
+      costKrw: 1.2e7,
+      importKwh: 9e4,
+      pvKwh: 2e4,
+      consumptionKwh: 1.1e5,
+      selfSufficiency: 0.18,
+      re100HourlyMatching: 0.4,
+    },
     strategy: 'rules',
     cycle: 720,
   };
   const { token } = await store.createToken({ name: 'bench', role: 'viewer', createdMs: nowMs });
-  const app = await createServer({ live: staticLive(snapshot), store, scenario: loaded, rateLimit: { max: Number.MAX_SAFE_INTEGER, timeWindowMs: 60_000 } });
+  const app = await createServer({
+    live: staticLive(snapshot),
+    store,
+    scenario: loaded,
+    rateLimit: { max: Number.MAX_SAFE_INTEGER, timeWindowMs: 60_000 },
+  });
   try {
     const url = (await app.listen({ host: '127.0.0.1', port: 0 })) + '/api/state';
-    const result = await new Promise<{ lat: number[]; errors: number; bytes: number; seconds: number }>((resolve, reject) => {
-      const w = new Worker(LOAD_WORKER, {
-        eval: true,
-        workerData: { url, token, concurrency: BENCH_API_CONCURRENCY, requests: BENCH_API_REQUESTS, maxMs: BENCH_API_MAX_SECONDS * 1000 },
-      });
-      w.once('message', resolve);
-      w.once('error', reject);
-    });
+    const result = await new Promise<{ lat: number[]; errors: number; bytes: number; seconds: number }>(
+      (resolve, reject) => {
+        const w = new Worker(LOAD_WORKER, {
+          eval: true,
+          workerData: {
+            url,
+            token,
+            concurrency: BENCH_API_CONCURRENCY,
+            requests: BENCH_API_REQUESTS,
+            maxMs: BENCH_API_MAX_SECONDS * 1000,
+          },
+        });
+        w.once('message', resolve);
+        w.once('error', reject);
+      },
+    );
     const lat = result.lat.sort((a, b) => a - b);
     return {
       endpoint: 'GET /api/state',
@@ -143,5 +172,6 @@ export async function benchApi(): Promise<Record<string, unknown>> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await benchApi();
-  for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(16)} ${typeof v === 'number' ? +v.toFixed(2) : v}\n`);
+  for (const [k, v] of Object.entries(r))
+    process.stdout.write(`${k.padEnd(16)} ${typeof v === 'number' ? +v.toFixed(2) : v}\n`);
 }

@@ -15,8 +15,15 @@ interface StoreOpts {
 
 function storeOptions(cmd: Command): Command {
   return cmd
-    .option('--db <url>', 'store: sqlite:PATH or postgres://… (default: BITGRID_DATABASE_URL, else .bitgrid/bitgrid.db beside the scenario)')
-    .option('--scenario <file>', 'district file whose folder holds the default database', REFERENCE_SCENARIO_FILE);
+    .option(
+      '--db <url>',
+      'store: sqlite:PATH or postgres://… (default: BITGRID_DATABASE_URL, else .bitgrid/bitgrid.db beside the scenario)',
+    )
+    .option(
+      '--scenario <file>',
+      'district file whose folder holds the default database',
+      REFERENCE_SCENARIO_FILE,
+    );
 }
 
 async function withStore<T>(opts: StoreOpts, fn: (store: Store) => Promise<T>): Promise<T> {
@@ -35,13 +42,23 @@ function tokenName(v: string): string {
   return r.data;
 }
 
-const iso = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z'));
+const iso = (ms: number | undefined) =>
+  ms === undefined ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z');
 
 function table(rows: TokenRecord[]): string {
   const head = ['ID', 'NAME', 'ROLE', 'CREATED', 'LAST USED', 'REVOKED'];
   const body = rows.map((t) => [t.id, t.name, t.role, iso(t.createdMs), iso(t.lastUsedMs), iso(t.revokedMs)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    [head, ...body]
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 export function tokenCommand(): Command {
@@ -56,12 +73,20 @@ export function tokenCommand(): Command {
     token
       .command('create')
       .description('Create a token and print it once; only its hash is stored.')
-      .addOption(new Option('--role <role>', 'what the token may do').choices(TOKEN_ROLES as string[]).makeOptionMandatory())
+      .addOption(
+        new Option('--role <role>', 'what the token may do')
+          .choices(TOKEN_ROLES as string[])
+          .makeOptionMandatory(),
+      )
       .option('--name <name>', 'a label to recognise it by (default: cli-<role>)', tokenName),
   ).action(async (opts: StoreOpts & { role: TokenRole; name?: string }) => {
     await withStore(opts, async (store) => {
       const now = Date.now();
-      const created = await store.createToken({ name: opts.name ?? `cli-${opts.role}`, role: opts.role, createdMs: now });
+      const created = await store.createToken({
+        name: opts.name ?? `cli-${opts.role}`,
+        role: opts.role,
+        createdMs: now,
+      });
       await store.appendAudit({
         timeMs: now,
         actor: 'system',
@@ -72,7 +97,9 @@ export function tokenCommand(): Command {
         outcome: 'ok',
       });
       process.stdout.write(created.token + '\n');
-      process.stderr.write(`created token ${created.record.id} (${created.record.name}, ${created.record.role}); it is not shown again\n`);
+      process.stderr.write(
+        `created token ${created.record.id} (${created.record.name}, ${created.record.role}); it is not shown again\n`,
+      );
     });
   });
 
@@ -85,24 +112,27 @@ export function tokenCommand(): Command {
       });
     });
 
-  storeOptions(token.command('revoke').description('Revoke a token: it stops working at once.').argument('<id>', 'token id (from `bitgrid token list`)')).action(
-    async (id: string, opts: StoreOpts) => {
-      await withStore(opts, async (store) => {
-        const now = Date.now();
-        const rec = await store.revokeToken(id, now);
-        await store.appendAudit({
-          timeMs: now,
-          actor: 'system',
-          role: 'system',
-          action: 'token.revoke',
-          target: `token:${rec.id}`,
-          details: { via: 'cli' },
-          outcome: 'ok',
-        });
-        process.stderr.write(`revoked token ${rec.id} (${rec.name}, ${rec.role})\n`);
+  storeOptions(
+    token
+      .command('revoke')
+      .description('Revoke a token: it stops working at once.')
+      .argument('<id>', 'token id (from `bitgrid token list`)'),
+  ).action(async (id: string, opts: StoreOpts) => {
+    await withStore(opts, async (store) => {
+      const now = Date.now();
+      const rec = await store.revokeToken(id, now);
+      await store.appendAudit({
+        timeMs: now,
+        actor: 'system',
+        role: 'system',
+        action: 'token.revoke',
+        target: `token:${rec.id}`,
+        details: { via: 'cli' },
+        outcome: 'ok',
       });
-    },
-  );
+      process.stderr.write(`revoked token ${rec.id} (${rec.name}, ${rec.role})\n`);
+    });
+  });
 
   return token;
 }

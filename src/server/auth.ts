@@ -116,9 +116,13 @@ export function installAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.addHook('preParsing', async (req, _reply, payload) => {
     const access = req.routeOptions.config.access;
     if (!access || access === 'public') return payload;
-    if (!req.auth) throw new ApiError('BITGRID_ERR_UNAUTHENTICATED', req.authProblem ?? 'authentication required');
+    if (!req.auth)
+      throw new ApiError('BITGRID_ERR_UNAUTHENTICATED', req.authProblem ?? 'authentication required');
     if (!roleAtLeast(req.auth.role, access))
-      throw new ApiError('BITGRID_ERR_FORBIDDEN', `this needs the ${access} role; token ${req.auth.id} has ${req.auth.role}`);
+      throw new ApiError(
+        'BITGRID_ERR_FORBIDDEN',
+        `this needs the ${access} role; token ${req.auth.id} has ${req.auth.role}`,
+      );
     return payload;
   });
 

@@ -100,12 +100,21 @@ export function toApiError(err: unknown): ApiError {
     return new ApiError('BITGRID_ERR_VALIDATION', message, field ?? where);
   }
   const fe = err as Partial<FastifyError> | undefined;
-  if (fe && typeof fe === 'object' && !isResponseSerializationError(fe as never) && typeof fe.statusCode === 'number') {
-    if (fe.statusCode === 413) return new ApiError('BITGRID_ERR_PAYLOAD_TOO_LARGE', fe.message ?? 'body too large');
-    if (fe.statusCode === 415) return new ApiError('BITGRID_ERR_UNSUPPORTED_MEDIA_TYPE', fe.message ?? 'unsupported media type');
+  if (
+    fe &&
+    typeof fe === 'object' &&
+    !isResponseSerializationError(fe as never) &&
+    typeof fe.statusCode === 'number'
+  ) {
+    if (fe.statusCode === 413)
+      return new ApiError('BITGRID_ERR_PAYLOAD_TOO_LARGE', fe.message ?? 'body too large');
+    if (fe.statusCode === 415)
+      return new ApiError('BITGRID_ERR_UNSUPPORTED_MEDIA_TYPE', fe.message ?? 'unsupported media type');
     if (fe.statusCode === 404) return new ApiError('BITGRID_ERR_NOT_FOUND', fe.message ?? 'not found');
-    if (fe.statusCode === 429) return new ApiError('BITGRID_ERR_RATE_LIMITED', fe.message ?? 'rate limit exceeded');
-    if (fe.statusCode >= 400 && fe.statusCode < 500) return new ApiError('BITGRID_ERR_BAD_REQUEST', fe.message ?? 'bad request', 'body');
+    if (fe.statusCode === 429)
+      return new ApiError('BITGRID_ERR_RATE_LIMITED', fe.message ?? 'rate limit exceeded');
+    if (fe.statusCode >= 400 && fe.statusCode < 500)
+      return new ApiError('BITGRID_ERR_BAD_REQUEST', fe.message ?? 'bad request', 'body');
   }
   return new ApiError('BITGRID_ERR_INTERNAL', 'internal error');
 }
@@ -122,7 +131,13 @@ export function errorHandler(err: unknown, request: FastifyRequest, reply: Fasti
   request.apiError = api;
   if (api.statusCode >= 500) request.log.error({ err }, 'request failed');
   else request.log.info({ code: api.code, field: api.field }, api.message);
-  const body: ErrorBody = { error: { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) } };
+  const body: ErrorBody = {
+    error: { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) },
+  };
   // Sent as a plain string: the route's serializer knows only its success schema.
-  return reply.code(api.statusCode).type('application/json; charset=utf-8').serializer((x: unknown) => JSON.stringify(x)).send(body);
+  return reply
+    .code(api.statusCode)
+    .type('application/json; charset=utf-8')
+    .serializer((x: unknown) => JSON.stringify(x))
+    .send(body);
 }

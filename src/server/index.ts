@@ -5,7 +5,13 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createJsonSchemaTransform, createJsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  createJsonSchemaTransform,
+  createJsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { LiveSystem } from '../control/types.ts';
 import type { LoadedScenario } from '../model/load.ts';
@@ -41,7 +47,9 @@ export const BODY_LIMIT_BYTES = 1 << 20;
 /** Clients send nothing on the stream; anything large is refused by the WebSocket layer. */
 export const WS_MAX_INCOMING_BYTES = 64 * 1024;
 
-const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 export const API_VERSION = packageJson.version;
 
 export interface ServerOptions {
@@ -128,7 +136,11 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
       },
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token (`bitgrid token create`), `bgt_…`' },
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API token (`bitgrid token create`), `bgt_…`',
+          },
         },
       },
       tags: [
@@ -154,7 +166,11 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
       timeWindow: limit.timeWindowMs,
       // Runs after the auth hook has identified the caller: one budget per token, else per address.
       keyGenerator: (req) => (req.auth ? `token:${req.auth.id}` : `ip:${req.ip}`),
-      errorResponseBuilder: (_req, ctx) => new ApiError('BITGRID_ERR_RATE_LIMITED', `rate limit of ${ctx.max} requests per ${ctx.after} window exceeded; retry in ${ctx.after}`),
+      errorResponseBuilder: (_req, ctx) =>
+        new ApiError(
+          'BITGRID_ERR_RATE_LIMITED',
+          `rate limit of ${ctx.max} requests per ${ctx.after} window exceeded; retry in ${ctx.after}`,
+        ),
     });
   }
 
@@ -165,15 +181,29 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   });
   await app.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_INCOMING_BYTES } });
 
-  const plugins = [systemRoutes, districtRoutes, streamRoutes, dataRoutes, eventRoutes, overrideRoutes, tokenRoutes, simulationRoutes];
+  const plugins = [
+    systemRoutes,
+    districtRoutes,
+    streamRoutes,
+    dataRoutes,
+    eventRoutes,
+    overrideRoutes,
+    tokenRoutes,
+    simulationRoutes,
+  ];
   for (const plugin of plugins) await app.register(plugin, { prefix: '/api', deps });
 
   const indexHtml = opts.webRoot ? join(opts.webRoot, 'index.html') : undefined;
   if (opts.webRoot) await app.register(fastifyStatic, { root: opts.webRoot, prefix: '/' });
   app.setNotFoundHandler((req, reply) => {
     // The dashboard routes in the browser: unknown non-API pages get its index.
-    if (indexHtml && req.method === 'GET' && !req.url.startsWith('/api') && existsSync(indexHtml)) return reply.sendFile('index.html');
-    return errorHandler(new ApiError('BITGRID_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply);
+    if (indexHtml && req.method === 'GET' && !req.url.startsWith('/api') && existsSync(indexHtml))
+      return reply.sendFile('index.html');
+    return errorHandler(
+      new ApiError('BITGRID_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`),
+      req,
+      reply,
+    );
   });
 
   return app as unknown as FastifyInstance;

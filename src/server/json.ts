@@ -4,5 +4,11 @@
  * should not lose the whole result.
  */
 export function jsonSafe(v: unknown): unknown {
-  return v === undefined ? null : JSON.parse(JSON.stringify(v, (_k, x) => (ArrayBuffer.isView(x) ? Array.from(x as unknown as ArrayLike<number>) : x)));
+  return v === undefined
+    ? null
+    : JSON.parse(
+        JSON.stringify(v, (_k, x) =>
+          ArrayBuffer.isView(x) ? Array.from(x as unknown as ArrayLike<number>) : x,
+        ),
+      );
 }

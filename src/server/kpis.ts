@@ -39,7 +39,11 @@ export interface TelemetryKpis {
   netCostKrw: number;
 }
 
-async function meanPerInterval(store: Store, assetId: string, grid: TimeGrid): Promise<{ values: Float64Array; present: Uint8Array }> {
+async function meanPerInterval(
+  store: Store,
+  assetId: string,
+  grid: TimeGrid,
+): Promise<{ values: Float64Array; present: Uint8Array }> {
   const stepMs = grid.intervalMinutes * MS_PER_MINUTE;
   const values = new Float64Array(grid.count);
   const present = new Uint8Array(grid.count);
@@ -66,10 +70,19 @@ export function kpiGrid(scenario: Scenario, fromMs: number, toMs: number): TimeG
   const stepMs = scenario.interval_minutes * MS_PER_MINUTE;
   const startMs = Math.floor(fromMs / stepMs) * stepMs;
   const endMs = Math.ceil(toMs / stepMs) * stepMs;
-  return { startMs, intervalMinutes: scenario.interval_minutes, count: Math.max(0, Math.round((endMs - startMs) / stepMs)) };
+  return {
+    startMs,
+    intervalMinutes: scenario.interval_minutes,
+    count: Math.max(0, Math.round((endMs - startMs) / stepMs)),
+  };
 }
 
-export async function kpisFromTelemetry(store: Store, scenario: Scenario, fromMs: number, toMs: number): Promise<TelemetryKpis> {
+export async function kpisFromTelemetry(
+  store: Store,
+  scenario: Scenario,
+  fromMs: number,
+  toMs: number,
+): Promise<TelemetryKpis> {
   const grid = kpiGrid(scenario, fromMs, toMs);
   const hours = (grid.intervalMinutes * MS_PER_MINUTE) / MS_PER_HOUR;
   const assets = scenario.sites.flatMap((s) => s.assets);

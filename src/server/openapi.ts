@@ -51,7 +51,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const doc = await buildOpenApiDocument();
   if (process.argv.includes('--write')) {
     writeFileSync(OPENAPI_FILE, formatOpenApi(doc));
-    process.stderr.write(`wrote ${OPENAPI_FILE} (${Object.keys((doc.paths as object) ?? {}).length} paths)\n`);
+    process.stderr.write(
+      `wrote ${OPENAPI_FILE} (${Object.keys((doc.paths as object) ?? {}).length} paths)\n`,
+    );
   } else {
     process.stdout.write(formatOpenApi(doc));
   }

@@ -1,6 +1,13 @@
 import type { Override } from '../control/types.ts';
 import { MS_PER_MINUTE, toIsoLocal } from '../model/time.ts';
-import type { AuditEntry, EventRecord, ForecastRecord, ScheduleRecord, SimRunRecord, TokenRecord } from '../store/index.ts';
+import type {
+  AuditEntry,
+  EventRecord,
+  ForecastRecord,
+  ScheduleRecord,
+  SimRunRecord,
+  TokenRecord,
+} from '../store/index.ts';
 
 // Store and live records in their API form: ISO times with the district's offset, optional fields
 // left out rather than null.
@@ -42,7 +49,16 @@ export function eventOut(e: EventRecord, iso: Iso) {
 }
 
 export function auditOut(a: AuditEntry, iso: Iso) {
-  return { id: a.id, time: iso(a.timeMs), actor: a.actor, role: a.role, action: a.action, target: a.target, details: a.details, outcome: a.outcome };
+  return {
+    id: a.id,
+    time: iso(a.timeMs),
+    actor: a.actor,
+    role: a.role,
+    action: a.action,
+    target: a.target,
+    details: a.details,
+    outcome: a.outcome,
+  };
 }
 
 export function tokenOut(t: TokenRecord, iso: Iso) {
@@ -84,5 +100,13 @@ export function forecastOut(f: ForecastRecord, iso: Iso) {
 }
 
 export function scheduleOut(s: ScheduleRecord, iso: Iso) {
-  return { id: s.id, created: iso(s.createdMs), start: iso(s.startMs), end: iso(s.endMs), strategy: s.strategy, status: s.status, payload: s.payload };
+  return {
+    id: s.id,
+    created: iso(s.createdMs),
+    start: iso(s.startMs),
+    end: iso(s.endMs),
+    strategy: s.strategy,
+    status: s.status,
+    payload: s.payload,
+  };
 }

@@ -14,7 +14,10 @@ export const instantParam = z
   .transform((s, ctx) => {
     const ms = parseInstant(s);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `must be ${INSTANT_HINT} (got ${JSON.stringify(s.slice(0, 40))})` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be ${INSTANT_HINT} (got ${JSON.stringify(s.slice(0, 40))})`,
+      });
       return z.NEVER;
     }
     return ms;
@@ -27,7 +30,10 @@ export const durationParam = z
   .transform((s, ctx) => {
     const ms = parseDurationMs(s);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `must be a positive ISO 8601 duration such as PT15M, PT1H or P1D (got ${JSON.stringify(s.slice(0, 40))})` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a positive ISO 8601 duration such as PT15M, PT1H or P1D (got ${JSON.stringify(s.slice(0, 40))})`,
+      });
       return z.NEVER;
     }
     return ms;
@@ -40,10 +46,20 @@ export const countParam = (max: number) => z.coerce.number().int().min(1).max(ma
 /** `true`/`false` in a query string. */
 export const flagParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-export const isoTime = z.string().register(apiRegistry, { description: 'ISO 8601 with the district offset', example: '2026-08-03T14:15:00+09:00' });
+export const isoTime = z
+  .string()
+  .register(apiRegistry, {
+    description: 'ISO 8601 with the district offset',
+    example: '2026-08-03T14:15:00+09:00',
+  });
 
 export const tokenQuery = z.object({
-  token: z.string().optional().register(apiRegistry, { description: 'API token, for WebSocket and EventSource clients that cannot set an Authorization header' }),
+  token: z
+    .string()
+    .optional()
+    .register(apiRegistry, {
+      description: 'API token, for WebSocket and EventSource clients that cannot set an Authorization header',
+    }),
 });
 
 // ---- live state (the wire form: id-keyed objects, ISO times; see wire.ts)
@@ -66,7 +82,11 @@ export const assetLiveSchema = z
     siteId: z.string(),
     type: z.string(),
     mode: assetModeSchema,
-    measurements: z.record(z.string(), measuredValueSchema).register(apiRegistry, { description: 'latest value per measurement (`power_kw`, `soc_fraction`, `power_kw@channel` …)' }),
+    measurements: z
+      .record(z.string(), measuredValueSchema)
+      .register(apiRegistry, {
+        description: 'latest value per measurement (`power_kw`, `soc_fraction`, `power_kw@channel` …)',
+      }),
     setpoint: setpointSchema.optional(),
     reason: z.string().optional(),
   })
@@ -160,7 +180,10 @@ export const simRunSchema = z
     status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
     progress: z.number().min(0).max(1),
     params: z.unknown(),
-    result: z.unknown().optional().register(apiRegistry, { description: 'the runSummary document (KPIs per strategy) once done' }),
+    result: z
+      .unknown()
+      .optional()
+      .register(apiRegistry, { description: 'the runSummary document (KPIs per strategy) once done' }),
     error: z.string().optional(),
     created: isoTime,
     updated: isoTime,
@@ -177,7 +200,11 @@ export const forecastSchema = z
     start: isoTime,
     end: isoTime,
     intervalMinutes: z.number(),
-    quantiles: z.record(z.string(), z.array(z.number())).register(apiRegistry, { description: 'values per quantile (`p10`, `p50`, `p90` …), one per interval' }),
+    quantiles: z
+      .record(z.string(), z.array(z.number()))
+      .register(apiRegistry, {
+        description: 'values per quantile (`p10`, `p50`, `p90` …), one per interval',
+      }),
   })
   .register(apiRegistry, { id: 'Forecast' });
 

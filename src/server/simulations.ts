@@ -64,7 +64,11 @@ export class SimulationManager {
     let n = 0;
     for (const status of ['queued', 'running'] as const) {
       for (const r of await this.o.store.listSimRuns({ status })) {
-        await this.o.store.updateSimRun(r.id, { updatedMs: this.o.now(), status: 'failed', error: 'interrupted: the server stopped before the run finished' });
+        await this.o.store.updateSimRun(r.id, {
+          updatedMs: this.o.now(),
+          status: 'failed',
+          error: 'interrupted: the server stopped before the run finished',
+        });
         n++;
       }
     }
@@ -74,7 +78,10 @@ export class SimulationManager {
   async start(req: SimulationRequest): Promise<SimRunRecord> {
     if (this.closed) throw new ApiError('BITGRID_ERR_SIM_BUSY', 'the server is shutting down');
     if (this.queue.length >= (this.o.maxQueued ?? MAX_QUEUED_SIMULATIONS))
-      throw new ApiError('BITGRID_ERR_SIM_BUSY', `${this.queue.length} simulations are already waiting; try again when one has finished`);
+      throw new ApiError(
+        'BITGRID_ERR_SIM_BUSY',
+        `${this.queue.length} simulations are already waiting; try again when one has finished`,
+      );
     const rec = await this.o.store.createSimRun({ createdMs: this.o.now(), params: req.params });
     this.queue.push({ id: rec.id, req, lastWriteMs: 0, settled: false, chain: Promise.resolve() });
     this.pump();
@@ -90,14 +97,20 @@ export class SimulationManager {
   }
 
   private write(job: Job, update: SimRunUpdate): void {
-    const q = job.chain.then(() => this.o.store.updateSimRun(job.id, update)).catch((e) => this.o.log.error({ err: e, simulation: job.id }, 'simulation run update failed'));
+    const q = job.chain
+      .then(() => this.o.store.updateSimRun(job.id, update))
+      .catch((e) => this.o.log.error({ err: e, simulation: job.id }, 'simulation run update failed'));
     job.chain = q;
     this.pending.add(q);
     void q.finally(() => this.pending.delete(q));
   }
 
   private pump(): void {
-    while (!this.closed && this.running.size < (this.o.maxConcurrent ?? MAX_CONCURRENT_SIMULATIONS) && this.queue.length > 0) {
+    while (
+      !this.closed &&
+      this.running.size < (this.o.maxConcurrent ?? MAX_CONCURRENT_SIMULATIONS) &&
+      this.queue.length > 0
+    ) {
       const job = this.queue.shift()!;
       this.running.set(job.id, job);
       this.launch(job);
@@ -118,12 +131,18 @@ export class SimulationManager {
     try {
       worker = new Worker(new URL('./sim-worker.mjs', import.meta.url), { workerData: input });
     } catch (e) {
-      this.finish(job, { status: 'failed', error: `could not start the simulation worker: ${(e as Error).message}` });
+      this.finish(job, {
+        status: 'failed',
+        error: `could not start the simulation worker: ${(e as Error).message}`,
+      });
       return;
     }
     job.worker = worker;
     job.timer = setTimeout(() => {
-      this.finish(job, { status: 'failed', error: `stopped after ${Math.round((this.o.timeoutMs ?? SIMULATION_TIMEOUT_MS) / 1000)} s (time limit)` });
+      this.finish(job, {
+        status: 'failed',
+        error: `stopped after ${Math.round((this.o.timeoutMs ?? SIMULATION_TIMEOUT_MS) / 1000)} s (time limit)`,
+      });
     }, this.o.timeoutMs ?? SIMULATION_TIMEOUT_MS);
     job.timer.unref();
     worker.on('message', (m: SimJobMessage) => {
@@ -138,13 +157,22 @@ export class SimulationManager {
         this.finish(job, { status: 'failed', error: m.message });
       }
     });
-    worker.on('error', (e) => this.finish(job, { status: 'failed', error: `simulation worker crashed: ${e.message}` }));
+    worker.on('error', (e) =>
+      this.finish(job, { status: 'failed', error: `simulation worker crashed: ${e.message}` }),
+    );
     worker.on('exit', (code) => {
-      if (!job.settled) this.finish(job, { status: 'failed', error: `simulation worker exited (code ${code}) without a result` });
+      if (!job.settled)
+        this.finish(job, {
+          status: 'failed',
+          error: `simulation worker exited (code ${code}) without a result`,
+        });
     });
   }
 
-  private finish(job: Job, end: { status: 'done'; result: JsonValue } | { status: 'failed'; error: string }): void {
+  private finish(
+    job: Job,
+    end: { status: 'done'; result: JsonValue } | { status: 'failed'; error: string },
+  ): void {
     if (job.settled) return;
     job.settled = true;
     if (job.timer) clearTimeout(job.timer);
@@ -164,9 +192,14 @@ export class SimulationManager {
     this.closed = true;
     for (const job of this.queue.splice(0)) {
       job.settled = true;
-      this.write(job, { updatedMs: this.o.now(), status: 'failed', error: 'the server stopped before the run started' });
+      this.write(job, {
+        updatedMs: this.o.now(),
+        status: 'failed',
+        error: 'the server stopped before the run started',
+      });
     }
-    for (const job of [...this.running.values()]) this.finish(job, { status: 'failed', error: 'the server stopped during the run' });
+    for (const job of [...this.running.values()])
+      this.finish(job, { status: 'failed', error: 'the server stopped during the run' });
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 }

@@ -10,7 +10,13 @@ beforeAll(async () => {
 });
 afterAll(async () => srv?.close());
 
-const goodOverride = { assetId: 'shared-battery', kind: 'battery_power_kw', value: 500, durationMinutes: 30, reason: 'test' };
+const goodOverride = {
+  assetId: 'shared-battery',
+  kind: 'battery_power_kw',
+  value: 500,
+  durationMinutes: 30,
+  reason: 'test',
+};
 
 async function stateOf() {
   const overrides = srv.live.overrides().map((o) => o.id);
@@ -28,14 +34,25 @@ describe('authentication', () => {
   it('refuses a request without a token with 401, the error shape and a WWW-Authenticate header', async () => {
     const r = await call(srv, 'GET', '/api/state');
     expect(r.status).toBe(401);
-    expect(r.body).toEqual({ error: { code: 'BITGRID_ERR_UNAUTHENTICATED', message: expect.stringContaining('bearer token') } });
+    expect(r.body).toEqual({
+      error: { code: 'BITGRID_ERR_UNAUTHENTICATED', message: expect.stringContaining('bearer token') },
+    });
     expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
   });
 
   it('refuses a malformed Authorization header, an unknown token and a revoked token', async () => {
-    expect((await call(srv, 'GET', '/api/state', { headers: { authorization: `Basic ${srv.tokens.viewer}` } })).status).toBe(401);
-    expect((await call(srv, 'GET', '/api/state', { token: 'bgt_0000000000000000_' + 'A'.repeat(43) })).status).toBe(401);
-    const t = await srv.store.createToken({ name: 'short-lived', role: 'viewer', createdMs: srv.live.timeMs });
+    expect(
+      (await call(srv, 'GET', '/api/state', { headers: { authorization: `Basic ${srv.tokens.viewer}` } }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await call(srv, 'GET', '/api/state', { token: 'bgt_0000000000000000_' + 'A'.repeat(43) })).status,
+    ).toBe(401);
+    const t = await srv.store.createToken({
+      name: 'short-lived',
+      role: 'viewer',
+      createdMs: srv.live.timeMs,
+    });
     expect((await call(srv, 'GET', '/api/state', { token: t.token })).status).toBe(200);
     await srv.store.revokeToken(t.record.id, srv.live.timeMs);
     const r = await call(srv, 'GET', '/api/state', { token: t.token });
@@ -67,7 +84,13 @@ describe('authentication', () => {
 
 describe('roles', () => {
   it('gives a viewer 403 on writes, changes nothing, and audits each refusal', async () => {
-    const ev = await srv.store.addEvent({ timeMs: srv.live.timeMs, severity: 'warning', source: 'test', code: 'TEST', message: 'm' });
+    const ev = await srv.store.addEvent({
+      timeMs: srv.live.timeMs,
+      severity: 'warning',
+      source: 'test',
+      code: 'TEST',
+      message: 'm',
+    });
     const before = await stateOf();
     const cases: [string, string, unknown, string][] = [
       ['POST', '/api/overrides', goodOverride, 'override.set'],
@@ -98,7 +121,12 @@ describe('roles', () => {
     }
     expect(await stateOf()).toEqual(before);
     const [last] = await srv.store.listAudit({ limit: 1 });
-    expect(last).toMatchObject({ actor: srv.tokenIds.operator, action: 'token.revoke', target: `token:${srv.tokenIds.viewer}`, outcome: 'denied' });
+    expect(last).toMatchObject({
+      actor: srv.tokenIds.operator,
+      action: 'token.revoke',
+      target: `token:${srv.tokenIds.viewer}`,
+      outcome: 'denied',
+    });
   });
 
   it('lets a viewer read the audit log only with operator rights', async () => {
@@ -107,7 +135,10 @@ describe('roles', () => {
   });
 
   it('lets an admin create, list and revoke tokens, each audited', async () => {
-    const created = await call(srv, 'POST', '/api/tokens', { token: srv.tokens.admin, body: { name: 'dashboard', role: 'viewer' } });
+    const created = await call(srv, 'POST', '/api/tokens', {
+      token: srv.tokens.admin,
+      body: { name: 'dashboard', role: 'viewer' },
+    });
     expect(created.status).toBe(201);
     expect(created.body.token).toMatch(/^bgt_[0-9a-f]{16}_/);
     const id = created.body.record.id;
@@ -125,7 +156,9 @@ describe('roles', () => {
       ['token.create', 'ok', srv.tokenIds.admin, 'admin'],
     ]);
     expect(JSON.stringify(audit)).not.toContain(created.body.token);
-    expect((await call(srv, 'DELETE', '/api/tokens/0123456789abcdef', { token: srv.tokens.admin })).status).toBe(404);
+    expect(
+      (await call(srv, 'DELETE', '/api/tokens/0123456789abcdef', { token: srv.tokens.admin })).status,
+    ).toBe(404);
   });
 });
 
@@ -152,21 +185,33 @@ describe('validation', () => {
   });
 
   it('answers broken JSON, a missing body and a wrong content type with 4xx and the error shape', async () => {
-    const bad = await call(srv, 'POST', '/api/overrides', { token: srv.tokens.operator, rawBody: '{"assetId": ' });
+    const bad = await call(srv, 'POST', '/api/overrides', {
+      token: srv.tokens.operator,
+      rawBody: '{"assetId": ',
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('BITGRID_ERR_BAD_REQUEST');
     const none = await call(srv, 'POST', '/api/overrides', { token: srv.tokens.operator });
     expect(none.status).toBe(400);
     expect(none.body.error.field).toBe('body');
-    const text = await call(srv, 'POST', '/api/overrides', { token: srv.tokens.operator, rawBody: 'hi', headers: { 'content-type': 'text/plain' } });
+    const text = await call(srv, 'POST', '/api/overrides', {
+      token: srv.tokens.operator,
+      rawBody: 'hi',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(text.status).toBe(415);
     expect(text.body.error.code).toBe('BITGRID_ERR_UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('names the query field of a bad time', async () => {
-    const r = await call(srv, 'GET', '/api/telemetry?asset=grid&measurement=power_kw&from=2026-08-03T00:00:00&to=2026-08-04T00:00:00%2B09:00', {
-      token: srv.tokens.viewer,
-    });
+    const r = await call(
+      srv,
+      'GET',
+      '/api/telemetry?asset=grid&measurement=power_kw&from=2026-08-03T00:00:00&to=2026-08-04T00:00:00%2B09:00',
+      {
+        token: srv.tokens.viewer,
+      },
+    );
     expect(r.status).toBe(400);
     expect(r.body.error).toMatchObject({ code: 'BITGRID_ERR_VALIDATION', field: 'from' });
   });
@@ -176,28 +221,48 @@ describe('overrides through the guards', () => {
   it('maps a GuardRejection to 422 with its field, leaves overrides unchanged and is audited once (by the live system)', async () => {
     const audits = await auditCount();
     const before = await stateOf();
-    const r = await call(srv, 'POST', '/api/overrides', { token: srv.tokens.operator, body: { ...goodOverride, value: 1e6 } });
+    const r = await call(srv, 'POST', '/api/overrides', {
+      token: srv.tokens.operator,
+      body: { ...goodOverride, value: 1e6 },
+    });
     expect(r.status).toBe(422);
     expect(r.body.error).toMatchObject({ code: 'BITGRID_ERR_GUARD', field: 'value' });
     expect(await stateOf()).toEqual(before);
     expect(await auditCount()).toBe(audits + 1);
     const [last] = await srv.store.listAudit({ limit: 1 });
-    expect(last).toMatchObject({ action: 'override.set', outcome: 'denied', actor: srv.tokenIds.operator, target: 'shared-battery' });
+    expect(last).toMatchObject({
+      action: 'override.set',
+      outcome: 'denied',
+      actor: srv.tokenIds.operator,
+      target: 'shared-battery',
+    });
   });
 
   it('creates, lists and clears an override', async () => {
-    const created = await call(srv, 'POST', '/api/overrides', { token: srv.tokens.operator, body: goodOverride });
+    const created = await call(srv, 'POST', '/api/overrides', {
+      token: srv.tokens.operator,
+      body: goodOverride,
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ assetId: 'shared-battery', kind: 'battery_power_kw', value: 500, createdBy: srv.tokenIds.operator });
+    expect(created.body).toMatchObject({
+      assetId: 'shared-battery',
+      kind: 'battery_power_kw',
+      value: 500,
+      createdBy: srv.tokenIds.operator,
+    });
     expect(Date.parse(created.body.expires) - Date.parse(created.body.start)).toBe(30 * 60_000);
     const list = await call(srv, 'GET', '/api/overrides', { token: srv.tokens.viewer });
     expect(list.body.overrides.map((o: { id: string }) => o.id)).toEqual([created.body.id]);
     const audits = await auditCount();
-    const del = await call(srv, 'DELETE', `/api/overrides/${created.body.id}`, { token: srv.tokens.operator });
+    const del = await call(srv, 'DELETE', `/api/overrides/${created.body.id}`, {
+      token: srv.tokens.operator,
+    });
     expect(del.status).toBe(200);
     expect(srv.live.overrides()).toEqual([]);
     expect(await auditCount()).toBe(audits + 1);
-    const again = await call(srv, 'DELETE', `/api/overrides/${created.body.id}`, { token: srv.tokens.operator });
+    const again = await call(srv, 'DELETE', `/api/overrides/${created.body.id}`, {
+      token: srv.tokens.operator,
+    });
     expect(again.status).toBe(404);
     const [last] = await srv.store.listAudit({ limit: 1 });
     expect(last).toMatchObject({ action: 'override.clear', outcome: 'denied' });
@@ -209,7 +274,8 @@ describe('rate limiting', () => {
     const limited = await startTestServer({ rateLimit: { max: 5, timeWindowMs: 60_000 } });
     try {
       const statuses: number[] = [];
-      for (let i = 0; i < 7; i++) statuses.push((await call(limited, 'GET', '/api/state', { token: limited.tokens.viewer })).status);
+      for (let i = 0; i < 7; i++)
+        statuses.push((await call(limited, 'GET', '/api/state', { token: limited.tokens.viewer })).status);
       expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
       const r = await call(limited, 'GET', '/api/state', { token: limited.tokens.viewer });
       expect(r.body.error.code).toBe('BITGRID_ERR_RATE_LIMITED');
@@ -217,7 +283,8 @@ describe('rate limiting', () => {
       // Another token has its own budget.
       expect((await call(limited, 'GET', '/api/state', { token: limited.tokens.operator })).status).toBe(200);
       const audits = (await limited.store.listAudit()).length;
-      for (let i = 0; i < 6; i++) await call(limited, 'POST', '/api/overrides', { token: limited.tokens.admin, body: goodOverride });
+      for (let i = 0; i < 6; i++)
+        await call(limited, 'POST', '/api/overrides', { token: limited.tokens.admin, body: goodOverride });
       const after = await limited.store.listAudit();
       // Five got through (each audited by the live system); the sixth was limited and left no entry.
       expect(after.length - audits).toBe(5);

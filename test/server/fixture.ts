@@ -28,7 +28,13 @@ function flatten(obj: unknown, prefix = '', out: Record<string, unknown> = {}): 
     return out;
   }
   if (Array.isArray(obj)) {
-    obj.forEach((v, i) => flatten(v, `${prefix ? prefix + '.' : ''}${v && typeof v === 'object' && 'id' in v ? String(v.id) : i}`, out));
+    obj.forEach((v, i) =>
+      flatten(
+        v,
+        `${prefix ? prefix + '.' : ''}${v && typeof v === 'object' && 'id' in v ? String(v.id) : i}`,
+        out,
+      ),
+    );
     return out;
   }
   for (const [k, v] of Object.entries(obj)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
@@ -49,7 +55,13 @@ export class TestLive implements LiveSystem {
     private readonly store: Store,
   ) {
     this.assets = loaded.scenario.sites.flatMap((s) =>
-      s.assets.map((a) => ({ id: a.id, siteId: s.id, type: a.type, mode: 'auto' as const, measurements: {} })),
+      s.assets.map((a) => ({
+        id: a.id,
+        siteId: s.id,
+        type: a.type,
+        mode: 'auto' as const,
+        measurements: {},
+      })),
     );
     this.last = flatten(this.snapshot());
   }
@@ -66,7 +78,14 @@ export class TestLive implements LiveSystem {
       sites: s.sites.map((x) => ({ id: x.id, name: x.name })),
       assets: this.assets,
       grid: { importKw: 1000, exportKw: 0, monthPeakKw: 1200, billingDemandKw: 1500 },
-      today: { costKrw: 1, importKwh: 2, pvKwh: 3, consumptionKwh: 4, selfSufficiency: 0.5, re100HourlyMatching: 0.25 },
+      today: {
+        costKrw: 1,
+        importKwh: 2,
+        pvKwh: 3,
+        consumptionKwh: 4,
+        selfSufficiency: 0.5,
+        re100HourlyMatching: 0.25,
+      },
       strategy: 'test',
       cycle: this.cycle,
     });
@@ -98,7 +117,8 @@ export class TestLive implements LiveSystem {
       throw new GuardRejection(message, field);
     };
     if (!cfg) return deny(`unknown asset "${o.assetId}"`, 'assetId');
-    if (cfg.type !== 'battery' || o.kind !== 'battery_power_kw') return deny(`asset "${o.assetId}" takes no ${o.kind} setpoint`, 'kind');
+    if (cfg.type !== 'battery' || o.kind !== 'battery_power_kw')
+      return deny(`asset "${o.assetId}" takes no ${o.kind} setpoint`, 'kind');
     if (o.value > cfg.max_discharge_kw || o.value < -cfg.max_charge_kw)
       return deny(`value ${o.value} kW is outside ${-cfg.max_charge_kw}…${cfg.max_discharge_kw} kW`, 'value');
     const ov: Override = {
@@ -131,8 +151,22 @@ export class TestLive implements LiveSystem {
     return [...this.active.values()];
   }
 
-  private async audit(actor: Actor, action: string, target: string, outcome: 'ok' | 'denied', details: Record<string, string>) {
-    await this.store.appendAudit({ timeMs: this.timeMs, actor: actor.id, role: actor.role, action, target, details, outcome });
+  private async audit(
+    actor: Actor,
+    action: string,
+    target: string,
+    outcome: 'ok' | 'denied',
+    details: Record<string, string>,
+  ) {
+    await this.store.appendAudit({
+      timeMs: this.timeMs,
+      actor: actor.id,
+      role: actor.role,
+      action,
+      target,
+      details,
+      outcome,
+    });
   }
 }
 
@@ -152,7 +186,9 @@ export function referenceScenario(): LoadedScenario {
   return (reference ??= loadScenarioFile());
 }
 
-export async function startTestServer(extra: Partial<Omit<ServerOptions, 'live' | 'store' | 'scenario'>> & { logger?: Logger } = {}): Promise<TestServer> {
+export async function startTestServer(
+  extra: Partial<Omit<ServerOptions, 'live' | 'store' | 'scenario'>> & { logger?: Logger } = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'bitgrid-server-'));
   const store = await openStore(`sqlite:${join(dir, 'test.db')}`);
   const scenario = referenceScenario();
@@ -190,6 +226,8 @@ export async function call(
   method: string,
   path: string,
   opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  // Replies are JSON the tests assert on field by field; typing each one would only restate the schemas.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
 ): Promise<{ status: number; headers: Headers; body: any }> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;

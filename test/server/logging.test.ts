@@ -30,20 +30,33 @@ describe('logging', () => {
     const secrets = Object.values(srv.tokens);
     await call(srv, 'GET', '/api/state', { token: srv.tokens.viewer });
     await call(srv, 'GET', '/api/state', { token: srv.tokens.viewer.slice(0, -2) + 'xx' });
-    const created = await call(srv, 'POST', '/api/tokens', { token: srv.tokens.admin, body: { name: 'logged', role: 'viewer' } });
+    const created = await call(srv, 'POST', '/api/tokens', {
+      token: srv.tokens.admin,
+      body: { name: 'logged', role: 'viewer' },
+    });
     secrets.push(created.body.token);
     await call(srv, 'POST', '/api/overrides', { token: srv.tokens.viewer, body: { assetId: 'x' } });
     const ac = new AbortController();
-    const sse = await fetch(`${srv.url}/api/stream/sse?token=${srv.tokens.operator}&x=1`, { signal: ac.signal });
+    const sse = await fetch(`${srv.url}/api/stream/sse?token=${srv.tokens.operator}&x=1`, {
+      signal: ac.signal,
+    });
     expect(sse.status).toBe(200);
     ac.abort();
-    const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/api/stream?token=${encodeURIComponent(srv.tokens.admin)}`);
+    const ws = new WebSocket(
+      `${srv.url.replace('http', 'ws')}/api/stream?token=${encodeURIComponent(srv.tokens.admin)}`,
+    );
     await new Promise((resolve, reject) => {
       ws.once('message', resolve);
       ws.once('error', reject);
     });
     ws.close();
-    srv.app.log.info({ headers: { authorization: `Bearer ${srv.tokens.viewer}` }, req: { headers: { authorization: srv.tokens.viewer } } }, 'header check');
+    srv.app.log.info(
+      {
+        headers: { authorization: `Bearer ${srv.tokens.viewer}` },
+        req: { headers: { authorization: srv.tokens.viewer } },
+      },
+      'header check',
+    );
     await new Promise((r) => setTimeout(r, 50));
 
     const text = lines.join('');
@@ -59,7 +72,9 @@ describe('logging', () => {
   });
 
   it('redacts every token parameter of a URL and nothing else', () => {
-    expect(redactUrl('/a?token=abc&b=2&TOKEN=def#x')).toBe('/a?token=%5BREDACTED%5D&b=2&TOKEN=%5BREDACTED%5D#x');
+    expect(redactUrl('/a?token=abc&b=2&TOKEN=def#x')).toBe(
+      '/a?token=%5BREDACTED%5D&b=2&TOKEN=%5BREDACTED%5D#x',
+    );
     expect(redactUrl('/a?mytoken=abc')).toBe('/a?mytoken=abc');
   });
 });

@@ -21,7 +21,9 @@ describe('district and live state', () => {
     expect(r.body.name).toBe(s.name);
     expect(r.body.timezone).toBe('Asia/Seoul');
     expect(r.body.sites.map((x: { id: string }) => x.id)).toEqual(s.sites.map((x) => x.id));
-    expect(r.body.sites.flatMap((x: { assets: { id: string }[] }) => x.assets.map((a) => a.id))).toEqual(s.sites.flatMap((x) => x.assets.map((a) => a.id)));
+    expect(r.body.sites.flatMap((x: { assets: { id: string }[] }) => x.assets.map((a) => a.id))).toEqual(
+      s.sites.flatMap((x) => x.assets.map((a) => a.id)),
+    );
   });
 
   it('gives one asset with its config and live state, ISO times with the district offset', async () => {
@@ -49,14 +51,25 @@ describe('telemetry', () => {
   beforeAll(async () => {
     // Grid import 1,000 kW for the first 12 h of 3 Aug, then export 200 kW for 12 h, one point a minute.
     const points = [];
-    for (let m = 0; m < 24 * 60; m++) points.push({ assetId: 'grid', measurement: 'power_kw', value: m < 720 ? 1000 : -200, timeMs: T0_MS + m * 60_000 });
+    for (let m = 0; m < 24 * 60; m++)
+      points.push({
+        assetId: 'grid',
+        measurement: 'power_kw',
+        value: m < 720 ? 1000 : -200,
+        timeMs: T0_MS + m * 60_000,
+      });
     await srv.store.appendTelemetry(points);
   });
 
   it('returns raw points in range with ISO times', async () => {
-    const r = await call(srv, 'GET', '/api/telemetry?asset=grid&measurement=power_kw&from=2026-08-03T00:00:00%2B09:00&to=2026-08-03T00:05:00%2B09:00', {
-      token: srv.tokens.viewer,
-    });
+    const r = await call(
+      srv,
+      'GET',
+      '/api/telemetry?asset=grid&measurement=power_kw&from=2026-08-03T00:00:00%2B09:00&to=2026-08-03T00:05:00%2B09:00',
+      {
+        token: srv.tokens.viewer,
+      },
+    );
     expect(r.status).toBe(200);
     expect(r.body.points).toHaveLength(5);
     expect(r.body.points[0]).toEqual({ time: '2026-08-03T00:00:00+09:00', value: 1000, count: 1 });
@@ -64,9 +77,14 @@ describe('telemetry', () => {
   });
 
   it('downsamples into buckets, accepting Z times', async () => {
-    const r = await call(srv, 'GET', '/api/telemetry?asset=grid&measurement=power_kw&from=2026-08-02T15:00:00Z&to=2026-08-03T15:00:00Z&bucket=PT6H', {
-      token: srv.tokens.viewer,
-    });
+    const r = await call(
+      srv,
+      'GET',
+      '/api/telemetry?asset=grid&measurement=power_kw&from=2026-08-02T15:00:00Z&to=2026-08-03T15:00:00Z&bucket=PT6H',
+      {
+        token: srv.tokens.viewer,
+      },
+    );
     expect(r.status).toBe(200);
     expect(r.body.bucketMinutes).toBe(360);
     expect(r.body.points.map((p: { value: number; count: number }) => [p.value, p.count])).toEqual([
@@ -80,11 +98,20 @@ describe('telemetry', () => {
 
   it('refuses a reversed range, a bad bucket and reports truncation', async () => {
     const base = '/api/telemetry?asset=grid&measurement=power_kw';
-    const rev = await call(srv, 'GET', `${base}&from=2026-08-04T00:00:00Z&to=2026-08-03T00:00:00Z`, { token: srv.tokens.viewer });
+    const rev = await call(srv, 'GET', `${base}&from=2026-08-04T00:00:00Z&to=2026-08-03T00:00:00Z`, {
+      token: srv.tokens.viewer,
+    });
     expect(rev.body.error).toMatchObject({ code: 'BITGRID_ERR_VALIDATION', field: 'to' });
-    const bucket = await call(srv, 'GET', `${base}&from=2026-08-03T00:00:00Z&to=2026-08-04T00:00:00Z&bucket=P1M`, { token: srv.tokens.viewer });
+    const bucket = await call(
+      srv,
+      'GET',
+      `${base}&from=2026-08-03T00:00:00Z&to=2026-08-04T00:00:00Z&bucket=P1M`,
+      { token: srv.tokens.viewer },
+    );
     expect(bucket.body.error).toMatchObject({ code: 'BITGRID_ERR_VALIDATION', field: 'bucket' });
-    const cut = await call(srv, 'GET', `${base}&from=2026-08-02T15:00:00Z&to=2026-08-03T15:00:00Z&limit=10`, { token: srv.tokens.viewer });
+    const cut = await call(srv, 'GET', `${base}&from=2026-08-02T15:00:00Z&to=2026-08-03T15:00:00Z&limit=10`, {
+      token: srv.tokens.viewer,
+    });
     expect(cut.body.points).toHaveLength(10);
     expect(cut.body.truncated).toBe(true);
   });
@@ -92,7 +119,12 @@ describe('telemetry', () => {
 
 describe('KPIs from stored telemetry', () => {
   it('bills the stored grid series exactly as computeBill does', async () => {
-    const r = await call(srv, 'GET', '/api/kpis?from=2026-08-03T00:00:00%2B09:00&to=2026-08-04T00:00:00%2B09:00', { token: srv.tokens.viewer });
+    const r = await call(
+      srv,
+      'GET',
+      '/api/kpis?from=2026-08-03T00:00:00%2B09:00&to=2026-08-04T00:00:00%2B09:00',
+      { token: srv.tokens.viewer },
+    );
     expect(r.status).toBe(200);
     expect(r.body.coverage).toBe(1);
     expect(r.body.intervals).toBe(96);
@@ -104,7 +136,12 @@ describe('KPIs from stored telemetry', () => {
     const grid = { startMs: T0_MS, intervalMinutes: 15, count: 96 };
     const importKw = Array.from({ length: 96 }, (_, i) => (i < 48 ? 1000 : 0));
     const exportKw = Array.from({ length: 96 }, (_, i) => (i < 48 ? 0 : 200));
-    const bill = computeBill({ grid, importKw, exportKw }, createTariff(s.grid, s.timezone, koreanHolidayCalendar(s.extra_holidays)), s.grid, s.timezone);
+    const bill = computeBill(
+      { grid, importKw, exportKw },
+      createTariff(s.grid, s.timezone, koreanHolidayCalendar(s.extra_holidays)),
+      s.grid,
+      s.timezone,
+    );
     expect(r.body.bill.importBillKrw).toBe(bill.importBillKrw);
     expect(r.body.bill.energyChargeKrw).toBe(bill.energyChargeKrw);
     expect(r.body.netCostKrw).toBeCloseTo(bill.importBillKrw - bill.exportRevenueKrw, 6);
@@ -112,13 +149,20 @@ describe('KPIs from stored telemetry', () => {
   });
 
   it('shows gaps as coverage below 1', async () => {
-    const r = await call(srv, 'GET', '/api/kpis?from=2026-08-03T00:00:00%2B09:00&to=2026-08-05T00:00:00%2B09:00', { token: srv.tokens.viewer });
+    const r = await call(
+      srv,
+      'GET',
+      '/api/kpis?from=2026-08-03T00:00:00%2B09:00&to=2026-08-05T00:00:00%2B09:00',
+      { token: srv.tokens.viewer },
+    );
     expect(r.body.coverage).toBeCloseTo(0.5, 9);
     expect(r.body.importKwh).toBeCloseTo(12_000, 6);
   });
 
   it('refuses a period longer than a year', async () => {
-    const r = await call(srv, 'GET', '/api/kpis?from=2025-01-01T00:00:00Z&to=2026-08-03T00:00:00Z', { token: srv.tokens.viewer });
+    const r = await call(srv, 'GET', '/api/kpis?from=2025-01-01T00:00:00Z&to=2026-08-03T00:00:00Z', {
+      token: srv.tokens.viewer,
+    });
     expect(r.status).toBe(400);
     expect(r.body.error.field).toBe('to');
   });
@@ -131,13 +175,29 @@ describe('forecasts and schedule', () => {
       [T0_MS + H, 'pv_power_kw'],
       [T0_MS, 'load_power_kw'],
     ] as const)
-      await srv.store.addForecast({ issuedMs, assetId: 'factory-pv', target, model: 'ridge', startMs: issuedMs, intervalMs: 15 * 60_000, quantiles: { p50: [1, 2, 3] } });
+      await srv.store.addForecast({
+        issuedMs,
+        assetId: 'factory-pv',
+        target,
+        model: 'ridge',
+        startMs: issuedMs,
+        intervalMs: 15 * 60_000,
+        quantiles: { p50: [1, 2, 3] },
+      });
     const all = await call(srv, 'GET', '/api/forecasts?asset=factory-pv', { token: srv.tokens.viewer });
     expect(all.body.forecasts).toHaveLength(3);
-    expect(all.body.forecasts[0]).toMatchObject({ issued: '2026-08-03T01:00:00+09:00', intervalMinutes: 15, quantiles: { p50: [1, 2, 3] } });
+    expect(all.body.forecasts[0]).toMatchObject({
+      issued: '2026-08-03T01:00:00+09:00',
+      intervalMinutes: 15,
+      quantiles: { p50: [1, 2, 3] },
+    });
     expect(all.body.forecasts[0].end).toBe('2026-08-03T01:45:00+09:00');
-    const latest = await call(srv, 'GET', '/api/forecasts?asset=factory-pv&latest=true', { token: srv.tokens.viewer });
-    expect(latest.body.forecasts.map((f: { target: string; issued: string }) => [f.target, f.issued])).toEqual([
+    const latest = await call(srv, 'GET', '/api/forecasts?asset=factory-pv&latest=true', {
+      token: srv.tokens.viewer,
+    });
+    expect(
+      latest.body.forecasts.map((f: { target: string; issued: string }) => [f.target, f.issued]),
+    ).toEqual([
       ['pv_power_kw', '2026-08-03T01:00:00+09:00'],
       ['load_power_kw', '2026-08-03T00:00:00+09:00'],
     ]);
@@ -146,17 +206,49 @@ describe('forecasts and schedule', () => {
   it('returns null without an active schedule, then the one covering now', async () => {
     const none = await call(srv, 'GET', '/api/schedule', { token: srv.tokens.viewer });
     expect(none.body).toEqual({ schedule: null });
-    await srv.store.addSchedule({ createdMs: T0_MS, startMs: T0_MS - 24 * H, endMs: T0_MS - H, strategy: 'optimal', payload: { old: true }, status: 'active' });
-    await srv.store.addSchedule({ createdMs: T0_MS, startMs: T0_MS, endMs: T0_MS + 24 * H, strategy: 'optimal', payload: { setpoints: [1, 2] }, status: 'active' });
+    await srv.store.addSchedule({
+      createdMs: T0_MS,
+      startMs: T0_MS - 24 * H,
+      endMs: T0_MS - H,
+      strategy: 'optimal',
+      payload: { old: true },
+      status: 'active',
+    });
+    await srv.store.addSchedule({
+      createdMs: T0_MS,
+      startMs: T0_MS,
+      endMs: T0_MS + 24 * H,
+      strategy: 'optimal',
+      payload: { setpoints: [1, 2] },
+      status: 'active',
+    });
     const r = await call(srv, 'GET', '/api/schedule', { token: srv.tokens.viewer });
-    expect(r.body.schedule).toMatchObject({ strategy: 'optimal', status: 'active', payload: { setpoints: [1, 2] }, start: '2026-08-03T00:00:00+09:00' });
+    expect(r.body.schedule).toMatchObject({
+      strategy: 'optimal',
+      status: 'active',
+      payload: { setpoints: [1, 2] },
+      start: '2026-08-03T00:00:00+09:00',
+    });
   });
 });
 
 describe('events', () => {
   it('lists, filters and acknowledges events, auditing the acknowledgement', async () => {
-    const a = await srv.store.addEvent({ timeMs: T0_MS, severity: 'alarm', source: 'control', code: 'SOC_LOW', message: 'battery low', assetId: 'shared-battery' });
-    await srv.store.addEvent({ timeMs: T0_MS + 1, severity: 'info', source: 'control', code: 'NOTE', message: 'note' });
+    const a = await srv.store.addEvent({
+      timeMs: T0_MS,
+      severity: 'alarm',
+      source: 'control',
+      code: 'SOC_LOW',
+      message: 'battery low',
+      assetId: 'shared-battery',
+    });
+    await srv.store.addEvent({
+      timeMs: T0_MS + 1,
+      severity: 'info',
+      source: 'control',
+      code: 'NOTE',
+      message: 'note',
+    });
     const alarms = await call(srv, 'GET', '/api/events?minSeverity=alarm', { token: srv.tokens.viewer });
     expect(alarms.body.events.map((e: { id: number }) => e.id)).toEqual([a.id]);
     const ack = await call(srv, 'POST', `/api/events/${a.id}/ack`, { token: srv.tokens.operator });
@@ -167,7 +259,12 @@ describe('events', () => {
     expect(open.body.events.map((e: { id: number }) => e.id)).not.toContain(a.id);
     const audit = await call(srv, 'GET', `/api/audit?target=event:${a.id}`, { token: srv.tokens.operator });
     expect(audit.body.entries).toHaveLength(1);
-    expect(audit.body.entries[0]).toMatchObject({ action: 'event.ack', outcome: 'ok', actor: srv.tokenIds.operator, role: 'operator' });
+    expect(audit.body.entries[0]).toMatchObject({
+      action: 'event.ack',
+      outcome: 'ok',
+      actor: srv.tokenIds.operator,
+      role: 'operator',
+    });
     const missing = await call(srv, 'POST', '/api/events/999999/ack', { token: srv.tokens.operator });
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('BITGRID_ERR_NOT_FOUND');

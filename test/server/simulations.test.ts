@@ -65,13 +65,22 @@ describe('simulations', () => {
       expect(r.kpis.totalCostKrw).toBeGreaterThan(0);
       expect(r.kpis.consumptionKwh).toBeGreaterThan(0);
     }
-    expect(run.params).toMatchObject({ days: 1, strategies: ['none', 'rules'], scenario: { source: 'current' }, requestedBy: srv.tokenIds.operator });
+    expect(run.params).toMatchObject({
+      days: 1,
+      strategies: ['none', 'rules'],
+      scenario: { source: 'current' },
+      requestedBy: srv.tokenIds.operator,
+    });
 
     const stored = await srv.store.getSimRun(start.body.id);
     expect(stored?.status).toBe('done');
     const audit = await srv.store.listAudit({ target: `simulation:${start.body.id}` });
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ action: 'simulation.start', outcome: 'ok', actor: srv.tokenIds.operator });
+    expect(audit[0]).toMatchObject({
+      action: 'simulation.start',
+      outcome: 'ok',
+      actor: srv.tokenIds.operator,
+    });
 
     const list = await call(srv, 'GET', '/api/simulations', { token: srv.tokens.viewer });
     expect(list.body.simulations[0]).toMatchObject({ id: start.body.id, status: 'done' });
@@ -80,7 +89,10 @@ describe('simulations', () => {
 
   it('runs an uploaded district file', async () => {
     const text = readFileSync(REFERENCE_SCENARIO_FILE, 'utf8').replace(/^name: .*$/m, 'name: Uploaded copy');
-    const start = await call(srv, 'POST', '/api/simulations', { token: srv.tokens.operator, body: { scenario: { source: 'yaml', text }, days: 1, strategies: ['none'] } });
+    const start = await call(srv, 'POST', '/api/simulations', {
+      token: srv.tokens.operator,
+      body: { scenario: { source: 'yaml', text }, days: 1, strategies: ['none'] },
+    });
     expect(start.status).toBe(202);
     const { run } = await poll(start.body.id);
     expect(run.status, run.error).toBe('done');
@@ -95,8 +107,16 @@ describe('simulations', () => {
       [{ days: 0 }, 'BITGRID_ERR_VALIDATION', 'days'],
       [{ days: 1, strategies: ['none', 'psychic'] }, 'BITGRID_ERR_VALIDATION', 'strategies.1'],
       [{ days: 1, start: '2026-02-30' }, 'BITGRID_ERR_VALIDATION', 'start'],
-      [{ days: 1, scenario: { source: 'yaml', text: 'name: [unclosed' } }, 'BITGRID_ERR_CONFIG', 'scenario.text'],
-      [{ days: 1, scenario: { source: 'yaml', text: 'name: x\ntimezone: Asia/Seoul\n' } }, 'BITGRID_ERR_CONFIG', 'scenario.text'],
+      [
+        { days: 1, scenario: { source: 'yaml', text: 'name: [unclosed' } },
+        'BITGRID_ERR_CONFIG',
+        'scenario.text',
+      ],
+      [
+        { days: 1, scenario: { source: 'yaml', text: 'name: x\ntimezone: Asia/Seoul\n' } },
+        'BITGRID_ERR_CONFIG',
+        'scenario.text',
+      ],
       [{ days: 1, scenario: { source: 'elsewhere' } }, 'BITGRID_ERR_VALIDATION', 'scenario.source'],
     ];
     for (const [body, code, field] of cases) {
@@ -104,11 +124,20 @@ describe('simulations', () => {
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.body.error).toMatchObject({ code, field });
     }
-    const cfg = await call(srv, 'POST', '/api/simulations', { token: srv.tokens.operator, body: cases[4][0] });
+    const cfg = await call(srv, 'POST', '/api/simulations', {
+      token: srv.tokens.operator,
+      body: cases[4][0],
+    });
     expect(cfg.body.error.message).toMatch(/problem\(s\)/);
     // An uploaded file may not make the server read files.
-    const text = readFileSync(REFERENCE_SCENARIO_FILE, 'utf8').replace(/^weather:\n(\s+.*\n)+/m, 'weather:\n  source: kma_asos_csv\n  path: /etc/passwd\n');
-    const file = await call(srv, 'POST', '/api/simulations', { token: srv.tokens.operator, body: { days: 1, scenario: { source: 'yaml', text } } });
+    const text = readFileSync(REFERENCE_SCENARIO_FILE, 'utf8').replace(
+      /^weather:\n(\s+.*\n)+/m,
+      'weather:\n  source: kma_asos_csv\n  path: /etc/passwd\n',
+    );
+    const file = await call(srv, 'POST', '/api/simulations', {
+      token: srv.tokens.operator,
+      body: { days: 1, scenario: { source: 'yaml', text } },
+    });
     expect(file.status).toBe(400);
     expect(file.body.error.field).toBe('scenario.text');
     expect((await srv.store.listSimRuns()).length).toBe(before);
@@ -146,9 +175,18 @@ describe('simulations', () => {
     const dir = await startTestServer();
     try {
       const orphan = await dir.store.createSimRun({ createdMs: dir.live.timeMs, params: {} });
-      await dir.store.updateSimRun(orphan.id, { updatedMs: dir.live.timeMs, status: 'running', progress: 0.3 });
+      await dir.store.updateSimRun(orphan.id, {
+        updatedMs: dir.live.timeMs,
+        status: 'running',
+        progress: 0.3,
+      });
       const { createServer } = await import('../../src/server/index.ts');
-      const again = await createServer({ live: dir.live, store: dir.store, scenario: dir.scenario, now: () => dir.live.timeMs });
+      const again = await createServer({
+        live: dir.live,
+        store: dir.store,
+        scenario: dir.scenario,
+        now: () => dir.live.timeMs,
+      });
       const r = await dir.store.getSimRun(orphan.id);
       expect(r).toMatchObject({ status: 'failed', error: expect.stringMatching(/interrupted/) });
       await again.close();

@@ -23,6 +23,7 @@ function inbox(ws: WebSocket) {
     else queue.push(m);
   });
   return {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- stream messages are asserted field by field
     next(timeoutMs = 5_000): Promise<any> {
       if (queue.length) return Promise.resolve(queue.shift());
       return new Promise((resolve, reject) => {
@@ -57,7 +58,9 @@ async function until(cond: () => boolean, timeoutMs = 5_000) {
 
 describe('WebSocket stream', () => {
   it('sends the snapshot on connect, then a delta with ISO-renamed time keys', async () => {
-    const ws = new WebSocket(wsUrl('/api/stream'), { headers: { authorization: `Bearer ${srv.tokens.viewer}` } });
+    const ws = new WebSocket(wsUrl('/api/stream'), {
+      headers: { authorization: `Bearer ${srv.tokens.viewer}` },
+    });
     const box = inbox(ws);
     await opened(ws);
     const snap = await box.next();
@@ -71,7 +74,9 @@ describe('WebSocket stream', () => {
     expect(delta.type).toBe('delta');
     expect(delta.seq).toBe(1);
     expect(delta.changes['assets.factory-pv.measurements.power_kw.value']).toBe(1234.5);
-    expect(delta.changes['assets.factory-pv.measurements.power_kw.time']).toBe(toIsoLocal(t + 60_000, 'Asia/Seoul'));
+    expect(delta.changes['assets.factory-pv.measurements.power_kw.time']).toBe(
+      toIsoLocal(t + 60_000, 'Asia/Seoul'),
+    );
     expect(delta.changes.time).toBe(toIsoLocal(t + 60_000, 'Asia/Seoul'));
     expect(delta.changes).not.toHaveProperty('timeMs');
     expect(delta.changes.cycle).toBe(srv.live.cycle);
@@ -83,7 +88,9 @@ describe('WebSocket stream', () => {
       for (const p of path.slice(0, -1)) o = o[p] ??= {};
       o[path.at(-1)!] = v;
     }
-    const now = await (await fetch(`${srv.url}/api/state`, { headers: { authorization: `Bearer ${srv.tokens.viewer}` } })).json();
+    const now = await (
+      await fetch(`${srv.url}/api/state`, { headers: { authorization: `Bearer ${srv.tokens.viewer}` } })
+    ).json();
     expect(state).toEqual(now);
     ws.close();
     await until(() => srv.live.listenerCount === 0);
@@ -114,7 +121,9 @@ describe('WebSocket stream', () => {
 
   it('ends open streams when the server closes', async () => {
     const other = await startTestServer();
-    const ws = new WebSocket(other.url.replace(/^http/, 'ws') + '/api/stream', { headers: { authorization: `Bearer ${other.tokens.viewer}` } });
+    const ws = new WebSocket(other.url.replace(/^http/, 'ws') + '/api/stream', {
+      headers: { authorization: `Bearer ${other.tokens.viewer}` },
+    });
     const box = inbox(ws);
     await opened(ws);
     await box.next();
@@ -150,7 +159,9 @@ async function* sseEvents(body: ReadableStream<Uint8Array>) {
 describe('SSE stream', () => {
   it('sends a snapshot event, then delta events, with the token in the query', async () => {
     const ac = new AbortController();
-    const res = await fetch(`${srv.url}/api/stream/sse?token=${encodeURIComponent(srv.tokens.viewer)}`, { signal: ac.signal });
+    const res = await fetch(`${srv.url}/api/stream/sse?token=${encodeURIComponent(srv.tokens.viewer)}`, {
+      signal: ac.signal,
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const events = sseEvents(res.body!);
@@ -161,14 +172,18 @@ describe('SSE stream', () => {
     srv.live.step('shared-battery', 'soc_fraction', 0.77);
     const second = (await events.next()).value!;
     expect(second.event).toBe('delta');
-    expect(JSON.parse(second.data).changes['assets.shared-battery.measurements.soc_fraction.value']).toBe(0.77);
+    expect(JSON.parse(second.data).changes['assets.shared-battery.measurements.soc_fraction.value']).toBe(
+      0.77,
+    );
     ac.abort();
     await until(() => srv.live.listenerCount === 0);
   });
 
   it('ends the event stream when the server closes, so closing does not hang', async () => {
     const other = await startTestServer();
-    const res = await fetch(`${other.url}/api/stream/sse`, { headers: { authorization: `Bearer ${other.tokens.viewer}` } });
+    const res = await fetch(`${other.url}/api/stream/sse`, {
+      headers: { authorization: `Bearer ${other.tokens.viewer}` },
+    });
     const events = sseEvents(res.body!);
     expect((await events.next()).value!.event).toBe('snapshot');
     const started = Date.now();
@@ -181,6 +196,8 @@ describe('SSE stream', () => {
   it('answers 401 before streaming when the token is missing', async () => {
     const res = await fetch(`${srv.url}/api/stream/sse`);
     expect(res.status).toBe(401);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('BITGRID_ERR_UNAUTHENTICATED');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+      'BITGRID_ERR_UNAUTHENTICATED',
+    );
   });
 });

@@ -11,14 +11,19 @@ const BIN = resolve(import.meta.dirname, '../../bin/bitgrid.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'bitgrid-token-cli-'));
 const db = `sqlite:${join(dir, 'cli.db')}`;
 const run = (args: string[]) =>
-  spawnSync(process.execPath, [BIN, 'token', ...args], { encoding: 'utf8', env: { ...process.env, BITGRID_DEBUG: '', BITGRID_DATABASE_URL: '' } });
+  spawnSync(process.execPath, [BIN, 'token', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, BITGRID_DEBUG: '', BITGRID_DATABASE_URL: '' },
+  });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('bitgrid token', () => {
   it('creates a token printed once on stdout, lists it without the secret, revokes it; all audited', async () => {
     const created = run(['create', '--role', 'operator', '--name', 'ops laptop', '--db', db]);
-    expect(created.stderr).toMatch(/created token [0-9a-f]{16} \(ops laptop, operator\); it is not shown again/);
+    expect(created.stderr).toMatch(
+      /created token [0-9a-f]{16} \(ops laptop, operator\); it is not shown again/,
+    );
     expect(created.status).toBe(0);
     const token = created.stdout.trim();
     expect(token).toMatch(/^bgt_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
@@ -47,7 +52,10 @@ describe('bitgrid token', () => {
   });
 
   it('refuses a missing or unknown role and a bad name with exit code 2, and an unknown id with 1', () => {
-    for (const args of [['create', '--role', 'root', '--db', db], ['create', '--role', 'viewer', '--name', '<script>', '--db', db]]) {
+    for (const args of [
+      ['create', '--role', 'root', '--db', db],
+      ['create', '--role', 'viewer', '--name', '<script>', '--db', db],
+    ]) {
       const r = run(args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stdout).toBe('');

@@ -7,7 +7,15 @@ import type { RoutePluginOptions } from '../deps.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 import { KPI_MAX_DAYS, kpisFromTelemetry } from '../kpis.ts';
 import { forecastOut, scheduleOut } from '../records.ts';
-import { countParam, durationParam, flagParam, forecastSchema, instantParam, isoTime, scheduleSchema } from '../schemas.ts';
+import {
+  countParam,
+  durationParam,
+  flagParam,
+  forecastSchema,
+  instantParam,
+  isoTime,
+  scheduleSchema,
+} from '../schemas.ts';
 import { toWire } from '../wire.ts';
 
 /** Forecasts listed when no limit is given: the latest few per asset and target is what a chart needs. */
@@ -20,8 +28,16 @@ const telemetryQuery = z.object({
   channel: z.string().min(1).optional(),
   from: instantParam,
   to: instantParam,
-  bucket: durationParam.optional().register(apiRegistry, { description: 'downsample into buckets of this ISO 8601 duration, aligned to `from`; omitted: raw points' }),
-  aggregate: z.enum(['mean', 'min', 'max', 'last']).optional().register(apiRegistry, { description: 'how a bucket becomes one value (default mean)' }),
+  bucket: durationParam
+    .optional()
+    .register(apiRegistry, {
+      description:
+        'downsample into buckets of this ISO 8601 duration, aligned to `from`; omitted: raw points',
+    }),
+  aggregate: z
+    .enum(['mean', 'min', 'max', 'last'])
+    .optional()
+    .register(apiRegistry, { description: 'how a bucket becomes one value (default mean)' }),
   limit: countParam(TELEMETRY_READ_MAX_ROWS).optional(),
 });
 
@@ -35,7 +51,9 @@ const telemetryReply = z
     bucketMinutes: z.number().optional(),
     aggregate: z.enum(['mean', 'min', 'max', 'last']).optional(),
     points: z.array(z.object({ time: isoTime, value: z.number(), count: z.number().int() })),
-    truncated: z.boolean().register(apiRegistry, { description: 'true when the row limit cut the series short' }),
+    truncated: z
+      .boolean()
+      .register(apiRegistry, { description: 'true when the row limit cut the series short' }),
   })
   .register(apiRegistry, { id: 'TelemetrySeries' });
 
@@ -45,7 +63,9 @@ const kpiReply = z
     to: isoTime,
     intervalMinutes: z.number(),
     intervals: z.number().int(),
-    coverage: z.number().register(apiRegistry, { description: 'share of intervals with a grid reading (gaps count as 0 kW)' }),
+    coverage: z
+      .number()
+      .register(apiRegistry, { description: 'share of intervals with a grid reading (gaps count as 0 kW)' }),
     importKwh: z.number(),
     exportKwh: z.number(),
     pvKwh: z.number(),
@@ -73,7 +93,8 @@ const kpiReply = z
   .register(apiRegistry, { id: 'PeriodKpis' });
 
 function requireOrder(fromMs: number, toMs: number) {
-  if (!(toMs > fromMs)) throw new ApiError('BITGRID_ERR_VALIDATION', 'querystring.to: must be after from', 'to');
+  if (!(toMs > fromMs))
+    throw new ApiError('BITGRID_ERR_VALIDATION', 'querystring.to: must be after from', 'to');
 }
 
 export const dataRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
@@ -92,9 +113,17 @@ export const dataRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app,
       const q = req.query;
       requireOrder(q.from, q.to);
       if (q.bucket !== undefined && Math.ceil((q.to - q.from) / q.bucket) > TELEMETRY_READ_MAX_ROWS)
-        throw new ApiError('BITGRID_ERR_VALIDATION', `querystring.bucket: more than ${TELEMETRY_READ_MAX_ROWS} buckets in the range; choose a wider bucket`, 'bucket');
+        throw new ApiError(
+          'BITGRID_ERR_VALIDATION',
+          `querystring.bucket: more than ${TELEMETRY_READ_MAX_ROWS} buckets in the range; choose a wider bucket`,
+          'bucket',
+        );
       if (q.bucket !== undefined && !Number.isSafeInteger(q.bucket))
-        throw new ApiError('BITGRID_ERR_VALIDATION', 'querystring.bucket: must be a whole number of milliseconds', 'bucket');
+        throw new ApiError(
+          'BITGRID_ERR_VALIDATION',
+          'querystring.bucket: must be a whole number of milliseconds',
+          'bucket',
+        );
       const limit = q.limit ?? TELEMETRY_READ_MAX_ROWS;
       const points = await deps.store.readTelemetry({
         assetId: q.asset,
@@ -112,7 +141,9 @@ export const dataRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app,
         ...(q.channel !== undefined ? { channel: q.channel } : {}),
         from: deps.iso(q.from),
         to: deps.iso(q.to),
-        ...(q.bucket !== undefined ? { bucketMinutes: q.bucket / 60_000, aggregate: q.aggregate ?? 'mean' } : {}),
+        ...(q.bucket !== undefined
+          ? { bucketMinutes: q.bucket / 60_000, aggregate: q.aggregate ?? 'mean' }
+          : {}),
         points: points.map((p) => ({ time: deps.iso(p.timeMs), value: p.value, count: p.count })),
         truncated: points.length >= limit,
       };
@@ -128,14 +159,23 @@ export const dataRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app,
         tags: ['data'],
         querystring: z.object({
           asset: z.string().min(1).optional(),
-          target: z.string().min(1).optional().register(apiRegistry, { description: 'e.g. pv_power_kw, load_power_kw' }),
+          target: z
+            .string()
+            .min(1)
+            .optional()
+            .register(apiRegistry, { description: 'e.g. pv_power_kw, load_power_kw' }),
           model: z.string().min(1).optional(),
           issuedFrom: instantParam.optional(),
           issuedTo: instantParam.optional(),
-          latest: flagParam.optional().register(apiRegistry, { description: 'only the newest forecast per asset and target' }),
+          latest: flagParam
+            .optional()
+            .register(apiRegistry, { description: 'only the newest forecast per asset and target' }),
           limit: countParam(FORECASTS_MAX_LIMIT).optional(),
         }),
-        response: { 200: z.object({ forecasts: z.array(forecastSchema) }), ...errorResponses(400, 401, 403, 429) },
+        response: {
+          200: z.object({ forecasts: z.array(forecastSchema) }),
+          ...errorResponses(400, 401, 403, 429),
+        },
       },
     },
     async (req) => {
@@ -168,14 +208,23 @@ export const dataRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app,
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'The schedule in force: the active one covering now, else the latest active one; null when there is none',
+        summary:
+          'The schedule in force: the active one covering now, else the latest active one; null when there is none',
         tags: ['data'],
-        response: { 200: z.object({ schedule: scheduleSchema.nullable() }), ...errorResponses(401, 403, 429) },
+        response: {
+          200: z.object({ schedule: scheduleSchema.nullable() }),
+          ...errorResponses(401, 403, 429),
+        },
       },
     },
     async () => {
       const now = deps.now();
-      const covering = await deps.store.listSchedules({ status: 'active', fromMs: now, toMs: now + 1, limit: 1 });
+      const covering = await deps.store.listSchedules({
+        status: 'active',
+        fromMs: now,
+        toMs: now + 1,
+        limit: 1,
+      });
       const s = covering[0] ?? (await deps.store.listSchedules({ status: 'active', limit: 1 }))[0];
       return { schedule: s ? scheduleOut(s, deps.iso) : null };
     },
@@ -200,13 +249,18 @@ export const dataRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app,
       const { from, to } = req.query;
       requireOrder(from, to);
       if (to - from > KPI_MAX_DAYS * MS_PER_DAY)
-        throw new ApiError('BITGRID_ERR_VALIDATION', `querystring.to: the period may span at most ${KPI_MAX_DAYS} days`, 'to');
+        throw new ApiError(
+          'BITGRID_ERR_VALIDATION',
+          `querystring.to: the period may span at most ${KPI_MAX_DAYS} days`,
+          'to',
+        );
       try {
         const k = await kpisFromTelemetry(deps.store, deps.scenario.scenario, from, to);
         return toWire(k, deps.zone) as z.infer<typeof kpiReply>;
       } catch (e) {
         // The tariff knows schedules from a date on; a period before it cannot be billed.
-        if (e instanceof RangeError) throw new ApiError('BITGRID_ERR_VALIDATION', `querystring.from: ${e.message}`, 'from');
+        if (e instanceof RangeError)
+          throw new ApiError('BITGRID_ERR_VALIDATION', `querystring.from: ${e.message}`, 'from');
         throw e;
       }
     },

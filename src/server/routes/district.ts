@@ -8,7 +8,10 @@ import { snapshotToWire, toWire } from '../wire.ts';
 
 const assetConfigSchema = z
   .looseObject({ id: z.string(), type: z.string() })
-  .register(apiRegistry, { id: 'AssetConfig', description: "the asset's entry of the district file, keys as in the file (snake_case, unit suffixes)" });
+  .register(apiRegistry, {
+    id: 'AssetConfig',
+    description: "the asset's entry of the district file, keys as in the file (snake_case, unit suffixes)",
+  });
 
 const districtSchema = z
   .object({
@@ -32,7 +35,9 @@ const assetSchema = z
     siteId: z.string(),
     type: z.string(),
     config: assetConfigSchema,
-    live: assetLiveSchema.nullable().register(apiRegistry, { description: 'null when the live system does not know the asset (yet)' }),
+    live: assetLiveSchema
+      .nullable()
+      .register(apiRegistry, { description: 'null when the live system does not know the asset (yet)' }),
   })
   .register(apiRegistry, { id: 'Asset' });
 
@@ -43,7 +48,11 @@ export const districtRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (
     '/district',
     {
       config: { access: 'viewer' },
-      schema: { summary: 'Sites and assets of the district (from its configuration)', tags: ['district'], response: { 200: districtSchema, ...errorResponses(401, 403, 429) } },
+      schema: {
+        summary: 'Sites and assets of the district (from its configuration)',
+        tags: ['district'],
+        response: { 200: districtSchema, ...errorResponses(401, 403, 429) },
+      },
     },
     async () => ({
       name: s.name,
@@ -60,7 +69,7 @@ export const districtRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (
     {
       config: { access: 'viewer' },
       schema: {
-        summary: "One asset: its configuration and live state",
+        summary: 'One asset: its configuration and live state',
         tags: ['district'],
         params: z.object({ id: z.string().min(1) }),
         response: { 200: assetSchema, ...errorResponses(401, 403, 404, 429) },
@@ -68,7 +77,12 @@ export const districtRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (
     },
     async (req) => {
       const site = s.sites.find((x) => x.assets.some((a) => a.id === req.params.id));
-      if (!site) throw new ApiError('BITGRID_ERR_NOT_FOUND', `no asset "${req.params.id}" in district ${s.name}`, 'id');
+      if (!site)
+        throw new ApiError(
+          'BITGRID_ERR_NOT_FOUND',
+          `no asset "${req.params.id}" in district ${s.name}`,
+          'id',
+        );
       const config = site.assets.find((a) => a.id === req.params.id)!;
       const live = deps.live.snapshot().assets.find((a) => a.id === config.id);
       return {

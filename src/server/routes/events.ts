@@ -50,7 +50,13 @@ export const eventRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app
   app.post(
     '/events/:id/ack',
     {
-      config: { access: 'operator', audit: { action: 'event.ack', target: (req) => `event:${(req.params as { id?: unknown })?.id ?? '?'}` } },
+      config: {
+        access: 'operator',
+        audit: {
+          action: 'event.ack',
+          target: (req) => `event:${(req.params as { id?: unknown })?.id ?? '?'}`,
+        },
+      },
       schema: {
         summary: 'Acknowledge an event (acknowledging twice keeps the first acknowledgement)',
         tags: ['events'],
@@ -82,7 +88,10 @@ export const eventRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app
           order: z.enum(['asc', 'desc']).optional(),
           limit: countParam(LIST_MAX_ROWS).optional(),
         }),
-        response: { 200: z.object({ entries: z.array(auditEntrySchema) }), ...errorResponses(400, 401, 403, 429) },
+        response: {
+          200: z.object({ entries: z.array(auditEntrySchema) }),
+          ...errorResponses(400, 401, 403, 429),
+        },
       },
     },
     async (req) => {

@@ -16,13 +16,20 @@ export const OVERRIDE_MAX_MINUTES = 24 * 60;
 /** Reasons are a sentence or two for the audit log. */
 export const OVERRIDE_REASON_MAX_CHARS = 500;
 
-export const SETPOINT_KINDS = ['battery_power_kw', 'pv_power_limit_kw', 'charging_limit_kw', 'load_limit_kw'] as const;
+export const SETPOINT_KINDS = [
+  'battery_power_kw',
+  'pv_power_limit_kw',
+  'charging_limit_kw',
+  'load_limit_kw',
+] as const;
 
 const newOverrideSchema = z
   .strictObject({
     assetId: z.string().min(1),
     kind: z.enum(SETPOINT_KINDS),
-    value: z.number().register(apiRegistry, { description: 'kW, in the sign convention of the kind (battery discharge +)' }),
+    value: z
+      .number()
+      .register(apiRegistry, { description: 'kW, in the sign convention of the kind (battery discharge +)' }),
     channel: z.string().min(1).optional(),
     durationMinutes: z.number().positive().max(OVERRIDE_MAX_MINUTES),
     reason: z.string().trim().min(1).max(OVERRIDE_REASON_MAX_CHARS),
@@ -64,7 +71,14 @@ export const overrideRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (
       req.auditDetails = { kind: b.kind, value: b.value, durationMinutes: b.durationMinutes };
       try {
         const o = await deps.live.setOverride(
-          { assetId: b.assetId, kind: b.kind, value: b.value, channel: b.channel, durationMinutes: b.durationMinutes, reason: b.reason },
+          {
+            assetId: b.assetId,
+            kind: b.kind,
+            value: b.value,
+            channel: b.channel,
+            durationMinutes: b.durationMinutes,
+            reason: b.reason,
+          },
           actorOf(req),
         );
         req.auditHandled = true;
@@ -82,13 +96,19 @@ export const overrideRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (
     {
       config: {
         access: 'operator',
-        audit: { action: 'override.clear', target: (req) => (req.params as { id?: string })?.id ?? 'overrides' },
+        audit: {
+          action: 'override.clear',
+          target: (req) => (req.params as { id?: string })?.id ?? 'overrides',
+        },
       },
       schema: {
         summary: 'End an override now; the asset returns to automatic control',
         tags: ['control'],
         params: z.object({ id: z.string().min(1) }),
-        response: { 200: z.object({ id: z.string(), cleared: z.literal(true) }), ...errorResponses(401, 403, 404, 429) },
+        response: {
+          200: z.object({ id: z.string(), cleared: z.literal(true) }),
+          ...errorResponses(401, 403, 404, 429),
+        },
       },
     },
     async (req) => {

@@ -3,7 +3,12 @@ import { DateTime } from 'luxon';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { apiRegistry } from '../registry.ts';
-import { loadScenarioFile, parseScenario, REFERENCE_SCENARIO_FILE, type LoadedScenario } from '../../model/load.ts';
+import {
+  loadScenarioFile,
+  parseScenario,
+  REFERENCE_SCENARIO_FILE,
+  type LoadedScenario,
+} from '../../model/load.ts';
 import { LIST_MAX_ROWS, type JsonValue } from '../../store/index.ts';
 import { strategyNames } from '../../strategy/index.ts';
 import type { RoutePluginOptions } from '../deps.ts';
@@ -20,11 +25,23 @@ export const SIMULATIONS_DEFAULT_LIMIT = 50;
 
 const scenarioSource = z
   .discriminatedUnion('source', [
-    z.strictObject({ source: z.literal('current').register(apiRegistry, { description: 'the district this server runs' }) }),
-    z.strictObject({ source: z.literal('reference').register(apiRegistry, { description: 'the reference district (scenarios/gwangju.yaml)' }) }),
+    z.strictObject({
+      source: z.literal('current').register(apiRegistry, { description: 'the district this server runs' }),
+    }),
+    z.strictObject({
+      source: z
+        .literal('reference')
+        .register(apiRegistry, { description: 'the reference district (scenarios/gwangju.yaml)' }),
+    }),
     z.strictObject({
       source: z.literal('yaml'),
-      text: z.string().min(1).max(SCENARIO_MAX_CHARS).register(apiRegistry, { description: 'a district file (YAML); it may not reference files (weather must be synthetic)' }),
+      text: z
+        .string()
+        .min(1)
+        .max(SCENARIO_MAX_CHARS)
+        .register(apiRegistry, {
+          description: 'a district file (YAML); it may not reference files (weather must be synthetic)',
+        }),
     }),
   ])
   .register(apiRegistry, { id: 'ScenarioSource' });
@@ -38,16 +55,25 @@ const newSimulationSchema = z
       .optional()
       .register(apiRegistry, { description: "first local day (default: the scenario's default_start)" }),
     days: z.number().int().min(1).max(SIM_MAX_DAYS),
-    strategies: z.array(z.string().min(1)).min(1).max(16).optional().register(apiRegistry, { description: 'strategy names (default: all built-in)' }),
+    strategies: z
+      .array(z.string().min(1))
+      .min(1)
+      .max(16)
+      .optional()
+      .register(apiRegistry, { description: 'strategy names (default: all built-in)' }),
     seed: z.number().int().optional(),
   })
   .register(apiRegistry, { id: 'NewSimulation' });
 
 type Body = z.infer<typeof newSimulationSchema>;
 
-function loadSource(body: Body, deps: RoutePluginOptions['deps']): { loaded: LoadedScenario; described: Record<string, JsonValue> } {
+function loadSource(
+  body: Body,
+  deps: RoutePluginOptions['deps'],
+): { loaded: LoadedScenario; described: Record<string, JsonValue> } {
   const src = body.scenario;
-  if (src.source === 'current') return { loaded: deps.scenario, described: { source: 'current', name: deps.scenario.scenario.name } };
+  if (src.source === 'current')
+    return { loaded: deps.scenario, described: { source: 'current', name: deps.scenario.scenario.name } };
   if (src.source === 'reference') {
     const loaded = loadScenarioFile(REFERENCE_SCENARIO_FILE);
     return { loaded, described: { source: 'reference', name: loaded.scenario.name } };
@@ -55,10 +81,18 @@ function loadSource(body: Body, deps: RoutePluginOptions['deps']): { loaded: Loa
   const scenario = parseScenario(src.text, 'uploaded scenario');
   // An uploaded file must not make the server read its own files.
   if (scenario.weather.source !== 'synthetic')
-    throw new ApiError('BITGRID_ERR_VALIDATION', 'body.scenario.text: an uploaded scenario cannot reference files; use weather source "synthetic"', 'scenario.text');
+    throw new ApiError(
+      'BITGRID_ERR_VALIDATION',
+      'body.scenario.text: an uploaded scenario cannot reference files; use weather source "synthetic"',
+      'scenario.text',
+    );
   return {
     loaded: { scenario, file: 'uploaded scenario', baseDir: process.cwd() },
-    described: { source: 'yaml', name: scenario.name, sha256: createHash('sha256').update(src.text).digest('hex') },
+    described: {
+      source: 'yaml',
+      name: scenario.name,
+      sha256: createHash('sha256').update(src.text).digest('hex'),
+    },
   };
 }
 
@@ -80,10 +114,18 @@ export const simulationRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async
       const strategies = b.strategies ?? known;
       strategies.forEach((s, i) => {
         if (!known.includes(s))
-          throw new ApiError('BITGRID_ERR_VALIDATION', `body.strategies.${i}: unknown strategy "${s}" (available: ${known.join(', ')})`, `strategies.${i}`);
+          throw new ApiError(
+            'BITGRID_ERR_VALIDATION',
+            `body.strategies.${i}: unknown strategy "${s}" (available: ${known.join(', ')})`,
+            `strategies.${i}`,
+          );
       });
       if (b.start !== undefined && !DateTime.fromISO(b.start).isValid)
-        throw new ApiError('BITGRID_ERR_VALIDATION', `body.start: "${b.start}" is not a calendar date`, 'start');
+        throw new ApiError(
+          'BITGRID_ERR_VALIDATION',
+          `body.start: "${b.start}" is not a calendar date`,
+          'start',
+        );
       const { loaded, described } = loadSource(b, deps);
       const params: Record<string, JsonValue> = {
         scenario: described,
@@ -94,7 +136,14 @@ export const simulationRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async
         requestedBy: req.auth?.id ?? 'unknown',
       };
       req.auditDetails = params;
-      const run = await deps.sims.start({ loaded, start: b.start, days: b.days, strategies, seed: b.seed, params });
+      const run = await deps.sims.start({
+        loaded,
+        start: b.start,
+        days: b.days,
+        strategies,
+        seed: b.seed,
+        params,
+      });
       req.auditTarget = `simulation:${run.id}`;
       return reply.code(202).header('location', `/api/simulations/${run.id}`).send(simRunOut(run, deps.iso));
     },
@@ -111,11 +160,17 @@ export const simulationRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async
           status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']).optional(),
           limit: countParam(LIST_MAX_ROWS).optional(),
         }),
-        response: { 200: z.object({ simulations: z.array(simRunSchema) }), ...errorResponses(400, 401, 403, 429) },
+        response: {
+          200: z.object({ simulations: z.array(simRunSchema) }),
+          ...errorResponses(400, 401, 403, 429),
+        },
       },
     },
     async (req) => {
-      const rows = await deps.store.listSimRuns({ status: req.query.status, limit: req.query.limit ?? SIMULATIONS_DEFAULT_LIMIT });
+      const rows = await deps.store.listSimRuns({
+        status: req.query.status,
+        limit: req.query.limit ?? SIMULATIONS_DEFAULT_LIMIT,
+      });
       return { simulations: rows.map((r) => simRunOut(r, deps.iso, false)) };
     },
   );

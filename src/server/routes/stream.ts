@@ -37,7 +37,9 @@ export type StreamMessage =
 function feed(deps: RouteDeps, send: (m: StreamMessage) => void): () => void {
   let seq = 0;
   // Subscribe and snapshot in the same turn of the event loop: no delta can fall between them.
-  const unsubscribe = deps.live.subscribe((delta) => send({ type: 'delta', seq: ++seq, changes: deltaToWire(delta, deps.zone) }));
+  const unsubscribe = deps.live.subscribe((delta) =>
+    send({ type: 'delta', seq: ++seq, changes: deltaToWire(delta, deps.zone) }),
+  );
   send({ type: 'snapshot', seq: 0, state: snapshotToWire(deps.live.snapshot(), deps.zone) });
   return unsubscribe;
 }
@@ -73,7 +75,10 @@ export const streamRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (ap
       response: errorResponses(401, 403, 426, 429),
     },
     handler: async () => {
-      throw new ApiError('BITGRID_ERR_UPGRADE_REQUIRED', 'this endpoint speaks WebSocket: send an Upgrade request (or use /api/stream/sse)');
+      throw new ApiError(
+        'BITGRID_ERR_UPGRADE_REQUIRED',
+        'this endpoint speaks WebSocket: send an Upgrade request (or use /api/stream/sse)',
+      );
     },
     wsHandler: (socket: WebSocket, req) => {
       let closed = false;
@@ -84,7 +89,8 @@ export const streamRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (ap
         unsubscribe();
         clearInterval(timer);
         streams.delete(stop);
-        if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
+        if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING)
+          socket.close(code, reason);
       };
       const send = (m: StreamMessage) => {
         if (closed || socket.readyState !== socket.OPEN) return;

@@ -24,15 +24,26 @@ export const tokenRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app
       schema: {
         summary: 'Create an API token; the token string is in this reply only',
         tags: ['admin'],
-        body: z.strictObject({ name: tokenNameSchema, role: tokenRoleSchema }).register(apiRegistry, { id: 'NewToken' }),
+        body: z
+          .strictObject({ name: tokenNameSchema, role: tokenRoleSchema })
+          .register(apiRegistry, { id: 'NewToken' }),
         response: {
-          201: z.object({ token: z.string().register(apiRegistry, { description: 'the secret: shown once, stored only as its SHA-256' }), record: tokenRecordSchema }),
+          201: z.object({
+            token: z
+              .string()
+              .register(apiRegistry, { description: 'the secret: shown once, stored only as its SHA-256' }),
+            record: tokenRecordSchema,
+          }),
           ...errorResponses(400, 401, 403, 429),
         },
       },
     },
     async (req, reply) => {
-      const created = await deps.store.createToken({ name: req.body.name, role: req.body.role, createdMs: deps.now() });
+      const created = await deps.store.createToken({
+        name: req.body.name,
+        role: req.body.role,
+        createdMs: deps.now(),
+      });
       req.auditTarget = `token:${created.record.id}`;
       req.auditDetails = { name: created.record.name, role: created.record.role };
       return reply.code(201).send({ token: created.token, record: tokenOut(created.record, deps.iso) });
@@ -55,7 +66,13 @@ export const tokenRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app
   app.delete(
     '/tokens/:id',
     {
-      config: { access: 'admin', audit: { action: 'token.revoke', target: (req) => `token:${(req.params as { id?: string })?.id ?? '?'}` } },
+      config: {
+        access: 'admin',
+        audit: {
+          action: 'token.revoke',
+          target: (req) => `token:${(req.params as { id?: string })?.id ?? '?'}`,
+        },
+      },
       schema: {
         summary: 'Revoke a token: it stops working at once (open streams end within 30 s)',
         tags: ['admin'],
