@@ -77,7 +77,7 @@ export async function startServe(opts: ServeOptions) {
   const loaded = loadScenarioFile(opts.scenario);
   const scenario = loaded.scenario;
   const registry = defaultRegistry();
-  const store = await openStore(opts.db ?? process.env.BITGRID_DATABASE_URL, { baseDir: join(loaded.baseDir, '.bitgrid') });
+  const store = await openStore(opts.db ?? process.env.BITGRID_DATABASE_URL, { baseDir: loaded.baseDir });
   const district = prepareDistrict(scenario, { start: opts.start, days: Math.ceil(opts.days), baseDir: loaded.baseDir });
   const plan = runSimulation(district, getStrategy(opts.strategy)(district));
 

@@ -1,6 +1,7 @@
 import type { District } from '../sim/district.ts';
 import { plannerStrategy, plannerDefaults, type PlannerStrategy } from '../optimize/mpc.ts';
-import { persistenceForecast } from '../optimize/forecast-standin.ts';
+import { persistenceForecast, type Forecast } from '../optimize/forecast-standin.ts';
+import { learnedForecast } from '../optimize/forecast-learned.ts';
 
 /** Re-plans every hour over this many hours ahead: covers tonight's charging and tomorrow's peak. */
 export const OPTIMAL_HORIZON_HOURS = 24;
@@ -8,11 +9,25 @@ export const OPTIMAL_REPLAN_HOURS = 1;
 /** Per-solve limit: an hourly re-plan that is not done in this long falls back (see mpc.ts). */
 export const OPTIMAL_TIME_LIMIT_S = 20;
 
-/** Model-predictive control on the persistence stand-in forecast. */
-export function optimalStrategy(d: District): PlannerStrategy {
+/**
+ * The forecast `optimal` plans on: the learned PV and load forecasters (src/forecast), trained on
+ * the weeks before the run; the persistence stand-in where they cannot be built (say, a district
+ * whose weather file does not reach back far enough), with the reason on stderr.
+ */
+export function optimalForecast(d: District): Forecast {
+  try {
+    return learnedForecast(d);
+  } catch (e) {
+    process.stderr.write(`optimal: learned forecasters unavailable (${(e as Error).message}); using persistence\n`);
+    return persistenceForecast(d);
+  }
+}
+
+/** Model-predictive control on forecasts. */
+export function optimalStrategy(d: District, forecast: Forecast = optimalForecast(d)): PlannerStrategy {
   return plannerStrategy(d, {
     name: 'optimal',
-    forecast: persistenceForecast(d),
+    forecast,
     plan: plannerDefaults(OPTIMAL_HORIZON_HOURS),
     solve: { timeLimitS: OPTIMAL_TIME_LIMIT_S, mipRelGap: 1e-4 },
     replanEveryHours: OPTIMAL_REPLAN_HOURS,
