@@ -57,7 +57,6 @@ export function App() {
     const onPop = () => setView(viewFromPath());
     addEventListener('popstate', onPop);
     return () => removeEventListener('popstate', onPop);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   const go = (v: View) => {

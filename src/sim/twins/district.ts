@@ -1,4 +1,3 @@
-import type { Scenario } from '../../model/schema.ts';
 import type { District } from '../district.ts';
 import type { SimResult } from '../engine.ts';
 import { SunSpecBatteryTwin, SunSpecPvInverterTwin } from './sunspec/index.ts';
@@ -57,7 +56,6 @@ const PRICE_EVENT_HOURS = 48;
 
 export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<TwinDistrict> {
   const d = opts.district;
-  const s: Scenario = d.scenario;
   const clock = new ScaledClock(d.grid.startMs + (opts.startOffsetMs ?? 0), opts.speed);
   // Device polling keeps pace with the clock: a poll every DEVICE_POLL_SIM_MS of simulated time.
   const pollMs = Math.max(MIN_POLL_MS, Math.round(DEVICE_POLL_SIM_MS / opts.speed));

@@ -26,7 +26,6 @@ export function EChart({ option, height = 320, testId }: { option: EChartsCoreOp
       chart.current?.dispose();
       chart.current = null;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
   useEffect(() => {
     chart.current?.setOption({ backgroundColor: 'transparent', ...option }, true);
