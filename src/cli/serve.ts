@@ -11,6 +11,8 @@ import type { TwinDistrict } from '../sim/twins/district.ts';
 const DEFAULT_CYCLE_S = 60;
 const DEFAULT_STALE_S = 300;
 const DEFAULT_TWIN_DAYS = 2;
+const FORECAST_HORIZON_HOURS = 48;
+const FORECAST_EVERY_S = 3600;
 
 function positive(name: string) {
   return (v: string) => {
@@ -112,6 +114,39 @@ export async function startServe(opts: ServeOptions) {
   await loop.restore();
   loop.start((opts.cycleS * 1000) / (opts.twin ? opts.speed : 1));
 
+  // Forecasts of every PV array and fixed load (P10/P50/P90) from the learned forecasters, issued
+  // now and every FORECAST_EVERY_S of clock time, stored for the API and the dashboard.
+  const { createDistrictForecaster } = await import('../forecast/index.ts');
+  const forecaster = createDistrictForecaster(district, { baseDir: loaded.baseDir });
+  const issueForecasts = async () => {
+    try {
+      const issueMs = now();
+      const endMs = district.grid.startMs + district.grid.count * district.grid.intervalMinutes * 60_000;
+      const hours = Math.min(FORECAST_HORIZON_HOURS, Math.floor((endMs - issueMs) / 3_600_000));
+      if (hours < 1) return;
+      const f = forecaster.forecast(issueMs, hours);
+      const units = [
+        ...f.pv.map((u) => ({ u, target: 'pv_power_kw' })),
+        ...f.loads.map((u) => ({ u, target: 'load_power_kw' })),
+      ];
+      for (const { u, target } of units)
+        await store.addForecast({
+          issuedMs: issueMs,
+          assetId: u.id,
+          target,
+          model: 'learned',
+          startMs: u.startMs,
+          intervalMs: u.intervalMinutes * 60_000,
+          quantiles: { p10: u.p10, p50: u.p50, p90: u.p90 },
+        });
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'forecast not issued');
+    }
+  };
+  await issueForecasts();
+  const forecastTimer = setInterval(() => void issueForecasts(), (FORECAST_EVERY_S * 1000) / (opts.twin ? opts.speed : 1));
+  forecastTimer.unref();
+
   const { createServer } = await import('../server/index.ts');
   const webRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
   const app = await createServer({
@@ -135,6 +170,7 @@ export async function startServe(opts: ServeOptions) {
     address,
     app,
     async stop() {
+      clearInterval(forecastTimer);
       loop.stop();
       await app.close().catch(() => undefined);
       await Promise.all(drivers.map((d) => d.stop().catch(() => undefined)));

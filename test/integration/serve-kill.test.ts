@@ -51,6 +51,16 @@ describe('serve --twin killed with SIGKILL', () => {
     const first = await startServe(db);
     const health = await fetch(`${first.url}/api/health`);
     expect(health.status).toBe(200);
+    // The learned forecasters issued PV and load forecasts at start.
+    {
+      const store = await openStore(`sqlite:${db}`);
+      const pv = await store.latestForecast('factory-pv', 'pv_power_kw');
+      const load = await store.latestForecast('campus-load', 'load_power_kw');
+      await store.close();
+      expect(pv?.model).toBe('learned');
+      expect(pv!.quantiles.p50.length).toBeGreaterThan(0);
+      expect(load!.quantiles.p90.every((v, i) => v >= load!.quantiles.p10[i])).toBe(true);
+    }
     // Let the twin run, then take what is committed while the server keeps writing.
     await new Promise((r) => setTimeout(r, 8_000));
     const before = await readAll(db);
