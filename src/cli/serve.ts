@@ -1,7 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pino from 'pino';
 import { loadScenarioFile, REFERENCE_SCENARIO_FILE, ConfigError } from '../model/load.ts';
 import type { Driver } from '../drivers/types.ts';
@@ -148,15 +146,9 @@ export async function startServe(opts: ServeOptions) {
   forecastTimer.unref();
 
   const { createServer } = await import('../server/index.ts');
-  const webRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
-  const app = await createServer({
-    live: loop,
-    store,
-    scenario: loaded,
-    logger: log,
-    now,
-    webRoot: existsSync(join(webRoot, 'index.html')) ? webRoot : undefined,
-  });
+  const { ensureWebBuild } = await import('./web-build.ts');
+  const webRoot = await ensureWebBuild(log);
+  const app = await createServer({ live: loop, store, scenario: loaded, logger: log, now, webRoot });
   const address = await app.listen({ port: opts.port, host: opts.host });
   log.info({ address, twin: Boolean(opts.twin), speed: opts.speed, devices: drivers.length }, 'bitgrid serving');
   process.stdout.write(`bitgrid serving on ${address}${opts.twin ? ` (twin, ${opts.speed}× real time)` : ''}\n`);
