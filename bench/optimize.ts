@@ -50,17 +50,39 @@ function fleetProblem(sessions: number): HorizonProblem {
   p.billingDemandKw = 5000;
   p.peakCostKrwPerKw = 99_840;
   p.taxFactor = 1.127;
-  p.batteries = [{
-    id: 'b',
-    cfg: assetSchema.parse({ id: 'b', type: 'battery', capacity_kwh: 12000, max_charge_kw: 5000, max_discharge_kw: 5000, round_trip_efficiency: 0.9, soc_min: 0.1, soc_max: 0.95, soc_initial: 0.5, degradation_cost_krw_per_kwh: 20 }) as AssetOf<'battery'>,
-    socKwh: 6000,
-  }];
+  p.batteries = [
+    {
+      id: 'b',
+      cfg: assetSchema.parse({
+        id: 'b',
+        type: 'battery',
+        capacity_kwh: 12000,
+        max_charge_kw: 5000,
+        max_discharge_kw: 5000,
+        round_trip_efficiency: 0.9,
+        soc_min: 0.1,
+        soc_max: 0.95,
+        soc_initial: 0.5,
+        degradation_cost_krw_per_kwh: 20,
+      }) as AssetOf<'battery'>,
+      socKwh: 6000,
+    },
+  ];
   for (let i = 0; i < sessions; i++) {
     const start = Math.floor(rng.next() * (steps - 8));
     const end = Math.min(steps, start + 8 + Math.floor(rng.next() * 32));
     const energy = 5 + 35 * rng.next();
     const maxKw = rng.next() < 0.8 ? 7 : 11;
-    p.ev.push({ id: `ev${i}`, startStep: start, endStep: end, remainingKwh: energy, requiredKwh: energy, dischargeRoomKwh: energy, maxPowerKw: maxKw, maxDischargeKw: 0 });
+    p.ev.push({
+      id: `ev${i}`,
+      startStep: start,
+      endStep: end,
+      remainingKwh: energy,
+      requiredKwh: energy,
+      dischargeRoomKwh: energy,
+      maxPowerKw: maxKw,
+      maxDischargeKw: 0,
+    });
   }
   p.evFleetThreshold = DEFAULT_PLAN_OPTIONS.evFleetThreshold;
   return p;
@@ -74,18 +96,27 @@ export async function benchOptimize(opts: { year?: boolean } = {}) {
   const { scenario, baseDir } = loadScenarioFile();
   const d = prepareDistrict(scenario, { days: 2, baseDir });
   const view = initialView(d, 40);
-  const dayProblem = problemFromView(view, persistenceForecast(d), { ...DEFAULT_PLAN_OPTIONS, horizonHours: 24 });
+  const dayProblem = problemFromView(view, persistenceForecast(d), {
+    ...DEFAULT_PLAN_OPTIONS,
+    horizonHours: 24,
+  });
   // The first solve in a process also pays for compiling HiGHS's WebAssembly; the strategies pay it once.
   const cold = measure(dayProblem);
   const day = measure(dayProblem);
-  const out: Record<string, number | string> = { 'reference 24h first solveMs': cold.solveMs, ...prefix(day, 'reference 24h') };
+  const out: Record<string, number | string> = {
+    'reference 24h first solveMs': cold.solveMs,
+    ...prefix(day, 'reference 24h'),
+  };
   for (const n of [100, 1000, 10000]) Object.assign(out, prefix(measure(fleetProblem(n)), `${n} EVs 7d`));
   if (opts.year) {
     const y = prepareDistrict(scenario, { start: '2026-01-01', days: 365, baseDir });
     const t0 = performance.now();
     const strategy = optimalStrategy(y);
     const r = runSimulation(y, strategy, {
-      onProgress: (done, total) => process.stderr.write(`\roptimal year: ${done}/${total} intervals (${Math.round((100 * done) / total)} %)`),
+      onProgress: (done, total) =>
+        process.stderr.write(
+          `\roptimal year: ${done}/${total} intervals (${Math.round((100 * done) / total)} %)`,
+        ),
     });
     process.stderr.write('\n');
     out['year optimal totalMs'] = performance.now() - t0;
@@ -96,5 +127,8 @@ export async function benchOptimize(opts: { year?: boolean } = {}) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const out = await benchOptimize({ year: process.argv.includes('--year') });
-  for (const [k, v] of Object.entries(out)) process.stdout.write(`  ${k.padEnd(36)} ${typeof v === 'number' ? (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(3)) : v}\n`);
+  for (const [k, v] of Object.entries(out))
+    process.stdout.write(
+      `  ${k.padEnd(36)} ${typeof v === 'number' ? (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(3)) : v}\n`,
+    );
 }

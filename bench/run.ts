@@ -4,7 +4,11 @@
 type Bench = { name: string; run: () => Promise<Record<string, unknown>> };
 
 const fmt = (v: unknown) =>
-  typeof v === 'number' ? (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2)) : String(v);
+  typeof v === 'number'
+    ? Math.abs(v) >= 100
+      ? Math.round(v).toLocaleString('en-US')
+      : v.toFixed(2)
+    : String(v);
 
 const benches: Bench[] = [
   {
@@ -17,14 +21,22 @@ const benches: Bench[] = [
   },
 ];
 
-for (const extra of ['./mqtt-ingest.ts', './ocpp-scale.ts', './forecast.ts', './optimize.ts', './store.ts', './api.ts', './web.ts']) {
+for (const extra of [
+  './mqtt-ingest.ts',
+  './ocpp-scale.ts',
+  './forecast.ts',
+  './optimize.ts',
+  './store.ts',
+  './api.ts',
+  './web.ts',
+]) {
   benches.push({
     name: extra.replace('./', '').replace('.ts', ''),
     run: async () => {
       const mod = (await import(extra)) as Record<string, unknown>;
-      const fn = Object.entries(mod).find(([k, v]) => k.startsWith('bench') && typeof v === 'function')?.[1] as
-        | (() => Promise<Record<string, unknown>>)
-        | undefined;
+      const fn = Object.entries(mod).find(
+        ([k, v]) => k.startsWith('bench') && typeof v === 'function',
+      )?.[1] as (() => Promise<Record<string, unknown>>) | undefined;
       if (!fn) throw new Error('no bench function exported');
       return fn();
     },

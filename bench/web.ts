@@ -5,11 +5,13 @@ import { CHROMIUM, CHROMIUM_ARGS, ensureWebBuild, startDashboard, WEB_ROOT } fro
 
 /** The page's globals, typed here because the root tsconfig has no DOM lib (functions run in the browser). */
 type PageWindow = {
-  document: { querySelector(s: string): { textContent: string | null; className: string } | null; documentElement: { lang: string; dataset: Record<string, string | undefined> } };
+  document: {
+    querySelector(s: string): { textContent: string | null; className: string } | null;
+    documentElement: { lang: string; dataset: Record<string, string | undefined> };
+  };
   sessionStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void };
   performance: { now(): number; getEntriesByType(t: string): { startTime: number; loadEventEnd?: number }[] };
 };
-
 
 // The dashboard's production bundle (bytes, raw and gzip; what the first page needs and the total
 // with the lazy chunks) and its first load on loopback in headless Chromium: navigation to the load
@@ -37,7 +39,10 @@ export async function benchWeb(): Promise<Record<string, number | string>> {
   const gz = (list: string[]) => list.reduce((a, f) => a + gzipSync(readFileSync(f), { level: 9 }).length, 0);
   // What index.html pulls in before any lazy chunk: its own script and stylesheet tags.
   const html = readFileSync(join(WEB_ROOT, 'index.html'), 'utf8');
-  const initial = [join(WEB_ROOT, 'index.html'), ...[...html.matchAll(/(?:src|href)="\/(assets\/[^"]+)"/g)].map((m) => join(WEB_ROOT, m[1]))];
+  const initial = [
+    join(WEB_ROOT, 'index.html'),
+    ...[...html.matchAll(/(?:src|href)="\/(assets\/[^"]+)"/g)].map((m) => join(WEB_ROOT, m[1])),
+  ];
   const out: Record<string, number | string> = {
     bundleBytes: size(all),
     bundleGzipBytes: gz(all),
@@ -53,15 +58,20 @@ export async function benchWeb(): Promise<Record<string, number | string>> {
     for (let i = 0; i < LOADS; i++) {
       // A fresh context each time: nothing cached, as a first visit.
       const ctx = await browser.newContext();
-      await ctx.addInitScript((t) => (globalThis as unknown as PageWindow).sessionStorage.setItem('bitgrid.token', t), dash.tokens.viewer);
+      await ctx.addInitScript(
+        (t) => (globalThis as unknown as PageWindow).sessionStorage.setItem('bitgrid.token', t),
+        dash.tokens.viewer,
+      );
       const page = await ctx.newPage();
       const t0 = Date.now();
       await page.goto(dash.url, { waitUntil: 'load' });
-      loads.push(await page.evaluate(() => {
-        const perf = (globalThis as unknown as PageWindow).performance;
-        const n = perf.getEntriesByType('navigation')[0];
-        return n && n.loadEventEnd ? n.loadEventEnd - n.startTime : perf.now();
-      }));
+      loads.push(
+        await page.evaluate(() => {
+          const perf = (globalThis as unknown as PageWindow).performance;
+          const n = perf.getEntriesByType('navigation')[0];
+          return n && n.loadEventEnd ? n.loadEventEnd - n.startTime : perf.now();
+        }),
+      );
       await page.getByTestId('flow-diagram').waitFor({ timeout: 30_000 });
       live.push(Date.now() - t0);
       await ctx.close();

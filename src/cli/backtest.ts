@@ -19,7 +19,8 @@ import {
 function intIn(name: string, lo: number, hi: number) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < lo || n > hi) throw new InvalidArgumentError(`${name} must be a whole number ${lo}–${hi}`);
+    if (!Number.isInteger(n) || n < lo || n > hi)
+      throw new InvalidArgumentError(`${name} must be a whole number ${lo}–${hi}`);
     return n;
   };
 }
@@ -42,15 +43,49 @@ export function backtestCommand(): Command {
   return new Command('backtest')
     .exitOverride()
     .showHelpAfterError()
-    .description('Rolling-origin backtest of the PV or load forecaster and its baselines on a CSV history (format: docs/forecasting.md).')
-    .requiredOption('--data <file>', 'CSV with timestamp, pv_kw or load_kw, optional weather and forecast-weather columns')
-    .addOption(new Option('--target <target>', 'what to forecast').choices(['pv', 'load']).makeOptionMandatory())
-    .option('--site-config <file>', `PV arrays and location: a district YAML or a JSON site file (PV; default ${REFERENCE_SCENARIO_FILE})`)
-    .option('--issue-hour <h>', 'local hour the day-ahead forecast is issued', intIn('--issue-hour', 0, 23), DEFAULT_ISSUE_HOUR)
-    .option('--horizon-hours <h>', 'forecast horizon from the issue time', intIn('--horizon-hours', 24, 168), DEFAULT_HORIZON_HOURS)
-    .option('--train-days <n>', 'train on at most this many days before each issue (default: all history)', intIn('--train-days', 14, 3650))
-    .option('--min-train-days <n>', 'history before the first scored day', intIn('--min-train-days', 14, 3650), DEFAULT_MIN_TRAIN_DAYS)
-    .option('--refit-days <n>', 'refit the models every n issues', intIn('--refit-days', 1, 365), DEFAULT_REFIT_DAYS)
+    .description(
+      'Rolling-origin backtest of the PV or load forecaster and its baselines on a CSV history (format: docs/forecasting.md).',
+    )
+    .requiredOption(
+      '--data <file>',
+      'CSV with timestamp, pv_kw or load_kw, optional weather and forecast-weather columns',
+    )
+    .addOption(
+      new Option('--target <target>', 'what to forecast').choices(['pv', 'load']).makeOptionMandatory(),
+    )
+    .option(
+      '--site-config <file>',
+      `PV arrays and location: a district YAML or a JSON site file (PV; default ${REFERENCE_SCENARIO_FILE})`,
+    )
+    .option(
+      '--issue-hour <h>',
+      'local hour the day-ahead forecast is issued',
+      intIn('--issue-hour', 0, 23),
+      DEFAULT_ISSUE_HOUR,
+    )
+    .option(
+      '--horizon-hours <h>',
+      'forecast horizon from the issue time',
+      intIn('--horizon-hours', 24, 168),
+      DEFAULT_HORIZON_HOURS,
+    )
+    .option(
+      '--train-days <n>',
+      'train on at most this many days before each issue (default: all history)',
+      intIn('--train-days', 14, 3650),
+    )
+    .option(
+      '--min-train-days <n>',
+      'history before the first scored day',
+      intIn('--min-train-days', 14, 3650),
+      DEFAULT_MIN_TRAIN_DAYS,
+    )
+    .option(
+      '--refit-days <n>',
+      'refit the models every n issues',
+      intIn('--refit-days', 1, 365),
+      DEFAULT_REFIT_DAYS,
+    )
     .option('--zone <iana>', 'zone of the local calendar', 'Asia/Seoul')
     .addOption(new Option('--json', 'print one JSON document on stdout instead of the table'))
     .action((o: Opts) => {
@@ -77,12 +112,16 @@ export function backtestCommand(): Command {
           const q = Math.floor((10 * done) / total);
           if (q > lastQuarter) {
             lastQuarter = q;
-            process.stderr.write(`backtest: ${done}/${total} days (${q * 10} %, ${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+            process.stderr.write(
+              `backtest: ${done}/${total} days (${q * 10} %, ${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
+            );
           }
         },
       });
       if (o.json) {
-        process.stdout.write(JSON.stringify({ target: result.target, points: result.points, models: result.models }) + '\n');
+        process.stdout.write(
+          JSON.stringify({ target: result.target, points: result.points, models: result.models }) + '\n',
+        );
       } else {
         process.stdout.write(formatBacktest(result) + '\n');
       }

@@ -28,13 +28,15 @@ const DEFAULT_STRATEGIES = strategyNames().filter((n) => n === 'none' || n === '
 function positiveInt(name: string) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive whole number`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive whole number`);
     return n;
   };
 }
 
 function isoDate(v: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v))) throw new InvalidArgumentError('must be a date YYYY-MM-DD');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v)))
+    throw new InvalidArgumentError('must be a date YYYY-MM-DD');
   return v;
 }
 
@@ -48,7 +50,7 @@ program
   .command('simulate')
   .description('Simulate a district under each strategy and report what each costs and saves.')
   .option('--scenario <file>', 'district file (YAML)', REFERENCE_SCENARIO_FILE)
-  .option('--start <date>', 'first local day YYYY-MM-DD (default: the scenario\'s default_start)', isoDate)
+  .option('--start <date>', "first local day YYYY-MM-DD (default: the scenario's default_start)", isoDate)
   .option('--days <n>', 'days to simulate', positiveInt('--days'), 7)
   .option(
     '--strategies <list>',
@@ -61,40 +63,63 @@ program
   })
   .option('--out <dir>', 'write report.html, kpis.json and timeseries.csv here')
   .addOption(new Option('--json', 'print one JSON document on stdout instead of the table'))
-  .action((opts: { scenario: string; start?: string; days: number; strategies?: string; seed?: number; out?: string; json?: boolean }) => {
-    const strategies = opts.strategies ? opts.strategies.split(',').map((s) => s.trim()).filter(Boolean) : DEFAULT_STRATEGIES;
-    const known = strategyNames();
-    const unknown = (strategies ?? []).filter((s) => !known.includes(s));
-    if (unknown.length) throw new UsageError(`unknown strategy ${unknown.map((u) => `"${u}"`).join(', ')} (available: ${known.join(', ')})`);
-    const loaded = loadScenarioFile(opts.scenario);
-    const progress = createProgress();
-    const run = simulateScenario({
-      loaded,
-      start: opts.start,
-      days: opts.days,
-      strategies,
-      seed: opts.seed,
-      onProgress: (name, done, total) => progress.update(name, done, total),
-    });
-    progress.stop();
-    const summary = runSummary(run);
-    if (opts.out) {
-      const dir = resolve(opts.out);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'kpis.json'), JSON.stringify(summary, null, 2) + '\n');
-      writeFileSync(join(dir, 'timeseries.csv'), timeseriesCsv(run));
-      writeFileSync(join(dir, 'report.html'), renderReport(run));
-    }
-    if (opts.json) {
-      process.stdout.write(JSON.stringify(summary) + '\n');
-    } else {
-      process.stdout.write(`${run.scenarioName}\n${run.start}, ${run.days} day(s) at ${run.intervalMinutes} min, tariff ${run.tariffSchedules.join(' + ')}\n\n`);
-      process.stdout.write(kpiTable(run.runs) + '\n');
-      const more = strategyNames().filter((n) => !run.runs.some((r) => r.strategy === n));
-      if (more.length) process.stdout.write(`\nAlso available: ${more.join(', ')} (--strategies ${[...run.runs.map((r) => r.strategy), ...more].join(',')})\n`);
-      if (opts.out) process.stdout.write(`\nReport: ${join(resolve(opts.out), 'report.html')}\n`);
-    }
-  });
+  .action(
+    (opts: {
+      scenario: string;
+      start?: string;
+      days: number;
+      strategies?: string;
+      seed?: number;
+      out?: string;
+      json?: boolean;
+    }) => {
+      const strategies = opts.strategies
+        ? opts.strategies
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : DEFAULT_STRATEGIES;
+      const known = strategyNames();
+      const unknown = (strategies ?? []).filter((s) => !known.includes(s));
+      if (unknown.length)
+        throw new UsageError(
+          `unknown strategy ${unknown.map((u) => `"${u}"`).join(', ')} (available: ${known.join(', ')})`,
+        );
+      const loaded = loadScenarioFile(opts.scenario);
+      const progress = createProgress();
+      const run = simulateScenario({
+        loaded,
+        start: opts.start,
+        days: opts.days,
+        strategies,
+        seed: opts.seed,
+        onProgress: (name, done, total) => progress.update(name, done, total),
+      });
+      progress.stop();
+      const summary = runSummary(run);
+      if (opts.out) {
+        const dir = resolve(opts.out);
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'kpis.json'), JSON.stringify(summary, null, 2) + '\n');
+        writeFileSync(join(dir, 'timeseries.csv'), timeseriesCsv(run));
+        writeFileSync(join(dir, 'report.html'), renderReport(run));
+      }
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(summary) + '\n');
+      } else {
+        process.stdout.write(
+          `${run.scenarioName}\n${run.start}, ${run.days} day(s) at ${run.intervalMinutes} min, tariff ${run.tariffSchedules.join(' + ')}\n\n`,
+        );
+        process.stdout.write(kpiTable(run.runs) + '\n');
+        const more = strategyNames().filter((n) => !run.runs.some((r) => r.strategy === n));
+        if (more.length)
+          process.stdout.write(
+            `\nAlso available: ${more.join(', ')} (--strategies ${[...run.runs.map((r) => r.strategy), ...more].join(',')})\n`,
+          );
+        if (opts.out) process.stdout.write(`\nReport: ${join(resolve(opts.out), 'report.html')}\n`);
+      }
+    },
+  );
 
 program
   .command('validate')
@@ -127,12 +152,17 @@ try {
 } catch (e) {
   const err = e as Error & { code?: string; exitCode?: number };
   if (err instanceof ConfigError) {
-    fail(EXIT_BAD_INPUT, `${err.file}: ${err.problems.length} problem(s)\n${err.problems.map((p) => '  ' + formatProblem(p)).join('\n')}`);
+    fail(
+      EXIT_BAD_INPUT,
+      `${err.file}: ${err.problems.length} problem(s)\n${err.problems.map((p) => '  ' + formatProblem(p)).join('\n')}`,
+    );
   } else if (err instanceof UsageError || err instanceof RangeError) {
     fail(EXIT_BAD_INPUT, `bitgrid: ${err.message}`);
   } else if (err.code?.startsWith('commander.')) {
     // Commander has printed its own message; help and version exit 0.
-    process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : EXIT_BAD_INPUT);
+    process.exit(
+      err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : EXIT_BAD_INPUT,
+    );
   } else if (process.env.BITGRID_DEBUG) {
     throw err;
   } else {

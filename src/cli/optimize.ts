@@ -31,7 +31,17 @@ function seconds(v: string): number {
 }
 
 export function scheduleCsv(s: Schedule, zone: string, batteryIds: string[]): string {
-  const head = ['time', 'import_kw', 'export_kw', 'pv_kw', 'pv_available_kw', ...batteryIds.flatMap((id) => [`${id}_kw`, `${id}_soc_kwh`]), 'ev_kw', 'bus_kw', 'datacenter_kw'];
+  const head = [
+    'time',
+    'import_kw',
+    'export_kw',
+    'pv_kw',
+    'pv_available_kw',
+    ...batteryIds.flatMap((id) => [`${id}_kw`, `${id}_soc_kwh`]),
+    'ev_kw',
+    'bus_kw',
+    'datacenter_kw',
+  ];
   const rows = [head.join(',')];
   const stepMs = s.stepHours * 3_600_000;
   for (let k = 0; k < s.steps; k++) {
@@ -82,72 +92,129 @@ function scheduleJson(s: Schedule, zone: string) {
 
 export function optimizeCommand(): Command {
   return new Command('optimize')
-    .description('Plan one horizon from the district state at a time and write schedule, model and solve log; or re-solve a saved model.')
+    .description(
+      'Plan one horizon from the district state at a time and write schedule, model and solve log; or re-solve a saved model.',
+    )
     .option('--scenario <file>', 'district file (YAML)', REFERENCE_SCENARIO_FILE)
-    .option('--at <iso>', 'plan from this instant (ISO 8601; on the interval grid), e.g. 2026-08-03T10:00+09:00')
+    .option(
+      '--at <iso>',
+      'plan from this instant (ISO 8601; on the interval grid), e.g. 2026-08-03T10:00+09:00',
+    )
     .option('--horizon <duration>', 'horizon length, e.g. 24h or 2d', hours, 24)
-    .option('--forecast <kind>', 'persistence (what optimal uses) or perfect (what oracle uses)', 'persistence')
+    .option(
+      '--forecast <kind>',
+      'persistence (what optimal uses) or perfect (what oracle uses)',
+      'persistence',
+    )
     .option('--time-limit <s>', 'solver time limit, seconds', seconds, 60)
     .option('--mip-gap <x>', 'relative MIP gap', (v) => Number(v), 1e-4)
     .option('--binaries', 'always model the battery with charge/discharge binaries')
     .option('--out <dir>', 'write schedule.csv, schedule.json, model.lp and solve.log here')
     .option('--replay <file>', 're-solve a saved model.lp and print its status and objective')
-    .action((o: { scenario: string; at?: string; horizon: number; forecast: string; timeLimit: number; mipGap: number; binaries?: boolean; out?: string; replay?: string }) => {
-      if (o.replay) {
-        const lp = readFileSync(o.replay, 'utf8');
-        const r = solveSync({ lp }, { timeLimitS: o.timeLimit, mipRelGap: o.mipGap, log: true });
-        process.stdout.write(JSON.stringify({ file: o.replay, status: r.status, objective: r.objective, mipGap: r.mipGap, solveMs: Math.round(r.solveMs) }) + '\n');
-        if (!r.ok) throw new Error(`replay of ${o.replay} ended ${r.status}${r.message ? ': ' + r.message : ''}`);
-        return;
-      }
-      if (!o.at) throw new RangeError('--at is required (or --replay FILE)');
-      if (o.forecast !== 'persistence' && o.forecast !== 'perfect') throw new RangeError('--forecast must be persistence or perfect');
-      const loaded = loadScenarioFile(o.scenario);
-      const zone = loaded.scenario.timezone;
-      const at = DateTime.fromISO(o.at, { zone });
-      if (!at.isValid) throw new RangeError(`--at: not an ISO 8601 time: "${o.at}"`);
-      const startDate = at.toISODate()!;
-      const days = Math.ceil(o.horizon / 24) + 1;
-      const d = prepareDistrict(loaded.scenario, { start: startDate, days, baseDir: loaded.baseDir });
-      const stepMs = d.grid.intervalMinutes * 60_000;
-      const offset = at.toMillis() - d.grid.startMs;
-      if (offset % stepMs !== 0) throw new RangeError(`--at must fall on the ${d.grid.intervalMinutes}-minute grid`);
-      const view = initialView(d, offset / stepMs);
-      const forecast = o.forecast === 'perfect' ? perfectForecast(d) : persistenceForecast(d);
-      const p = problemFromView(view, forecast, { ...DEFAULT_PLAN_OPTIONS, horizonHours: o.horizon, batteryBinaries: o.binaries ? 'always' : 'auto' });
-      let built = buildModel(p);
-      let r = solveSync(built.model.toModelData(), { timeLimitS: o.timeLimit, mipRelGap: o.mipGap, log: true });
-      if (r.ok && !built.withBinaries && simultaneousChargeDischarge(built.battery, r.x)) {
-        built = buildModel(p, true);
-        r = solveSync(built.model.toModelData(), { timeLimitS: o.timeLimit, mipRelGap: o.mipGap, log: true });
-      }
-      const summary = {
-        at: toIsoLocal(view.timeMs, zone),
-        horizonHours: o.horizon,
-        forecast: forecast.name,
-        solver: `HiGHS ${highsVersion()}`,
-        columns: built.model.numCols,
-        rows: built.model.numRows,
-        nonzeros: built.model.numNonzeros,
-        integers: built.model.numIntegers,
-        buildMs: Math.round(built.buildMs),
-        solveMs: Math.round(r.solveMs),
-        status: r.status,
-        objectiveKrw: r.objective,
-        mipGap: r.mipGap,
-      };
-      if (o.out) {
-        const dir = resolve(o.out);
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, 'model.lp'), built.model.toLp(`bitgrid ${loaded.scenario.name} at ${summary.at}, ${o.horizon} h`));
-        writeFileSync(join(dir, 'solve.log'), [JSON.stringify(summary, null, 2), '', ...r.log].join('\n') + '\n');
-        if (r.ok) {
-          const s = extractSchedule(p, built, r.x, r.objective);
-          writeFileSync(join(dir, 'schedule.csv'), scheduleCsv(s, zone, d.batteries.map((b) => b.id)));
-          writeFileSync(join(dir, 'schedule.json'), JSON.stringify(scheduleJson(s, zone)) + '\n');
+    .action(
+      (o: {
+        scenario: string;
+        at?: string;
+        horizon: number;
+        forecast: string;
+        timeLimit: number;
+        mipGap: number;
+        binaries?: boolean;
+        out?: string;
+        replay?: string;
+      }) => {
+        if (o.replay) {
+          const lp = readFileSync(o.replay, 'utf8');
+          const r = solveSync({ lp }, { timeLimitS: o.timeLimit, mipRelGap: o.mipGap, log: true });
+          process.stdout.write(
+            JSON.stringify({
+              file: o.replay,
+              status: r.status,
+              objective: r.objective,
+              mipGap: r.mipGap,
+              solveMs: Math.round(r.solveMs),
+            }) + '\n',
+          );
+          if (!r.ok)
+            throw new Error(`replay of ${o.replay} ended ${r.status}${r.message ? ': ' + r.message : ''}`);
+          return;
         }
-      }
-      process.stdout.write(JSON.stringify(summary) + '\n');
-      if (!r.ok) throw new Error(`the solve ended ${r.status}${r.message ? ': ' + r.message : ''}`);
-    });
+        if (!o.at) throw new RangeError('--at is required (or --replay FILE)');
+        if (o.forecast !== 'persistence' && o.forecast !== 'perfect')
+          throw new RangeError('--forecast must be persistence or perfect');
+        const loaded = loadScenarioFile(o.scenario);
+        const zone = loaded.scenario.timezone;
+        const at = DateTime.fromISO(o.at, { zone });
+        if (!at.isValid) throw new RangeError(`--at: not an ISO 8601 time: "${o.at}"`);
+        const startDate = at.toISODate()!;
+        const days = Math.ceil(o.horizon / 24) + 1;
+        const d = prepareDistrict(loaded.scenario, { start: startDate, days, baseDir: loaded.baseDir });
+        const stepMs = d.grid.intervalMinutes * 60_000;
+        const offset = at.toMillis() - d.grid.startMs;
+        if (offset % stepMs !== 0)
+          throw new RangeError(`--at must fall on the ${d.grid.intervalMinutes}-minute grid`);
+        const view = initialView(d, offset / stepMs);
+        const forecast = o.forecast === 'perfect' ? perfectForecast(d) : persistenceForecast(d);
+        const p = problemFromView(view, forecast, {
+          ...DEFAULT_PLAN_OPTIONS,
+          horizonHours: o.horizon,
+          batteryBinaries: o.binaries ? 'always' : 'auto',
+        });
+        let built = buildModel(p);
+        let r = solveSync(built.model.toModelData(), {
+          timeLimitS: o.timeLimit,
+          mipRelGap: o.mipGap,
+          log: true,
+        });
+        if (r.ok && !built.withBinaries && simultaneousChargeDischarge(built.battery, r.x)) {
+          built = buildModel(p, true);
+          r = solveSync(built.model.toModelData(), {
+            timeLimitS: o.timeLimit,
+            mipRelGap: o.mipGap,
+            log: true,
+          });
+        }
+        const summary = {
+          at: toIsoLocal(view.timeMs, zone),
+          horizonHours: o.horizon,
+          forecast: forecast.name,
+          solver: `HiGHS ${highsVersion()}`,
+          columns: built.model.numCols,
+          rows: built.model.numRows,
+          nonzeros: built.model.numNonzeros,
+          integers: built.model.numIntegers,
+          buildMs: Math.round(built.buildMs),
+          solveMs: Math.round(r.solveMs),
+          status: r.status,
+          objectiveKrw: r.objective,
+          mipGap: r.mipGap,
+        };
+        if (o.out) {
+          const dir = resolve(o.out);
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(
+            join(dir, 'model.lp'),
+            built.model.toLp(`bitgrid ${loaded.scenario.name} at ${summary.at}, ${o.horizon} h`),
+          );
+          writeFileSync(
+            join(dir, 'solve.log'),
+            [JSON.stringify(summary, null, 2), '', ...r.log].join('\n') + '\n',
+          );
+          if (r.ok) {
+            const s = extractSchedule(p, built, r.x, r.objective);
+            writeFileSync(
+              join(dir, 'schedule.csv'),
+              scheduleCsv(
+                s,
+                zone,
+                d.batteries.map((b) => b.id),
+              ),
+            );
+            writeFileSync(join(dir, 'schedule.json'), JSON.stringify(scheduleJson(s, zone)) + '\n');
+          }
+        }
+        process.stdout.write(JSON.stringify(summary) + '\n');
+        if (!r.ok) throw new Error(`the solve ended ${r.status}${r.message ? ': ' + r.message : ''}`);
+      },
+    );
 }

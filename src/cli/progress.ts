@@ -12,7 +12,11 @@ export interface Progress {
 export function createProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { stream, format: '{label} [{bar}] {percentage}% | {value}/{total} intervals | {eta_formatted} left', hideCursor: true },
+      {
+        stream,
+        format: '{label} [{bar}] {percentage}% | {value}/{total} intervals | {eta_formatted} left',
+        hideCursor: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     let current = '';

@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { join } from 'node:path';
 import pino from 'pino';
 import { loadScenarioFile, REFERENCE_SCENARIO_FILE, ConfigError } from '../model/load.ts';
 import type { Driver } from '../drivers/types.ts';
@@ -45,9 +44,17 @@ export function serveCommand(): Command {
     .option('--start <date>', 'twin: first simulated day (default: the scenario default_start)')
     .option('--days <n>', 'twin: days of simulated time prepared', positive('--days'), DEFAULT_TWIN_DAYS)
     .option('--strategy <name>', 'strategy that plans the schedule', 'rules')
-    .option('--db <url>', 'store: sqlite:PATH or postgres://… (default: BITGRID_DATABASE_URL or .bitgrid/bitgrid.db beside the scenario)')
+    .option(
+      '--db <url>',
+      'store: sqlite:PATH or postgres://… (default: BITGRID_DATABASE_URL or .bitgrid/bitgrid.db beside the scenario)',
+    )
     .option('--cycle-s <n>', 'control cycle, clock seconds', positive('--cycle-s'), DEFAULT_CYCLE_S)
-    .option('--stale-s <n>', 'telemetry older than this puts an asset in safe mode, clock seconds', positive('--stale-s'), DEFAULT_STALE_S)
+    .option(
+      '--stale-s <n>',
+      'telemetry older than this puts an asset in safe mode, clock seconds',
+      positive('--stale-s'),
+      DEFAULT_STALE_S,
+    )
     .action(async (opts: ServeOptions) => {
       const running = await startServe(opts);
       const stop = async (signal: string) => {
@@ -62,23 +69,41 @@ export function serveCommand(): Command {
 
 export async function startServe(opts: ServeOptions) {
   // The live stack (protocol drivers, store, twins) loads only when serving, not for every command.
-  const [{ prepareDistrict }, { runSimulation }, { getStrategy }, { defaultRegistry }, { openStore }, { ControlLoop }, { planDispatcher }, { connectChargePoints, startTwinDistrict }] =
-    await Promise.all([
-      import('../sim/district.ts'),
-      import('../sim/engine.ts'),
-      import('../strategy/index.ts'),
-      import('../drivers/index.ts'),
-      import('../store/index.ts'),
-      import('../control/loop.ts'),
-      import('../control/plan.ts'),
-      import('../sim/twins/district.ts'),
-    ]);
-  const log = pino({ level: process.env.BITGRID_LOG_LEVEL ?? 'info', redact: ['*.client_secret', '*.password', '*.token', 'req.headers.authorization'] }, pino.destination(2));
+  const [
+    { prepareDistrict },
+    { runSimulation },
+    { getStrategy },
+    { defaultRegistry },
+    { openStore },
+    { ControlLoop },
+    { planDispatcher },
+    { connectChargePoints, startTwinDistrict },
+  ] = await Promise.all([
+    import('../sim/district.ts'),
+    import('../sim/engine.ts'),
+    import('../strategy/index.ts'),
+    import('../drivers/index.ts'),
+    import('../store/index.ts'),
+    import('../control/loop.ts'),
+    import('../control/plan.ts'),
+    import('../sim/twins/district.ts'),
+  ]);
+  const log = pino(
+    {
+      level: process.env.BITGRID_LOG_LEVEL ?? 'info',
+      redact: ['*.client_secret', '*.password', '*.token', 'req.headers.authorization'],
+    },
+    pino.destination(2),
+  );
   const loaded = loadScenarioFile(opts.scenario);
   const scenario = loaded.scenario;
   const registry = defaultRegistry();
   const store = await openStore(opts.db ?? process.env.BITGRID_DATABASE_URL, { baseDir: loaded.baseDir });
-  const district = prepareDistrict(scenario, { start: opts.start, days: Math.ceil(opts.days), baseDir: loaded.baseDir });
+  const district = prepareDistrict(scenario, {
+    start: opts.start,
+    days: Math.ceil(opts.days),
+    baseDir: loaded.baseDir,
+  });
   const plan = runSimulation(district, getStrategy(opts.strategy)(district));
 
   let twin: TwinDistrict | undefined;
@@ -92,7 +117,9 @@ export async function startServe(opts: ServeOptions) {
   const problems = registry.validateDeviceConfig(deviceConfigs);
   if (problems.length) throw new ConfigError(loaded.file, problems);
   if (!opts.twin && deviceConfigs.length === 0)
-    log.warn('the scenario lists no devices: the loop runs without telemetry (use --twin for the digital twin)');
+    log.warn(
+      'the scenario lists no devices: the loop runs without telemetry (use --twin for the digital twin)',
+    );
 
   const ctx = { log, now };
   const drivers: Driver[] = deviceConfigs.map((c) => registry.createDriver(c, ctx));
@@ -106,7 +133,16 @@ export async function startServe(opts: ServeOptions) {
     dispatcher: planDispatcher(district, plan),
     now,
     staleAfterMs: opts.staleS * 1000,
-    importPriceKrwPerKwh: (t) => district.prices.importPriceKrwPerKwh[Math.max(0, Math.min(district.grid.count - 1, Math.floor((t - district.grid.startMs) / (district.grid.intervalMinutes * 60_000))))],
+    importPriceKrwPerKwh: (t) =>
+      district.prices.importPriceKrwPerKwh[
+        Math.max(
+          0,
+          Math.min(
+            district.grid.count - 1,
+            Math.floor((t - district.grid.startMs) / (district.grid.intervalMinutes * 60_000)),
+          ),
+        )
+      ],
     log,
   });
   await loop.restore();
@@ -142,7 +178,10 @@ export async function startServe(opts: ServeOptions) {
     }
   };
   await issueForecasts();
-  const forecastTimer = setInterval(() => void issueForecasts(), (FORECAST_EVERY_S * 1000) / (opts.twin ? opts.speed : 1));
+  const forecastTimer = setInterval(
+    () => void issueForecasts(),
+    (FORECAST_EVERY_S * 1000) / (opts.twin ? opts.speed : 1),
+  );
   forecastTimer.unref();
 
   const { createServer } = await import('../server/index.ts');
@@ -150,8 +189,13 @@ export async function startServe(opts: ServeOptions) {
   const webRoot = await ensureWebBuild(log);
   const app = await createServer({ live: loop, store, scenario: loaded, logger: log, now, webRoot });
   const address = await app.listen({ port: opts.port, host: opts.host });
-  log.info({ address, twin: Boolean(opts.twin), speed: opts.speed, devices: drivers.length }, 'bitgrid serving');
-  process.stdout.write(`bitgrid serving on ${address}${opts.twin ? ` (twin, ${opts.speed}× real time)` : ''}\n`);
+  log.info(
+    { address, twin: Boolean(opts.twin), speed: opts.speed, devices: drivers.length },
+    'bitgrid serving',
+  );
+  process.stdout.write(
+    `bitgrid serving on ${address}${opts.twin ? ` (twin, ${opts.speed}× real time)` : ''}\n`,
+  );
 
   return {
     log,

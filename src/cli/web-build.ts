@@ -22,7 +22,10 @@ function newestMs(dir: string): number {
  * folder to serve, or undefined when the sources or Vite are not there (an installed package
  * without dev dependencies serves only the API).
  */
-export async function ensureWebBuild(log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void }): Promise<string | undefined> {
+export async function ensureWebBuild(log?: {
+  info(o: object, m?: string): void;
+  warn(o: object, m?: string): void;
+}): Promise<string | undefined> {
   const index = join(WEB_ROOT, 'index.html');
   const hasSources = existsSync(WEB_SRC) && existsSync(WEB_CONFIG);
   if (existsSync(index) && (!hasSources || statSync(index).mtimeMs >= newestMs(WEB_SRC))) return WEB_ROOT;

@@ -61,7 +61,8 @@ export class Guards {
                     minBy = 'soc_max';
                   }
                   // Without a SoC reading the battery may not move at all.
-                  if (st.socFraction === undefined) return { minKw: 0, maxKw: 0, minBy: 'soc_unknown', maxBy: 'soc_unknown' };
+                  if (st.socFraction === undefined)
+                    return { minKw: 0, maxKw: 0, minBy: 'soc_unknown', maxBy: 'soc_unknown' };
                   return { minKw, maxKw, minBy, maxBy };
                 },
               },
@@ -86,7 +87,12 @@ export class Guards {
             this.limits.set(a.id, {
               type: a.type,
               kinds: {
-                charging_limit_kw: () => ({ minKw: -v2gKw, maxKw, minBy: v2gKw > 0 ? 'v2g max_power_kw' : 'no_v2g', maxBy: 'max_power_kw' }),
+                charging_limit_kw: () => ({
+                  minKw: -v2gKw,
+                  maxKw,
+                  minBy: v2gKw > 0 ? 'v2g max_power_kw' : 'no_v2g',
+                  maxBy: 'max_power_kw',
+                }),
               },
               safeValue: { charging_limit_kw: 0 },
             });
@@ -121,7 +127,12 @@ export class Guards {
     return Object.keys(this.limits.get(assetId)?.kinds ?? {}) as SetpointKind[];
   }
 
-  envelope(assetId: string, kind: SetpointKind, state: AssetGuardState, channel?: string): Envelope | undefined {
+  envelope(
+    assetId: string,
+    kind: SetpointKind,
+    state: AssetGuardState,
+    channel?: string,
+  ): Envelope | undefined {
     const lim = this.limits.get(assetId);
     const f = lim?.kinds[kind];
     if (!lim || !f) return undefined;
@@ -176,7 +187,8 @@ export function limitImport(
     for (const g of out) {
       if (excessKw <= 0) break;
       if (g.setpoint.kind !== kind) continue;
-      const consumingKw = kind === 'battery_power_kw' ? Math.max(0, -g.setpoint.value) : Math.max(0, g.setpoint.value);
+      const consumingKw =
+        kind === 'battery_power_kw' ? Math.max(0, -g.setpoint.value) : Math.max(0, g.setpoint.value);
       const cut = Math.min(consumingKw, excessKw);
       if (cut <= 0) continue;
       g.setpoint.value += kind === 'battery_power_kw' ? cut : -cut;

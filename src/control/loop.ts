@@ -48,7 +48,11 @@ export interface ControlLoopOptions {
   staleAfterMs: number;
   /** Price of imported energy at a time, 원/kWh, for the running cost of the day. */
   importPriceKrwPerKwh?: (timeMs: number) => number;
-  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  log?: {
+    info(o: object, m?: string): void;
+    warn(o: object, m?: string): void;
+    error(o: object, m?: string): void;
+  };
 }
 
 interface AssetRuntime {
@@ -82,7 +86,8 @@ export class ControlLoop implements LiveSystem {
     this.guards = new Guards(opts.scenario);
     this.log = opts.log ?? { info() {}, warn() {}, error() {} };
     for (const site of opts.scenario.sites)
-      for (const a of site.assets) this.assets.set(a.id, { id: a.id, siteId: site.id, type: a.type, mode: 'offline' });
+      for (const a of site.assets)
+        this.assets.set(a.id, { id: a.id, siteId: site.id, type: a.type, mode: 'offline' });
   }
 
   /** Loads the overrides still in force from the store (after a restart). */
@@ -92,7 +97,7 @@ export class ControlLoop implements LiveSystem {
       this.activeOverrides.set(String(r.id), {
         id: String(r.id),
         assetId: r.assetId,
-        kind: r.kind as Override["kind"],
+        kind: r.kind as Override['kind'],
         value: r.value,
         startMs: r.startMs,
         expiresMs: r.expiryMs,
@@ -143,12 +148,17 @@ export class ControlLoop implements LiveSystem {
         const key = m.channel ? `${m.measurement}@${m.channel}` : m.measurement;
         const per = new Map(values.get(m.assetId) ?? []);
         const prev = per.get(key);
-        if (!prev || prev.timeMs <= m.timeMs) per.set(key, { value: m.value, timeMs: m.timeMs, channel: m.channel, measurement: m.measurement });
+        if (!prev || prev.timeMs <= m.timeMs)
+          per.set(key, { value: m.value, timeMs: m.timeMs, channel: m.channel, measurement: m.measurement });
         values.set(m.assetId, per);
       }
     });
     const signals = this.opts.drivers.flatMap((d) => d.signals?.() ?? []);
-    this.image = { timeMs: nowMs, values, signals: [...this.image.signals.filter((s) => s.endMs > nowMs), ...signals] };
+    this.image = {
+      timeMs: nowMs,
+      values,
+      signals: [...this.image.signals.filter((s) => s.endMs > nowMs), ...signals],
+    };
     if (points.length) await this.opts.store.appendTelemetry(points);
 
     // 2. Watchdog.
@@ -161,7 +171,12 @@ export class ControlLoop implements LiveSystem {
       if (!per) a.mode = 'offline';
       else if (stale) a.mode = 'safe';
       else a.mode = [...this.activeOverrides.values()].some((o) => o.assetId === a.id) ? 'override' : 'auto';
-      a.reason = a.mode === 'safe' ? `telemetry ${Math.round((nowMs - newestMs) / 1000)} s old (limit ${Math.round(this.opts.staleAfterMs / 1000)} s)` : a.mode === 'offline' ? 'no telemetry yet' : undefined;
+      a.reason =
+        a.mode === 'safe'
+          ? `telemetry ${Math.round((nowMs - newestMs) / 1000)} s old (limit ${Math.round(this.opts.staleAfterMs / 1000)} s)`
+          : a.mode === 'offline'
+            ? 'no telemetry yet'
+            : undefined;
       if (prevMode !== a.mode && (a.mode === 'safe' || prevMode === 'safe')) {
         const entering = a.mode === 'safe';
         await this.opts.store.addEvent({
@@ -169,10 +184,17 @@ export class ControlLoop implements LiveSystem {
           severity: entering ? 'alarm' : 'info',
           source: 'control',
           code: entering ? 'ASSET_SAFE_MODE' : 'ASSET_RECOVERED',
-          message: entering ? `${a.id} in safe mode: ${a.reason}` : `${a.id} back to ${a.mode}: telemetry fresh again`,
+          message: entering
+            ? `${a.id} in safe mode: ${a.reason}`
+            : `${a.id} back to ${a.mode}: telemetry fresh again`,
           assetId: a.id,
         });
-        await this.audit({ id: 'system', role: 'system' }, entering ? 'safe_mode.enter' : 'safe_mode.leave', a.id, { reason: a.reason ?? null });
+        await this.audit(
+          { id: 'system', role: 'system' },
+          entering ? 'safe_mode.enter' : 'safe_mode.leave',
+          a.id,
+          { reason: a.reason ?? null },
+        );
       }
     }
 
@@ -180,7 +202,9 @@ export class ControlLoop implements LiveSystem {
     for (const o of [...this.activeOverrides.values()]) {
       if (o.expiresMs <= nowMs) {
         this.activeOverrides.delete(o.id);
-        await this.audit({ id: 'system', role: 'system' }, 'override.expire', o.assetId, { overrideId: o.id });
+        await this.audit({ id: 'system', role: 'system' }, 'override.expire', o.assetId, {
+          overrideId: o.id,
+        });
       }
     }
 
@@ -190,14 +214,20 @@ export class ControlLoop implements LiveSystem {
     for (const o of this.activeOverrides.values()) {
       const sp: Setpoint = { assetId: o.assetId, kind: o.kind, value: o.value, channel: o.channel };
       // An override on the whole asset replaces every channel's scheduled value.
-      for (const [k, r] of requested) if (r.assetId === o.assetId && r.kind === o.kind && (!o.channel || r.channel === o.channel)) requested.set(k, { ...r, value: o.value });
-      if (!o.channel && ![...requested.values()].some((r) => r.assetId === o.assetId && r.kind === o.kind)) requested.set(spKey(sp), sp);
+      for (const [k, r] of requested)
+        if (r.assetId === o.assetId && r.kind === o.kind && (!o.channel || r.channel === o.channel))
+          requested.set(k, { ...r, value: o.value });
+      if (!o.channel && ![...requested.values()].some((r) => r.assetId === o.assetId && r.kind === o.kind))
+        requested.set(spKey(sp), sp);
     }
     const guarded: GuardedSetpoint[] = [];
     for (const sp of requested.values()) {
       const a = this.assets.get(sp.assetId);
       if (!a || a.mode === 'offline') continue;
-      const g = this.guards.apply(sp, { socFraction: this.value(sp.assetId, 'soc_fraction'), safe: a.mode === 'safe' });
+      const g = this.guards.apply(sp, {
+        socFraction: this.value(sp.assetId, 'soc_fraction'),
+        safe: a.mode === 'safe',
+      });
       if (g) guarded.push(g);
     }
     // Safe-mode assets without a scheduled setpoint still get their safe value.
@@ -205,14 +235,19 @@ export class ControlLoop implements LiveSystem {
       if (a.mode !== 'safe') continue;
       for (const kind of this.guards.kindsOf(a.id)) {
         if (guarded.some((g) => g.setpoint.assetId === a.id && g.setpoint.kind === kind)) continue;
-        guarded.push({ setpoint: { assetId: a.id, kind, value: this.guards.safeSetpoint(a.id, kind) ?? 0 }, requested: NaN, clampedBy: 'safe_mode' });
+        guarded.push({
+          setpoint: { assetId: a.id, kind, value: this.guards.safeSetpoint(a.id, kind) ?? 0 },
+          requested: NaN,
+          clampedBy: 'safe_mode',
+        });
       }
     }
     const importNowKw = this.value(GRID_ASSET_ID, 'power_kw') ?? 0;
     let changeKw = 0;
     for (const g of guarded) changeKw += consumptionOf(g.setpoint) - this.currentConsumptionKw(g.setpoint);
     const limited = limitImport(guarded, importNowKw + changeKw, this.opts.scenario.grid.import_limit_kw);
-    if (limited.reducedKw > 0) this.log.warn({ reducedKw: limited.reducedKw }, 'charging reduced to hold the import limit');
+    if (limited.reducedKw > 0)
+      this.log.warn({ reducedKw: limited.reducedKw }, 'charging reduced to hold the import limit');
 
     // 5. Write: a value already written recently is not sent again (devices hold it), but it is
     // refreshed before the device's own fallback timers could expire.
@@ -224,14 +259,22 @@ export class ControlLoop implements LiveSystem {
         const a = this.assets.get(sp.assetId);
         if (a) a.setpoint = sp;
         const last = this.lastWritten.get(key);
-        if (last && Math.abs(last.value - sp.value) < WRITE_DEADBAND_KW && nowMs - last.timeMs < this.opts.staleAfterMs / 2) return;
+        if (
+          last &&
+          Math.abs(last.value - sp.value) < WRITE_DEADBAND_KW &&
+          nowMs - last.timeMs < this.opts.staleAfterMs / 2
+        )
+          return;
         const driver = this.opts.drivers.find((d) => d.accepts?.(sp) && d.write);
         if (!driver) return;
         try {
           await driver.write!(sp);
           this.lastWritten.set(key, { value: sp.value, timeMs: nowMs });
         } catch (e) {
-          this.log.warn({ driver: driver.id, asset: sp.assetId, kind: sp.kind, err: (e as Error).message }, 'setpoint refused');
+          this.log.warn(
+            { driver: driver.id, asset: sp.assetId, kind: sp.kind, err: (e as Error).message },
+            'setpoint refused',
+          );
         }
       }),
     );
@@ -273,7 +316,8 @@ export class ControlLoop implements LiveSystem {
     let pvKw = 0;
     for (const a of this.assets.values()) if (a.type === 'pv') pvKw += this.value(a.id, 'power_kw') ?? 0;
     let battKw = 0;
-    for (const a of this.assets.values()) if (a.type === 'battery') battKw += this.value(a.id, 'power_kw') ?? 0;
+    for (const a of this.assets.values())
+      if (a.type === 'battery') battKw += this.value(a.id, 'power_kw') ?? 0;
     const importKw = Math.max(0, gridKw);
     const consumptionKw = gridKw + pvKw + battKw;
     this.today.importKwh += importKw * hours;
@@ -288,8 +332,17 @@ export class ControlLoop implements LiveSystem {
     const s = this.opts.scenario;
     const assets: AssetLiveState[] = [...this.assets.values()].map((a) => {
       const measurements: AssetLiveState['measurements'] = {};
-      for (const [k, v] of this.image.values.get(a.id) ?? []) measurements[k] = { value: v.value, timeMs: v.timeMs };
-      return { id: a.id, siteId: a.siteId, type: a.type, mode: a.mode, measurements, setpoint: a.setpoint, reason: a.reason };
+      for (const [k, v] of this.image.values.get(a.id) ?? [])
+        measurements[k] = { value: v.value, timeMs: v.timeMs };
+      return {
+        id: a.id,
+        siteId: a.siteId,
+        type: a.type,
+        mode: a.mode,
+        measurements,
+        setpoint: a.setpoint,
+        reason: a.reason,
+      };
     });
     const gridKw = this.value(GRID_ASSET_ID, 'power_kw') ?? 0;
     const t = this.today;
@@ -302,7 +355,11 @@ export class ControlLoop implements LiveSystem {
         importKw: Math.max(0, gridKw),
         exportKw: Math.max(0, -gridKw),
         monthPeakKw: this.monthPeakKw,
-        billingDemandKw: Math.max(this.monthPeakKw, s.grid.tariff.ratchet_history_peak_kw, 0.3 * s.grid.contract_demand_kw),
+        billingDemandKw: Math.max(
+          this.monthPeakKw,
+          s.grid.tariff.ratchet_history_peak_kw,
+          0.3 * s.grid.contract_demand_kw,
+        ),
       },
       today: {
         costKrw: t.costKrw,
@@ -341,14 +398,25 @@ export class ControlLoop implements LiveSystem {
   async setOverride(o: NewOverride, actor: Actor): Promise<Override> {
     const a = this.assets.get(o.assetId);
     const deny = async (message: string, field: string): Promise<never> => {
-      await this.audit(actor, 'override.set', o.assetId, { kind: o.kind, value: o.value, refused: message }, 'denied');
+      await this.audit(
+        actor,
+        'override.set',
+        o.assetId,
+        { kind: o.kind, value: o.value, refused: message },
+        'denied',
+      );
       throw new GuardRejection(message, field);
     };
     if (!a) return deny(`unknown asset "${o.assetId}"`, 'assetId');
-    const env = this.guards.envelope(o.assetId, o.kind, { socFraction: this.value(o.assetId, 'soc_fraction') ?? 0.5 });
+    const env = this.guards.envelope(o.assetId, o.kind, {
+      socFraction: this.value(o.assetId, 'soc_fraction') ?? 0.5,
+    });
     if (!env) return deny(`asset "${o.assetId}" (${a.type}) takes no ${o.kind} setpoint`, 'kind');
     if (!Number.isFinite(o.value) || o.value < env.minKw || o.value > env.maxKw)
-      return deny(`value ${o.value} kW is outside ${env.minKw}…${env.maxKw} kW (limits: ${env.minBy}, ${env.maxBy})`, 'value');
+      return deny(
+        `value ${o.value} kW is outside ${env.minKw}…${env.maxKw} kW (limits: ${env.minBy}, ${env.maxBy})`,
+        'value',
+      );
     if (!(o.durationMinutes > 0)) return deny('durationMinutes must be positive', 'durationMinutes');
     const nowMs = this.opts.now();
     // Persisted first, so an override survives a restart of the loop.
@@ -374,7 +442,13 @@ export class ControlLoop implements LiveSystem {
       reason: o.reason,
     };
     this.activeOverrides.set(ov.id, ov);
-    await this.audit(actor, 'override.set', o.assetId, { overrideId: ov.id, kind: o.kind, value: o.value, expiresMs: ov.expiresMs, reason: o.reason });
+    await this.audit(actor, 'override.set', o.assetId, {
+      overrideId: ov.id,
+      kind: o.kind,
+      value: o.value,
+      expiresMs: ov.expiresMs,
+      reason: o.reason,
+    });
     return ov;
   }
 
@@ -393,7 +467,13 @@ export class ControlLoop implements LiveSystem {
     return [...this.activeOverrides.values()];
   }
 
-  private async audit(actor: Actor, action: string, target: string, details: Record<string, string | number | null>, outcome: 'ok' | 'denied' = 'ok') {
+  private async audit(
+    actor: Actor,
+    action: string,
+    target: string,
+    details: Record<string, string | number | null>,
+    outcome: 'ok' | 'denied' = 'ok',
+  ) {
     try {
       await this.opts.store.appendAudit({
         timeMs: this.opts.now(),
@@ -422,7 +502,11 @@ function consumptionOf(sp: Setpoint): number {
 }
 
 /** Flat key → value map of a snapshot, for delta streaming. */
-export function flatten(obj: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+export function flatten(
+  obj: unknown,
+  prefix = '',
+  out: Record<string, unknown> = {},
+): Record<string, unknown> {
   if (obj === null || typeof obj !== 'object') {
     out[prefix] = obj;
     return out;

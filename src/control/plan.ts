@@ -14,7 +14,8 @@ const SOC_CORRECTION_HOURS = 1;
 
 export function planDispatcher(d: District, plan: SimResult, name = plan.strategy): Dispatcher {
   const stepMs = d.grid.intervalMinutes * 60_000;
-  const idx = (t: number) => Math.max(0, Math.min(d.grid.count - 1, Math.floor((t - d.grid.startMs) / stepMs)));
+  const idx = (t: number) =>
+    Math.max(0, Math.min(d.grid.count - 1, Math.floor((t - d.grid.startMs) / stepMs)));
   return {
     name,
     requested(image: ProcessImage): Setpoint[] {
@@ -28,25 +29,33 @@ export function planDispatcher(d: District, plan: SimResult, name = plan.strateg
         const socFraction = image.values.get(b.id)?.get('soc_fraction')?.value;
         const plannedSocKwh = (plan.series.batterySocKwh[i] * b.cfg.capacity_kwh) / totalCapacityKwh;
         const correctionKw =
-          socFraction === undefined ? 0 : (socFraction * b.cfg.capacity_kwh - plannedSocKwh) / SOC_CORRECTION_HOURS;
+          socFraction === undefined
+            ? 0
+            : (socFraction * b.cfg.capacity_kwh - plannedSocKwh) / SOC_CORRECTION_HOURS;
         out.push({ assetId: b.id, kind: 'battery_power_kw', value: plannedKw + correctionKw });
       }
       for (const p of d.pv) {
         const plannedKw = plan.series.byAsset.get(p.id)?.[i] ?? p.availableKw[i];
         const curtailed = p.availableKw[i] - plannedKw > 1e-3;
-        out.push({ assetId: p.id, kind: 'pv_power_limit_kw', value: curtailed ? plannedKw : (p.cfg.inverter_kw ?? p.cfg.capacity_kwp) });
+        out.push({
+          assetId: p.id,
+          kind: 'pv_power_limit_kw',
+          value: curtailed ? plannedKw : (p.cfg.inverter_kw ?? p.cfg.capacity_kwp),
+        });
       }
       for (const fleet of [...d.ev.map((u) => u.id), ...d.depots.map((u) => u.id)]) {
         const totalKw = plan.series.byAsset.get(fleet)?.[i] ?? 0;
         const chargers = new Set<string>();
         for (const [key, v] of image.values.get(fleet) ?? []) {
-          if (!key.startsWith('session_energy_kwh@') || image.timeMs - v.timeMs > ACTIVE_TX_WINDOW_MS) continue;
+          if (!key.startsWith('session_energy_kwh@') || image.timeMs - v.timeMs > ACTIVE_TX_WINDOW_MS)
+            continue;
           const channel = v.channel ?? '';
           chargers.add(channel.split('/')[0]);
         }
         if (chargers.size === 0) continue;
         const eachKw = totalKw / chargers.size;
-        for (const cp of chargers) out.push({ assetId: fleet, kind: 'charging_limit_kw', value: eachKw, channel: `${cp}/1` });
+        for (const cp of chargers)
+          out.push({ assetId: fleet, kind: 'charging_limit_kw', value: eachKw, channel: `${cp}/1` });
       }
       return out;
     },

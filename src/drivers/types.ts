@@ -72,7 +72,11 @@ export interface Driver {
 
 export interface DriverContext {
   /** pino-compatible logger. */
-  log: { info(o: object, msg?: string): void; warn(o: object, msg?: string): void; error(o: object, msg?: string): void };
+  log: {
+    info(o: object, msg?: string): void;
+    warn(o: object, msg?: string): void;
+    error(o: object, msg?: string): void;
+  };
   now(): number;
 }
 

@@ -66,10 +66,14 @@ export interface BacktestResult {
 }
 
 /** The learned model and the baselines for a target. */
-export function defaultForecasters(target: Target, o: { pvSite?: PvSiteSpec; horizonHours: number; trainDays?: number }): Forecaster[] {
+export function defaultForecasters(
+  target: Target,
+  o: { pvSite?: PvSiteSpec; horizonHours: number; trainDays?: number },
+): Forecaster[] {
   const base = { horizonHours: o.horizonHours, pvSite: o.pvSite };
   if (target === 'pv') {
-    if (!o.pvSite) throw new RangeError('a PV backtest needs the site (arrays, location): pass --site-config');
+    if (!o.pvSite)
+      throw new RangeError('a PV backtest needs the site (arrays, location): pass --site-config');
     return [
       new PvForecaster({ site: o.pvSite, horizonHours: o.horizonHours, trainDays: o.trainDays }),
       smartPersistenceForecaster({ ...base, pvSite: o.pvSite }),
@@ -92,27 +96,39 @@ export function runBacktest(data: SiteSeries, o: BacktestOptions): BacktestResul
   const minTrainDays = o.minTrainDays ?? DEFAULT_MIN_TRAIN_DAYS;
   const refitDays = o.refitDays ?? DEFAULT_REFIT_DAYS;
   if (!(issueHour >= 0 && issueHour < 24)) throw new RangeError(`issue hour must be 0–23, got ${issueHour}`);
-  if (!(horizonHours >= 24)) throw new RangeError(`horizon must be at least 24 h to cover the next day, got ${horizonHours}`);
-  const forecasters = o.forecasters ?? defaultForecasters(o.target, { pvSite: o.pvSite, horizonHours, trainDays: o.trainDays });
+  if (!(horizonHours >= 24))
+    throw new RangeError(`horizon must be at least 24 h to cover the next day, got ${horizonHours}`);
+  const forecasters =
+    o.forecasters ?? defaultForecasters(o.target, { pvSite: o.pvSite, horizonHours, trainDays: o.trainDays });
   const step = stepMs(data);
   const zone = data.zone;
   const endMs = data.startMs + data.count * step;
   // Warm the per-grid caches once for the full length, so the growing views below reuse them.
   const horizonSteps = Math.ceil((horizonHours * MS_PER_HOUR) / step);
   gridCalendar(data.startMs, data.intervalMinutes, data.count + horizonSteps, zone);
-  const daylight = o.pvSite ? clearSkyCurve(o.pvSite, data.startMs, data.intervalMinutes, data.count + horizonSteps).powerKw : null;
+  const daylight = o.pvSite
+    ? clearSkyCurve(o.pvSite, data.startMs, data.intervalMinutes, data.count + horizonSteps).powerKw
+    : null;
 
   // Issue times: issueHour on the day before each scored day.
-  const firstDay = DateTime.fromMillis(data.startMs, { zone }).startOf('day').plus({ days: minTrainDays + 1 });
+  const firstDay = DateTime.fromMillis(data.startMs, { zone })
+    .startOf('day')
+    .plus({ days: minTrainDays + 1 });
   const issues: { issueMs: number; dayStartMs: number; dayEndMs: number }[] = [];
   for (let d = firstDay; d.toMillis() < endMs; d = d.plus({ days: 1 })) {
     const dayEnd = d.plus({ days: 1 }).toMillis();
     if (dayEnd > endMs) break;
     const issueMs = d.minus({ days: 1 }).plus({ hours: issueHour }).toMillis();
-    if (dayEnd - issueMs > horizonHours * MS_PER_HOUR) throw new RangeError(`horizon ${horizonHours} h does not reach the end of the next day from ${issueHour}:00`);
+    if (dayEnd - issueMs > horizonHours * MS_PER_HOUR)
+      throw new RangeError(
+        `horizon ${horizonHours} h does not reach the end of the next day from ${issueHour}:00`,
+      );
     issues.push({ issueMs, dayStartMs: d.toMillis(), dayEndMs: dayEnd });
   }
-  if (issues.length === 0) throw new RangeError(`not enough data: the backtest needs more than ${minTrainDays + 1} days (have ${((data.count * step) / 86_400_000).toFixed(1)})`);
+  if (issues.length === 0)
+    throw new RangeError(
+      `not enough data: the backtest needs more than ${minTrainDays + 1} days (have ${((data.count * step) / 86_400_000).toFixed(1)})`,
+    );
 
   const scored: ScoredPoint[][] = forecasters.map(() => []);
   for (let n = 0; n < issues.length; n++) {
@@ -123,7 +139,9 @@ export function runBacktest(data: SiteSeries, o: BacktestOptions): BacktestResul
         try {
           f.fit(view, issueMs);
         } catch (e) {
-          throw new RangeError(`${f.name}: cannot fit at ${DateTime.fromMillis(issueMs, { zone }).toISO()}: ${(e as Error).message}`);
+          throw new RangeError(
+            `${f.name}: cannot fit at ${DateTime.fromMillis(issueMs, { zone }).toISO()}: ${(e as Error).message}`,
+          );
         }
       }
     }
@@ -149,7 +167,9 @@ export function runBacktest(data: SiteSeries, o: BacktestOptions): BacktestResul
   let meanLoad = 0;
   for (const p of scored[0]) meanLoad += p.actual / points;
   const normaliserKw = o.target === 'pv' ? totalCapacityKw(o.pvSite!) : meanLoad;
-  const metrics: Metrics[] = scored.map((s) => scoreMetrics(s, normaliserKw, o.target === 'load' ? MAPE_FLOOR_SHARE * meanLoad : undefined));
+  const metrics: Metrics[] = scored.map((s) =>
+    scoreMetrics(s, normaliserKw, o.target === 'load' ? MAPE_FLOOR_SHARE * meanLoad : undefined),
+  );
   const refName = o.target === 'pv' ? 'seasonal-naive-day' : 'seasonal-naive-week';
   const ref = metrics[forecasters.findIndex((f) => f.name === refName)];
   const sp = metrics[forecasters.findIndex((f) => f.name === 'smart-persistence')];
@@ -183,10 +203,21 @@ export function runBacktest(data: SiteSeries, o: BacktestOptions): BacktestResul
 
 /** The backtest as a text table. */
 export function formatBacktest(r: BacktestResult): string {
-  const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : `${(100 * v).toFixed(1)} %`);
+  const pct = (v: number | undefined) =>
+    v === undefined || !Number.isFinite(v) ? '—' : `${(100 * v).toFixed(1)} %`;
   const f2 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(2));
   const kw = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '—');
-  const cols = ['model', 'MAE kW', 'RMSE kW', 'nMAE', ...(r.target === 'load' ? ['MAPE'] : []), ...(r.target === 'pv' ? ['skill vs SP'] : []), `skill vs ${r.seasonalNaiveReference}`, 'pinball kW', 'P10–P90 cover'];
+  const cols = [
+    'model',
+    'MAE kW',
+    'RMSE kW',
+    'nMAE',
+    ...(r.target === 'load' ? ['MAPE'] : []),
+    ...(r.target === 'pv' ? ['skill vs SP'] : []),
+    `skill vs ${r.seasonalNaiveReference}`,
+    'pinball kW',
+    'P10–P90 cover',
+  ];
   const rows = r.models.map((m) => [
     m.name,
     kw(m.mae),
@@ -199,7 +230,8 @@ export function formatBacktest(r: BacktestResult): string {
     pct(m.coverage80),
   ]);
   const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const head = `${r.target} backtest: ${r.issues} issues at ${String(r.issueHour).padStart(2, '0')}:00 for the next local day, ${r.points} scored intervals${r.target === 'pv' ? ' (daylight)' : ''}, refit every ${r.refitDays} day(s); nMAE by ${r.target === 'pv' ? 'AC capacity' : 'mean load'} ${r.normaliserKw.toFixed(0)} kW`;
   return [head, '', line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

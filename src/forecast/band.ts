@@ -67,7 +67,9 @@ export function learnBand(
       }
       res.push(r);
       const lead = req.startMs + j * step - issueMs;
-      buckets.push(opts.bucket ? opts.bucket(data, start + j, lead, issueMs) : bucketOf(cal.hour[start + j], lead));
+      buckets.push(
+        opts.bucket ? opts.bucket(data, start + j, lead, issueMs) : bucketOf(cal.hour[start + j], lead),
+      );
     }
   }
   return buildQuantileTable(res, buckets, BAND_BUCKETS);
@@ -83,7 +85,12 @@ export function applyBand(
 ): QuantileForecast {
   const step = stepMs(data);
   const start = indexOf(data, req.startMs);
-  const cal = gridCalendar(data.startMs, data.intervalMinutes, Math.max(data.count, start + req.count), data.zone);
+  const cal = gridCalendar(
+    data.startMs,
+    data.intervalMinutes,
+    Math.max(data.count, start + req.count),
+    data.zone,
+  );
   const s = opts.scale?.(data, start, req.count);
   const lo = opts.floor ?? -Infinity;
   const hi = opts.cap ?? Infinity;
@@ -96,7 +103,9 @@ export function applyBand(
   };
   for (let j = 0; j < req.count; j++) {
     const lead = req.startMs + j * step - req.issueMs;
-    const b = opts.bucket ? opts.bucket(data, start + j, lead, req.issueMs) : bucketOf(cal.hour[start + j], lead);
+    const b = opts.bucket
+      ? opts.bucket(data, start + j, lead, req.issueMs)
+      : bucketOf(cal.hour[start + j], lead);
     const k = s ? s[j] : 1;
     const m = clamp(p50[j], lo, hi);
     out.p50[j] = m;

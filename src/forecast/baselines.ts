@@ -54,7 +54,12 @@ function bandOptions(o: BaselineOptions): BandOptions {
 /** Clear-sky power of the site on a slice of the grid: the scale of PV errors. */
 export function pvScale(site: PvSiteSpec) {
   return (data: SiteSeries, start: number, count: number): Float64Array => {
-    const curve = clearSkyCurve(site, data.startMs, data.intervalMinutes, Math.max(data.count, start + count));
+    const curve = clearSkyCurve(
+      site,
+      data.startMs,
+      data.intervalMinutes,
+      Math.max(data.count, start + count),
+    );
     return curve.powerKw.subarray(start, start + count);
   };
 }
@@ -121,7 +126,12 @@ export function smartPersistencePoint(site: PvSiteSpec): PointFn {
   return (data, req) => {
     const k = recentClearSkyIndex(data, site, req.issueMs);
     const start = indexOf(data, req.startMs);
-    const curve = clearSkyCurve(site, data.startMs, data.intervalMinutes, Math.max(data.count, start + req.count));
+    const curve = clearSkyCurve(
+      site,
+      data.startMs,
+      data.intervalMinutes,
+      Math.max(data.count, start + req.count),
+    );
     const out = new Float64Array(req.count);
     for (let j = 0; j < req.count; j++) out[j] = k * curve.powerKw[start + j];
     return out;
@@ -132,7 +142,11 @@ export function persistenceForecaster(o: BaselineOptions): Forecaster {
   return new BandedForecaster('persistence', persistencePoint, bandOptions(o));
 }
 export function seasonalNaiveForecaster(periodDays: 1 | 7, o: BaselineOptions): Forecaster {
-  return new BandedForecaster(periodDays === 1 ? 'seasonal-naive-day' : 'seasonal-naive-week', seasonalNaivePoint(periodDays), bandOptions(o));
+  return new BandedForecaster(
+    periodDays === 1 ? 'seasonal-naive-day' : 'seasonal-naive-week',
+    seasonalNaivePoint(periodDays),
+    bandOptions(o),
+  );
 }
 export function smartPersistenceForecaster(o: BaselineOptions & { pvSite: PvSiteSpec }): Forecaster {
   return new BandedForecaster('smart-persistence', smartPersistencePoint(o.pvSite), bandOptions(o));

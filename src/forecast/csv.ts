@@ -159,16 +159,29 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
   const header = rows[0].map((h) => h.trim().toLowerCase());
   const col = (name: string) => header.indexOf(name);
   const issues = new Issues();
-  if (col(COLUMNS.timestamp) < 0) throw new ForecastDataError(`${where}no "${COLUMNS.timestamp}" column in the header (found: ${header.join(', ')})`);
+  if (col(COLUMNS.timestamp) < 0)
+    throw new ForecastDataError(
+      `${where}no "${COLUMNS.timestamp}" column in the header (found: ${header.join(', ')})`,
+    );
   const powerCol = opts.target === 'pv' ? COLUMNS.pv : COLUMNS.load;
   const energyCol = opts.target === 'pv' ? COLUMNS.pvEnergy : COLUMNS.loadEnergy;
   const fromEnergy = col(powerCol) < 0 && col(energyCol) >= 0;
   if (col(powerCol) < 0 && !fromEnergy)
-    throw new ForecastDataError(`${where}no target column: --target ${opts.target} needs "${powerCol}" (kW) or "${energyCol}" (cumulative kWh) in the header`);
+    throw new ForecastDataError(
+      `${where}no target column: --target ${opts.target} needs "${powerCol}" (kW) or "${energyCol}" (cumulative kWh) in the header`,
+    );
   for (const h of header) if (h && !KNOWN.has(h)) issues.add('unknown-column', 'ignored', `column "${h}"`);
-  const numericCols = [fromEnergy ? energyCol : powerCol, COLUMNS.temperature, COLUMNS.ghi, COLUMNS.cloud, COLUMNS.fcTemperature, COLUMNS.fcCloud, COLUMNS.fcSky, COLUMNS.fcPop, COLUMNS.fcReh].filter(
-    (c) => col(c) >= 0,
-  );
+  const numericCols = [
+    fromEnergy ? energyCol : powerCol,
+    COLUMNS.temperature,
+    COLUMNS.ghi,
+    COLUMNS.cloud,
+    COLUMNS.fcTemperature,
+    COLUMNS.fcCloud,
+    COLUMNS.fcSky,
+    COLUMNS.fcPop,
+    COLUMNS.fcReh,
+  ].filter((c) => col(c) >= 0);
 
   // 1. Rows.
   const parsed: Row[] = [];
@@ -177,18 +190,27 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
     const line = r + 1;
     const ts = (cells[col(COLUMNS.timestamp)] ?? '').trim();
     if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(ts)) {
-      issues.add('bad-timestamp', 'row dropped (timestamp must be ISO 8601 with a UTC offset)', `line ${line}: "${ts}"`);
+      issues.add(
+        'bad-timestamp',
+        'row dropped (timestamp must be ISO 8601 with a UTC offset)',
+        `line ${line}: "${ts}"`,
+      );
       continue;
     }
     const dt = DateTime.fromISO(ts, { setZone: true });
     if (!dt.isValid) {
-      issues.add('bad-timestamp', 'row dropped (timestamp must be ISO 8601 with a UTC offset)', `line ${line}: "${ts}"`);
+      issues.add(
+        'bad-timestamp',
+        'row dropped (timestamp must be ISO 8601 with a UTC offset)',
+        `line ${line}: "${ts}"`,
+      );
       continue;
     }
     const values = new Map<string, number>();
     for (const c of numericCols) {
       const v = parseNumber(cells[col(c)]);
-      if (v === 'text') issues.add('text-in-number', 'value treated as missing', `line ${line}: ${c} = "${cells[col(c)]}"`);
+      if (v === 'text')
+        issues.add('text-in-number', 'value treated as missing', `line ${line}: ${c} = "${cells[col(c)]}"`);
       else if (v !== null) values.set(c, v);
     }
     let fcIssueMs = NaN;
@@ -197,12 +219,20 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
       if (s) {
         const d = DateTime.fromISO(s, { setZone: true });
         if (d.isValid && /(Z|[+-]\d{2}:?\d{2})$/i.test(s)) fcIssueMs = d.toMillis();
-        else issues.add('bad-issue-time', 'forecast values of the row ignored (fc_issue_time must be ISO 8601 with offset)', `line ${line}: "${s}"`);
+        else
+          issues.add(
+            'bad-issue-time',
+            'forecast values of the row ignored (fc_issue_time must be ISO 8601 with offset)',
+            `line ${line}: "${s}"`,
+          );
       }
     }
     parsed.push({ line, tMs: dt.toMillis(), values, fcIssueMs });
   }
-  if (parsed.length < 2) throw new ForecastDataError(`${where}fewer than two rows with a valid timestamp (${rows.length - 1} data rows)`);
+  if (parsed.length < 2)
+    throw new ForecastDataError(
+      `${where}fewer than two rows with a valid timestamp (${rows.length - 1} data rows)`,
+    );
 
   // 2. Order and duplicates.
   let outOfOrder = 0;
@@ -218,7 +248,8 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
   for (const r of parsed) {
     const prev = unique[unique.length - 1];
     if (prev && prev.tMs === r.tMs) {
-      const same = [...r.values].every(([k, v]) => prev.values.get(k) === v) && r.values.size === prev.values.size;
+      const same =
+        [...r.values].every(([k, v]) => prev.values.get(k) === v) && r.values.size === prev.values.size;
       issues.add(
         same ? 'duplicate-timestamp' : 'conflicting-duplicate',
         same ? 'repeat dropped' : 'later row dropped, the first one kept',
@@ -239,20 +270,28 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
   const stepMs = [...diffs].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0];
   const intervalMinutes = stepMs / 60_000;
   if (!(intervalMinutes >= 1) || !Number.isInteger(intervalMinutes) || 1440 % intervalMinutes !== 0)
-    throw new ForecastDataError(`${where}cannot find a regular interval (most common step ${stepMs / 60_000} min)`);
+    throw new ForecastDataError(
+      `${where}cannot find a regular interval (most common step ${stepMs / 60_000} min)`,
+    );
   const startMs = unique[0].tMs;
   const count = Math.round((unique[unique.length - 1].tMs - startMs) / stepMs) + 1;
   const target = new Float64Array(count).fill(NaN);
   const temp = col(COLUMNS.temperature) >= 0 ? new Float64Array(count).fill(NaN) : undefined;
   const ghi = col(COLUMNS.ghi) >= 0 ? new Float64Array(count).fill(NaN) : undefined;
   const cloud = col(COLUMNS.cloud) >= 0 ? new Float64Array(count).fill(NaN) : undefined;
-  const hasFc = [COLUMNS.fcTemperature, COLUMNS.fcCloud, COLUMNS.fcSky, COLUMNS.fcPop, COLUMNS.fcReh].some((c) => col(c) >= 0);
+  const hasFc = [COLUMNS.fcTemperature, COLUMNS.fcCloud, COLUMNS.fcSky, COLUMNS.fcPop, COLUMNS.fcReh].some(
+    (c) => col(c) >= 0,
+  );
   const fc = hasFc ? emptyForecastWeather(count) : undefined;
   const lineAt = new Int32Array(count);
   for (const r of unique) {
     const off = r.tMs - startMs;
     if (off % stepMs !== 0) {
-      issues.add('off-grid-timestamp', `row dropped (not on the ${intervalMinutes}-min grid)`, `line ${r.line}`);
+      issues.add(
+        'off-grid-timestamp',
+        `row dropped (not on the ${intervalMinutes}-min grid)`,
+        `line ${r.line}`,
+      );
       continue;
     }
     const i = off / stepMs;
@@ -263,9 +302,19 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
     if (ghi) ghi[i] = range(v(COLUMNS.ghi), 0, 1500, 'ghi_w_per_m2', r.line, issues);
     if (cloud) cloud[i] = range(v(COLUMNS.cloud), 0, 1, 'cloud_cover', r.line, issues);
     if (fc) {
-      const anyFc = [COLUMNS.fcTemperature, COLUMNS.fcCloud, COLUMNS.fcSky, COLUMNS.fcPop, COLUMNS.fcReh].some((c) => r.values.has(c));
+      const anyFc = [
+        COLUMNS.fcTemperature,
+        COLUMNS.fcCloud,
+        COLUMNS.fcSky,
+        COLUMNS.fcPop,
+        COLUMNS.fcReh,
+      ].some((c) => r.values.has(c));
       if (anyFc && !Number.isFinite(r.fcIssueMs)) {
-        issues.add('forecast-without-issue-time', 'forecast values ignored (without fc_issue_time they could leak the future)', `line ${r.line}`);
+        issues.add(
+          'forecast-without-issue-time',
+          'forecast values ignored (without fc_issue_time they could leak the future)',
+          `line ${r.line}`,
+        );
         continue;
       }
       fc.issueMs[i] = anyFc ? r.fcIssueMs : NaN;
@@ -273,7 +322,11 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
       fc.cloudCover[i] = range(v(COLUMNS.fcCloud), 0, 1, 'fc_cloud_cover', r.line, issues);
       const sky = v(COLUMNS.fcSky);
       if (Number.isFinite(sky) && ![1, 2, 3, 4].includes(sky)) {
-        issues.add('bad-sky-code', 'value treated as missing (KMA SKY is 1, 3 or 4)', `line ${r.line}: fc_sky = ${sky}`);
+        issues.add(
+          'bad-sky-code',
+          'value treated as missing (KMA SKY is 1, 3 or 4)',
+          `line ${r.line}: fc_sky = ${sky}`,
+        );
         fc.sky[i] = NaN;
       } else fc.sky[i] = sky;
       fc.popPercent[i] = range(v(COLUMNS.fcPop), 0, 100, 'fc_pop', r.line, issues);
@@ -297,7 +350,12 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
       }
       kw[i - 1] = (b - a) / (stepMs / 3_600_000);
     }
-    issues.addMany('meter-reset', 'interval dropped (the register went backwards: reset or rollover)', resets, ex);
+    issues.addMany(
+      'meter-reset',
+      'interval dropped (the register went backwards: reset or rollover)',
+      resets,
+      ex,
+    );
     target.set(kw);
   }
 
@@ -310,7 +368,10 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
   for (let i = 0; i < count; i++)
     if (!Number.isFinite(target[i])) {
       missing++;
-      if (missEx.length < MAX_EXAMPLES) missEx.push(DateTime.fromMillis(startMs + i * stepMs, { zone }).toISO({ suppressMilliseconds: true })!);
+      if (missEx.length < MAX_EXAMPLES)
+        missEx.push(
+          DateTime.fromMillis(startMs + i * stepMs, { zone }).toISO({ suppressMilliseconds: true })!,
+        );
     }
   issues.addMany('missing-target', 'left missing: not used for training or scoring', missing, missEx);
   const maxFill = opts.maxFillIntervals ?? DEFAULT_MAX_FILL_INTERVALS;
@@ -323,7 +384,8 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
 
   let targetValues = 0;
   for (let i = 0; i < count; i++) if (Number.isFinite(target[i])) targetValues++;
-  if (targetValues === 0) throw new ForecastDataError(`${where}no usable ${fromEnergy ? energyCol : powerCol} value`);
+  if (targetValues === 0)
+    throw new ForecastDataError(`${where}no usable ${fromEnergy ? energyCol : powerCol} value`);
   const series: SiteSeries = { startMs, intervalMinutes, count, zone, targetKw: target };
   if (temp) series.temperatureC = temp;
   if (ghi) series.ghiWPerM2 = ghi;
@@ -347,14 +409,20 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
 function range(v: number, lo: number, hi: number, name: string, line: number, issues: Issues): number {
   if (!Number.isFinite(v)) return NaN;
   if (v < lo || v > hi) {
-    issues.add('out-of-range', 'value treated as missing', `line ${line}: ${name} = ${v} (expected ${lo}…${hi})`);
+    issues.add(
+      'out-of-range',
+      'value treated as missing',
+      `line ${line}: ${name} = ${v} (expected ${lo}…${hi})`,
+    );
     return NaN;
   }
   return v;
 }
 
 function percentileOfPositive(a: Float64Array, q: number): number {
-  const v = Array.from(a).filter((x) => Number.isFinite(x) && x > 0).sort((x, y) => x - y);
+  const v = Array.from(a)
+    .filter((x) => Number.isFinite(x) && x > 0)
+    .sort((x, y) => x - y);
   return v.length ? v[Math.min(v.length - 1, Math.floor(q * v.length))] : 0;
 }
 
@@ -362,7 +430,11 @@ function cleanTarget(t: Float64Array, target: Target, lineAt: Int32Array, issues
   const median = percentileOfPositive(t, 0.5);
   for (let i = 0; i < t.length; i++)
     if (median > 0 && t[i] > SPIKE_FACTOR * median) {
-      issues.add('spike', `value dropped (more than ${SPIKE_FACTOR}× the median: meter rollover or unit slip)`, `line ${lineAt[i]}: ${t[i]}`);
+      issues.add(
+        'spike',
+        `value dropped (more than ${SPIKE_FACTOR}× the median: meter rollover or unit slip)`,
+        `line ${lineAt[i]}: ${t[i]}`,
+      );
       t[i] = NaN;
     }
   const high = percentileOfPositive(t, HIGH_PERCENTILE);
@@ -374,7 +446,11 @@ function cleanTarget(t: Float64Array, target: Target, lineAt: Int32Array, issues
         issues.add('pv-night-negative', 'set to 0 (inverter standby draw)', `line ${lineAt[i]}: ${v}`);
         t[i] = 0;
       } else {
-        issues.add('negative-value', 'value dropped (impossible for this target: sign error or meter reset)', `line ${lineAt[i]}: ${v}`);
+        issues.add(
+          'negative-value',
+          'value dropped (impossible for this target: sign error or meter reset)',
+          `line ${lineAt[i]}: ${v}`,
+        );
         t[i] = NaN;
       }
     }
@@ -393,9 +469,17 @@ function fillGaps(a: Float64Array, maxFill: number, name: string, issues: Issues
     const len = j - i;
     if (i > 0 && j < a.length && len <= maxFill) {
       for (let k = i; k < j; k++) a[k] = a[i - 1] + ((a[j] - a[i - 1]) * (k - i + 1)) / (len + 1);
-      issues.add('filled-gap', `short gap (≤ ${maxFill} intervals) linearly interpolated`, `${name}: ${len} interval(s) at index ${i}`);
+      issues.add(
+        'filled-gap',
+        `short gap (≤ ${maxFill} intervals) linearly interpolated`,
+        `${name}: ${len} interval(s) at index ${i}`,
+      );
     } else if (len > 0) {
-      issues.add('weather-gap', 'left missing (too long or at an end to interpolate)', `${name}: ${len} interval(s) at index ${i}`);
+      issues.add(
+        'weather-gap',
+        'left missing (too long or at an end to interpolate)',
+        `${name}: ${len} interval(s) at index ${i}`,
+      );
     }
     i = j;
   }
@@ -407,7 +491,10 @@ export function formatImportReport(r: ImportReport): string {
     `${r.file ?? 'data'}: ${r.rows} rows → ${r.count} intervals of ${r.intervalMinutes} min from ${r.startIso} to ${r.endIso}, ${r.targetValues} with a target value`,
   ];
   if (!r.issues.length) lines.push('  no problems found');
-  for (const i of r.issues) lines.push(`  ${i.kind}: ${i.count} — ${i.action}${i.examples.length ? ` (e.g. ${i.examples.join('; ')})` : ''}`);
+  for (const i of r.issues)
+    lines.push(
+      `  ${i.kind}: ${i.count} — ${i.action}${i.examples.length ? ` (e.g. ${i.examples.join('; ')})` : ''}`,
+    );
   return lines.join('\n');
 }
 
@@ -417,20 +504,33 @@ export function seriesToCsv(s: SiteSeries, target: Target): string {
   if (s.temperatureC) cols.push(COLUMNS.temperature);
   if (s.ghiWPerM2) cols.push(COLUMNS.ghi);
   if (s.cloudCover) cols.push(COLUMNS.cloud);
-  if (s.forecast) cols.push(COLUMNS.fcIssue, COLUMNS.fcTemperature, COLUMNS.fcCloud, COLUMNS.fcSky, COLUMNS.fcPop, COLUMNS.fcReh);
+  if (s.forecast)
+    cols.push(
+      COLUMNS.fcIssue,
+      COLUMNS.fcTemperature,
+      COLUMNS.fcCloud,
+      COLUMNS.fcSky,
+      COLUMNS.fcPop,
+      COLUMNS.fcReh,
+    );
   const out = [cols.join(',')];
   const stepMs = s.intervalMinutes * 60_000;
   const num = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '');
   for (let i = 0; i < s.count; i++) {
     const t = s.startMs + i * stepMs;
-    const r = [DateTime.fromMillis(t, { zone: s.zone }).toISO({ suppressMilliseconds: true })!, num(s.targetKw[i], 2)];
+    const r = [
+      DateTime.fromMillis(t, { zone: s.zone }).toISO({ suppressMilliseconds: true })!,
+      num(s.targetKw[i], 2),
+    ];
     if (s.temperatureC) r.push(num(s.temperatureC[i], 1));
     if (s.ghiWPerM2) r.push(num(s.ghiWPerM2[i], 1));
     if (s.cloudCover) r.push(num(s.cloudCover[i], 3));
     if (s.forecast) {
       const f = s.forecast;
       r.push(
-        Number.isFinite(f.issueMs[i]) ? DateTime.fromMillis(f.issueMs[i], { zone: s.zone }).toISO({ suppressMilliseconds: true })! : '',
+        Number.isFinite(f.issueMs[i])
+          ? DateTime.fromMillis(f.issueMs[i], { zone: s.zone }).toISO({ suppressMilliseconds: true })!
+          : '',
         num(f.temperatureC[i], 1),
         num(f.cloudCover[i], 3),
         num(f.sky[i], 0),

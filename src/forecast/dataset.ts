@@ -41,9 +41,11 @@ export function syntheticDataset(o: DatasetOptions): SiteSeries {
   const days = o.days ?? Math.round((Date.UTC(o.year + 1, 0, 1) - Date.UTC(o.year, 0, 1)) / 86_400_000);
   const d = prepareDistrict(loaded.scenario, { start, days, baseDir: loaded.baseDir });
   const factor = DATASET_INTERVAL_MINUTES / d.grid.intervalMinutes;
-  if (!Number.isInteger(factor) || factor < 1) throw new RangeError(`district interval ${d.grid.intervalMinutes} min does not divide an hour`);
+  if (!Number.isInteger(factor) || factor < 1)
+    throw new RangeError(`district interval ${d.grid.intervalMinutes} min does not divide an hour`);
   const sum = new Float64Array(d.grid.count);
-  if (o.target === 'pv') for (const u of d.pv) for (let i = 0; i < sum.length; i++) sum[i] += u.availableKw[i];
+  if (o.target === 'pv')
+    for (const u of d.pv) for (let i = 0; i < sum.length; i++) sum[i] += u.availableKw[i];
   else for (const u of d.loads) for (let i = 0; i < sum.length; i++) sum[i] += u.kw[i];
   const w = d.weather;
   const hourly: WeatherSeries = {
@@ -65,6 +67,10 @@ export function syntheticDataset(o: DatasetOptions): SiteSeries {
     temperatureC: hourly.temperatureC,
     ghiWPerM2: hourly.ghiWPerM2,
     cloudCover: hourly.cloudCover,
-    forecast: dayAheadForecastWeather(hourly, { seed: o.seed ?? DEFAULT_FORECAST_SEED, zone: d.zone, issueHour: o.issueHour ?? 17 }),
+    forecast: dayAheadForecastWeather(hourly, {
+      seed: o.seed ?? DEFAULT_FORECAST_SEED,
+      zone: d.zone,
+      issueHour: o.issueHour ?? 17,
+    }),
   };
 }

@@ -63,7 +63,10 @@ function concat(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
   return out;
 }
 
-export function createDistrictForecaster(district: District, opts: DistrictForecasterOptions = {}): DistrictForecaster {
+export function createDistrictForecaster(
+  district: District,
+  opts: DistrictForecasterOptions = {},
+): DistrictForecaster {
   const zone = district.zone;
   const historyDays = opts.historyDays ?? DEFAULT_HISTORY_DAYS;
   const seed = opts.seed ?? DEFAULT_DISTRICT_FORECAST_SEED;
@@ -100,7 +103,12 @@ export function createDistrictForecaster(district: District, opts: DistrictForec
   });
   const pvUnits = district.pv.map((u, k) => {
     const site = pvSiteFromScenario(district.scenario, [u.id]);
-    return { unit: u, data: base(concat(hist.pv[k].availableKw, u.availableKw)), model: new PvForecaster({ site, horizonHours: maxHorizonHours }), lastFitMs: NaN };
+    return {
+      unit: u,
+      data: base(concat(hist.pv[k].availableKw, u.availableKw)),
+      model: new PvForecaster({ site, horizonHours: maxHorizonHours }),
+      lastFitMs: NaN,
+    };
   });
   const loadUnits = district.loads.map((u, k) => ({
     unit: u,
@@ -113,9 +121,13 @@ export function createDistrictForecaster(district: District, opts: DistrictForec
 
   return {
     forecast(issueMs: number, horizonHours: number): DistrictForecast {
-      if (!(issueMs >= district.grid.startMs && issueMs < runEndMs)) throw new RangeError('issue time outside the run');
+      if (!(issueMs >= district.grid.startMs && issueMs < runEndMs))
+        throw new RangeError('issue time outside the run');
       const first = Math.ceil((issueMs - truth.startMs) / stepMs);
-      const count = Math.max(0, Math.min(truth.count - first, Math.ceil((horizonHours * MS_PER_HOUR) / stepMs)));
+      const count = Math.max(
+        0,
+        Math.min(truth.count - first, Math.ceil((horizonHours * MS_PER_HOUR) / stepMs)),
+      );
       const issued = issueWeatherForecast(truth, issueMs, horizonHours, { seed, zone });
       const withIssued = (d: SiteSeries): SiteSeries => {
         const v = knownAt(d, issueMs, truth.startMs + (first + count) * stepMs);
@@ -132,7 +144,12 @@ export function createDistrictForecaster(district: District, opts: DistrictForec
         return v;
       };
       const req = { issueMs, startMs: truth.startMs + first * stepMs, count };
-      const run = (u: { unit: { id: string; siteId: string }; data: SiteSeries; model: PvForecaster | LoadForecaster; lastFitMs: number }): UnitForecast => {
+      const run = (u: {
+        unit: { id: string; siteId: string };
+        data: SiteSeries;
+        model: PvForecaster | LoadForecaster;
+        lastFitMs: number;
+      }): UnitForecast => {
         if (shouldRetrain(u.lastFitMs, issueMs, DISTRICT_RETRAIN, zone)) {
           u.model.fit(knownAt(u.data, issueMs), issueMs);
           u.lastFitMs = issueMs;
@@ -146,7 +163,10 @@ export function createDistrictForecaster(district: District, opts: DistrictForec
         count,
         pv: pvUnits.map(run),
         loads: loadUnits.map(run),
-        weather: { temperatureC: issued.temperatureC.slice(0, count), cloudCover: issued.cloudCover.slice(0, count) },
+        weather: {
+          temperatureC: issued.temperatureC.slice(0, count),
+          cloudCover: issued.cloudCover.slice(0, count),
+        },
       };
     },
   };

@@ -1,5 +1,12 @@
 import { DateTime } from 'luxon';
-import { cloudCoverFromClearSkyIndex, createRandom, hashSeed, normalCdf, normalQuantile, type WeatherSeries } from '../weather/index.ts';
+import {
+  cloudCoverFromClearSkyIndex,
+  createRandom,
+  hashSeed,
+  normalCdf,
+  normalQuantile,
+  type WeatherSeries,
+} from '../weather/index.ts';
 import { emptyForecastWeather } from './series.ts';
 import type { ForecastWeather } from './types.ts';
 
@@ -57,7 +64,11 @@ const REH_NOISE_PERCENT = 8;
 
 export function skyFromCloudCover(cover: number): number {
   if (!Number.isFinite(cover)) return NaN;
-  return cover <= SKY_CLEAR_MAX_COVER ? SKY_CLEAR : cover <= SKY_MOSTLY_CLOUDY_MAX_COVER ? SKY_MOSTLY_CLOUDY : SKY_OVERCAST;
+  return cover <= SKY_CLEAR_MAX_COVER
+    ? SKY_CLEAR
+    : cover <= SKY_MOSTLY_CLOUDY_MAX_COVER
+      ? SKY_MOSTLY_CLOUDY
+      : SKY_OVERCAST;
 }
 
 /** Representative cloud cover of a KMA SKY code (mid-range of its tenths). */
@@ -146,18 +157,25 @@ export function issueWeatherForecast(
       cnt++;
     }
     const sdC = CLOUD_ERROR_SD_AT_ISSUE + CLOUD_ERROR_SD_PER_DAY * leadDays;
-    const v = sum / cnt + sdC * (Math.sqrt(CLOUD_DAILY_SHARE) * de.cloud + Math.sqrt(1 - CLOUD_DAILY_SHARE) * hc);
+    const v =
+      sum / cnt + sdC * (Math.sqrt(CLOUD_DAILY_SHARE) * de.cloud + Math.sqrt(1 - CLOUD_DAILY_SHARE) * hc);
     const kF = K_MIN + (K_MAX - K_MIN) * normalCdf(v);
     const cover = cloudCoverFromClearSkyIndex(kF);
     out.cloudCover[j] = cover;
     out.sky[j] = skyFromCloudCover(cover);
     // Temperature.
     const sdT = TEMPERATURE_ERROR_SD_AT_ISSUE_C + TEMPERATURE_ERROR_SD_PER_DAY_C * leadDays;
-    const t = truth.temperatureC[i] + sdT * (Math.sqrt(TEMPERATURE_DAILY_SHARE) * de.temp + Math.sqrt(1 - TEMPERATURE_DAILY_SHARE) * ht);
+    const t =
+      truth.temperatureC[i] +
+      sdT * (Math.sqrt(TEMPERATURE_DAILY_SHARE) * de.temp + Math.sqrt(1 - TEMPERATURE_DAILY_SHARE) * ht);
     out.temperatureC[j] = t;
     // Precipitation probability and humidity follow the forecast itself, not the truth.
     out.popPercent[j] = Math.round(10 * normalCdf((POP_MIDPOINT_K - kF) / POP_WIDTH_K)) * 10;
-    const reh = REH_CLEAR_PERCENT + (REH_OVERCAST_PERCENT - REH_CLEAR_PERCENT) * cover + REH_PER_C * (t - REH_REFERENCE_C) + REH_NOISE_PERCENT * rng.normal();
+    const reh =
+      REH_CLEAR_PERCENT +
+      (REH_OVERCAST_PERCENT - REH_CLEAR_PERCENT) * cover +
+      REH_PER_C * (t - REH_REFERENCE_C) +
+      REH_NOISE_PERCENT * rng.normal();
     out.rehPercent[j] = Math.round(Math.min(100, Math.max(10, reh)) / 5) * 5;
   }
   return out;
@@ -165,7 +183,11 @@ export function issueWeatherForecast(
 
 /** UTC ms of the day-ahead issue that covers local day containing `tMs`: `issueHour` local on the day before. */
 export function dayAheadIssueMs(tMs: number, zone: string, issueHour: number): number {
-  return DateTime.fromMillis(tMs, { zone }).startOf('day').minus({ days: 1 }).plus({ hours: issueHour }).toMillis();
+  return DateTime.fromMillis(tMs, { zone })
+    .startOf('day')
+    .minus({ days: 1 })
+    .plus({ hours: issueHour })
+    .toMillis();
 }
 
 /**

@@ -43,14 +43,23 @@ function kst(date: string, time: string): number {
   const t = String(time).trim().padStart(4, '0');
   if (!/^\d{8}$/.test(d) || !/^\d{4}$/.test(t)) return NaN;
   const dt = DateTime.fromObject(
-    { year: +d.slice(0, 4), month: +d.slice(4, 6), day: +d.slice(6, 8), hour: +t.slice(0, 2), minute: +t.slice(2, 4) },
+    {
+      year: +d.slice(0, 4),
+      month: +d.slice(4, 6),
+      day: +d.slice(6, 8),
+      hour: +t.slice(0, 2),
+      minute: +t.slice(2, 4),
+    },
     { zone: KST },
   );
   return dt.isValid ? dt.toMillis() : NaN;
 }
 
 /** Parses 단기예보 rows from the API's JSON (response.body.items.item, or a bare array) or from CSV. */
-export function parseKmaShortRange(text: string, publishDelayMinutes = KMA_PUBLISH_DELAY_MINUTES): { issues: KmaForecastIssue[]; report: KmaForecastReport } {
+export function parseKmaShortRange(
+  text: string,
+  publishDelayMinutes = KMA_PUBLISH_DELAY_MINUTES,
+): { issues: KmaForecastIssue[]; report: KmaForecastReport } {
   let items: Record<string, unknown>[];
   const trimmed = text.replace(/^\ufeff/, '').trim();
   let lineOf = (i: number) => `item ${i + 1}`;
@@ -61,24 +70,40 @@ export function parseKmaShortRange(text: string, publishDelayMinutes = KMA_PUBLI
     } catch (e) {
       throw new RangeError(`단기예보 JSON is not valid: ${(e as Error).message}`);
     }
-    const body = (json as { response?: { header?: { resultCode?: string; resultMsg?: string }; body?: { items?: { item?: unknown } } } }).response;
-    if (body?.header?.resultCode && body.header.resultCode !== '00') throw new RangeError(`단기예보 API error ${body.header.resultCode}: ${body.header.resultMsg ?? ''}`);
+    const body = (
+      json as {
+        response?: {
+          header?: { resultCode?: string; resultMsg?: string };
+          body?: { items?: { item?: unknown } };
+        };
+      }
+    ).response;
+    if (body?.header?.resultCode && body.header.resultCode !== '00')
+      throw new RangeError(`단기예보 API error ${body.header.resultCode}: ${body.header.resultMsg ?? ''}`);
     const arr = Array.isArray(json) ? json : body?.body?.items?.item;
-    if (!Array.isArray(arr)) throw new RangeError('단기예보 JSON: expected response.body.items.item to be a list of rows');
+    if (!Array.isArray(arr))
+      throw new RangeError('단기예보 JSON: expected response.body.items.item to be a list of rows');
     items = arr as Record<string, unknown>[];
   } else {
     const lines = trimmed.split(/\r?\n/).filter((l) => l.trim() !== '');
     if (lines.length === 0) throw new RangeError('단기예보 file is empty');
     const header = lines[0].split(',').map((h) => h.trim());
     for (const need of ['baseDate', 'baseTime', 'category', 'fcstDate', 'fcstTime', 'fcstValue'])
-      if (!header.includes(need)) throw new RangeError(`단기예보 CSV: no "${need}" column in the header (found: ${header.join(', ')})`);
+      if (!header.includes(need))
+        throw new RangeError(`단기예보 CSV: no "${need}" column in the header (found: ${header.join(', ')})`);
     items = lines.slice(1).map((l) => {
       const cells = l.split(',');
       return Object.fromEntries(header.map((h, i) => [h, (cells[i] ?? '').trim()]));
     });
     lineOf = (i: number) => `line ${i + 2}`;
   }
-  const report: KmaForecastReport = { rows: items.length, used: 0, issues: 0, dropped: [], droppedNotListed: 0 };
+  const report: KmaForecastReport = {
+    rows: items.length,
+    used: 0,
+    issues: 0,
+    dropped: [],
+    droppedNotListed: 0,
+  };
   const drop = (msg: string) => {
     if (report.dropped.length < MAX_LISTED) report.dropped.push(msg);
     else report.droppedNotListed++;
@@ -89,11 +114,17 @@ export function parseKmaShortRange(text: string, publishDelayMinutes = KMA_PUBLI
     if (!CATEGORIES.includes(cat)) return; // TMN, TMX, UUU, VVV, VEC, WAV, PCP, SNO: not used
     const baseMs = kst(String(it.baseDate ?? ''), String(it.baseTime ?? ''));
     const validMs = kst(String(it.fcstDate ?? ''), String(it.fcstTime ?? ''));
-    if (!Number.isFinite(baseMs) || !Number.isFinite(validMs)) return drop(`${lineOf(i)}: bad baseDate/baseTime or fcstDate/fcstTime`);
+    if (!Number.isFinite(baseMs) || !Number.isFinite(validMs))
+      return drop(`${lineOf(i)}: bad baseDate/baseTime or fcstDate/fcstTime`);
     const v = Number(String(it.fcstValue ?? '').trim());
-    if (!Number.isFinite(v) || Math.abs(v) >= KMA_MISSING_ABS) return drop(`${lineOf(i)}: ${cat} fcstValue "${it.fcstValue}" is not a usable number`);
+    if (!Number.isFinite(v) || Math.abs(v) >= KMA_MISSING_ABS)
+      return drop(`${lineOf(i)}: ${cat} fcstValue "${it.fcstValue}" is not a usable number`);
     let issue = byBase.get(baseMs);
-    if (!issue) byBase.set(baseMs, (issue = { baseMs, availableMs: baseMs + publishDelayMinutes * 60_000, values: new Map() }));
+    if (!issue)
+      byBase.set(
+        baseMs,
+        (issue = { baseMs, availableMs: baseMs + publishDelayMinutes * 60_000, values: new Map() }),
+      );
     let rec = issue.values.get(validMs);
     if (!rec) issue.values.set(validMs, (rec = {}));
     rec[cat] = v;
@@ -108,12 +139,20 @@ export function parseKmaShortRange(text: string, publishDelayMinutes = KMA_PUBLI
  * Forecast columns for a grid: each interval gets the values valid at its start from the latest issue
  * available by its day-ahead issue time (`issueHour` local the day before).
  */
-export function dayAheadColumns(issues: KmaForecastIssue[], grid: Pick<SiteSeries, 'startMs' | 'intervalMinutes' | 'count' | 'zone'>, issueHour: number): ForecastWeather {
+export function dayAheadColumns(
+  issues: KmaForecastIssue[],
+  grid: Pick<SiteSeries, 'startMs' | 'intervalMinutes' | 'count' | 'zone'>,
+  issueHour: number,
+): ForecastWeather {
   const out = emptyForecastWeather(grid.count);
   const stepMs = grid.intervalMinutes * 60_000;
   for (let i = 0; i < grid.count; i++) {
     const t = grid.startMs + i * stepMs;
-    const tau = DateTime.fromMillis(t, { zone: grid.zone }).startOf('day').minus({ days: 1 }).plus({ hours: issueHour }).toMillis();
+    const tau = DateTime.fromMillis(t, { zone: grid.zone })
+      .startOf('day')
+      .minus({ days: 1 })
+      .plus({ hours: issueHour })
+      .toMillis();
     for (let k = issues.length - 1; k >= 0; k--) {
       const is = issues[k];
       if (is.availableMs > tau) continue;
@@ -131,7 +170,11 @@ export function dayAheadColumns(issues: KmaForecastIssue[], grid: Pick<SiteSerie
 }
 
 /** Adds ASOS observations (measured weather on the series' grid) to a series; returns the KMA report. */
-export function addAsosObservations(series: SiteSeries, asosCsv: Buffer | string, location: { latitudeDeg: number; longitudeDeg: number; altitudeM?: number }): KmaImportReport {
+export function addAsosObservations(
+  series: SiteSeries,
+  asosCsv: Buffer | string,
+  location: { latitudeDeg: number; longitudeDeg: number; altitudeM?: number },
+): KmaImportReport {
   const { series: w, report } = parseKmaAsosCsv(asosCsv, {
     location,
     grid: { startMs: series.startMs, intervalMinutes: series.intervalMinutes, count: series.count },

@@ -1,4 +1,12 @@
-export type { Forecaster, ForecastWeather, PredictRequest, QuantileForecast, RetrainPolicy, SiteSeries, Target } from './types.ts';
+export type {
+  Forecaster,
+  ForecastWeather,
+  PredictRequest,
+  QuantileForecast,
+  RetrainPolicy,
+  SiteSeries,
+  Target,
+} from './types.ts';
 export { QUANTILE_LEVELS } from './types.ts';
 export { knownAt, knownCount, emptyForecastWeather } from './series.ts';
 export {
@@ -10,7 +18,13 @@ export {
 } from './baselines.ts';
 export { LoadForecaster, type LoadModelOptions, type LoadModelState } from './load-model.ts';
 export { PvForecaster, type PvModelOptions, type PvModelState } from './pv-model.ts';
-export { clearSkyCurve, totalCapacityKw, type PvArraySpec, type PvSiteSpec, type ClearSkyCurve } from './pv-physics.ts';
+export {
+  clearSkyCurve,
+  totalCapacityKw,
+  type PvArraySpec,
+  type PvSiteSpec,
+  type ClearSkyCurve,
+} from './pv-physics.ts';
 export { scoreMetrics, pinball, skill, type Metrics, type ScoredPoint } from './metrics.ts';
 export {
   runBacktest,
@@ -44,7 +58,13 @@ export {
   type ForecastWeatherOptions,
 } from './forecast-weather.ts';
 export { syntheticDataset, type DatasetOptions } from './dataset.ts';
-export { createDistrictForecaster, type DistrictForecaster, type DistrictForecast, type UnitForecast, type DistrictForecasterOptions } from './district.ts';
+export {
+  createDistrictForecaster,
+  type DistrictForecaster,
+  type DistrictForecast,
+  type UnitForecast,
+  type DistrictForecasterOptions,
+} from './district.ts';
 export { shouldRetrain, DEFAULT_RETRAIN_POLICY } from './retrain.ts';
 export { saveForecaster, loadForecaster } from './model-io.ts';
 export { loadPvSite, pvSiteFromScenario, parsePvSiteJson } from './site.ts';

@@ -57,9 +57,16 @@ export interface LoadModelState {
  * Temperature the model sees for interval i: the forecast (if issued by `limitMs`), else the measurement
  * when known (i < known), else the same hour on an earlier day.
  */
-export function temperatureInput(data: SiteSeries, i: number, known: number, perDay: number, limitMs: number): number {
+export function temperatureInput(
+  data: SiteSeries,
+  i: number,
+  known: number,
+  perDay: number,
+  limitMs: number,
+): number {
   const f = data.forecast;
-  const fcAt = (j: number) => (f && j < f.temperatureC.length && f.issueMs[j] <= limitMs ? f.temperatureC[j] : NaN);
+  const fcAt = (j: number) =>
+    f && j < f.temperatureC.length && f.issueMs[j] <= limitMs ? f.temperatureC[j] : NaN;
   const fc = fcAt(i);
   if (Number.isFinite(fc)) return fc;
   if (i < known && data.temperatureC && Number.isFinite(data.temperatureC[i])) return data.temperatureC[i];
@@ -100,9 +107,13 @@ export class LoadForecaster implements Forecaster {
     const known = knownCount(data, untilMs);
     const first = this.opts.trainDays ? Math.max(0, known - this.opts.trainDays * perDay) : 0;
     const windowDays = (known - first) / perDay;
-    const holdoutDays = Math.min(HOLDOUT_MAX_DAYS, Math.max(HOLDOUT_MIN_DAYS, Math.round(windowDays * HOLDOUT_SHARE)));
+    const holdoutDays = Math.min(
+      HOLDOUT_MAX_DAYS,
+      Math.max(HOLDOUT_MIN_DAYS, Math.round(windowDays * HOLDOUT_SHARE)),
+    );
     const split = known - holdoutDays * perDay;
-    if (split - first < HOLDOUT_MIN_DAYS * perDay) throw new RangeError(`load model needs at least ${2 * HOLDOUT_MIN_DAYS} days of history`);
+    if (split - first < HOLDOUT_MIN_DAYS * perDay)
+      throw new RangeError(`load model needs at least ${2 * HOLDOUT_MIN_DAYS} days of history`);
     const cal = gridCalendar(data.startMs, data.intervalMinutes, data.count, data.zone);
     // First a model on the window before the holdout, to learn the error band and the error carry-over
     // from errors it did not train on; then the model on everything.
@@ -118,7 +129,15 @@ export class LoadForecaster implements Forecaster {
     return { replayDays, horizonHours: this.opts.horizonHours, floor: 0 };
   }
 
-  private solve(data: SiteSeries, cal: GridCalendar, from: number, to: number, known: number, perDay: number, untilMs: number): RidgeModel {
+  private solve(
+    data: SiteSeries,
+    cal: GridCalendar,
+    from: number,
+    to: number,
+    known: number,
+    perDay: number,
+    untilMs: number,
+  ): RidgeModel {
     const ne = new NormalEquations(N_FEATURES);
     const x = new Float64Array(N_FEATURES);
     for (let i = from; i < to; i++) {
@@ -131,7 +150,14 @@ export class LoadForecaster implements Forecaster {
   }
 
   /** Correlation of the model's errors at lag L on the holdout: how much of a recent error persists L steps on. */
-  private learnCarry(data: SiteSeries, cal: GridCalendar, from: number, to: number, perDay: number, untilMs: number): number[] {
+  private learnCarry(
+    data: SiteSeries,
+    cal: GridCalendar,
+    from: number,
+    to: number,
+    perDay: number,
+    untilMs: number,
+  ): number[] {
     const n = Math.ceil((this.opts.horizonHours * MS_PER_HOUR) / stepMs(data));
     const r = new Float64Array(to - from).fill(NaN);
     const x = new Float64Array(N_FEATURES);
@@ -160,7 +186,12 @@ export class LoadForecaster implements Forecaster {
     const perDay = Math.round((24 * MS_PER_HOUR) / step);
     const start = indexOf(data, req.startMs);
     const known = knownCount(data, req.issueMs);
-    const cal = gridCalendar(data.startMs, data.intervalMinutes, Math.max(data.count, start + req.count), data.zone);
+    const cal = gridCalendar(
+      data.startMs,
+      data.intervalMinutes,
+      Math.max(data.count, start + req.count),
+      data.zone,
+    );
     const x = new Float64Array(N_FEATURES);
     // Recent error of the model, at the last known intervals.
     let err = 0;
@@ -203,8 +234,10 @@ export class LoadForecaster implements Forecaster {
   }
 
   static load(state: LoadModelState): LoadForecaster {
-    if (state?.kind !== 'load-ridge' || state.version !== 1) throw new RangeError('not a saved load-ridge model (version 1)');
-    if (state.weights.length !== N_FEATURES) throw new RangeError(`saved load model has ${state.weights.length} weights, expected ${N_FEATURES}`);
+    if (state?.kind !== 'load-ridge' || state.version !== 1)
+      throw new RangeError('not a saved load-ridge model (version 1)');
+    if (state.weights.length !== N_FEATURES)
+      throw new RangeError(`saved load model has ${state.weights.length} weights, expected ${N_FEATURES}`);
     const f = new LoadForecaster({ horizonHours: state.horizonHours, trainDays: state.trainDays });
     f.model = { weights: state.weights };
     f.errorCarry = state.errorCarry;

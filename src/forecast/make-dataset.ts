@@ -22,7 +22,8 @@ function main(): number {
     process.stderr.write(`make-dataset: ${(e as Error).message}\n`);
     return 2;
   }
-  const usage = 'usage: npx tsx src/forecast/make-dataset.ts --target pv|load --year 2025 --out FILE.csv [--scenario FILE] [--days N] [--seed N]';
+  const usage =
+    'usage: npx tsx src/forecast/make-dataset.ts --target pv|load --year 2025 --out FILE.csv [--scenario FILE] [--days N] [--seed N]';
   if (values.target !== 'pv' && values.target !== 'load') {
     process.stderr.write(`make-dataset: --target must be pv or load\n${usage}\n`);
     return 2;

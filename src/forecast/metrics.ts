@@ -31,7 +31,11 @@ export function pinball(actual: number, forecast: number, level: number): number
  * Metrics over points. `normaliserKw` scales nMAE; MAPE is computed when `mapeFloorKw` is given, over
  * points whose actual exceeds it (a percentage of nearly nothing is meaningless).
  */
-export function scoreMetrics(points: readonly ScoredPoint[], normaliserKw: number, mapeFloorKw?: number): Metrics {
+export function scoreMetrics(
+  points: readonly ScoredPoint[],
+  normaliserKw: number,
+  mapeFloorKw?: number,
+): Metrics {
   let ae = 0;
   let se = 0;
   let pb = 0;

@@ -79,7 +79,16 @@ export class PvForecaster implements Forecaster {
   }
 
   /** Feature rows of interval i; `k` is the recent clear-sky index known at its issue. Returns false without a forecast. */
-  private features(data: SiteSeries, i: number, limitMs: number, hour: number, k: number, cs: number, xf: Float64Array, xb: Float64Array): boolean {
+  private features(
+    data: SiteSeries,
+    i: number,
+    limitMs: number,
+    hour: number,
+    k: number,
+    cs: number,
+    xf: Float64Array,
+    xb: Float64Array,
+  ): boolean {
     xb.fill(0);
     xb[0] = cs;
     xb[1] = cs * k;
@@ -114,9 +123,13 @@ export class PvForecaster implements Forecaster {
     const known = knownCount(data, untilMs);
     const first = this.opts.trainDays ? Math.max(0, known - this.opts.trainDays * perDay) : 0;
     const windowDays = (known - first) / perDay;
-    const holdoutDays = Math.min(HOLDOUT_MAX_DAYS, Math.max(HOLDOUT_MIN_DAYS, Math.round(windowDays * HOLDOUT_SHARE)));
+    const holdoutDays = Math.min(
+      HOLDOUT_MAX_DAYS,
+      Math.max(HOLDOUT_MIN_DAYS, Math.round(windowDays * HOLDOUT_SHARE)),
+    );
     const split = known - holdoutDays * perDay;
-    if (split - first < HOLDOUT_MIN_DAYS * perDay) throw new RangeError(`PV model needs at least ${2 * HOLDOUT_MIN_DAYS} days of history`);
+    if (split - first < HOLDOUT_MIN_DAYS * perDay)
+      throw new RangeError(`PV model needs at least ${2 * HOLDOUT_MIN_DAYS} days of history`);
     const issueHour = DateTime.fromMillis(untilMs, { zone: data.zone }).hour;
     this.solve(data, first, split, issueHour, untilMs);
     const splitMs = data.startMs + split * step;
@@ -143,7 +156,13 @@ export class PvForecaster implements Forecaster {
    */
   private bucket(data: SiteSeries, i: number, leadMs: number, issueMs: number): number {
     const c = forecastCloud(data, i, issueMs);
-    const cloudBin = !Number.isFinite(c) ? 3 : c <= BAND_CLOUD_LIMITS[0] ? 0 : c <= BAND_CLOUD_LIMITS[1] ? 1 : 2;
+    const cloudBin = !Number.isFinite(c)
+      ? 3
+      : c <= BAND_CLOUD_LIMITS[0]
+        ? 0
+        : c <= BAND_CLOUD_LIMITS[1]
+          ? 1
+          : 2;
     return Math.min(BAND_BUCKETS - 1, cloudBin * 2 + (leadMs >= 24 * MS_PER_HOUR ? 1 : 0));
   }
 
@@ -163,7 +182,11 @@ export class PvForecaster implements Forecaster {
       const day = cal.localDay[i];
       let k = kByDay.get(day);
       if (k === undefined) {
-        const issueMs = DateTime.fromMillis(data.startMs + i * stepMs(data), { zone: data.zone }).startOf('day').minus({ days: 1 }).plus({ hours: issueHour }).toMillis();
+        const issueMs = DateTime.fromMillis(data.startMs + i * stepMs(data), { zone: data.zone })
+          .startOf('day')
+          .minus({ days: 1 })
+          .plus({ hours: issueHour })
+          .toMillis();
         k = recentClearSkyIndex(data, this.opts.site, issueMs);
         if (!Number.isFinite(k)) k = DEFAULT_CLEAR_SKY_INDEX;
         kByDay.set(day, k);
@@ -217,10 +240,15 @@ export class PvForecaster implements Forecaster {
   }
 
   static load(state: PvModelState): PvForecaster {
-    if (state?.kind !== 'pv-ridge' || state.version !== 1) throw new RangeError('not a saved pv-ridge model (version 1)');
+    if (state?.kind !== 'pv-ridge' || state.version !== 1)
+      throw new RangeError('not a saved pv-ridge model (version 1)');
     if (state.fallback.length !== N_FALLBACK || (state.full.length !== 0 && state.full.length !== N_FULL))
       throw new RangeError('saved PV model has the wrong number of weights');
-    const f = new PvForecaster({ site: state.site, horizonHours: state.horizonHours, trainDays: state.trainDays });
+    const f = new PvForecaster({
+      site: state.site,
+      horizonHours: state.horizonHours,
+      trainDays: state.trainDays,
+    });
     f.full = state.full.length ? { weights: state.full } : null;
     f.fallback = { weights: state.fallback };
     f.band = state.band;

@@ -1,4 +1,9 @@
-import { DEFAULT_MONTHLY_LINKE_TURBIDITY, extraterrestrialNormalWPerM2, ineichenPerez, type ClearSkyIrradiance } from '../weather/clearsky.ts';
+import {
+  DEFAULT_MONTHLY_LINKE_TURBIDITY,
+  extraterrestrialNormalWPerM2,
+  ineichenPerez,
+  type ClearSkyIrradiance,
+} from '../weather/clearsky.ts';
 import { poaIrradiance, type PoaIrradiance } from '../weather/poa.ts';
 import { solarPositionAt } from '../weather/spa.ts';
 
@@ -53,7 +58,12 @@ export function totalCapacityKw(site: PvSiteSpec): number {
 }
 
 /** Clear-sky curve of a PV site on a grid; cached per site and grid. */
-export function clearSkyCurve(site: PvSiteSpec, startMs: number, intervalMinutes: number, count: number): ClearSkyCurve {
+export function clearSkyCurve(
+  site: PvSiteSpec,
+  startMs: number,
+  intervalMinutes: number,
+  count: number,
+): ClearSkyCurve {
   const key = JSON.stringify([site, startMs, intervalMinutes]);
   // Room to grow: callers ask for ever longer grids (rolling backtests), so round up.
   count = Math.ceil((count + 1) / GROW_STEP) * GROW_STEP;
@@ -62,7 +72,8 @@ export function clearSkyCurve(site: PvSiteSpec, startMs: number, intervalMinutes
   const stepMs = intervalMinutes * 60_000;
   const times = new Float64Array(count * SUBSTEPS);
   for (let i = 0; i < count; i++)
-    for (let j = 0; j < SUBSTEPS; j++) times[i * SUBSTEPS + j] = startMs + i * stepMs + ((j + 0.5) / SUBSTEPS) * stepMs;
+    for (let j = 0; j < SUBSTEPS; j++)
+      times[i * SUBSTEPS + j] = startMs + i * stepMs + ((j + 0.5) / SUBSTEPS) * stepMs;
   const loc = { latitudeDeg: site.latitudeDeg, longitudeDeg: site.longitudeDeg };
   const pos = solarPositionAt(times, loc, { elevationM: site.altitudeM });
   const out: ClearSkyCurve = {
@@ -71,7 +82,13 @@ export function clearSkyCurve(site: PvSiteSpec, startMs: number, intervalMinutes
     cosZenith: new Float64Array(count),
   };
   const cs: ClearSkyIrradiance = { ghiWPerM2: 0, dniWPerM2: 0, dhiWPerM2: 0 };
-  const poa: PoaIrradiance = { poaGlobalWPerM2: 0, poaBeamWPerM2: 0, poaSkyDiffuseWPerM2: 0, poaGroundWPerM2: 0, incidenceDeg: 90 };
+  const poa: PoaIrradiance = {
+    poaGlobalWPerM2: 0,
+    poaBeamWPerM2: 0,
+    poaSkyDiffuseWPerM2: 0,
+    poaGroundWPerM2: 0,
+    incidenceDeg: 90,
+  };
   for (let n = 0; n < times.length; n++) {
     const i = Math.floor(n / SUBSTEPS);
     const z = pos.zenithDeg[n];
@@ -96,7 +113,10 @@ export function clearSkyCurve(site: PvSiteSpec, startMs: number, intervalMinutes
         poa,
       );
       const dc = (a.capacityKwp * poa.poaGlobalWPerM2) / 1000;
-      const ac = dc * (1 - (a.systemLossFraction ?? DEFAULT_SYSTEM_LOSS)) * (a.inverterEfficiency ?? DEFAULT_INVERTER_EFFICIENCY);
+      const ac =
+        dc *
+        (1 - (a.systemLossFraction ?? DEFAULT_SYSTEM_LOSS)) *
+        (a.inverterEfficiency ?? DEFAULT_INVERTER_EFFICIENCY);
       out.powerKw[i] += Math.min(ac, a.inverterKw ?? Infinity) / SUBSTEPS;
     }
   }

@@ -9,7 +9,12 @@ export const DEFAULT_RETRAIN_POLICY: RetrainPolicy = { everyHours: 24, notBefore
  * `everyHours` old (never fitted: always), and, if `notBeforeHour` is set, once that local hour has come
  * on the current day (a model older than twice the period is retrained regardless).
  */
-export function shouldRetrain(lastFitMs: number | null | undefined, nowMs: number, policy: RetrainPolicy = DEFAULT_RETRAIN_POLICY, zone = 'Asia/Seoul'): boolean {
+export function shouldRetrain(
+  lastFitMs: number | null | undefined,
+  nowMs: number,
+  policy: RetrainPolicy = DEFAULT_RETRAIN_POLICY,
+  zone = 'Asia/Seoul',
+): boolean {
   if (lastFitMs === null || lastFitMs === undefined || !Number.isFinite(lastFitMs)) return true;
   const ageH = (nowMs - lastFitMs) / 3_600_000;
   if (ageH < policy.everyHours) return false;

@@ -18,7 +18,14 @@ export function knownCount(s: SiteSeries, tMs: number): number {
 
 export function emptyForecastWeather(count: number): ForecastWeather {
   const nan = () => new Float64Array(count).fill(NaN);
-  return { issueMs: nan(), temperatureC: nan(), cloudCover: nan(), sky: nan(), popPercent: nan(), rehPercent: nan() };
+  return {
+    issueMs: nan(),
+    temperatureC: nan(),
+    cloudCover: nan(),
+    sky: nan(),
+    popPercent: nan(),
+    rehPercent: nan(),
+  };
 }
 
 /**

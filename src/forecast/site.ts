@@ -20,7 +20,9 @@ export function pvSiteFromScenario(scenario: Scenario, arrayIds?: readonly strin
           systemLossFraction: a.system_loss_fraction,
           inverterEfficiency: a.inverter_efficiency,
         });
-  if (arrayIds) for (const id of arrayIds) if (!arrays.some((a) => a.id === id)) throw new RangeError(`no PV array "${id}" in the district`);
+  if (arrayIds)
+    for (const id of arrayIds)
+      if (!arrays.some((a) => a.id === id)) throw new RangeError(`no PV array "${id}" in the district`);
   return {
     latitudeDeg: scenario.location.latitude_deg,
     longitudeDeg: scenario.location.longitude_deg,
@@ -30,7 +32,8 @@ export function pvSiteFromScenario(scenario: Scenario, arrayIds?: readonly strin
 }
 
 function num(v: unknown, what: string, lo: number, hi: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) throw new RangeError(`${what} must be a number in ${lo}…${hi}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi)
+    throw new RangeError(`${what} must be a number in ${lo}…${hi}, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -38,7 +41,8 @@ function num(v: unknown, what: string, lo: number, hi: number): number {
 export function parsePvSiteJson(value: unknown, file = 'site config'): PvSiteSpec {
   const o = value as Record<string, unknown>;
   if (!o || typeof o !== 'object') throw new RangeError(`${file}: expected a JSON object`);
-  if (!Array.isArray(o.arrays) || o.arrays.length === 0) throw new RangeError(`${file}: "arrays" must list at least one PV array`);
+  if (!Array.isArray(o.arrays) || o.arrays.length === 0)
+    throw new RangeError(`${file}: "arrays" must list at least one PV array`);
   return {
     latitudeDeg: num(o.latitudeDeg, `${file}: latitudeDeg`, -90, 90),
     longitudeDeg: num(o.longitudeDeg, `${file}: longitudeDeg`, -180, 180),
@@ -47,8 +51,12 @@ export function parsePvSiteJson(value: unknown, file = 'site config'): PvSiteSpe
       id: typeof a.id === 'string' ? a.id : `array-${i + 1}`,
       capacityKwp: num(a.capacityKwp, `${file}: arrays[${i}].capacityKwp`, 1e-6, 1e7),
       tiltDeg: num(a.tiltDeg, `${file}: arrays[${i}].tiltDeg`, 0, 90),
-      azimuthDeg: a.azimuthDeg === undefined ? 180 : num(a.azimuthDeg, `${file}: arrays[${i}].azimuthDeg`, 0, 360),
-      inverterKw: a.inverterKw === undefined ? undefined : num(a.inverterKw, `${file}: arrays[${i}].inverterKw`, 1e-6, 1e7),
+      azimuthDeg:
+        a.azimuthDeg === undefined ? 180 : num(a.azimuthDeg, `${file}: arrays[${i}].azimuthDeg`, 0, 360),
+      inverterKw:
+        a.inverterKw === undefined
+          ? undefined
+          : num(a.inverterKw, `${file}: arrays[${i}].inverterKw`, 1e-6, 1e7),
     })),
   };
 }

@@ -1,5 +1,11 @@
 export * from './schema.ts';
-export { loadScenarioFile, parseScenario, ConfigError, formatProblem, REFERENCE_SCENARIO_FILE } from './load.ts';
+export {
+  loadScenarioFile,
+  parseScenario,
+  ConfigError,
+  formatProblem,
+  REFERENCE_SCENARIO_FILE,
+} from './load.ts';
 export type { ConfigProblem, LoadedScenario } from './load.ts';
 export * from './time.ts';
 export { koreanHolidayCalendar, dayKind } from './calendar.ts';

@@ -3,9 +3,7 @@ import { z } from 'zod';
 // The district configuration file. Field names carry their unit; every object is strict so an
 // unknown (usually misspelt) key is an error rather than a silently ignored setting.
 
-const id = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"');
+const id = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"');
 const fraction = z.number().min(0).max(1);
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
@@ -277,9 +275,12 @@ export const scenarioSchema = z
   .strictObject({
     name: z.string().min(1),
     timezone: z.string().min(1),
-    interval_minutes: z.number().int().refine((m) => [5, 10, 15, 30, 60].includes(m), {
-      message: 'must be one of 5, 10, 15, 30, 60',
-    }),
+    interval_minutes: z
+      .number()
+      .int()
+      .refine((m) => [5, 10, 15, 30, 60].includes(m), {
+        message: 'must be one of 5, 10, 15, 30, 60',
+      }),
     /** First day simulated when the command line gives none (YYYY-MM-DD, local time). */
     default_start: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'),
     location: locationSchema,
@@ -306,11 +307,19 @@ export const scenarioSchema = z
       site.assets.forEach((a, ai) => {
         const path = ['sites', si, 'assets', ai, 'id'];
         if (seen.has(a.id)) {
-          ctx.addIssue({ code: 'custom', path, message: `duplicate asset id "${a.id}" (also at ${seen.get(a.id)})` });
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `duplicate asset id "${a.id}" (also at ${seen.get(a.id)})`,
+          });
         } else seen.set(a.id, `sites[${si}].assets[${ai}]`);
         if (a.type === 'battery') {
           if (a.soc_min >= a.soc_max)
-            ctx.addIssue({ code: 'custom', path: ['sites', si, 'assets', ai, 'soc_min'], message: 'must be below soc_max' });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['sites', si, 'assets', ai, 'soc_min'],
+              message: 'must be below soc_max',
+            });
           if (a.soc_initial < a.soc_min || a.soc_initial > a.soc_max)
             ctx.addIssue({
               code: 'custom',
@@ -341,7 +350,11 @@ export const scenarioSchema = z
     const siteIds = new Set<string>();
     s.sites.forEach((site, si) => {
       if (siteIds.has(site.id))
-        ctx.addIssue({ code: 'custom', path: ['sites', si, 'id'], message: `duplicate site id "${site.id}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sites', si, 'id'],
+          message: `duplicate site id "${site.id}"`,
+        });
       siteIds.add(site.id);
     });
   });

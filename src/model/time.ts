@@ -24,14 +24,21 @@ export function intervalHours(grid: Pick<TimeGrid, 'intervalMinutes'>): number {
 }
 
 /** The grid covering `days` local days from local midnight of `startDate` (YYYY-MM-DD) in `zone`. */
-export function gridForLocalDays(startDate: string, days: number, intervalMinutes: number, zone: string): TimeGrid {
+export function gridForLocalDays(
+  startDate: string,
+  days: number,
+  intervalMinutes: number,
+  zone: string,
+): TimeGrid {
   const start = DateTime.fromISO(startDate, { zone });
   if (!start.isValid) throw new RangeError(`invalid start date "${startDate}": ${start.invalidExplanation}`);
-  if (!Number.isInteger(days) || days <= 0) throw new RangeError(`days must be a positive integer, got ${days}`);
+  if (!Number.isInteger(days) || days <= 0)
+    throw new RangeError(`days must be a positive integer, got ${days}`);
   const end = start.plus({ days });
   const startMs = start.toMillis();
   const stepMs = intervalMinutes * MS_PER_MINUTE;
-  if (startMs % stepMs !== 0) throw new RangeError(`local midnight of ${startDate} is not aligned to ${intervalMinutes} min`);
+  if (startMs % stepMs !== 0)
+    throw new RangeError(`local midnight of ${startDate} is not aligned to ${intervalMinutes} min`);
   return { startMs, intervalMinutes, count: Math.round((end.toMillis() - startMs) / stepMs) };
 }
 

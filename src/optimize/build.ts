@@ -33,7 +33,8 @@ export function buildModel(p: HorizonProblem, withBinaries = p.batteryBinaries =
   const importCost = new Float64Array(p.steps);
   for (let k = 0; k < p.steps; k++)
     importCost[k] =
-      p.weights.cost * p.importPriceKrwPerKwh[k] * p.taxFactor + p.weights.emissionsKrwPerKg * p.emissionFactorKgPerKwh;
+      p.weights.cost * p.importPriceKrwPerKwh[k] * p.taxFactor +
+      p.weights.emissionsKrwPerKg * p.emissionFactorKgPerKwh;
   const ctx: BuildContext = {
     m,
     p,
@@ -48,13 +49,31 @@ export function buildModel(p: HorizonProblem, withBinaries = p.batteryBinaries =
   let fleet: FleetHandles | undefined;
   let ev: EvHandles;
   if (p.ev.length > p.evFleetThreshold) {
-    fleet = addEvFleet(ctx, p.ev.filter((s) => s.maxDischargeKw <= 0));
-    ev = addEv(ctx, p.ev.filter((s) => s.maxDischargeKw > 0));
+    fleet = addEvFleet(
+      ctx,
+      p.ev.filter((s) => s.maxDischargeKw <= 0),
+    );
+    ev = addEv(
+      ctx,
+      p.ev.filter((s) => s.maxDischargeKw > 0),
+    );
   } else ev = addEv(ctx);
   const bus = addBuses(ctx);
   const datacenter = addDatacenters(ctx);
-  for (let k = 0; k < p.steps; k++) m.addRow(`bal_${k}`, ctx.balance.terms[k], ctx.fixedKw[k], ctx.fixedKw[k]);
-  return { model: m, grid, pv, battery, ev, fleet, bus, datacenter, buildMs: performance.now() - t0, withBinaries };
+  for (let k = 0; k < p.steps; k++)
+    m.addRow(`bal_${k}`, ctx.balance.terms[k], ctx.fixedKw[k], ctx.fixedKw[k]);
+  return {
+    model: m,
+    grid,
+    pv,
+    battery,
+    ev,
+    fleet,
+    bus,
+    datacenter,
+    buildMs: performance.now() - t0,
+    withBinaries,
+  };
 }
 
 /** The plan for every step of a horizon, in the simulator's signs (kW unless named). */
@@ -88,7 +107,12 @@ export interface Schedule {
   lateGpuHours: number;
 }
 
-export function extractSchedule(p: HorizonProblem, b: BuiltModel, x: ArrayLike<number>, objective: number): Schedule {
+export function extractSchedule(
+  p: HorizonProblem,
+  b: BuiltModel,
+  x: ArrayLike<number>,
+  objective: number,
+): Schedule {
   const n = p.steps;
   const col = (c: number) => (c >= 0 ? x[c] : 0);
   const s: Schedule = {
@@ -99,7 +123,9 @@ export function extractSchedule(p: HorizonProblem, b: BuiltModel, x: ArrayLike<n
     exportKw: Float64Array.from(b.grid.exportCol, col),
     pvKw: b.pv.outputCol.length ? Float64Array.from(b.pv.outputCol, col) : new Float64Array(n),
     pvAvailableKw: b.pv.availableKw,
-    batteryKw: b.battery.chargeCol.map((ch, bi) => Float64Array.from(ch, (c, k) => col(b.battery.dischargeCol[bi][k]) - col(c))),
+    batteryKw: b.battery.chargeCol.map((ch, bi) =>
+      Float64Array.from(ch, (c, k) => col(b.battery.dischargeCol[bi][k]) - col(c)),
+    ),
     batterySocKwh: b.battery.socCol.map((sc) => Float64Array.from(sc, col)),
     evKw: new Map(),
     busKw: new Map(),
@@ -130,7 +156,10 @@ export function extractSchedule(p: HorizonProblem, b: BuiltModel, x: ArrayLike<n
     dep.buses.forEach((bus, bi) => {
       const ch = b.bus.chargeCol[di][bi];
       const dis = b.bus.dischargeCol[di][bi];
-      s.busKw.set(bus.index, Float64Array.from(ch, (c, k) => col(c) - col(dis[k])));
+      s.busKw.set(
+        bus.index,
+        Float64Array.from(ch, (c, k) => col(c) - col(dis[k])),
+      );
       s.busSocKwh.set(bus.index, Float64Array.from(b.bus.socCol[di][bi], col));
       for (const u of b.bus.unmetCol[di][bi]) s.busUnmetKwh += col(u);
     });
@@ -183,10 +212,20 @@ export function solveHorizon(p: HorizonProblem, options: SolveOptions = {}): Hor
   let built = buildModel(p);
   let result = solveSync(built.model.toModelData(), options);
   let solves = 1;
-  if (result.ok && p.batteryBinaries === 'auto' && !built.withBinaries && simultaneousChargeDischarge(built.battery, result.x)) {
+  if (
+    result.ok &&
+    p.batteryBinaries === 'auto' &&
+    !built.withBinaries &&
+    simultaneousChargeDischarge(built.battery, result.x)
+  ) {
     built = buildModel(p, true);
     result = solveSync(built.model.toModelData(), options);
     solves++;
   }
-  return { built, result, solves, schedule: result.ok ? extractSchedule(p, built, result.x, result.objective) : undefined };
+  return {
+    built,
+    result,
+    solves,
+    schedule: result.ok ? extractSchedule(p, built, result.x, result.objective) : undefined,
+  };
 }

@@ -1,6 +1,10 @@
 import type { District } from '../sim/district.ts';
 import type { StepView } from '../strategy/types.ts';
-import { createDistrictForecaster, type DistrictForecast, type DistrictForecaster } from '../forecast/index.ts';
+import {
+  createDistrictForecaster,
+  type DistrictForecast,
+  type DistrictForecaster,
+} from '../forecast/index.ts';
 import { persistenceForecast, type Forecast } from './forecast-standin.ts';
 
 // The optimizer's view of the future from the learned forecasters (src/forecast): PV per array and
@@ -8,7 +12,10 @@ import { persistenceForecast, type Forecast } from './forecast-standin.ts';
 // realistic errors. The interval in progress is the measured value. PPA output, PUE, EV sessions
 // and training jobs come from the persistence stand-in (not forecast by src/forecast).
 
-export function learnedForecast(d: District, forecaster: DistrictForecaster = createDistrictForecaster(d)): Forecast {
+export function learnedForecast(
+  d: District,
+  forecaster: DistrictForecaster = createDistrictForecaster(d),
+): Forecast {
   const fallback = persistenceForecast(d);
   let cached: { issueMs: number; steps: number; f: DistrictForecast } | undefined;
   const stepMs = d.grid.intervalMinutes * 60_000;
@@ -19,7 +26,13 @@ export function learnedForecast(d: District, forecaster: DistrictForecaster = cr
     }
     return cached.f;
   };
-  const fromForecast = (p50: Float64Array, f: DistrictForecast, view: StepView, steps: number, nowKw: number) => {
+  const fromForecast = (
+    p50: Float64Array,
+    f: DistrictForecast,
+    view: StepView,
+    steps: number,
+    nowKw: number,
+  ) => {
     const out = new Float64Array(steps);
     const offset = Math.round((view.timeMs - f.startMs) / stepMs);
     out[0] = nowKw;

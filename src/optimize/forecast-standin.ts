@@ -57,7 +57,10 @@ export function persistenceForecast(d: District): Forecast {
   const solar = (series: Float64Array, capacityKw: number, view: StepView, steps: number, nowKw: number) => {
     const out = new Float64Array(steps);
     const i0 = view.index;
-    const ratioNow = clearGhi[i0] > MIN_CLEAR_SKY_W_PER_M2 ? nowKw / clearGhi[i0] : capacityKw * DEFAULT_PV_KW_PER_KWP_PER_W_PER_M2;
+    const ratioNow =
+      clearGhi[i0] > MIN_CLEAR_SKY_W_PER_M2
+        ? nowKw / clearGhi[i0]
+        : capacityKw * DEFAULT_PV_KW_PER_KWP_PER_W_PER_M2;
     out[0] = nowKw;
     for (let k = 1; k < steps; k++) {
       const i = i0 + k;
@@ -70,7 +73,13 @@ export function persistenceForecast(d: District): Forecast {
     }
     return out;
   };
-  const persist = (series: ArrayLike<number>, view: StepView, steps: number, nowValue: number, byDayKind: boolean) => {
+  const persist = (
+    series: ArrayLike<number>,
+    view: StepView,
+    steps: number,
+    nowValue: number,
+    byDayKind: boolean,
+  ) => {
     const out = new Float64Array(steps);
     const i0 = view.index;
     out[0] = nowValue;
@@ -92,8 +101,11 @@ export function persistenceForecast(d: District): Forecast {
     name: 'persistence',
     fixedLoadKw: (view, steps) => persist(fixedLoad, view, steps, view.fixedLoadKw, true),
     pvAvailableKw: (view, steps) =>
-      d.pv.map((u, k) => solar(u.availableKw, u.cfg.inverter_kw ?? u.cfg.capacity_kwp, view, steps, view.pvAvailableKw[k])),
-    ppaKw: (view, steps) => solar(d.ppaKw, d.scenario.contracts.ppa?.capacity_kwp ?? 0, view, steps, d.ppaKw[view.index]),
+      d.pv.map((u, k) =>
+        solar(u.availableKw, u.cfg.inverter_kw ?? u.cfg.capacity_kwp, view, steps, view.pvAvailableKw[k]),
+      ),
+    ppaKw: (view, steps) =>
+      solar(d.ppaKw, d.scenario.contracts.ppa?.capacity_kwp ?? 0, view, steps, d.ppaKw[view.index]),
     pue: (view, k, steps) => persist(d.datacenters[k].pue, view, steps, view.datacenters[k].pue, false),
     evSessions: (view) => view.ev,
     jobs: (view, k) => view.datacenters[k].pending,
@@ -122,7 +134,8 @@ export function perfectForecast(d: District): Forecast {
       const plugged = new Set(out.map((s) => s.session.id));
       for (const s of sessions) {
         if (s.arrivalMs >= endMs) break;
-        if (s.arrivalMs > view.timeMs && !plugged.has(s.id)) out.push({ session: s, deliveredKwh: 0, remainingKwh: s.energyKwh });
+        if (s.arrivalMs > view.timeMs && !plugged.has(s.id))
+          out.push({ session: s, deliveredKwh: 0, remainingKwh: s.energyKwh });
       }
       return out;
     },

@@ -30,13 +30,7 @@ export interface SolveOptions {
 
 export const DEFAULT_SOLVE_OPTIONS: Required<SolveOptions> = { timeLimitS: 30, mipRelGap: 1e-4, log: false };
 
-export type SolveStatus =
-  | 'optimal'
-  | 'infeasible'
-  | 'unbounded'
-  | 'time_limit'
-  | 'interrupted'
-  | 'error';
+export type SolveStatus = 'optimal' | 'infeasible' | 'unbounded' | 'time_limit' | 'interrupted' | 'error';
 
 export interface SolveResult {
   status: SolveStatus;
@@ -64,11 +58,17 @@ export function solveSync(input: SolveInput, options: SolveOptions = {}): SolveR
  * One solve in a worker thread. The worker loads its own HiGHS, solves, posts the result and exits;
  * a worker that dies or overruns the time limit by `graceS` yields an `error` result, never a throw.
  */
-export function solveInWorker(input: SolveInput, options: SolveOptions = {}, graceS = 10): Promise<SolveResult> {
+export function solveInWorker(
+  input: SolveInput,
+  options: SolveOptions = {},
+  graceS = 10,
+): Promise<SolveResult> {
   const o = { ...DEFAULT_SOLVE_OPTIONS, ...options };
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const worker = new Worker(new URL('./solve-worker.mjs', import.meta.url), { workerData: { input, options: o } });
+    const worker = new Worker(new URL('./solve-worker.mjs', import.meta.url), {
+      workerData: { input, options: o },
+    });
     let settled = false;
     const finish = (r: SolveResult) => {
       if (settled) return;
@@ -88,7 +88,10 @@ export function solveInWorker(input: SolveInput, options: SolveOptions = {}, gra
       message,
       log: [],
     });
-    const timer = setTimeout(() => finish(fail(`solver worker did not answer within ${o.timeLimitS + graceS} s`)), (o.timeLimitS + graceS) * 1000);
+    const timer = setTimeout(
+      () => finish(fail(`solver worker did not answer within ${o.timeLimitS + graceS} s`)),
+      (o.timeLimitS + graceS) * 1000,
+    );
     worker.once('message', (r: SolveResult) => finish({ ...r, x: Float64Array.from(r.x) }));
     worker.once('error', (e) => finish(fail(`solver worker failed: ${e.message}`)));
     worker.once('exit', (code) => finish(fail(`solver worker exited with code ${code} before answering`)));

@@ -3,7 +3,15 @@ import type { StepView } from '../strategy/types.ts';
 import { requiredDepartureSoc } from '../sim/assets/bus.ts';
 import { MS_PER_HOUR } from '../model/time.ts';
 import { DEMAND_INTERVAL_MINUTES } from '../tariff/index.ts';
-import type { BusInput, DatacenterInput, DepotInput, EvInput, HorizonProblem, JobInput, Weights } from './problem.ts';
+import type {
+  BusInput,
+  DatacenterInput,
+  DepotInput,
+  EvInput,
+  HorizonProblem,
+  JobInput,
+  Weights,
+} from './problem.ts';
 import type { Forecast } from './forecast-standin.ts';
 
 // From what a strategy sees (StepView) and a forecast to one horizon's HorizonProblem.
@@ -43,7 +51,12 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
   evFleetThreshold: 2000,
 };
 
-export function problemFromView(view: StepView, forecast: Forecast, opts: PlanOptions, batterySocKwh = view.batterySocKwh): HorizonProblem {
+export function problemFromView(
+  view: StepView,
+  forecast: Forecast,
+  opts: PlanOptions,
+  batterySocKwh = view.batterySocKwh,
+): HorizonProblem {
   const d: District = view.district;
   const n = d.grid.count;
   const dtMs = d.grid.intervalMinutes * 60_000;
@@ -62,7 +75,12 @@ export function problemFromView(view: StepView, forecast: Forecast, opts: PlanOp
   let minPrice = Infinity;
   for (let k = 0; k < steps; k++) {
     const i = i0 + k;
-    const cost = opts.peakCostMonths !== undefined ? (pr.countsForDemand[i] ? opts.peakCostMonths * pr.basicChargeKrwPerKw[i] : 0) : pr.peakCostKrwPerKw[i];
+    const cost =
+      opts.peakCostMonths !== undefined
+        ? pr.countsForDemand[i]
+          ? opts.peakCostMonths * pr.basicChargeKrwPerKw[i]
+          : 0
+        : pr.peakCostKrwPerKw[i];
     peakCost = Math.max(peakCost, cost);
     minPrice = Math.min(minPrice, pr.importPriceKrwPerKwh[i]);
   }
@@ -116,7 +134,14 @@ export function problemFromView(view: StepView, forecast: Forecast, opts: PlanOp
         firstDepartureStep = Math.min(firstDepartureStep, step);
       } else firstDepartureStep = 0;
     }
-    depots[bus.depotIndex].buses.push({ index, socKwh: bus.socKwh, atDepot, drainKwh, requirements, firstDepartureStep });
+    depots[bus.depotIndex].buses.push({
+      index,
+      socKwh: bus.socKwh,
+      atDepot,
+      drainKwh,
+      requirements,
+      firstDepartureStep,
+    });
   });
 
   const datacenters: DatacenterInput[] = d.datacenters.map((u, k) => {

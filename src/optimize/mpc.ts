@@ -32,8 +32,18 @@ export interface PlannerStrategy extends Strategy {
 export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy {
   const log = o.log ?? ((m: string) => process.stderr.write(`${o.name}: ${m}\n`));
   const fallback = d.scenario.strategies.rules ? rulesStrategy(d) : noneStrategy();
-  const replanEvery = Math.max(1, Math.round((o.replanEveryHours * MS_PER_HOUR) / (d.grid.intervalMinutes * 60_000)));
-  const counters = { solves: 0, fallbacks: 0, shiftedPlanFallbacks: 0, rulesFallbacks: 0, solveMs: 0, binarySolves: 0 };
+  const replanEvery = Math.max(
+    1,
+    Math.round((o.replanEveryHours * MS_PER_HOUR) / (d.grid.intervalMinutes * 60_000)),
+  );
+  const counters = {
+    solves: 0,
+    fallbacks: 0,
+    shiftedPlanFallbacks: 0,
+    rulesFallbacks: 0,
+    solveMs: 0,
+    binarySolves: 0,
+  };
   let schedule: Schedule | undefined;
   let planIndex = -Infinity;
   let lastAttempt = -Infinity;
@@ -55,8 +65,12 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
           planIndex = view.index;
         } else {
           counters.fallbacks++;
-          log(`solve at ${new Date(view.timeMs).toISOString()} failed (${r.result.status}${r.result.message ? ': ' + r.result.message : ''}); ` +
-            (schedule && view.index - planIndex < schedule.steps ? 'using the previous plan shifted' : 'using rules'));
+          log(
+            `solve at ${new Date(view.timeMs).toISOString()} failed (${r.result.status}${r.result.message ? ': ' + r.result.message : ''}); ` +
+              (schedule && view.index - planIndex < schedule.steps
+                ? 'using the previous plan shifted'
+                : 'using rules'),
+          );
         }
       }
       const k = view.index - planIndex;
@@ -112,11 +126,16 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
       }
       if (Math.abs(kw) < 1e-3) return;
       const needKwh = Math.max(0, bus.requiredSocKwh - bus.socKwh);
-      const hoursLeft = bus.nextBlock ? Math.max(dt, (bus.nextBlock.startMs - view.timeMs) / MS_PER_HOUR) : Infinity;
+      const hoursLeft = bus.nextBlock
+        ? Math.max(dt, (bus.nextBlock.startMs - view.timeMs) / MS_PER_HOUR)
+        : Infinity;
       wants.push({ b, kw, urgency: needKwh / hoursLeft });
     });
     const charging = wants.filter((w) => w.kw > 0).sort((x, y) => y.urgency - x.urgency || y.kw - x.kw);
-    const discharging = wants.filter((w) => w.kw < 0).sort((x, y) => x.kw - y.kw).slice(0, cfg.v2g_chargers);
+    const discharging = wants
+      .filter((w) => w.kw < 0)
+      .sort((x, y) => x.kw - y.kw)
+      .slice(0, cfg.v2g_chargers);
     const chargeSlots = Math.max(0, cfg.chargers - discharging.length);
     const chosen = charging.slice(0, chargeSlots);
     for (const w of [...chosen, ...discharging]) dp.busKw[w.b] = w.kw;
@@ -154,7 +173,8 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
       if (c.js.job.gpus > free) continue;
       // A job behind its plan always runs; others when that brings the running total nearer the plan's.
       const behind = c.deficit > 1e-6;
-      if (!behind && Math.abs(running + c.js.job.gpus - plannedGpus) >= Math.abs(running - plannedGpus)) continue;
+      if (!behind && Math.abs(running + c.js.job.gpus - plannedGpus) >= Math.abs(running - plannedGpus))
+        continue;
       free -= c.js.job.gpus;
       running += c.js.job.gpus;
       ids.push(c.js.job.id);
@@ -165,7 +185,10 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
     const cap = capMax > 0 ? Math.min(1, Math.max(unit.cfg.gpu_power_cap_min, capMax)) : 1;
     // Keep submission order: the simulator hands out GPUs in that order.
     const chosen = new Set(ids);
-    dp.datacenters[di] = { runJobIds: dc.pending.filter((js) => chosen.has(js.job.id)).map((js) => js.job.id), powerCap: cap };
+    dp.datacenters[di] = {
+      runJobIds: dc.pending.filter((js) => chosen.has(js.job.id)).map((js) => js.job.id),
+      powerCap: cap,
+    };
   });
 
   // Battery: the plan, corrected so import stays within the planned peak in demand-charge hours.

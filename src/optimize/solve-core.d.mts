@@ -1,2 +1,6 @@
 import type { SolveInput, SolveResult } from './highs.ts';
-export function runSolve(highs: unknown, input: SolveInput, options: { timeLimitS: number; mipRelGap: number; log: boolean }): SolveResult;
+export function runSolve(
+  highs: unknown,
+  input: SolveInput,
+  options: { timeLimitS: number; mipRelGap: number; log: boolean },
+): SolveResult;

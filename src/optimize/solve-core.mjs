@@ -43,7 +43,12 @@ export function runSolve(highs, input, o) {
         ...(hasInt ? { integrality: input.integrality } : {}),
       });
     }
-    model.options.set({ output_flag: !!o.log, log_to_console: false, time_limit: o.timeLimitS, mip_rel_gap: o.mipRelGap });
+    model.options.set({
+      output_flag: !!o.log,
+      log_to_console: false,
+      time_limit: o.timeLimitS,
+      mip_rel_gap: o.mipRelGap,
+    });
     const callbacks = o.log
       ? {
           [highs.constants.callbackType.logging]: (e) => {

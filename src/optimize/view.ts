@@ -16,7 +16,8 @@ class Captured extends Error {
 
 /** The StepView at interval `index`, the district having been run by `rules` (or `none`) until then. */
 export function initialView(d: District, index: number): StepView {
-  if (!(index >= 0 && index < d.grid.count)) throw new RangeError(`interval ${index} is outside the district's ${d.grid.count} intervals`);
+  if (!(index >= 0 && index < d.grid.count))
+    throw new RangeError(`interval ${index} is outside the district's ${d.grid.count} intervals`);
   const base = d.scenario.strategies.rules ? rulesStrategy(d) : noneStrategy();
   const probe: Strategy = {
     name: 'probe',

@@ -20,7 +20,14 @@ const COLUMNS = [
 export function timeseriesCsv(run: ScenarioRun): string {
   const d = run.district;
   const lines = [
-    ['timestamp', 'strategy', ...COLUMNS.map((c) => c[0]), 'import_price_krw_per_kwh', 'export_price_krw_per_kwh', 'ppa_kw'].join(','),
+    [
+      'timestamp',
+      'strategy',
+      ...COLUMNS.map((c) => c[0]),
+      'import_price_krw_per_kwh',
+      'export_price_krw_per_kwh',
+      'ppa_kw',
+    ].join(','),
   ];
   const stamps = Array.from({ length: d.grid.count }, (_, i) => toIsoLocal(timeAt(d.grid, i), d.zone));
   for (const r of run.runs) {
@@ -28,7 +35,11 @@ export function timeseriesCsv(run: ScenarioRun): string {
     for (let i = 0; i < d.grid.count; i++) {
       const cells = [stamps[i], r.strategy];
       for (const [, key] of COLUMNS) cells.push(round3(s[key][i]));
-      cells.push(round3(d.prices.importPriceKrwPerKwh[i]), round3(d.prices.exportPriceKrwPerKwh[i]), round3(d.ppaKw[i]));
+      cells.push(
+        round3(d.prices.importPriceKrwPerKwh[i]),
+        round3(d.prices.exportPriceKrwPerKwh[i]),
+        round3(d.ppaKw[i]),
+      );
       lines.push(cells.join(','));
     }
   }

@@ -20,7 +20,10 @@ export function renderReport(run: ScenarioRun): string {
   const d = run.district;
   const n = d.grid.count;
   const bucket = Math.max(1, Math.ceil(n / MAX_CHART_POINTS));
-  const times = downsample(Float64Array.from({ length: n }, (_, i) => timeAt(d.grid, i)), bucket);
+  const times = downsample(
+    Float64Array.from({ length: n }, (_, i) => timeAt(d.grid, i)),
+    bucket,
+  );
   const base = { timesMs: times, zone: d.zone };
   const ds = (v: ArrayLike<number>, mode: 'mean' | 'max' = 'mean') => downsample(v, bucket, mode);
 
@@ -45,8 +48,15 @@ export function renderReport(run: ScenarioRun): string {
       ),
     );
   }
-  const strat = (f: (r: ScenarioRun['runs'][number]) => ArrayLike<number>, mode: 'mean' | 'max' = 'mean'): Line[] =>
-    run.runs.map((r, k) => ({ label: r.strategy, values: ds(f(r), mode), color: PALETTE[k % PALETTE.length] }));
+  const strat = (
+    f: (r: ScenarioRun['runs'][number]) => ArrayLike<number>,
+    mode: 'mean' | 'max' = 'mean',
+  ): Line[] =>
+    run.runs.map((r, k) => ({
+      label: r.strategy,
+      values: ds(f(r), mode),
+      color: PALETTE[k % PALETTE.length],
+    }));
 
   const capacityKwh = d.batteries.reduce((x, b) => x + b.cfg.capacity_kwh, 0);
   if (capacityKwh > 0)
@@ -65,7 +75,9 @@ export function renderReport(run: ScenarioRun): string {
       dashed: true,
     }),
   );
-  sections.push(lineChart({ ...base, title: 'Grid import against the billing demand', unit: 'kW' }, peakLines));
+  sections.push(
+    lineChart({ ...base, title: 'Grid import against the billing demand', unit: 'kW' }, peakLines),
+  );
   sections.push(
     lineChart({ ...base, title: 'Prices', unit: '원/kWh' }, [
       { label: 'import (energy + adders)', values: ds(d.prices.importPriceKrwPerKwh), color: COLORS.grid },
@@ -75,7 +87,8 @@ export function renderReport(run: ScenarioRun): string {
 
   const head = `<tr><th>KPI</th>${run.runs.map((r) => `<th>${esc(r.strategy)}</th>`).join('')}</tr>`;
   const rows = KPI_ROWS.map(
-    (row) => `<tr><td>${esc(row.label)}</td>${run.runs.map((r) => `<td>${esc(formatKpi(row, r.kpis[row.key]))}</td>`).join('')}</tr>`,
+    (row) =>
+      `<tr><td>${esc(row.label)}</td>${run.runs.map((r) => `<td>${esc(formatKpi(row, r.kpis[row.key]))}</td>`).join('')}</tr>`,
   ).join('');
 
   return `<!doctype html>

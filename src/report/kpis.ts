@@ -45,7 +45,12 @@ export function computeKpis(d: District, r: SimResult): KpiResult {
   const s = r.series;
   const n = d.grid.count;
   const dt = d.intervalHours;
-  const bill = computeBill({ grid: d.grid, importKw: s.importKw, exportKw: s.exportKw, series: d.prices }, d.tariff, d.scenario.grid, d.zone);
+  const bill = computeBill(
+    { grid: d.grid, importKw: s.importKw, exportKw: s.exportKw, series: d.prices },
+    d.tariff,
+    d.scenario.grid,
+    d.zone,
+  );
 
   let consumptionKwh = 0;
   let pvKwh = 0;
@@ -72,7 +77,9 @@ export function computeKpis(d: District, r: SimResult): KpiResult {
   }
   const c = d.scenario.contracts;
   const certShare = c.certificates?.annual_share ?? 0;
-  const certificateCostKrw = c.certificates ? (certShare * consumptionKwh * c.certificates.price_krw_per_mwh) / 1000 : 0;
+  const certificateCostKrw = c.certificates
+    ? (certShare * consumptionKwh * c.certificates.price_krw_per_mwh) / 1000
+    : 0;
   const ppaCostKrw = c.ppa ? ppaKwh * c.ppa.price_krw_per_kwh : 0;
   let degradationKrw = 0;
   let capacityKwh = 0;
@@ -89,7 +96,8 @@ export function computeKpis(d: District, r: SimResult): KpiResult {
   const energyCostKrw = bill.energyChargeKrw + bill.climateEnvironmentKrw + bill.fuelCostAdjustmentKrw;
   const taxesKrw = bill.vatKrw + bill.powerFundKrw;
   const kpis: Kpis = {
-    totalCostKrw: bill.importBillKrw - bill.exportRevenueKrw + ppaCostKrw + certificateCostKrw + degradationKrw,
+    totalCostKrw:
+      bill.importBillKrw - bill.exportRevenueKrw + ppaCostKrw + certificateCostKrw + degradationKrw,
     energyCostKrw,
     demandChargeKrw: bill.demandChargeKrw,
     taxesKrw,
@@ -101,7 +109,8 @@ export function computeKpis(d: District, r: SimResult): KpiResult {
     billingDemandKw: bill.billingDemandKw,
     selfSufficiency: consumptionKwh > 0 ? Math.max(0, 1 - bill.importKwh / consumptionKwh) : 0,
     selfConsumption: pvKwh > 0 ? Math.max(0, (pvKwh - bill.exportKwh) / pvKwh) : 0,
-    re100AnnualShare: consumptionKwh > 0 ? Math.min(1, (localCleanKwh + ppaKwh) / consumptionKwh + certShare) : 0,
+    re100AnnualShare:
+      consumptionKwh > 0 ? Math.min(1, (localCleanKwh + ppaKwh) / consumptionKwh + certShare) : 0,
     re100HourlyMatching: consumptionKwh > 0 ? matchedKwh / consumptionKwh : 0,
     co2Kg: bill.co2Kg,
     batteryCycles: capacityKwh > 0 ? r.totals.batteryThroughputKwh / 2 / capacityKwh : 0,

@@ -21,7 +21,10 @@ export interface ChartOptions {
 const PAD = { left: 64, right: 16, top: 28, bottom: 36 };
 
 export function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 function niceStep(range: number, ticks: number): number {
@@ -37,13 +40,19 @@ function frame(o: ChartOptions, yMin: number, yMax: number) {
   const n = o.timesMs.length;
   const t0 = o.timesMs[0];
   const t1 = o.timesMs[n - 1];
-  const x = (i: number) => PAD.left + ((o.timesMs[i] - t0) / Math.max(1, t1 - t0)) * (w - PAD.left - PAD.right);
-  const y = (v: number) => h - PAD.bottom - ((v - yMin) / Math.max(1e-9, yMax - yMin)) * (h - PAD.top - PAD.bottom);
+  const x = (i: number) =>
+    PAD.left + ((o.timesMs[i] - t0) / Math.max(1, t1 - t0)) * (w - PAD.left - PAD.right);
+  const y = (v: number) =>
+    h - PAD.bottom - ((v - yMin) / Math.max(1e-9, yMax - yMin)) * (h - PAD.top - PAD.bottom);
   const parts: string[] = [];
-  parts.push(`<text x="${PAD.left}" y="18" class="title">${esc(o.title)} <tspan class="unit">(${esc(o.unit)})</tspan></text>`);
+  parts.push(
+    `<text x="${PAD.left}" y="18" class="title">${esc(o.title)} <tspan class="unit">(${esc(o.unit)})</tspan></text>`,
+  );
   const step = niceStep(yMax - yMin, 5);
   for (let v = Math.ceil(yMin / step) * step; v <= yMax + 1e-9; v += step) {
-    parts.push(`<line x1="${PAD.left}" x2="${w - PAD.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`);
+    parts.push(
+      `<line x1="${PAD.left}" x2="${w - PAD.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`,
+    );
     parts.push(`<text x="${PAD.left - 6}" y="${(y(v) + 4).toFixed(1)}" class="ytick">${fmtTick(v)}</text>`);
   }
   const days = (t1 - t0) / 86_400_000;
@@ -59,7 +68,12 @@ function frame(o: ChartOptions, yMin: number, yMax: number) {
     const everyDays = Math.max(1, Math.ceil(days / 10));
     let lastDay = '';
     let dayCount = 0;
-    const dayOf = new Intl.DateTimeFormat('en-CA', { timeZone: o.zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    const dayOf = new Intl.DateTimeFormat('en-CA', {
+      timeZone: o.zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
     for (let i = 0; i < n; i++) {
       const day = dayOf.format(new Date(o.timesMs[i]));
       if (day !== lastDay) {
@@ -69,7 +83,9 @@ function frame(o: ChartOptions, yMin: number, yMax: number) {
     }
   } else for (let k = 0; k <= 8; k++) ticks.push(Math.round((k / 8) * (n - 1)));
   for (const i of ticks)
-    parts.push(`<text x="${x(i).toFixed(1)}" y="${h - 14}" class="xtick">${esc(fmt.format(new Date(o.timesMs[i])))}</text>`);
+    parts.push(
+      `<text x="${x(i).toFixed(1)}" y="${h - 14}" class="xtick">${esc(fmt.format(new Date(o.timesMs[i])))}</text>`,
+    );
   return { w, h, x, y, parts };
 }
 
@@ -82,14 +98,17 @@ function legend(lines: { label: string; color: string }[], w: number): string {
   const items: string[] = [];
   for (const l of [...lines].reverse()) {
     x -= l.label.length * 6.5 + 22;
-    items.push(`<rect x="${x}" y="8" width="10" height="10" fill="${l.color}"/><text x="${x + 14}" y="17" class="legend">${esc(l.label)}</text>`);
+    items.push(
+      `<rect x="${x}" y="8" width="10" height="10" fill="${l.color}"/><text x="${x + 14}" y="17" class="legend">${esc(l.label)}</text>`,
+    );
   }
   return items.join('');
 }
 
 function path(values: ArrayLike<number>, x: (i: number) => number, y: (v: number) => number): string {
   let d = '';
-  for (let i = 0; i < values.length; i++) d += `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(values[i]).toFixed(1)}`;
+  for (let i = 0; i < values.length; i++)
+    d += `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(values[i]).toFixed(1)}`;
   return d;
 }
 
@@ -105,7 +124,9 @@ export function lineChart(o: ChartOptions, lines: Line[]): string {
   if (lo > 0) lo = 0;
   const f = frame(o, lo, hi + (hi - lo) * 0.05 || 1);
   for (const l of lines)
-    f.parts.push(`<path d="${path(l.values, f.x, f.y)}" fill="none" stroke="${l.color}" stroke-width="1.4"${l.dashed ? ' stroke-dasharray="5 4"' : ''}/>`);
+    f.parts.push(
+      `<path d="${path(l.values, f.x, f.y)}" fill="none" stroke="${l.color}" stroke-width="1.4"${l.dashed ? ' stroke-dasharray="5 4"' : ''}/>`,
+    );
   f.parts.push(legend(lines, f.w));
   return `<svg viewBox="0 0 ${f.w} ${f.h}" class="chart" role="img" aria-label="${esc(o.title)}">${f.parts.join('')}</svg>`;
 }
@@ -133,13 +154,19 @@ export function stackedChart(o: ChartOptions, areas: Line[], overlays: Line[] = 
     f.parts.push(`<path d="${d}Z" fill="${a.color}" fill-opacity="0.85" stroke="none"/>`);
   });
   for (const l of overlays)
-    f.parts.push(`<path d="${path(l.values, f.x, f.y)}" fill="none" stroke="${l.color}" stroke-width="1.6"${l.dashed ? ' stroke-dasharray="5 4"' : ''}/>`);
+    f.parts.push(
+      `<path d="${path(l.values, f.x, f.y)}" fill="none" stroke="${l.color}" stroke-width="1.6"${l.dashed ? ' stroke-dasharray="5 4"' : ''}/>`,
+    );
   f.parts.push(legend([...areas, ...overlays], f.w));
   return `<svg viewBox="0 0 ${f.w} ${f.h}" class="chart" role="img" aria-label="${esc(o.title)}">${f.parts.join('')}</svg>`;
 }
 
 /** Reduces a series to at most `maxPoints` by averaging (or taking the max of) equal buckets. */
-export function downsample(values: ArrayLike<number>, bucket: number, mode: 'mean' | 'max' = 'mean'): Float64Array {
+export function downsample(
+  values: ArrayLike<number>,
+  bucket: number,
+  mode: 'mean' | 'max' = 'mean',
+): Float64Array {
   if (bucket <= 1) return Float64Array.from(values as ArrayLike<number>);
   const out = new Float64Array(Math.ceil(values.length / bucket));
   for (let b = 0; b < out.length; b++) {

@@ -54,6 +54,7 @@ export function kpiTable(runs: { strategy: string; kpis: Kpis; runtimeMs: number
   const body = KPI_ROWS.map((row) => [row.label, ...runs.map((r) => formatKpi(row, r.kpis[row.key]))]);
   body.push(['Runtime (ms)', ...runs.map((r) => int.format(r.runtimeMs))]);
   const widths = header.map((_, c) => Math.max(...[header, ...body].map((r) => r[c].length)));
-  const line = (cells: string[]) => cells.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ');
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }

@@ -46,20 +46,15 @@ export const countParam = (max: number) => z.coerce.number().int().min(1).max(ma
 /** `true`/`false` in a query string. */
 export const flagParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-export const isoTime = z
-  .string()
-  .register(apiRegistry, {
-    description: 'ISO 8601 with the district offset',
-    example: '2026-08-03T14:15:00+09:00',
-  });
+export const isoTime = z.string().register(apiRegistry, {
+  description: 'ISO 8601 with the district offset',
+  example: '2026-08-03T14:15:00+09:00',
+});
 
 export const tokenQuery = z.object({
-  token: z
-    .string()
-    .optional()
-    .register(apiRegistry, {
-      description: 'API token, for WebSocket and EventSource clients that cannot set an Authorization header',
-    }),
+  token: z.string().optional().register(apiRegistry, {
+    description: 'API token, for WebSocket and EventSource clients that cannot set an Authorization header',
+  }),
 });
 
 // ---- live state (the wire form: id-keyed objects, ISO times; see wire.ts)
@@ -82,11 +77,9 @@ export const assetLiveSchema = z
     siteId: z.string(),
     type: z.string(),
     mode: assetModeSchema,
-    measurements: z
-      .record(z.string(), measuredValueSchema)
-      .register(apiRegistry, {
-        description: 'latest value per measurement (`power_kw`, `soc_fraction`, `power_kw@channel` …)',
-      }),
+    measurements: z.record(z.string(), measuredValueSchema).register(apiRegistry, {
+      description: 'latest value per measurement (`power_kw`, `soc_fraction`, `power_kw@channel` …)',
+    }),
     setpoint: setpointSchema.optional(),
     reason: z.string().optional(),
   })
@@ -200,11 +193,9 @@ export const forecastSchema = z
     start: isoTime,
     end: isoTime,
     intervalMinutes: z.number(),
-    quantiles: z
-      .record(z.string(), z.array(z.number()))
-      .register(apiRegistry, {
-        description: 'values per quantile (`p10`, `p50`, `p90` …), one per interval',
-      }),
+    quantiles: z.record(z.string(), z.array(z.number())).register(apiRegistry, {
+      description: 'values per quantile (`p10`, `p50`, `p90` …), one per interval',
+    }),
   })
   .register(apiRegistry, { id: 'Forecast' });
 

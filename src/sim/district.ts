@@ -93,7 +93,12 @@ export interface DistrictOptions {
 
 export function prepareDistrict(scenario: Scenario, opts: DistrictOptions): District {
   const zone = scenario.timezone;
-  const grid = gridForLocalDays(opts.start ?? scenario.default_start, opts.days, scenario.interval_minutes, zone);
+  const grid = gridForLocalDays(
+    opts.start ?? scenario.default_start,
+    opts.days,
+    scenario.interval_minutes,
+    zone,
+  );
   const local = localTimes(grid, zone);
   const calendar = koreanHolidayCalendar(scenario.extra_holidays);
   const weather = loadScenarioWeather(withSeed(scenario, opts.seed), opts.baseDir, grid);
@@ -135,7 +140,11 @@ export function prepareDistrict(scenario: Scenario, opts: DistrictOptions): Dist
           d.batteries.push({ ...base, cfg: a });
           break;
         case 'load':
-          d.loads.push({ ...base, cfg: a, kw: loadSeriesKw(a, local, weather.temperatureC, calendar, seeded(a.seed)) });
+          d.loads.push({
+            ...base,
+            cfg: a,
+            kw: loadSeriesKw(a, local, weather.temperatureC, calendar, seeded(a.seed)),
+          });
           break;
         case 'ev_chargers': {
           const gen = generateEvSessions(a, grid, local, calendar, seeded(a.sessions.seed));
@@ -143,7 +152,11 @@ export function prepareDistrict(scenario: Scenario, opts: DistrictOptions): Dist
           break;
         }
         case 'bus_depot':
-          d.depots.push({ ...base, cfg: a, plan: planBusBlocks(a, grid, local, calendar, seeded(a.timetable.seed)) });
+          d.depots.push({
+            ...base,
+            cfg: a,
+            plan: planBusBlocks(a, grid, local, calendar, seeded(a.timetable.seed)),
+          });
           break;
         case 'datacenter': {
           const layout = datacenterLayout(a);

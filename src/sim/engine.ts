@@ -2,7 +2,15 @@ import type { District } from './district.ts';
 import { batteryLimits, stepBattery, type BatteryState } from './assets/battery.ts';
 import { requiredDepartureSoc } from './assets/bus.ts';
 import { throughputAtCap, trainingItKw } from './assets/datacenter.ts';
-import type { BusState, DatacenterState, Dispatch, EvSessionState, JobState, Strategy, StepView } from '../strategy/types.ts';
+import type {
+  BusState,
+  DatacenterState,
+  Dispatch,
+  EvSessionState,
+  JobState,
+  Strategy,
+  StepView,
+} from '../strategy/types.ts';
 import { MS_PER_MINUTE, timeAt } from '../model/time.ts';
 
 // Steps the district's physics through the grid under one strategy. Every setpoint is clamped to
@@ -110,8 +118,17 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
     for (let b = 0; b < dep.cfg.buses; b++) {
       // A bus starts the run charged for its first pull-out, as a depot would have it.
       const first = dep.plan.blocksByBus[b][0];
-      const socKwh = dep.cfg.battery_kwh * (first ? requiredDepartureSoc(dep.cfg, first) : dep.cfg.pull_out_soc_min);
-      buses.push({ depotIndex: di, busIndex: b, atDepot: true, socKwh, requiredSocKwh: 0, blockCursor: 0, drainKwhPerInterval: 0 });
+      const socKwh =
+        dep.cfg.battery_kwh * (first ? requiredDepartureSoc(dep.cfg, first) : dep.cfg.pull_out_soc_min);
+      buses.push({
+        depotIndex: di,
+        busIndex: b,
+        atDepot: true,
+        socKwh,
+        requiredSocKwh: 0,
+        blockCursor: 0,
+        drainKwhPerInterval: 0,
+      });
     }
   });
 
@@ -155,7 +172,8 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
 
     while (nextSession < sessions.length && sessions[nextSession].arrivalMs <= timeMs) {
       const ses = sessions[nextSession++];
-      if (ses.departureMs > timeMs) active.push({ session: ses, deliveredKwh: 0, remainingKwh: ses.energyKwh });
+      if (ses.departureMs > timeMs)
+        active.push({ session: ses, deliveredKwh: 0, remainingKwh: ses.energyKwh });
     }
 
     for (const bus of buses) {
@@ -167,7 +185,8 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
         const required = requiredDepartureSoc(dep.cfg, blk) * dep.cfg.battery_kwh;
         totals.busUnmetKwh += Math.max(0, required - bus.socKwh);
         bus.atDepot = false;
-        bus.drainKwhPerInterval = blk.energyKwh / Math.max(1, Math.round((blk.endMs - blk.startMs) / (endMs - timeMs)));
+        bus.drainKwhPerInterval =
+          blk.energyKwh / Math.max(1, Math.round((blk.endMs - blk.startMs) / (endMs - timeMs)));
       }
       if (!bus.atDepot && blk && blk.endMs <= timeMs) {
         bus.atDepot = true;
@@ -175,7 +194,9 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
         blk = blocks[bus.blockCursor];
       }
       bus.nextBlock = blocks[bus.blockCursor];
-      bus.requiredSocKwh = bus.nextBlock ? requiredDepartureSoc(dep.cfg, bus.nextBlock) * dep.cfg.battery_kwh : 0;
+      bus.requiredSocKwh = bus.nextBlock
+        ? requiredDepartureSoc(dep.cfg, bus.nextBlock) * dep.cfg.battery_kwh
+        : 0;
     }
 
     const dcStates: DatacenterState[] = dcs.map((dc) => {
@@ -241,13 +262,21 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
       const eta = cfg.charging_efficiency;
       const roomKwh = cfg.soc_max * cfg.battery_kwh - bus.socKwh;
       const spareKwh = bus.socKwh - cfg.soc_min * cfg.battery_kwh;
-      p = clamp(p, -Math.min(cfg.charger_kw, Math.max(0, spareKwh) * eta / dt), Math.min(cfg.charger_kw, Math.max(0, roomKwh) / eta / dt));
+      p = clamp(
+        p,
+        -Math.min(cfg.charger_kw, (Math.max(0, spareKwh) * eta) / dt),
+        Math.min(cfg.charger_kw, Math.max(0, roomKwh) / eta / dt),
+      );
       // Chargers are shared: the first buses to ask get them (the strategy orders its requests).
       if (p > 0) {
         if (chargingByDepot[bus.depotIndex] + dischargingByDepot[bus.depotIndex] >= cfg.chargers) p = 0;
         else chargingByDepot[bus.depotIndex]++;
       } else if (p < 0) {
-        if (dischargingByDepot[bus.depotIndex] >= cfg.v2g_chargers || chargingByDepot[bus.depotIndex] + dischargingByDepot[bus.depotIndex] >= cfg.chargers) p = 0;
+        if (
+          dischargingByDepot[bus.depotIndex] >= cfg.v2g_chargers ||
+          chargingByDepot[bus.depotIndex] + dischargingByDepot[bus.depotIndex] >= cfg.chargers
+        )
+          p = 0;
         else dischargingByDepot[bus.depotIndex]++;
       }
       bus.socKwh += p >= 0 ? p * dt * eta : (p * dt) / eta;
@@ -269,7 +298,7 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
         freeGpus -= js.job.gpus;
         const workGpuHours = Math.min(js.remainingGpuHours, js.job.gpus * speed * dt);
         // A job that finishes part-way through the interval draws power only for that part.
-        busyGpuCapSum += cap * workGpuHours / (speed * dt);
+        busyGpuCapSum += (cap * workGpuHours) / (speed * dt);
         js.remainingGpuHours -= workGpuHours;
       }
       const still: JobState[] = [];
@@ -282,7 +311,8 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
         } else still.push(js);
       }
       dc.pending = still;
-      const kw = (dc.unit.inferenceItKw[i] + trainingItKw(cfg, dc.unit.layout, busyGpuCapSum)) * dc.unit.pue[i];
+      const kw =
+        (dc.unit.inferenceItKw[i] + trainingItKw(cfg, dc.unit.layout, busyGpuCapSum)) * dc.unit.pue[i];
       dcKw += kw;
       assetSeries(dc.unit.id)[i] = kw;
     });
@@ -300,7 +330,8 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
     }
     const battReq = Float64Array.from(dispatch.batteryKw, (x) => finite(x));
     let battKw = 0;
-    for (let k = 0; k < batt.length; k++) battKw += clamp(battReq[k], -battLimits[k].maxChargeKw, battLimits[k].maxDischargeKw);
+    for (let k = 0; k < batt.length; k++)
+      battKw += clamp(battReq[k], -battLimits[k].maxChargeKw, battLimits[k].maxDischargeKw);
     // Export limit: curtail PV first, then hold back battery discharge.
     const exportLimitKw = d.scenario.grid.export_limit_kw;
     let excessKw = pvKw + battKw - consumptionKw - exportLimitKw;
@@ -336,7 +367,7 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
       // Track the PV-sourced share of stored energy (charging from PV surplus counts as clean).
       if (r.powerKw < 0 && r.socKwh > 0) {
         const surplusKw = Math.max(0, pvKw - consumptionKw);
-        const cleanInKwh = Math.min(-r.powerKw, surplusKw) * dt * (r.socKwh - before) / (-r.powerKw * dt);
+        const cleanInKwh = (Math.min(-r.powerKw, surplusKw) * dt * (r.socKwh - before)) / (-r.powerKw * dt);
         battCleanShare[k] = clamp((battCleanShare[k] * before + cleanInKwh) / r.socKwh, 0, 1);
       }
     }
@@ -411,6 +442,10 @@ function finite(x: number | undefined, fallback = 0): number {
 }
 
 function checkDispatchShape(dp: Dispatch, d: District, buses: number, name: string): void {
-  if (dp.batteryKw.length !== d.batteries.length || dp.busKw.length !== buses || dp.datacenters.length !== d.datacenters.length)
+  if (
+    dp.batteryKw.length !== d.batteries.length ||
+    dp.busKw.length !== buses ||
+    dp.datacenters.length !== d.datacenters.length
+  )
     throw new Error(`strategy "${name}" returned a dispatch of the wrong shape`);
 }

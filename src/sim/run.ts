@@ -60,7 +60,9 @@ export function simulateScenario(opts: SimulateOptions): ScenarioRun {
   }
   const schedules = new Set<string>();
   for (let i = 0; i < district.grid.count; i += Math.max(1, Math.round(1440 / district.grid.intervalMinutes)))
-    schedules.add(district.tariff.scheduleAt(district.grid.startMs + i * district.grid.intervalMinutes * 60_000));
+    schedules.add(
+      district.tariff.scheduleAt(district.grid.startMs + i * district.grid.intervalMinutes * 60_000),
+    );
   return {
     scenarioName: loaded.scenario.name,
     scenarioFile: loaded.file,
@@ -81,6 +83,10 @@ export function runSummary(run: ScenarioRun) {
     start: run.start,
     days: run.days,
     intervalMinutes: run.intervalMinutes,
-    results: run.runs.map((r) => ({ strategy: r.strategy, kpis: r.kpis, runtimeMs: Math.round(r.runtimeMs) })),
+    results: run.runs.map((r) => ({
+      strategy: r.strategy,
+      kpis: r.kpis,
+      runtimeMs: Math.round(r.runtimeMs),
+    })),
   };
 }

@@ -18,7 +18,9 @@ export function optimalForecast(d: District): Forecast {
   try {
     return learnedForecast(d);
   } catch (e) {
-    process.stderr.write(`optimal: learned forecasters unavailable (${(e as Error).message}); using persistence\n`);
+    process.stderr.write(
+      `optimal: learned forecasters unavailable (${(e as Error).message}); using persistence\n`,
+    );
     return persistenceForecast(d);
   }
 }

@@ -38,7 +38,11 @@ export function rulesStrategy(d: District): Strategy {
       for (const st of view.ev) {
         const hoursLeft = Math.max(dt, (st.session.departureMs - view.timeMs - marginMs) / MS_PER_HOUR);
         const minKw = Math.min(st.session.maxPowerKw, Math.max(0, st.remainingKwh) / hoursLeft);
-        const extraKw = Math.min(st.session.maxPowerKw - minKw, surplusKw, Math.max(0, st.remainingKwh / dt - minKw));
+        const extraKw = Math.min(
+          st.session.maxPowerKw - minKw,
+          surplusKw,
+          Math.max(0, st.remainingKwh / dt - minKw),
+        );
         surplusKw -= Math.max(0, extraKw);
         const kw = minKw + Math.max(0, extraKw);
         dp.evKw.set(st.session.id, kw);
@@ -72,7 +76,8 @@ export function rulesStrategy(d: District): Strategy {
       let busKw = 0;
       for (const o of order) {
         if (used[o.bus.depotIndex] >= o.dep.chargers) continue;
-        const roomKw = Math.max(0, o.dep.soc_max * o.dep.battery_kwh - o.bus.socKwh) / o.dep.charging_efficiency / dt;
+        const roomKw =
+          Math.max(0, o.dep.soc_max * o.dep.battery_kwh - o.bus.socKwh) / o.dep.charging_efficiency / dt;
         const extraKw = Math.min(o.dep.charger_kw - o.minKw, surplusKw, roomKw);
         surplusKw -= Math.max(0, extraKw);
         const kw = o.minKw + Math.max(0, extraKw);
@@ -98,10 +103,12 @@ export function rulesStrategy(d: District): Strategy {
         } else if (inDemandWindow && netKw > p.peak_shaving_threshold_kw) {
           kw = Math.min(lim.maxDischargeKw, (netKw - p.peak_shaving_threshold_kw) * share);
         } else if (band === BAND_PEAK && soc > p.peak_reserve_soc) {
-          const aboveReserveKw = ((soc - p.peak_reserve_soc) * cfg.capacity_kwh * Math.sqrt(cfg.round_trip_efficiency)) / dt;
+          const aboveReserveKw =
+            ((soc - p.peak_reserve_soc) * cfg.capacity_kwh * Math.sqrt(cfg.round_trip_efficiency)) / dt;
           kw = Math.min(lim.maxDischargeKw, netKw * share, aboveReserveKw);
         } else if (band === BAND_LIGHT && soc < p.tou_charge_target_soc) {
-          const toTargetKw = ((p.tou_charge_target_soc - soc) * cfg.capacity_kwh) / Math.sqrt(cfg.round_trip_efficiency) / dt;
+          const toTargetKw =
+            ((p.tou_charge_target_soc - soc) * cfg.capacity_kwh) / Math.sqrt(cfg.round_trip_efficiency) / dt;
           const headroomKw = Math.max(0, importLimitKw - netKw) * share;
           kw = -Math.min(lim.maxChargeKw, toTargetKw, headroomKw);
         }

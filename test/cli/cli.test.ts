@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const BIN = resolve(import.meta.dirname, '../../bin/bitgrid.mjs');
-const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, BITGRID_DEBUG: '' } });
+const run = (args: string[]) =>
+  spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, BITGRID_DEBUG: '' },
+  });
 
 describe('bitgrid CLI', () => {
   it('validates the reference district', () => {
@@ -23,7 +27,10 @@ describe('bitgrid CLI', () => {
       .replace('round_trip_efficiency: 0.90', 'round_trip_eficiency: 0.90');
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, bad);
-    for (const cmd of [['validate', file], ['simulate', '--scenario', file]]) {
+    for (const cmd of [
+      ['validate', file],
+      ['simulate', '--scenario', file],
+    ]) {
       const r = run(cmd);
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/3 problem\(s\)|4 problem\(s\)/);
@@ -49,7 +56,22 @@ describe('bitgrid CLI', () => {
     expect(doc).toMatchObject({ days: 1, intervalMinutes: 15 });
     expect(doc.start).toBe('2026-08-03T00:00:00.000+09:00'.replace('.000', ''));
     expect(doc.results.map((x: { strategy: string }) => x.strategy)).toEqual(['none', 'rules']);
-    for (const k of ['totalCostKrw', 'energyCostKrw', 'demandChargeKrw', 'exportRevenueKrw', 'peakImportKw', 'selfSufficiency', 'selfConsumption', 're100AnnualShare', 're100HourlyMatching', 'co2Kg', 'batteryCycles', 'evUnmetKwh', 'busUnmetKwh', 'trainingDeadlineMisses'])
+    for (const k of [
+      'totalCostKrw',
+      'energyCostKrw',
+      'demandChargeKrw',
+      'exportRevenueKrw',
+      'peakImportKw',
+      'selfSufficiency',
+      'selfConsumption',
+      're100AnnualShare',
+      're100HourlyMatching',
+      'co2Kg',
+      'batteryCycles',
+      'evUnmetKwh',
+      'busUnmetKwh',
+      'trainingDeadlineMisses',
+    ])
       expect(typeof doc.results[0].kpis[k]).toBe('number');
     expect(existsSync(join(out, 'report.html'))).toBe(true);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
@@ -72,7 +94,9 @@ describe('bitgrid validate: devices', () => {
     );
     const r = run(['validate', file]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/devices\[1\]\.type: unknown driver type "flux_capacitor" \(valid: mqtt, ocpp, openadr_ven, sunspec_modbus\)/);
+    expect(r.stderr).toMatch(
+      /devices\[1\]\.type: unknown driver type "flux_capacitor" \(valid: mqtt, ocpp, openadr_ven, sunspec_modbus\)/,
+    );
     expect(r.stderr).toMatch(/devices\[2\].*colour/);
     expect(r.stderr).not.toMatch(/devices\[0\]/);
   });

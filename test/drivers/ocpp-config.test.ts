@@ -22,7 +22,9 @@ describe('factories in a registry', () => {
   registry.register(openAdrVenDriverFactory);
 
   it('accepts the documented device examples', () => {
-    const examples = docExamples().filter((e) => ['ocpp', 'openadr_ven'].includes((e as { type: string }).type));
+    const examples = docExamples().filter((e) =>
+      ['ocpp', 'openadr_ven'].includes((e as { type: string }).type),
+    );
     expect(examples.map((e) => (e as { type: string }).type)).toEqual(['ocpp', 'openadr_ven']);
     expect(registry.validateDeviceConfig(examples)).toEqual([]);
   });

@@ -1,13 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ForecastDataError, formatImportReport, parseForecastCsv, seriesToCsv } from '../../src/forecast/index.ts';
+import {
+  ForecastDataError,
+  formatImportReport,
+  parseForecastCsv,
+  seriesToCsv,
+} from '../../src/forecast/index.ts';
 
-const fixture = (name: string) => readFileSync(resolve(import.meta.dirname, '../fixtures/forecast', name), 'utf8');
+const fixture = (name: string) =>
+  readFileSync(resolve(import.meta.dirname, '../fixtures/forecast', name), 'utf8');
 const H = 3_600_000;
 
 describe('forecasting CSV import', () => {
-  const { series, report } = parseForecastCsv(fixture('messy-pv.csv'), { target: 'pv', file: 'messy-pv.csv' });
+  const { series, report } = parseForecastCsv(fixture('messy-pv.csv'), {
+    target: 'pv',
+    file: 'messy-pv.csv',
+  });
   const issue = (kind: string) => report.issues.find((i) => i.kind === kind);
   const at = (iso: string) => Math.round((Date.parse(iso) - series.startMs) / H);
 
@@ -79,9 +88,15 @@ describe('forecasting CSV import', () => {
   });
 
   it('refuses unusable files with a clear error, never a crash', () => {
-    expect(() => parseForecastCsv(fixture('no-timestamp.csv'), { target: 'load', file: 'x.csv' })).toThrow(/x.csv: no "timestamp" column/);
-    expect(() => parseForecastCsv(fixture('one-row-semicolon.csv'), { target: 'load' })).toThrow(ForecastDataError);
-    expect(() => parseForecastCsv(fixture('header-only.csv'), { target: 'pv' })).toThrow(/fewer than two rows/);
+    expect(() => parseForecastCsv(fixture('no-timestamp.csv'), { target: 'load', file: 'x.csv' })).toThrow(
+      /x.csv: no "timestamp" column/,
+    );
+    expect(() => parseForecastCsv(fixture('one-row-semicolon.csv'), { target: 'load' })).toThrow(
+      ForecastDataError,
+    );
+    expect(() => parseForecastCsv(fixture('header-only.csv'), { target: 'pv' })).toThrow(
+      /fewer than two rows/,
+    );
     expect(() => parseForecastCsv(fixture('messy-pv.csv'), { target: 'load' })).toThrow(/needs "load_kw"/);
     expect(() => parseForecastCsv('', { target: 'load' })).toThrow(/empty/);
   });

@@ -4,12 +4,16 @@ import { resolve } from 'node:path';
 import { addAsosObservations, dayAheadColumns, parseKmaShortRange } from '../../src/forecast/import-kma.ts';
 import { parseForecastCsv, seriesToCsv } from '../../src/forecast/index.ts';
 
-const fixture = (name: string) => readFileSync(resolve(import.meta.dirname, '../fixtures/forecast', name), 'utf8');
+const fixture = (name: string) =>
+  readFileSync(resolve(import.meta.dirname, '../fixtures/forecast', name), 'utf8');
 
 describe('KMA importers', () => {
   it('reads 단기예보 JSON, skips unused categories and reports missing-value sentinels', () => {
     const { issues, report } = parseKmaShortRange(fixture('kma-vilage-sample.json'));
-    expect(issues.map((i) => i.baseMs)).toEqual([Date.parse('2025-05-01T14:00:00+09:00'), Date.parse('2025-05-01T17:00:00+09:00')]);
+    expect(issues.map((i) => i.baseMs)).toEqual([
+      Date.parse('2025-05-01T14:00:00+09:00'),
+      Date.parse('2025-05-01T17:00:00+09:00'),
+    ]);
     expect(issues[0].availableMs).toBe(Date.parse('2025-05-01T14:10:00+09:00'));
     expect(report.dropped[0]).toMatch(/WSD fcstValue "-999"/);
     expect(report.used).toBe(32);
@@ -36,14 +40,20 @@ describe('KMA importers', () => {
   });
 
   it('refuses broken forecast files with a clear message', () => {
-    expect(() => parseKmaShortRange('{"response":{"header":{"resultCode":"03","resultMsg":"NO_DATA"}}}')).toThrow(/API error 03: NO_DATA/);
+    expect(() =>
+      parseKmaShortRange('{"response":{"header":{"resultCode":"03","resultMsg":"NO_DATA"}}}'),
+    ).toThrow(/API error 03: NO_DATA/);
     expect(() => parseKmaShortRange('baseDate,baseTime\n1,2')).toThrow(/no "category" column/);
     expect(() => parseKmaShortRange('{oops')).toThrow(/JSON is not valid/);
   });
 
   it('adds ASOS observations on the target grid through the weather parser', () => {
     const { series } = parseForecastCsv(fixture('target-load-may.csv'), { target: 'load' });
-    const report = addAsosObservations(series, fixture('kma-asos-sample.csv'), { latitudeDeg: 35.17, longitudeDeg: 126.89, altitudeM: 70 });
+    const report = addAsosObservations(series, fixture('kma-asos-sample.csv'), {
+      latitudeDeg: 35.17,
+      longitudeDeg: 126.89,
+      altitudeM: 70,
+    });
     expect(report.rowsUsed).toBe(5);
     expect(series.temperatureC![1]).toBeGreaterThan(10);
     expect(series.temperatureC![1]).toBeLessThan(12.1);

@@ -30,12 +30,25 @@ beforeAll(() => {
 
 /** 17:00 local (UTC+9) on day `d` (0-based) of the series. */
 const issueOn = (s: SiteSeries, d: number) => s.startMs + d * 24 * H + 17 * H;
-const reqAt = (s: SiteSeries, issueMs: number, hours = 48) => ({ issueMs, startMs: issueMs, count: hours * 60 / s.intervalMinutes });
+const reqAt = (s: SiteSeries, issueMs: number, hours = 48) => ({
+  issueMs,
+  startMs: issueMs,
+  count: (hours * 60) / s.intervalMinutes,
+});
 
 /** A copy where everything that was not known at `issueMs` is replaced by nonsense. */
 function poisonAfter(s: SiteSeries, issueMs: number): SiteSeries {
   const k = Math.floor((issueMs - s.startMs) / H);
-  const c: SiteSeries = { ...s, targetKw: s.targetKw.slice(), temperatureC: s.temperatureC!.slice(), forecast: { ...s.forecast!, temperatureC: s.forecast!.temperatureC.slice(), cloudCover: s.forecast!.cloudCover.slice() } };
+  const c: SiteSeries = {
+    ...s,
+    targetKw: s.targetKw.slice(),
+    temperatureC: s.temperatureC!.slice(),
+    forecast: {
+      ...s.forecast!,
+      temperatureC: s.forecast!.temperatureC.slice(),
+      cloudCover: s.forecast!.cloudCover.slice(),
+    },
+  };
   for (let i = k; i < s.count; i++) {
     c.targetKw[i] = 1e6 * ((i % 7) + 1);
     c.temperatureC![i] = 60;
@@ -50,8 +63,18 @@ function poisonAfter(s: SiteSeries, issueMs: number): SiteSeries {
 function models(target: 'pv' | 'load'): Forecaster[] {
   const o = { horizonHours: 48, pvSite: target === 'pv' ? site : undefined };
   return target === 'pv'
-    ? [new PvForecaster({ site, horizonHours: 48 }), smartPersistenceForecaster({ ...o, pvSite: site }), seasonalNaiveForecaster(1, o), persistenceForecaster(o)]
-    : [new LoadForecaster({ horizonHours: 48 }), seasonalNaiveForecaster(7, o), seasonalNaiveForecaster(1, o), persistenceForecaster(o)];
+    ? [
+        new PvForecaster({ site, horizonHours: 48 }),
+        smartPersistenceForecaster({ ...o, pvSite: site }),
+        seasonalNaiveForecaster(1, o),
+        persistenceForecaster(o),
+      ]
+    : [
+        new LoadForecaster({ horizonHours: 48 }),
+        seasonalNaiveForecaster(7, o),
+        seasonalNaiveForecaster(1, o),
+        persistenceForecaster(o),
+      ];
 }
 
 describe('no leakage', () => {
@@ -77,7 +100,8 @@ describe('no leakage', () => {
     m.fit(knownAt(pv, issueMs), issueMs);
     const a = m.predict(knownAt(pv, issueMs, issueMs + 48 * H), reqAt(pv, issueMs));
     const clear = knownAt(pv, issueMs, issueMs + 48 * H);
-    for (let i = 0; i < clear.count; i++) if (clear.forecast!.issueMs[i] === issueMs) clear.forecast!.cloudCover[i] = 0;
+    for (let i = 0; i < clear.count; i++)
+      if (clear.forecast!.issueMs[i] === issueMs) clear.forecast!.cloudCover[i] = 0;
     const b = m.predict(clear, reqAt(pv, issueMs));
     expect(b.p50.reduce((s, v) => s + v, 0)).toBeGreaterThan(a.p50.reduce((s, v) => s + v, 0));
   });
@@ -125,7 +149,9 @@ describe('forecasters', () => {
       const json = saveForecaster(m);
       const again = loadForecaster(JSON.parse(JSON.stringify(json)));
       const v = knownAt(data, issueMs, issueMs + 48 * H);
-      expect(Array.from(again.predict(v, reqAt(data, issueMs)).p90)).toEqual(Array.from(m.predict(v, reqAt(data, issueMs)).p90));
+      expect(Array.from(again.predict(v, reqAt(data, issueMs)).p90)).toEqual(
+        Array.from(m.predict(v, reqAt(data, issueMs)).p90),
+      );
     }
     expect(() => loadForecaster('{"kind":"magic"}')).toThrow(/unknown saved model kind/);
     expect(() => loadForecaster('not json')).toThrow(/not valid JSON/);
@@ -140,7 +166,9 @@ describe('forecasters', () => {
 
   it('refuses to fit on too little history with a clear message', () => {
     const issueMs = issueOn(load, 5);
-    expect(() => new LoadForecaster({ horizonHours: 48 }).fit(knownAt(load, issueMs), issueMs)).toThrow(/at least 14 days/);
+    expect(() => new LoadForecaster({ horizonHours: 48 }).fit(knownAt(load, issueMs), issueMs)).toThrow(
+      /at least 14 days/,
+    );
   });
 });
 

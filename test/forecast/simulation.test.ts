@@ -5,13 +5,22 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadScenarioFile } from '../../src/model/load.ts';
 import { prepareDistrict } from '../../src/sim/district.ts';
-import { createDistrictForecaster, issueWeatherForecast, seriesToCsv, syntheticDataset } from '../../src/forecast/index.ts';
+import {
+  createDistrictForecaster,
+  issueWeatherForecast,
+  seriesToCsv,
+  syntheticDataset,
+} from '../../src/forecast/index.ts';
 
 const H = 3_600_000;
 
 describe('forecast weather for simulations', () => {
   const loaded = loadScenarioFile();
-  const district = prepareDistrict(loaded.scenario, { start: '2025-04-01', days: 60, baseDir: loaded.baseDir });
+  const district = prepareDistrict(loaded.scenario, {
+    start: '2025-04-01',
+    days: 60,
+    baseDir: loaded.baseDir,
+  });
   const truth = district.weather;
 
   it('is seeded, not the truth, with temperature errors of 1–2 °C growing with lead', () => {
@@ -73,7 +82,11 @@ describe('forecast weather for simulations', () => {
 
 describe('bitgrid backtest', () => {
   const BIN = resolve(import.meta.dirname, '../../bin/bitgrid.mjs');
-  const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, BITGRID_DEBUG: '' } });
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [BIN, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, BITGRID_DEBUG: '' },
+    });
   const dir = mkdtempSync(join(tmpdir(), 'bitgrid-forecast-'));
 
   it('prints JSON with every model and the data report on stderr', () => {
@@ -84,8 +97,15 @@ describe('bitgrid backtest', () => {
     const out = JSON.parse(r.stdout);
     expect(out.target).toBe('load');
     expect(out.points).toBe(16 * 24);
-    expect(out.models.map((m: { name: string }) => m.name)).toEqual(['load-ridge', 'seasonal-naive-week', 'seasonal-naive-day', 'persistence']);
-    for (const m of out.models) for (const k of ['mae', 'rmse', 'nmae', 'mape', 'skillVsSeasonalNaive', 'pinball', 'coverage80']) expect(typeof m[k]).toBe('number');
+    expect(out.models.map((m: { name: string }) => m.name)).toEqual([
+      'load-ridge',
+      'seasonal-naive-week',
+      'seasonal-naive-day',
+      'persistence',
+    ]);
+    for (const m of out.models)
+      for (const k of ['mae', 'rmse', 'nmae', 'mape', 'skillVsSeasonalNaive', 'pinball', 'coverage80'])
+        expect(typeof m[k]).toBe('number');
     expect(r.stderr).toMatch(/load.csv: 1080 rows/);
     expect(r.stderr).toMatch(/backtest: 16\/16 days/);
   }, 60_000);

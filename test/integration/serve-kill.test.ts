@@ -17,10 +17,14 @@ const SERIES = [
 const ALL_TIME = { fromMs: 0, toMs: Date.UTC(2100, 0) };
 
 function startServe(db: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--twin', '--speed', '120', '--port', '0', '--db', `sqlite:${db}`, '--days', '1'], {
-    env: { ...process.env, BITGRID_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', '--twin', '--speed', '120', '--port', '0', '--db', `sqlite:${db}`, '--days', '1'],
+    {
+      env: { ...process.env, BITGRID_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   return new Promise((resolvePromise, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 90_000);

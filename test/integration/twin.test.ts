@@ -75,13 +75,21 @@ afterAll(async () => {
 describe('serve --twin: the live path on loopback', () => {
   it('stores telemetry from every device type', async () => {
     const latest = await store.latestTelemetry();
-    const has = (asset: string, measurement: string) => latest.some((v) => v.assetId === asset && v.measurement === measurement);
+    const has = (asset: string, measurement: string) =>
+      latest.some((v) => v.assetId === asset && v.measurement === measurement);
     expect(has('factory-pv', 'power_kw')).toBe(true); // SunSpec inverter
     expect(has('shared-battery', 'soc_fraction')).toBe(true); // SunSpec battery
     expect(has('factory-load', 'power_kw')).toBe(true); // MQTT meter
     expect(has('grid', 'power_kw')).toBe(true); // MQTT grid meter
-    expect(latest.some((v) => v.assetId === 'campus-ev' && v.measurement === 'power_kw' && v.channel)).toBe(true); // OCPP
-    const pv = await store.readTelemetry({ assetId: 'factory-pv', measurement: 'power_kw', fromMs: 0, toMs: Date.UTC(2100, 0) });
+    expect(latest.some((v) => v.assetId === 'campus-ev' && v.measurement === 'power_kw' && v.channel)).toBe(
+      true,
+    ); // OCPP
+    const pv = await store.readTelemetry({
+      assetId: 'factory-pv',
+      measurement: 'power_kw',
+      fromMs: 0,
+      toMs: Date.UTC(2100, 0),
+    });
     expect(pv.length).toBeGreaterThan(20);
     expect(Math.max(...pv.map((p) => p.value))).toBeGreaterThan(100); // the sun came up
     expect(loop.snapshot().assets.filter((a) => a.mode === 'safe')).toEqual([]);
@@ -103,7 +111,10 @@ describe('serve --twin: the live path on loopback', () => {
     const limited = charging.filter((c) => c.limitKw < 100);
     expect(limited.length).toBeGreaterThan(0);
     for (const c of charging) expect(c.powerKw).toBeLessThanOrEqual(c.limitKw + 1e-6);
-    const written = await store.latestTelemetry({ assetId: 'campus-ev', measurement: 'setpoint_charging_limit_kw' });
+    const written = await store.latestTelemetry({
+      assetId: 'campus-ev',
+      measurement: 'setpoint_charging_limit_kw',
+    });
     expect(written.length).toBeGreaterThan(0);
   });
 
@@ -119,22 +130,37 @@ describe('serve --twin: the live path on loopback', () => {
       requested: () => {
         const out: Setpoint[] = [{ assetId: 'shared-battery', kind: 'battery_power_kw', value: wild() }];
         for (const p of district.pv) out.push({ assetId: p.id, kind: 'pv_power_limit_kw', value: wild() });
-        for (const id of evChannels.slice(0, 6)) out.push({ assetId: id.startsWith('depot') ? 'depot-buses' : 'campus-ev', kind: 'charging_limit_kw', value: wild(), channel: `${id}/1` });
+        for (const id of evChannels.slice(0, 6))
+          out.push({
+            assetId: id.startsWith('depot') ? 'depot-buses' : 'campus-ev',
+            kind: 'charging_limit_kw',
+            value: wild(),
+            channel: `${id}/1`,
+          });
         return out;
       },
     };
     for (let k = 0; k < 30; k++) {
       await cycles(1);
       expect(Math.abs(twin.battery!.requestedKw)).toBeLessThanOrEqual(5000);
-      for (const [id, t] of twin.pv) expect(t.limitKw).toBeLessThanOrEqual(district.pv.find((p) => p.id === id)!.cfg.inverter_kw! + 1e-6);
+      for (const [id, t] of twin.pv)
+        expect(t.limitKw).toBeLessThanOrEqual(district.pv.find((p) => p.id === id)!.cfg.inverter_kw! + 1e-6);
       for (const cp of twin.chargePoints) {
         const c = cp.connector(1);
         expect(c.powerKw).toBeLessThanOrEqual(Math.max(c.limitKw, 0) + 1e-6);
         // No profile installed reads as an unlimited connector; an installed one is within the rating.
-        if (Number.isFinite(c.limitKw)) expect(c.limitKw).toBeLessThanOrEqual(cp.id.includes('-ac-') ? 7 : cp.id.startsWith('depot') ? 200 : 100);
+        if (Number.isFinite(c.limitKw))
+          expect(c.limitKw).toBeLessThanOrEqual(
+            cp.id.includes('-ac-') ? 7 : cp.id.startsWith('depot') ? 200 : 100,
+          );
       }
     }
-    const sps = await store.readTelemetry({ assetId: 'shared-battery', measurement: 'setpoint_battery_power_kw', fromMs: 0, toMs: Date.UTC(2100, 0) });
+    const sps = await store.readTelemetry({
+      assetId: 'shared-battery',
+      measurement: 'setpoint_battery_power_kw',
+      fromMs: 0,
+      toMs: Date.UTC(2100, 0),
+    });
     for (const s of sps) expect(Math.abs(s.value)).toBeLessThanOrEqual(5000);
     active = planDispatcher(district, plan);
   }, 120_000);

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadScenarioFile, parseScenario, REFERENCE_SCENARIO_FILE } from '../../src/model/index.ts';
+import {
+  ConfigError,
+  loadScenarioFile,
+  parseScenario,
+  REFERENCE_SCENARIO_FILE,
+} from '../../src/model/index.ts';
 
 const reference = readFileSync(REFERENCE_SCENARIO_FILE, 'utf8');
 
@@ -19,10 +24,17 @@ describe('district configuration', () => {
     const { scenario } = loadScenarioFile();
     expect(scenario.timezone).toBe('Asia/Seoul');
     expect(scenario.grid.contract_demand_kw).toBe(16000);
-    const pvKwp = scenario.sites.flatMap((s) => s.assets).filter((a) => a.type === 'pv').reduce((x, a) => x + (a.type === 'pv' ? a.capacity_kwp : 0), 0);
+    const pvKwp = scenario.sites
+      .flatMap((s) => s.assets)
+      .filter((a) => a.type === 'pv')
+      .reduce((x, a) => x + (a.type === 'pv' ? a.capacity_kwp : 0), 0);
     expect(pvKwp).toBe(7000);
     const battery = scenario.sites.flatMap((s) => s.assets).find((a) => a.type === 'battery');
-    expect(battery).toMatchObject({ capacity_kwh: 12000, max_discharge_kw: 5000, round_trip_efficiency: 0.9 });
+    expect(battery).toMatchObject({
+      capacity_kwh: 12000,
+      max_discharge_kw: 5000,
+      round_trip_efficiency: 0.9,
+    });
   });
 
   it('lists every problem with its path and line, not just the first', () => {
@@ -50,7 +62,9 @@ describe('district configuration', () => {
   });
 
   it('reports duplicate asset ids and inconsistent battery bounds', () => {
-    const problems = problemsOf(reference.replace('id: campus-pv', 'id: factory-pv').replace('soc_min: 0.10', 'soc_min: 0.97'));
+    const problems = problemsOf(
+      reference.replace('id: campus-pv', 'id: factory-pv').replace('soc_min: 0.10', 'soc_min: 0.97'),
+    );
     expect(problems.map((p) => p.message).join('\n')).toMatch(/duplicate asset id "factory-pv"/);
     expect(problems.some((p) => p.path === 'sites[1].assets[2].soc_min')).toBe(true);
   });

@@ -13,11 +13,14 @@ describe('time grid', () => {
     expect(gridForLocalDays('2026-11-01', 1, 15, 'America/New_York').count).toBe(100);
   });
 
-  it.each(['Asia/Seoul', 'America/New_York', 'Europe/Berlin', 'Asia/Kolkata'])('fast local fields match luxon in %s', (zone) => {
-    const g = gridForLocalDays('2026-01-01', 365, 30, zone);
-    const fast = localTimes(g, zone);
-    for (let i = 0; i < g.count; i += 7) expect(fast[i]).toEqual(localTime(timeAt(g, i), zone));
-  });
+  it.each(['Asia/Seoul', 'America/New_York', 'Europe/Berlin', 'Asia/Kolkata'])(
+    'fast local fields match luxon in %s',
+    (zone) => {
+      const g = gridForLocalDays('2026-01-01', 365, 30, zone);
+      const fast = localTimes(g, zone);
+      for (let i = 0; i < g.count; i += 7) expect(fast[i]).toEqual(localTime(timeAt(g, i), zone));
+    },
+  );
 
   it('refuses a bad start date', () => {
     expect(() => gridForLocalDays('2026-02-30', 1, 15, 'Asia/Seoul')).toThrow(/invalid start date/);

@@ -8,8 +8,21 @@ describe('EV fleet aggregation', () => {
     const build = () => {
       const p = emptyProblem(6, 1);
       p.importPriceKrwPerKwh.set([300, 200, 100, 150, 50, 250]);
-      for (const [id, kwh] of [['a', 10], ['b', 14], ['c', 5]] as const)
-        p.ev.push({ id, startStep: 0, endStep: 5, remainingKwh: kwh, requiredKwh: kwh, dischargeRoomKwh: kwh, maxPowerKw: 7, maxDischargeKw: 0 });
+      for (const [id, kwh] of [
+        ['a', 10],
+        ['b', 14],
+        ['c', 5],
+      ] as const)
+        p.ev.push({
+          id,
+          startStep: 0,
+          endStep: 5,
+          remainingKwh: kwh,
+          requiredKwh: kwh,
+          dischargeRoomKwh: kwh,
+          maxPowerKw: 7,
+          maxDischargeKw: 0,
+        });
       return p;
     };
     const single = solveHorizon(build());
@@ -18,7 +31,11 @@ describe('EV fleet aggregation', () => {
     const fleet = solveHorizon(p);
     expect(fleet.built.fleet).toBeDefined();
     expect(fleet.result.objective).toBeCloseTo(single.result.objective, 6);
-    for (const [id, kwh] of [['a', 10], ['b', 14], ['c', 5]] as const) {
+    for (const [id, kwh] of [
+      ['a', 10],
+      ['b', 14],
+      ['c', 5],
+    ] as const) {
       const got = fleet.schedule!.evKw.get(id)!.reduce((x, y) => x + y, 0);
       expect(got).toBeCloseTo(kwh, 6);
     }

@@ -52,16 +52,40 @@ describe('horizon MILP on cases solved by hand', () => {
     // step 5), wants 20 kWh at most 7 kW: 7 at 50, 7 at 100, 6 at 150 → 350 + 700 + 900 = 1,950.
     const p = emptyProblem(6, 1);
     p.importPriceKrwPerKwh.set([300, 200, 100, 150, 50, 250]);
-    p.ev = [{ id: 'car', startStep: 0, endStep: 5, remainingKwh: 20, requiredKwh: 20, dischargeRoomKwh: 20, maxPowerKw: 7, maxDischargeKw: 0 }];
+    p.ev = [
+      {
+        id: 'car',
+        startStep: 0,
+        endStep: 5,
+        remainingKwh: 20,
+        requiredKwh: 20,
+        dischargeRoomKwh: 20,
+        maxPowerKw: 7,
+        maxDischargeKw: 0,
+      },
+    ];
     const r = solveHorizon(p);
     expect(r.result.objective).toBeCloseTo(1950, 6);
-    expect(Array.from(r.schedule!.evKw.get('car')!)).toEqual([0, 0, 7, 6, 7, 0].map((x) => expect.closeTo(x, 6)));
+    expect(Array.from(r.schedule!.evKw.get('car')!)).toEqual(
+      [0, 0, 7, 6, 7, 0].map((x) => expect.closeTo(x, 6)),
+    );
     expect(r.schedule!.evUnmetKwh).toBeCloseTo(0, 9);
   });
 
   it('an impossible EV request is met as far as it can be, never infeasible', () => {
     const p = emptyProblem(2, 1);
-    p.ev = [{ id: 'car', startStep: 0, endStep: 2, remainingKwh: 30, requiredKwh: 30, dischargeRoomKwh: 30, maxPowerKw: 7, maxDischargeKw: 0 }];
+    p.ev = [
+      {
+        id: 'car',
+        startStep: 0,
+        endStep: 2,
+        remainingKwh: 30,
+        requiredKwh: 30,
+        dischargeRoomKwh: 30,
+        maxPowerKw: 7,
+        maxDischargeKw: 0,
+      },
+    ];
     const r = solveHorizon(p);
     expect(r.result.status).toBe('optimal');
     expect(r.schedule!.evUnmetKwh).toBeCloseTo(16, 6);
@@ -76,7 +100,18 @@ describe('horizon MILP on cases solved by hand', () => {
     p.countsForDemand.fill(1);
     p.billingDemandKw = 150;
     p.peakCostKrwPerKw = 10_000;
-    p.batteries = [{ id: 'b', cfg: battery({ capacity_kwh: 200, max_charge_kw: 200, max_discharge_kw: 200, round_trip_efficiency: 1 }), socKwh: 150 }];
+    p.batteries = [
+      {
+        id: 'b',
+        cfg: battery({
+          capacity_kwh: 200,
+          max_charge_kw: 200,
+          max_discharge_kw: 200,
+          round_trip_efficiency: 1,
+        }),
+        socKwh: 150,
+      },
+    ];
     const r = solveHorizon(p);
     expect(r.schedule!.peakKw).toBeCloseTo(150, 6);
     expect(r.result.objective).toBeCloseTo(25_000, 6);
@@ -96,7 +131,18 @@ describe('horizon MILP on cases solved by hand', () => {
     p.countsForDemand.fill(1);
     p.billingDemandKw = 50;
     p.peakCostKrwPerKw = 1000;
-    p.ev = [{ id: 'car', startStep: 0, endStep: 2, remainingKwh: 40, requiredKwh: 40, dischargeRoomKwh: 40, maxPowerKw: 40, maxDischargeKw: 0 }];
+    p.ev = [
+      {
+        id: 'car',
+        startStep: 0,
+        endStep: 2,
+        remainingKwh: 40,
+        requiredKwh: 40,
+        dischargeRoomKwh: 40,
+        maxPowerKw: 40,
+        maxDischargeKw: 0,
+      },
+    ];
     const r = solveHorizon(p);
     expect(r.result.objective).toBeCloseTo(42_000, 6);
     expect(r.schedule!.evKw.get('car')![1]).toBeCloseTo(40, 6);
@@ -121,19 +167,47 @@ describe('horizon MILP on cases solved by hand', () => {
     // the cheapest way is the lowest cap in the cheap hours: at 0.64 a GPU does 0.8 GPU-h/h, so 4 GPU-h
     // needs 5 GPU-hours of running = cap-sum·h 3.2 → energy 3.2 × 1 kW/cap at 100 = 320.
     const dc = assetSchema.parse({
-      id: 'dc', type: 'datacenter', nodes: 1, gpus_per_node: 8, node_full_kw: 8, node_idle_kw: 0,
-      pue_cold: 1, pue_hot: 1, pue_cold_temperature_c: 0, pue_hot_temperature_c: 30, gpu_power_cap_min: 0.64,
+      id: 'dc',
+      type: 'datacenter',
+      nodes: 1,
+      gpus_per_node: 8,
+      node_full_kw: 8,
+      node_idle_kw: 0,
+      pue_cold: 1,
+      pue_hot: 1,
+      pue_cold_temperature_c: 0,
+      pue_hot_temperature_c: 30,
+      gpu_power_cap_min: 0.64,
       throughput_exponent: 0.5,
-      inference: { gpu_fraction: 0, peak_start_hour: 0, peak_end_hour: 0, peak_utilisation: 0, off_peak_utilisation: 0 },
-      training: { gpu_fraction: 1, jobs_per_day: 1, job_gpus: [8], job_hours_min: 1, job_hours_max: 1, deadline_slack_min: 1, deadline_slack_max: 1 },
+      inference: {
+        gpu_fraction: 0,
+        peak_start_hour: 0,
+        peak_end_hour: 0,
+        peak_utilisation: 0,
+        off_peak_utilisation: 0,
+      },
+      training: {
+        gpu_fraction: 1,
+        jobs_per_day: 1,
+        job_gpus: [8],
+        job_hours_min: 1,
+        job_hours_max: 1,
+        deadline_slack_min: 1,
+        deadline_slack_max: 1,
+      },
     }) as AssetOf<'datacenter'>;
     const p = emptyProblem(4, 1);
     p.importPriceKrwPerKwh.set([500, 500, 100, 100]);
-    p.datacenters = [{
-      id: 'dc', cfg: dc, layout: { inferenceNodes: 0, trainingNodes: 1, trainingGpus: 8, gpuDynamicKw: 1 },
-      inferenceItKw: new Float64Array(4), pue: new Float64Array(4).fill(1),
-      jobs: [{ id: 'j', gpus: 8, startStep: 0, endStep: 4, remainingGpuHours: 4, requiredGpuHours: 4 }],
-    }];
+    p.datacenters = [
+      {
+        id: 'dc',
+        cfg: dc,
+        layout: { inferenceNodes: 0, trainingNodes: 1, trainingGpus: 8, gpuDynamicKw: 1 },
+        inferenceItKw: new Float64Array(4),
+        pue: new Float64Array(4).fill(1),
+        jobs: [{ id: 'j', gpus: 8, startStep: 0, endStep: 4, remainingGpuHours: 4, requiredGpuHours: 4 }],
+      },
+    ];
     const r = solveHorizon(p);
     expect(r.result.objective).toBeCloseTo(320, 4);
     expect(r.schedule!.lateGpuHours).toBeCloseTo(0, 9);

@@ -20,7 +20,10 @@ function glpsolObjective(lpText: string, mip: boolean): number {
   const lp = join(dir, 'model.lp');
   const out = join(dir, 'solution.txt');
   writeFileSync(lp, lpText);
-  execFileSync('glpsol', ['--lp', lp, '-o', out, ...(mip ? ['--mipgap', '0'] : [])], { stdio: 'pipe', timeout: 120_000 });
+  execFileSync('glpsol', ['--lp', lp, '-o', out, ...(mip ? ['--mipgap', '0'] : [])], {
+    stdio: 'pipe',
+    timeout: 120_000,
+  });
   const text = readFileSync(out, 'utf8');
   const m = /Objective:\s+\S+\s+=\s+(\S+)/.exec(text);
   if (!m) throw new Error(`no objective in glpsol output:\n${text.slice(0, 500)}`);
@@ -32,7 +35,11 @@ describe.skipIf(!hasGlpsol)('exported LP re-solved by GLPK (glpsol; needs Debian
     const { scenario, baseDir } = loadScenarioFile();
     const d = prepareDistrict(scenario, { days: 1, baseDir });
     const view = initialView(d, 40); // 10:00, demand-charge hours, EVs plugged in, jobs pending
-    const p = problemFromView(view, perfectForecast(d), { ...DEFAULT_PLAN_OPTIONS, horizonHours: 6, batteryBinaries: 'always' });
+    const p = problemFromView(view, perfectForecast(d), {
+      ...DEFAULT_PLAN_OPTIONS,
+      horizonHours: 6,
+      batteryBinaries: 'always',
+    });
     const built = buildModel(p);
     expect(built.model.numIntegers).toBeGreaterThan(0);
     const highs = solveSync(built.model.toModelData(), { mipRelGap: 0 });

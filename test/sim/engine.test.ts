@@ -11,7 +11,10 @@ const week = referenceDistrict(7);
 const day = referenceDistrict(1);
 const districtFor = (name: string) => (FAST.includes(name) ? week : day);
 const results = Object.fromEntries(
-  strategyNames().map((name) => [name, runSimulation(districtFor(name), getStrategy(name)(districtFor(name)))]),
+  strategyNames().map((name) => [
+    name,
+    runSimulation(districtFor(name), getStrategy(name)(districtFor(name))),
+  ]),
 );
 const d = week;
 
@@ -43,7 +46,8 @@ describe.each(strategyNames())('strategy %s on the reference district', (name) =
     }
     for (const dep of d.depots) {
       const chargingBuses = s.byAsset.get(dep.id)!;
-      for (let i = 0; i < d.grid.count; i++) expect(chargingBuses[i]).toBeLessThanOrEqual(dep.cfg.chargers * dep.cfg.charger_kw + 1e-6);
+      for (let i = 0; i < d.grid.count; i++)
+        expect(chargingBuses[i]).toBeLessThanOrEqual(dep.cfg.chargers * dep.cfg.charger_kw + 1e-6);
     }
   });
 

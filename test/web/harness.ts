@@ -12,7 +12,15 @@ import { createServer } from '../../src/server/index.ts';
 // and store with `webRoot: web/dist` — the same createServer that serve calls, on its own port.
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 export const WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
 const WEB_CONFIG = fileURLToPath(new URL('../../web/vite.config.ts', import.meta.url));
 /** Twin clock: 240 simulated seconds per second, so a control cycle (60 s) every 0.25 s. */
@@ -21,11 +29,14 @@ export const TWIN_SPEED = 240;
 const WEB_SRC = fileURLToPath(new URL('../../web/src', import.meta.url));
 
 function newestMs(dir: string): number {
-  return Math.max(0, ...readdirSync(dir).map((f) => {
-    const p = join(dir, f);
-    const st = statSync(p);
-    return st.isDirectory() ? newestMs(p) : st.mtimeMs;
-  }));
+  return Math.max(
+    0,
+    ...readdirSync(dir).map((f) => {
+      const p = join(dir, f);
+      const st = statSync(p);
+      return st.isDirectory() ? newestMs(p) : st.mtimeMs;
+    }),
+  );
 }
 
 /**
@@ -63,11 +74,20 @@ export async function startDashboard(): Promise<Dashboard> {
   });
   let web: FastifyInstance | undefined;
   try {
-    web = await createServer({ live: running.loop, store: running.store, scenario: loadScenarioFile(REFERENCE_SCENARIO_FILE), webRoot: WEB_ROOT, rateLimit: false });
+    web = await createServer({
+      live: running.loop,
+      store: running.store,
+      scenario: loadScenarioFile(REFERENCE_SCENARIO_FILE),
+      webRoot: WEB_ROOT,
+      rateLimit: false,
+    });
     const url = await web.listen({ port: 0, host: '127.0.0.1' });
     const now = Date.now();
-    const viewer = (await running.store.createToken({ name: 'e2e viewer', role: 'viewer', createdMs: now })).token;
-    const operator = (await running.store.createToken({ name: 'e2e operator', role: 'operator', createdMs: now })).token;
+    const viewer = (await running.store.createToken({ name: 'e2e viewer', role: 'viewer', createdMs: now }))
+      .token;
+    const operator = (
+      await running.store.createToken({ name: 'e2e operator', role: 'operator', createdMs: now })
+    ).token;
     return {
       url,
       tokens: { viewer, operator },

@@ -6,10 +6,12 @@ import { describe, expect, it } from 'vitest';
 // empty values, and every literal key the sources pass to t() is in them.
 
 const DIR = new URL('../../web/src/', import.meta.url).pathname;
-const load = (lang: string) => JSON.parse(readFileSync(join(DIR, 'i18n', `${lang}.json`), 'utf8')) as Record<string, unknown>;
+const load = (lang: string) =>
+  JSON.parse(readFileSync(join(DIR, 'i18n', `${lang}.json`), 'utf8')) as Record<string, unknown>;
 
 function flat(obj: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
-  if (obj && typeof obj === 'object') for (const [k, v] of Object.entries(obj)) flat(v, prefix ? `${prefix}.${k}` : k, out);
+  if (obj && typeof obj === 'object')
+    for (const [k, v] of Object.entries(obj)) flat(v, prefix ? `${prefix}.${k}` : k, out);
   else out.set(prefix, obj);
   return out;
 }
@@ -32,7 +34,9 @@ describe('dashboard dictionaries', () => {
   });
 
   it('has no empty strings except the placeholder for no role', () => {
-    for (const m of [ko, en]) for (const [k, v] of m) if (k !== 'role.null') expect(typeof v === 'string' && v.length > 0, k).toBe(true);
+    for (const m of [ko, en])
+      for (const [k, v] of m)
+        if (k !== 'role.null') expect(typeof v === 'string' && v.length > 0, k).toBe(true);
   });
 
   it('Korean strings are Korean (at least one Hangul syllable in most of them)', () => {
@@ -44,7 +48,8 @@ describe('dashboard dictionaries', () => {
     const missing: string[] = [];
     for (const file of sources(DIR)) {
       const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/\bt\(\s*'([a-zA-Z0-9_.-]+)'/g)) if (!ko.has(m[1])) missing.push(`${file.slice(DIR.length)}: ${m[1]}`);
+      for (const m of text.matchAll(/\bt\(\s*'([a-zA-Z0-9_.-]+)'/g))
+        if (!ko.has(m[1])) missing.push(`${file.slice(DIR.length)}: ${m[1]}`);
     }
     expect(missing).toEqual([]);
   });

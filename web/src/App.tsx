@@ -25,7 +25,11 @@ function viewFromPath(): View {
 }
 
 function useTheme(): [string, () => void] {
-  const [theme, setTheme] = useState(() => localStorage.getItem(THEME_KEY) ?? (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
+  const [theme, setTheme] = useState(
+    () =>
+      localStorage.getItem(THEME_KEY) ??
+      (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'),
+  );
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     localStorage.setItem(THEME_KEY, theme);
@@ -66,10 +70,21 @@ export function App() {
 
   const switches: ReactNode = (
     <div className="switches">
-      <button type="button" className="ghost" data-testid="lang-switch" onClick={() => void i18n.changeLanguage(i18n.language === 'ko' ? 'en' : 'ko')}>
+      <button
+        type="button"
+        className="ghost"
+        data-testid="lang-switch"
+        onClick={() => void i18n.changeLanguage(i18n.language === 'ko' ? 'en' : 'ko')}
+      >
         {i18n.language === 'ko' ? 'English' : '한국어'}
       </button>
-      <button type="button" className="ghost" data-testid="theme-switch" onClick={toggleTheme} aria-label={t('app.theme')}>
+      <button
+        type="button"
+        className="ghost"
+        data-testid="theme-switch"
+        onClick={toggleTheme}
+        aria-label={t('app.theme')}
+      >
         {theme === 'dark' ? '☀' : '☾'} {t(theme === 'dark' ? 'app.light' : 'app.dark')}
       </button>
     </div>
@@ -86,14 +101,22 @@ export function App() {
         </div>
         <nav>
           {VIEWS.map((v) => (
-            <a key={v} href={`/${v}`} data-testid={`nav-${v}`} className={v === view ? 'active' : ''} onClick={(e) => (e.preventDefault(), go(v))}>
+            <a
+              key={v}
+              href={`/${v}`}
+              data-testid={`nav-${v}`}
+              className={v === view ? 'active' : ''}
+              onClick={(e) => (e.preventDefault(), go(v))}
+            >
               {t(`nav.${v}`)}
             </a>
           ))}
         </nav>
         <div className="right">
           <StreamBadge />
-          <span className="badge" data-testid="role">{t(`role.${session.role}`)}</span>
+          <span className="badge" data-testid="role">
+            {t(`role.${session.role}`)}
+          </span>
           {switches}
           <button type="button" className="ghost" data-testid="sign-out" onClick={session.signOut}>
             {t('app.signOut')}

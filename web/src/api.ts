@@ -18,14 +18,21 @@ export function getToken(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<T> {
+export async function api<T>(
+  path: string,
+  init: { method?: string; body?: unknown; token?: string } = {},
+): Promise<T> {
   const token = init.token ?? getToken();
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(path, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+    res = await fetch(path, {
+      method: init.method ?? 'GET',
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
   } catch (e) {
     throw new ApiError(0, 'NETWORK', (e as Error).message);
   }
@@ -38,7 +45,12 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   }
   if (!res.ok) {
     const err = (data as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
-    throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? res.statusText, err?.field);
+    throw new ApiError(
+      res.status,
+      err?.code ?? `HTTP_${res.status}`,
+      err?.message ?? res.statusText,
+      err?.field,
+    );
   }
   return data as T;
 }
@@ -65,7 +77,14 @@ export interface LiveState {
   sites: Record<string, { id: string; name: string }>;
   assets: Record<string, AssetLive>;
   grid: { importKw: number; exportKw: number; monthPeakKw: number; billingDemandKw: number };
-  today: { costKrw: number; importKwh: number; pvKwh: number; consumptionKwh: number; selfSufficiency: number; re100HourlyMatching: number };
+  today: {
+    costKrw: number;
+    importKwh: number;
+    pvKwh: number;
+    consumptionKwh: number;
+    selfSufficiency: number;
+    re100HourlyMatching: number;
+  };
   strategy: string;
   cycle: number;
 }
@@ -179,7 +198,12 @@ export interface SimRun {
   status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
   progress: number;
   params: { start?: string; days?: number; strategies?: string[] } | null;
-  result?: { scenario: string; start: string; days: number; results: { strategy: string; kpis: SimKpis; runtimeMs: number }[] };
+  result?: {
+    scenario: string;
+    start: string;
+    days: number;
+    results: { strategy: string; kpis: SimKpis; runtimeMs: number }[];
+  };
   error?: string;
   created: string;
 }

@@ -8,7 +8,10 @@ export const DISTRICT_ZONE_DEFAULT = 'Asia/Seoul';
 const locale = () => (i18n.language === 'en' ? 'en-US' : 'ko-KR');
 
 export function num(v: number, digits = 0): string {
-  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(v);
+  return new Intl.NumberFormat(locale(), {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  }).format(v);
 }
 
 /** kW below 1 MW, MW above, so the numbers stay short. */
@@ -42,7 +45,10 @@ export function time(iso: string | number, zone = DISTRICT_ZONE_DEFAULT, withDat
 
 /** The ISO offset of a zone at a moment, e.g. +09:00 (the API wants times with an offset). */
 export function zoneOffset(ms: number, zone: string): string {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(new Date(ms));
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    timeZoneName: 'longOffset',
+  }).formatToParts(new Date(ms));
   const name = parts.find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
   const m = /GMT([+-]\d{2}):?(\d{2})?/.exec(name);
   return m ? `${m[1]}:${m[2] ?? '00'}` : '+00:00';
@@ -51,7 +57,16 @@ export function zoneOffset(ms: number, zone: string): string {
 /** Local midnight (in `zone`) of the day containing `ms`, as UTC ms. */
 export function localMidnightMs(ms: number, zone: string): number {
   const p = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })
+    new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hour12: false,
+    })
       .formatToParts(new Date(ms))
       .map((x) => [x.type, x.value]),
   );

@@ -18,7 +18,12 @@ interface LiveStore {
   messages: number;
 }
 
-export const useLive = create<LiveStore>(() => ({ state: null, status: 'closed', lastMessageMs: 0, messages: 0 }));
+export const useLive = create<LiveStore>(() => ({
+  state: null,
+  status: 'closed',
+  lastMessageMs: 0,
+  messages: 0,
+}));
 
 /** Sets (or, for null, removes) one dotted path, copying every object on the way. */
 export function applyDelta<T extends object>(root: T, changes: Record<string, unknown>): T {
@@ -32,7 +37,9 @@ export function applyDelta<T extends object>(root: T, changes: Record<string, un
       const child = node[k];
       let next: Record<string, unknown>;
       if (child && typeof child === 'object' && !Array.isArray(child)) {
-        next = copied.has(child) ? (child as Record<string, unknown>) : { ...(child as Record<string, unknown>) };
+        next = copied.has(child)
+          ? (child as Record<string, unknown>)
+          : { ...(child as Record<string, unknown>) };
       } else next = {};
       copied.add(next);
       node[k] = next;
@@ -60,7 +67,9 @@ export function connectLive(token: string): void {
   useLive.setState({ status: 'connecting' });
   ws.onopen = () => useLive.setState({ status: 'open' });
   ws.onmessage = (ev) => {
-    const m = JSON.parse(String(ev.data)) as { type: 'snapshot'; seq: number; state: LiveState } | { type: 'delta'; seq: number; changes: Record<string, unknown> };
+    const m = JSON.parse(String(ev.data)) as
+      | { type: 'snapshot'; seq: number; state: LiveState }
+      | { type: 'delta'; seq: number; changes: Record<string, unknown> };
     if (m.type === 'snapshot') {
       seq = m.seq;
       useLive.setState((s) => ({ state: m.state, lastMessageMs: Date.now(), messages: s.messages + 1 }));
@@ -71,7 +80,11 @@ export function connectLive(token: string): void {
       return;
     }
     seq = m.seq;
-    useLive.setState((s) => ({ state: s.state ? applyDelta(s.state, m.changes) : s.state, lastMessageMs: Date.now(), messages: s.messages + 1 }));
+    useLive.setState((s) => ({
+      state: s.state ? applyDelta(s.state, m.changes) : s.state,
+      lastMessageMs: Date.now(),
+      messages: s.messages + 1,
+    }));
   };
   ws.onclose = () => {
     if (socket !== ws) return;

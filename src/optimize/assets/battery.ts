@@ -48,8 +48,24 @@ export function addBatteries(ctx: BuildContext, withBinaries: boolean): BatteryH
       m.addRow(`b${bi}_soc_${k}`, terms, prev >= 0 ? 0 : s0, prev >= 0 ? 0 : s0);
       if (withBinaries) {
         const z = m.addVar(`b${bi}_z_${k}`, 0, 1, 0, true);
-        m.addRow(`b${bi}_zc_${k}`, [{ col: c, coef: 1 }, { col: z, coef: -cfg.max_charge_kw }], -Infinity, 0);
-        m.addRow(`b${bi}_zd_${k}`, [{ col: d, coef: 1 }, { col: z, coef: cfg.max_discharge_kw }], -Infinity, cfg.max_discharge_kw);
+        m.addRow(
+          `b${bi}_zc_${k}`,
+          [
+            { col: c, coef: 1 },
+            { col: z, coef: -cfg.max_charge_kw },
+          ],
+          -Infinity,
+          0,
+        );
+        m.addRow(
+          `b${bi}_zd_${k}`,
+          [
+            { col: d, coef: 1 },
+            { col: z, coef: cfg.max_discharge_kw },
+          ],
+          -Infinity,
+          cfg.max_discharge_kw,
+        );
         bin.push(z);
       }
       ctx.balance.add(k, d, 1);

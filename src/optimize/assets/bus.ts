@@ -73,7 +73,15 @@ export function addBuses(ctx: BuildContext): BusHandles {
       for (const req of bus.requirements) {
         if (req.step <= 0 || req.step > p.steps) continue;
         const u = m.addVar(`${name}_u_${req.step}`, 0, req.socKwh, p.unmetPenaltyKrwPerKwh);
-        m.addRow(`${name}_req_${req.step}`, [{ col: soc[req.step - 1], coef: 1 }, { col: u, coef: 1 }], req.socKwh, Infinity);
+        m.addRow(
+          `${name}_req_${req.step}`,
+          [
+            { col: soc[req.step - 1], coef: 1 },
+            { col: u, coef: 1 },
+          ],
+          req.socKwh,
+          Infinity,
+        );
         unmet.push(u);
       }
       if (prev >= 0) m.addCost(prev, -p.weights.cost * p.terminalValueKrwPerKwh);
@@ -84,7 +92,12 @@ export function addBuses(ctx: BuildContext): BusHandles {
     });
     for (let k = 0; k < p.steps; k++) {
       if (chargeByStep[k].length === 0) continue;
-      m.addRow(`d${di}_chg_${k}`, [...chargeByStep[k], ...dischargeByStep[k]], -Infinity, cfg.chargers * cfg.charger_kw);
+      m.addRow(
+        `d${di}_chg_${k}`,
+        [...chargeByStep[k], ...dischargeByStep[k]],
+        -Infinity,
+        cfg.chargers * cfg.charger_kw,
+      );
       if (dischargeByStep[k].length > 0)
         m.addRow(`d${di}_v2g_${k}`, dischargeByStep[k], -Infinity, cfg.v2g_chargers * cfg.charger_kw);
     }

@@ -21,7 +21,11 @@ export interface DatacenterHandles {
 /** Segments of the piecewise-linear throughput curve between cap_min and 1. */
 export const THROUGHPUT_SEGMENTS = 4;
 
-export function throughputSegments(capMin: number, exponent: number, segments = THROUGHPUT_SEGMENTS): { slope: number; intercept: number }[] {
+export function throughputSegments(
+  capMin: number,
+  exponent: number,
+  segments = THROUGHPUT_SEGMENTS,
+): { slope: number; intercept: number }[] {
   const out: { slope: number; intercept: number }[] = [];
   const f = (c: number) => Math.pow(c, exponent);
   for (let i = 0; i < segments; i++) {
@@ -61,10 +65,35 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
         const nk = m.addVar(`${name}_n_${k}`, 0, job.gpus, 0);
         const gk = m.addVar(`${name}_g_${k}`, 0, job.gpus, consumptionCost * powerKwPerCap);
         const wk = m.addVar(`${name}_w_${k}`, 0, job.gpus, 0);
-        m.addRow(`${name}_cmin_${k}`, [{ col: gk, coef: 1 }, { col: nk, coef: -capMin }], 0, Infinity);
-        m.addRow(`${name}_cmax_${k}`, [{ col: gk, coef: 1 }, { col: nk, coef: -1 }], -Infinity, 0);
+        m.addRow(
+          `${name}_cmin_${k}`,
+          [
+            { col: gk, coef: 1 },
+            { col: nk, coef: -capMin },
+          ],
+          0,
+          Infinity,
+        );
+        m.addRow(
+          `${name}_cmax_${k}`,
+          [
+            { col: gk, coef: 1 },
+            { col: nk, coef: -1 },
+          ],
+          -Infinity,
+          0,
+        );
         segs.forEach((s, si) =>
-          m.addRow(`${name}_f${si}_${k}`, [{ col: wk, coef: 1 }, { col: gk, coef: -s.slope }, { col: nk, coef: -s.intercept }], -Infinity, 0),
+          m.addRow(
+            `${name}_f${si}_${k}`,
+            [
+              { col: wk, coef: 1 },
+              { col: gk, coef: -s.slope },
+              { col: nk, coef: -s.intercept },
+            ],
+            -Infinity,
+            0,
+          ),
         );
         ctx.balance.add(k, gk, -powerKwPerCap);
         byStep[k].push({ col: nk, coef: 1 });

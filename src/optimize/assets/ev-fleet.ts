@@ -54,7 +54,10 @@ export function addEvFleet(ctx: BuildContext, sessions: EvInput[]): FleetHandles
     upper += upStep[k];
     // Energy taken by the end of step k, between the envelopes: E[k] = E[k−1] + P[k]·dt.
     const e = m.addVar(`evf_e_${k}`, Math.min(lower[k], upper), upper, 0);
-    const terms = [{ col: e, coef: 1 }, { col: c, coef: -dt }];
+    const terms = [
+      { col: e, coef: 1 },
+      { col: c, coef: -dt },
+    ];
     if (prev >= 0) terms.push({ col: prev, coef: -1 });
     m.addRow(`evf_cum_${k}`, terms, 0, 0);
     prev = e;
@@ -63,7 +66,12 @@ export function addEvFleet(ctx: BuildContext, sessions: EvInput[]): FleetHandles
 }
 
 /** Fleet power per step shared over its cars, least laxity first; per session power per step. */
-export function disaggregateFleet(sessions: EvInput[], fleetKw: ArrayLike<number>, steps: number, stepHours: number): Map<string, Float64Array> {
+export function disaggregateFleet(
+  sessions: EvInput[],
+  fleetKw: ArrayLike<number>,
+  steps: number,
+  stepHours: number,
+): Map<string, Float64Array> {
   const out = new Map<string, Float64Array>();
   const left = sessions.map((s) => s.remainingKwh);
   for (const s of sessions) out.set(s.id, new Float64Array(steps));

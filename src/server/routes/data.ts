@@ -28,12 +28,9 @@ const telemetryQuery = z.object({
   channel: z.string().min(1).optional(),
   from: instantParam,
   to: instantParam,
-  bucket: durationParam
-    .optional()
-    .register(apiRegistry, {
-      description:
-        'downsample into buckets of this ISO 8601 duration, aligned to `from`; omitted: raw points',
-    }),
+  bucket: durationParam.optional().register(apiRegistry, {
+    description: 'downsample into buckets of this ISO 8601 duration, aligned to `from`; omitted: raw points',
+  }),
   aggregate: z
     .enum(['mean', 'min', 'max', 'last'])
     .optional()

@@ -6,12 +6,10 @@ import type { RoutePluginOptions } from '../deps.ts';
 import { assetLiveSchema, liveStateSchema } from '../schemas.ts';
 import { snapshotToWire, toWire } from '../wire.ts';
 
-const assetConfigSchema = z
-  .looseObject({ id: z.string(), type: z.string() })
-  .register(apiRegistry, {
-    id: 'AssetConfig',
-    description: "the asset's entry of the district file, keys as in the file (snake_case, unit suffixes)",
-  });
+const assetConfigSchema = z.looseObject({ id: z.string(), type: z.string() }).register(apiRegistry, {
+  id: 'AssetConfig',
+  description: "the asset's entry of the district file, keys as in the file (snake_case, unit suffixes)",
+});
 
 const districtSchema = z
   .object({

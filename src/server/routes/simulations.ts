@@ -35,13 +35,9 @@ const scenarioSource = z
     }),
     z.strictObject({
       source: z.literal('yaml'),
-      text: z
-        .string()
-        .min(1)
-        .max(SCENARIO_MAX_CHARS)
-        .register(apiRegistry, {
-          description: 'a district file (YAML); it may not reference files (weather must be synthetic)',
-        }),
+      text: z.string().min(1).max(SCENARIO_MAX_CHARS).register(apiRegistry, {
+        description: 'a district file (YAML); it may not reference files (weather must be synthetic)',
+      }),
     }),
   ])
   .register(apiRegistry, { id: 'ScenarioSource' });

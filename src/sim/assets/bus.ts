@@ -47,19 +47,37 @@ export function planBusBlocks(
     const lt = local[i];
     if (i > 0 && local[i - 1].date === lt.date) continue;
     const midnightMs = timeAt(grid, i) - lt.hour * MS_PER_HOUR;
-    const inService = dayKind(lt.date, lt.weekday, calendar) === 'weekday' ? cfg.buses : Math.round(cfg.buses * t.weekend_service_fraction);
+    const inService =
+      dayKind(lt.date, lt.weekday, calendar) === 'weekday'
+        ? cfg.buses
+        : Math.round(cfg.buses * t.weekend_service_fraction);
     for (let b = 0; b < inService; b++) {
       // Small daily jitter so pull-outs do not repeat to the minute; ± a quarter hour.
       const jitterH = (rng.next() - 0.5) * 0.5;
-      const pullOutH = t.first_pull_out_hour + (t.pull_out_spread_hours * b) / Math.max(1, cfg.buses - 1) + jitterH;
+      const pullOutH =
+        t.first_pull_out_hour + (t.pull_out_spread_hours * b) / Math.max(1, cfg.buses - 1) + jitterH;
       const morningEndH = pullOutH + morningHours;
       const afternoonStartH = morningEndH + t.midday_layover_hours;
       const returnH = pullOutH + serviceHours;
       const blocks: BusBlock[] = [
-        { busIndex: b, startMs: align(midnightMs + pullOutH * MS_PER_HOUR), endMs: align(midnightMs + morningEndH * MS_PER_HOUR), energyKwh: t.morning_block_km * cfg.consumption_kwh_per_km, isPullOut: true },
-        { busIndex: b, startMs: align(midnightMs + afternoonStartH * MS_PER_HOUR), endMs: align(midnightMs + returnH * MS_PER_HOUR), energyKwh: t.afternoon_block_km * cfg.consumption_kwh_per_km, isPullOut: false },
+        {
+          busIndex: b,
+          startMs: align(midnightMs + pullOutH * MS_PER_HOUR),
+          endMs: align(midnightMs + morningEndH * MS_PER_HOUR),
+          energyKwh: t.morning_block_km * cfg.consumption_kwh_per_km,
+          isPullOut: true,
+        },
+        {
+          busIndex: b,
+          startMs: align(midnightMs + afternoonStartH * MS_PER_HOUR),
+          endMs: align(midnightMs + returnH * MS_PER_HOUR),
+          energyKwh: t.afternoon_block_km * cfg.consumption_kwh_per_km,
+          isPullOut: false,
+        },
       ];
-      for (const blk of blocks) if (blk.startMs >= grid.startMs && blk.endMs <= endMs && blk.endMs > blk.startMs) blocksByBus[b].push(blk);
+      for (const blk of blocks)
+        if (blk.startMs >= grid.startMs && blk.endMs <= endMs && blk.endMs > blk.startMs)
+          blocksByBus[b].push(blk);
     }
   }
   return { depotId: cfg.id, buses: cfg.buses, blocksByBus };

@@ -40,9 +40,9 @@ export function inferenceUtilisation(cfg: DatacenterConfig, hour: number): numbe
   const hi = inf.peak_utilisation;
   if (hour >= inf.peak_start_hour && hour < inf.peak_end_hour) return hi;
   if (hour >= inf.peak_start_hour - rampH && hour < inf.peak_start_hour)
-    return lo + (hi - lo) * (hour - (inf.peak_start_hour - rampH)) / rampH;
+    return lo + ((hi - lo) * (hour - (inf.peak_start_hour - rampH))) / rampH;
   if (hour >= inf.peak_end_hour && hour < inf.peak_end_hour + rampH)
-    return hi - (hi - lo) * (hour - inf.peak_end_hour) / rampH;
+    return hi - ((hi - lo) * (hour - inf.peak_end_hour)) / rampH;
   return lo;
 }
 
@@ -82,7 +82,8 @@ export function generateTrainingJobs(
   const stepMs = intervalMs(grid);
   const endMs = timeAt(grid, grid.count);
   const sizes = t.job_gpus.filter((g) => g <= layout.trainingGpus);
-  if (sizes.length === 0) throw new RangeError(`datacenter ${cfg.id}: no job size fits the ${layout.trainingGpus} training GPUs`);
+  if (sizes.length === 0)
+    throw new RangeError(`datacenter ${cfg.id}: no job size fits the ${layout.trainingGpus} training GPUs`);
   for (let i = 0; i < grid.count; i++) {
     const lt = local[i];
     if (i > 0 && local[i - 1].date === lt.date) continue;
@@ -92,7 +93,9 @@ export function generateTrainingJobs(
       const gpus = pick(rng, sizes);
       const hours = uniform(rng, t.job_hours_min, t.job_hours_max);
       const slack = uniform(rng, t.deadline_slack_min, t.deadline_slack_max);
-      const submitMs = grid.startMs + Math.ceil((midnightMs + rng.next() * 24 * MS_PER_HOUR - grid.startMs) / stepMs) * stepMs;
+      const submitMs =
+        grid.startMs +
+        Math.ceil((midnightMs + rng.next() * 24 * MS_PER_HOUR - grid.startMs) / stepMs) * stepMs;
       if (submitMs < grid.startMs || submitMs >= endMs) continue;
       jobs.push({
         id: `${cfg.id}/job-${jobs.length}`,

@@ -19,14 +19,14 @@ const OFFICE_OFF_HOURS_HVAC_SHARE = 0.3;
 
 function workLevel(cfg: LoadConfig, hour: number, start: number, end: number): number {
   if (hour < start - RAMP_HOURS || hour >= end + RAMP_HOURS) return 0;
-  if (hour < start) return (hour - (start - RAMP_HOURS)) / RAMP_HOURS * 0.5;
+  if (hour < start) return ((hour - (start - RAMP_HOURS)) / RAMP_HOURS) * 0.5;
   if (hour >= end) return (1 - (hour - end) / RAMP_HOURS) * 0.5;
   const lunch = hour >= LUNCH_START_H && hour < LUNCH_END_H;
   if (cfg.profile === 'factory') {
     const shiftChange = Math.abs(hour - (start + end) / 2) < 0.25;
     return lunch || shiftChange ? FACTORY_BREAK_LEVEL : FACTORY_SHIFT_LEVEL;
   }
-  if (hour < start + RAMP_HOURS) return 0.5 + (OFFICE_LEVEL - 0.5) * (hour - start) / RAMP_HOURS;
+  if (hour < start + RAMP_HOURS) return 0.5 + ((OFFICE_LEVEL - 0.5) * (hour - start)) / RAMP_HOURS;
   return lunch ? OFFICE_LUNCH_LEVEL : OFFICE_LEVEL;
 }
 

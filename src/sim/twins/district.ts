@@ -61,7 +61,10 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
   const pollMs = Math.max(MIN_POLL_MS, Math.round(DEVICE_POLL_SIM_MS / opts.speed));
   const now = () => clock.now();
   const idx = (t: number) =>
-    Math.max(0, Math.min(d.grid.count - 1, Math.floor((t - d.grid.startMs) / (d.grid.intervalMinutes * 60_000))));
+    Math.max(
+      0,
+      Math.min(d.grid.count - 1, Math.floor((t - d.grid.startMs) / (d.grid.intervalMinutes * 60_000))),
+    );
   const devices: Record<string, unknown>[] = [];
   const stoppers: (() => Promise<void>)[] = [];
   const killers = new Map<string, { kill: () => Promise<void>; revive: () => Promise<void> }>();
@@ -78,7 +81,19 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
     });
     const port = await twin.start();
     pv.set(unit.id, twin);
-    devices.push({ id: `${unit.id}-inverter`, type: 'sunspec_modbus', asset: unit.id, role: 'pv', host: '127.0.0.1', port, unit_id: 1, poll_ms: pollMs, timeout_ms: 1000, reconnect_min_ms: 100, reconnect_max_ms: 1000 });
+    devices.push({
+      id: `${unit.id}-inverter`,
+      type: 'sunspec_modbus',
+      asset: unit.id,
+      role: 'pv',
+      host: '127.0.0.1',
+      port,
+      unit_id: 1,
+      poll_ms: pollMs,
+      timeout_ms: 1000,
+      reconnect_min_ms: 100,
+      reconnect_max_ms: 1000,
+    });
     stoppers.push(() => twin.stop());
     killers.set(unit.id, { kill: () => twin.stop(), revive: async () => void (await twin.start()) });
   }
@@ -87,7 +102,19 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
     battery = new SunSpecBatteryTwin({ port: 0, now, battery: unit.cfg, serialNumber: `BAT-${unit.id}` });
     const twin = battery;
     const port = await twin.start();
-    devices.push({ id: `${unit.id}-bms`, type: 'sunspec_modbus', asset: unit.id, role: 'battery', host: '127.0.0.1', port, unit_id: 1, poll_ms: pollMs, timeout_ms: 1000, reconnect_min_ms: 100, reconnect_max_ms: 1000 });
+    devices.push({
+      id: `${unit.id}-bms`,
+      type: 'sunspec_modbus',
+      asset: unit.id,
+      role: 'battery',
+      host: '127.0.0.1',
+      port,
+      unit_id: 1,
+      poll_ms: pollMs,
+      timeout_ms: 1000,
+      reconnect_min_ms: 100,
+      reconnect_max_ms: 1000,
+    });
     stoppers.push(() => twin.stop());
     killers.set(unit.id, { kill: () => twin.stop(), revive: async () => void (await twin.start()) });
   }
@@ -97,7 +124,14 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
   const cpConfigs: Record<string, unknown>[] = [];
   const cpAssets: { asset: string; cp: TwinChargePoint }[] = [];
   const maxAc = opts.maxAcChargers ?? DEFAULT_MAX_AC_CHARGERS;
-  const pendingCps: { id: string; asset: string; protocol: 'ocpp1.6' | 'ocpp2.0.1'; maxKw: number; v2g: boolean; sessions: TwinEvSession[] }[] = [];
+  const pendingCps: {
+    id: string;
+    asset: string;
+    protocol: 'ocpp1.6' | 'ocpp2.0.1';
+    maxKw: number;
+    v2g: boolean;
+    sessions: TwinEvSession[];
+  }[] = [];
   for (const unit of d.ev) {
     const slots = chargerSlots(unit.cfg);
     let ac = 0;
@@ -105,7 +139,14 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
       if (slot.kind === 'ac' && ac++ >= maxAc) return;
       const sessions = unit.sessions
         .filter((x) => x.chargerIndex === k)
-        .map((x) => ({ arrivalMs: x.arrivalMs, departureMs: x.departureMs, energyNeededKwh: x.energyKwh, maxPowerKw: x.maxPowerKw, v2g: x.maxDischargeKw > 0, idTag: 'TWIN' }));
+        .map((x) => ({
+          arrivalMs: x.arrivalMs,
+          departureMs: x.departureMs,
+          energyNeededKwh: x.energyKwh,
+          maxPowerKw: x.maxPowerKw,
+          v2g: x.maxDischargeKw > 0,
+          idTag: 'TWIN',
+        }));
       pendingCps.push({
         id: `${unit.id}-${slot.kind}-${String(k + 1).padStart(3, '0')}`,
         asset: unit.id,
@@ -123,7 +164,11 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
     const stays: { arrivalMs: number; departureMs: number; energyKwh: number }[] = [];
     dep.plan.blocksByBus.forEach((blocks) => {
       for (let b = 0; b + 1 < blocks.length; b++)
-        stays.push({ arrivalMs: blocks[b].endMs, departureMs: blocks[b + 1].startMs, energyKwh: blocks[b].energyKwh / dep.cfg.charging_efficiency });
+        stays.push({
+          arrivalMs: blocks[b].endMs,
+          departureMs: blocks[b + 1].startMs,
+          energyKwh: blocks[b].energyKwh / dep.cfg.charging_efficiency,
+        });
     });
     stays.sort((a, b) => a.arrivalMs - b.arrivalMs);
     for (const st of stays) {
@@ -131,10 +176,24 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
       for (let c = 1; c < freeAt.length; c++) if (freeAt[c] < freeAt[best]) best = c;
       if (freeAt[best] > st.arrivalMs) continue;
       freeAt[best] = st.departureMs;
-      sessions[best].push({ arrivalMs: st.arrivalMs, departureMs: st.departureMs, energyNeededKwh: st.energyKwh, maxPowerKw: dep.cfg.charger_kw, v2g: best < dep.cfg.v2g_chargers, idTag: 'BUS' });
+      sessions[best].push({
+        arrivalMs: st.arrivalMs,
+        departureMs: st.departureMs,
+        energyNeededKwh: st.energyKwh,
+        maxPowerKw: dep.cfg.charger_kw,
+        v2g: best < dep.cfg.v2g_chargers,
+        idTag: 'BUS',
+      });
     }
     for (let c = 0; c < dep.cfg.chargers; c++)
-      pendingCps.push({ id: `${dep.id}-${String(c + 1).padStart(3, '0')}`, asset: dep.id, protocol: 'ocpp2.0.1', maxKw: dep.cfg.charger_kw, v2g: c < dep.cfg.v2g_chargers, sessions: sessions[c] });
+      pendingCps.push({
+        id: `${dep.id}-${String(c + 1).padStart(3, '0')}`,
+        asset: dep.id,
+        protocol: 'ocpp2.0.1',
+        maxKw: dep.cfg.charger_kw,
+        v2g: c < dep.cfg.v2g_chargers,
+        sessions: sessions[c],
+      });
   }
   // The CSMS is Bitgrid's side: it listens on a port picked now, and the charge points connect to it
   // once the driver has started (see connectChargePoints).
@@ -144,7 +203,13 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
     type: 'ocpp',
     host: '127.0.0.1',
     port: ocppPort,
-    charge_points: pendingCps.map((p) => ({ id: p.id, asset: p.asset, protocol: p.protocol, max_power_kw: p.maxKw, v2g: p.v2g })),
+    charge_points: pendingCps.map((p) => ({
+      id: p.id,
+      asset: p.asset,
+      protocol: p.protocol,
+      max_power_kw: p.maxKw,
+      v2g: p.v2g,
+    })),
     accepted_id_tokens: ['TWIN', 'BUS'],
     heartbeat_interval_s: 300,
   });
@@ -177,7 +242,11 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
   const dcSeries = new Map(d.datacenters.map((u) => [u.id, opts.plan.series.byAsset.get(u.id)!]));
   const meterDefs: { site: string; asset: string; powerKw: (t: number) => number }[] = [
     ...d.loads.map((u) => ({ site: u.siteId, asset: u.id, powerKw: (t: number) => u.kw[idx(t)] })),
-    ...d.datacenters.map((u) => ({ site: u.siteId, asset: u.id, powerKw: (t: number) => dcSeries.get(u.id)![idx(t)] })),
+    ...d.datacenters.map((u) => ({
+      site: u.siteId,
+      asset: u.id,
+      powerKw: (t: number) => dcSeries.get(u.id)![idx(t)],
+    })),
   ];
   meterDefs.push({
     site: 'district',
@@ -196,7 +265,14 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
   const meterIntervalMs = ((opts.meterIntervalS ?? DEFAULT_METER_INTERVAL_S) * 1000) / opts.speed;
   const sites = new Set<string>();
   for (const m of meterDefs) {
-    const twin = new MqttMeterTwin({ url: broker.url, site: m.site, asset: m.asset, powerKw: m.powerKw, now, unit: 'kW' });
+    const twin = new MqttMeterTwin({
+      url: broker.url,
+      site: m.site,
+      asset: m.asset,
+      powerKw: m.powerKw,
+      now,
+      unit: 'kW',
+    });
     await twin.connect();
     await twin.publish();
     twin.start(Math.max(50, meterIntervalMs));
@@ -212,7 +288,13 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
     sites.add(m.site);
   }
   for (const site of sites)
-    devices.push({ id: `mqtt-${site}`, type: 'mqtt', url: broker.url, site, subscribe: [{ asset: '+', measurement: '+' }] });
+    devices.push({
+      id: `mqtt-${site}`,
+      type: 'mqtt',
+      url: broker.url,
+      site,
+      subscribe: [{ asset: '+', measurement: '+' }],
+    });
 
   // OpenADR: a VTN with the day-ahead import price as a PRICE event.
   const secret = 'twin-secret-' + Math.random().toString(36).slice(2);
@@ -228,7 +310,16 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
     intervalMinutes: 60,
     pricesKrwPerKwh: Array.from({ length: hours }, (_, h) => d.prices.importPriceKrwPerKwh[h * perHour]),
   });
-  devices.push({ id: 'kepco-vtn', type: 'openadr_ven', vtn_url: vtn.url, client_id: VTN_CLIENT_ID, client_secret: secret, ven_name: 'bitgrid-gwangju', poll_interval_s: 5, subscribe: true });
+  devices.push({
+    id: 'kepco-vtn',
+    type: 'openadr_ven',
+    vtn_url: vtn.url,
+    client_id: VTN_CLIENT_ID,
+    client_secret: secret,
+    ven_name: 'bitgrid-gwangju',
+    poll_interval_s: 5,
+    subscribe: true,
+  });
 
   for (const cp of chargePoints) stoppers.push(() => cp.stop());
   for (const x of cpAssets)
@@ -286,4 +377,3 @@ async function freePort(): Promise<number> {
     });
   });
 }
-

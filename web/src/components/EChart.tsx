@@ -8,15 +8,31 @@ function loadEcharts() {
   return loader;
 }
 
-export function EChart({ option, height = 320, testId }: { option: EChartsCoreOption; height?: number; testId?: string }) {
+export function EChart({
+  option,
+  height = 320,
+  testId,
+}: {
+  option: EChartsCoreOption;
+  height?: number;
+  testId?: string;
+}) {
   const ref = useRef<HTMLDivElement>(null);
-  const chart = useRef<{ setOption(o: EChartsCoreOption, notMerge?: boolean): void; dispose(): void; resize(): void } | null>(null);
+  const chart = useRef<{
+    setOption(o: EChartsCoreOption, notMerge?: boolean): void;
+    dispose(): void;
+    resize(): void;
+  } | null>(null);
   useEffect(() => {
     let dead = false;
     const onResize = () => chart.current?.resize();
     void loadEcharts().then((ec) => {
       if (dead || !ref.current) return;
-      chart.current = ec.init(ref.current, document.documentElement.dataset.theme === 'dark' ? 'dark' : undefined, { renderer: 'canvas' });
+      chart.current = ec.init(
+        ref.current,
+        document.documentElement.dataset.theme === 'dark' ? 'dark' : undefined,
+        { renderer: 'canvas' },
+      );
       chart.current.setOption({ backgroundColor: 'transparent', ...option }, true);
       addEventListener('resize', onResize);
     });

@@ -42,7 +42,13 @@ export function flowNodes(s: LiveState, siteLabel: (id: string, name: string) =>
     { id: 'pv', label: 'flow.pv', kind: 'source', powerKw: pv },
   ];
   if (hasBattery) nodes.push({ id: 'battery', label: 'flow.battery', kind: 'source', powerKw: battery });
-  for (const [siteId, p] of bySite) nodes.push({ id: siteId, label: siteLabel(siteId, s.sites[siteId]?.name ?? siteId), kind: 'load', powerKw: p });
+  for (const [siteId, p] of bySite)
+    nodes.push({
+      id: siteId,
+      label: siteLabel(siteId, s.sites[siteId]?.name ?? siteId),
+      kind: 'load',
+      powerKw: p,
+    });
   return nodes;
 }
 
@@ -71,7 +77,13 @@ export function FlowDiagram({ nodes }: { nodes: FlowNode[] }) {
     return { n, ...position(n.kind, list.indexOf(n), list.length) };
   });
   return (
-    <svg viewBox={`0 0 ${W} ${H}`} className="flow" role="img" aria-label={t('overview.flowTitle')} data-testid="flow-diagram">
+    <svg
+      viewBox={`0 0 ${W} ${H}`}
+      className="flow"
+      role="img"
+      aria-label={t('overview.flowTitle')}
+      data-testid="flow-diagram"
+    >
       {placed.map(({ n, x, y }) => {
         const share = Math.sqrt(Math.abs(n.powerKw) / maxKw);
         const width = MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * share;

@@ -7,7 +7,16 @@ export function Ring({ fraction, label, testId }: { fraction: number; label: str
   return (
     <svg viewBox="0 0 90 90" className="ring" data-testid={testId}>
       <circle cx={45} cy={45} r={R} className="ring-bg" />
-      {f > 0 && <circle cx={45} cy={45} r={R} className="ring-fg" strokeDasharray={`${C * f} ${C}`} transform="rotate(-90 45 45)" />}
+      {f > 0 && (
+        <circle
+          cx={45}
+          cy={45}
+          r={R}
+          className="ring-fg"
+          strokeDasharray={`${C * f} ${C}`}
+          transform="rotate(-90 45 45)"
+        />
+      )}
       <text x={45} y={50}>
         {label}
       </text>
@@ -20,7 +29,10 @@ export function Meter({ value, limit, testId }: { value: number; limit: number; 
   const f = limit > 0 ? value / limit : 0;
   return (
     <div className="meter" data-testid={testId}>
-      <div className={`meter-fill ${f > 1 ? 'over' : f > 0.9 ? 'near' : ''}`} style={{ width: `${Math.min(100, f * 100)}%` }} />
+      <div
+        className={`meter-fill ${f > 1 ? 'over' : f > 0.9 ? 'near' : ''}`}
+        style={{ width: `${Math.min(100, f * 100)}%` }}
+      />
     </div>
   );
 }

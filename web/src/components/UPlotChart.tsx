@@ -5,7 +5,19 @@ import 'uplot/dist/uPlot.min.css';
 // uPlot in a React box: rebuilt when the data or series change, resized with its container.
 // Dragging across the plot zooms in; a double click zooms back out (uPlot's own cursor handling).
 
-export function UPlotChart({ data, series, bands, height = 320, testId }: { data: uPlot.AlignedData; series: uPlot.Series[]; bands?: uPlot.Band[]; height?: number; testId?: string }) {
+export function UPlotChart({
+  data,
+  series,
+  bands,
+  height = 320,
+  testId,
+}: {
+  data: uPlot.AlignedData;
+  series: uPlot.Series[];
+  bands?: uPlot.Band[];
+  height?: number;
+  testId?: string;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = ref.current;

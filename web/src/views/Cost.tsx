@@ -16,10 +16,20 @@ const HOUR_MS = 3_600_000;
 const HEATMAP_DAYS = 14;
 const REFRESH_MS = 30_000;
 
-const BILL_PARTS = ['energyChargeKrw', 'demandChargeKrw', 'climateEnvironmentKrw', 'fuelCostAdjustmentKrw', 'excessDemandPenaltyKrw', 'vatKrw', 'powerFundKrw'] as const;
+const BILL_PARTS = [
+  'energyChargeKrw',
+  'demandChargeKrw',
+  'climateEnvironmentKrw',
+  'fuelCostAdjustmentKrw',
+  'excessDemandPenaltyKrw',
+  'vatKrw',
+  'powerFundKrw',
+] as const;
 
 function tele(asset: string, fromMs: number, toMs: number, bucket: string) {
-  return api<TelemetrySeries>(`/api/telemetry?asset=${encodeURIComponent(asset)}&measurement=power_kw&from=${encodeURIComponent(isoAt(fromMs, ZONE))}&to=${encodeURIComponent(isoAt(toMs, ZONE))}&bucket=${bucket}`);
+  return api<TelemetrySeries>(
+    `/api/telemetry?asset=${encodeURIComponent(asset)}&measurement=power_kw&from=${encodeURIComponent(isoAt(fromMs, ZONE))}&to=${encodeURIComponent(isoAt(toMs, ZONE))}&bucket=${bucket}`,
+  );
 }
 
 export default function Cost() {
@@ -33,18 +43,32 @@ export default function Cost() {
   const nowKey = Math.floor(nowMs / (15 * 60_000));
   const kpis = useQuery({
     queryKey: ['kpis', monthStart, nowKey],
-    queryFn: () => api<PeriodKpis>(`/api/kpis?from=${encodeURIComponent(isoAt(monthStart, ZONE))}&to=${encodeURIComponent(isoAt(Math.max(nowMs, monthStart + 15 * 60_000), ZONE))}`),
+    queryFn: () =>
+      api<PeriodKpis>(
+        `/api/kpis?from=${encodeURIComponent(isoAt(monthStart, ZONE))}&to=${encodeURIComponent(isoAt(Math.max(nowMs, monthStart + 15 * 60_000), ZONE))}`,
+      ),
     refetchInterval: REFRESH_MS,
   });
-  const peak = useQuery({ queryKey: ['peak', monthStart, nowKey], queryFn: () => tele('grid', monthStart, nowMs, 'PT15M'), refetchInterval: REFRESH_MS });
-  const pvIds = Object.values(assets ?? {}).filter((a) => a.type === 'pv' || a.type === 'battery').map((a) => `${a.type}:${a.id}`);
+  const peak = useQuery({
+    queryKey: ['peak', monthStart, nowKey],
+    queryFn: () => tele('grid', monthStart, nowMs, 'PT15M'),
+    refetchInterval: REFRESH_MS,
+  });
+  const pvIds = Object.values(assets ?? {})
+    .filter((a) => a.type === 'pv' || a.type === 'battery')
+    .map((a) => `${a.type}:${a.id}`);
   const heatFrom = today0 - (HEATMAP_DAYS - 1) * DAY_MS;
   const heat = useQuery({
     queryKey: ['heat', heatFrom, pvIds.join(','), Math.floor(nowMs / HOUR_MS)],
     enabled: pvIds.length > 0,
     queryFn: async () => {
       const grid = await tele('grid', heatFrom, nowMs, 'PT1H');
-      const others = await Promise.all(pvIds.map(async (k) => ({ type: k.split(':')[0], s: await tele(k.split(':')[1], heatFrom, nowMs, 'PT1H') })));
+      const others = await Promise.all(
+        pvIds.map(async (k) => ({
+          type: k.split(':')[0],
+          s: await tele(k.split(':')[1], heatFrom, nowMs, 'PT1H'),
+        })),
+      );
       // consumption = grid + pv + battery; clean = pv (hourly, in kWh since the bucket is an hour)
       const cons = new Map<number, number>();
       const clean = new Map<number, number>();
@@ -76,7 +100,13 @@ export default function Cost() {
         grid: { left: 140, right: 30, top: 10, bottom: 30 },
         xAxis: { type: 'value', axisLabel: { formatter: (v: number) => `₩${num(v / 1e6, 1)}M` } },
         yAxis: { type: 'category', data: BILL_PARTS.map((p) => t(`bill.${p}`)), inverse: true },
-        series: [{ type: 'bar', data: BILL_PARTS.map((p) => Math.round(k.bill[p])), itemStyle: { color: '#2c7fb8' } }],
+        series: [
+          {
+            type: 'bar',
+            data: BILL_PARTS.map((p) => Math.round(k.bill[p])),
+            itemStyle: { color: '#2c7fb8' },
+          },
+        ],
       },
     [k, t],
   );
@@ -87,7 +117,8 @@ export default function Cost() {
     for (const p of pts) if (p.value > max) [max, at] = [p.value, p.time];
     // ECharts formats time axes in the browser's zone or UTC only: shift to the district's wall clock.
     const off = zoneOffset(nowMs, ZONE);
-    const shiftMs = (off.startsWith('-') ? -1 : 1) * (Number(off.slice(1, 3)) * 60 + Number(off.slice(4, 6))) * 60_000;
+    const shiftMs =
+      (off.startsWith('-') ? -1 : 1) * (Number(off.slice(1, 3)) * 60 + Number(off.slice(4, 6))) * 60_000;
     return {
       useUTC: true,
       tooltip: { trigger: 'axis' },
@@ -100,19 +131,47 @@ export default function Cost() {
           name: t('cost.import15'),
           showSymbol: false,
           data: pts.map((p) => [Date.parse(p.time) + shiftMs, Math.round(p.value)]),
-          markPoint: at ? { data: [{ coord: [Date.parse(at) + shiftMs, Math.round(max)], value: power(max) }], symbolSize: 60 } : undefined,
-          markLine: k ? { symbol: 'none', data: [{ yAxis: Math.round(k.billingDemandKw), name: t('cost.billingDemand') }], label: { formatter: t('cost.billingDemand'), position: 'insideEndTop' } } : undefined,
+          markPoint: at
+            ? {
+                data: [{ coord: [Date.parse(at) + shiftMs, Math.round(max)], value: power(max) }],
+                symbolSize: 60,
+              }
+            : undefined,
+          markLine: k
+            ? {
+                symbol: 'none',
+                data: [{ yAxis: Math.round(k.billingDemandKw), name: t('cost.billingDemand') }],
+                label: { formatter: t('cost.billingDemand'), position: 'insideEndTop' },
+              }
+            : undefined,
         },
       ],
     };
   }, [peak.data, k, t, nowMs]);
   const heatOption = useMemo(
     () => ({
-      tooltip: { formatter: (p: { value: [number, number, number] }) => `${localDate(heatFrom + p.value[1] * DAY_MS, ZONE)} ${p.value[0]}:00 — ${pct(p.value[2], 0)}` },
+      tooltip: {
+        formatter: (p: { value: [number, number, number] }) =>
+          `${localDate(heatFrom + p.value[1] * DAY_MS, ZONE)} ${p.value[0]}:00 — ${pct(p.value[2], 0)}`,
+      },
       grid: { left: 90, right: 20, top: 10, bottom: 70 },
       xAxis: { type: 'category', data: Array.from({ length: 24 }, (_, h) => `${h}`), name: t('cost.hour') },
-      yAxis: { type: 'category', data: Array.from({ length: HEATMAP_DAYS }, (_, d) => localDate(heatFrom + d * DAY_MS + HOUR_MS, ZONE).slice(5)) },
-      visualMap: { min: 0, max: 1, orient: 'horizontal', left: 'center', bottom: 0, calculable: false, inRange: { color: ['#3b3b52', '#2c7fb8', '#7fcdbb', '#ffffcc'] }, formatter: (v: number) => pct(v, 0) },
+      yAxis: {
+        type: 'category',
+        data: Array.from({ length: HEATMAP_DAYS }, (_, d) =>
+          localDate(heatFrom + d * DAY_MS + HOUR_MS, ZONE).slice(5),
+        ),
+      },
+      visualMap: {
+        min: 0,
+        max: 1,
+        orient: 'horizontal',
+        left: 'center',
+        bottom: 0,
+        calculable: false,
+        inRange: { color: ['#3b3b52', '#2c7fb8', '#7fcdbb', '#ffffcc'] },
+        formatter: (v: number) => pct(v, 0),
+      },
       series: [{ type: 'heatmap', data: heat.data ?? [] }],
     }),
     [heat.data, heatFrom, t],
@@ -127,7 +186,9 @@ export default function Cost() {
             <div className="figures">
               <div>
                 <span className="muted">{t('cost.net')}</span>
-                <span className="big" data-testid="cost-net">{krw(k.netCostKrw)}</span>
+                <span className="big" data-testid="cost-net">
+                  {krw(k.netCostKrw)}
+                </span>
               </div>
               <div>
                 <span className="muted">{t('cost.exportRevenue')}</span>

@@ -32,10 +32,17 @@ function Fleet({ asset }: { asset: AssetLive }) {
           const soc = m.soc_fraction;
           const ready = soc !== undefined && soc >= READY_SOC;
           return (
-            <div key={ch} className={`charger ${m.online === 1 ? '' : 'off'} ${(m.power_kw ?? 0) > 0.1 ? 'on' : ''}`} title={ch}>
+            <div
+              key={ch}
+              className={`charger ${m.online === 1 ? '' : 'off'} ${(m.power_kw ?? 0) > 0.1 ? 'on' : ''}`}
+              title={ch}
+            >
               <div className="ch-id">{ch.replace(`${asset.id}-`, '')}</div>
               <div className="ch-bar">
-                <div style={{ height: `${Math.round((soc ?? 0) * 100)}%` }} className={ready ? 'ready' : ''} />
+                <div
+                  style={{ height: `${Math.round((soc ?? 0) * 100)}%` }}
+                  className={ready ? 'ready' : ''}
+                />
               </div>
               <div className="ch-val">{m.power_kw !== undefined ? `${num(m.power_kw, 0)} kW` : '—'}</div>
               <div className="ch-val muted">{soc !== undefined ? pct(soc, 0) : t('fleet.socUnknown')}</div>
@@ -53,18 +60,26 @@ function DataCenter({ asset, nowMs }: { asset: AssetLive; nowMs: number }) {
   const from = nowMs - DAY_MS;
   const q = useQuery({
     queryKey: ['dc', asset.id],
-    queryFn: () => api<TelemetrySeries>(`/api/telemetry?asset=${encodeURIComponent(asset.id)}&measurement=power_kw&from=${encodeURIComponent(isoAt(from, ZONE))}&to=${encodeURIComponent(isoAt(nowMs, ZONE))}&bucket=PT5M`),
+    queryFn: () =>
+      api<TelemetrySeries>(
+        `/api/telemetry?asset=${encodeURIComponent(asset.id)}&measurement=power_kw&from=${encodeURIComponent(isoAt(from, ZONE))}&to=${encodeURIComponent(isoAt(nowMs, ZONE))}&bucket=PT5M`,
+      ),
     refetchInterval: 15_000,
   });
   const data = useMemo<uPlot.AlignedData>(() => {
     const pts = q.data?.points ?? [];
     return [pts.map((p) => Date.parse(p.time) / 1000), pts.map((p) => p.value)];
   }, [q.data]);
-  const series = useMemo<uPlot.Series[]>(() => [{ label: t('fleet.dcPower'), stroke: '#9467bd', width: 2, fill: 'rgba(148,103,189,0.15)' }], [t]);
+  const series = useMemo<uPlot.Series[]>(
+    () => [{ label: t('fleet.dcPower'), stroke: '#9467bd', width: 2, fill: 'rgba(148,103,189,0.15)' }],
+    [t],
+  );
   return (
     <section className="card" data-testid="fleet-datacenter">
       <div className="card-head">
-        <h2>{t('fleet.datacenter')} · {asset.id}</h2>
+        <h2>
+          {t('fleet.datacenter')} · {asset.id}
+        </h2>
         <span className="big">{power(assetPowerKw(asset))}</span>
       </div>
       <UPlotChart data={data} series={series} height={220} />

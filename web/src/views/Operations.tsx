@@ -50,7 +50,11 @@ function OverrideForm({ canWrite }: { canWrite: boolean }) {
       <fieldset disabled={!canWrite || set.isPending}>
         <label>
           {t('ops.asset')}
-          <select value={chosen?.id ?? ''} onChange={(e) => setAssetId(e.target.value)} data-testid="override-asset">
+          <select
+            value={chosen?.id ?? ''}
+            onChange={(e) => setAssetId(e.target.value)}
+            data-testid="override-asset"
+          >
             {controllable.map((a) => (
               <option key={a.id} value={a.id}>
                 {a.id} ({t(`assetType.${a.type}`)})
@@ -64,15 +68,36 @@ function OverrideForm({ canWrite }: { canWrite: boolean }) {
         </label>
         <label>
           {t('ops.valueKw')}
-          <input type="number" step="any" value={value} onChange={(e) => setValue(e.target.value)} data-testid="override-value" required />
+          <input
+            type="number"
+            step="any"
+            value={value}
+            onChange={(e) => setValue(e.target.value)}
+            data-testid="override-value"
+            required
+          />
         </label>
         <label>
           {t('ops.durationMin')}
-          <input type="number" min={1} max={1440} value={duration} onChange={(e) => setDuration(e.target.value)} data-testid="override-duration" required />
+          <input
+            type="number"
+            min={1}
+            max={1440}
+            value={duration}
+            onChange={(e) => setDuration(e.target.value)}
+            data-testid="override-duration"
+            required
+          />
         </label>
         <label className="wide">
           {t('ops.reason')}
-          <input value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} data-testid="override-reason" required />
+          <input
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            maxLength={500}
+            data-testid="override-reason"
+            required
+          />
         </label>
         <button type="submit" data-testid="override-submit">
           {t('ops.apply')}
@@ -96,7 +121,11 @@ function OverrideForm({ canWrite }: { canWrite: boolean }) {
 function ActiveOverrides({ canWrite }: { canWrite: boolean }) {
   const { t } = useTranslation();
   const qc = useQueryClient();
-  const q = useQuery({ queryKey: ['overrides'], queryFn: () => api<{ overrides: OverrideRec[] }>('/api/overrides'), refetchInterval: POLL_MS });
+  const q = useQuery({
+    queryKey: ['overrides'],
+    queryFn: () => api<{ overrides: OverrideRec[] }>('/api/overrides'),
+    refetchInterval: POLL_MS,
+  });
   const clear = useMutation({
     mutationFn: (id: string) => api(`/api/overrides/${encodeURIComponent(id)}`, { method: 'DELETE' }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['overrides'] }),
@@ -118,7 +147,12 @@ function ActiveOverrides({ canWrite }: { canWrite: boolean }) {
               </td>
               <td>
                 {canWrite && (
-                  <button type="button" className="ghost" onClick={() => clear.mutate(o.id)} data-testid={`override-clear-${o.id}`}>
+                  <button
+                    type="button"
+                    className="ghost"
+                    onClick={() => clear.mutate(o.id)}
+                    data-testid={`override-clear-${o.id}`}
+                  >
                     {t('ops.clear')}
                   </button>
                 )}
@@ -170,7 +204,12 @@ function DeviceStatus() {
 
 function AuditLog({ canRead }: { canRead: boolean }) {
   const { t } = useTranslation();
-  const q = useQuery({ queryKey: ['audit'], queryFn: () => api<{ entries: AuditRec[] }>('/api/audit?limit=50'), refetchInterval: POLL_MS, enabled: canRead });
+  const q = useQuery({
+    queryKey: ['audit'],
+    queryFn: () => api<{ entries: AuditRec[] }>('/api/audit?limit=50'),
+    refetchInterval: POLL_MS,
+    enabled: canRead,
+  });
   return (
     <section className="card">
       <h2>{t('ops.audit')}</h2>

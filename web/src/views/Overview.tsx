@@ -18,7 +18,11 @@ export function Overview() {
   const { t } = useTranslation();
   const state = useLive((s) => s.state);
   const siteLabel = useSiteLabel();
-  const events = useQuery({ queryKey: ['events'], queryFn: () => api<{ events: EventRec[] }>('/api/events?limit=20'), refetchInterval: EVENTS_POLL_MS });
+  const events = useQuery({
+    queryKey: ['events'],
+    queryFn: () => api<{ events: EventRec[] }>('/api/events?limit=20'),
+    refetchInterval: EVENTS_POLL_MS,
+  });
 
   if (!state) return <div className="muted">{t('stream.waiting')}</div>;
   const g = state.grid;
@@ -29,7 +33,8 @@ export function Overview() {
         <div className="card-head">
           <h2>{t('overview.flowTitle')}</h2>
           <span className="muted small" data-testid="live-time">
-            {t('overview.asOf', { time: time(state.time) })} · {t('overview.cycle', { n: state.cycle })} · {t('overview.strategy', { name: state.strategy })}
+            {t('overview.asOf', { time: time(state.time) })} · {t('overview.cycle', { n: state.cycle })} ·{' '}
+            {t('overview.strategy', { name: state.strategy })}
           </span>
         </div>
         <FlowDiagram nodes={flowNodes(state, siteLabel)} />
@@ -41,7 +46,9 @@ export function Overview() {
           <div className="big" data-testid="kpi-cost">
             {krw(d.costKrw)}
           </div>
-          <div className="muted small">{t('kpi.importToday', { energy: `${Math.round(d.importKwh).toLocaleString()} kWh` })}</div>
+          <div className="muted small">
+            {t('kpi.importToday', { energy: `${Math.round(d.importKwh).toLocaleString()} kWh` })}
+          </div>
         </div>
         <div className="card kpi">
           <h3>{t('kpi.peak')}</h3>
@@ -69,7 +76,10 @@ export function Overview() {
             <li key={e.id} className={`sev-${e.severity}`}>
               <span className="sev">{t(`severity.${e.severity}`)}</span>
               <span className="muted">{time(e.time, undefined, true)}</span>
-              <span>{e.assetId ? `${e.assetId}: ` : ''}{e.message}</span>
+              <span>
+                {e.assetId ? `${e.assetId}: ` : ''}
+                {e.message}
+              </span>
             </li>
           ))}
         </ul>

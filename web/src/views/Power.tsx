@@ -39,12 +39,15 @@ export default function Power() {
   const tele = useQuery({
     queryKey: ['tele', asset, range],
     queryFn: () =>
-      api<TelemetrySeries>(`/api/telemetry?asset=${encodeURIComponent(asset)}&measurement=${measurement}&from=${encodeURIComponent(isoAt(fromMs, ZONE))}&to=${encodeURIComponent(isoAt(nowMs, ZONE))}&bucket=${r.bucket}`),
+      api<TelemetrySeries>(
+        `/api/telemetry?asset=${encodeURIComponent(asset)}&measurement=${measurement}&from=${encodeURIComponent(isoAt(fromMs, ZONE))}&to=${encodeURIComponent(isoAt(nowMs, ZONE))}&bucket=${r.bucket}`,
+      ),
     refetchInterval: REFRESH_MS,
   });
   const fc = useQuery({
     queryKey: ['fc', asset],
-    queryFn: () => api<{ forecasts: ForecastRec[] }>(`/api/forecasts?asset=${encodeURIComponent(asset)}&latest=true`),
+    queryFn: () =>
+      api<{ forecasts: ForecastRec[] }>(`/api/forecasts?asset=${encodeURIComponent(asset)}&latest=true`),
     refetchInterval: REFRESH_MS * 4,
   });
   const forecast = fc.data?.forecasts[0];
@@ -99,7 +102,13 @@ export default function Power() {
             ))}
           </select>
           {(Object.keys(RANGES) as Range[]).map((k) => (
-            <button key={k} type="button" className={k === range ? '' : 'ghost'} onClick={() => setRange(k)} data-testid={`range-${k}`}>
+            <button
+              key={k}
+              type="button"
+              className={k === range ? '' : 'ghost'}
+              onClick={() => setRange(k)}
+              data-testid={`range-${k}`}
+            >
               {t(`power.range.${k}`)}
             </button>
           ))}

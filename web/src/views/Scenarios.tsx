@@ -25,7 +25,14 @@ const ROWS: { key: string; fmt: (v: number) => string; lowerBetter: boolean }[] 
 ];
 
 /** Bill components stacked in the bar chart. */
-const COMPONENTS = ['energyCostKrw', 'demandChargeKrw', 'taxesKrw', 'ppaCostKrw', 'certificateCostKrw', 'batteryDegradationCostKrw'] as const;
+const COMPONENTS = [
+  'energyCostKrw',
+  'demandChargeKrw',
+  'taxesKrw',
+  'ppaCostKrw',
+  'certificateCostKrw',
+  'batteryDegradationCostKrw',
+] as const;
 
 function Compare({ run }: { run: SimRun }) {
   const { t } = useTranslation();
@@ -35,9 +42,17 @@ function Compare({ run }: { run: SimRun }) {
       tooltip: { trigger: 'axis' },
       legend: { bottom: 0 },
       grid: { left: 90, right: 20, top: 20, bottom: 60 },
-      xAxis: { type: 'category', data: results.map((r) => t(`strategy.${r.strategy}`, { defaultValue: r.strategy })) },
+      xAxis: {
+        type: 'category',
+        data: results.map((r) => t(`strategy.${r.strategy}`, { defaultValue: r.strategy })),
+      },
       yAxis: { type: 'value', axisLabel: { formatter: (v: number) => `₩${num(v / 1e6, 0)}M` } },
-      series: COMPONENTS.map((c) => ({ name: t(`kpiName.${c}`), type: 'bar', stack: 'cost', data: results.map((r) => Math.round(r.kpis[c] ?? 0)) })),
+      series: COMPONENTS.map((c) => ({
+        name: t(`kpiName.${c}`),
+        type: 'bar',
+        stack: 'cost',
+        data: results.map((r) => Math.round(r.kpis[c] ?? 0)),
+      })),
     }),
     [results, t],
   );
@@ -64,7 +79,11 @@ function Compare({ run }: { run: SimRun }) {
               <tr key={row.key}>
                 <th>{t(`kpiName.${row.key}`)}</th>
                 {results.map((r) => (
-                  <td key={r.strategy} className={`num ${results.length > 1 && r.kpis[row.key] === best ? 'best' : ''}`} data-testid={`sim-${r.strategy}-${row.key}`}>
+                  <td
+                    key={r.strategy}
+                    className={`num ${results.length > 1 && r.kpis[row.key] === best ? 'best' : ''}`}
+                    data-testid={`sim-${r.strategy}-${row.key}`}
+                  >
                     {row.fmt(r.kpis[row.key])}
                   </td>
                 ))}
@@ -87,16 +106,23 @@ export default function Scenarios() {
   const [runId, setRunId] = useState<string | null>(null);
   const startRun = useMutation({
     mutationFn: () =>
-      api<SimRun>('/api/simulations', { method: 'POST', body: { ...(start ? { start } : {}), days: Number(days), strategies: chosen } }),
+      api<SimRun>('/api/simulations', {
+        method: 'POST',
+        body: { ...(start ? { start } : {}), days: Number(days), strategies: chosen },
+      }),
     onSuccess: (r) => setRunId(r.id),
   });
   const run = useQuery({
     queryKey: ['sim', runId],
     queryFn: () => api<SimRun>(`/api/simulations/${runId}`),
     enabled: !!runId,
-    refetchInterval: (q) => (q.state.data && ['done', 'failed', 'cancelled'].includes(q.state.data.status) ? false : POLL_MS),
+    refetchInterval: (q) =>
+      q.state.data && ['done', 'failed', 'cancelled'].includes(q.state.data.status) ? false : POLL_MS,
   });
-  const history = useQuery({ queryKey: ['sims', run.data?.status], queryFn: () => api<{ simulations: SimRun[] }>('/api/simulations?limit=10') });
+  const history = useQuery({
+    queryKey: ['sims', run.data?.status],
+    queryFn: () => api<{ simulations: SimRun[] }>('/api/simulations?limit=10'),
+  });
   const toggle = (s: string) => setChosen((c) => (c.includes(s) ? c.filter((x) => x !== s) : [...c, s]));
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -112,18 +138,36 @@ export default function Scenarios() {
         <fieldset disabled={role !== 'operator' || startRun.isPending}>
           <label>
             {t('scen.start')}
-            <input type="date" value={start} onChange={(e) => setStart(e.target.value)} data-testid="sim-start" />
+            <input
+              type="date"
+              value={start}
+              onChange={(e) => setStart(e.target.value)}
+              data-testid="sim-start"
+            />
             <span className="muted small">{t('scen.startHint')}</span>
           </label>
           <label>
             {t('scen.days')}
-            <input type="number" min={1} max={366} value={days} onChange={(e) => setDays(e.target.value)} data-testid="sim-days" required />
+            <input
+              type="number"
+              min={1}
+              max={366}
+              value={days}
+              onChange={(e) => setDays(e.target.value)}
+              data-testid="sim-days"
+              required
+            />
           </label>
           <div className="checks">
             {t('scen.strategies')}
             {STRATEGIES.map((s) => (
               <label key={s} className="check">
-                <input type="checkbox" checked={chosen.includes(s)} onChange={() => toggle(s)} data-testid={`sim-strategy-${s}`} />
+                <input
+                  type="checkbox"
+                  checked={chosen.includes(s)}
+                  onChange={() => toggle(s)}
+                  data-testid={`sim-strategy-${s}`}
+                />
                 {t(`strategy.${s}`)}
               </label>
             ))}
@@ -156,7 +200,9 @@ export default function Scenarios() {
               <tr key={s.id}>
                 <td>{s.params?.start}</td>
                 <td>{t('scen.nDays', { n: s.params?.days ?? 0 })}</td>
-                <td>{s.params?.strategies?.map((x) => t(`strategy.${x}`, { defaultValue: x })).join(', ')}</td>
+                <td>
+                  {s.params?.strategies?.map((x) => t(`strategy.${x}`, { defaultValue: x })).join(', ')}
+                </td>
                 <td>{t(`simStatus.${s.status}`)}</td>
                 <td>
                   {s.status === 'done' && (

@@ -17,7 +17,11 @@ export function SignIn({ switches }: { switches: ReactNode }) {
     try {
       await signIn(token);
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? t('signin.invalid') : t('signin.failed', { message: (err as Error).message }));
+      setError(
+        err instanceof ApiError && err.status === 401
+          ? t('signin.invalid')
+          : t('signin.failed', { message: (err as Error).message }),
+      );
     } finally {
       setBusy(false);
     }
@@ -32,7 +36,15 @@ export function SignIn({ switches }: { switches: ReactNode }) {
         <p className="muted">{t('signin.intro')}</p>
         <label>
           {t('signin.token')}
-          <input type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} placeholder="bgt_…" data-testid="token-input" required />
+          <input
+            type="password"
+            autoComplete="off"
+            value={token}
+            onChange={(e) => setToken(e.target.value)}
+            placeholder="bgt_…"
+            data-testid="token-input"
+            required
+          />
         </label>
         {error && (
           <p className="error" role="alert" data-testid="signin-error">
