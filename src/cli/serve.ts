@@ -145,6 +145,22 @@ export async function startServe(opts: ServeOptions) {
       ],
     log,
   });
+  // The plan is the schedule in force: stored (per asset, kW per interval, natural signs) for the
+  // API and the dashboard.
+  const stepMs = district.grid.intervalMinutes * 60_000;
+  await store.addSchedule({
+    createdMs: now(),
+    startMs: district.grid.startMs,
+    endMs: district.grid.startMs + district.grid.count * stepMs,
+    strategy: plan.strategy,
+    status: 'active',
+    payload: {
+      intervalMinutes: district.grid.intervalMinutes,
+      assets: Object.fromEntries(
+        [...plan.series.byAsset].map(([id, kw]) => [id, Array.from(kw, (v) => Math.round(v * 10) / 10)]),
+      ),
+    },
+  });
   await loop.restore();
   loop.start((opts.cycleS * 1000) / (opts.twin ? opts.speed : 1));
 

@@ -55,6 +55,15 @@ describe('serve --twin killed with SIGKILL', () => {
     const first = await startServe(db);
     const health = await fetch(`${first.url}/api/health`);
     expect(health.status).toBe(200);
+    // The plan is stored as the schedule in force.
+    {
+      const store = await openStore(`sqlite:${db}`);
+      const [schedule] = await store.listSchedules({ status: 'active' });
+      await store.close();
+      expect(schedule.strategy).toBe('rules');
+      const assets = (schedule.payload as { assets: Record<string, number[]> }).assets;
+      expect(assets['shared-battery'].length).toBe(96);
+    }
     // The learned forecasters issued PV and load forecasts at start.
     {
       const store = await openStore(`sqlite:${db}`);
