@@ -75,7 +75,7 @@ export async function startServe(opts: ServeOptions) {
     { getStrategy },
     { defaultRegistry },
     { openStore },
-    { ControlLoop },
+    { ControlLoop, GRID_ASSET_ID },
     { planDispatcher },
     { connectChargePoints, startTwinDistrict },
   ] = await Promise.all([
@@ -157,7 +157,10 @@ export async function startServe(opts: ServeOptions) {
     payload: {
       intervalMinutes: district.grid.intervalMinutes,
       assets: Object.fromEntries(
-        [...plan.series.byAsset].map(([id, kw]) => [id, Array.from(kw, (v) => Math.round(v * 10) / 10)]),
+        [...plan.series.byAsset, [GRID_ASSET_ID, plan.series.gridKw] as const].map(([id, kw]) => [
+          id,
+          Array.from(kw, (v) => Math.round(v * 10) / 10),
+        ]),
       ),
     },
   });

@@ -24,6 +24,20 @@ type Range = keyof typeof RANGES;
 /** The live clock moves quickly in the twin; re-read the series this often. */
 const REFRESH_MS = 15_000;
 
+interface ScheduleRec {
+  start: string;
+  strategy: string;
+  payload: unknown;
+}
+
+/** The planned power of one asset from the schedule in force (`serve` stores its plan per asset). */
+function planFor(s: ScheduleRec | null | undefined, asset: string) {
+  const p = s?.payload as { intervalMinutes?: number; assets?: Record<string, number[]> } | undefined;
+  const values = p?.assets?.[asset];
+  if (!s || !p?.intervalMinutes || !values) return undefined;
+  return { startMs: Date.parse(s.start), intervalMinutes: p.intervalMinutes, values };
+}
+
 export default function Power() {
   const { t } = useTranslation();
   const assets = useLive((s) => s.state?.assets);
@@ -51,6 +65,12 @@ export default function Power() {
     refetchInterval: REFRESH_MS * 4,
   });
   const forecast = fc.data?.forecasts[0];
+  const sched = useQuery({
+    queryKey: ['schedule'],
+    queryFn: () => api<{ schedule: ScheduleRec | null }>('/api/schedule'),
+    refetchInterval: REFRESH_MS * 4,
+  });
+  const plan = useMemo(() => planFor(sched.data?.schedule, asset), [sched.data, asset]);
 
   const { data, series, bands } = useMemo(() => {
     const xs = new Map<number, number>();
@@ -76,18 +96,28 @@ export default function Power() {
         if (q.p90) p90.set(x, q.p90[i]);
       }
     }
+    const planned = new Map<number, number>();
+    if (plan) {
+      for (let i = 0; i < plan.values.length; i++) {
+        const x = (plan.startMs + i * plan.intervalMinutes * 60_000) / 1000;
+        if (x * 1000 < fromMs || x * 1000 > toMs) continue;
+        xs.set(x, x);
+        planned.set(x, plan.values[i]);
+      }
+    }
     const x = [...xs.keys()].sort((a, b) => a - b);
     const col = (m: Map<number, number>) => x.map((v) => m.get(v) ?? null);
-    const data: uPlot.AlignedData = [x, col(act), col(p10), col(p50), col(p90)];
+    const data: uPlot.AlignedData = [x, col(act), col(p10), col(p50), col(p90), col(planned)];
     const series: uPlot.Series[] = [
-      { label: t('power.actual'), stroke: '#1f77b4', width: 2, spanGaps: false },
+      { label: t('power.actual'), stroke: '#1f77b4', width: 2, spanGaps: true },
       { label: 'P10', stroke: 'rgba(255,127,14,0.5)', width: 1 },
       { label: 'P50', stroke: '#ff7f0e', width: 1.5, dash: [6, 4] },
       { label: 'P90', stroke: 'rgba(255,127,14,0.5)', width: 1 },
+      { label: t('power.planned'), stroke: '#2ca02c', width: 1.5, dash: [2, 3], spanGaps: true },
     ];
     const bands: uPlot.Band[] = [{ series: [4, 2], fill: 'rgba(255,127,14,0.15)' }];
     return { data, series, bands };
-  }, [tele.data, forecast, fromMs, toMs, t]);
+  }, [tele.data, forecast, plan, fromMs, toMs, t]);
 
   return (
     <section className="card">
@@ -116,7 +146,8 @@ export default function Power() {
       </div>
       <UPlotChart data={data} series={series} bands={bands} height={360} testId="power-chart" />
       <p className="muted small">
-        {t('power.help', { bucket: r.bucket })} {!forecast && t('power.noForecast')} {t('power.noSchedule')}
+        {t('power.help', { bucket: r.bucket })} {!forecast && t('power.noForecast')}{' '}
+        {!plan && t('power.noSchedule')}
       </p>
     </section>
   );
