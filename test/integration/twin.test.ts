@@ -14,19 +14,21 @@ import { planDispatcher } from '../../src/control/plan.ts';
 import { connectChargePoints, startTwinDistrict, type TwinDistrict } from '../../src/sim/twins/district.ts';
 import { createRandom } from '../../src/weather/index.ts';
 
-// The whole live path on loopback: twin devices over SunSpec/Modbus, MQTT, OCPP and OpenADR, the
-// real drivers, the control loop and the SQLite store, on a clock running SPEED× real time from
-// 07:00 of the reference day, when the PV ramps up and the campus EVs arrive.
+// The whole live path on loopback for a simulated day: twin devices over SunSpec/Modbus, MQTT, OCPP
+// and OpenADR, the real drivers, the control loop and the SQLite store, on a clock running SPEED×
+// real time (a day in three minutes). Checks at 09:30, when the PV ramps up and the campus EVs have
+// arrived; then a fuzzed stream of setpoints and a killed device; then the rest of the day.
 
-const SPEED = 240;
-const START_OFFSET_MS = 7 * 3_600_000;
-const CYCLE_SIM_MS = 60_000;
-const STALE_SIM_MS = 180_000;
+const SPEED = 480;
+const CYCLE_SIM_MS = 120_000;
+const STALE_SIM_MS = 600_000;
+const H = 3_600_000;
 
 const { scenario, baseDir } = loadScenarioFile();
 const district = prepareDistrict(scenario, { days: 1, baseDir });
 const plan = runSimulation(district, getStrategy('rules')(district));
 const silent = { info() {}, warn() {}, error() {} };
+const dayStartMs = district.grid.startMs;
 
 let twin: TwinDistrict;
 let drivers: Driver[];
@@ -40,9 +42,16 @@ const cycles = async (n: number) => {
     await sleep(CYCLE_SIM_MS / SPEED);
   }
 };
+/** Runs control cycles until the twin clock reaches `hour` of the simulated day. */
+const runUntil = async (hour: number) => {
+  while (twin.clock.now() < dayStartMs + hour * H) {
+    await loop.cycle();
+    await sleep(CYCLE_SIM_MS / SPEED);
+  }
+};
 
 beforeAll(async () => {
-  twin = await startTwinDistrict({ district, plan, speed: SPEED, startOffsetMs: START_OFFSET_MS });
+  twin = await startTwinDistrict({ district, plan, speed: SPEED });
   const registry = defaultRegistry();
   expect(registry.validateDeviceConfig(twin.devices)).toEqual([]);
   const now = () => twin.clock.now();
@@ -59,8 +68,7 @@ beforeAll(async () => {
     staleAfterMs: STALE_SIM_MS,
     log: silent,
   });
-  // Two and a half simulated hours: 07:00 → 09:30.
-  await cycles(150);
+  await runUntil(9.5);
 }, 240_000);
 
 afterAll(async () => {
@@ -188,4 +196,31 @@ describe('serve --twin: the live path on loopback', () => {
     const audit = await store.listAudit({});
     expect(audit.some((a) => a.action === 'safe_mode.enter' && a.target === 'shared-battery')).toBe(true);
   }, 120_000);
+
+  it('runs the rest of the day: PV from dawn to dusk, EVs and buses charged, nothing left in safe mode', async () => {
+    await runUntil(23.75);
+    const all = { fromMs: dayStartMs, toMs: dayStartMs + 24 * H };
+    const hourly = (q: { assetId: string; measurement: string }) =>
+      store.readTelemetry({ ...q, ...all, bucketMs: H, aggregate: 'mean' });
+    const pv = await hourly({ assetId: 'factory-pv', measurement: 'power_kw' });
+    const byHour = new Map(pv.map((p) => [Math.floor((p.timeMs - dayStartMs) / H), p.value]));
+    expect(byHour.get(12) ?? 0).toBeGreaterThan(200);
+    expect(byHour.get(2) ?? 0).toBe(0);
+    expect(byHour.get(22) ?? 0).toBe(0);
+    const grid = await hourly({ assetId: 'grid', measurement: 'power_kw' });
+    expect(grid.length).toBeGreaterThanOrEqual(23);
+    // Every campus EV left; the chargers delivered energy over the day.
+    expect(twin.chargePoints.filter((cp) => cp.id.startsWith('campus') && cp.connector(1).evPresent)).toEqual(
+      [],
+    );
+    const delivered = twin.chargePoints
+      .filter((cp) => cp.id.startsWith('campus'))
+      .reduce((x, cp) => x + cp.connector(1).energyKwh, 0);
+    expect(delivered).toBeGreaterThan(100);
+    const depot = twin.chargePoints
+      .filter((cp) => cp.id.startsWith('depot'))
+      .reduce((x, cp) => x + cp.connector(1).energyKwh, 0);
+    expect(depot).toBeGreaterThan(100);
+    expect(loop.snapshot().assets.filter((a) => a.mode === 'safe')).toEqual([]);
+  }, 300_000);
 });
