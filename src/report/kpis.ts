@@ -84,8 +84,7 @@ export function computeKpis(d: District, r: SimResult): KpiResult {
   let degradationKrw = 0;
   let capacityKwh = 0;
   for (const b of d.batteries) capacityKwh += b.cfg.capacity_kwh;
-  // Throughput is split over batteries in proportion to their size for the cost; one price suffices
-  // for the reference district, and per-battery series are in byAsset when it does not.
+  // Wear is priced per battery: its own throughput (charge and discharge) at its own cost per kWh.
   for (const b of d.batteries) {
     const series = s.byAsset.get(b.id);
     if (!series) continue;
