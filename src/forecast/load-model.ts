@@ -2,7 +2,7 @@ import { applyBand, learnBand, type BandOptions } from './band.ts';
 import { gridCalendar, type GridCalendar } from './calendar-features.ts';
 import { NormalEquations, predictRidge, type RidgeModel } from './ridge.ts';
 import type { QuantileTable } from './quantiles.ts';
-import { indexOf, knownCount, stepMs } from './series.ts';
+import { indexOf, knownCount, stepMs, trainingWindow } from './series.ts';
 import type { Forecaster, PredictRequest, QuantileForecast, SiteSeries } from './types.ts';
 
 // Load forecaster: ridge regression on the local calendar (hour × day kind, where Sundays, public
@@ -26,9 +26,6 @@ const N_FEATURES = HOURS * DAY_KINDS + TEMP_GROUPS * N_HINGES;
 /** Ridge penalty relative to the mean diagonal of XᵀX. */
 const RIDGE_LAMBDA = 1e-4;
 /** Share of the training window held out to learn the error band, and its bounds in days. */
-const HOLDOUT_SHARE = 0.25;
-const HOLDOUT_MIN_DAYS = 7;
-const HOLDOUT_MAX_DAYS = 60;
 /** Recent errors averaged for the carry-forward correction, intervals. */
 const RECENT_ERROR_STEPS = 2;
 /** Days searched back for a temperature when the horizon has no forecast. */
@@ -102,24 +99,18 @@ export class LoadForecaster implements Forecaster {
   constructor(private readonly opts: LoadModelOptions) {}
 
   fit(data: SiteSeries, untilMs: number): void {
-    const step = stepMs(data);
-    const perDay = Math.round((24 * MS_PER_HOUR) / step);
-    const known = knownCount(data, untilMs);
-    const first = this.opts.trainDays ? Math.max(0, known - this.opts.trainDays * perDay) : 0;
-    const windowDays = (known - first) / perDay;
-    const holdoutDays = Math.min(
-      HOLDOUT_MAX_DAYS,
-      Math.max(HOLDOUT_MIN_DAYS, Math.round(windowDays * HOLDOUT_SHARE)),
+    const { perDay, first, split, known, holdoutDays } = trainingWindow(
+      data,
+      untilMs,
+      this.opts.trainDays,
+      'load model',
     );
-    const split = known - holdoutDays * perDay;
-    if (split - first < HOLDOUT_MIN_DAYS * perDay)
-      throw new RangeError(`load model needs at least ${2 * HOLDOUT_MIN_DAYS} days of history`);
     const cal = gridCalendar(data.startMs, data.intervalMinutes, data.count, data.zone);
     // First a model on the window before the holdout, to learn the error band and the error carry-over
     // from errors it did not train on; then the model on everything.
     this.model = this.solve(data, cal, first, split, known, perDay, untilMs);
     this.errorCarry = this.learnCarry(data, cal, split, known, perDay, untilMs);
-    const splitMs = data.startMs + split * step;
+    const splitMs = data.startMs + split * stepMs(data);
     this.band = learnBand(data, untilMs, (d, r) => this.point(d, r), this.bandOptions(holdoutDays), splitMs);
     this.model = this.solve(data, cal, first, known, known, perDay, untilMs);
     this.fittedUntilMs = untilMs;

@@ -6,7 +6,7 @@ import { cloudCoverFromSky } from './forecast-weather.ts';
 import { NormalEquations, predictRidge, type RidgeModel } from './ridge.ts';
 import type { QuantileTable } from './quantiles.ts';
 import { clearSkyCurve, totalCapacityKw, type PvSiteSpec } from './pv-physics.ts';
-import { indexOf, knownCount, stepMs } from './series.ts';
+import { indexOf, stepMs, trainingWindow } from './series.ts';
 import type { Forecaster, PredictRequest, QuantileForecast, SiteSeries } from './types.ts';
 
 // PV forecaster: physics first, then learning. The clear-sky AC curve of the site's arrays (pv-physics)
@@ -28,9 +28,6 @@ const N_FULL = N_WEATHER + N_HOURS;
 /** Fallback: 1, k, k², hours. */
 const N_FALLBACK = 3 + N_HOURS;
 const RIDGE_LAMBDA = 1e-4;
-const HOLDOUT_SHARE = 0.25;
-const HOLDOUT_MIN_DAYS = 7;
-const HOLDOUT_MAX_DAYS = 60;
 /** Cloud-cover bins of the error band: KMA 맑음 / 구름많음 / 흐림 limits (forecast-weather.ts). */
 const BAND_CLOUD_LIMITS = [0.55, 0.85];
 /** Reference cell temperature of the physics curve, °C. */
@@ -118,21 +115,15 @@ export class PvForecaster implements Forecaster {
   }
 
   fit(data: SiteSeries, untilMs: number): void {
-    const step = stepMs(data);
-    const perDay = Math.round((24 * MS_PER_HOUR) / step);
-    const known = knownCount(data, untilMs);
-    const first = this.opts.trainDays ? Math.max(0, known - this.opts.trainDays * perDay) : 0;
-    const windowDays = (known - first) / perDay;
-    const holdoutDays = Math.min(
-      HOLDOUT_MAX_DAYS,
-      Math.max(HOLDOUT_MIN_DAYS, Math.round(windowDays * HOLDOUT_SHARE)),
+    const { first, split, known, holdoutDays } = trainingWindow(
+      data,
+      untilMs,
+      this.opts.trainDays,
+      'PV model',
     );
-    const split = known - holdoutDays * perDay;
-    if (split - first < HOLDOUT_MIN_DAYS * perDay)
-      throw new RangeError(`PV model needs at least ${2 * HOLDOUT_MIN_DAYS} days of history`);
     const issueHour = DateTime.fromMillis(untilMs, { zone: data.zone }).hour;
     this.solve(data, first, split, issueHour, untilMs);
-    const splitMs = data.startMs + split * step;
+    const splitMs = data.startMs + split * stepMs(data);
     this.band = learnBand(data, untilMs, (d, r) => this.point(d, r), this.bandOptions(holdoutDays), splitMs);
     this.solve(data, first, known, issueHour, untilMs);
     this.fittedUntilMs = untilMs;

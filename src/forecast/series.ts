@@ -73,3 +73,44 @@ export function knownAt(s: SiteSeries, issueMs: number, endMs: number = issueMs)
 export function at(a: ArrayLike<number> | undefined, i: number): number {
   return a && i >= 0 && i < a.length ? a[i] : NaN;
 }
+
+/** Share of the training window held out to learn the error band, and its bounds in days. */
+const HOLDOUT_SHARE = 0.25;
+const HOLDOUT_MIN_DAYS = 7;
+const HOLDOUT_MAX_DAYS = 60;
+
+export interface TrainingWindow {
+  /** Intervals per day. */
+  perDay: number;
+  /** First interval trained on. */
+  first: number;
+  /** First interval of the holdout (the band is learned on [split, known)). */
+  split: number;
+  /** Intervals known at the issue time. */
+  known: number;
+  holdoutDays: number;
+}
+
+/**
+ * The rows a learned model may train on at `untilMs` (the last `trainDays`, or all history), with
+ * the most recent part held out to learn its error band. Throws when there is too little history.
+ */
+export function trainingWindow(
+  data: SiteSeries,
+  untilMs: number,
+  trainDays: number | undefined,
+  model: string,
+): TrainingWindow {
+  const perDay = Math.round((24 * 3_600_000) / stepMs(data));
+  const known = knownCount(data, untilMs);
+  const first = trainDays ? Math.max(0, known - trainDays * perDay) : 0;
+  const windowDays = (known - first) / perDay;
+  const holdoutDays = Math.min(
+    HOLDOUT_MAX_DAYS,
+    Math.max(HOLDOUT_MIN_DAYS, Math.round(windowDays * HOLDOUT_SHARE)),
+  );
+  const split = known - holdoutDays * perDay;
+  if (split - first < HOLDOUT_MIN_DAYS * perDay)
+    throw new RangeError(`${model} needs at least ${2 * HOLDOUT_MIN_DAYS} days of history`);
+  return { perDay, first, split, known, holdoutDays };
+}
