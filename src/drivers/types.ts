@@ -25,7 +25,11 @@ export type SetpointKind =
   /** Charging power limit for a charger or connector; negative allows discharge (V2G). */
   | 'charging_limit_kw'
   /** Load or import limit requested by a demand-response signal. */
-  | 'load_limit_kw';
+  | 'load_limit_kw'
+  /** Data center: GPU power cap for the training pool, fraction of TDP (0–1). */
+  | 'gpu_power_cap_fraction'
+  /** Data center: GPUs a training job may use now (channel = job id); 0 pauses it. */
+  | 'job_gpus';
 
 export interface Setpoint {
   assetId: string;
@@ -45,13 +49,62 @@ export interface DriverStatus {
   lastError?: string;
 }
 
-/** A price, limit or event from the grid side (OpenADR), handed to the optimizer. */
+/**
+ * A price, limit or event from the grid side (OpenADR), handed to the planner and the guards:
+ * - import_limit_kw / export_limit_kw: hard caps on the connection's power for [startMs, endMs);
+ * - import_target_kw: the import the grid operator asks for (DISPATCH_SETPOINT);
+ * - shed_kw: reduce import by this much from its baseline (DISPATCH_SETPOINT_RELATIVE);
+ * - price_krw_per_kwh, export_price_krw_per_kwh: prices that replace the tariff's in the window.
+ */
 export interface GridSignal {
-  kind: 'price_krw_per_kwh' | 'export_price_krw_per_kwh' | 'ghg_kg_per_kwh' | 'import_limit_kw' | 'shed_kw';
+  kind:
+    | 'price_krw_per_kwh'
+    | 'export_price_krw_per_kwh'
+    | 'ghg_kg_per_kwh'
+    | 'import_limit_kw'
+    | 'export_limit_kw'
+    | 'import_target_kw'
+    | 'shed_kw';
   startMs: number;
   endMs: number;
   value: number;
   source: string;
+  /** The grid-side event this came from (OpenADR event id), so updates and cancellations replace it. */
+  eventId?: string;
+}
+
+/**
+ * A charging session as the charger reports it (OCPP transaction), for the live planner. The
+ * charging limit for it goes to `channel` (Setpoint.channel).
+ */
+export interface ChargingSessionInfo {
+  assetId: string;
+  /** Setpoint channel of the connector (1.6J) or EVSE (2.0.1) that holds the transaction. */
+  channel: string;
+  chargerId: string;
+  /** Connector id (OCPP 1.6J) or EVSE id (OCPP 2.0.1). */
+  connectorId: number;
+  transactionId: string;
+  /** When the transaction started (charger's report, bounded by the CSMS clock), UTC ms. */
+  startMs: number;
+  /** Energy delivered in this transaction so far, kWh (negative after net V2G discharge). */
+  energyKwh: number;
+  /** Present power, charging positive, kW. */
+  powerKw?: number;
+  /** Highest charging power of charger and EV together, kW. */
+  maxPowerKw: number;
+  /** Highest discharge power, kW: 0 unless the charger declared V2G (and the EV allows it). */
+  maxDischargeKw: number;
+  /** Departure the EV or driver announced (OCPP 2.0.1 NotifyEVChargingNeeds departureTime), UTC ms. */
+  departureMs?: number;
+  /** Energy the EV asked for (NotifyEVChargingNeeds energyAmount), kWh. */
+  energyRequestKwh?: number;
+  /** EV state of charge when the charger reports it, 0–1. */
+  socFraction?: number;
+  /** The id token that started the transaction (e.g. a fleet's vehicle id). */
+  idToken?: string;
+  /** Last time anything about this session was heard, UTC ms. */
+  updatedMs: number;
 }
 
 export interface Driver {
@@ -66,8 +119,13 @@ export interface Driver {
   accepts?(setpoint: Setpoint): boolean;
   /** Applies a setpoint; rejects with an error when the device refused it. */
   write?(setpoint: Setpoint): Promise<void>;
-  /** Grid-side signals received since the last call (OpenADR). */
+  /**
+   * Every grid-side signal currently in force or announced (OpenADR), complete on each call: an
+   * event that was cancelled or changed is gone or changed in the next call's answer.
+   */
   signals?(): GridSignal[];
+  /** Charging sessions in progress (OCPP). */
+  sessions?(): ChargingSessionInfo[];
 }
 
 export interface DriverContext {

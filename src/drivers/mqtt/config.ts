@@ -6,6 +6,8 @@ const SETPOINT_KINDS = [
   'pv_power_limit_kw',
   'charging_limit_kw',
   'load_limit_kw',
+  'gpu_power_cap_fraction',
+  'job_gpus',
 ] as const;
 
 /** One topic segment: no wildcards, separators or control characters. */
