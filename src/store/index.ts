@@ -93,5 +93,6 @@ export {
   LIST_MAX_ROWS,
   TOKEN_ROLES,
   EVENT_SEVERITIES,
+  JOB_STATUSES,
 } from './store.ts';
 export type * from './types.ts';

@@ -233,8 +233,57 @@ CREATE TABLE sim_runs (
 CREATE INDEX sim_runs_created ON sim_runs (created_ms);
 `;
 
+// The data center's deferrable training jobs (docs/store.md). `seq` orders jobs by submission (two
+// jobs may carry the same submitted_ms on a stepped clock); `id` is the public key.
+const SQLITE_V2 = `
+CREATE TABLE datacenter_jobs (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  datacenter_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  gpus INTEGER NOT NULL CHECK (gpus > 0),
+  gpu_hours REAL NOT NULL CHECK (gpu_hours > 0),
+  earliest_start_ms INTEGER NOT NULL,
+  deadline_ms INTEGER NOT NULL,
+  priority INTEGER NOT NULL,
+  interruptible INTEGER NOT NULL CHECK (interruptible IN (0, 1)),
+  status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'cancelled')),
+  done_gpu_hours REAL NOT NULL CHECK (done_gpu_hours >= 0),
+  submitted_ms INTEGER NOT NULL,
+  submitted_by TEXT NOT NULL,
+  finished_ms INTEGER,
+  updated_ms INTEGER NOT NULL,
+  CHECK (deadline_ms > earliest_start_ms)
+) STRICT;
+CREATE INDEX datacenter_jobs_datacenter_status ON datacenter_jobs (datacenter_id, status);
+`;
+
+const POSTGRES_V2 = `
+CREATE TABLE datacenter_jobs (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  datacenter_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  gpus BIGINT NOT NULL CHECK (gpus > 0),
+  gpu_hours DOUBLE PRECISION NOT NULL CHECK (gpu_hours > 0),
+  earliest_start_ms BIGINT NOT NULL,
+  deadline_ms BIGINT NOT NULL,
+  priority BIGINT NOT NULL,
+  interruptible BOOLEAN NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'cancelled')),
+  done_gpu_hours DOUBLE PRECISION NOT NULL CHECK (done_gpu_hours >= 0),
+  submitted_ms BIGINT NOT NULL,
+  submitted_by TEXT NOT NULL,
+  finished_ms BIGINT,
+  updated_ms BIGINT NOT NULL,
+  CHECK (deadline_ms > earliest_start_ms)
+);
+CREATE INDEX datacenter_jobs_datacenter_status ON datacenter_jobs (datacenter_id, status);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sqlite: SQLITE_V1, postgres: POSTGRES_V1 },
+  { version: 2, name: 'datacenter jobs', sqlite: SQLITE_V2, postgres: POSTGRES_V2 },
 ];
 
 const TRACKING_TABLE = {

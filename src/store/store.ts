@@ -8,16 +8,21 @@ import type {
   AuditOutcome,
   AuditQuery,
   CreatedToken,
+  DatacenterJob,
   EventQuery,
   EventRecord,
   EventSeverity,
   ForecastQuery,
   ForecastRecord,
+  JobQuery,
+  JobStatus,
+  JobUpdate,
   LatestQuery,
   LatestValue,
   NewAuditEntry,
   NewEvent,
   NewForecast,
+  NewJob,
   NewOverride,
   NewSchedule,
   NewSimRun,
@@ -48,6 +53,8 @@ import {
   requireOneOf,
   requirePositiveInt,
   requireText,
+  requireBoolean,
+  requireSafeInt,
   requireTimeMs,
   toJson,
 } from './validate.ts';
@@ -76,6 +83,7 @@ export const SCHEDULE_STATUSES: readonly ScheduleStatus[] = [
   'cancelled',
 ];
 export const SIM_RUN_STATUSES: readonly SimRunStatus[] = ['queued', 'running', 'done', 'failed', 'cancelled'];
+export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'done', 'cancelled'];
 export const TELEMETRY_AGGREGATES: readonly TelemetryAggregate[] = ['mean', 'min', 'max', 'last'];
 
 const QUANTILE_KEY = /^p[0-9]{1,2}$/;
@@ -789,5 +797,147 @@ export class SqlStore implements Store {
       this.limit(query.limit, at),
     ]);
     return rows.map((r) => this.simRunOf(r));
+  }
+
+  // ---- data-center jobs
+
+  async addJob(j: NewJob): Promise<DatacenterJob> {
+    const w = 'addJob: job';
+    requireObject(j, w);
+    const id = optionalId(j.id, `${w}.id`) ?? randomUUID();
+    const earliestStartMs = requireTimeMs(j.earliestStartMs, `${w}.earliestStartMs`);
+    const deadlineMs = requireTimeMs(j.deadlineMs, `${w}.deadlineMs`);
+    if (deadlineMs <= earliestStartMs)
+      throw inputError(
+        `${w}.deadlineMs`,
+        `must be after earliestStartMs (${deadlineMs} <= ${earliestStartMs})`,
+      );
+    const gpuHours = requireFinite(j.gpuHours, `${w}.gpuHours`);
+    if (gpuHours <= 0) throw inputError(`${w}.gpuHours`, `must be positive (got ${gpuHours})`);
+    const submittedMs = requireTimeMs(j.submittedMs, `${w}.submittedMs`);
+    const job: DatacenterJob = {
+      id,
+      datacenterId: requireId(j.datacenterId, `${w}.datacenterId`),
+      name: requireId(j.name, `${w}.name`),
+      gpus: requirePositiveInt(j.gpus, `${w}.gpus`),
+      gpuHours,
+      earliestStartMs,
+      deadlineMs,
+      priority: j.priority === undefined ? 0 : requireSafeInt(j.priority, `${w}.priority`),
+      interruptible:
+        j.interruptible === undefined ? true : requireBoolean(j.interruptible, `${w}.interruptible`),
+      status: 'queued',
+      doneGpuHours: 0,
+      submittedMs,
+      submittedBy: requireId(j.submittedBy, `${w}.submittedBy`),
+      updatedMs: submittedMs,
+    };
+    await this.sql.tx(async (q) => {
+      if (await q.get('SELECT id FROM datacenter_jobs WHERE id = ?', [id]))
+        throw inputError(`${w}.id`, `a job "${id}" already exists`);
+      await q.run(
+        `INSERT INTO datacenter_jobs (id, datacenter_id, name, gpus, gpu_hours, earliest_start_ms, deadline_ms,
+           priority, interruptible, status, done_gpu_hours, submitted_ms, submitted_by, updated_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          job.id,
+          job.datacenterId,
+          job.name,
+          job.gpus,
+          job.gpuHours,
+          job.earliestStartMs,
+          job.deadlineMs,
+          job.priority,
+          // 1/0 is what SQLite stores and what PostgreSQL reads as a boolean literal.
+          job.interruptible ? 1 : 0,
+          job.status,
+          job.doneGpuHours,
+          job.submittedMs,
+          job.submittedBy,
+          job.updatedMs,
+        ],
+      );
+    });
+    return job;
+  }
+
+  private jobOf(r: Record<string, unknown>): DatacenterJob {
+    const finishedMs = opt(r.finished_ms as number | null);
+    return {
+      id: r.id as string,
+      datacenterId: r.datacenter_id as string,
+      name: r.name as string,
+      gpus: r.gpus as number,
+      gpuHours: r.gpu_hours as number,
+      earliestStartMs: r.earliest_start_ms as number,
+      deadlineMs: r.deadline_ms as number,
+      priority: r.priority as number,
+      // SQLite returns 0/1, PostgreSQL a boolean.
+      interruptible: r.interruptible === true || r.interruptible === 1,
+      status: r.status as JobStatus,
+      doneGpuHours: r.done_gpu_hours as number,
+      submittedMs: r.submitted_ms as number,
+      submittedBy: r.submitted_by as string,
+      ...(finishedMs !== undefined ? { finishedMs } : {}),
+      updatedMs: r.updated_ms as number,
+    };
+  }
+
+  async getJob(id: string): Promise<DatacenterJob | undefined> {
+    const r = await this.sql.get('SELECT * FROM datacenter_jobs WHERE id = ?', [requireId(id, 'getJob: id')]);
+    return r && this.jobOf(r);
+  }
+
+  async listJobs(query: JobQuery = {}): Promise<DatacenterJob[]> {
+    const at = 'listJobs: query';
+    requireObject(query, at);
+    const w = new Where().addIf(optionalId(query.datacenterId, `${at}.datacenterId`), 'datacenter_id = ?');
+    if (query.status !== undefined) {
+      const statuses = Array.isArray(query.status)
+        ? query.status.map((s, i) => requireOneOf(s, JOB_STATUSES, `${at}.status[${i}]`))
+        : [requireOneOf(query.status, JOB_STATUSES, `${at}.status`)];
+      if (statuses.length === 0) throw inputError(`${at}.status`, 'must name at least one status');
+      w.add(`status IN (${statuses.map(() => '?').join(', ')})`, ...statuses);
+    }
+    const order = optionalOneOf(query.order, ['asc', 'desc'] as const, `${at}.order`) ?? 'desc';
+    const rows = await this.sql.all(
+      `SELECT * FROM datacenter_jobs${w} ORDER BY seq ${order.toUpperCase()} LIMIT ?`,
+      [...w.params, this.limit(query.limit, at)],
+    );
+    return rows.map((r) => this.jobOf(r));
+  }
+
+  async updateJob(id: string, u: JobUpdate): Promise<DatacenterJob> {
+    const i = requireId(id, 'updateJob: id');
+    const w = 'updateJob: patch';
+    requireObject(u, w);
+    const sets: string[] = ['updated_ms = ?'];
+    const params: Param[] = [requireTimeMs(u.updatedMs, `${w}.updatedMs`)];
+    const set = (column: string, v: Param) => {
+      sets.push(`${column} = ?`);
+      params.push(v);
+    };
+    if (u.status !== undefined) set('status', requireOneOf(u.status, JOB_STATUSES, `${w}.status`));
+    let done: number | undefined;
+    if (u.doneGpuHours !== undefined) {
+      done = requireFinite(u.doneGpuHours, `${w}.doneGpuHours`);
+      if (done < 0) throw inputError(`${w}.doneGpuHours`, `must not be negative (got ${done})`);
+      set('done_gpu_hours', done);
+    }
+    if (u.finishedMs !== undefined) set('finished_ms', requireTimeMs(u.finishedMs, `${w}.finishedMs`));
+    const r = await this.sql.tx(async (q) => {
+      const row = await q.get<{ gpu_hours: number }>('SELECT gpu_hours FROM datacenter_jobs WHERE id = ?', [
+        i,
+      ]);
+      if (!row) throw notFound(`job ${i}`);
+      if (done !== undefined && done > row.gpu_hours)
+        throw inputError(
+          `${w}.doneGpuHours`,
+          `must not exceed the job's ${row.gpu_hours} GPU-hours (got ${done})`,
+        );
+      await q.run(`UPDATE datacenter_jobs SET ${sets.join(', ')} WHERE id = ?`, [...params, i]);
+      return q.get('SELECT * FROM datacenter_jobs WHERE id = ?', [i]);
+    });
+    return this.jobOf(r!);
   }
 }

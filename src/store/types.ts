@@ -274,6 +274,67 @@ export interface SimRunUpdate {
   error?: string;
 }
 
+export type JobStatus = 'queued' | 'running' | 'done' | 'cancelled';
+
+/** A deferrable training job for a data center: `gpus` GPUs for `gpuHours` of full-speed work. */
+export interface NewJob {
+  /** Chosen by the caller, or a random UUID. */
+  id?: string;
+  /** The data center asset that runs it. */
+  datacenterId: string;
+  name: string;
+  gpus: number;
+  /** Work at full GPU speed, GPU-hours. */
+  gpuHours: number;
+  /** Not before this time, UTC ms. */
+  earliestStartMs: number;
+  /** Done by this time, UTC ms; after earliestStartMs. */
+  deadlineMs: number;
+  /** Higher goes first when not everything fits (default 0). */
+  priority?: number;
+  /** May be paused and resumed (default true). */
+  interruptible?: boolean;
+  submittedMs: number;
+  /** Token id or `system`. */
+  submittedBy: string;
+}
+
+export interface DatacenterJob {
+  id: string;
+  datacenterId: string;
+  name: string;
+  gpus: number;
+  gpuHours: number;
+  earliestStartMs: number;
+  deadlineMs: number;
+  priority: number;
+  interruptible: boolean;
+  status: JobStatus;
+  /** Work done so far, GPU-hours at full speed (0 … gpuHours). */
+  doneGpuHours: number;
+  submittedMs: number;
+  submittedBy: string;
+  /** When it became done or cancelled. */
+  finishedMs?: number;
+  updatedMs: number;
+}
+
+export interface JobUpdate {
+  updatedMs: number;
+  status?: JobStatus;
+  doneGpuHours?: number;
+  finishedMs?: number;
+}
+
+export interface JobQuery {
+  datacenterId?: string;
+  /** One status or any of several. */
+  status?: JobStatus | readonly JobStatus[];
+  /** By submission: `desc` (newest first, the default) or `asc`. */
+  order?: 'asc' | 'desc';
+  limit?: number;
+}
+
 export interface Store {
   readonly dialect: StoreDialect;
   /** Highest applied migration version. */
@@ -322,4 +383,11 @@ export interface Store {
   updateSimRun(id: string, update: SimRunUpdate): Promise<SimRunRecord>;
   getSimRun(id: string): Promise<SimRunRecord | undefined>;
   listSimRuns(query?: { status?: SimRunStatus; limit?: number }): Promise<SimRunRecord[]>;
+
+  /** Stores a new job as `queued` with no work done. */
+  addJob(job: NewJob): Promise<DatacenterJob>;
+  getJob(id: string): Promise<DatacenterJob | undefined>;
+  listJobs(query?: JobQuery): Promise<DatacenterJob[]>;
+  /** Changes status, work done or finish time; `doneGpuHours` may not exceed the job's gpuHours. */
+  updateJob(id: string, patch: JobUpdate): Promise<DatacenterJob>;
 }

@@ -64,6 +64,17 @@ export function requirePositiveInt(v: unknown, where: string): number {
   return v;
 }
 
+export function requireSafeInt(v: unknown, where: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v))
+    throw inputError(where, `must be a whole number (got ${show(v)})`);
+  return v;
+}
+
+export function requireBoolean(v: unknown, where: string): boolean {
+  if (typeof v !== 'boolean') throw inputError(where, `must be true or false (got ${show(v)})`);
+  return v;
+}
+
 export function requireOneOf<T extends string>(v: unknown, allowed: readonly T[], where: string): T {
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
     throw inputError(where, `must be one of ${allowed.map((a) => `"${a}"`).join(', ')} (got ${show(v)})`);

@@ -6,6 +6,7 @@ import {
   MIGRATIONS,
   StoreError,
   type Migration,
+  type NewJob,
   type Store,
   type StoreErrorCode,
   type TelemetryPoint,
@@ -75,23 +76,24 @@ export function storeContract(name: string, factory: HarnessFactory) {
       it('applies added migrations in order, and only those', async () => {
         await store.appendTelemetry(pts('pv1', 'power_kw', [[T0, 5]]));
         await store.close();
+        const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
         const more: Migration[] = [
           ...MIGRATIONS,
           {
-            version: 2,
+            version: latest + 1,
             name: 'notes',
             sqlite: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)',
             postgres: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)',
           },
           {
-            version: 3,
+            version: latest + 2,
             name: 'notes author',
             sqlite: "ALTER TABLE notes ADD COLUMN author TEXT NOT NULL DEFAULT 'system'",
             postgres: "ALTER TABLE notes ADD COLUMN author TEXT NOT NULL DEFAULT 'system'",
           },
         ];
         store = await h.open({ migrations: more });
-        expect(await store.schemaVersion()).toBe(3);
+        expect(await store.schemaVersion()).toBe(latest + 2);
         await store.close();
         store = await h.open({ migrations: more }); // second open: nothing to apply, nothing fails
         await h.exec("INSERT INTO notes (id, body) VALUES (1, 'x')");
@@ -100,7 +102,7 @@ export function storeContract(name: string, factory: HarnessFactory) {
           (await h.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map(
             (r) => Number(r.version),
           ),
-        ).toEqual([1, 2, 3]);
+        ).toEqual([...MIGRATIONS.map((m) => m.version), latest + 1, latest + 2]);
         expect(
           await store.readTelemetry({ assetId: 'pv1', measurement: 'power_kw', fromMs: T0, toMs: T0 + 1 }),
         ).toHaveLength(1);
@@ -108,8 +110,9 @@ export function storeContract(name: string, factory: HarnessFactory) {
 
       it('a failing migration applies nothing of itself', async () => {
         await store.close();
+        const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
         const broken: Migration = {
-          version: 2,
+          version: latest + 1,
           name: 'broken',
           sqlite: 'CREATE TABLE half (a INTEGER); INSERT INTO no_such_table VALUES (1);',
           postgres: 'CREATE TABLE half (a INTEGER); INSERT INTO no_such_table VALUES (1);',
@@ -117,10 +120,10 @@ export function storeContract(name: string, factory: HarnessFactory) {
         await expectStoreError(
           h.open({ migrations: [...MIGRATIONS, broken] }),
           'BITGRID_ERR_STORE_SCHEMA',
-          /migration 2 "broken" failed/,
+          new RegExp(`migration ${latest + 1} "broken" failed`),
         );
         store = await h.open();
-        expect(await store.schemaVersion()).toBe(1);
+        expect(await store.schemaVersion()).toBe(latest);
         await expect(h.query('SELECT * FROM half')).rejects.toThrow(/half/);
       });
 
@@ -132,7 +135,9 @@ export function storeContract(name: string, factory: HarnessFactory) {
         const e = await expectStoreError(
           h.open(),
           'BITGRID_ERR_STORE_SCHEMA',
-          /version 999, newer than this Bitgrid understands \(up to 1\)/,
+          new RegExp(
+            `version 999, newer than this Bitgrid understands \\(up to ${MIGRATIONS[MIGRATIONS.length - 1].version}\\)`,
+          ),
         );
         expect(e.message).toMatch(/at least as new/);
       });
@@ -1038,6 +1043,136 @@ export function storeContract(name: string, factory: HarnessFactory) {
         );
         expect(await store.getSimRun('r1')).toEqual(a);
         expect(await store.listSimRuns()).toHaveLength(1);
+      });
+    });
+
+    describe('data-center jobs', () => {
+      const HOUR = 60 * MIN;
+      const job = (over: Partial<NewJob> = {}): NewJob => ({
+        datacenterId: 'dc-gpu',
+        name: 'llm-finetune',
+        gpus: 64,
+        gpuHours: 640,
+        earliestStartMs: T0,
+        deadlineMs: T0 + 24 * HOUR,
+        submittedMs: T0,
+        submittedBy: 'tok_1',
+        ...over,
+      });
+
+      it('adds jobs with defaults, reads them back, lists by submission with filters', async () => {
+        const a = await store.addJob(job());
+        expect(a.id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(a).toEqual({
+          id: a.id,
+          datacenterId: 'dc-gpu',
+          name: 'llm-finetune',
+          gpus: 64,
+          gpuHours: 640,
+          earliestStartMs: T0,
+          deadlineMs: T0 + 24 * HOUR,
+          priority: 0,
+          interruptible: true,
+          status: 'queued',
+          doneGpuHours: 0,
+          submittedMs: T0,
+          submittedBy: 'tok_1',
+          updatedMs: T0,
+        });
+        expect(await store.getJob(a.id)).toEqual(a);
+        // Same submission time: the order is still the order of submission.
+        const b = await store.addJob(
+          job({ id: 'job-b', priority: -3, interruptible: false, gpuHours: 12.5, name: 'eval' }),
+        );
+        const c = await store.addJob(job({ id: 'job-c', datacenterId: 'dc-2', priority: 7 }));
+        expect(b).toMatchObject({ id: 'job-b', priority: -3, interruptible: false, gpuHours: 12.5 });
+        expect(await store.getJob('job-b')).toEqual(b);
+        expect((await store.listJobs()).map((j) => j.id)).toEqual(['job-c', 'job-b', a.id]);
+        expect((await store.listJobs({ order: 'asc' })).map((j) => j.id)).toEqual([a.id, 'job-b', 'job-c']);
+        expect((await store.listJobs({ datacenterId: 'dc-gpu', limit: 1 })).map((j) => j.id)).toEqual([
+          'job-b',
+        ]);
+        await store.updateJob('job-b', {
+          updatedMs: T0 + HOUR,
+          status: 'done',
+          doneGpuHours: 12.5,
+          finishedMs: T0 + HOUR,
+        });
+        expect((await store.listJobs({ status: 'done' })).map((j) => j.id)).toEqual(['job-b']);
+        expect(
+          (await store.listJobs({ status: ['queued', 'running'], order: 'asc' })).map((j) => j.id),
+        ).toEqual([a.id, 'job-c']);
+        expect(await store.getJob('nope')).toBeUndefined();
+      });
+
+      it('updates status, work done and finish time', async () => {
+        await store.addJob(job({ id: 'j1' }));
+        const running = await store.updateJob('j1', {
+          updatedMs: T0 + HOUR,
+          status: 'running',
+          doneGpuHours: 64,
+        });
+        expect(running).toMatchObject({ status: 'running', doneGpuHours: 64, updatedMs: T0 + HOUR });
+        expect(running.finishedMs).toBeUndefined();
+        const done = await store.updateJob('j1', {
+          updatedMs: T0 + 10 * HOUR,
+          status: 'done',
+          doneGpuHours: 640,
+          finishedMs: T0 + 10 * HOUR,
+        });
+        expect(done).toMatchObject({ status: 'done', doneGpuHours: 640, finishedMs: T0 + 10 * HOUR });
+        expect(await store.getJob('j1')).toEqual(done);
+        await store.close();
+        store = await h.open();
+        expect(await store.getJob('j1')).toEqual(done);
+      });
+
+      it('refuses bad jobs and bad updates, changing nothing', async () => {
+        const bad: [Partial<NewJob>, RegExp][] = [
+          [{ gpus: 0 }, /addJob: job\.gpus: must be a positive whole number/],
+          [{ gpus: 1.5 }, /gpus/],
+          [{ gpuHours: 0 }, /gpuHours: must be positive/],
+          [{ gpuHours: NaN }, /gpuHours: must be a finite number/],
+          [{ deadlineMs: T0 }, /deadlineMs: must be after earliestStartMs/],
+          [{ earliestStartMs: 1.5 }, /earliestStartMs/],
+          [{ priority: 0.5 }, /priority: must be a whole number/],
+          [{ interruptible: 'yes' as never }, /interruptible: must be true or false/],
+          [{ datacenterId: '' }, /datacenterId/],
+          [{ name: undefined as never }, /name/],
+          [{ submittedBy: '' }, /submittedBy/],
+        ];
+        for (const [over, message] of bad)
+          await expectStoreError(store.addJob(job(over)), 'BITGRID_ERR_STORE_INPUT', message);
+        expect(await store.listJobs()).toEqual([]);
+
+        const a = await store.addJob(job({ id: 'j1' }));
+        await expectStoreError(store.addJob(job({ id: 'j1' })), 'BITGRID_ERR_STORE_INPUT', /already exists/);
+        await expectStoreError(
+          store.updateJob('j1', { updatedMs: T0, doneGpuHours: 641 }),
+          'BITGRID_ERR_STORE_INPUT',
+          /doneGpuHours: must not exceed the job's 640 GPU-hours/,
+        );
+        await expectStoreError(
+          store.updateJob('j1', { updatedMs: T0, doneGpuHours: -1 }),
+          'BITGRID_ERR_STORE_INPUT',
+          /doneGpuHours: must not be negative/,
+        );
+        await expectStoreError(
+          store.updateJob('j1', { updatedMs: T0, status: 'paused' as 'running' }),
+          'BITGRID_ERR_STORE_INPUT',
+          /status: must be one of "queued", "running", "done", "cancelled"/,
+        );
+        await expectStoreError(
+          store.updateJob('j2', { updatedMs: T0 }),
+          'BITGRID_ERR_STORE_NOT_FOUND',
+          /job j2/,
+        );
+        await expectStoreError(
+          store.listJobs({ status: ['queued', 'late' as 'queued'] }),
+          'BITGRID_ERR_STORE_INPUT',
+          /status\[1\]/,
+        );
+        expect(await store.listJobs()).toEqual([a]);
       });
     });
 

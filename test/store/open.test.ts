@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_SQLITE_FILE, openStore, parseStoreUrl } from '../../src/store/index.ts';
+import { DEFAULT_SQLITE_FILE, MIGRATIONS, openStore, parseStoreUrl } from '../../src/store/index.ts';
 import { expectStoreError } from './contract.ts';
 import { PG_URL, pgAdmin, pgSchemaName } from './harness.ts';
 
@@ -104,7 +104,8 @@ describe('opening PostgreSQL', () => {
           openStore(PG_URL!, { pgSchema: schema }),
           openStore(PG_URL!, { pgSchema: schema }),
         ]);
-        expect(await Promise.all(stores.map((s) => s.schemaVersion()))).toEqual([1, 1]);
+        const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
+        expect(await Promise.all(stores.map((s) => s.schemaVersion()))).toEqual([latest, latest]);
         await Promise.all(stores.map((s) => s.close()));
       } finally {
         await pgAdmin(PG_URL!, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
