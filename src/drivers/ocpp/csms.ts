@@ -3,7 +3,14 @@ import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Driver, DriverContext, DriverStatus, Measurement, Setpoint } from '../types.ts';
+import type {
+  ChargingSessionInfo,
+  Driver,
+  DriverContext,
+  DriverStatus,
+  Measurement,
+  Setpoint,
+} from '../types.ts';
 import type { ChargePointConfig, OcppConfig, OcppProtocol } from './config.ts';
 import { guarded, installWireErrorCodes } from './errors.ts';
 import { normalizeMeterValues } from './meter.ts';
@@ -32,7 +39,11 @@ interface Transaction {
   id: string;
   idToken?: string;
   meterStartKwh?: number;
+  /** Export register at the start (V2G), so discharge in the session is netted out of its energy. */
+  exportStartKwh?: number;
   startMs: number;
+  /** CSMS time of the last message about this transaction or its connector. */
+  updatedMs: number;
 }
 
 interface ConnectorState {
@@ -41,6 +52,17 @@ interface ConnectorState {
   latest: Map<MeterMeasurement, { value: number; timeMs: number }>;
   /** Last limit this driver applied, kW. */
   limitKw?: number;
+  /** What the EV plugged in here announced (2.0.1 NotifyEVChargingNeeds); kept until it leaves. */
+  needs?: EvChargingNeeds;
+}
+
+interface EvChargingNeeds {
+  departureMs?: number;
+  energyRequestKwh?: number;
+  evMaxPowerKw?: number;
+  /** DC stateOfCharge at the announcement, used until MeterValues carry SoC. */
+  socFraction?: number;
+  timeMs: number;
 }
 
 interface ChargePointState {
@@ -70,6 +92,12 @@ const DETAIL_KEYS: MeterMeasurement[] = [
 ];
 
 type Params = OcppPayload;
+
+const WH_PER_KWH = 1000;
+const W_PER_KW = 1000;
+const PERCENT = 100;
+/** Phases of each 2.0.1 EnergyTransferModeEnumType AC mode. */
+const AC_PHASES: Record<string, number> = { AC_single_phase: 1, AC_two_phase: 2, AC_three_phase: 3 };
 
 /**
  * OCPP CSMS: one WebSocket endpoint speaking OCPP 1.6J and 2.0.1 (chosen per charger by
@@ -266,6 +294,51 @@ export class OcppCsmsDriver implements Driver {
     return out;
   }
 
+  /**
+   * One entry per transaction in progress. `channel` is always `<charger id>/<connector>`, the form
+   * write() resolves to that connector (1.6J) or EVSE (2.0.1) whatever the asset's charger count.
+   */
+  sessions(): ChargingSessionInfo[] {
+    const out: ChargingSessionInfo[] = [];
+    for (const cp of this.cps.values()) {
+      for (const [connectorId, c] of cp.connectors) {
+        const tx = c.tx;
+        if (!tx || connectorId === 0) continue;
+        // Readings from before the transaction belong to the previous EV.
+        const current = (m: MeterMeasurement) => {
+          const v = c.latest.get(m);
+          return v && v.timeMs >= tx.startMs ? v.value : undefined;
+        };
+        const imported = c.latest.get('energy_kwh')?.value;
+        const exported = c.latest.get('energy_export_kwh')?.value;
+        const importKwh =
+          imported !== undefined && tx.meterStartKwh !== undefined ? imported - tx.meterStartKwh : 0;
+        const exportKwh =
+          exported !== undefined && tx.exportStartKwh !== undefined ? exported - tx.exportStartKwh : 0;
+        const needs = c.needs;
+        const ratingKw = cp.cfg.max_power_kw;
+        out.push({
+          assetId: cp.cfg.asset,
+          channel: `${cp.cfg.id}/${connectorId}`,
+          chargerId: cp.cfg.id,
+          connectorId,
+          transactionId: tx.id,
+          startMs: tx.startMs,
+          energyKwh: importKwh - exportKwh,
+          powerKw: current('power_kw'),
+          maxPowerKw: Math.min(ratingKw, needs?.evMaxPowerKw ?? Infinity),
+          maxDischargeKw: cp.cfg.v2g ? ratingKw : 0,
+          departureMs: needs?.departureMs,
+          energyRequestKwh: needs?.energyRequestKwh,
+          socFraction: current('soc_fraction') ?? needs?.socFraction,
+          idToken: tx.idToken,
+          updatedMs: tx.updatedMs,
+        });
+      }
+    }
+    return out;
+  }
+
   accepts(sp: Setpoint): boolean {
     return sp.kind === 'charging_limit_kw' && this.assetCps.has(sp.assetId);
   }
@@ -273,13 +346,15 @@ export class OcppCsmsDriver implements Driver {
   async write(sp: Setpoint): Promise<void> {
     if (!this.accepts(sp)) throw new Error(`ocpp ${this.id}: does not accept ${sp.kind} for ${sp.assetId}`);
     const { cp, connectorId } = this.resolve(sp);
-    const client = this.liveClient(cp);
-    const max = cp.cfg.max_power_kw;
+    if (!Number.isFinite(sp.value)) throw new Error(`ocpp ${cp.cfg.id}: limit must be a finite number`);
     if (sp.value < 0 && !cp.cfg.v2g)
-      throw new Error(`ocpp ${cp.cfg.id}: negative limit refused, charger is not V2G-capable`);
+      throw new Error(
+        `ocpp ${cp.cfg.id}: negative limit ${sp.value} kW (discharge) refused, charger is not V2G-capable (v2g: false)`,
+      );
     if (sp.value < 0 && connectorId === 0)
       throw new Error(`ocpp ${cp.cfg.id}: a station-wide limit cannot be negative`);
-    if (!Number.isFinite(sp.value)) throw new Error(`ocpp ${cp.cfg.id}: limit must be a finite number`);
+    const client = this.liveClient(cp);
+    const max = cp.cfg.max_power_kw;
     const limitKw = Math.max(-max, Math.min(max, sp.value));
     const connector = connectorId === 0 ? undefined : this.connector(cp, connectorId);
     const purpose: ProfilePurpose =
@@ -449,7 +524,7 @@ export class OcppCsmsDriver implements Driver {
       },
       Heartbeat: () => ({ currentTime: iso() }),
       StatusNotification: (p) => {
-        this.connector(cp, p.connectorId).status = p.status;
+        this.connectorStatus(this.connector(cp, p.connectorId), p.status);
         return {};
       },
       Authorize: (p) => ({ idTagInfo: { status: this.authorize(p.idTag) } }),
@@ -457,15 +532,14 @@ export class OcppCsmsDriver implements Driver {
         const c = this.connector(cp, p.connectorId);
         const transactionId = this.nextTxId++;
         const status = this.authorize(p.idTag);
-        c.tx = {
+        const startMs = this.chargerTime(p.timestamp);
+        this.beginTx(c, {
           id: String(transactionId),
           idToken: p.idTag,
           meterStartKwh: p.meterStart / 1000,
-          startMs: Date.parse(p.timestamp),
-        };
-        this.store(c, [
-          { measurement: 'energy_kwh', value: p.meterStart / 1000, timeMs: Date.parse(p.timestamp) },
-        ]);
+          startMs,
+        });
+        this.store(c, [{ measurement: 'energy_kwh', value: p.meterStart / 1000, timeMs: startMs }]);
         return { transactionId, idTagInfo: { status } };
       },
       StopTransaction: (p) => {
@@ -486,6 +560,7 @@ export class OcppCsmsDriver implements Driver {
       MeterValues: (p) => {
         const c = this.connector(cp, p.connectorId);
         this.store(c, normalizeMeterValues(p.meterValue as MeterValue[], now()));
+        this.touch(c);
         return {};
       },
       DataTransfer: () => ({ status: 'UnknownVendorId' }),
@@ -506,17 +581,17 @@ export class OcppCsmsDriver implements Driver {
       },
       Heartbeat: () => ({ currentTime: iso() }),
       StatusNotification: (p) => {
-        this.connector(cp, p.evseId).status = p.connectorStatus;
+        this.connectorStatus(this.connector(cp, p.evseId), p.connectorStatus);
         return {};
       },
       Authorize: (p) => ({ idTokenInfo: { status: this.authorize(p.idToken.idToken) } }),
       TransactionEvent: (p) => {
         const txId: string = p.transactionInfo.transactionId;
-        const timeMs = Date.parse(p.timestamp);
+        const timeMs = this.chargerTime(p.timestamp);
         let entry = this.findTx(cp, txId);
         if (!entry && p.evse?.id !== undefined) {
           const c = this.connector(cp, p.evse.id);
-          c.tx = { id: txId, idToken: p.idToken?.idToken, startMs: timeMs };
+          this.beginTx(c, { id: txId, idToken: p.idToken?.idToken, startMs: timeMs });
           entry = [p.evse.id, c];
         }
         if (entry) {
@@ -524,8 +599,7 @@ export class OcppCsmsDriver implements Driver {
           if (p.idToken?.idToken && c.tx) c.tx.idToken = p.idToken.idToken;
           const samples = p.meterValue ? normalizeMeterValues(p.meterValue as MeterValue[], now()) : [];
           this.store(c, samples);
-          const energy = samples.find((s) => s.measurement === 'energy_kwh');
-          if (c.tx && c.tx.meterStartKwh === undefined && energy) c.tx.meterStartKwh = energy.value;
+          this.touch(c);
           if (p.eventType === 'Ended') {
             this.store(c, [{ measurement: 'power_kw', value: 0, timeMs }]);
             this.endSession(cp, evseId, c, c.latest.get('energy_kwh')?.value, timeMs);
@@ -534,8 +608,23 @@ export class OcppCsmsDriver implements Driver {
         return p.idToken ? { idTokenInfo: { status: this.authorize(p.idToken.idToken) } } : {};
       },
       MeterValues: (p) => {
-        this.store(this.connector(cp, p.evseId), normalizeMeterValues(p.meterValue as MeterValue[], now()));
+        const c = this.connector(cp, p.evseId);
+        this.store(c, normalizeMeterValues(p.meterValue as MeterValue[], now()));
+        this.touch(c);
         return {};
+      },
+      NotifyEVChargingNeeds: (p) => {
+        // "EvseId may not be 0" (2.0.1 schema): the needs belong to one EVSE.
+        if (p.evseId === 0)
+          throw createRPCError('PropertyConstraintViolation', 'evseId 0 cannot hold an EV', {});
+        const c = this.connector(cp, p.evseId);
+        c.needs = this.parseNeeds(cp, p.evseId, p.chargingNeeds);
+        this.touch(c);
+        this.ctx.log.info(
+          { chargePointId: cp.cfg.id, evseId: p.evseId, ...c.needs },
+          'ocpp: EV charging needs announced',
+        );
+        return { status: 'Accepted' };
       },
       DataTransfer: () => ({ status: 'UnknownVendorId' }),
       NotifyEvent: () => ({}),
@@ -577,6 +666,74 @@ export class OcppCsmsDriver implements Driver {
       const prev = c.latest.get(s.measurement);
       if (!prev || prev.timeMs <= s.timeMs) c.latest.set(s.measurement, { value: s.value, timeMs: s.timeMs });
     }
+    // 2.0.1 has no meterStart: the first register reading of the transaction is its start.
+    const tx = c.tx;
+    if (!tx) return;
+    const first = (m: MeterMeasurement) => samples.find((x) => x.measurement === m)?.value;
+    tx.meterStartKwh ??= first('energy_kwh');
+    tx.exportStartKwh ??= first('energy_export_kwh');
+  }
+
+  private beginTx(c: ConnectorState, tx: Omit<Transaction, 'updatedMs' | 'exportStartKwh'>): void {
+    c.tx = {
+      ...tx,
+      // The export register is cumulative per connector, so its last reading is this session's start.
+      exportStartKwh: c.latest.get('energy_export_kwh')?.value,
+      updatedMs: this.ctx.now(),
+    };
+  }
+
+  /** Something was heard about the connector's session now. */
+  private touch(c: ConnectorState): void {
+    if (c.tx) c.tx.updatedMs = this.ctx.now();
+  }
+
+  private connectorStatus(c: ConnectorState, status: string): void {
+    c.status = status;
+    // The EV left: its announced needs go with it (a transaction may still be ending).
+    if (status === 'Available') c.needs = undefined;
+    this.touch(c);
+  }
+
+  /**
+   * A charger's timestamp, bounded by the CSMS clock: a charger clock running ahead must not put a
+   * session's start in the future, and an unreadable one falls back to now.
+   */
+  private chargerTime(iso: string | undefined): number {
+    const now = this.ctx.now();
+    const t = iso === undefined ? NaN : Date.parse(iso);
+    return Number.isFinite(t) ? Math.min(t, now) : now;
+  }
+
+  private parseNeeds(cp: ChargePointState, evseId: number, needs: Params): EvChargingNeeds {
+    const out: EvChargingNeeds = { timeMs: this.ctx.now() };
+    if (needs.departureTime !== undefined) {
+      const t = Date.parse(needs.departureTime);
+      if (Number.isFinite(t)) out.departureMs = t;
+      else
+        this.ctx.log.warn(
+          { chargePointId: cp.cfg.id, evseId, departureTime: needs.departureTime },
+          'ocpp: NotifyEVChargingNeeds departureTime unreadable, ignored',
+        );
+    }
+    const ac = needs.acChargingParameters as Params | undefined;
+    const dc = needs.dcChargingParameters as Params | undefined;
+    const energyWh: unknown = ac?.energyAmount ?? dc?.energyAmount;
+    if (typeof energyWh === 'number' && Number.isFinite(energyWh) && energyWh >= 0)
+      out.energyRequestKwh = energyWh / WH_PER_KWH;
+    let maxW: number | undefined;
+    if (dc) {
+      // evMaxPower is "required for DC charging" (2.0.1 DCChargingParametersType); else the
+      // current and voltage maxima bound it.
+      maxW = dc.evMaxPower ?? dc.evMaxCurrent * dc.evMaxVoltage;
+      if (typeof dc.stateOfCharge === 'number') out.socFraction = dc.stateOfCharge / PERCENT;
+    } else if (ac) {
+      // evMaxCurrent is per phase; the charger's configured phase voltage gives the power.
+      const phases = AC_PHASES[needs.requestedEnergyTransfer as string] ?? cp.cfg.phases;
+      maxW = ac.evMaxCurrent * cp.cfg.voltage_v * phases;
+    }
+    if (maxW !== undefined && Number.isFinite(maxW) && maxW > 0) out.evMaxPowerKw = maxW / W_PER_KW;
+    return out;
   }
 
   private endSession(
@@ -601,6 +758,7 @@ export class OcppCsmsDriver implements Driver {
     );
     c.tx = undefined;
     c.limitKw = undefined;
+    c.needs = undefined;
   }
 
   /** Channel names: the connector id when the asset has one charger, else `<charger>/<connector>`. */
