@@ -17,7 +17,7 @@ import {
 // in a few calls; run() ticks it on a real timer.
 
 export interface EvSession {
-  /** Connector (1.6) or EVSE (2.0.1), from 1. */
+  /** Connector (1.6) or EVSE (2.0.1), from 1; default 1. */
   connectorId?: number;
   arrivalMs: number;
   departureMs: number;
@@ -25,6 +25,16 @@ export interface EvSession {
   maxPowerKw: number;
   v2g?: boolean;
   idTag?: string;
+  /**
+   * 2.0.1: announce the EV's needs at plug-in (NotifyEVChargingNeeds: departureTime = departureMs,
+   * energyAmount = energyNeededKwh), as an ISO 15118 EV would.
+   */
+  announce?: boolean;
+  /** EV battery, kWh. When given (or capacityKwh), MeterValues carry the SoC measurand. */
+  batteryKwh?: number;
+  /** SoC at arrival, 0–1; default: the battery less the energy needed. */
+  initialSocFraction?: number;
+  /** Older name of batteryKwh, still accepted. */
   capacityKwh?: number;
 }
 
@@ -89,6 +99,19 @@ export interface ConnectorSnapshot {
 
 type Params = OcppPayload;
 
+/** Battery assumed for V2G limits when the session names none: a mid-size EV. */
+const DEFAULT_EV_BATTERY_KWH = 60;
+/** IEC 62196-2 type 2 AC: at most 63 A per phase; a charger rated above that is a DC charger. */
+const AC_MAX_CURRENT_A = 63;
+/** IEC 61851-1: the lowest current a control pilot may offer. */
+const AC_MIN_CURRENT_A = 6;
+/** DC battery voltage the twin's EVs announce (a 400 V-class pack's upper bound). */
+const DC_EV_MAX_VOLTAGE_V = 500;
+const W_PER_KW = 1000;
+const WH_PER_KWH = 1000;
+const PERCENT = 100;
+const AC_MODES: Record<number, string> = { 1: 'AC_single_phase', 2: 'AC_two_phase', 3: 'AC_three_phase' };
+
 export class TwinChargePoint {
   readonly id: string;
   readonly protocol: 'ocpp1.6' | 'ocpp2.0.1';
@@ -149,7 +172,7 @@ export class TwinChargePoint {
       id,
       powerKw: c.powerKw,
       energyKwh: c.energyImportWh / 1000,
-      socFraction: a ? this.soc(a) : undefined,
+      socFraction: a && this.batteryKnown(a) ? this.soc(a) : undefined,
       transactionId: a?.txId,
       limitKw: c.limitKw,
       evPresent: Boolean(a),
@@ -159,6 +182,18 @@ export class TwinChargePoint {
   addSession(s: EvSession): void {
     this.pending.push(s);
     this.pending.sort((a, b) => a.arrivalMs - b.arrivalMs);
+  }
+
+  /**
+   * Adds an EV after construction: it plugs in at its arrivalMs on the twin's clock (at the first
+   * tick from then on), or now when that is already past. Throws for a connector the twin lacks.
+   */
+  plugIn(session: EvSession): void {
+    const id = session.connectorId ?? 1;
+    if (!Number.isInteger(id) || id < 1 || id > this.connectors.length)
+      throw new Error(`twin ${this.id}: no connector ${id} (it has ${this.connectors.length})`);
+    this.addSession(session);
+    if (session.arrivalMs <= this.clock.now()) void this.tick();
   }
 
   /** Connects, sends BootNotification and the connectors' status. */
@@ -292,8 +327,7 @@ export class TwinChargePoint {
       const a = c.active;
       if (!a || c.powerKw === 0) continue;
       let deltaKwh = c.powerKw * dtH;
-      if (deltaKwh > 0)
-        deltaKwh = Math.min(deltaKwh, Math.max(0, a.session.energyNeededKwh - a.deliveredKwh));
+      if (deltaKwh > 0) deltaKwh = Math.min(deltaKwh, Math.max(0, this.remainingKwh(a)));
       else deltaKwh = Math.max(deltaKwh, -this.storedKwh(a));
       a.deliveredKwh += deltaKwh;
       if (deltaKwh > 0) c.energyImportWh += deltaKwh * 1000;
@@ -301,12 +335,30 @@ export class TwinChargePoint {
     }
   }
 
+  private batteryKnown(a: ActiveSession): boolean {
+    return (a.session.batteryKwh ?? a.session.capacityKwh) !== undefined;
+  }
+
   private capacity(a: ActiveSession): number {
-    return a.session.capacityKwh ?? Math.max(60, a.session.energyNeededKwh);
+    return (
+      a.session.batteryKwh ??
+      a.session.capacityKwh ??
+      Math.max(DEFAULT_EV_BATTERY_KWH, a.session.energyNeededKwh)
+    );
   }
 
   private storedKwh(a: ActiveSession): number {
-    return this.capacity(a) - a.session.energyNeededKwh + a.deliveredKwh;
+    const cap = this.capacity(a);
+    const initialKwh =
+      a.session.initialSocFraction !== undefined
+        ? a.session.initialSocFraction * cap
+        : Math.max(0, cap - a.session.energyNeededKwh);
+    return initialKwh + a.deliveredKwh;
+  }
+
+  /** What the EV still takes: its need, and never beyond a full battery. */
+  private remainingKwh(a: ActiveSession): number {
+    return Math.min(a.session.energyNeededKwh - a.deliveredKwh, this.capacity(a) - this.storedKwh(a));
   }
 
   private soc(a: ActiveSession): number {
@@ -329,8 +381,7 @@ export class TwinChargePoint {
     }
     const hw = Math.min(this.opts.maxPowerKw, a.session.maxPowerKw);
     if (c.limitKw >= 0) {
-      const remaining = a.session.energyNeededKwh - a.deliveredKwh;
-      c.powerKw = remaining > 1e-9 ? Math.min(hw, c.limitKw) : 0;
+      c.powerKw = this.remainingKwh(a) > 1e-9 ? Math.min(hw, c.limitKw) : 0;
     } else if (this.opts.v2g && a.session.v2g && this.storedKwh(a) > 1e-9) {
       c.powerKw = Math.max(c.limitKw, -hw);
     } else {
@@ -428,6 +479,7 @@ export class TwinChargePoint {
       await this.status16(c.id, 'Charging');
     } else {
       await this.status201(c.id, 'Occupied');
+      if (s.announce) await this.notifyNeeds(c, a);
       const auth = await this.call('Authorize', { idToken: { idToken: a.idTag, type: 'ISO14443' } });
       if (auth.idTokenInfo.status !== 'Accepted') return;
       a.txId = randomUUID();
@@ -445,6 +497,43 @@ export class TwinChargePoint {
     }
     c.lastMeterMs = now;
     this.updatePower(c, now);
+  }
+
+  /** 2.0.1 NotifyEVChargingNeeds: AC or DC parameters by the charger's rating. */
+  private async notifyNeeds(c: Connector, a: ActiveSession): Promise<void> {
+    const s = a.session;
+    const energyAmount = Math.round(s.energyNeededKwh * WH_PER_KWH);
+    const acMaxKw = (AC_MAX_CURRENT_A * this.el.voltageV * this.el.phases) / W_PER_KW;
+    const chargingNeeds: Params =
+      this.opts.maxPowerKw <= acMaxKw
+        ? {
+            requestedEnergyTransfer: AC_MODES[this.el.phases] ?? 'AC_three_phase',
+            acChargingParameters: {
+              energyAmount,
+              evMinCurrent: AC_MIN_CURRENT_A,
+              evMaxCurrent: Math.round((s.maxPowerKw * W_PER_KW) / (this.el.voltageV * this.el.phases)),
+              evMaxVoltage: this.el.voltageV,
+            },
+          }
+        : {
+            requestedEnergyTransfer: 'DC',
+            dcChargingParameters: {
+              evMaxCurrent: Math.ceil((s.maxPowerKw * W_PER_KW) / DC_EV_MAX_VOLTAGE_V),
+              evMaxVoltage: DC_EV_MAX_VOLTAGE_V,
+              evMaxPower: Math.round(s.maxPowerKw * W_PER_KW),
+              energyAmount,
+              ...(this.batteryKnown(a)
+                ? {
+                    stateOfCharge: Math.round(this.soc(a) * PERCENT),
+                    evEnergyCapacity: Math.round(this.capacity(a) * WH_PER_KWH),
+                  }
+                : {}),
+            },
+          };
+    chargingNeeds.departureTime = this.iso(s.departureMs);
+    const res = await this.call('NotifyEVChargingNeeds', { evseId: c.id, chargingNeeds });
+    if (res.status !== 'Accepted')
+      this.note('NotifyEVChargingNeeds not accepted', new Error(String(res.status)));
   }
 
   private async depart(c: Connector, now: number): Promise<void> {
@@ -514,13 +603,14 @@ export class TwinChargePoint {
           unit: 'W',
         });
       }
-      sv.push({
-        value: String(Math.round(this.soc(a) * 100)),
-        context: ctx,
-        measurand: 'SoC',
-        unit: 'Percent',
-        location: 'EV',
-      });
+      if (this.batteryKnown(a))
+        sv.push({
+          value: String(Math.round(this.soc(a) * PERCENT)),
+          context: ctx,
+          measurand: 'SoC',
+          unit: 'Percent',
+          location: 'EV',
+        });
       await this.call('MeterValues', {
         connectorId: c.id,
         transactionId: Number(a.txId),
@@ -565,9 +655,9 @@ export class TwinChargePoint {
           unitOfMeasure: { unit: 'W' },
         });
       }
-      if (c.active) {
+      if (c.active && this.batteryKnown(c.active)) {
         sv.push({
-          value: Math.round(this.soc(c.active) * 100),
+          value: Math.round(this.soc(c.active) * PERCENT),
           context,
           measurand: 'SoC',
           location: 'EV',
