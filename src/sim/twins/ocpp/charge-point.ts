@@ -596,12 +596,20 @@ export class TwinChargePoint {
         },
       ];
       if (this.opts.v2g) {
-        sv.push({
-          value: String(Math.round(Math.max(0, -c.powerKw) * 1000)),
-          context: ctx,
-          measurand: 'Power.Active.Export',
-          unit: 'W',
-        });
+        sv.push(
+          {
+            value: String(Math.round(Math.max(0, -c.powerKw) * 1000)),
+            context: ctx,
+            measurand: 'Power.Active.Export',
+            unit: 'W',
+          },
+          {
+            value: String(Math.round(c.energyExportWh)),
+            context: ctx,
+            measurand: 'Energy.Active.Export.Register',
+            unit: 'Wh',
+          },
+        );
       }
       if (this.batteryKnown(a))
         sv.push({
@@ -640,6 +648,14 @@ export class TwinChargePoint {
         unitOfMeasure: { unit: 'Wh' },
       },
     ];
+    // A bidirectional charger meters both directions, so a session's discharge can be netted.
+    if (this.opts.v2g)
+      sv.push({
+        value: Math.round(c.energyExportWh),
+        context,
+        measurand: 'Energy.Active.Export.Register',
+        unitOfMeasure: { unit: 'Wh' },
+      });
     if (full) {
       sv.push({
         value: Math.round(Math.max(0, c.powerKw) * 1000),
