@@ -67,13 +67,15 @@ describe('OpenADR event → GridSignal', () => {
     ).toBe(250);
     expect(
       eventToSignals(event('DISPATCH_SETPOINT_RELATIVE', [-120, 30]), undefined, { source: 's' }),
-    ).toEqual([{ kind: 'shed_kw', startMs: t, endMs: t + H, value: 120, source: 's:e1' }]);
+    ).toEqual([{ kind: 'shed_kw', startMs: t, endMs: t + H, value: 120, source: 's:e1', eventId: 'e1' }]);
     expect(
       eventToSignals(event('SIMPLE', [0, 2]), undefined, {
         source: 's',
         simpleLevelShedKw: [0, 50, 100, 200],
       }),
-    ).toEqual([{ kind: 'shed_kw', startMs: t + H, endMs: t + 2 * H, value: 100, source: 's:e1' }]);
+    ).toEqual([
+      { kind: 'shed_kw', startMs: t + H, endMs: t + 2 * H, value: 100, source: 's:e1', eventId: 'e1' },
+    ]);
   });
 
   it('uses the program descriptors when the event has none; own interval periods; open-ended last interval', () => {
@@ -96,8 +98,15 @@ describe('OpenADR event → GridSignal', () => {
       { source: 's' },
     );
     expect(out).toEqual([
-      { kind: 'price_krw_per_kwh', startMs: t, endMs: t + 3 * H, value: 0.12, source: 's:e2' },
-      { kind: 'price_krw_per_kwh', startMs: t + 3 * H, endMs: OPEN_END_MS, value: 0.09, source: 's:e2' },
+      { kind: 'price_krw_per_kwh', startMs: t, endMs: t + 3 * H, value: 0.12, source: 's:e2', eventId: 'e2' },
+      {
+        kind: 'price_krw_per_kwh',
+        startMs: t + 3 * H,
+        endMs: OPEN_END_MS,
+        value: 0.09,
+        source: 's:e2',
+        eventId: 'e2',
+      },
     ]);
   });
 

@@ -5,8 +5,12 @@ import type { GridSignal } from '../types.ts';
 // Unit assumptions (OpenADR 3 leaves units to the payloadDescriptor):
 // - PRICE / EXPORT_PRICE: currency must be KRW (absent: KRW assumed); units KWH (default), MWH or WH.
 // - GHG: the definition's g/kWh unless the descriptor says KG_PER_KWH, KG_PER_MWH or G_PER_MWH.
-// - IMPORT_CAPACITY_LIMIT: KW (default), W or MW → import_limit_kw.
-// - DISPATCH_SETPOINT_RELATIVE (KW, W, MW): a negative value is a load shed → shed_kw = -value.
+// - IMPORT_CAPACITY_LIMIT / EXPORT_CAPACITY_LIMIT: KW (default), W or MW → import_limit_kw /
+//   export_limit_kw (both magnitudes, as the OpenADR definitions give them).
+// - DISPATCH_SETPOINT (KW, W, MW): the requested import at the connection → import_target_kw, in
+//   Bitgrid's sign (import positive, so a negative setpoint asks for export).
+// - DISPATCH_SETPOINT_RELATIVE (KW, W, MW): a negative value is a load shed → shed_kw = -value; a
+//   positive one (take more) has no GridSignal kind and is skipped with a warning.
 // - SIMPLE (levels 0–3): a load shed only when the config maps levels to kW.
 // Anything else is skipped with a warning, never guessed.
 
@@ -148,17 +152,34 @@ export interface SignalOptions {
   warn?: (msg: string, detail: object) => void;
 }
 
+/**
+ * Payload descriptors by payload type: the program's, with the event's fields laid over them, so an
+ * event that only restates `units` keeps the program's `currency` (and the other way round).
+ */
+function descriptorsOf(
+  event: OadrEvent,
+  program: OadrProgram | undefined,
+): Map<string, EventPayloadDescriptor> {
+  const descriptors = new Map<string, EventPayloadDescriptor>();
+  for (const d of [...(program?.payloadDescriptors ?? []), ...(event.payloadDescriptors ?? [])]) {
+    const desc = d as EventPayloadDescriptor;
+    if (typeof desc.payloadType !== 'string') continue;
+    if (desc.objectType !== undefined && desc.objectType !== 'EVENT_PAYLOAD_DESCRIPTOR') continue;
+    const prev = descriptors.get(desc.payloadType);
+    const merged: EventPayloadDescriptor = { ...prev, payloadType: desc.payloadType };
+    if (desc.units != null) merged.units = desc.units;
+    if (desc.currency != null) merged.currency = desc.currency;
+    descriptors.set(desc.payloadType, merged);
+  }
+  return descriptors;
+}
+
 export function eventToSignals(
   event: OadrEvent,
   program: OadrProgram | undefined,
   opts: SignalOptions,
 ): GridSignal[] {
-  const descriptors = new Map<string, EventPayloadDescriptor>();
-  for (const d of [...(program?.payloadDescriptors ?? []), ...(event.payloadDescriptors ?? [])]) {
-    const desc = d as EventPayloadDescriptor;
-    if (desc.objectType === undefined || desc.objectType === 'EVENT_PAYLOAD_DESCRIPTOR')
-      descriptors.set(desc.payloadType, desc);
-  }
+  const descriptors = descriptorsOf(event, program);
   const source = `${opts.source}:${event.id ?? event.eventName ?? event.programID}`;
   const warned = new Set<string>();
   const warn = (msg: string, detail: object) => {
@@ -174,7 +195,19 @@ export function eventToSignals(
       const d = descriptors.get(p.type);
       const units = norm(d?.units);
       const push = (kind: GridSignal['kind'], value: number) =>
-        out.push({ kind, startMs: iv.startMs, endMs: iv.endMs, value, source });
+        out.push({
+          kind,
+          startMs: iv.startMs,
+          endMs: iv.endMs,
+          value,
+          source,
+          ...(event.id !== undefined ? { eventId: event.id } : {}),
+        });
+      const power = (kind: GridSignal['kind'], sign: 1 | -1, what: string) => {
+        const f = powerFactor(units);
+        if (f === undefined) warn(`openadr: ${what} skipped, unknown units`, { units: d?.units });
+        else push(kind, sign * raw * f);
+      };
       switch (p.type) {
         case 'PRICE':
         case 'EXPORT_PRICE': {
@@ -196,18 +229,22 @@ export function eventToSignals(
           else push('ghg_kg_per_kwh', raw * f);
           break;
         }
-        case 'IMPORT_CAPACITY_LIMIT': {
-          const f = powerFactor(units);
-          if (f === undefined) warn('openadr: import limit skipped, unknown units', { units: d?.units });
-          else push('import_limit_kw', raw * f);
+        case 'IMPORT_CAPACITY_LIMIT':
+          power('import_limit_kw', 1, 'import limit');
           break;
-        }
-        case 'DISPATCH_SETPOINT_RELATIVE': {
-          const f = powerFactor(units);
-          if (f === undefined) warn('openadr: relative dispatch skipped, unknown units', { units: d?.units });
-          else if (raw < 0) push('shed_kw', -raw * f);
+        case 'EXPORT_CAPACITY_LIMIT':
+          power('export_limit_kw', 1, 'export limit');
           break;
-        }
+        case 'DISPATCH_SETPOINT':
+          power('import_target_kw', 1, 'dispatch setpoint');
+          break;
+        case 'DISPATCH_SETPOINT_RELATIVE':
+          if (raw < 0) power('shed_kw', -1, 'relative dispatch');
+          else if (raw > 0)
+            warn('openadr: positive relative dispatch (take more) has no grid signal, skipped', {
+              value: raw,
+            });
+          break;
         case 'SIMPLE': {
           const kw = opts.simpleLevelShedKw?.[raw];
           if (kw === undefined)
