@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { assetIdSchema, deviceIdSchema } from '../registry.ts';
 
+/**
+ * The district's grid connection meter (power_kw, import positive): GRID_ASSET_ID in
+ * src/control/loop.ts, repeated here because drivers do not import the control loop.
+ */
+export const DEFAULT_REPORT_ASSET = 'grid';
+
 export const openAdrVenConfigSchema = z.strictObject({
   id: deviceIdSchema,
   type: z.literal('openadr_ven'),
@@ -22,8 +28,17 @@ export const openAdrVenConfigSchema = z.strictObject({
   /** URL the VTN calls, when it differs from http://<webhook_host>:<port>/openadr/notify (proxy, NAT). */
   webhook_url: z.url({ protocol: /^https?$/ }).optional(),
   request_timeout_s: z.number().positive().max(120).default(10),
-  /** Asset whose power_kw (fed through ingest()) answers the USAGE/DEMAND reports events ask for. */
-  report_asset: assetIdSchema.optional(),
+  /**
+   * Asset whose power_kw (import positive, fed through ingest()) answers the USAGE/DEMAND reports
+   * events ask for: by default the grid connection meter, since a grid operator settles on import.
+   */
+  report_asset: assetIdSchema.default(DEFAULT_REPORT_ASSET),
+  /**
+   * Retry backoff after a failed exchange (VTN down, records lost): first delay, doubled per failed
+   * attempt up to the maximum (and never slower than the poll).
+   */
+  reconnect_min_ms: z.number().int().min(10).max(600_000).default(1000),
+  reconnect_max_ms: z.number().int().min(10).max(3_600_000).default(60_000),
   /** kW shed meant by SIMPLE signal levels 0, 1, 2, 3. */
   simple_level_shed_kw: z.array(z.number().min(0)).length(4).optional(),
 });

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Driver, DriverContext, DriverStatus, GridSignal, Measurement } from '../types.ts';
 import type { OpenAdrVenConfig } from './config.ts';
 import { SchemaError, checkSchema, checkSchemaArray, type OpenAdrComponent } from './schema.ts';
+import { buildReport, type PowerSample } from './reports.ts';
 import { OPEN_END_MS, eventToSignals, intervalTimes, type OadrEvent, type OadrProgram } from './signals.ts';
 
 // OpenADR 3.0.1 VEN: client-credentials token, VEN registration, programs and events by polling
@@ -27,20 +28,32 @@ interface Expect {
   statuses?: number[];
 }
 
+interface Subscription {
+  id?: string;
+  programID?: string | null;
+  objectOperations: Array<{ callbackUrl: string; bearerToken?: string | null }>;
+}
+
 interface KnownEvent {
   event: OadrEvent;
   version: string;
-}
-
-interface PowerSample {
-  timeMs: number;
-  powerKw: number;
+  /** Its signals, computed once per version (so a warning about it is logged once). */
+  signals: GridSignal[];
 }
 
 const PAGE = 50;
 const WEBHOOK_PATH = '/openadr/notify';
 const MAX_BODY_BYTES = 1 << 20;
+/** Power samples kept for reports: a day of one-second samples covers any event we report on. */
 const MAX_SAMPLES = 100_000;
+/**
+ * How long after an event's end the VEN keeps trying to report it: telemetry for the last interval
+ * may still arrive (meter cadence, a slow loop cycle) and the VTN may be briefly unreachable. After
+ * this the report is abandoned with one log line rather than kept forever.
+ */
+const REPORT_WINDOW_MS = 3_600_000;
+/** 4xx answers worth retrying a report after: auth renewed, our records re-created, throttling. */
+const RETRYABLE_4XX = new Set([401, 403, 404, 408, 429]);
 
 export class OpenAdrVenDriver implements Driver {
   readonly type = 'openadr_ven';
@@ -52,7 +65,6 @@ export class OpenAdrVenDriver implements Driver {
   private readonly programs = new Map<string, OadrProgram>();
   private readonly events = new Map<string, KnownEvent>();
   private readonly subscriptionIds = new Map<string, string>();
-  private pending: GridSignal[] = [];
   private health: DriverStatus['health'] = 'starting';
   private everSynced = false;
   private lastError?: string;
@@ -61,8 +73,15 @@ export class OpenAdrVenDriver implements Driver {
   private readonly webhookToken = randomBytes(24).toString('base64url');
   private callbackUrl?: string;
   private timer?: NodeJS.Timeout;
+  private retryTimer?: NodeJS.Timeout;
+  private retryDelayMs = 0;
+  /** The failure streak in progress: logged at its first failure and when the cause changes. */
+  private failing?: { message: string; attempts: number };
+  /** The VTN lost our VEN or subscriptions and we are re-creating them. */
+  private recovery?: { reason: string; attempts: number };
   private syncing?: Promise<void>;
   private readonly reported = new Set<string>();
+  private readonly reportWarned = new Set<string>();
   private readonly samples: PowerSample[] = [];
   private stopped = false;
 
@@ -80,12 +99,13 @@ export class OpenAdrVenDriver implements Driver {
     this.stopped = false;
     if (this.config.subscribe) await this.startWebhook();
     await this.sync();
-    this.timer = setInterval(() => void this.sync(), this.config.poll_interval_s * 1000);
+    this.timer = setInterval(() => void this.sync(), this.pollMs);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.clearRetry();
     await this.syncing?.catch(() => undefined);
     this.stopped = true;
     for (const id of this.subscriptionIds.values()) {
@@ -109,26 +129,30 @@ export class OpenAdrVenDriver implements Driver {
     return [];
   }
 
-  /** Signals of events that are new or changed since the last call. */
+  /**
+   * Every signal in force or announced, complete on each call: the intervals of the events the VTN
+   * currently lists that have not ended yet. A deleted event is gone, an updated one replaced.
+   */
   signals(): GridSignal[] {
-    const out = this.pending;
-    this.pending = [];
-    return out;
+    const nowMs = this.ctx.now();
+    return [...this.events.values()].flatMap((k) => k.signals.filter((s) => s.endMs > nowMs));
   }
 
   // ---- extras beyond the Driver contract --------------------------------------------------------
 
-  /** All signals of the events currently known (not drained). */
-  activeSignals(): GridSignal[] {
-    return [...this.events.values()].flatMap((k) => this.toSignals(k.event));
-  }
-
-  /** Site telemetry for reports: power_kw samples of `report_asset` (channel-less). */
+  /**
+   * Site telemetry for reports: power_kw samples of `report_asset` (channel-less, import positive).
+   * The same sample handed over again (same time) is kept once.
+   */
   ingest(measurements: readonly Measurement[]): void {
     for (const m of measurements) {
       if (m.assetId !== this.config.report_asset || m.measurement !== 'power_kw' || m.channel !== undefined)
         continue;
+      if (!Number.isFinite(m.value) || !Number.isFinite(m.timeMs)) continue;
+      const last = this.samples[this.samples.length - 1];
+      if (last && last.timeMs === m.timeMs) continue;
       this.samples.push({ timeMs: m.timeMs, powerKw: m.value });
+      if (last && last.timeMs > m.timeMs) this.samples.sort((a, b) => a.timeMs - b.timeMs);
     }
     if (this.samples.length > MAX_SAMPLES) this.samples.splice(0, this.samples.length - MAX_SAMPLES);
   }
@@ -155,9 +179,13 @@ export class OpenAdrVenDriver implements Driver {
 
   // ---- exchange with the VTN -------------------------------------------------------------------
 
+  private get pollMs(): number {
+    return this.config.poll_interval_s * 1000;
+  }
+
   private async syncOnce(): Promise<void> {
     try {
-      if (!this.venId) await this.register();
+      await this.ensureRegistered();
       const programs = await this.fetchPrograms();
       this.programs.clear();
       for (const p of programs) if (p.id) this.programs.set(p.id, p);
@@ -171,27 +199,111 @@ export class OpenAdrVenDriver implements Driver {
           this.upsertEvent(e);
         }
       }
-      for (const id of [...this.events.keys()]) if (!seen.has(id)) this.events.delete(id);
-      await this.postDueReports();
-      this.everSynced = true;
-      this.health = 'online';
-      this.lastError = undefined;
-      this.lastReadMs = this.ctx.now();
+      for (const id of [...this.events.keys()]) if (!seen.has(id)) this.forgetEvent(id);
+      const reportProblem = await this.postDueReports();
+      this.succeeded();
+      if (reportProblem) {
+        this.health = 'degraded';
+        this.lastError = reportProblem;
+      }
     } catch (err) {
       this.fail(err);
     }
   }
 
+  private succeeded(): void {
+    if (this.recovery) {
+      this.ctx.log.info(
+        {
+          driver: this.id,
+          venID: this.venId,
+          reason: this.recovery.reason,
+          attempts: this.recovery.attempts + 1,
+        },
+        'openadr: re-registered and re-subscribed at the VTN',
+      );
+      this.recovery = undefined;
+    } else if (this.failing) {
+      this.ctx.log.info(
+        { driver: this.id, failedAttempts: this.failing.attempts },
+        'openadr: exchange with the VTN recovered',
+      );
+    }
+    this.failing = undefined;
+    this.clearRetry();
+    this.retryDelayMs = 0;
+    this.everSynced = true;
+    this.health = 'online';
+    this.lastError = undefined;
+    this.lastReadMs = this.ctx.now();
+  }
+
   private fail(err: unknown): void {
     const msg = err instanceof Error ? err.message : String(err);
     this.lastError = msg;
+    if (this.recovery) this.recovery.attempts++;
+    // One log line per cause: a VTN that stays down is not logged again at every retry.
+    const repeated = this.failing?.message === msg;
+    this.failing = { message: msg, attempts: (this.failing?.attempts ?? 0) + 1 };
     if (err instanceof SchemaError) {
       this.health = 'degraded';
-      this.ctx.log.error({ driver: this.id, errors: err.errors }, `openadr: ${err.what} rejected`);
+      if (!repeated)
+        this.ctx.log.error({ driver: this.id, errors: err.errors }, `openadr: ${err.what} rejected`);
     } else {
       this.health = this.everSynced ? 'degraded' : 'offline';
-      this.ctx.log.error({ driver: this.id, err: msg }, 'openadr: exchange with the VTN failed');
+      if (!repeated)
+        this.ctx.log.error({ driver: this.id, err: msg }, 'openadr: exchange with the VTN failed');
     }
+    this.scheduleRetry();
+  }
+
+  /** Next attempt after a failure: doubling from reconnect_min_ms, capped by reconnect_max_ms and the poll. */
+  private scheduleRetry(): void {
+    if (this.stopped || this.retryTimer) return;
+    const capMs = Math.min(this.config.reconnect_max_ms, this.pollMs);
+    this.retryDelayMs = Math.min(
+      capMs,
+      this.retryDelayMs ? this.retryDelayMs * 2 : this.config.reconnect_min_ms,
+    );
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.sync();
+    }, this.retryDelayMs);
+    this.retryTimer.unref();
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  /** Logged once: the VTN no longer knows our VEN or subscriptions (restart, lost database). */
+  private beginRecovery(reason: string, detail: object): void {
+    if (this.recovery) return;
+    this.recovery = { reason, attempts: 0 };
+    this.ctx.log.warn(
+      { driver: this.id, reason, ...detail },
+      "openadr: the VTN lost this VEN's records; registering and subscribing again",
+    );
+  }
+
+  /** Registers once; afterwards checks at every exchange that the VTN still has the VEN. */
+  private async ensureRegistered(): Promise<void> {
+    if (this.venId) {
+      try {
+        const ven = (await this.request('GET', `/vens/${encodeURIComponent(this.venId)}`, {
+          expect: { schema: 'ven' },
+        })) as { venName?: string };
+        if (ven.venName === this.config.ven_name) return;
+        this.beginRecovery('VEN object replaced', { venID: this.venId, venName: ven.venName });
+      } catch (err) {
+        if (!(err instanceof HttpError && err.status === 404)) throw err;
+        this.beginRecovery('VEN object gone (404)', { venID: this.venId });
+      }
+      this.venId = undefined;
+      // Subscriptions belong to the registration; re-checked against the VTN's list below.
+    }
+    await this.register();
   }
 
   private async register(): Promise<void> {
@@ -240,20 +352,43 @@ export class OpenAdrVenDriver implements Driver {
     return this.fetchPages<OadrEvent>('/events', { programID: programId }, 'event');
   }
 
+  /**
+   * One subscription per followed program. The VTN's list of our subscriptions is read at every
+   * exchange, so one that disappeared (VTN restarted, records lost) is created again.
+   */
   private async ensureSubscriptions(programs: OadrProgram[]): Promise<void> {
     if (!this.callbackUrl) return;
+    const mine = await this.fetchPages<Subscription>(
+      '/subscriptions',
+      { clientName: this.config.ven_name },
+      'subscription',
+    );
+    const listed = new Set(mine.map((s) => s.id));
+    const gone = [...this.subscriptionIds].filter(([, subId]) => !listed.has(subId));
+    if (gone.length) {
+      this.beginRecovery('subscriptions gone', { subscriptionIDs: gone.map(([, s]) => s) });
+      for (const [programId] of gone) this.subscriptionIds.delete(programId);
+    }
     for (const p of programs) {
       if (!p.id || this.subscriptionIds.has(p.id)) continue;
-      const existing = (await this.request('GET', '/subscriptions', {
-        query: { programID: p.id, clientName: this.config.ven_name },
-        expect: { schema: 'subscription', array: true },
-      })) as Array<{ id?: string; objectOperations: Array<{ callbackUrl: string }> }>;
-      const reuse = existing.find(
-        (s) => s.id && s.objectOperations.some((o) => o.callbackUrl === this.callbackUrl),
+      const atOurUrl = mine.filter(
+        (s) =>
+          s.id && s.programID === p.id && s.objectOperations.some((o) => o.callbackUrl === this.callbackUrl),
+      );
+      // Reusable only with our webhook token: one left by an earlier run would be refused (403).
+      const reuse = atOurUrl.find((s) =>
+        s.objectOperations.some(
+          (o) => o.callbackUrl === this.callbackUrl && o.bearerToken === this.webhookToken,
+        ),
       );
       if (reuse?.id) {
         this.subscriptionIds.set(p.id, reuse.id);
         continue;
+      }
+      for (const stale of atOurUrl) {
+        await this.request('DELETE', `/subscriptions/${encodeURIComponent(stale.id!)}`).catch(
+          () => undefined,
+        );
       }
       const created = (await this.request('POST', '/subscriptions', {
         body: {
@@ -283,11 +418,19 @@ export class OpenAdrVenDriver implements Driver {
   // ---- events and signals ------------------------------------------------------------------------
 
   private toSignals(e: OadrEvent): GridSignal[] {
-    return eventToSignals(e, this.programs.get(e.programID), {
-      source: this.id,
-      simpleLevelShedKw: this.config.simple_level_shed_kw,
-      warn: (msg, detail) => this.ctx.log.warn({ driver: this.id, ...detail }, msg),
-    });
+    try {
+      return eventToSignals(e, this.programs.get(e.programID), {
+        source: this.id,
+        simpleLevelShedKw: this.config.simple_level_shed_kw,
+        warn: (msg, detail) => this.ctx.log.warn({ driver: this.id, ...detail }, msg),
+      });
+    } catch (err) {
+      this.ctx.log.error(
+        { driver: this.id, eventID: e.id, err: (err as Error).message },
+        'openadr: event not understood, no signals from it',
+      );
+      return [];
+    }
   }
 
   private upsertEvent(e: OadrEvent): void {
@@ -295,15 +438,13 @@ export class OpenAdrVenDriver implements Driver {
     const version = e.modificationDateTime ?? JSON.stringify(e);
     const known = this.events.get(e.id);
     if (known && known.version === version) return;
-    this.events.set(e.id, { event: e, version });
-    try {
-      this.pending.push(...this.toSignals(e));
-    } catch (err) {
-      this.ctx.log.error(
-        { driver: this.id, eventID: e.id, err: (err as Error).message },
-        'openadr: event not understood',
-      );
-    }
+    this.events.set(e.id, { event: e, version, signals: this.toSignals(e) });
+  }
+
+  private forgetEvent(id: string): void {
+    this.events.delete(id);
+    this.reported.delete(id);
+    for (const key of this.reportWarned) if (key.startsWith(`${id}\n`)) this.reportWarned.delete(key);
   }
 
   // ---- webhook -----------------------------------------------------------------------------------
@@ -354,7 +495,6 @@ export class OpenAdrVenDriver implements Driver {
       const n = body as { objectType: string; operation: string; object: Record<string, unknown> };
       reply(200);
       this.onNotification(n);
-      await this.postDueReports();
     } catch (err) {
       if (err instanceof SchemaError) {
         this.fail(err);
@@ -377,7 +517,7 @@ export class OpenAdrVenDriver implements Driver {
       const e = n.object as unknown as OadrEvent;
       if (!e.id) return;
       if (this.config.program_names && !this.programs.has(e.programID)) return;
-      if (n.operation === 'DELETE') this.events.delete(e.id);
+      if (n.operation === 'DELETE') this.forgetEvent(e.id);
       else this.upsertEvent(e);
       this.ctx.log.info(
         { driver: this.id, eventID: e.id, operation: n.operation },
@@ -386,78 +526,78 @@ export class OpenAdrVenDriver implements Driver {
     } else if (n.objectType === 'PROGRAM') {
       const p = n.object as unknown as OadrProgram;
       if (!p.id) return;
-      if (n.operation === 'DELETE') this.programs.delete(p.id);
-      else if (!this.config.program_names || this.config.program_names.includes(p.programName))
+      if (n.operation === 'DELETE') {
+        this.programs.delete(p.id);
+        for (const [id, k] of [...this.events]) if (k.event.programID === p.id) this.forgetEvent(id);
+      } else if (!this.config.program_names || this.config.program_names.includes(p.programName))
         this.programs.set(p.id, p);
     }
   }
 
   // ---- reports -----------------------------------------------------------------------------------
 
-  /** Posts, once per event, the reports its reportDescriptors ask for, after its last interval. */
-  private async postDueReports(): Promise<void> {
-    const now = this.ctx.now();
-    for (const { event } of this.events.values()) {
-      if (!event.id || !event.reportDescriptors?.length || this.reported.has(event.id)) continue;
+  /**
+   * Posts, once per event, the reports its reportDescriptors ask for, after its last interval has
+   * ended. Returns the problem to show in status() when a report could not be delivered.
+   */
+  private async postDueReports(): Promise<string | undefined> {
+    const nowMs = this.ctx.now();
+    let problem: string | undefined;
+    for (const { event } of [...this.events.values()]) {
+      const id = event.id;
+      if (!id || !event.reportDescriptors?.length || this.reported.has(id)) continue;
       const intervals = intervalTimes(event);
-      const last = intervals[intervals.length - 1];
-      if (!last || last.endMs === OPEN_END_MS || now < last.endMs) continue;
-      const report = this.buildReport(event, intervals);
-      this.reported.add(event.id);
-      if (!report) {
-        this.ctx.log.warn(
-          { driver: this.id, eventID: event.id },
-          'openadr: report requested but no telemetry to report',
-        );
+      const endMs = intervals[intervals.length - 1]?.endMs;
+      if (endMs === undefined || endMs === OPEN_END_MS || nowMs < endMs) continue;
+      const windowOver = nowMs - endMs > REPORT_WINDOW_MS;
+      const built = buildReport({ ...event, id }, intervals, this.samples, {
+        clientName: this.config.ven_name,
+      });
+      for (const w of built.warnings) this.warnReportOnce(id, w);
+      if (!built.report) {
+        // Telemetry for the last interval may still be on its way: wait, within the window.
+        if (built.reason === 'no-samples' && !windowOver) continue;
+        this.reported.add(id);
+        if (built.reason === 'no-samples')
+          this.ctx.log.warn(
+            { driver: this.id, eventID: id, reportAsset: this.config.report_asset },
+            'openadr: report abandoned, no power_kw samples of the report asset during the event',
+          );
         continue;
       }
-      await this.request('POST', '/reports', {
-        body: report,
-        bodySchema: 'report',
-        expect: { schema: 'report', statuses: [200, 201] },
-      });
-      this.ctx.log.info({ driver: this.id, eventID: event.id }, 'openadr: report posted');
+      try {
+        await this.request('POST', '/reports', {
+          body: built.report,
+          bodySchema: 'report',
+          expect: { schema: 'report', statuses: [200, 201] },
+        });
+        this.reported.add(id);
+        this.ctx.log.info({ driver: this.id, eventID: id }, 'openadr: report posted');
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        const final =
+          windowOver ||
+          err instanceof SchemaError ||
+          (err instanceof HttpError && err.status < 500 && !RETRYABLE_4XX.has(err.status));
+        if (final) this.reported.add(id);
+        problem = `report for ${id}: ${msg}`;
+        this.warnReportOnce(
+          id,
+          final
+            ? 'openadr: report refused, not retried'
+            : 'openadr: report not delivered, retried at the next poll',
+          msg,
+        );
+      }
     }
+    return problem;
   }
 
-  private buildReport(event: OadrEvent, intervals: ReturnType<typeof intervalTimes>) {
-    const descriptors = (event.reportDescriptors ?? []).filter((d) =>
-      ['USAGE', 'DEMAND'].includes(String(d.payloadType)),
-    );
-    if (!this.config.report_asset || descriptors.length === 0) return undefined;
-    const reportIntervals = [];
-    for (const iv of intervals) {
-      const inside = this.samples.filter((s) => s.timeMs >= iv.startMs && s.timeMs < iv.endMs);
-      if (inside.length === 0) continue;
-      const meanKw = inside.reduce((a, s) => a + s.powerKw, 0) / inside.length;
-      const hours = (iv.endMs - iv.startMs) / 3_600_000;
-      reportIntervals.push({
-        id: iv.id,
-        intervalPeriod: {
-          start: new Date(iv.startMs).toISOString(),
-          duration: `PT${Math.round((iv.endMs - iv.startMs) / 1000)}S`,
-        },
-        payloads: descriptors.map((d) => ({
-          type: String(d.payloadType),
-          values: [round3(d.payloadType === 'USAGE' ? meanKw * hours : meanKw)],
-        })),
-      });
-    }
-    if (reportIntervals.length === 0) return undefined;
-    return {
-      objectType: 'REPORT',
-      programID: event.programID,
-      eventID: event.id,
-      clientName: this.config.ven_name,
-      reportName: `${this.config.ven_name} ${event.id}`,
-      payloadDescriptors: descriptors.map((d) => ({
-        objectType: 'REPORT_PAYLOAD_DESCRIPTOR',
-        payloadType: String(d.payloadType),
-        readingType: d.readingType ?? 'DIRECT_READ',
-        units: d.payloadType === 'USAGE' ? 'KWH' : 'KW',
-      })),
-      resources: [{ resourceName: 'AGGREGATED_REPORT', intervals: reportIntervals }],
-    };
+  private warnReportOnce(eventId: string, msg: string, err?: string): void {
+    const key = `${eventId}\n${msg}`;
+    if (this.reportWarned.has(key)) return;
+    this.reportWarned.add(key);
+    this.ctx.log.warn({ driver: this.id, eventID: eventId, ...(err ? { err } : {}) }, msg);
   }
 
   // ---- HTTP --------------------------------------------------------------------------------------
@@ -560,8 +700,6 @@ export class OpenAdrVenDriver implements Driver {
     return body;
   }
 }
-
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 async function safeText(res: Response): Promise<string> {
   try {

@@ -41,11 +41,11 @@ export class VtnTwin {
   readonly events = new Map<string, Obj>();
   readonly vens = new Map<string, Obj>();
   readonly subscriptions = new Map<string, Obj>();
-  readonly reports = new Map<string, Obj>();
+  private readonly reportStore = new Map<string, Obj>();
   /** Every response this VTN sent (tests validate them against the schema). */
   readonly exchanges: VtnExchange[] = [];
   readonly deliveries: Delivery[] = [];
-  /** Reports refused because their body did not match the schema. */
+  /** Reports refused: body not matching the schema, or not answering an event's reportDescriptors. */
   readonly rejectedReports: Array<{ body: unknown; errors: string[] }> = [];
   fault: VtnFault;
 
@@ -88,12 +88,29 @@ export class VtnTwin {
 
   createProgram(p: Obj): Obj {
     const program = { ...this.stamp('PROGRAM'), ...p };
+    assertSpecValid('program', program);
     this.programs.set(program.id, program);
     return program;
   }
 
+  /** Reports received and accepted (schema-valid, answering an event's reportDescriptors), oldest first. */
+  reports(): Obj[] {
+    return [...this.reportStore.values()];
+  }
+
+  /**
+   * Loses every VEN registration and subscription, as a VTN restarted without its database would;
+   * with `tokens`, also the access tokens it issued. Programs, events and reports stay.
+   */
+  forgetVens(opts: { tokens?: boolean } = {}): void {
+    this.vens.clear();
+    this.subscriptions.clear();
+    if (opts.tokens) this.tokens.clear();
+  }
+
   async createEvent(e: Obj): Promise<Obj> {
     const event = { ...this.stamp('EVENT'), ...e };
+    assertSpecValid('event', event);
     this.events.set(event.id, event);
     await this.notify('EVENT', 'CREATE', event);
     return event;
@@ -101,6 +118,7 @@ export class VtnTwin {
 
   async updateEvent(id: string, patch: Obj): Promise<Obj> {
     const event = { ...this.events.get(id), ...patch, modificationDateTime: this.iso() };
+    assertSpecValid('event', event);
     this.events.set(id, event);
     await this.notify('EVENT', 'UPDATE', event);
     return event;
@@ -163,6 +181,63 @@ export class VtnTwin {
       intervalPeriod: { start: new Date(a.startMs).toISOString(), duration: `PT${a.durationMinutes}M` },
       intervals: [{ id: 0, payloads }],
       ...(a.reportDescriptors ? { reportDescriptors: a.reportDescriptors } : {}),
+    });
+  }
+
+  /**
+   * A capacity limit at the connection (OpenADR IMPORT_CAPACITY_LIMIT or EXPORT_CAPACITY_LIMIT, kW)
+   * for one interval. By default it asks for the measured DEMAND (kW) and USAGE (kWh) per interval,
+   * reported at its end, as a grid operator checking compliance would.
+   */
+  issueCapacityLimitEvent(a: {
+    programID: string;
+    startMs: number;
+    durationMinutes: number;
+    limitKw: number;
+    direction: 'import' | 'export';
+    reportDescriptors?: 'default' | Obj[];
+    eventName?: string;
+  }): Promise<Obj> {
+    const payloadType = a.direction === 'import' ? 'IMPORT_CAPACITY_LIMIT' : 'EXPORT_CAPACITY_LIMIT';
+    const reportDescriptors =
+      a.reportDescriptors === undefined || a.reportDescriptors === 'default'
+        ? MEASURED_REPORT_DESCRIPTORS
+        : a.reportDescriptors;
+    return this.createEvent({
+      programID: a.programID,
+      eventName: a.eventName ?? `${a.direction} limit`,
+      priority: 0,
+      payloadDescriptors: [{ objectType: 'EVENT_PAYLOAD_DESCRIPTOR', payloadType, units: 'KW' }],
+      intervalPeriod: { start: new Date(a.startMs).toISOString(), duration: `PT${a.durationMinutes}M` },
+      intervals: [{ id: 0, payloads: [{ type: payloadType, values: [a.limitKw] }] }],
+      ...(reportDescriptors.length ? { reportDescriptors } : {}),
+    });
+  }
+
+  /** Requested import at the connection per interval (DISPATCH_SETPOINT, kW, import positive). */
+  issueDispatchSetpointEvent(a: {
+    programID: string;
+    startMs: number;
+    intervalMinutes: number;
+    setpointsKw: number[];
+    reportDescriptors?: 'default' | Obj[];
+    eventName?: string;
+  }): Promise<Obj> {
+    const reportDescriptors =
+      a.reportDescriptors === 'default' ? MEASURED_REPORT_DESCRIPTORS : (a.reportDescriptors ?? []);
+    return this.createEvent({
+      programID: a.programID,
+      eventName: a.eventName ?? 'dispatch setpoint',
+      priority: 0,
+      payloadDescriptors: [
+        { objectType: 'EVENT_PAYLOAD_DESCRIPTOR', payloadType: 'DISPATCH_SETPOINT', units: 'KW' },
+      ],
+      intervalPeriod: { start: new Date(a.startMs).toISOString(), duration: `PT${a.intervalMinutes}M` },
+      intervals: a.setpointsKw.map((kw, i) => ({
+        id: i,
+        payloads: [{ type: 'DISPATCH_SETPOINT', values: [kw] }],
+      })),
+      ...(reportDescriptors.length ? { reportDescriptors } : {}),
     });
   }
 
@@ -289,18 +364,39 @@ export class VtnTwin {
     }
     if (collection === 'reports') {
       if (method === 'GET') {
-        if (id) return this.getOne(req, res, this.reports, id);
-        return this.send(req, res, 200, page([...this.reports.values()]));
+        if (id) return this.getOne(req, res, this.reportStore, id);
+        return this.send(req, res, 200, page(this.reports()));
       }
       if (method === 'POST') {
         const body = await this.body(req, res, 'report');
         if (!body) return;
+        const problems = this.reportProblems(body);
+        if (problems.length) {
+          this.rejectedReports.push({ body, errors: problems });
+          return this.problem(req, res, 400, 'Bad Request', problems.join('; '));
+        }
         const report = { ...body, ...this.stamp('REPORT') };
-        this.reports.set(report.id, report);
+        this.reportStore.set(report.id, report);
         return this.send(req, res, 201, report);
       }
     }
     return this.problem(req, res, 404, 'Not Found');
+  }
+
+  /** Beyond the schema: the report must answer a known event, with payload types that event asked for. */
+  private reportProblems(report: Obj): string[] {
+    const event = this.events.get(report.eventID);
+    if (!event) return [`eventID ${String(report.eventID)} is not an event of this VTN`];
+    const problems: string[] = [];
+    if (event.programID !== report.programID)
+      problems.push(`programID ${String(report.programID)} is not the event's (${String(event.programID)})`);
+    const asked = new Set(((event.reportDescriptors ?? []) as Obj[]).map((d) => d.payloadType));
+    for (const r of report.resources as Obj[])
+      for (const iv of r.intervals as Obj[])
+        for (const p of iv.payloads as Obj[])
+          if (!asked.has(p.type))
+            problems.push(`payload type ${String(p.type)} was not asked for by the event`);
+    return [...new Set(problems)];
   }
 
   private getOne(req: IncomingMessage, res: ServerResponse, map: Map<string, Obj>, id: string) {
@@ -393,6 +489,37 @@ export class VtnTwin {
     await res.body?.cancel();
     return res.status;
   }
+}
+
+/**
+ * What issueCapacityLimitEvent asks for by default: measured mean power and energy per interval,
+ * for the whole site, once at the end of the event (startInterval -1 and the other fields are the
+ * OpenADR 3.0.1 reportDescriptor defaults, written out for readers of the payload).
+ */
+const MEASURED_REPORT_DESCRIPTORS: Obj[] = [
+  {
+    payloadType: 'DEMAND',
+    units: 'KW',
+    aggregate: true,
+    startInterval: -1,
+    numIntervals: -1,
+    historical: true,
+  },
+  {
+    payloadType: 'USAGE',
+    units: 'KWH',
+    aggregate: true,
+    startInterval: -1,
+    numIntervals: -1,
+    historical: true,
+  },
+];
+
+/** The operator side builds objects as the spec defines them; a twin bug fails loudly here. */
+function assertSpecValid(component: OpenAdrComponent, o: Obj): void {
+  const check = checkSchema(component, o);
+  if (!check.ok)
+    throw new Error(`VTN twin: ${component} not valid per OpenADR 3.0.1: ${check.errors.join('; ')}`);
 }
 
 function readAll(req: IncomingMessage): Promise<string> {
