@@ -328,6 +328,15 @@ describe('OCPP 2.0.1 NotifyEVChargingNeeds', () => {
     await expect(raw.call('NotifyEVChargingNeeds', { evseId: 1, chargingNeeds: needs })).resolves.toEqual({
       status: 'Accepted',
     });
+    // An unreadable departure time fails the schema (format date-time); the link stays up.
+    const badTime = await raw
+      .call('NotifyEVChargingNeeds', { evseId: 1, chargingNeeds: { ...needs, departureTime: 'soon' } })
+      .then(
+        (res) => ({ res }),
+        (err: { rpcErrorCode?: string }) => ({ code: err.rpcErrorCode }),
+      );
+    expect(badTime).toEqual({ code: 'FormatViolation' });
+    await expect(raw.call('Heartbeat', {})).resolves.toHaveProperty('currentTime');
     expect(driver.status().health).toBe('online');
     expect(ctx.lines.filter((l) => l.level === 'error')).toEqual([]);
   });
