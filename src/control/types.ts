@@ -1,4 +1,5 @@
 import type { Setpoint, SetpointKind } from '../drivers/types.ts';
+import type { JobBook } from './jobs.ts';
 
 // What the live system shows and accepts: the control loop implements it, the HTTP API and the
 // dashboard use it. All times UTC epoch ms; powers in kW with the sign conventions of
@@ -106,4 +107,6 @@ export interface LiveSystem {
   setOverride(o: NewOverride, actor: Actor): Promise<Override>;
   clearOverride(id: string, actor: Actor): Promise<void>;
   overrides(): Override[];
+  /** The data center's training jobs; absent when the live system plans none (the API answers 503). */
+  readonly jobs?: JobBook;
 }
