@@ -83,6 +83,12 @@ export interface Schedule {
   stepHours: number;
   importKw: Float64Array;
   exportKw: Float64Array;
+  /** The import limit in force in each step (the connection's, or a DR signal's when tighter). */
+  importLimitKw: Float64Array;
+  /** Planned import above that limit: what no asset could avoid (0 whenever the limit can be met). */
+  importOverLimitKw: Float64Array;
+  /** The DR import target of each step (Infinity where none). */
+  importTargetKw: Float64Array;
   pvKw: Float64Array;
   pvAvailableKw: Float64Array;
   /** Per battery, discharge positive. */
@@ -121,6 +127,9 @@ export function extractSchedule(
     stepHours: p.stepHours,
     importKw: Float64Array.from(b.grid.importCol, (c, k) => col(c) + col(b.grid.overloadCol[k])),
     exportKw: Float64Array.from(b.grid.exportCol, col),
+    importLimitKw: Float64Array.from(p.importLimitKw),
+    importOverLimitKw: Float64Array.from(b.grid.overloadCol, col),
+    importTargetKw: Float64Array.from(p.importTargetKw),
     pvKw: b.pv.outputCol.length ? Float64Array.from(b.pv.outputCol, col) : new Float64Array(n),
     pvAvailableKw: b.pv.availableKw,
     batteryKw: b.battery.chargeCol.map((ch, bi) =>

@@ -13,6 +13,8 @@ import type {
   Weights,
 } from './problem.ts';
 import type { Forecast } from './forecast-standin.ts';
+import type { GridSignal } from '../drivers/types.ts';
+import { applyGridSignals } from './signals.ts';
 
 // From what a strategy sees (StepView) and a forecast to one horizon's HorizonProblem.
 
@@ -30,10 +32,20 @@ export interface PlanOptions {
   unmetPenaltyKrwPerKwh: number;
   latePenaltyKrwPerGpuHour: number;
   overloadPenaltyKrwPerKw: number;
+  /** 원 per kWh imported above a DR import target (default `DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH`). */
+  importTargetPenaltyKrwPerKwh?: number;
   batteryBinaries: 'auto' | 'always' | 'never';
   /** Sessions above which EVs without V2G are aggregated into a fleet. */
   evFleetThreshold: number;
 }
+
+/**
+ * A DR import target ranks between service and money: above the ≈ 450,000 원/kWh at which a kWh
+ * held back could buy a lower ratcheted peak (below), so the plan meets the target even at the
+ * cost of a new billing demand, and below the 2,000,000 원/kWh service penalty, so a car, a bus or a
+ * training deadline the district promised still comes first.
+ */
+export const DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH = 1_000_000;
 
 /**
  * Penalties: a kW of new peak in a ratchet month costs ≈ 12 × 8,320 × 1.127 ≈ 112,500 원; holding
@@ -46,16 +58,22 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
   unmetPenaltyKrwPerKwh: 2_000_000,
   latePenaltyKrwPerGpuHour: 2_000_000,
   overloadPenaltyKrwPerKw: 10_000_000,
+  importTargetPenaltyKrwPerKwh: DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH,
   batteryBinaries: 'auto',
   // A district's few hundred sessions a day solve fast one by one; thousands are aggregated.
   evFleetThreshold: 2000,
 };
 
+/**
+ * One horizon's problem from the district's state and a forecast. `signals` (OpenADR events) are
+ * applied step by step: see signals.ts and docs/optimizer.md.
+ */
 export function problemFromView(
   view: StepView,
   forecast: Forecast,
   opts: PlanOptions,
-  batterySocKwh = view.batterySocKwh,
+  batterySocKwh: ArrayLike<number> = view.batterySocKwh,
+  signals: readonly GridSignal[] = [],
 ): HorizonProblem {
   const d: District = view.district;
   const n = d.grid.count;
@@ -175,7 +193,7 @@ export function problemFromView(
     };
   });
 
-  return {
+  const p: HorizonProblem = {
     startMs: t0,
     steps,
     stepHours: dt,
@@ -188,8 +206,10 @@ export function problemFromView(
     pvAvailableKw: forecast.pvAvailableKw(view, steps),
     pvIds: d.pv.map((u) => u.id),
     ppaKw: forecast.ppaKw(view, steps),
-    importLimitKw: g.import_limit_kw,
-    exportLimitKw: g.export_limit_kw,
+    importLimitKw: new Float64Array(steps).fill(g.import_limit_kw),
+    exportLimitKw: new Float64Array(steps).fill(g.export_limit_kw),
+    importTargetKw: new Float64Array(steps).fill(Infinity),
+    importTargetPenaltyKrwPerKwh: opts.importTargetPenaltyKrwPerKwh ?? DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH,
     billingDemandKw: view.billingDemandKw,
     peakCostKrwPerKw: peakCost,
     taxFactor,
@@ -207,4 +227,7 @@ export function problemFromView(
     batteryBinaries: opts.batteryBinaries,
     evFleetThreshold: opts.evFleetThreshold,
   };
+  // The terminal value above stays on the tariff's prices: a signal is a passing event, and energy
+  // left at the end is refilled after it.
+  return signals.length ? applyGridSignals(p, signals).problem : p;
 }

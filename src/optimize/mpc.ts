@@ -90,8 +90,9 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
  * was made charges at the steady rate that finishes it by departure). Buses track their planned SoC;
  * when more want a charger than the depot has, the most urgent get them. Training jobs cover the
  * plan's busy GPUs as whole jobs: every job behind its planned work, then least laxity first, at one
- * power cap per data center: the highest the plan gives a job it runs. The battery follows the plan and,
- * in demand-charge hours, also covers any surprise that would lift import above the planned peak.
+ * power cap per data center: the highest the plan gives a job it runs. The battery follows the plan and
+ * also covers any surprise that would lift import above the planned peak (in demand-charge hours),
+ * above the import limit in force (a DR limit or the connection's), or above a DR import target.
  */
 export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Dispatch {
   const d = view.district;
@@ -191,7 +192,7 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
     };
   });
 
-  // Battery: the plan, corrected so import stays within the planned peak in demand-charge hours.
+  // Battery: the plan, corrected so import stays within the planned peak, the limit and the target.
   let evKw = 0;
   for (const v of dp.evKw.values()) evKw += v;
   let busKw = 0;
@@ -206,9 +207,18 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
     battKw += kw;
   });
   const importKw = view.fixedLoadKw + evKw + busKw + dcKw - pvKw - battKw;
-  const targetKw = Math.max(s.peakKw, view.billingDemandKw);
-  if (d.prices.countsForDemand[view.index] === 1 && importKw > targetKw) {
-    let excess = importKw - targetKw;
+  // The import the battery defends, the lowest that applies: the planned peak in demand-charge
+  // intervals; an active import limit (DR or the connection's); a DR import target, where the plan
+  // itself stays above the target only by what it could not avoid, so it is defended from there.
+  let capKw = Infinity;
+  if (d.prices.countsForDemand[view.index] === 1) capKw = Math.max(s.peakKw, view.billingDemandKw);
+  const limitKw = s.importLimitKw[k];
+  if (Number.isFinite(limitKw)) capKw = Math.min(capKw, limitKw);
+  const dispatchTargetKw = s.importTargetKw[k];
+  if (Number.isFinite(dispatchTargetKw))
+    capKw = Math.min(capKw, Math.max(dispatchTargetKw, s.importKw[k]));
+  if (importKw > capKw) {
+    let excess = importKw - capKw;
     view.batteryLimits.forEach((lim, b) => {
       const add = Math.min(excess, lim.maxDischargeKw - dp.batteryKw[b]);
       if (add > 0) {

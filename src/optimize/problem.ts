@@ -100,8 +100,20 @@ export interface HorizonProblem {
   pvIds: string[];
   /** Off-site PPA delivery, kW (RE100 only). */
   ppaKw: Float64Array;
-  importLimitKw: number;
-  exportLimitKw: number;
+  /**
+   * Per step, kW: the connection's limits, tightened by grid signals (DR events) in their windows.
+   * Export is a hard bound; import too, except for what no asset can avoid, which goes to the
+   * overload at `overloadPenaltyKrwPerKw` so a limit below the uncontrollable load never leaves the
+   * live system without a plan.
+   */
+  importLimitKw: Float64Array;
+  exportLimitKw: Float64Array;
+  /**
+   * Per step, kW: import above this costs `importTargetPenaltyKrwPerKwh` (a DR import target, or a
+   * shed request turned into one); Infinity where no target applies.
+   */
+  importTargetKw: Float64Array;
+  importTargetPenaltyKrwPerKwh: number;
   /** Billing demand already set, kW: a peak up to here is free. */
   billingDemandKw: number;
   /** Cost of each kW of new billing demand above `billingDemandKw`, 원/kW before VAT and fund. */

@@ -153,7 +153,7 @@ describe('horizon MILP on cases solved by hand', () => {
     p.pvAvailableKw = [Float64Array.of(500)];
     p.pvIds = ['pv'];
     p.fixedLoadKw.set([100]);
-    p.exportLimitKw = 250;
+    p.exportLimitKw.fill(250);
     p.exportPriceKrwPerKwh.set([80]);
     const r = solveHorizon(p);
     expect(r.schedule!.exportKw[0]).toBeCloseTo(250, 6);
@@ -221,7 +221,7 @@ describe('horizon MILP on cases solved by hand', () => {
     // does that; with binaries it may only charge into the room.
     const p = emptyProblem(1, 1);
     p.fixedLoadKw.set([-100]);
-    p.exportLimitKw = 1000;
+    p.exportLimitKw.fill(1000);
     p.exportPriceKrwPerKwh.set([-100]);
     p.batteries = [{ id: 'b', cfg: battery({ soc_initial: 0.95 }), socKwh: 95 }];
     const r = solveHorizon(p);

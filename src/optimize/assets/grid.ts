@@ -1,6 +1,7 @@
 import type { BuildContext } from './context.ts';
 
-// Grid connection: import and export within their limits at the time-of-use and SMP prices, the
+// Grid connection: import and export within their per-step limits (the connection's, tightened by
+// DR signals) at the time-of-use and SMP prices (or a signal's), a soft DR import target, the
 // demand charge on a peak variable that starts from the billing demand already set, and the hourly
 // RE100 account. Simultaneous import and export is never chosen while import costs more than export
 // pays (always so under KEPCO rates and SMP), so no binary is needed.
@@ -9,6 +10,8 @@ export interface GridHandles {
   importCol: number[];
   exportCol: number[];
   overloadCol: number[];
+  /** Per step, import above the DR target (−1 where no target applies). */
+  aboveTargetCol: number[];
   peakCol: number;
 }
 
@@ -16,10 +19,15 @@ export function addGrid(ctx: BuildContext): GridHandles {
   const { m, p } = ctx;
   const dt = p.stepHours;
   const w = p.weights;
-  const h: GridHandles = { importCol: [], exportCol: [], overloadCol: [], peakCol: -1 };
+  const h: GridHandles = { importCol: [], exportCol: [], overloadCol: [], aboveTargetCol: [], peakCol: -1 };
   for (let k = 0; k < p.steps; k++) {
-    const imp = m.addVar(`g_imp_${k}`, 0, p.importLimitKw, ctx.importCostKrwPerKwh[k] * dt);
-    const exp = m.addVar(`g_exp_${k}`, 0, p.exportLimitKw, -w.cost * p.exportPriceKrwPerKwh[k] * dt);
+    const imp = m.addVar(`g_imp_${k}`, 0, Math.max(0, p.importLimitKw[k]), ctx.importCostKrwPerKwh[k] * dt);
+    const exp = m.addVar(
+      `g_exp_${k}`,
+      0,
+      Math.max(0, p.exportLimitKw[k]),
+      -w.cost * p.exportPriceKrwPerKwh[k] * dt,
+    );
     // Import above the limit only when nothing else balances the bus, at a prohibitive price.
     const over = m.addVar(`g_over_${k}`, 0, Infinity, p.overloadPenaltyKrwPerKw * dt);
     ctx.balance.add(k, imp, 1);
@@ -28,6 +36,23 @@ export function addGrid(ctx: BuildContext): GridHandles {
     h.importCol.push(imp);
     h.exportCol.push(exp);
     h.overloadCol.push(over);
+    // DR import target: a soft cap, imp + over − above ≤ target, the excess paid at the target
+    // penalty. Only steps with a target get the column and row.
+    let above = -1;
+    if (Number.isFinite(p.importTargetKw[k])) {
+      above = m.addVar(`g_abv_${k}`, 0, Infinity, p.importTargetPenaltyKrwPerKwh * dt);
+      m.addRow(
+        `g_tgt_${k}`,
+        [
+          { col: imp, coef: 1 },
+          { col: over, coef: 1 },
+          { col: above, coef: -1 },
+        ],
+        -Infinity,
+        Math.max(0, p.importTargetKw[k]),
+      );
+    }
+    h.aboveTargetCol.push(above);
   }
   // Demand charge: every 15-minute window that counts sets a lower bound on the peak. Only the part
   // above the billing demand already in force costs anything (the constant is the offset).
