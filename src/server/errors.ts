@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { apiRegistry } from './registry.ts';
+import { JobError } from '../control/jobs.ts';
 import { GuardRejection } from '../control/types.ts';
 import { ConfigError } from '../model/load.ts';
 import { StoreError } from '../store/index.ts';
@@ -20,8 +21,10 @@ export const ERROR_CODES = {
   BITGRID_ERR_UNAUTHENTICATED: 401,
   /** 403: the token's role is below what the endpoint needs. */
   BITGRID_ERR_FORBIDDEN: 403,
-  /** 404: no such route, asset, event, override, token or simulation. */
+  /** 404: no such route, asset, event, override, token, simulation or job. */
   BITGRID_ERR_NOT_FOUND: 404,
+  /** 409: the request does not fit the record's state (cancelling a job that is already done or cancelled). */
+  BITGRID_ERR_CONFLICT: 409,
   /** 413: the body is larger than the server accepts. */
   BITGRID_ERR_PAYLOAD_TOO_LARGE: 413,
   /** 415: a body with a content type other than application/json. */
@@ -34,6 +37,8 @@ export const ERROR_CODES = {
   BITGRID_ERR_RATE_LIMITED: 429,
   /** 503: the simulation queue is full; try again when a run has finished. */
   BITGRID_ERR_SIM_BUSY: 503,
+  /** 503: the live system keeps no job book, so training jobs cannot be listed or submitted here. */
+  BITGRID_ERR_JOBS_UNAVAILABLE: 503,
   /** 503: the store cannot be reached or refused the operation for a reason other than the input. */
   BITGRID_ERR_STORE: 503,
   /** 500: a bug; the message says nothing more and the log has the details. */
@@ -68,7 +73,9 @@ export const errorBodySchema = z
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /** The error replies a route can give, for its OpenAPI entry. */
-export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 413 | 415 | 422 | 426 | 429 | 503)[]) {
+export function errorResponses(
+  ...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 426 | 429 | 503)[]
+) {
   const out: Record<number, typeof errorBodySchema> = {};
   for (const s of statuses) out[s] = errorBodySchema;
   return out;
@@ -84,6 +91,7 @@ function fieldOf(instancePath: string | undefined): string | undefined {
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof GuardRejection) return new ApiError('BITGRID_ERR_GUARD', err.message, err.field);
+  if (err instanceof JobError) return jobApiError(err);
   if (err instanceof ConfigError) return new ApiError('BITGRID_ERR_CONFIG', err.message, 'scenario.text');
   if (err instanceof StoreError) {
     if (err.code === 'BITGRID_ERR_STORE_INPUT') return new ApiError('BITGRID_ERR_VALIDATION', err.message);
@@ -117,6 +125,26 @@ export function toApiError(err: unknown): ApiError {
       return new ApiError('BITGRID_ERR_BAD_REQUEST', fe.message ?? 'bad request', 'body');
   }
   return new ApiError('BITGRID_ERR_INTERNAL', 'internal error');
+}
+
+/**
+ * A job book refusal at the API: its fields are named as in the request body (`deadlineMs` →
+ * `deadline`, by the wire rule for times) and the message says `body.<field>` like validation errors.
+ */
+function jobApiError(err: JobError): ApiError {
+  const field = err.field?.replace(/([a-z0-9])Ms$/, '$1');
+  const code =
+    err.code === 'BITGRID_ERR_JOB_NOT_FOUND'
+      ? 'BITGRID_ERR_NOT_FOUND'
+      : err.code === 'BITGRID_ERR_JOB_CONFLICT'
+        ? 'BITGRID_ERR_CONFLICT'
+        : 'BITGRID_ERR_VALIDATION';
+  if (code !== 'BITGRID_ERR_VALIDATION' || !err.field || !field)
+    return new ApiError(code, err.message, field);
+  const message = err.message.startsWith(`${err.field}: `)
+    ? `body.${field}: ${err.message.slice(err.field.length + 2)}`
+    : err.message;
+  return new ApiError(code, message, field);
 }
 
 declare module 'fastify' {

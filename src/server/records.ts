@@ -1,3 +1,4 @@
+import type { DatacenterJob, JobPlan } from '../control/jobs.ts';
 import type { Override } from '../control/types.ts';
 import { MS_PER_MINUTE, toIsoLocal } from '../model/time.ts';
 import type {
@@ -108,5 +109,60 @@ export function scheduleOut(s: ScheduleRecord, iso: Iso) {
     strategy: s.strategy,
     status: s.status,
     payload: s.payload,
+  };
+}
+
+/** A schedule version without its payload: what it is, and the planner's figures when it stored them. */
+export function scheduleVersionOut(s: ScheduleRecord, iso: Iso) {
+  const p =
+    s.payload !== null && typeof s.payload === 'object' && !Array.isArray(s.payload)
+      ? s.payload
+      : ({} as Record<string, unknown>);
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const intervalMinutes = num(p.intervalMinutes);
+  const solveMs = num(p.solveMs);
+  const objectiveKrw = num(p.objectiveKrw);
+  return {
+    id: s.id,
+    created: iso(s.createdMs),
+    start: iso(s.startMs),
+    end: iso(s.endMs),
+    strategy: s.strategy,
+    status: s.status,
+    ...(intervalMinutes !== undefined ? { intervalMinutes } : {}),
+    ...(solveMs !== undefined ? { solveMs } : {}),
+    ...(objectiveKrw !== undefined ? { objectiveKrw } : {}),
+    ...(p.inputs !== undefined && p.inputs !== null ? { inputs: p.inputs } : {}),
+  };
+}
+
+/** A job with what the current plan says about it. */
+export function jobOut(j: DatacenterJob, plan: JobPlan | undefined, iso: Iso) {
+  // A finished job has no plan any more, whatever the last plan said about it.
+  const open = j.status === 'queued' || j.status === 'running';
+  const planned = open ? plan?.jobs.find((x) => x.id === j.id) : undefined;
+  return {
+    id: j.id,
+    datacenterId: j.datacenterId,
+    name: j.name,
+    gpus: j.gpus,
+    gpuHours: j.gpuHours,
+    earliestStart: iso(j.earliestStartMs),
+    deadline: iso(j.deadlineMs),
+    priority: j.priority,
+    interruptible: j.interruptible,
+    status: j.status,
+    doneGpuHours: j.doneGpuHours,
+    submitted: iso(j.submittedMs),
+    submittedBy: j.submittedBy,
+    ...(j.finishedMs !== undefined ? { finished: iso(j.finishedMs) } : {}),
+    updated: iso(j.updatedMs),
+    plannedIntervals: (planned?.intervals ?? []).map((i) => ({
+      start: iso(i.startMs),
+      end: iso(i.endMs),
+      gpus: i.gpus,
+      powerCapFraction: i.powerCapFraction,
+    })),
+    ...(planned?.expectedFinishMs !== undefined ? { expectedFinish: iso(planned.expectedFinishMs) } : {}),
   };
 }

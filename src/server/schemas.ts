@@ -210,3 +210,65 @@ export const scheduleSchema = z
     payload: z.unknown(),
   })
   .register(apiRegistry, { id: 'Schedule' });
+
+export const scheduleVersionSchema = z
+  .object({
+    id: z.number().int(),
+    created: isoTime,
+    start: isoTime,
+    end: isoTime,
+    strategy: z.string(),
+    status: z.enum(['proposed', 'active', 'superseded', 'completed', 'failed', 'cancelled']),
+    intervalMinutes: z.number().optional(),
+    solveMs: z.number().optional().register(apiRegistry, { description: 'how long the solver took, ms' }),
+    objectiveKrw: z
+      .number()
+      .optional()
+      .register(apiRegistry, { description: "the optimizer's objective value, KRW" }),
+    inputs: z
+      .unknown()
+      .optional()
+      .register(apiRegistry, { description: 'what the plan was made from, as the planner summarised it' }),
+  })
+  .register(apiRegistry, { id: 'ScheduleVersion' });
+
+export const jobStatusSchema = z.enum(['queued', 'running', 'done', 'cancelled']);
+
+export const plannedIntervalSchema = z
+  .object({
+    start: isoTime,
+    end: isoTime,
+    gpus: z.number().int(),
+    powerCapFraction: z
+      .number()
+      .register(apiRegistry, {
+        description: "GPU power cap as a fraction of full power (the GPUs' speed follows it)",
+      }),
+  })
+  .register(apiRegistry, { id: 'PlannedJobInterval' });
+
+export const jobSchema = z
+  .object({
+    id: z.string(),
+    datacenterId: z.string(),
+    name: z.string(),
+    gpus: z.number().int(),
+    gpuHours: z.number().register(apiRegistry, { description: 'work at full GPU speed, GPU-hours' }),
+    earliestStart: isoTime,
+    deadline: isoTime,
+    priority: z.number().int(),
+    interruptible: z.boolean(),
+    status: jobStatusSchema,
+    doneGpuHours: z.number(),
+    submitted: isoTime,
+    submittedBy: z.string().register(apiRegistry, { description: 'token id, or `system`' }),
+    finished: isoTime.optional(),
+    updated: isoTime,
+    plannedIntervals: z.array(plannedIntervalSchema).register(apiRegistry, {
+      description: "the live planner's intervals for the job (empty when it has none planned)",
+    }),
+    expectedFinish: isoTime.optional().register(apiRegistry, {
+      description: 'when the plan expects the job to be done',
+    }),
+  })
+  .register(apiRegistry, { id: 'DatacenterJob' });

@@ -6,7 +6,7 @@ import { TELEMETRY_READ_MAX_ROWS } from '../../store/index.ts';
 import type { RoutePluginOptions } from '../deps.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 import { KPI_MAX_DAYS, kpisFromTelemetry } from '../kpis.ts';
-import { forecastOut, scheduleOut } from '../records.ts';
+import { forecastOut, scheduleOut, scheduleVersionOut } from '../records.ts';
 import {
   countParam,
   durationParam,
@@ -15,12 +15,16 @@ import {
   instantParam,
   isoTime,
   scheduleSchema,
+  scheduleVersionSchema,
 } from '../schemas.ts';
 import { toWire } from '../wire.ts';
 
 /** Forecasts listed when no limit is given: the latest few per asset and target is what a chart needs. */
 export const FORECASTS_DEFAULT_LIMIT = 20;
 export const FORECASTS_MAX_LIMIT = 500;
+/** Schedule versions listed when no limit is given: a day of hourly re-plans and then some. */
+export const SCHEDULES_DEFAULT_LIMIT = 50;
+export const SCHEDULES_MAX_LIMIT = 1_000;
 
 const telemetryQuery = z.object({
   asset: z.string().min(1),
@@ -224,6 +228,33 @@ export const dataRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app,
       });
       const s = covering[0] ?? (await deps.store.listSchedules({ status: 'active', limit: 1 }))[0];
       return { schedule: s ? scheduleOut(s, deps.iso) : null };
+    },
+  );
+
+  app.get(
+    '/schedules',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary:
+          "Schedule versions, newest first, without their setpoints: status and the planner's figures (solve time, objective, inputs) where it stored them",
+        tags: ['data'],
+        querystring: z.object({
+          limit: countParam(SCHEDULES_MAX_LIMIT)
+            .optional()
+            .register(apiRegistry, { description: `most versions (default ${SCHEDULES_DEFAULT_LIMIT})` }),
+        }),
+        response: {
+          200: z.object({ schedules: z.array(scheduleVersionSchema) }),
+          ...errorResponses(400, 401, 403, 429),
+        },
+      },
+    },
+    async (req) => {
+      const list = await deps.store.listSchedules({ limit: req.query.limit ?? SCHEDULES_DEFAULT_LIMIT });
+      // The store orders by horizon start; a version is newer when it was made later.
+      list.sort((a, b) => b.createdMs - a.createdMs || b.id - a.id);
+      return { schedules: list.map((s) => scheduleVersionOut(s, deps.iso)) };
     },
   );
 
