@@ -110,6 +110,31 @@ describe('OpenADR event → GridSignal', () => {
     ]);
   });
 
+  it("export limit, dispatch setpoint, a positive relative dispatch warned; event fields over the program's", () => {
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    expect(
+      eventToSignals(event('EXPORT_CAPACITY_LIMIT', [2], { units: 'MW' }), undefined, { source: 's' }),
+    ).toEqual([
+      { kind: 'export_limit_kw', startMs: t, endMs: t + H, value: 2000, source: 's:e1', eventId: 'e1' },
+    ]);
+    expect(eventToSignals(event('DISPATCH_SETPOINT', [-300]), undefined, { source: 's' })[0]).toMatchObject({
+      kind: 'import_target_kw',
+      value: -300,
+    });
+    expect(
+      eventToSignals(event('DISPATCH_SETPOINT_RELATIVE', [50]), undefined, { source: 's', warn }),
+    ).toEqual([]);
+    expect(warnings).toEqual(['openadr: positive relative dispatch (take more) has no grid signal, skipped']);
+    // The event restates units only: the program's currency still applies (USD → skipped).
+    const usd = eventToSignals(
+      event('PRICE', [0.2], { units: 'KWH' }),
+      { programName: 'p', payloadDescriptors: [{ payloadType: 'PRICE', currency: 'USD' }] },
+      { source: 's', warn },
+    );
+    expect(usd).toEqual([]);
+  });
+
   it('config is strict with units in names', () => {
     const r = openAdrVenConfigSchema.safeParse({
       id: 'v',
