@@ -80,6 +80,8 @@ export class OpenAdrVenDriver implements Driver {
   /** The VTN lost our VEN or subscriptions and we are re-creating them. */
   private recovery?: { reason: string; attempts: number };
   private syncing?: Promise<void>;
+  /** Events a notification created, changed or deleted while a poll was running: newer than its list. */
+  private readonly notifiedDuringSync = new Set<string>();
   private readonly reported = new Set<string>();
   private readonly reportWarned = new Set<string>();
   private readonly samples: PowerSample[] = [];
@@ -108,6 +110,7 @@ export class OpenAdrVenDriver implements Driver {
     this.clearRetry();
     await this.syncing?.catch(() => undefined);
     this.stopped = true;
+    this.clearRetry(); // a failure of that last run may have scheduled one
     for (const id of this.subscriptionIds.values()) {
       await this.request('DELETE', `/subscriptions/${encodeURIComponent(id)}`).catch(() => undefined);
     }
@@ -150,9 +153,13 @@ export class OpenAdrVenDriver implements Driver {
         continue;
       if (!Number.isFinite(m.value) || !Number.isFinite(m.timeMs)) continue;
       const last = this.samples[this.samples.length - 1];
-      if (last && last.timeMs === m.timeMs) continue;
-      this.samples.push({ timeMs: m.timeMs, powerKw: m.value });
-      if (last && last.timeMs > m.timeMs) this.samples.sort((a, b) => a.timeMs - b.timeMs);
+      if (!last || last.timeMs < m.timeMs) {
+        this.samples.push({ timeMs: m.timeMs, powerKw: m.value });
+      } else if (!this.samples.some((s) => s.timeMs === m.timeMs)) {
+        // Late sample (batched delivery): keep time order for the interval means.
+        this.samples.push({ timeMs: m.timeMs, powerKw: m.value });
+        this.samples.sort((a, b) => a.timeMs - b.timeMs);
+      }
     }
     if (this.samples.length > MAX_SAMPLES) this.samples.splice(0, this.samples.length - MAX_SAMPLES);
   }
@@ -184,6 +191,7 @@ export class OpenAdrVenDriver implements Driver {
   }
 
   private async syncOnce(): Promise<void> {
+    this.notifiedDuringSync.clear();
     try {
       await this.ensureRegistered();
       const programs = await this.fetchPrograms();
@@ -196,10 +204,11 @@ export class OpenAdrVenDriver implements Driver {
         for (const e of await this.fetchEvents(p.id)) {
           if (!e.id) continue;
           seen.add(e.id);
-          this.upsertEvent(e);
+          if (!this.notifiedDuringSync.has(e.id)) this.upsertEvent(e);
         }
       }
-      for (const id of [...this.events.keys()]) if (!seen.has(id)) this.forgetEvent(id);
+      for (const id of [...this.events.keys()])
+        if (!seen.has(id) && !this.notifiedDuringSync.has(id)) this.forgetEvent(id);
       const reportProblem = await this.postDueReports();
       this.succeeded();
       if (reportProblem) {
@@ -287,35 +296,24 @@ export class OpenAdrVenDriver implements Driver {
     );
   }
 
-  /** Registers once; afterwards checks at every exchange that the VTN still has the VEN. */
+  /**
+   * Registers (or adopts the VEN object of our venName), and at every later exchange checks that the
+   * VTN still lists it: one lost with a VTN restart is registered again. The list query is what
+   * registration needs anyway, so no permission beyond it is assumed.
+   */
   private async ensureRegistered(): Promise<void> {
-    if (this.venId) {
-      try {
-        const ven = (await this.request('GET', `/vens/${encodeURIComponent(this.venId)}`, {
-          expect: { schema: 'ven' },
-        })) as { venName?: string };
-        if (ven.venName === this.config.ven_name) return;
-        this.beginRecovery('VEN object replaced', { venID: this.venId, venName: ven.venName });
-      } catch (err) {
-        if (!(err instanceof HttpError && err.status === 404)) throw err;
-        this.beginRecovery('VEN object gone (404)', { venID: this.venId });
-      }
-      this.venId = undefined;
-      // Subscriptions belong to the registration; re-checked against the VTN's list below.
-    }
-    await this.register();
-  }
-
-  private async register(): Promise<void> {
     const found = (await this.request('GET', '/vens', {
       query: { venName: this.config.ven_name },
       expect: { schema: 'ven', array: true },
     })) as Array<{ id?: string; venName: string }>;
     const mine = found.find((v) => v.venName === this.config.ven_name && v.id);
-    if (mine) {
+    if (this.venId && mine?.id !== this.venId)
+      this.beginRecovery(mine ? 'VEN object replaced' : 'VEN object gone', { venID: this.venId });
+    if (mine?.id) {
       this.venId = mine.id;
       return;
     }
+    this.venId = undefined;
     const created = (await this.request('POST', '/vens', {
       body: { objectType: 'VEN', venName: this.config.ven_name },
       bodySchema: 'ven',
@@ -517,6 +515,7 @@ export class OpenAdrVenDriver implements Driver {
       const e = n.object as unknown as OadrEvent;
       if (!e.id) return;
       if (this.config.program_names && !this.programs.has(e.programID)) return;
+      if (this.syncing) this.notifiedDuringSync.add(e.id);
       if (n.operation === 'DELETE') this.forgetEvent(e.id);
       else this.upsertEvent(e);
       this.ctx.log.info(
