@@ -148,6 +148,46 @@ export interface ScheduleRec {
   status: string;
   payload: unknown;
 }
+/** A schedule version without its setpoints (GET /api/schedules). */
+export interface ScheduleVersion {
+  id: number;
+  created: string;
+  start: string;
+  end: string;
+  strategy: string;
+  status: string;
+  intervalMinutes?: number;
+  solveMs?: number;
+  objectiveKrw?: number;
+  inputs?: unknown;
+}
+export type JobStatus = 'queued' | 'running' | 'done' | 'cancelled';
+/** A data-center training job with its planned intervals (GET /api/jobs). */
+export interface JobRec {
+  id: string;
+  datacenterId: string;
+  name: string;
+  gpus: number;
+  gpuHours: number;
+  earliestStart: string;
+  deadline: string;
+  priority: number;
+  interruptible: boolean;
+  status: JobStatus;
+  doneGpuHours: number;
+  submitted: string;
+  submittedBy: string;
+  finished?: string;
+  updated: string;
+  plannedIntervals: { start: string; end: string; gpus: number; powerCapFraction: number }[];
+  expectedFinish?: string;
+}
+export interface JobList {
+  plannedAt: string | null;
+  jobs: JobRec[];
+}
+/** The API's code when the live system keeps no job book. */
+export const JOBS_UNAVAILABLE = 'BITGRID_ERR_JOBS_UNAVAILABLE';
 export interface PeriodKpis {
   from: string;
   to: string;

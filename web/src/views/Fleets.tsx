@@ -2,15 +2,25 @@ import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import type uPlot from 'uplot';
-import { api, type AssetLive, type TelemetrySeries } from '../api.ts';
+import {
+  api,
+  ApiError,
+  JOBS_UNAVAILABLE,
+  type AssetLive,
+  type JobList,
+  type TelemetrySeries,
+} from '../api.ts';
+import { JobTimeline } from '../components/JobTimeline.tsx';
 import { UPlotChart } from '../components/UPlotChart.tsx';
-import { isoAt, num, pct, power } from '../format.ts';
+import { isoAt, num, pct, power, time } from '../format.ts';
 import { assetPowerKw, channels, useLive } from '../live.ts';
 
 const ZONE = 'Asia/Seoul';
 /** A vehicle counts as ready for departure from this state of charge (no target is on the API). */
 const READY_SOC = 0.8;
 const DAY_MS = 86_400_000;
+/** Jobs change when someone submits one or the planner re-plans: a quarter-minute is fresh enough. */
+const JOBS_POLL_MS = 15_000;
 
 function Fleet({ asset }: { asset: AssetLive }) {
   const { t } = useTranslation();
@@ -83,8 +93,51 @@ function DataCenter({ asset, nowMs }: { asset: AssetLive; nowMs: number }) {
         <span className="big">{power(assetPowerKw(asset))}</span>
       </div>
       <UPlotChart data={data} series={series} height={220} />
-      <p className="notice small">{t('fleet.noJobs')}</p>
+      <Jobs datacenterId={asset.id} nowMs={nowMs} />
     </section>
+  );
+}
+
+function Jobs({ datacenterId, nowMs }: { datacenterId: string; nowMs: number }) {
+  const { t } = useTranslation();
+  const q = useQuery({
+    queryKey: ['jobs'],
+    queryFn: () => api<JobList>('/api/jobs'),
+    refetchInterval: JOBS_POLL_MS,
+    // A server without a job book says so; asking again will not change that.
+    retry: (n, e) => !(e instanceof ApiError && e.code === JOBS_UNAVAILABLE) && n < 3,
+  });
+  let body;
+  if (q.isError)
+    body =
+      q.error instanceof ApiError && q.error.code === JOBS_UNAVAILABLE ? (
+        <p className="notice small">{t('jobs.unavailable')}</p>
+      ) : (
+        <p className="error small">{(q.error as Error).message}</p>
+      );
+  else if (!q.data) body = <p className="muted">{t('app.loading')}</p>;
+  else
+    body = (
+      <JobTimeline
+        jobs={q.data.jobs.filter((j) => j.datacenterId === datacenterId)}
+        nowMs={nowMs}
+        zone={ZONE}
+      />
+    );
+  return (
+    <div className="jobs-section">
+      <div className="card-head">
+        <h3>{t('jobs.title')}</h3>
+        {q.data && (
+          <span className="muted small">
+            {q.data.plannedAt
+              ? t('jobs.plannedAt', { time: time(q.data.plannedAt, ZONE, true) })
+              : t('jobs.noPlan')}
+          </span>
+        )}
+      </div>
+      {body}
+    </div>
   );
 }
 
