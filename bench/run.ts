@@ -26,6 +26,7 @@ for (const extra of [
   './ocpp-scale.ts',
   './forecast.ts',
   './optimize.ts',
+  './replan.ts',
   './store.ts',
   './api.ts',
   './web.ts',
