@@ -44,7 +44,8 @@ function lagMonitor(periodMs: number) {
 
 async function inWorker(p: HorizonProblem): Promise<number> {
   const r = await solveHorizonInWorker(p, { budgetMs: BUDGET_MS });
-  if (r.status !== 'optimal' && r.status !== 'feasible') throw new Error(`re-plan ended ${r.status}: ${r.message}`);
+  if (r.status !== 'optimal' && r.status !== 'feasible')
+    throw new Error(`re-plan ended ${r.status}: ${r.message}`);
   return r.solveMs;
 }
 

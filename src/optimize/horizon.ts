@@ -209,7 +209,8 @@ export function problemFromView(
     importLimitKw: new Float64Array(steps).fill(g.import_limit_kw),
     exportLimitKw: new Float64Array(steps).fill(g.export_limit_kw),
     importTargetKw: new Float64Array(steps).fill(Infinity),
-    importTargetPenaltyKrwPerKwh: opts.importTargetPenaltyKrwPerKwh ?? DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH,
+    importTargetPenaltyKrwPerKwh:
+      opts.importTargetPenaltyKrwPerKwh ?? DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH,
     billingDemandKw: view.billingDemandKw,
     peakCostKrwPerKw: peakCost,
     taxFactor,

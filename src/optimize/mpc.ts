@@ -215,8 +215,7 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
   const limitKw = s.importLimitKw[k];
   if (Number.isFinite(limitKw)) capKw = Math.min(capKw, limitKw);
   const dispatchTargetKw = s.importTargetKw[k];
-  if (Number.isFinite(dispatchTargetKw))
-    capKw = Math.min(capKw, Math.max(dispatchTargetKw, s.importKw[k]));
+  if (Number.isFinite(dispatchTargetKw)) capKw = Math.min(capKw, Math.max(dispatchTargetKw, s.importKw[k]));
   if (importKw > capKw) {
     let excess = importKw - capKw;
     view.batteryLimits.forEach((lim, b) => {

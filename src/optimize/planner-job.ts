@@ -50,7 +50,11 @@ port.on('message', (req: PlannerRequest) => {
       objectiveKrw: res.ok ? res.objective : undefined,
       message:
         res.message ??
-        (status === 'error' ? `solver ended ${res.status}` : status === 'timeout' ? 'solver time limit without a plan' : undefined),
+        (status === 'error'
+          ? `solver ended ${res.status}`
+          : status === 'timeout'
+            ? 'solver time limit without a plan'
+            : undefined),
       solverMs: performance.now() - t0,
     };
   } catch (e) {

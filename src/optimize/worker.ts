@@ -120,7 +120,9 @@ async function pump(): Promise<void> {
     job.sent = true;
   } catch (e) {
     // Nothing reached the worker (e.g. a value that cannot be cloned): it stays up for the next one.
-    job.fail(`the problem could not be sent to the planner worker: ${e instanceof Error ? e.message : String(e)}`);
+    job.fail(
+      `the problem could not be sent to the planner worker: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }
 

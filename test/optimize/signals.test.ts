@@ -62,7 +62,16 @@ describe('grid signals applied to a problem, step by step', () => {
       signal('shed_kw', STEP_MS, 3 * STEP_MS, 40),
       signal('import_target_kw', 2 * STEP_MS, 4 * STEP_MS, 50),
     ]);
-    expect(Array.from(problem.importTargetKw)).toEqual([45, 30, 30, 50, Infinity, Infinity, Infinity, Infinity]);
+    expect(Array.from(problem.importTargetKw)).toEqual([
+      45,
+      30,
+      30,
+      50,
+      Infinity,
+      Infinity,
+      Infinity,
+      Infinity,
+    ]);
   });
 
   it('ignores signals outside the horizon, with an empty window, a non-finite value or a kind not planned on', () => {

@@ -6,11 +6,7 @@ import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizo
 import { perfectForecast } from '../../src/optimize/forecast-standin.ts';
 import { initialView } from '../../src/optimize/view.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
-import {
-  shutdownPlannerWorker,
-  solveHorizonInWorker,
-  warmPlannerWorker,
-} from '../../src/optimize/worker.ts';
+import { shutdownPlannerWorker, solveHorizonInWorker, warmPlannerWorker } from '../../src/optimize/worker.ts';
 import type { HorizonProblem } from '../../src/optimize/problem.ts';
 
 // Budgets here are generous on purpose: the test asserts outcomes, not speed (bench/replan.ts
@@ -24,21 +20,15 @@ describe('solveHorizonInWorker', () => {
     const { scenario, baseDir } = loadScenarioFile();
     const d = prepareDistrict(scenario, { days: 2, baseDir });
     const view = initialView(d, 40);
-    p = problemFromView(
-      view,
-      perfectForecast(d),
-      { ...DEFAULT_PLAN_OPTIONS, horizonHours: 24 },
-      undefined,
-      [
-        {
-          kind: 'import_limit_kw',
-          startMs: view.timeMs + 3_600_000,
-          endMs: view.timeMs + 3 * 3_600_000,
-          value: 6000,
-          source: 'test',
-        },
-      ],
-    );
+    p = problemFromView(view, perfectForecast(d), { ...DEFAULT_PLAN_OPTIONS, horizonHours: 24 }, undefined, [
+      {
+        kind: 'import_limit_kw',
+        startMs: view.timeMs + 3_600_000,
+        endMs: view.timeMs + 3 * 3_600_000,
+        value: 6000,
+        source: 'test',
+      },
+    ]);
   });
   afterAll(() => shutdownPlannerWorker());
 
