@@ -1,6 +1,9 @@
 import type { HorizonProblem } from './problem.ts';
 
-/** A problem with nothing in it: `steps` steps of `stepHours`, flat prices, no assets. For tests and benches. */
+/**
+ * A problem with nothing in it: `steps` steps of `stepHours`, flat prices, no assets. For tests,
+ * benches and warming the planner worker.
+ */
 export function emptyProblem(steps: number, stepHours: number, importPriceKrwPerKwh = 100): HorizonProblem {
   return {
     startMs: 0,
