@@ -39,7 +39,7 @@ export function time(iso: string | number, zone = DISTRICT_ZONE_DEFAULT, withDat
     hour: '2-digit',
     minute: '2-digit',
     second: withDate ? undefined : '2-digit',
-    // Not hour12: false, which makes some locales write midnight as 24:00 of the day before.
+    // Not hour12: false, with which some locales write midnight as 24:00.
     hourCycle: 'h23',
   }).format(d);
 }
