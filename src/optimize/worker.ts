@@ -114,8 +114,8 @@ async function pump(): Promise<void> {
   running = job;
   await retiring;
   if (job.settled) return;
-  worker ??= spawn();
   try {
+    worker ??= spawn();
     worker.postMessage(job.request);
     job.sent = true;
   } catch (e) {
