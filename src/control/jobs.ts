@@ -143,7 +143,7 @@ export class JobBook {
       }
       const job = await this.opts.store.addJob({ ...checked, submittedMs: nowMs, submittedBy: actor.id });
       this.jobs.set(job.id, job);
-      await this.audit(actor, 'job.submit', `job:${job.id}`, 'ok', {
+      await this.audit(actor, 'job.submit', jobTarget(job.id), 'ok', {
         jobId: job.id,
         datacenterId: job.datacenterId,
         name: job.name,
@@ -163,7 +163,7 @@ export class JobBook {
   cancel(id: string, actor: Actor): Promise<DatacenterJob> {
     return this.serial(async () => {
       const deny = async (e: JobError): Promise<never> => {
-        await this.audit(actor, 'job.cancel', `job:${String(id).slice(0, JOB_NAME_MAX_CHARS)}`, 'denied', {
+        await this.audit(actor, 'job.cancel', jobTarget(String(id)), 'denied', {
           refused: e.message,
         });
         throw e;
@@ -181,7 +181,7 @@ export class JobBook {
         finishedMs: nowMs,
       });
       this.keep(cancelled);
-      await this.audit(actor, 'job.cancel', `job:${id}`, 'ok', {
+      await this.audit(actor, 'job.cancel', jobTarget(id), 'ok', {
         jobId: id,
         datacenterId: job.datacenterId,
         doneGpuHours: cancelled.doneGpuHours,
@@ -389,6 +389,11 @@ export class JobBook {
     this.tail = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The audit target of a job, within the store's identifier limit. */
+function jobTarget(id: string): string {
+  return `job:${id}`.slice(0, JOB_NAME_MAX_CHARS);
 }
 
 /** Hours for a message: two decimals are enough to read, without floating-point noise. */

@@ -1085,6 +1085,7 @@ export function storeContract(name: string, factory: HarnessFactory) {
           job({ id: 'job-b', priority: -3, interruptible: false, gpuHours: 12.5, name: 'eval' }),
         );
         const c = await store.addJob(job({ id: 'job-c', datacenterId: 'dc-2', priority: 7 }));
+        expect(await store.getJob('job-c')).toEqual(c);
         expect(b).toMatchObject({ id: 'job-b', priority: -3, interruptible: false, gpuHours: 12.5 });
         expect(await store.getJob('job-b')).toEqual(b);
         expect((await store.listJobs()).map((j) => j.id)).toEqual(['job-c', 'job-b', a.id]);

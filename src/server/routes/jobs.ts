@@ -20,6 +20,7 @@ const newJobSchema = z
     datacenterId: z
       .string()
       .min(1)
+      .max(JOB_ID_MAX_CHARS)
       .register(apiRegistry, { description: 'the data center asset (district file id), e.g. dc-gpu' }),
     name: z.string().trim().min(1).max(JOB_NAME_MAX_CHARS),
     gpus: z
@@ -74,11 +75,9 @@ export const jobRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, 
         tags: ['control'],
         response: {
           200: z.object({
-            plannedAt: isoTime
-              .nullable()
-              .register(apiRegistry, {
-                description: 'when the live planner made its current plan; null: no plan yet',
-              }),
+            plannedAt: isoTime.nullable().register(apiRegistry, {
+              description: 'when the live planner made its current plan; null: no plan yet',
+            }),
             jobs: z.array(jobSchema),
           }),
           ...errorResponses(401, 403, 429, 503),
