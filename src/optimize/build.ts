@@ -34,7 +34,7 @@ export function buildModel(p: HorizonProblem, withBinaries = p.batteryBinaries =
   for (let k = 0; k < p.steps; k++)
     importCost[k] =
       p.weights.cost * p.importPriceKrwPerKwh[k] * p.taxFactor +
-      p.weights.emissionsKrwPerKg * p.emissionFactorKgPerKwh;
+      p.weights.emissionsKrwPerKg * p.emissionFactorKgPerKwh[k];
   const ctx: BuildContext = {
     m,
     p,

@@ -214,7 +214,7 @@ export function problemFromView(
     billingDemandKw: view.billingDemandKw,
     peakCostKrwPerKw: peakCost,
     taxFactor,
-    emissionFactorKgPerKwh: g.emission_factor_kg_per_kwh,
+    emissionFactorKgPerKwh: new Float64Array(steps).fill(g.emission_factor_kg_per_kwh),
     consumptionCostKrwPerKwh: cert ? (cert.annual_share * cert.price_krw_per_mwh) / 1000 : 0,
     terminalValueKrwPerKwh: Number.isFinite(minPrice) ? minPrice * taxFactor : 0,
     unmetPenaltyKrwPerKwh: opts.unmetPenaltyKrwPerKwh,

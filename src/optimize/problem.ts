@@ -120,7 +120,8 @@ export interface HorizonProblem {
   peakCostKrwPerKw: number;
   /** 1 + VAT + 전력산업기반기금: what one 원 of electricity charge costs once billed. */
   taxFactor: number;
-  emissionFactorKgPerKwh: number;
+  /** Grid emission factor per step, kg CO₂/kWh (the scenario's, or a `ghg_kg_per_kwh` signal's). */
+  emissionFactorKgPerKwh: Float64Array;
   /** Marginal certificate cost per kWh consumed (annual-share RECs scale with consumption). */
   consumptionCostKrwPerKwh: number;
   /** Value of energy left in storage at the end of the horizon, 원/kWh stored. */

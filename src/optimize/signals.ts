@@ -7,12 +7,12 @@ import { MS_PER_HOUR } from '../model/time.ts';
 // - price_krw_per_kwh / export_price_krw_per_kwh: replace the tariff's import price (before VAT and
 //   fund, as `importPriceKrwPerKwh`) / the SMP;
 // - import_target_kw: import above it costs the target penalty (a soft cap);
-// - shed_kw: a target of the forecast baseline import minus the shed.
+// - shed_kw: a target of the forecast baseline import minus the shed;
+// - ghg_kg_per_kwh: replaces the grid emission factor (it weighs only with an emissions weight).
 // A step takes every signal that overlaps it, even in part: a limit or a target that starts or ends
 // inside an interval binds the whole interval (the conservative reading, since the meter averages
 // over the interval). Where signals of one kind overlap, the most demanding wins: the lowest limit
-// or target, the largest shed, the highest import price and the lowest export price.
-// `ghg_kg_per_kwh` is not applied: the emission factor is one figure per horizon.
+// or target, the largest shed, the highest import price and emission factor, the lowest export price.
 
 /** What `applyGridSignals` applied, for logs and the live status. */
 export interface AppliedSignals {
@@ -64,10 +64,12 @@ export function applyGridSignals(
   const importTargetKw = Float64Array.from(p.importTargetKw);
   const importPrice = Float64Array.from(p.importPriceKrwPerKwh);
   const exportPrice = Float64Array.from(p.exportPriceKrwPerKwh);
+  const emission = Float64Array.from(p.emissionFactorKgPerKwh);
   // Per step, the signal price that applies (NaN = none yet), so overlapping price signals combine
   // among themselves rather than with the tariff.
   const signalImportPrice = new Float64Array(p.steps).fill(NaN);
   const signalExportPrice = new Float64Array(p.steps).fill(NaN);
+  const signalEmission = new Float64Array(p.steps).fill(NaN);
   const shedKw = new Float64Array(p.steps);
   const out: AppliedSignals = { applied: [], ignored: [] };
 
@@ -107,8 +109,12 @@ export function applyGridSignals(
         for (let k = a; k < b; k++)
           signalExportPrice[k] = Number.isNaN(signalExportPrice[k]) ? v : Math.min(signalExportPrice[k], v);
         break;
+      case 'ghg_kg_per_kwh':
+        for (let k = a; k < b; k++)
+          signalEmission[k] = Number.isNaN(signalEmission[k]) ? v : Math.max(signalEmission[k], v);
+        break;
       default:
-        out.ignored.push({ signal: sig, reason: `${sig.kind} is not planned on` });
+        out.ignored.push({ signal: sig, reason: `${String(sig.kind)} is not planned on` });
         continue;
     }
     out.applied.push(sig);
@@ -118,6 +124,7 @@ export function applyGridSignals(
   for (let k = 0; k < p.steps; k++) {
     if (!Number.isNaN(signalImportPrice[k])) importPrice[k] = signalImportPrice[k];
     if (!Number.isNaN(signalExportPrice[k])) exportPrice[k] = signalExportPrice[k];
+    if (!Number.isNaN(signalEmission[k])) emission[k] = signalEmission[k];
     if (shedKw[k] > 0) {
       baseline ??= baselineImportKw(p);
       importTargetKw[k] = Math.min(importTargetKw[k], Math.max(0, baseline[k] - shedKw[k]));
@@ -132,6 +139,7 @@ export function applyGridSignals(
       importTargetKw,
       importPriceKrwPerKwh: importPrice,
       exportPriceKrwPerKwh: exportPrice,
+      emissionFactorKgPerKwh: emission,
     },
     ...out,
   };

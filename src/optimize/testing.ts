@@ -25,7 +25,7 @@ export function emptyProblem(steps: number, stepHours: number, importPriceKrwPer
     billingDemandKw: 0,
     peakCostKrwPerKw: 0,
     taxFactor: 1,
-    emissionFactorKgPerKwh: 0.4,
+    emissionFactorKgPerKwh: new Float64Array(steps).fill(0.4),
     consumptionCostKrwPerKwh: 0,
     terminalValueKrwPerKwh: 0,
     unmetPenaltyKrwPerKwh: 1e6,

@@ -43,15 +43,18 @@ describe('grid signals applied to a problem, step by step', () => {
     expect(p.importLimitKw[1]).toBe(1e6);
   });
 
-  it('prices replace the tariff in their window; overlapping ones take the dearest import and cheapest export', () => {
+  it('prices and emission factors replace the tariff and grid figures in their window; overlaps take the dearest import, cheapest export and highest factor', () => {
     const { problem } = applyGridSignals(p, [
       signal('price_krw_per_kwh', STEP_MS, 3 * STEP_MS, 500),
       signal('price_krw_per_kwh', 2 * STEP_MS, 4 * STEP_MS, 40),
       signal('export_price_krw_per_kwh', 0, 2 * STEP_MS, 90),
       signal('export_price_krw_per_kwh', STEP_MS, 2 * STEP_MS, -10),
+      signal('ghg_kg_per_kwh', 6 * STEP_MS, 8 * STEP_MS, 0.2),
+      signal('ghg_kg_per_kwh', 7 * STEP_MS, 8 * STEP_MS, 0.6),
     ]);
     expect(Array.from(problem.importPriceKrwPerKwh)).toEqual([100, 500, 500, 40, 100, 100, 100, 100]);
     expect(Array.from(problem.exportPriceKrwPerKwh)).toEqual([90, -10, 0, 0, 0, 0, 0, 0]);
+    expect(Array.from(problem.emissionFactorKgPerKwh)).toEqual([0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.2, 0.6]);
   });
 
   it('a shed becomes a target below the baseline import; a target signal tightens it further', () => {
@@ -79,14 +82,15 @@ describe('grid signals applied to a problem, step by step', () => {
       signal('import_limit_kw', 8 * STEP_MS, 9 * STEP_MS, 10),
       signal('import_limit_kw', STEP_MS, STEP_MS, 10),
       signal('import_limit_kw', 0, STEP_MS, NaN),
-      signal('ghg_kg_per_kwh', 0, STEP_MS, 0.5),
+      // A kind this planner does not know (a newer driver's, say).
+      signal('frequency_hz' as GridSignal['kind'], 0, STEP_MS, 50),
     ]);
     expect(applied).toHaveLength(0);
     expect(ignored.map((i) => i.reason)).toEqual([
       'outside the horizon',
       'empty window',
       'value is not a finite number',
-      'ghg_kg_per_kwh is not planned on',
+      'frequency_hz is not planned on',
     ]);
     expect(problem.importLimitKw.every((v) => v === 1e6)).toBe(true);
   });
