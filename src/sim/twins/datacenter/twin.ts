@@ -54,6 +54,7 @@ export interface DatacenterTwinOptions {
 
 export interface DatacenterJobState {
   id: string;
+  channel: string;
   gpus: number;
   gpuHours: number;
   doneGpuHours: number;
@@ -68,6 +69,8 @@ interface Command {
 }
 
 interface JobState extends DatacenterTwinJob {
+  /** The id Bitgrid knows the job by: its setpoint and report channel. */
+  channel: string;
   doneGpuHours: number;
   finishedMs?: number;
 }
@@ -107,11 +110,22 @@ export class DatacenterTwin {
   addJob(job: DatacenterTwinJob): void {
     if (this.jobs.has(job.id)) return;
     this.advance(this.opts.now());
-    this.jobs.set(job.id, { ...job, doneGpuHours: 0 });
+    this.jobs.set(job.id, { ...job, channel: job.id, doneGpuHours: 0 });
   }
 
-  job(id: string): DatacenterJobState | undefined {
+  /**
+   * The job is known to Bitgrid as `channel` (the id its job API gave it): setpoints and reports for
+   * the job use that id from now on.
+   */
+  setJobChannel(id: string, channel: string): void {
     const j = this.jobs.get(id);
+    if (!j) throw new Error(`no job "${id}" at the data-center twin`);
+    j.channel = channel;
+  }
+
+  /** A job by its id or its channel. */
+  job(id: string): DatacenterJobState | undefined {
+    const j = this.jobs.get(id) ?? [...this.jobs.values()].find((x) => x.channel === id);
     if (!j) return undefined;
     this.advance(this.opts.now());
     return {
@@ -119,6 +133,7 @@ export class DatacenterTwin {
       gpus: j.gpus,
       gpuHours: j.gpuHours,
       doneGpuHours: j.doneGpuHours,
+      channel: j.channel,
       runningGpus: this.allocation(this.lastMs).get(j.id) ?? 0,
       finished: j.finishedMs !== undefined,
     };
@@ -157,13 +172,13 @@ export class DatacenterTwin {
       if (j.finishedMs !== undefined || (j.deadlineMs !== undefined && j.deadlineMs < t))
         if (t - over > JOB_REPORT_RETENTION_MS) {
           this.jobs.delete(j.id);
-          this.jobCommands.delete(j.id);
+          this.jobCommands.delete(j.channel);
           continue;
         }
       // Not retained: a job's progress is a stream, and a retained one would outlive the job.
       await client.publishAsync(
         topic(JOB_DONE_MEASUREMENT),
-        JSON.stringify({ value: j.doneGpuHours, unit: JOB_DONE_UNIT, ts, channel: j.id }),
+        JSON.stringify({ value: j.doneGpuHours, unit: JOB_DONE_UNIT, ts, channel: j.channel }),
         { qos: o.qos },
       );
     }
@@ -196,7 +211,7 @@ export class DatacenterTwin {
     let free = this.layout.trainingGpus;
     for (const j of this.jobs.values()) {
       if (j.finishedMs !== undefined) continue;
-      const c = this.jobCommands.get(j.id);
+      const c = this.jobCommands.get(j.channel);
       if (!c || !valid(c, t) || c.value <= 0) continue;
       const gpus = Math.min(Math.floor(c.value), j.gpus, free);
       if (gpus <= 0) continue;
