@@ -7,9 +7,11 @@ import type { TwinDistrict } from '../sim/twins/district.ts';
 /** Defaults of the live loop, in clock (simulated) seconds; see docs/operations.md. */
 const DEFAULT_CYCLE_S = 60;
 const DEFAULT_STALE_S = 300;
-const DEFAULT_TWIN_DAYS = 2;
+const DEFAULT_REPLAN_MIN = 15;
 const FORECAST_HORIZON_HOURS = 48;
 const FORECAST_EVERY_S = 3600;
+/** Who the twin's data-center team submits its jobs as (audited under this actor). */
+const TWIN_DC_TEAM = { id: 'twin-datacenter-team', role: 'operator' } as const;
 
 function positive(name: string) {
   return (v: string) => {
@@ -26,11 +28,16 @@ export interface ServeOptions {
   twin?: boolean;
   speed: number;
   start?: string;
-  days: number;
   strategy: string;
   db?: string;
   cycleS: number;
   staleS: number;
+  replanMin: number;
+  horizonH?: number;
+  /** Wall-clock budget of one re-plan, seconds (tests shorten it). */
+  solveBudgetS?: number;
+  /** Twin: seed of the world the twin plays (weather, loads, arrivals, jobs). */
+  worldSeed?: number;
 }
 
 export function serveCommand(): Command {
@@ -42,8 +49,21 @@ export function serveCommand(): Command {
     .option('--twin', 'run every device as a digital twin over its real protocol on loopback')
     .option('--speed <n>', 'twin clock speed: simulated seconds per real second', positive('--speed'), 1)
     .option('--start <date>', 'twin: first simulated day (default: the scenario default_start)')
-    .option('--days <n>', 'twin: days of simulated time prepared', positive('--days'), DEFAULT_TWIN_DAYS)
-    .option('--strategy <name>', 'strategy that plans the schedule', 'rules')
+    .option('--world-seed <n>', 'twin: seed of the world it plays (weather, loads, arrivals, jobs)', (v) =>
+      Number(v),
+    )
+    .option(
+      '--strategy <name>',
+      'what decides: rules, optimal (rolling MILP), none, or a registered one',
+      'rules',
+    )
+    .option(
+      '--replan-min <n>',
+      'optimal: re-plan every N clock minutes (and on events)',
+      positive('--replan-min'),
+      DEFAULT_REPLAN_MIN,
+    )
+    .option('--horizon-h <n>', 'optimal: planning horizon, hours (24–48)', positive('--horizon-h'))
     .option(
       '--db <url>',
       'store: sqlite:PATH or postgres://… (default: BITGRID_DATABASE_URL or .bitgrid/bitgrid.db beside the scenario)',
@@ -70,22 +90,20 @@ export function serveCommand(): Command {
 export async function startServe(opts: ServeOptions) {
   // The live stack (protocol drivers, store, twins) loads only when serving, not for every command.
   const [
-    { prepareDistrict },
-    { runSimulation },
-    { getStrategy },
     { defaultRegistry },
     { openStore },
-    { ControlLoop, GRID_ASSET_ID },
-    { planDispatcher },
+    { ControlLoop },
+    { JobBook },
+    { LiveController },
+    { solveHorizonInWorker, shutdownPlannerWorker },
     { connectChargePoints, startTwinDistrict },
   ] = await Promise.all([
-    import('../sim/district.ts'),
-    import('../sim/engine.ts'),
-    import('../strategy/index.ts'),
     import('../drivers/index.ts'),
     import('../store/index.ts'),
     import('../control/loop.ts'),
-    import('../control/plan.ts'),
+    import('../control/jobs.ts'),
+    import('../live/controller.ts'),
+    import('../optimize/worker.ts'),
     import('../sim/twins/district.ts'),
   ]);
   const log = pino(
@@ -99,18 +117,37 @@ export async function startServe(opts: ServeOptions) {
   const scenario = loaded.scenario;
   const registry = defaultRegistry();
   const store = await openStore(opts.db ?? process.env.BITGRID_DATABASE_URL, { baseDir: loaded.baseDir });
-  const district = prepareDistrict(scenario, {
-    start: opts.start,
-    days: Math.ceil(opts.days),
-    baseDir: loaded.baseDir,
-  });
-  const plan = runSimulation(district, getStrategy(opts.strategy)(district));
 
   let twin: TwinDistrict | undefined;
   let deviceConfigs: unknown[] = scenario.devices;
   let now = () => Date.now();
+  // The job book exists before the twin, whose data-center team submits through it; its clock is the
+  // twin's once there is one.
+  const jobs = new JobBook({ store, now: () => now(), scenario, log });
+  await jobs.restore();
   if (opts.twin) {
-    twin = await startTwinDistrict({ district, plan, speed: opts.speed });
+    twin = await startTwinDistrict({
+      scenario,
+      baseDir: loaded.baseDir,
+      start: opts.start,
+      speed: opts.speed,
+      worldSeed: opts.worldSeed,
+      log: (msg, detail) => log.warn(detail ?? {}, msg),
+      submitJob: async (j) => {
+        const job = await jobs.submit(
+          {
+            datacenterId: j.datacenterId,
+            name: j.id,
+            gpus: j.gpus,
+            gpuHours: j.gpuHours,
+            earliestStartMs: j.earliestStartMs,
+            deadlineMs: j.deadlineMs,
+          },
+          TWIN_DC_TEAM,
+        );
+        return job.id;
+      },
+    });
     deviceConfigs = twin.devices;
     now = () => twin!.clock.now();
   }
@@ -126,82 +163,76 @@ export async function startServe(opts: ServeOptions) {
   await Promise.all(drivers.map((d) => d.start()));
   if (twin) await connectChargePoints(twin, Math.max(20, 1000 / opts.speed));
 
+  const wallPerClock = opts.twin ? 1 / opts.speed : 1;
+  const controller = new LiveController({
+    scenario,
+    baseDir: loaded.baseDir,
+    strategy: opts.strategy,
+    store,
+    now,
+    wallPerClockMs: wallPerClock,
+    jobs,
+    replanEveryMs: opts.replanMin * 60_000,
+    horizonHours: opts.horizonH,
+    solveBudgetMs: opts.solveBudgetS !== undefined ? opts.solveBudgetS * 1000 : undefined,
+    solver: (problem, budgetMs, signal) => solveHorizonInWorker(problem, { budgetMs }, signal),
+    log,
+  });
+  await controller.restore();
   const loop = new ControlLoop({
     scenario,
     drivers,
     store,
-    dispatcher: planDispatcher(district, plan),
+    dispatcher: controller,
+    planner: controller,
+    jobs,
     now,
     staleAfterMs: opts.staleS * 1000,
-    importPriceKrwPerKwh: (t) =>
-      district.prices.importPriceKrwPerKwh[
-        Math.max(
-          0,
-          Math.min(
-            district.grid.count - 1,
-            Math.floor((t - district.grid.startMs) / (district.grid.intervalMinutes * 60_000)),
-          ),
-        )
-      ],
     log,
   });
-  // The plan is the schedule in force: stored (per asset, kW per interval, natural signs) for the
-  // API and the dashboard.
-  const stepMs = district.grid.intervalMinutes * 60_000;
-  await store.addSchedule({
-    createdMs: now(),
-    startMs: district.grid.startMs,
-    endMs: district.grid.startMs + district.grid.count * stepMs,
-    strategy: plan.strategy,
-    status: 'active',
-    payload: {
-      intervalMinutes: district.grid.intervalMinutes,
-      assets: Object.fromEntries(
-        [...plan.series.byAsset, [GRID_ASSET_ID, plan.series.gridKw] as const].map(([id, kw]) => [
-          id,
-          Array.from(kw, (v) => Math.round(v * 10) / 10),
-        ]),
-      ),
-    },
-  });
   await loop.restore();
-  loop.start((opts.cycleS * 1000) / (opts.twin ? opts.speed : 1));
+  loop.start(opts.cycleS * 1000 * wallPerClock);
 
-  // Forecasts of every PV array and fixed load (P10/P50/P90) from the learned forecasters, issued
-  // now and every FORECAST_EVERY_S of clock time, stored for the API and the dashboard.
-  const { createDistrictForecaster } = await import('../forecast/index.ts');
-  const forecaster = createDistrictForecaster(district, { baseDir: loaded.baseDir });
+  // Forecasts of every PV array and fixed load, the ones the planner uses, issued now and every
+  // FORECAST_EVERY_S of clock time, stored for the API and the dashboard.
   const issueForecasts = async () => {
     try {
+      const lv = controller.view();
+      if (!lv) return;
       const issueMs = now();
-      const endMs = district.grid.startMs + district.grid.count * district.grid.intervalMinutes * 60_000;
-      const hours = Math.min(FORECAST_HORIZON_HOURS, Math.floor((endMs - issueMs) / 3_600_000));
-      if (hours < 1) return;
-      const f = forecaster.forecast(issueMs, hours);
+      const stepMs = lv.view.district.grid.intervalMinutes * 60_000;
+      const steps = Math.round((FORECAST_HORIZON_HOURS * 3_600_000) / stepMs);
+      const d = lv.view.district;
+      const horizonEnd = d.grid.startMs + d.grid.count * stepMs;
+      const n = Math.min(steps, Math.floor((horizonEnd - lv.view.timeMs) / stepMs));
+      if (n < 1) return;
+      const pv = controller.forecast.pvAvailableKw(lv.view, n);
       const units = [
-        ...f.pv.map((u) => ({ u, target: 'pv_power_kw' })),
-        ...f.loads.map((u) => ({ u, target: 'load_power_kw' })),
+        ...d.pv.map((u, k) => ({ id: u.id, target: 'pv_power_kw', p50: pv[k] })),
+        ...d.loads.map((u) => ({
+          id: u.id,
+          target: 'load_power_kw',
+          p50: controller.forecast.loadSeries(d, u.id, lv.view, n),
+        })),
       ];
-      for (const { u, target } of units)
+      for (const u of units)
         await store.addForecast({
           issuedMs: issueMs,
           assetId: u.id,
-          target,
-          model: 'learned',
-          startMs: u.startMs,
-          intervalMs: u.intervalMinutes * 60_000,
-          quantiles: { p10: u.p10, p50: u.p50, p90: u.p90 },
+          target: u.target,
+          model: controller.forecast.models.get(u.id) ?? 'persistence',
+          startMs: lv.view.timeMs,
+          intervalMs: stepMs,
+          quantiles: { p50: u.p50 },
         });
     } catch (e) {
       log.warn({ err: (e as Error).message }, 'forecast not issued');
     }
   };
-  await issueForecasts();
-  const forecastTimer = setInterval(
-    () => void issueForecasts(),
-    (FORECAST_EVERY_S * 1000) / (opts.twin ? opts.speed : 1),
-  );
+  const forecastTimer = setInterval(() => void issueForecasts(), FORECAST_EVERY_S * 1000 * wallPerClock);
   forecastTimer.unref();
+  // The first forecast as soon as the loop has seen the district once.
+  setTimeout(() => void issueForecasts(), opts.cycleS * 1000 * wallPerClock * 2).unref();
 
   const { createServer } = await import('../server/index.ts');
   const { ensureWebBuild } = await import('./web-build.ts');
@@ -209,7 +240,13 @@ export async function startServe(opts: ServeOptions) {
   const app = await createServer({ live: loop, store, scenario: loaded, logger: log, now, webRoot });
   const address = await app.listen({ port: opts.port, host: opts.host });
   log.info(
-    { address, twin: Boolean(opts.twin), speed: opts.speed, devices: drivers.length },
+    {
+      address,
+      twin: Boolean(opts.twin),
+      speed: opts.speed,
+      devices: drivers.length,
+      strategy: opts.strategy,
+    },
     'bitgrid serving',
   );
   process.stdout.write(
@@ -219,6 +256,8 @@ export async function startServe(opts: ServeOptions) {
   return {
     log,
     loop,
+    controller,
+    jobs,
     store,
     twin,
     drivers,
@@ -227,9 +266,11 @@ export async function startServe(opts: ServeOptions) {
     async stop() {
       clearInterval(forecastTimer);
       loop.stop();
+      controller.stop();
       await app.close().catch(() => undefined);
       await Promise.all(drivers.map((d) => d.stop().catch(() => undefined)));
       await twin?.stop();
+      await shutdownPlannerWorker().catch(() => undefined);
       await store.close();
     },
   };

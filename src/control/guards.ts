@@ -1,5 +1,6 @@
 import type { Scenario } from '../model/schema.ts';
 import type { Setpoint, SetpointKind } from '../drivers/types.ts';
+import { datacenterLayout } from '../sim/assets/datacenter.ts';
 
 // Safety guards: the envelope every setpoint must lie in, from the asset's configured limits and its
 // measured state. They run before dispatch, and dispatch (schedule, override) can only pick a value
@@ -112,6 +113,25 @@ export class Guards {
               safeValue: { charging_limit_kw: 0 },
             });
             break;
+          case 'datacenter': {
+            const gpus = datacenterLayout(a).trainingGpus;
+            this.limits.set(a.id, {
+              type: a.type,
+              kinds: {
+                gpu_power_cap_fraction: () => ({
+                  minKw: a.gpu_power_cap_min,
+                  maxKw: 1,
+                  minBy: 'gpu_power_cap_min',
+                  maxBy: 'full_power',
+                }),
+                job_gpus: () => ({ minKw: 0, maxKw: gpus, minBy: 'zero', maxBy: 'training_gpus' }),
+              },
+              // Unseen, the data center runs its own way: no cap. Jobs have no safe value of their own
+              // (a job's command expires at the data center, which then stops it).
+              safeValue: { gpu_power_cap_fraction: 1 },
+            });
+            break;
+          }
           default:
             break;
         }

@@ -1,12 +1,16 @@
 import type { Scenario } from '../model/schema.ts';
-import type { Driver, GridSignal, Measurement, Setpoint } from '../drivers/types.ts';
+import type { ChargingSessionInfo, Driver, GridSignal, Measurement, Setpoint } from '../drivers/types.ts';
 import type { Store } from '../store/index.ts';
 import { Guards, limitImport, type GuardedSetpoint } from './guards.ts';
+import { DemandTracker } from './demand.ts';
+import type { JobBook } from './jobs.ts';
+import { GRID_ASSET_ID } from '../model/schema.ts';
 import {
   GuardRejection,
   type Actor,
   type AssetLiveState,
   type AssetMode,
+  type LivePlanner,
   type LiveSnapshot,
   type LiveSystem,
   type NewOverride,
@@ -21,20 +25,35 @@ import {
 /** Setpoint changes smaller than this are not re-sent, kW. */
 const WRITE_DEADBAND_KW = 0.5;
 
-/** The asset id of the district's grid connection meter (import positive). */
-export const GRID_ASSET_ID = 'grid';
+export { GRID_ASSET_ID };
 
 export interface ProcessImage {
   timeMs: number;
   /** Latest value per asset, per measurement key (`power_kw`, or `power_kw@channel`). */
   values: Map<string, Map<string, { value: number; timeMs: number; channel?: string; measurement: string }>>;
+  /** Grid-side signals in force or announced (every driver's complete set, ended ones dropped). */
   signals: GridSignal[];
+  /** Charging sessions in progress, as the chargers report them. */
+  sessions: ChargingSessionInfo[];
+  /** Month's 15-minute peak and billing demand from the grid meter, kW. */
+  monthPeakKw: number;
+  billingDemandKw: number;
 }
 
-/** Where requested setpoints come from: a schedule, a strategy, a test. */
+/** Where requested setpoints come from: a strategy on measured state, a test. */
 export interface Dispatcher {
   readonly name: string;
   requested(image: ProcessImage): Setpoint[];
+  /** Told of what should make a planner look again: an override, a safe-mode change. */
+  notify?(reason: string): void;
+}
+
+/** The import limit in force at a time: the connection's, or a tighter grid-side signal's, kW. */
+export function importLimitAt(configKw: number, signals: readonly GridSignal[], timeMs: number): number {
+  let kw = configKw;
+  for (const s of signals)
+    if (s.kind === 'import_limit_kw' && s.startMs <= timeMs && timeMs < s.endMs) kw = Math.min(kw, s.value);
+  return kw;
 }
 
 export interface ControlLoopOptions {
@@ -46,8 +65,12 @@ export interface ControlLoopOptions {
   now: () => number;
   /** An asset whose newest telemetry is older than this (clock ms) goes to safe mode. */
   staleAfterMs: number;
-  /** Price of imported energy at a time, 원/kWh, for the running cost of the day. */
+  /** Price of imported energy at a time, 원/kWh, for the running cost of the day (default: the tariff's). */
   importPriceKrwPerKwh?: (timeMs: number) => number;
+  /** The data center's job book, when the live system takes jobs (the API's /api/jobs). */
+  jobs?: JobBook;
+  /** The planner behind the dispatcher, for the API (status, sessions). */
+  planner?: LivePlanner;
   log?: {
     info(o: object, m?: string): void;
     warn(o: object, m?: string): void;
@@ -71,28 +94,42 @@ export class ControlLoop implements LiveSystem {
   private readonly assets = new Map<string, AssetRuntime>();
   private readonly listeners = new Set<Listener>();
   private readonly activeOverrides = new Map<string, Override>();
-  private image: ProcessImage = { timeMs: 0, values: new Map(), signals: [] };
+  private image: ProcessImage = {
+    timeMs: 0,
+    values: new Map(),
+    signals: [],
+    sessions: [],
+    monthPeakKw: 0,
+    billingDemandKw: 0,
+  };
+  readonly demand: DemandTracker;
+  readonly jobs?: JobBook;
+  readonly planner?: LivePlanner;
+  private readonly signalsByDriver = new Map<string, GridSignal[]>();
   private lastFlat: Record<string, unknown> = {};
   private cycles = 0;
   private running = false;
   private timer?: NodeJS.Timeout;
   private dayKey = '';
   private today = { costKrw: 0, importKwh: 0, pvKwh: 0, consumptionKwh: 0, cleanKwh: 0, lastMs: 0 };
-  private monthPeakKw = 0;
   private readonly lastWritten = new Map<string, { value: number; timeMs: number }>();
   private readonly log: NonNullable<ControlLoopOptions['log']>;
 
   constructor(private readonly opts: ControlLoopOptions) {
     this.guards = new Guards(opts.scenario);
+    this.demand = new DemandTracker(opts.scenario);
+    this.jobs = opts.jobs;
+    this.planner = opts.planner;
     this.log = opts.log ?? { info() {}, warn() {}, error() {} };
     for (const site of opts.scenario.sites)
       for (const a of site.assets)
         this.assets.set(a.id, { id: a.id, siteId: site.id, type: a.type, mode: 'offline' });
   }
 
-  /** Loads the overrides still in force from the store (after a restart). */
+  /** Loads the overrides still in force and the month's demand peaks from the store (after a restart). */
   async restore(): Promise<void> {
     const nowMs = this.opts.now();
+    await this.demand.restore(this.opts.store, GRID_ASSET_ID, nowMs);
     for (const r of await this.opts.store.listOverrides({ activeAtMs: nowMs })) {
       this.activeOverrides.set(String(r.id), {
         id: String(r.id),
@@ -153,11 +190,42 @@ export class ControlLoop implements LiveSystem {
         values.set(m.assetId, per);
       }
     });
-    const signals = this.opts.drivers.flatMap((d) => d.signals?.() ?? []);
+    for (const d of this.opts.drivers) {
+      if (!d.ingest || points.length === 0) continue;
+      try {
+        d.ingest(points);
+      } catch (e) {
+        this.log.warn({ driver: d.id, err: (e as Error).message }, 'driver ingest failed');
+      }
+    }
+    // Each driver answers with its complete set of signals; a driver that fails keeps its last one.
+    for (const d of this.opts.drivers) {
+      if (!d.signals) continue;
+      try {
+        this.signalsByDriver.set(d.id, d.signals());
+      } catch (e) {
+        this.log.warn({ driver: d.id, err: (e as Error).message }, 'driver signals failed');
+      }
+    }
+    const sessions: ChargingSessionInfo[] = [];
+    for (const d of this.opts.drivers) {
+      if (!d.sessions) continue;
+      try {
+        sessions.push(...d.sessions());
+      } catch (e) {
+        this.log.warn({ driver: d.id, err: (e as Error).message }, 'driver sessions failed');
+      }
+    }
+    const gridKw = values.get(GRID_ASSET_ID)?.get('power_kw');
+    if (gridKw) this.demand.observe(Math.max(gridKw.timeMs, this.image.timeMs), gridKw.value);
+    const demand = this.demand.state();
     this.image = {
       timeMs: nowMs,
       values,
-      signals: [...this.image.signals.filter((s) => s.endMs > nowMs), ...signals],
+      signals: [...this.signalsByDriver.values()].flat().filter((s) => s.endMs > nowMs),
+      sessions,
+      monthPeakKw: demand.monthPeakKw,
+      billingDemandKw: demand.billingDemandKw,
     };
     if (points.length) await this.opts.store.appendTelemetry(points);
 
@@ -179,6 +247,7 @@ export class ControlLoop implements LiveSystem {
             : undefined;
       if (prevMode !== a.mode && (a.mode === 'safe' || prevMode === 'safe')) {
         const entering = a.mode === 'safe';
+        this.opts.dispatcher.notify?.(`${a.id} ${entering ? 'entered' : 'left'} safe mode`);
         await this.opts.store.addEvent({
           timeMs: nowMs,
           severity: entering ? 'alarm' : 'info',
@@ -234,9 +303,11 @@ export class ControlLoop implements LiveSystem {
     for (const a of this.assets.values()) {
       if (a.mode !== 'safe') continue;
       for (const kind of this.guards.kindsOf(a.id)) {
+        const safeValue = this.guards.safeSetpoint(a.id, kind);
+        if (safeValue === undefined) continue;
         if (guarded.some((g) => g.setpoint.assetId === a.id && g.setpoint.kind === kind)) continue;
         guarded.push({
-          setpoint: { assetId: a.id, kind, value: this.guards.safeSetpoint(a.id, kind) ?? 0 },
+          setpoint: { assetId: a.id, kind, value: safeValue },
           requested: NaN,
           clampedBy: 'safe_mode',
         });
@@ -245,7 +316,11 @@ export class ControlLoop implements LiveSystem {
     const importNowKw = this.value(GRID_ASSET_ID, 'power_kw') ?? 0;
     let changeKw = 0;
     for (const g of guarded) changeKw += consumptionOf(g.setpoint) - this.currentConsumptionKw(g.setpoint);
-    const limited = limitImport(guarded, importNowKw + changeKw, this.opts.scenario.grid.import_limit_kw);
+    const limited = limitImport(
+      guarded,
+      importNowKw + changeKw,
+      importLimitAt(this.opts.scenario.grid.import_limit_kw, this.image.signals, nowMs),
+    );
     if (limited.reducedKw > 0)
       this.log.warn({ reducedKw: limited.reducedKw }, 'charging reduced to hold the import limit');
 
@@ -324,8 +399,10 @@ export class ControlLoop implements LiveSystem {
     this.today.pvKwh += pvKw * hours;
     this.today.consumptionKwh += Math.max(0, consumptionKw) * hours;
     this.today.cleanKwh += Math.min(Math.max(0, consumptionKw), pvKw) * hours;
-    this.today.costKrw += importKw * hours * (this.opts.importPriceKrwPerKwh?.(nowMs) ?? 0);
-    this.monthPeakKw = Math.max(this.monthPeakKw, importKw);
+    this.today.costKrw +=
+      importKw *
+      hours *
+      (this.opts.importPriceKrwPerKwh ?? ((t: number) => this.demand.tariff.importPriceKrwPerKwh(t)))(nowMs);
   }
 
   snapshot(): LiveSnapshot {
@@ -354,12 +431,9 @@ export class ControlLoop implements LiveSystem {
       grid: {
         importKw: Math.max(0, gridKw),
         exportKw: Math.max(0, -gridKw),
-        monthPeakKw: this.monthPeakKw,
-        billingDemandKw: Math.max(
-          this.monthPeakKw,
-          s.grid.tariff.ratchet_history_peak_kw,
-          0.3 * s.grid.contract_demand_kw,
-        ),
+        monthPeakKw: this.image.monthPeakKw,
+        billingDemandKw: this.image.billingDemandKw,
+        importLimitKw: importLimitAt(s.grid.import_limit_kw, this.image.signals, this.image.timeMs),
       },
       today: {
         costKrw: t.costKrw,
@@ -442,6 +516,7 @@ export class ControlLoop implements LiveSystem {
       reason: o.reason,
     };
     this.activeOverrides.set(ov.id, ov);
+    this.opts.dispatcher.notify?.(`override on ${o.assetId}`);
     await this.audit(actor, 'override.set', o.assetId, {
       overrideId: ov.id,
       kind: o.kind,
@@ -459,6 +534,7 @@ export class ControlLoop implements LiveSystem {
       throw new GuardRejection(`no active override "${id}"`, 'id');
     }
     this.activeOverrides.delete(id);
+    this.opts.dispatcher.notify?.(`override on ${o.assetId} cleared`);
     await this.opts.store.clearOverride(Number(id), actor.id, this.opts.now());
     await this.audit(actor, 'override.clear', o.assetId, { overrideId: id });
   }

@@ -39,9 +39,11 @@ export interface LiveSnapshot {
   grid: {
     importKw: number;
     exportKw: number;
-    /** Highest 15-minute import in demand hours this month so far, kW. */
+    /** Highest 15-minute mean import in demand-charge hours this month so far, kW. */
     monthPeakKw: number;
     billingDemandKw: number;
+    /** The import limit in force now: the connection's, or a grid operator's (OpenADR) tighter one. */
+    importLimitKw?: number;
   };
   /** Running figures for the current local day. */
   today: {
@@ -96,6 +98,36 @@ export class GuardRejection extends Error {
   }
 }
 
+/** The live planner as the API shows it (src/live/controller.ts implements it). */
+export interface LivePlanner {
+  status(): {
+    strategy: string;
+    /** `schedule`: following the newest plan; `rules`: no valid plan covers now; `direct`: a strategy without plans. */
+    mode: 'schedule' | 'rules' | 'direct';
+    scheduleId?: number;
+    scheduleMadeMs?: number;
+    solving: boolean;
+    lastSolve?: { atMs: number; status: string; solveMs: number; reason: string };
+    counters: Record<string, number>;
+  };
+  /** Charging sessions as the planner sees them: departure and energy as told, reported or assumed. */
+  sessions(): {
+    key: string;
+    assetId: string;
+    channel: string;
+    arrivalMs: number;
+    departureMs: number;
+    energyKwh: number;
+    deliveredKwh: number;
+  }[];
+  /** Departure and energy of a session whose charger cannot tell them; false when no such session. */
+  setSessionNeeds(
+    assetId: string,
+    channel: string,
+    needs: { departureMs?: number; energyKwh?: number },
+  ): boolean;
+}
+
 export interface LiveSystem {
   snapshot(): LiveSnapshot;
   /**
@@ -109,4 +141,6 @@ export interface LiveSystem {
   overrides(): Override[];
   /** The data center's training jobs; absent when the live system plans none (the API answers 503). */
   readonly jobs?: JobBook;
+  /** The planner that decides live, when there is one. */
+  readonly planner?: LivePlanner;
 }

@@ -126,6 +126,8 @@ export interface Driver {
   signals?(): GridSignal[];
   /** Charging sessions in progress (OCPP). */
   sessions?(): ChargingSessionInfo[];
+  /** The cycle's telemetry from every driver, for drivers that report it on (OpenADR reports). */
+  ingest?(measurements: readonly Measurement[]): void;
 }
 
 export interface DriverContext {

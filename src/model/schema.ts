@@ -378,3 +378,6 @@ export type Location = z.infer<typeof locationSchema>;
 export type Climate = z.infer<typeof climateSchema>;
 export type Contracts = z.infer<typeof contractsSchema>;
 export type StrategyParams = z.infer<typeof strategyParamsSchema>;
+
+/** The asset id of the district's grid connection meter (import positive). */
+export const GRID_ASSET_ID = 'grid';

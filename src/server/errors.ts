@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   BITGRID_ERR_SIM_BUSY: 503,
   /** 503: the live system keeps no job book, so training jobs cannot be listed or submitted here. */
   BITGRID_ERR_JOBS_UNAVAILABLE: 503,
+  /** 503: the live system runs without a planner (a bare loop), so there is no plan or session to show. */
+  BITGRID_ERR_PLANNER_UNAVAILABLE: 503,
   /** 503: the store cannot be reached or refused the operation for a reason other than the input. */
   BITGRID_ERR_STORE: 503,
   /** 500: a bug; the message says nothing more and the log has the details. */

@@ -25,6 +25,7 @@ import { apiRegistry } from './registry.ts';
 import { dataRoutes } from './routes/data.ts';
 import { districtRoutes } from './routes/district.ts';
 import { eventRoutes } from './routes/events.ts';
+import { plannerRoutes } from './routes/planner.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { overrideRoutes } from './routes/overrides.ts';
 import { simulationRoutes } from './routes/simulations.ts';
@@ -190,6 +191,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     eventRoutes,
     overrideRoutes,
     jobRoutes,
+    plannerRoutes,
     tokenRoutes,
     simulationRoutes,
   ];

@@ -239,11 +239,9 @@ export const plannedIntervalSchema = z
     start: isoTime,
     end: isoTime,
     gpus: z.number().int(),
-    powerCapFraction: z
-      .number()
-      .register(apiRegistry, {
-        description: "GPU power cap as a fraction of full power (the GPUs' speed follows it)",
-      }),
+    powerCapFraction: z.number().register(apiRegistry, {
+      description: "GPU power cap as a fraction of full power (the GPUs' speed follows it)",
+    }),
   })
   .register(apiRegistry, { id: 'PlannedJobInterval' });
 

@@ -19,7 +19,7 @@ const ALL_TIME = { fromMs: 0, toMs: Date.UTC(2100, 0) };
 function startServe(db: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    [BIN, 'serve', '--twin', '--speed', '120', '--port', '0', '--db', `sqlite:${db}`, '--days', '1'],
+    [BIN, 'serve', '--twin', '--speed', '120', '--port', '0', '--db', `sqlite:${db}`],
     {
       env: { ...process.env, BITGRID_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],

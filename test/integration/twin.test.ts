@@ -3,20 +3,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenarioFile } from '../../src/model/index.ts';
-import { prepareDistrict } from '../../src/sim/district.ts';
-import { runSimulation } from '../../src/sim/engine.ts';
-import { getStrategy } from '../../src/strategy/index.ts';
 import { defaultRegistry } from '../../src/drivers/index.ts';
 import type { Driver, Setpoint } from '../../src/drivers/types.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { ControlLoop, type Dispatcher } from '../../src/control/loop.ts';
-import { planDispatcher } from '../../src/control/plan.ts';
+import { LiveController } from '../../src/live/controller.ts';
 import { connectChargePoints, startTwinDistrict, type TwinDistrict } from '../../src/sim/twins/district.ts';
 import { createRandom } from '../../src/weather/index.ts';
 
 // The whole live path on loopback for a simulated day: twin devices over SunSpec/Modbus, MQTT, OCPP
-// and OpenADR, the real drivers, the control loop and the SQLite store, on a clock running SPEED×
-// real time (a day in three minutes). Checks at 09:30, when the PV ramps up and the campus EVs have
+// and OpenADR, the real drivers, the control loop deciding with `rules` on the state it measures, and
+// the SQLite store, on a clock running SPEED× real time (a day in three minutes). The twin plays its
+// own world (weather, loads, arrivals), which the controller does not know. Checks at 09:30, when the PV ramps up and the campus EVs have
 // arrived; then a fuzzed stream of setpoints and a killed device; then the rest of the day.
 
 const SPEED = 480;
@@ -25,16 +23,25 @@ const STALE_SIM_MS = 600_000;
 const H = 3_600_000;
 
 const { scenario, baseDir } = loadScenarioFile();
-const district = prepareDistrict(scenario, { days: 1, baseDir });
-const plan = runSimulation(district, getStrategy('rules')(district));
 const silent = { info() {}, warn() {}, error() {} };
-const dayStartMs = district.grid.startMs;
+const pvAssets = scenario.sites.flatMap((s) => s.assets).filter((a) => a.type === 'pv');
+let dayStartMs = NaN;
 
 let twin: TwinDistrict;
 let drivers: Driver[];
 let store: Store;
 let loop: ControlLoop;
-let active: Dispatcher = planDispatcher(district, plan);
+let controller: LiveController;
+let active: Dispatcher;
+/** Every connector of a twin charger (one or two). */
+const conns = (cp: TwinDistrict['chargePoints'][number]) =>
+  [1, 2].flatMap((i) => {
+    try {
+      return [cp.connector(i)];
+    } catch {
+      return [];
+    }
+  });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cycles = async (n: number) => {
   for (let k = 0; k < n; k++) {
@@ -51,7 +58,8 @@ const runUntil = async (hour: number) => {
 };
 
 beforeAll(async () => {
-  twin = await startTwinDistrict({ district, plan, speed: SPEED });
+  twin = await startTwinDistrict({ scenario, baseDir, speed: SPEED, log: () => {} });
+  dayStartMs = twin.world.startMs;
   const registry = defaultRegistry();
   expect(registry.validateDeviceConfig(twin.devices)).toEqual([]);
   const now = () => twin.clock.now();
@@ -59,6 +67,8 @@ beforeAll(async () => {
   await Promise.all(drivers.map((d) => d.start()));
   await connectChargePoints(twin, Math.max(20, 1000 / SPEED));
   store = await openStore(`sqlite:${join(mkdtempSync(join(tmpdir(), 'bitgrid-twin-')), 'twin.db')}`);
+  controller = new LiveController({ scenario, baseDir, strategy: 'rules', store, now, log: silent });
+  active = controller;
   loop = new ControlLoop({
     scenario,
     drivers,
@@ -114,7 +124,7 @@ describe('serve --twin: the live path on loopback', () => {
     expect(battery.setpoint?.kind).toBe('battery_power_kw');
     expect(twin.battery!.requestedKw).toBeCloseTo(battery.setpoint!.value, 0);
     // EVs have arrived and their chargers follow the charging profiles sent to them.
-    const charging = twin.chargePoints.map((cp) => cp.connector(1)).filter((c) => c.evPresent);
+    const charging = twin.chargePoints.flatMap(conns).filter((c) => c.evPresent);
     expect(charging.length).toBeGreaterThan(0);
     const limited = charging.filter((c) => c.limitKw < 100);
     expect(limited.length).toBeGreaterThan(0);
@@ -137,7 +147,7 @@ describe('serve --twin: the live path on loopback', () => {
       name: 'fuzz',
       requested: () => {
         const out: Setpoint[] = [{ assetId: 'shared-battery', kind: 'battery_power_kw', value: wild() }];
-        for (const p of district.pv) out.push({ assetId: p.id, kind: 'pv_power_limit_kw', value: wild() });
+        for (const p of pvAssets) out.push({ assetId: p.id, kind: 'pv_power_limit_kw', value: wild() });
         for (const id of evChannels.slice(0, 6))
           out.push({
             assetId: id.startsWith('depot') ? 'depot-buses' : 'campus-ev',
@@ -152,16 +162,18 @@ describe('serve --twin: the live path on loopback', () => {
       await cycles(1);
       expect(Math.abs(twin.battery!.requestedKw)).toBeLessThanOrEqual(5000);
       for (const [id, t] of twin.pv)
-        expect(t.limitKw).toBeLessThanOrEqual(district.pv.find((p) => p.id === id)!.cfg.inverter_kw! + 1e-6);
-      for (const cp of twin.chargePoints) {
-        const c = cp.connector(1);
-        expect(c.powerKw).toBeLessThanOrEqual(Math.max(c.limitKw, 0) + 1e-6);
-        // No profile installed reads as an unlimited connector; an installed one is within the rating.
-        if (Number.isFinite(c.limitKw))
-          expect(c.limitKw).toBeLessThanOrEqual(
-            cp.id.includes('-ac-') ? 7 : cp.id.startsWith('depot') ? 200 : 100,
-          );
-      }
+        expect(t.limitKw).toBeLessThanOrEqual(
+          (pvAssets.find((p) => p.id === id) as { inverter_kw: number }).inverter_kw + 1e-6,
+        );
+      for (const cp of twin.chargePoints)
+        for (const c of conns(cp)) {
+          expect(c.powerKw).toBeLessThanOrEqual(Math.max(c.limitKw, 0) + 1e-6);
+          // No profile installed reads as an unlimited connector; an installed one is within the rating.
+          if (Number.isFinite(c.limitKw))
+            expect(c.limitKw).toBeLessThanOrEqual(
+              cp.id.includes('-ac-') ? 7 : cp.id.startsWith('depot') ? 200 : 100,
+            );
+        }
     }
     const sps = await store.readTelemetry({
       assetId: 'shared-battery',
@@ -170,7 +182,7 @@ describe('serve --twin: the live path on loopback', () => {
       toMs: Date.UTC(2100, 0),
     });
     for (const s of sps) expect(Math.abs(s.value)).toBeLessThanOrEqual(5000);
-    active = planDispatcher(district, plan);
+    active = controller;
   }, 120_000);
 
   it('puts a killed device into safe mode and brings it back', async () => {
@@ -210,16 +222,16 @@ describe('serve --twin: the live path on loopback', () => {
     const grid = await hourly({ assetId: 'grid', measurement: 'power_kw' });
     expect(grid.length).toBeGreaterThanOrEqual(23);
     // Every campus EV left; the chargers delivered energy over the day.
-    expect(twin.chargePoints.filter((cp) => cp.id.startsWith('campus') && cp.connector(1).evPresent)).toEqual(
-      [],
-    );
+    expect(
+      twin.chargePoints.filter((cp) => cp.id.startsWith('campus') && conns(cp).some((c) => c.evPresent)),
+    ).toEqual([]);
     const delivered = twin.chargePoints
       .filter((cp) => cp.id.startsWith('campus'))
-      .reduce((x, cp) => x + cp.connector(1).energyKwh, 0);
+      .reduce((x, cp) => x + conns(cp).reduce((y, c) => y + c.energyKwh, 0), 0);
     expect(delivered).toBeGreaterThan(100);
     const depot = twin.chargePoints
       .filter((cp) => cp.id.startsWith('depot'))
-      .reduce((x, cp) => x + cp.connector(1).energyKwh, 0);
+      .reduce((x, cp) => x + conns(cp).reduce((y, c) => y + c.energyKwh, 0), 0);
     expect(depot).toBeGreaterThan(100);
     expect(loop.snapshot().assets.filter((a) => a.mode === 'safe')).toEqual([]);
   }, 300_000);

@@ -66,11 +66,11 @@ export async function startDashboard(): Promise<Dashboard> {
     host: '127.0.0.1',
     twin: true,
     speed: TWIN_SPEED,
-    days: 2,
     strategy: 'rules',
     db: `sqlite:${join(dir, 'bitgrid.db')}`,
     cycleS: 60,
     staleS: 300,
+    replanMin: 15,
   });
   let web: FastifyInstance | undefined;
   try {

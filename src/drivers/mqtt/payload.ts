@@ -23,6 +23,8 @@ export const QUANTITIES: Readonly<Record<string, Quantity>> = {
   current: { measurement: 'current_a', units: { A: 1, kA: 1e3 } },
   frequency: { measurement: 'frequency_hz', units: { Hz: 1 } },
   temperature: { measurement: 'temperature_c', units: { '°C': 1, C: 1 } },
+  /** A data center's cumulative work on one training job (channel = job id), GPU-hours. */
+  job_done_gpu_hours: { measurement: 'job_done_gpu_hours', units: { GPUh: 1 } },
 };
 
 const BY_SEGMENT = new Map<string, Quantity>();

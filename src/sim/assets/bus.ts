@@ -2,6 +2,7 @@ import type { AssetOf } from '../../model/schema.ts';
 import { MS_PER_HOUR, type LocalTime, type TimeGrid, intervalMs, timeAt } from '../../model/time.ts';
 import { dayKind, type HolidayCalendar } from '../../model/calendar.ts';
 import type { Rng } from './rng.ts';
+import { createRandom } from '../../weather/random.ts';
 
 export type BusDepotConfig = AssetOf<'bus_depot'>;
 
@@ -26,6 +27,8 @@ export interface BusPlan {
  * The depot's timetable: each bus in service does a morning and an afternoon block with a midday
  * layover between, pull-outs staggered over `pull_out_spread_hours`. On Saturdays, Sundays and
  * holidays only `weekend_service_fraction` of the fleet runs. Times land on interval boundaries.
+ * A day's jitter depends only on the seed and the date, not on where the run starts: the timetable is
+ * public, so every preparation of a day (a simulation, the live planner's calendar, the twin) agrees.
  */
 export function planBusBlocks(
   cfg: BusDepotConfig,
@@ -43,6 +46,7 @@ export function planBusBlocks(
   if (drivingHours <= 0) throw new RangeError(`bus depot ${cfg.id}: the timetable leaves no time to drive`);
   const morningHours = (drivingHours * t.morning_block_km) / (t.morning_block_km + t.afternoon_block_km);
   const endMs = timeAt(grid, grid.count);
+  const timetableSeed = Math.floor(rng.next() * 2 ** 32);
   for (let i = 0; i < grid.count; i++) {
     const lt = local[i];
     if (i > 0 && local[i - 1].date === lt.date) continue;
@@ -51,9 +55,10 @@ export function planBusBlocks(
       dayKind(lt.date, lt.weekday, calendar) === 'weekday'
         ? cfg.buses
         : Math.round(cfg.buses * t.weekend_service_fraction);
+    const dayRng = createRandom(`${timetableSeed}:${lt.date}`);
     for (let b = 0; b < inService; b++) {
       // Small daily jitter so pull-outs do not repeat to the minute; ± a quarter hour.
-      const jitterH = (rng.next() - 0.5) * 0.5;
+      const jitterH = (dayRng.next() - 0.5) * 0.5;
       const pullOutH =
         t.first_pull_out_hour + (t.pull_out_spread_hours * b) / Math.max(1, cfg.buses - 1) + jitterH;
       const morningEndH = pullOutH + morningHours;

@@ -7,7 +7,7 @@ import { DatacenterTwin } from './datacenter/index.ts';
 import { TwinWorld, type WorldBusStay } from './world.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../drivers/mqtt/index.ts';
 import { chargerSlots } from '../assets/ev.ts';
-import { GRID_ASSET_ID } from '../../control/loop.ts';
+import { GRID_ASSET_ID } from '../../model/schema.ts';
 
 // The reference district as devices on loopback, living in the twin's own world (./world.ts): every
 // PV array a SunSpec inverter, the battery a SunSpec battery, loads MQTT meters, the data center an

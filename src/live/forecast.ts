@@ -1,0 +1,211 @@
+import type { District } from '../sim/district.ts';
+import type { StepView, JobState } from '../strategy/types.ts';
+import type { Forecast } from '../optimize/forecast-standin.ts';
+import { solarPositionSeries } from '../weather/index.ts';
+import { haurwitzGhiWPerM2 } from '../weather/clearsky.ts';
+import { dayKind } from '../model/calendar.ts';
+import { localTime, MS_PER_DAY, MS_PER_HOUR } from '../model/time.ts';
+import { LoadForecaster } from '../forecast/index.ts';
+import type { MeasuredHistory } from './history.ts';
+
+// What the live planner expects of the future, from the site's own measured history only:
+// - PV per array: smart persistence of the clear-sky index — the ratio of measured power to clear-sky
+//   irradiance now, fading over a few hours into the ratio the same interval had on the newest past day;
+// - fixed loads: the learned load model (hour × day kind ridge, src/forecast) once the site has
+//   enough history, retrained daily; before that, the same interval on the newest past day of the same
+//   kind (weekday, Saturday, Sunday/holiday), else the newest past day, else the value measured now;
+// - EV sessions as the chargers report them; training jobs the API was told about, later ones included;
+// - PPA output and PUE from the planning calendar's climatology.
+
+/** Below this clear-sky GHI the sky ratio of an interval says nothing (dawn, dusk), W/m². */
+const MIN_CLEAR_SKY_W_PER_M2 = 20;
+/** kW per kWp per W/m² of clear-sky GHI before anything was measured: a clear-sky guess. */
+const DEFAULT_PV_KW_PER_KWP_PER_W_PER_M2 = 0.8 / 1000;
+/** How fast the sky measured now stops predicting the sky later (e-folding time), hours. */
+const SKY_PERSISTENCE_HOURS = 3;
+/** History days the learned load model needs before it replaces persistence (src/forecast/series.ts). */
+export const LEARNED_LOAD_MIN_DAYS = 14;
+/** Days of history the learned load model trains on. */
+const LEARNED_LOAD_TRAIN_DAYS = 28;
+/** The learned load model is refit this often, clock hours. */
+const LOAD_REFIT_HOURS = 24;
+/** Past days searched for the same interval on a same-kind day. */
+const LOOKBACK_DAYS = 7;
+
+export interface LiveForecastOptions {
+  history: MeasuredHistory;
+  horizonHours: number;
+  log?: (message: string) => void;
+}
+
+export class LiveForecast implements Forecast {
+  readonly name = 'live';
+  private futureJobs: JobState[][] = [];
+  private readonly loadModels = new Map<string, { model: LoadForecaster; fittedMs: number }>();
+  /** Which model each series is forecast with now, for the API and the schedule's inputs. */
+  readonly models = new Map<string, string>();
+
+  constructor(private readonly o: LiveForecastOptions) {}
+
+  /** Jobs submitted for later (earliest start after now), per data center, for the next plan. */
+  setFutureJobs(jobs: JobState[][]): void {
+    this.futureJobs = jobs;
+  }
+
+  fixedLoadKw(view: StepView, steps: number): Float64Array {
+    const d = view.district;
+    const out = new Float64Array(steps);
+    for (const u of d.loads) {
+      const f = this.loadSeries(d, u.id, view, steps);
+      for (let k = 0; k < steps; k++) out[k] += f[k];
+    }
+    out[0] = view.fixedLoadKw;
+    return out;
+  }
+
+  /** One load's forecast over the horizon, kW (index 0: the interval in progress). */
+  loadSeries(d: District, id: string, view: StepView, steps: number): Float64Array {
+    const learned = this.learnedLoad(d, id, view, steps);
+    if (learned) {
+      this.models.set(id, 'load-ridge');
+      return learned;
+    }
+    this.models.set(id, 'persistence');
+    const h = this.o.history;
+    const stepMs = h.stepMs;
+    const nowKw = h.mean(id, view.timeMs - stepMs) ?? 0;
+    const out = new Float64Array(steps);
+    for (let k = 0; k < steps; k++) {
+      const t = view.timeMs + k * stepMs;
+      const kind = kindAt(d, t);
+      let v: number | undefined;
+      let any: number | undefined;
+      for (let back = 1; back <= LOOKBACK_DAYS && v === undefined; back++) {
+        const past = t - back * MS_PER_DAY;
+        if (past >= view.timeMs) continue;
+        const m = h.mean(id, past);
+        if (m === undefined) continue;
+        any ??= m;
+        if (kindAt(d, past) === kind) v = m;
+      }
+      out[k] = v ?? any ?? nowKw;
+    }
+    return out;
+  }
+
+  private learnedLoad(d: District, id: string, view: StepView, steps: number): Float64Array | undefined {
+    const h = this.o.history;
+    if (h.daysHeld(id, view.timeMs) < LEARNED_LOAD_MIN_DAYS) return undefined;
+    const stepMs = h.stepMs;
+    const fromMs = view.timeMs - LEARNED_LOAD_TRAIN_DAYS * MS_PER_DAY;
+    const known = Math.round((view.timeMs - fromMs) / stepMs);
+    const target = new Float64Array(known + steps).fill(NaN);
+    target.set(h.range(id, fromMs, known));
+    const data = {
+      startMs: fromMs,
+      intervalMinutes: stepMs / 60_000,
+      count: known + steps,
+      zone: d.zone,
+      targetKw: target,
+    };
+    try {
+      let entry = this.loadModels.get(id);
+      if (!entry || view.timeMs - entry.fittedMs >= LOAD_REFIT_HOURS * MS_PER_HOUR) {
+        const model = new LoadForecaster({
+          horizonHours: this.o.horizonHours,
+          trainDays: LEARNED_LOAD_TRAIN_DAYS,
+        });
+        model.fit(data, view.timeMs);
+        entry = { model, fittedMs: view.timeMs };
+        this.loadModels.set(id, entry);
+      }
+      const f = entry.model.predict(data, { issueMs: view.timeMs, startMs: view.timeMs, count: steps });
+      return Float64Array.from(f.p50, (x) => Math.max(0, x));
+    } catch (e) {
+      this.o.log?.(`load model for ${id} unavailable (${(e as Error).message}); persistence instead`);
+      return undefined;
+    }
+  }
+
+  pvAvailableKw(view: StepView, steps: number): Float64Array[] {
+    const d = view.district;
+    const h = this.o.history;
+    const stepMs = h.stepMs;
+    const ghi = clearSkyGhi(d);
+    const i0 = view.index;
+    return d.pv.map((u, a) => {
+      const capKw = u.cfg.inverter_kw ?? u.cfg.capacity_kwp;
+      const out = new Float64Array(steps);
+      const nowKw = view.pvAvailableKw[a];
+      const ratioNow =
+        ghi[i0] > MIN_CLEAR_SKY_W_PER_M2
+          ? nowKw / ghi[i0]
+          : u.cfg.capacity_kwp * DEFAULT_PV_KW_PER_KWP_PER_W_PER_M2;
+      out[0] = nowKw;
+      for (let k = 1; k < steps; k++) {
+        const i = i0 + k;
+        if (i >= ghi.length) {
+          out[k] = out[k - 1];
+          continue;
+        }
+        const t = view.timeMs + k * stepMs;
+        let past = t - MS_PER_DAY;
+        while (past >= view.timeMs) past -= MS_PER_DAY;
+        const j = i - Math.round((t - past) / stepMs);
+        const m = h.mean(u.id, past);
+        const ratioPast =
+          m !== undefined && j >= 0 && ghi[j] > MIN_CLEAR_SKY_W_PER_M2 ? m / ghi[j] : ratioNow;
+        const w = Math.exp(-(k * stepMs) / (SKY_PERSISTENCE_HOURS * MS_PER_HOUR));
+        out[k] = Math.max(0, Math.min(capKw, (w * ratioNow + (1 - w) * ratioPast) * ghi[i]));
+      }
+      this.models.set(u.id, 'clear-sky-persistence');
+      return out;
+    });
+  }
+
+  ppaKw(view: StepView, steps: number): Float64Array {
+    return slice(view.district.ppaKw, view.index, steps);
+  }
+
+  pue(view: StepView, k: number, steps: number): Float64Array {
+    const out = slice(view.district.datacenters[k].pue, view.index, steps);
+    out[0] = view.datacenters[k].pue;
+    return out;
+  }
+
+  evSessions(view: StepView): StepView['ev'] {
+    return view.ev;
+  }
+
+  jobs(view: StepView, k: number, endMs: number): JobState[] {
+    const later = (this.futureJobs[k] ?? []).filter((js) => js.job.submitMs < endMs);
+    return [...view.datacenters[k].pending, ...later];
+  }
+}
+
+function slice(a: Float64Array, from: number, steps: number): Float64Array {
+  const out = new Float64Array(steps);
+  for (let k = 0; k < steps; k++) out[k] = a[Math.min(a.length - 1, from + k)] ?? 0;
+  return out;
+}
+
+const ghiCache = new WeakMap<District, Float64Array>();
+
+/** Clear-sky GHI (Haurwitz) at every interval of the planning calendar, W/m². */
+function clearSkyGhi(d: District): Float64Array {
+  let g = ghiCache.get(d);
+  if (g) return g;
+  const pos = solarPositionSeries(d.grid, {
+    latitudeDeg: d.scenario.location.latitude_deg,
+    longitudeDeg: d.scenario.location.longitude_deg,
+    altitudeM: d.scenario.location.altitude_m,
+  });
+  g = Float64Array.from(pos.zenithDeg, (z) => haurwitzGhiWPerM2(z));
+  ghiCache.set(d, g);
+  return g;
+}
+
+function kindAt(d: District, timeMs: number): string {
+  const lt = localTime(timeMs, d.zone);
+  return dayKind(lt.date, lt.weekday, d.calendar);
+}
