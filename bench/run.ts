@@ -27,6 +27,7 @@ for (const extra of [
   './forecast.ts',
   './optimize.ts',
   './replan.ts',
+  './live-cycle.ts',
   './store.ts',
   './api.ts',
   './web.ts',
