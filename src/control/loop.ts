@@ -245,6 +245,8 @@ export class ControlLoop implements LiveSystem {
           : a.mode === 'offline'
             ? 'no telemetry yet'
             : undefined;
+      // The first telemetry of an asset changes what a plan made without it assumed.
+      if (prevMode === 'offline' && a.mode !== 'offline') this.opts.dispatcher.notify?.(`${a.id} reporting`);
       if (prevMode !== a.mode && (a.mode === 'safe' || prevMode === 'safe')) {
         const entering = a.mode === 'safe';
         this.opts.dispatcher.notify?.(`${a.id} ${entering ? 'entered' : 'left'} safe mode`);
