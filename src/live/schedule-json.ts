@@ -76,10 +76,11 @@ export function jobPlanFromSchedule(s: Schedule, d: District, madeMs: number): J
       const intervals: JobPlan['jobs'][number]['intervals'] = [];
       let lastBusy = -1;
       for (let i = 0; i < s.steps; i++) {
-        const n = gpus[i];
-        if (n <= 1e-6) continue;
+        // The plan may share GPUs fractionally; the data center runs whole GPUs.
+        const n = Math.round(gpus[i]);
+        if (n < 1) continue;
         lastBusy = i;
-        const cap = caps ? caps[i] / n : 1;
+        const cap = caps && gpus[i] > 0 ? caps[i] / gpus[i] : 1;
         const startMs = s.startMs + i * stepMs;
         const prev = intervals[intervals.length - 1];
         if (
@@ -93,7 +94,7 @@ export function jobPlanFromSchedule(s: Schedule, d: District, madeMs: number): J
           intervals.push({
             startMs,
             endMs: startMs + stepMs,
-            gpus: Math.round(n * 10) / 10,
+            gpus: n,
             powerCapFraction: Math.round(cap * 100) / 100,
           });
       }

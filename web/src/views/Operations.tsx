@@ -202,6 +202,65 @@ function DeviceStatus() {
   );
 }
 
+interface PlannerRec {
+  strategy: string;
+  mode: 'schedule' | 'rules' | 'direct';
+  scheduleId: number | null;
+  scheduleMadeAt: string | null;
+  solving: boolean;
+  lastSolve: { at: string; status: string; solveMs: number; reason: string } | null;
+  counters: Record<string, number>;
+}
+
+/** What decides now: the strategy, the schedule it follows, the last re-plan (GET /api/planner). */
+function Planner() {
+  const { t } = useTranslation();
+  const q = useQuery({
+    queryKey: ['planner'],
+    queryFn: () => api<PlannerRec>('/api/planner'),
+    refetchInterval: POLL_MS,
+  });
+  const p = q.data;
+  return (
+    <section className="card" data-testid="planner">
+      <h2>{t('ops.planner')}</h2>
+      {p ? (
+        <dl className="facts">
+          <dt>{t('ops.strategy')}</dt>
+          <dd>{p.strategy}</dd>
+          <dt>{t('ops.deciding')}</dt>
+          <dd data-testid="planner-mode">{t(`ops.plannerMode.${p.mode}`)}</dd>
+          {p.scheduleMadeAt && (
+            <>
+              <dt>{t('ops.scheduleMade')}</dt>
+              <dd>
+                #{p.scheduleId} · {time(p.scheduleMadeAt, undefined, true)}
+              </dd>
+            </>
+          )}
+          {p.lastSolve && (
+            <>
+              <dt>{t('ops.lastReplan')}</dt>
+              <dd>
+                {time(p.lastSolve.at, undefined, true)} · {p.lastSolve.status} · {num(p.lastSolve.solveMs)} ms
+                · {p.lastSolve.reason}
+              </dd>
+            </>
+          )}
+          <dt>{t('ops.replans')}</dt>
+          <dd>
+            {num(p.counters.solves ?? 0)} ({t('ops.failed')}{' '}
+            {num((p.counters.solveFailures ?? 0) + (p.counters.solveTimeouts ?? 0))})
+            {p.solving ? ` · ${t('ops.solving')}` : ''}
+          </dd>
+        </dl>
+      ) : (
+        <p className="muted">—</p>
+      )}
+    </section>
+  );
+}
+
 function AuditLog({ canRead }: { canRead: boolean }) {
   const { t } = useTranslation();
   const q = useQuery({
@@ -241,7 +300,10 @@ export default function Operations() {
         <ActiveOverrides canWrite={canWrite} />
         <AuditLog canRead={canWrite} />
       </div>
-      <DeviceStatus />
+      <div className="col">
+        <Planner />
+        <DeviceStatus />
+      </div>
     </div>
   );
 }
