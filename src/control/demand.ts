@@ -15,6 +15,8 @@ import type { Store } from '../store/index.ts';
 // the district file's history peak and the contract floor (tariff/bill.ts bills it the same way).
 
 const WINDOW_MS = DEMAND_INTERVAL_MINUTES * 60_000;
+/** How long one grid-meter reading stands for the import, ms: one demand window. */
+const MAX_HOLD_MS = WINDOW_MS;
 /** Months the ratchet reaches back, the current one included (KEPCO 기본요금 적용 기준). */
 const RATCHET_MONTHS_BACK = 11;
 
@@ -90,21 +92,24 @@ export class DemandTracker {
   observe(timeMs: number, importKw: number): void {
     if (!Number.isFinite(timeMs) || !Number.isFinite(importKw)) return;
     if (Number.isFinite(this.lastMs) && timeMs < this.lastMs) return; // a clock step back adds nothing
-    if (Number.isFinite(this.lastMs)) {
+    if (!Number.isFinite(this.lastMs)) {
+      this.windowStartMs = Math.floor(timeMs / WINDOW_MS) * WINDOW_MS;
+      this.rollMonth(timeMs);
+    } else {
+      // A reading stands for at most MAX_HOLD_MS: across a longer gap in the meter's data nothing
+      // is known, and the gap's windows count only what was measured in them.
+      const heldUntilMs = Math.min(timeMs, this.lastMs + MAX_HOLD_MS);
       let t = this.lastMs;
-      while (t < timeMs) {
+      while (t < heldUntilMs) {
         const ws = Math.floor(t / WINDOW_MS) * WINDOW_MS;
         if (ws !== this.windowStartMs) this.closeWindow(ws);
-        const end = Math.min(timeMs, ws + WINDOW_MS);
+        const end = Math.min(heldUntilMs, ws + WINDOW_MS);
         this.windowKwMs += Math.max(0, this.lastKw) * (end - t);
         this.windowMs += end - t;
         t = end;
       }
-      if (timeMs % WINDOW_MS === 0 && Math.floor(timeMs / WINDOW_MS) * WINDOW_MS !== this.windowStartMs)
-        this.closeWindow(timeMs);
-    } else {
-      this.windowStartMs = Math.floor(timeMs / WINDOW_MS) * WINDOW_MS;
-      this.rollMonth(timeMs);
+      const ws = Math.floor(timeMs / WINDOW_MS) * WINDOW_MS;
+      if (ws !== this.windowStartMs) this.closeWindow(ws);
     }
     this.lastMs = timeMs;
     this.lastKw = importKw;
