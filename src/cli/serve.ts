@@ -10,6 +10,8 @@ const DEFAULT_STALE_S = 300;
 const DEFAULT_REPLAN_MIN = 15;
 const FORECAST_HORIZON_HOURS = 48;
 const FORECAST_EVERY_S = 3600;
+/** Longest a clean stop may take before the process exits anyway, ms. */
+const STOP_TIMEOUT_MS = 15_000;
 /** Who the twin's data-center team submits its jobs as (audited under this actor). */
 const TWIN_DC_TEAM = { id: 'twin-datacenter-team', role: 'operator' } as const;
 
@@ -79,6 +81,11 @@ export function serveCommand(): Command {
       const running = await startServe(opts);
       const stop = async (signal: string) => {
         running.log.info({ signal }, 'stopping');
+        // A device or connection that does not let go must not keep the process alive.
+        setTimeout(() => {
+          running.log.error({ signal, afterMs: STOP_TIMEOUT_MS }, 'stop took too long; exiting');
+          process.exit(1);
+        }, STOP_TIMEOUT_MS).unref();
         await running.stop();
         process.exit(0);
       };

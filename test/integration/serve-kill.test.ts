@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,6 +65,10 @@ describe('serve --twin killed with SIGKILL', () => {
   it('keeps every committed telemetry point and starts again', async () => {
     const db = join(mkdtempSync(join(tmpdir(), 'bitgrid-kill-')), 'live.db');
     const first = await startServe(db);
+    // Whatever fails below, no server is left running after the test.
+    onTestFinished(() => {
+      if (first.child.exitCode === null && first.child.signalCode === null) first.child.kill('SIGKILL');
+    });
     const health = await fetch(`${first.url}/api/health`);
     expect(health.status).toBe(200);
     // The first plan, made from the twin's measured state, is stored as the schedule in force; the
