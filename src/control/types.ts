@@ -128,6 +128,35 @@ export interface LivePlanner {
   ): boolean;
 }
 
+/** How the live system itself is doing: for /api/health and /metrics. */
+export interface LiveHealth {
+  /** Control cycles run since start. */
+  cycles: number;
+  /** Wall-clock time (Date.now()) the last cycle ended, ms; undefined before the first. */
+  lastCycleEndWallMs?: number;
+  /** The loop's period, wall ms (a cycle later than 1.5 periods counts as late). */
+  cyclePeriodWallMs: number;
+  /** Durations of the recent cycles (last few hundred), wall ms. */
+  cycleDurationMs: { last: number; p50: number; p99: number; max: number };
+  /** Cycles that started more than half a period late, and cycles that failed, since start. */
+  cyclesLate: number;
+  cyclesFailed: number;
+  store: {
+    /** False while writes fail (telemetry stays buffered, events and audit retried). */
+    ok: boolean;
+    lastError?: string;
+    /** Telemetry points waiting to be written, and points dropped because the buffer was full. */
+    bufferedPoints: number;
+    droppedPoints: number;
+  };
+  telemetry: {
+    accepted: number;
+    /** Measurements refused by the plausibility checks, by reason. */
+    rejected: Record<string, number>;
+  };
+  drivers: { id: string; type: string; health: string; lastError?: string }[];
+}
+
 export interface LiveSystem {
   snapshot(): LiveSnapshot;
   /**
@@ -143,4 +172,6 @@ export interface LiveSystem {
   readonly jobs?: JobBook;
   /** The planner that decides live, when there is one. */
   readonly planner?: LivePlanner;
+  /** Cycle timing, store, telemetry and driver health. */
+  health?(): LiveHealth;
 }
