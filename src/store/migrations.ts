@@ -281,9 +281,17 @@ CREATE TABLE datacenter_jobs (
 CREATE INDEX datacenter_jobs_datacenter_status ON datacenter_jobs (datacenter_id, status);
 `;
 
+// The charger or connector an override holds (docs/store.md). Without it a restart turned a
+// one-connector override into one on the whole asset. NULL = the whole asset; '' is refused so
+// "no channel" has one spelling.
+const OVERRIDE_CHANNEL = `
+ALTER TABLE overrides ADD COLUMN channel TEXT CHECK (channel IS NULL OR channel <> '');
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sqlite: SQLITE_V1, postgres: POSTGRES_V1 },
   { version: 2, name: 'datacenter jobs', sqlite: SQLITE_V2, postgres: POSTGRES_V2 },
+  { version: 3, name: 'override channel', sqlite: OVERRIDE_CHANNEL, postgres: OVERRIDE_CHANNEL },
 ];
 
 const TRACKING_TABLE = {

@@ -647,10 +647,12 @@ export class SqlStore implements Store {
   async addOverride(o: NewOverride): Promise<OverrideRecord> {
     const w = 'addOverride: override';
     requireObject(o, w);
+    const channel = optionalId(o.channel, `${w}.channel`);
     const rec: NewOverride = {
       assetId: requireId(o.assetId, `${w}.assetId`),
       kind: requireId(o.kind, `${w}.kind`),
       value: requireFinite(o.value, `${w}.value`),
+      ...(channel !== undefined ? { channel } : {}),
       startMs: requireTimeMs(o.startMs, `${w}.startMs`),
       expiryMs: requireTimeMs(o.expiryMs, `${w}.expiryMs`),
       createdBy: requireId(o.createdBy, `${w}.createdBy`),
@@ -661,11 +663,12 @@ export class SqlStore implements Store {
       throw inputError(`${w}.expiryMs`, `must be after startMs (${rec.expiryMs} <= ${rec.startMs})`);
     const row = await this.sql.tx((q) =>
       q.get<{ id: number }>(
-        'INSERT INTO overrides (asset_id, kind, value, start_ms, expiry_ms, created_by, reason, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
+        'INSERT INTO overrides (asset_id, kind, value, channel, start_ms, expiry_ms, created_by, reason, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
         [
           rec.assetId,
           rec.kind,
           rec.value,
+          rec.channel ?? null,
           rec.startMs,
           rec.expiryMs,
           rec.createdBy,
@@ -679,11 +682,13 @@ export class SqlStore implements Store {
 
   private overrideOf(r: Record<string, unknown>): OverrideRecord {
     const clearedMs = opt(r.cleared_ms as number | null);
+    const channel = opt(r.channel as string | null);
     return {
       id: r.id as number,
       assetId: r.asset_id as string,
       kind: r.kind as string,
       value: r.value as number,
+      ...(channel !== undefined ? { channel } : {}),
       startMs: r.start_ms as number,
       expiryMs: r.expiry_ms as number,
       createdBy: r.created_by as string,

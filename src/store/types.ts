@@ -222,6 +222,11 @@ export interface NewOverride {
   assetId: string;
   kind: OverrideKind;
   value: number;
+  /**
+   * The part of the asset it holds, as the setpoint's channel (`<charger id>` or
+   * `<charger id>/<connector>` for chargers); absent = the whole asset.
+   */
+  channel?: string;
   startMs: number;
   /** Overrides always expire (exclusive), so a forgotten one cannot hold an asset for ever. */
   expiryMs: number;

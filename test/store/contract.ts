@@ -955,6 +955,77 @@ export function storeContract(name: string, factory: HarnessFactory) {
         );
       });
 
+      it('keeps the channel an override holds across a reopen; none means the whole asset', async () => {
+        const one = await store.addOverride(
+          o({ assetId: 'campus-ev', kind: 'charging_limit_kw', value: 3.5, channel: 'campus-ev-ac-001/2' }),
+        );
+        const charger = await store.addOverride(
+          o({ assetId: 'campus-ev', kind: 'charging_limit_kw', value: 0, channel: 'campus-ev-dc-001' }),
+        );
+        const whole = await store.addOverride(
+          o({ assetId: 'campus-ev', kind: 'charging_limit_kw', value: 2 }),
+        );
+        expect(one.channel).toBe('campus-ev-ac-001/2');
+        expect('channel' in whole).toBe(false);
+        await store.close();
+        store = await h.open();
+        const byId = new Map(
+          (await store.listOverrides({ assetId: 'campus-ev', activeAtMs: T0 })).map((r) => [r.id, r]),
+        );
+        expect(byId.get(one.id)).toEqual(one);
+        expect(byId.get(charger.id)?.channel).toBe('campus-ev-dc-001');
+        expect(byId.get(whole.id)).toEqual(whole);
+        expect(byId.get(whole.id)?.channel).toBeUndefined();
+        const cleared = await store.clearOverride(one.id, 'tok_cd', T0 + MIN);
+        expect(cleared.channel).toBe('campus-ev-ac-001/2');
+      });
+
+      it('refuses an empty or non-text channel, and the database refuses an empty one too', async () => {
+        await expectStoreError(
+          store.addOverride(o({ channel: '' })),
+          'BITGRID_ERR_STORE_INPUT',
+          /addOverride: override\.channel: must be a non-empty string/,
+        );
+        await expectStoreError(
+          store.addOverride(o({ channel: 7 })),
+          'BITGRID_ERR_STORE_INPUT',
+          /override\.channel/,
+        );
+        expect(await store.listOverrides()).toEqual([]);
+        await expect(
+          h.exec(
+            "INSERT INTO overrides (asset_id, kind, value, channel, start_ms, expiry_ms, created_by, reason, created_ms) VALUES ('a', 'k', 1, '', 0, 1, 'x', 'y', 0)",
+          ),
+        ).rejects.toThrow(/CHECK|check/);
+      });
+
+      it('an override stored before the channel column existed reads back as asset-wide', async () => {
+        const old = await factory();
+        try {
+          const v2 = await old.open({ migrations: MIGRATIONS.filter((m) => m.version < 3) });
+          expect(await v2.schemaVersion()).toBe(2);
+          await v2.close();
+          await old.exec(
+            `INSERT INTO overrides (asset_id, kind, value, start_ms, expiry_ms, created_by, reason, created_ms) VALUES ('bat1', 'battery_power_kw', -50, ${T0}, ${T0 + 60 * MIN}, 'tok_ab', 'before v3', ${T0})`,
+          );
+          const current = await old.open();
+          try {
+            expect(await current.schemaVersion()).toBe(MIGRATIONS[MIGRATIONS.length - 1].version);
+            const [r] = await current.listOverrides();
+            expect(r).toMatchObject({ assetId: 'bat1', value: -50, reason: 'before v3', cleared: false });
+            expect('channel' in r).toBe(false);
+            const next = await current.addOverride(o({ channel: 'campus-ev-ac-001' }));
+            expect((await current.listOverrides()).find((x) => x.id === next.id)?.channel).toBe(
+              'campus-ev-ac-001',
+            );
+          } finally {
+            await current.close();
+          }
+        } finally {
+          await old.cleanup();
+        }
+      });
+
       it('refuses overrides that never expire or carry bad values', async () => {
         await expectStoreError(
           store.addOverride(o({ expiryMs: T0 })),
