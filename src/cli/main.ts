@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, formatProblem, loadScenarioFile, REFERENCE_SCENARIO_FILE } from '../model/load.ts';
+import { MAX_SIMULATION_DAYS } from '../model/schema.ts';
 import { strategyNames } from '../strategy/index.ts';
 import { runSummary, simulateScenario } from '../sim/run.ts';
 import { kpiTable } from '../report/table.ts';
@@ -25,11 +26,11 @@ class UsageError extends Error {}
  */
 const DEFAULT_STRATEGIES = strategyNames().filter((n) => n === 'none' || n === 'rules');
 
-function positiveInt(name: string) {
+function positiveInt(name: string, max: number) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0)
-      throw new InvalidArgumentError(`${name} must be a positive whole number`);
+    if (!Number.isInteger(n) || n <= 0 || n > max)
+      throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}`);
     return n;
   };
 }
@@ -51,7 +52,7 @@ program
   .description('Simulate a district under each strategy and report what each costs and saves.')
   .option('--scenario <file>', 'district file (YAML)', REFERENCE_SCENARIO_FILE)
   .option('--start <date>', "first local day YYYY-MM-DD (default: the scenario's default_start)", isoDate)
-  .option('--days <n>', 'days to simulate', positiveInt('--days'), 7)
+  .option('--days <n>', 'days to simulate', positiveInt('--days', MAX_SIMULATION_DAYS), 7)
   .option(
     '--strategies <list>',
     `comma-separated strategies (available: ${strategyNames().join(', ')}; default: ${DEFAULT_STRATEGIES.join(',')})`,

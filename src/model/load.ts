@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isNode, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { scenarioSchema, type Scenario } from './schema.ts';
 
 /** One problem in a configuration file, located by its path and (where known) its line. */
@@ -56,10 +56,11 @@ export function parseScenario(text: string, file = '<input>'): Scenario {
   const syntax = [...doc.errors, ...doc.warnings].map((e) => ({
     path: '',
     line: e.linePos?.[0]?.line,
-    message: e.message.split('\n')[0],
+    // The line is given on its own; the parser's "at line L, column C:" suffix only repeats it.
+    message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''),
   }));
   if (doc.errors.length > 0) throw new ConfigError(file, syntax);
-  const data: unknown = doc.toJS();
+  const data = toData(doc, lineCounter, file);
   const result = scenarioSchema.safeParse(data);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
@@ -71,6 +72,52 @@ export function parseScenario(text: string, file = '<input>'): Scenario {
     };
   });
   throw new ConfigError(file, problems);
+}
+
+/**
+ * Most alias expansions in one file. YAML aliases can nest so that a few lines expand to billions of
+ * nodes ("billion laughs"); a district file has no use for more than a handful, so this is the
+ * parser's own default bound, made explicit.
+ */
+export const YAML_MAX_ALIAS_COUNT = 100;
+
+/**
+ * The document as plain data. Alias problems only surface here (an alias to an anchor defined later or
+ * nowhere, or aliases expanding past YAML_MAX_ALIAS_COUNT), thrown by the YAML library without a
+ * position, so they are located by walking the aliases.
+ */
+function toData(doc: Document, lc: LineCounter, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT });
+  } catch (e) {
+    const message = (e as Error).message.split('\n')[0];
+    const aliases: { line?: number; source: string; resolved: boolean }[] = [];
+    visit(doc, {
+      Alias(_key, node) {
+        const line = node.range ? lc.linePos(node.range[0]).line : undefined;
+        aliases.push({ line, source: node.source, resolved: node.resolve(doc) !== undefined });
+      },
+    });
+    const unresolved = aliases.filter((a) => !a.resolved);
+    if (unresolved.length > 0)
+      throw new ConfigError(
+        file,
+        unresolved.map((a) => ({
+          path: '',
+          line: a.line,
+          message: `alias *${a.source} refers to no anchor &${a.source} defined before it`,
+        })),
+      );
+    if (/alias/i.test(message))
+      throw new ConfigError(file, [
+        {
+          path: '',
+          line: aliases[0]?.line,
+          message: `aliases expand to too much data (more than ${YAML_MAX_ALIAS_COUNT} expansions, from the alias on this line on)`,
+        },
+      ]);
+    throw new ConfigError(file, [{ path: '', message }]);
+  }
 }
 
 function describe(issue: { code: string; message: string; keys?: string[] }): string {

@@ -3,11 +3,132 @@ import { z } from 'zod';
 // The district configuration file. Field names carry their unit; every object is strict so an
 // unknown (usually misspelt) key is an error rather than a silently ignored setting.
 
+// Physical bounds. A district file is data, not code: a mistyped exponent (1e12 kW) or a pasted
+// count (100000000 chargers) must be refused here with its line, not discovered as a run that fills
+// the machine's memory. Each bound sits well above the largest such thing in service, so no real
+// district is refused, and well below what would exhaust a simulation.
+
+/** Hours in a day: every hour-of-day and every duration that repeats daily. */
+export const HOURS_PER_DAY = 24;
+const MONTHS_PER_YEAR = 12;
+/**
+ * Largest power through one grid connection, kW: 10 GW. The largest generating complex in Korea
+ * (Kori/Saeul nuclear, about 7.5 GW) and the largest single industrial customers (semiconductor fabs
+ * at 345 kV, a few GW) stay below it. Bounds contract demand, import and export limits, loads.
+ */
+export const MAX_CONNECTION_KW = 10_000_000;
+/** Highest AC transmission voltage in service, kV: 1,150 kV (Ekibastuz–Kokshetau line, Kazakhstan). */
+export const MAX_GRID_VOLTAGE_KV = 1_150;
+/**
+ * Largest PV plant, kWp: 10 GWp, about three times the largest in service (Midong, Xinjiang,
+ * 3.5 GWp, connected 2024).
+ */
+export const MAX_PV_KWP = 10_000_000;
+/**
+ * Largest battery energy, kWh: 10 GWh, about three times the largest in service (Edwards & Sanborn,
+ * California, about 3.3 GWh in 2024).
+ */
+export const MAX_BATTERY_KWH = 10_000_000;
+/** Largest battery power, kW: 5 GW, over six times the largest in service (Moss Landing, 750 MW). */
+export const MAX_BATTERY_KW = 5_000_000;
+/**
+ * Largest power of one charger, kW: the Megawatt Charging System's ceiling (IEC/SAE MCS, 3,000 A at
+ * 1,250 V = 3.75 MW), above any car, bus or truck charger sold.
+ */
+export const MAX_CHARGER_KW = 3_750;
+/**
+ * Most chargers in one charging asset: 10,000. The largest charging hubs in service (Shenzhen, the
+ * Tesla hubs in California) have a few hundred.
+ */
+export const MAX_CHARGERS_PER_ASSET = 10_000;
+/**
+ * Most charging sessions a day at one charging asset: 100,000, ten a day at every one of the most
+ * chargers an asset may have (a busy public DC charger serves about ten to twenty a day).
+ */
+export const MAX_EV_SESSIONS_PER_DAY = 100_000;
+/** Longest stay of one session, hours: two days, for fleet cars parked over a weekend. */
+export const MAX_EV_STAY_HOURS = 2 * HOURS_PER_DAY;
+/**
+ * Largest battery of one vehicle, kWh: 1,000 kWh, above the largest e-bus and e-truck packs sold
+ * (articulated e-buses and heavy trucks carry 500–900 kWh). Bounds session energy and bus packs.
+ */
+export const MAX_VEHICLE_BATTERY_KWH = 1_000;
+/** Most buses at one depot: 2,000, about twice the largest e-bus depots (Shenzhen) in service. */
+export const MAX_BUSES_PER_DEPOT = 2_000;
+/**
+ * Highest e-bus consumption, kWh/km: 5, above an articulated e-bus heating in a Korean winter
+ * (about 2–3 kWh/km).
+ */
+export const MAX_BUS_KWH_PER_KM = 5;
+/**
+ * Longest daily block of one bus, km: 2,000, what a bus at 80 km/h covers in a whole day with no
+ * stop; city blocks are 100–300 km.
+ */
+export const MAX_BUS_BLOCK_KM = 2_000;
+/**
+ * Most GPUs in one data center: 2,000,000, about ten times the largest AI cluster in service (xAI
+ * Colossus, about 200,000 GPUs in 2025). Bounds nodes, nodes × GPUs per node and job sizes.
+ */
+export const MAX_DATACENTER_GPUS = 2_000_000;
+/** Most GPUs in one node: 72, an NVIDIA GB200 NVL72 rack sold as one unit, the largest there is. */
+export const MAX_GPUS_PER_NODE = 72;
+/** Largest power of one node at full load, kW: 250, about twice a GB200 NVL72 rack (about 130 kW). */
+export const MAX_NODE_KW = 250;
+/** Most training jobs submitted a day: 100,000, ten times a busy national AI centre's queue. */
+export const MAX_TRAINING_JOBS_PER_DAY = 100_000;
+/** Longest training job, hours: 180 days, longer than the largest published model trainings. */
+export const MAX_TRAINING_JOB_HOURS = 180 * HOURS_PER_DAY;
+/**
+ * Deadline slack beyond which a job is not deferrable work but a backlog: 100 × its runtime, so a
+ * deadline never lies beyond 100 × the longest job.
+ */
+export const MAX_DEADLINE_SLACK = 100;
+/**
+ * Highest PUE, 3: the worst data centers surveyed (Uptime Institute, old enterprise rooms) are about
+ * 2.5; a modern AI hall is 1.1–1.5.
+ */
+export const MAX_PUE = 3;
+/**
+ * Highest annual global horizontal irradiation, kWh/m²: 3,000, above the Atacama desert (about
+ * 2,900 kWh/m²·yr), the sunniest place measured.
+ */
+export const MAX_ANNUAL_GHI_KWH_PER_M2 = 3_000;
+/** Coldest and hottest air temperatures recorded on Earth, °C: −89.2 (Vostok), 56.7 (Death Valley). */
+export const MIN_AIR_TEMPERATURE_C = -89.2;
+export const MAX_AIR_TEMPERATURE_C = 56.7;
+/** Largest mean daily temperature swing, °C: 30, above the most continental deserts (about 25). */
+export const MAX_DAILY_TEMPERATURE_RANGE_C = 30;
+/**
+ * Most assets in one district: 1,000. Assets are metered plants (a PV roof, a battery, a charger
+ * group), not single devices; the largest industrial districts have a few hundred.
+ */
+export const MAX_ASSETS_PER_DISTRICT = 1_000;
+/**
+ * Most distinct job sizes in a data center's mix: 64. Sizes are GPU counts and the usual mix is
+ * powers of two, of which there are 21 up to the most GPUs a data center may have.
+ */
+export const MAX_DATACENTER_JOB_SIZES = 64;
+/**
+ * Highest grid emission factor, kg CO₂/kWh: 1.5, above a grid run wholly on lignite (about 1.1–1.2).
+ */
+export const MAX_EMISSION_FACTOR_KG_PER_KWH = 1.5;
+/**
+ * Longest simulation, days: ten years, the warranty life of a grid battery and the longest horizon
+ * a business case of one looks at.
+ */
+export const MAX_SIMULATION_DAYS = 3_653;
+
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"');
 const fraction = z.number().min(0).max(1);
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
-const hourOfDay = z.number().min(0).max(24);
+const hourOfDay = z.number().min(0).max(HOURS_PER_DAY);
+/** A duration of at most a day, hours (layovers, spreads, standard deviations of a clock time). */
+const hoursInDay = z.number().positive().max(HOURS_PER_DAY);
+const connectionKw = z.number().positive().max(MAX_CONNECTION_KW);
+const connectionKwOrZero = z.number().nonnegative().max(MAX_CONNECTION_KW);
+const airTemperatureC = z.number().min(MIN_AIR_TEMPERATURE_C).max(MAX_AIR_TEMPERATURE_C);
+const count = (max: number) => z.number().int().positive().max(max);
 
 export const locationSchema = z.strictObject({
   latitude_deg: z.number().min(-90).max(90),
@@ -19,14 +140,14 @@ export const locationSchema = z.strictObject({
 
 export const climateSchema = z.strictObject({
   /** Long-run global horizontal irradiation the synthetic weather is calibrated to. */
-  annual_ghi_kwh_per_m2: positive,
-  annual_mean_temperature_c: z.number(),
-  january_mean_temperature_c: z.number(),
-  august_mean_temperature_c: z.number(),
+  annual_ghi_kwh_per_m2: z.number().positive().max(MAX_ANNUAL_GHI_KWH_PER_M2),
+  annual_mean_temperature_c: airTemperatureC,
+  january_mean_temperature_c: airTemperatureC,
+  august_mean_temperature_c: airTemperatureC,
   /** Mean daily temperature swing (max − min). */
-  daily_temperature_range_c: positive.default(8),
+  daily_temperature_range_c: z.number().positive().max(MAX_DAILY_TEMPERATURE_RANGE_C).default(8),
   /** Months (1–12) of the summer monsoon, when cloud persistence is higher. */
-  monsoon_months: z.array(z.number().int().min(1).max(12)).default([]),
+  monsoon_months: z.array(z.number().int().min(1).max(MONTHS_PER_YEAR)).max(MONTHS_PER_YEAR).default([]),
 });
 
 export const weatherSourceSchema = z.discriminatedUnion('source', [
@@ -53,23 +174,23 @@ export const tariffSchema = z.strictObject({
   vat_fraction: fraction,
   power_fund_fraction: fraction,
   /** Highest 15-minute demand already set in the 12-month ratchet window before the run. */
-  ratchet_history_peak_kw: nonNegative.default(0),
+  ratchet_history_peak_kw: connectionKwOrZero.default(0),
   /** Apply the spring/autumn weekend 11–14 h 50 % discount of the 2026 산업용(을) schedule. */
   weekend_midday_discount: z.boolean().default(true),
 });
 
 export const gridSchema = z.strictObject({
-  voltage_kv: positive,
-  contract_demand_kw: positive,
-  import_limit_kw: positive,
-  export_limit_kw: nonNegative,
+  voltage_kv: z.number().positive().max(MAX_GRID_VOLTAGE_KV),
+  contract_demand_kw: connectionKw,
+  import_limit_kw: connectionKw,
+  export_limit_kw: connectionKwOrZero,
   tariff: tariffSchema,
   export_price: z.strictObject({
     /** Hourly SMP profile; `smp_2025` is the reference shape (mean ≈ 112 원/kWh). */
     profile: z.enum(['smp_2025']),
     scale: positive.default(1),
   }),
-  emission_factor_kg_per_kwh: positive,
+  emission_factor_kg_per_kwh: z.number().positive().max(MAX_EMISSION_FACTOR_KG_PER_KWH),
   /** Year the emission factor refers to, so reports can say which one was used. */
   emission_factor_year: z.number().int().min(2000).max(2100),
 });
@@ -77,12 +198,12 @@ export const gridSchema = z.strictObject({
 const pvAsset = z.strictObject({
   id,
   type: z.literal('pv'),
-  capacity_kwp: positive,
+  capacity_kwp: z.number().positive().max(MAX_PV_KWP),
   tilt_deg: z.number().min(0).max(90),
   /** Degrees clockwise from north: 180 = south. */
   azimuth_deg: z.number().min(0).max(360).default(180),
   /** AC rating of the inverters; output is clipped here. Defaults to the DC rating. */
-  inverter_kw: positive.optional(),
+  inverter_kw: z.number().positive().max(MAX_PV_KWP).optional(),
   /** Power temperature coefficient, per °C above 25 °C cell temperature (negative). */
   temperature_coefficient_per_c: z.number().min(-0.01).max(0).default(-0.0037),
   /** Losses other than temperature and inverter: soiling, wiring, mismatch. */
@@ -93,9 +214,9 @@ const pvAsset = z.strictObject({
 const batteryAsset = z.strictObject({
   id,
   type: z.literal('battery'),
-  capacity_kwh: positive,
-  max_charge_kw: positive,
-  max_discharge_kw: positive,
+  capacity_kwh: z.number().positive().max(MAX_BATTERY_KWH),
+  max_charge_kw: z.number().positive().max(MAX_BATTERY_KW),
+  max_discharge_kw: z.number().positive().max(MAX_BATTERY_KW),
   round_trip_efficiency: z.number().gt(0).max(1),
   soc_min: fraction,
   soc_max: fraction,
@@ -110,30 +231,30 @@ const evChargersAsset = z.strictObject({
     .array(
       z.strictObject({
         kind: z.enum(['ac', 'dc']),
-        count: z.number().int().positive(),
-        max_power_kw: positive,
+        count: count(MAX_CHARGERS_PER_ASSET),
+        max_power_kw: z.number().positive().max(MAX_CHARGER_KW),
         protocol: z.enum(['ocpp16j', 'ocpp201']),
         v2g: z.boolean().default(false),
       }),
     )
     .min(1),
   sessions: z.strictObject({
-    weekday_sessions: nonNegative,
-    weekend_sessions: nonNegative.default(0),
+    weekday_sessions: z.number().nonnegative().max(MAX_EV_SESSIONS_PER_DAY),
+    weekend_sessions: z.number().nonnegative().max(MAX_EV_SESSIONS_PER_DAY).default(0),
     arrival_hour_mean: hourOfDay,
-    arrival_hour_sd: nonNegative,
+    arrival_hour_sd: z.number().nonnegative().max(HOURS_PER_DAY),
     departure_hour_mean: hourOfDay,
-    departure_hour_sd: nonNegative,
-    energy_kwh_min: positive,
-    energy_kwh_max: positive,
+    departure_hour_sd: z.number().nonnegative().max(HOURS_PER_DAY),
+    energy_kwh_min: z.number().positive().max(MAX_VEHICLE_BATTERY_KWH),
+    energy_kwh_max: z.number().positive().max(MAX_VEHICLE_BATTERY_KWH),
     /** Share of sessions whose car and charger allow discharge. */
     v2g_fraction: fraction.default(0),
     /** Share of sessions that want a DC charger. */
     dc_fraction: fraction.default(0),
     /** Visitors: short sessions arriving through the working day instead of the morning commute. */
     short_stay_fraction: fraction.default(0),
-    short_stay_hours_min: positive.default(1),
-    short_stay_hours_max: positive.default(3),
+    short_stay_hours_min: z.number().positive().max(MAX_EV_STAY_HOURS).default(1),
+    short_stay_hours_max: z.number().positive().max(MAX_EV_STAY_HOURS).default(3),
     short_stay_arrival_hours: z.tuple([hourOfDay, hourOfDay]).default([9, 16]),
     seed: z.number().int().default(7),
   }),
@@ -142,12 +263,12 @@ const evChargersAsset = z.strictObject({
 const busDepotAsset = z.strictObject({
   id,
   type: z.literal('bus_depot'),
-  buses: z.number().int().positive(),
-  battery_kwh: positive,
-  consumption_kwh_per_km: positive,
-  chargers: z.number().int().positive(),
-  charger_kw: positive,
-  v2g_chargers: z.number().int().nonnegative().default(0),
+  buses: count(MAX_BUSES_PER_DEPOT),
+  battery_kwh: z.number().positive().max(MAX_VEHICLE_BATTERY_KWH),
+  consumption_kwh_per_km: z.number().positive().max(MAX_BUS_KWH_PER_KM),
+  chargers: count(MAX_BUSES_PER_DEPOT),
+  charger_kw: z.number().positive().max(MAX_CHARGER_KW),
+  v2g_chargers: z.number().int().nonnegative().max(MAX_BUSES_PER_DEPOT).default(0),
   charging_efficiency: z.number().gt(0).max(1).default(0.95),
   soc_min: fraction.default(0.15),
   soc_max: fraction.default(0.95),
@@ -156,12 +277,12 @@ const busDepotAsset = z.strictObject({
     first_pull_out_hour: hourOfDay,
     last_return_hour: hourOfDay,
     /** Kilometres each bus drives in its morning and afternoon blocks. */
-    morning_block_km: positive,
-    afternoon_block_km: positive,
+    morning_block_km: z.number().positive().max(MAX_BUS_BLOCK_KM),
+    afternoon_block_km: z.number().positive().max(MAX_BUS_BLOCK_KM),
     /** Midday layover at the depot, for a top-up. */
-    midday_layover_hours: positive,
+    midday_layover_hours: hoursInDay,
     /** Pull-outs are spread over this many hours so not every bus leaves at once. */
-    pull_out_spread_hours: nonNegative,
+    pull_out_spread_hours: z.number().nonnegative().max(HOURS_PER_DAY),
     weekend_service_fraction: fraction.default(0.7),
     seed: z.number().int().default(11),
   }),
@@ -170,15 +291,15 @@ const busDepotAsset = z.strictObject({
 const datacenterAsset = z.strictObject({
   id,
   type: z.literal('datacenter'),
-  nodes: z.number().int().positive(),
-  gpus_per_node: z.number().int().positive(),
-  node_full_kw: positive,
-  node_idle_kw: nonNegative,
+  nodes: count(MAX_DATACENTER_GPUS),
+  gpus_per_node: count(MAX_GPUS_PER_NODE),
+  node_full_kw: z.number().positive().max(MAX_NODE_KW),
+  node_idle_kw: z.number().nonnegative().max(MAX_NODE_KW),
   /** PUE at and below the cold temperature, rising linearly to the hot one. */
-  pue_cold: z.number().min(1),
-  pue_hot: z.number().min(1),
-  pue_cold_temperature_c: z.number(),
-  pue_hot_temperature_c: z.number(),
+  pue_cold: z.number().min(1).max(MAX_PUE),
+  pue_hot: z.number().min(1).max(MAX_PUE),
+  pue_cold_temperature_c: airTemperatureC,
+  pue_hot_temperature_c: airTemperatureC,
   gpu_power_cap_min: z.number().gt(0).max(1),
   /** Throughput at power cap c is c^exponent of full speed (concave for exponent < 1). */
   throughput_exponent: z.number().gt(0).max(1),
@@ -192,13 +313,13 @@ const datacenterAsset = z.strictObject({
   training: z.strictObject({
     gpu_fraction: fraction,
     /** New jobs submitted per day. */
-    jobs_per_day: positive,
-    job_gpus: z.array(z.number().int().positive()).min(1),
-    job_hours_min: positive,
-    job_hours_max: positive,
+    jobs_per_day: z.number().positive().max(MAX_TRAINING_JOBS_PER_DAY),
+    job_gpus: z.array(count(MAX_DATACENTER_GPUS)).min(1).max(MAX_DATACENTER_JOB_SIZES),
+    job_hours_min: z.number().positive().max(MAX_TRAINING_JOB_HOURS),
+    job_hours_max: z.number().positive().max(MAX_TRAINING_JOB_HOURS),
     /** Deadline = submission + runtime × slack, so a job can wait or slow down this much. */
-    deadline_slack_min: z.number().min(1),
-    deadline_slack_max: z.number().min(1),
+    deadline_slack_min: z.number().min(1).max(MAX_DEADLINE_SLACK),
+    deadline_slack_max: z.number().min(1).max(MAX_DEADLINE_SLACK),
     seed: z.number().int().default(13),
   }),
 });
@@ -207,16 +328,16 @@ const loadAsset = z.strictObject({
   id,
   type: z.literal('load'),
   profile: z.enum(['factory', 'office']),
-  base_kw: nonNegative,
-  peak_kw: positive,
+  base_kw: connectionKwOrZero,
+  peak_kw: connectionKw,
   /** Hours the load is at work, per day kind: [start, end) in local time. */
   weekday_hours: z.tuple([hourOfDay, hourOfDay]),
   saturday_hours: z.tuple([hourOfDay, hourOfDay]).nullable().default(null),
   /** Extra kW per °C above the cooling threshold and below the heating one. */
-  cooling_kw_per_c: nonNegative.default(0),
-  heating_kw_per_c: nonNegative.default(0),
-  cooling_threshold_c: z.number().default(22),
-  heating_threshold_c: z.number().default(12),
+  cooling_kw_per_c: connectionKwOrZero.default(0),
+  heating_kw_per_c: connectionKwOrZero.default(0),
+  cooling_threshold_c: airTemperatureC.default(22),
+  heating_threshold_c: airTemperatureC.default(12),
   /** Random variation of the load around its profile (standard deviation, fraction). */
   noise_fraction: fraction.default(0.03),
   seed: z.number().int().default(17),
@@ -234,13 +355,13 @@ export const assetSchema = z.discriminatedUnion('type', [
 export const siteSchema = z.strictObject({
   id,
   name: z.string().min(1),
-  assets: z.array(assetSchema).min(1),
+  assets: z.array(assetSchema).min(1).max(MAX_ASSETS_PER_DISTRICT),
 });
 
 export const contractsSchema = z.strictObject({
   ppa: z
     .strictObject({
-      capacity_kwp: positive,
+      capacity_kwp: z.number().positive().max(MAX_PV_KWP),
       latitude_deg: z.number().min(-90).max(90),
       longitude_deg: z.number().min(-180).max(180),
       tilt_deg: z.number().min(0).max(90),
@@ -260,13 +381,13 @@ export const strategyParamsSchema = z.strictObject({
   rules: z
     .strictObject({
       /** Import level the battery defends in demand-charge hours (peak shaving). */
-      peak_shaving_threshold_kw: positive,
+      peak_shaving_threshold_kw: connectionKw,
       /** SoC the battery charges to from the grid in light-load hours (time-of-use arbitrage). */
       tou_charge_target_soc: fraction,
       /** SoC kept in reserve for peak shaving when discharging for arbitrage or self-consumption. */
       peak_reserve_soc: fraction,
       /** Hours of margin an EV or bus keeps before departure when spreading its charging. */
-      departure_margin_hours: nonNegative.default(0.5),
+      departure_margin_hours: z.number().nonnegative().max(HOURS_PER_DAY).default(0.5),
     })
     .optional(),
 });
@@ -290,7 +411,7 @@ export const scenarioSchema = z
     extra_holidays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')).default([]),
     grid: gridSchema,
     contracts: contractsSchema.default({}),
-    sites: z.array(siteSchema).min(1),
+    sites: z.array(siteSchema).min(1).max(MAX_ASSETS_PER_DISTRICT),
     strategies: strategyParamsSchema.default({}),
     /**
      * Devices Bitgrid talks to (`bitgrid serve`), each checked against its driver type's schema by
@@ -313,6 +434,23 @@ export const scenarioSchema = z
             message: `duplicate asset id "${a.id}" (also at ${seen.get(a.id)})`,
           });
         } else seen.set(a.id, `sites[${si}].assets[${ai}]`);
+        const at = ['sites', si, 'assets', ai];
+        /** A min/max (or start/end) pair in order; `strict` when the two may not be equal. */
+        const ordered = (
+          lo: number,
+          hi: number,
+          loPath: (string | number)[],
+          loName: string,
+          hiName: string,
+          strict = false,
+        ) => {
+          if (strict ? lo < hi : lo <= hi) return;
+          ctx.addIssue({
+            code: 'custom',
+            path: [...at, ...loPath],
+            message: `${loName} (${lo}) must be ${strict ? 'below' : 'at most'} ${hiName} (${hi})`,
+          });
+        };
         if (a.type === 'battery') {
           if (a.soc_min >= a.soc_max)
             ctx.addIssue({
@@ -327,12 +465,106 @@ export const scenarioSchema = z
               message: 'must lie between soc_min and soc_max',
             });
         }
-        if (a.type === 'ev_chargers' && a.sessions.energy_kwh_min > a.sessions.energy_kwh_max)
-          ctx.addIssue({
-            code: 'custom',
-            path: ['sites', si, 'assets', ai, 'sessions', 'energy_kwh_min'],
-            message: 'must not exceed energy_kwh_max',
-          });
+        if (a.type === 'ev_chargers') {
+          const ss = a.sessions;
+          if (ss.energy_kwh_min > ss.energy_kwh_max)
+            ctx.addIssue({
+              code: 'custom',
+              path: [...at, 'sessions', 'energy_kwh_min'],
+              message: 'must not exceed energy_kwh_max',
+            });
+          ordered(
+            ss.short_stay_hours_min,
+            ss.short_stay_hours_max,
+            ['sessions', 'short_stay_hours_min'],
+            'short_stay_hours_min',
+            'short_stay_hours_max',
+          );
+          ordered(
+            ss.short_stay_arrival_hours[0],
+            ss.short_stay_arrival_hours[1],
+            ['sessions', 'short_stay_arrival_hours'],
+            'first arrival hour',
+            'last arrival hour',
+          );
+          const chargers = a.chargers.reduce((n, c) => n + c.count, 0);
+          if (chargers > MAX_CHARGERS_PER_ASSET)
+            ctx.addIssue({
+              code: 'custom',
+              path: [...at, 'chargers'],
+              message: `${chargers} chargers in all; at most ${MAX_CHARGERS_PER_ASSET} in one asset`,
+            });
+        }
+        if (a.type === 'bus_depot') {
+          ordered(a.soc_min, a.soc_max, ['soc_min'], 'soc_min', 'soc_max', true);
+          ordered(a.pull_out_soc_min, a.soc_max, ['pull_out_soc_min'], 'pull_out_soc_min', 'soc_max');
+          ordered(
+            a.timetable.first_pull_out_hour,
+            a.timetable.last_return_hour,
+            ['timetable', 'first_pull_out_hour'],
+            'first_pull_out_hour',
+            'last_return_hour',
+            true,
+          );
+        }
+        if (a.type === 'datacenter') {
+          ordered(a.pue_cold, a.pue_hot, ['pue_cold'], 'pue_cold', 'pue_hot');
+          ordered(
+            a.pue_cold_temperature_c,
+            a.pue_hot_temperature_c,
+            ['pue_cold_temperature_c'],
+            'pue_cold_temperature_c',
+            'pue_hot_temperature_c',
+          );
+          ordered(
+            a.inference.peak_start_hour,
+            a.inference.peak_end_hour,
+            ['inference', 'peak_start_hour'],
+            'peak_start_hour',
+            'peak_end_hour',
+          );
+          ordered(
+            a.inference.off_peak_utilisation,
+            a.inference.peak_utilisation,
+            ['inference', 'off_peak_utilisation'],
+            'off_peak_utilisation',
+            'peak_utilisation',
+          );
+          ordered(
+            a.training.job_hours_min,
+            a.training.job_hours_max,
+            ['training', 'job_hours_min'],
+            'job_hours_min',
+            'job_hours_max',
+          );
+          ordered(
+            a.training.deadline_slack_min,
+            a.training.deadline_slack_max,
+            ['training', 'deadline_slack_min'],
+            'deadline_slack_min',
+            'deadline_slack_max',
+          );
+          const gpus = a.nodes * a.gpus_per_node;
+          if (gpus > MAX_DATACENTER_GPUS)
+            ctx.addIssue({
+              code: 'custom',
+              path: [...at, 'nodes'],
+              message: `${a.nodes} nodes × ${a.gpus_per_node} GPUs = ${gpus} GPUs; at most ${MAX_DATACENTER_GPUS} in one data center`,
+            });
+        }
+        if (a.type === 'load') {
+          ordered(a.base_kw, a.peak_kw, ['base_kw'], 'base_kw', 'peak_kw');
+          ordered(a.weekday_hours[0], a.weekday_hours[1], ['weekday_hours'], 'start hour', 'end hour');
+          if (a.saturday_hours)
+            ordered(a.saturday_hours[0], a.saturday_hours[1], ['saturday_hours'], 'start hour', 'end hour');
+          ordered(
+            a.heating_threshold_c,
+            a.cooling_threshold_c,
+            ['heating_threshold_c'],
+            'heating_threshold_c',
+            'cooling_threshold_c',
+          );
+        }
         if (a.type === 'datacenter' && a.node_idle_kw > a.node_full_kw)
           ctx.addIssue({
             code: 'custom',
@@ -347,6 +579,13 @@ export const scenarioSchema = z
           });
       });
     });
+    const assets = s.sites.reduce((n, site) => n + site.assets.length, 0);
+    if (assets > MAX_ASSETS_PER_DISTRICT)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sites'],
+        message: `${assets} assets in all; at most ${MAX_ASSETS_PER_DISTRICT} in one district`,
+      });
     const siteIds = new Set<string>();
     s.sites.forEach((site, si) => {
       if (siteIds.has(site.id))
