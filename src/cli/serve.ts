@@ -275,6 +275,8 @@ export async function startServe(opts: ServeOptions) {
       loop.stop();
       controller.stop();
       await app.close().catch(() => undefined);
+      // Buffered telemetry, events and audit reach the store before it closes.
+      await loop.close();
       await Promise.all(drivers.map((d) => d.stop().catch(() => undefined)));
       await twin?.stop();
       await shutdownPlannerWorker().catch(() => undefined);

@@ -1,6 +1,13 @@
 import type { Scenario } from '../model/schema.ts';
 import type { ChargingSessionInfo, Driver, GridSignal, Measurement, Setpoint } from '../drivers/types.ts';
-import type { Store } from '../store/index.ts';
+import {
+  createTelemetryWriter,
+  type Store,
+  type TelemetryWriter,
+  type NewEvent,
+  type NewAuditEntry,
+} from '../store/index.ts';
+import { PlausibilityCheck } from './plausibility.ts';
 import { Guards, limitImport, type GuardedSetpoint } from './guards.ts';
 import { DemandTracker } from './demand.ts';
 import type { JobBook } from './jobs.ts';
@@ -10,6 +17,7 @@ import {
   type Actor,
   type AssetLiveState,
   type AssetMode,
+  type LiveHealth,
   type LivePlanner,
   type LiveSnapshot,
   type LiveSystem,
@@ -21,6 +29,11 @@ import {
 // telemetry, run the watchdog (stale assets go to safe mode), take the requested setpoints from
 // the dispatcher (the schedule) and operator overrides, narrow them by the guards (device limits,
 // SoC, safe mode, then the import limit), write them, and publish the new state.
+
+/** Cycle durations kept for the health figures (p50, p99, max): the last few hours at one a minute. */
+const CYCLE_HISTORY = 300;
+/** Events and audit entries held while the store refuses them; beyond it the oldest are dropped. */
+const MAX_PENDING_RECORDS = 10_000;
 
 /** Setpoint changes smaller than this are not re-sent, kW. */
 const WRITE_DEADBAND_KW = 0.5;
@@ -113,11 +126,45 @@ export class ControlLoop implements LiveSystem {
   private dayKey = '';
   private today = { costKrw: 0, importKwh: 0, pvKwh: 0, consumptionKwh: 0, cleanKwh: 0, lastMs: 0 };
   private readonly lastWritten = new Map<string, { value: number; timeMs: number }>();
+  private readonly writer: TelemetryWriter;
+  private readonly plausibility: PlausibilityCheck;
+  /** Events and audit entries not yet in the store (kept in order, retried every cycle). */
+  private readonly pending: ({ kind: 'event'; rec: NewEvent } | { kind: 'audit'; rec: NewAuditEntry })[] = [];
+  private flushingRecords = false;
+  private storeLastError?: string;
+  private storeErrorWallMs = -Infinity;
+  private storeOkWallMs = -Infinity;
+  private droppedPoints = 0;
+  private droppedRecords = 0;
+  private readonly durationsMs: number[] = [];
+  private cyclesLate = 0;
+  private cyclesFailed = 0;
+  private periodWallMs = 0;
+  private lastStartWallMs = NaN;
+  private lastCycleEndWallMs?: number;
   private readonly log: NonNullable<ControlLoopOptions['log']>;
 
   constructor(private readonly opts: ControlLoopOptions) {
     this.guards = new Guards(opts.scenario);
     this.demand = new DemandTracker(opts.scenario);
+    this.plausibility = new PlausibilityCheck(opts.scenario);
+    // Telemetry goes through the buffering writer: a store outage delays it, loses nothing up to the
+    // writer's bound (counted beyond it) and never holds up a cycle.
+    const store = opts.store;
+    const observed = {
+      appendTelemetry: (points: Parameters<Store['appendTelemetry']>[0]) =>
+        store.appendTelemetry(points).then(() => {
+          this.storeOkWallMs = Date.now();
+        }),
+    } as Store;
+    this.writer = createTelemetryWriter(observed, {
+      onError: (e, dropped) => {
+        this.storeFailed(e);
+        this.droppedPoints += dropped;
+        if (dropped)
+          this.log.error({ dropped, err: e.message }, 'telemetry dropped: the store refused it too long');
+      },
+    });
     this.jobs = opts.jobs;
     this.planner = opts.planner;
     this.log = opts.log ?? { info() {}, warn() {}, error() {} };
@@ -147,12 +194,19 @@ export class ControlLoop implements LiveSystem {
   /** Runs cycles every `cycleMs` of wall time until stop(). */
   start(cycleMs: number): void {
     if (this.timer) return;
+    this.periodWallMs = cycleMs;
     const tick = async () => {
+      const startWallMs = performance.now();
+      // A tick more than half a period after the one before it is late (the event loop was busy).
+      if (Number.isFinite(this.lastStartWallMs) && startWallMs - this.lastStartWallMs > cycleMs * 1.5)
+        this.cyclesLate++;
+      this.lastStartWallMs = startWallMs;
       if (this.running) return; // a slow cycle is not stacked on itself
       this.running = true;
       try {
         await this.cycle();
       } catch (e) {
+        this.cyclesFailed++;
         this.log.error({ err: (e as Error).message }, 'control cycle failed');
       } finally {
         this.running = false;
@@ -167,8 +221,26 @@ export class ControlLoop implements LiveSystem {
     this.timer = undefined;
   }
 
+  /** Stops the loop and writes what is buffered (telemetry, events, audit) before the store closes. */
+  async close(): Promise<void> {
+    this.stop();
+    await this.writer.close().catch((e: Error) => this.storeFailed(e));
+    await this.flushRecords();
+  }
+
   /** One control cycle; exposed so tests can step the loop deterministically. */
   async cycle(): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await this.runCycle();
+    } finally {
+      this.durationsMs.push(performance.now() - t0);
+      if (this.durationsMs.length > CYCLE_HISTORY) this.durationsMs.shift();
+      this.lastCycleEndWallMs = Date.now();
+    }
+  }
+
+  private async runCycle(): Promise<void> {
     const nowMs = this.opts.now();
     // 1. Read: every driver at once; a failing driver yields nothing and marks its assets.
     const reads = await Promise.allSettled(this.opts.drivers.map((d) => d.read()));
@@ -179,8 +251,9 @@ export class ControlLoop implements LiveSystem {
         this.log.warn({ driver: this.opts.drivers[k].id, err: String(r.reason) }, 'driver read failed');
         return;
       }
-      for (const m of r.value) {
-        if (!Number.isFinite(m.value) || !Number.isFinite(m.timeMs)) continue;
+      for (const raw of r.value) {
+        const m = this.plausibility.check(raw, nowMs);
+        if (typeof m === 'string') continue;
         points.push(m);
         const key = m.channel ? `${m.measurement}@${m.channel}` : m.measurement;
         const per = new Map(values.get(m.assetId) ?? []);
@@ -227,7 +300,7 @@ export class ControlLoop implements LiveSystem {
       monthPeakKw: demand.monthPeakKw,
       billingDemandKw: demand.billingDemandKw,
     };
-    if (points.length) await this.opts.store.appendTelemetry(points);
+    this.store(points);
 
     // 2. Watchdog.
     for (const a of this.assets.values()) {
@@ -250,7 +323,7 @@ export class ControlLoop implements LiveSystem {
       if (prevMode !== a.mode && (a.mode === 'safe' || prevMode === 'safe')) {
         const entering = a.mode === 'safe';
         this.opts.dispatcher.notify?.(`${a.id} ${entering ? 'entered' : 'left'} safe mode`);
-        await this.opts.store.addEvent({
+        this.record({
           timeMs: nowMs,
           severity: entering ? 'alarm' : 'info',
           source: 'control',
@@ -362,7 +435,8 @@ export class ControlLoop implements LiveSystem {
       timeMs: nowMs,
       channel: g.setpoint.channel,
     }));
-    if (setpointPoints.length) await this.opts.store.appendTelemetry(setpointPoints);
+    this.store(setpointPoints);
+    await this.flushRecords();
 
     this.accumulateToday(nowMs);
     this.cycles++;
@@ -551,20 +625,102 @@ export class ControlLoop implements LiveSystem {
     target: string,
     details: Record<string, string | number | null>,
     outcome: 'ok' | 'denied' = 'ok',
-  ) {
+  ): Promise<void> {
+    this.pending.push({
+      kind: 'audit',
+      rec: { timeMs: this.opts.now(), actor: actor.id, role: actor.role, action, target, details, outcome },
+    });
+    this.trimPending();
+    await this.flushRecords();
+  }
+
+  /** Queues an event for the store; it is written now or, while the store refuses, later in order. */
+  private record(event: NewEvent): void {
+    this.pending.push({ kind: 'event', rec: event });
+    this.trimPending();
+  }
+
+  private trimPending(): void {
+    if (this.pending.length <= MAX_PENDING_RECORDS) return;
+    const n = this.pending.length - MAX_PENDING_RECORDS;
+    this.pending.splice(0, n);
+    this.droppedRecords += n;
+    this.log.error({ dropped: n }, 'events or audit entries dropped: the store refused them too long');
+  }
+
+  /** Writes queued events and audit entries in order; stops at the first refusal and keeps the rest. */
+  private async flushRecords(): Promise<void> {
+    if (this.flushingRecords) return;
+    this.flushingRecords = true;
     try {
-      await this.opts.store.appendAudit({
-        timeMs: this.opts.now(),
-        actor: actor.id,
-        role: actor.role,
-        action,
-        target,
-        details,
-        outcome,
-      });
-    } catch (e) {
-      this.log.error({ err: (e as Error).message, action }, 'audit write failed');
+      while (this.pending.length) {
+        const next = this.pending[0];
+        try {
+          if (next.kind === 'event') await this.opts.store.addEvent(next.rec);
+          else await this.opts.store.appendAudit(next.rec);
+          this.pending.shift();
+          this.storeOkWallMs = Date.now();
+        } catch (e) {
+          this.storeFailed(e as Error);
+          // A record the store refuses as input (not an outage) would block the queue for ever.
+          if ((e as { code?: string }).code === 'BITGRID_ERR_STORE_INPUT') {
+            this.pending.shift();
+            this.droppedRecords++;
+            continue;
+          }
+          return;
+        }
+      }
+    } finally {
+      this.flushingRecords = false;
     }
+  }
+
+  /** Telemetry to the buffering writer; a point the writer refuses is logged, never thrown. */
+  private store(points: Measurement[]): void {
+    if (!points.length) return;
+    try {
+      this.writer.write(points);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'telemetry refused by the store');
+    }
+  }
+
+  private storeFailed(e: Error): void {
+    this.storeLastError = e.message;
+    this.storeErrorWallMs = Date.now();
+  }
+
+  health(): LiveHealth {
+    const sorted = [...this.durationsMs].sort((a, b) => a - b);
+    const q = (p: number) =>
+      sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] : 0;
+    // Down from a refused write until a later write succeeds; queued records mean it is not caught up.
+    const storeOk = this.storeOkWallMs >= this.storeErrorWallMs && this.pending.length === 0;
+    return {
+      cycles: this.cycles,
+      lastCycleEndWallMs: this.lastCycleEndWallMs,
+      cyclePeriodWallMs: this.periodWallMs,
+      cycleDurationMs: {
+        last: this.durationsMs.at(-1) ?? 0,
+        p50: q(0.5),
+        p99: q(0.99),
+        max: sorted.at(-1) ?? 0,
+      },
+      cyclesLate: this.cyclesLate,
+      cyclesFailed: this.cyclesFailed,
+      store: {
+        ok: storeOk,
+        lastError: storeOk ? undefined : this.storeLastError,
+        bufferedPoints: this.writer.buffered,
+        droppedPoints: this.droppedPoints,
+      },
+      telemetry: { accepted: this.plausibility.accepted, rejected: { ...this.plausibility.rejected } },
+      drivers: this.opts.drivers.map((d) => {
+        const st = d.status();
+        return { id: d.id, type: d.type, health: st.health, lastError: st.lastError };
+      }),
+    };
   }
 }
 

@@ -21,6 +21,8 @@ export class TestPlant implements Driver {
   signalList: GridSignal[] = [];
   sessionList: ChargingSessionInfo[] = [];
   readonly written: Setpoint[] = [];
+  /** Assets whose readings stop (a device that went quiet). */
+  readonly muted = new Set<string>();
   private lastMs: number;
 
   constructor(
@@ -70,7 +72,7 @@ export class TestPlant implements Driver {
       out.push({ assetId: id, measurement: 'power_kw', value: kw, timeMs: t });
     for (const [id, kw] of this.loadKw)
       out.push({ assetId: id, measurement: 'power_kw', value: kw, timeMs: t });
-    return out;
+    return out.filter((m) => !this.muted.has(m.assetId));
   }
 
   accepts(sp: Setpoint): boolean {
