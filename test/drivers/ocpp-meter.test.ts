@@ -126,7 +126,7 @@ describe('config', () => {
     });
     expect(ok).toMatchObject({
       heartbeat_interval_s: 300,
-      host: '0.0.0.0',
+      host: '127.0.0.1', // loopback unless configured
       charge_points: [{ v2g: false, connectors: 1, charging_rate_unit: 'W' }],
     });
   });

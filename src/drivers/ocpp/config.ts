@@ -38,8 +38,11 @@ export const ocppConfigSchema = z
   .strictObject({
     id: deviceIdSchema,
     type: z.literal('ocpp'),
-    /** Interface to listen on. */
-    host: z.string().default('0.0.0.0'),
+    /**
+     * Interface to listen on: loopback unless configured, so a CSMS is not reachable from the
+     * network (where chargers without a password would be admitted) until someone decides it is.
+     */
+    host: z.string().min(1).default('127.0.0.1'),
     /** 0 picks a free port (tests). */
     port: z.number().int().min(0).max(65535),
     /** Security profile 2: serve wss:// with this certificate (TLS >= 1.2). */

@@ -14,7 +14,14 @@ import type {
 import type { ChargePointConfig, OcppConfig, OcppProtocol } from './config.ts';
 import { guarded, installWireErrorCodes } from './errors.ts';
 import { normalizeMeterValues } from './meter.ts';
-import type { MeterMeasurement, MeterValue } from './meter.ts';
+import type { MeterHooks, MeterMeasurement, MeterSample, MeterValue } from './meter.ts';
+import {
+  MAX_CLOCK_AHEAD_MS,
+  MAX_CLOCK_BEHIND_MS,
+  REFUSAL_REASONS,
+  refusal,
+  type RefusalReason,
+} from './plausibility.ts';
 import { hashPassword, parsePasswordHash, verifyPassword } from './password.ts';
 import {
   parseCompositeSchedule,
@@ -70,9 +77,14 @@ interface ChargePointState {
   passwordHash?: ReturnType<typeof parsePasswordHash>;
   client?: RpcServerClient;
   online: boolean;
-  lastMessageMs?: number;
+  /** CSMS time of the last frame (an OCPP message or a WebSocket pong) received from it. */
+  lastFrameMs?: number;
+  /** CSMS time its socket closed; undefined while connected. */
+  offlineSinceMs?: number;
   boot?: { vendor: string; model: string; atMs: number };
   connectors: Map<number, ConnectorState>;
+  /** Last charger-wide maximum this driver applied (connector / EVSE 0), kW. */
+  stationLimitKw?: number;
 }
 
 export interface ChargePointInfo {
@@ -81,6 +93,8 @@ export interface ChargePointInfo {
   online: boolean;
   booted: boolean;
   connectors: Array<{ id: number; status?: string; transactionId?: string; limitKw?: number }>;
+  /** The charger-wide maximum last applied (ChargePointMaxProfile / ChargingStationMaxProfile), kW. */
+  stationLimitKw?: number;
 }
 
 const DETAIL_KEYS: MeterMeasurement[] = [
@@ -92,6 +106,18 @@ const DETAIL_KEYS: MeterMeasurement[] = [
 ];
 
 type Params = OcppPayload;
+
+/**
+ * How long a charger may be offline before its transactions leave sessions(): a charger back
+ * within the control loop's default stale limit (`serve --stale-s`, 300 s) resumes as if nothing
+ * happened; one gone longer is not planned for (its transactions stay known, so a late
+ * StopTransaction or TransactionEvent still ends them).
+ */
+export const OFFLINE_SESSION_GRACE_MS = 300_000;
+
+/** Device-clock problems, counted and warned about once per charge point. */
+type RetimeReason = 'clock_ahead' | 'clock_behind' | 'time_unreadable';
+const RETIME_REASONS: readonly RetimeReason[] = ['clock_ahead', 'clock_behind', 'time_unreadable'];
 
 const WH_PER_KWH = 1000;
 const W_PER_KW = 1000;
@@ -106,8 +132,19 @@ const AC_PHASES: Record<string, number> = { AC_single_phase: 1, AC_two_phase: 2,
 export class OcppCsmsDriver implements Driver {
   readonly type = 'ocpp';
   readonly id: string;
-  /** OCPP frames received and sent since start (benchmarks, diagnostics). */
-  readonly counters = { framesIn: 0, framesOut: 0 };
+  /**
+   * Counters since start: `framesIn`, `framesOut`, `refused_<reason>` per RefusalReason (values
+   * refused at the edge) and `retimed_<reason>` (charger times replaced by the CSMS clock). Callable
+   * as `counters()` for a snapshot; `counters.framesIn` / `counters.framesOut` stay readable as
+   * properties for bench/ocpp-scale.ts.
+   */
+  readonly counters: (() => Record<string, number>) & { framesIn: number; framesOut: number } = Object.assign(
+    () => this.countersSnapshot(),
+    { framesIn: 0, framesOut: 0 },
+  );
+  private readonly tallies = new Map<string, number>();
+  /** `<charge point>\0<reason>` already logged. */
+  private readonly warned = new Set<string>();
   private readonly cps = new Map<string, ChargePointState>();
   private readonly assetCps = new Map<string, ChargePointState[]>();
   private readonly accepted: Set<string>;
@@ -163,6 +200,7 @@ export class OcppCsmsDriver implements Driver {
       protocol: cp.cfg.protocol,
       online: cp.online,
       booted: cp.boot !== undefined,
+      stationLimitKw: cp.stationLimitKw,
       connectors: [...cp.connectors.entries()].map(([id, c]) => ({
         id,
         status: c.status,
@@ -229,9 +267,15 @@ export class OcppCsmsDriver implements Driver {
     http.on('error', (err) => this.ctx.log.error({ err }, 'ocpp: http server error'));
     this.state = 'running';
     this.ctx.log.info(
-      { port: this.address().port, tls: Boolean(tls), chargePoints: this.cps.size },
+      { host: this.config.host, port: this.address().port, tls: Boolean(tls), chargePoints: this.cps.size },
       'ocpp: CSMS listening',
     );
+    for (const cp of this.cps.values())
+      if (!cp.passwordHash)
+        this.ctx.log.warn(
+          { chargePointId: cp.cfg.id, host: this.config.host, tls: Boolean(tls) },
+          'ocpp: charge point has no password: admitted on its identity alone (security profile 0, lab use only); set password or password_scrypt',
+        );
   }
 
   async stop(): Promise<void> {
@@ -261,16 +305,17 @@ export class OcppCsmsDriver implements Driver {
   }
 
   async read(): Promise<Measurement[]> {
-    const now = this.ctx.now();
     const out: Measurement[] = [];
     for (const cp of this.cps.values()) {
-      out.push({
-        assetId: cp.cfg.asset,
-        measurement: 'online',
-        value: cp.online ? 1 : 0,
-        timeMs: now,
-        channel: this.chargerChannel(cp),
-      });
+      // Stamped with the last contact, not now: a charger that went silent must age like its data.
+      if (cp.lastFrameMs !== undefined)
+        out.push({
+          assetId: cp.cfg.asset,
+          measurement: 'online',
+          value: cp.online ? 1 : 0,
+          timeMs: cp.lastFrameMs,
+          channel: this.chargerChannel(cp),
+        });
       for (const [connectorId, c] of cp.connectors) {
         const channel = this.channel(cp, String(connectorId));
         for (const key of DETAIL_KEYS) {
@@ -299,8 +344,12 @@ export class OcppCsmsDriver implements Driver {
    * write() resolves to that connector (1.6J) or EVSE (2.0.1) whatever the asset's charger count.
    */
   sessions(): ChargingSessionInfo[] {
+    const now = this.ctx.now();
     const out: ChargingSessionInfo[] = [];
     for (const cp of this.cps.values()) {
+      // What a charger offline past the grace reported no longer describes its EVs.
+      if (!cp.online && cp.offlineSinceMs !== undefined && now - cp.offlineSinceMs > OFFLINE_SESSION_GRACE_MS)
+        continue;
       for (const [connectorId, c] of cp.connectors) {
         const tx = c.tx;
         if (!tx || connectorId === 0) continue;
@@ -372,6 +421,7 @@ export class OcppCsmsDriver implements Driver {
     const res = (await client.call('SetChargingProfile', payload)) as { status: string };
     if (res.status !== 'Accepted') throw new Error(`ocpp ${cp.cfg.id}: SetChargingProfile ${res.status}`);
     if (connector) connector.limitKw = limitKw;
+    else cp.stationLimitKw = limitKw;
     this.ctx.log.info(
       { chargePointId: cp.cfg.id, connectorId, purpose, limitKw },
       'ocpp: charging limit applied',
@@ -386,8 +436,10 @@ export class OcppCsmsDriver implements Driver {
       cp.cfg.protocol === 'ocpp1.6' ? { connectorId } : { chargingProfileCriteria: { evseId: connectorId } };
     const res = (await client.call('ClearChargingProfile', payload)) as { status: string };
     if (res.status === 'Accepted') {
-      if (connectorId === 0) cp.connectors.forEach((c) => (c.limitKw = undefined));
-      else this.connector(cp, connectorId).limitKw = undefined;
+      if (connectorId === 0) {
+        cp.connectors.forEach((c) => (c.limitKw = undefined));
+        cp.stationLimitKw = undefined;
+      } else this.connector(cp, connectorId).limitKw = undefined;
     }
     return res.status;
   }
@@ -455,7 +507,8 @@ export class OcppCsmsDriver implements Driver {
     const previous = cp.client;
     cp.client = client;
     cp.online = true;
-    cp.lastMessageMs = this.ctx.now();
+    cp.offlineSinceMs = undefined;
+    cp.lastFrameMs = this.ctx.now();
     if (previous && previous !== client)
       void previous.close({ code: 1000, reason: 'replaced by a new connection' });
     installWireErrorCodes(client);
@@ -465,7 +518,7 @@ export class OcppCsmsDriver implements Driver {
       if (e.outbound) this.counters.framesOut++;
       else {
         this.counters.framesIn++;
-        cp.lastMessageMs = now;
+        if (cp.client === client) cp.lastFrameMs = now;
         this.lastReadMs = now;
       }
       if (this.frameListeners.size === 0) return;
@@ -497,10 +550,21 @@ export class OcppCsmsDriver implements Driver {
           'ocpp: frame failed schema validation',
         ),
     );
+    // ocpp-rpc pings every 30 s; the pong is a frame from the charger, so an idle charger that
+    // answers stays current between heartbeats.
+    client.on('ping', () => {
+      if (cp.client === client) cp.lastFrameMs = this.ctx.now();
+    });
     client.on('close', () => {
       if (cp.client !== client) return;
+      const now = this.ctx.now();
       cp.online = false;
       cp.client = undefined;
+      cp.offlineSinceMs = now;
+      // Its power is unknown from here on: one 0 kW at the disconnect, so the last charging power
+      // does not keep counting in the import; nothing later is reported until it is back.
+      for (const [connectorId, c] of cp.connectors)
+        if (connectorId > 0) c.latest.set('power_kw', { value: 0, timeMs: now });
       this.ctx.log.warn({ chargePointId: id }, 'ocpp: charge point offline');
     });
     const onError = (err: unknown, method: string) => {
@@ -532,34 +596,29 @@ export class OcppCsmsDriver implements Driver {
         const c = this.connector(cp, p.connectorId);
         const transactionId = this.nextTxId++;
         const status = this.authorize(p.idTag);
-        const startMs = this.chargerTime(p.timestamp);
-        this.beginTx(c, {
-          id: String(transactionId),
-          idToken: p.idTag,
-          meterStartKwh: p.meterStart / 1000,
-          startMs,
-        });
-        this.store(c, [{ measurement: 'energy_kwh', value: p.meterStart / 1000, timeMs: startMs }]);
+        const startMs = this.deviceTime(cp, p.timestamp);
+        this.beginTx(c, { id: String(transactionId), idToken: p.idTag, startMs });
+        // An implausible meterStart is refused; the first plausible register reading then starts it.
+        this.store(cp, c, [{ measurement: 'energy_kwh', value: p.meterStart / WH_PER_KWH, timeMs: startMs }]);
         return { transactionId, idTagInfo: { status } };
       },
       StopTransaction: (p) => {
         const entry = this.findTx(cp, String(p.transactionId));
-        const timeMs = Date.parse(p.timestamp);
+        const timeMs = this.deviceTime(cp, p.timestamp);
         if (entry) {
           const [connectorId, c] = entry;
-          if (p.transactionData)
-            this.store(c, normalizeMeterValues(p.transactionData as MeterValue[], now()));
-          this.store(c, [
-            { measurement: 'energy_kwh', value: p.meterStop / 1000, timeMs },
+          if (p.transactionData) this.store(cp, c, this.meterValues(cp, p.transactionData));
+          this.store(cp, c, [
+            { measurement: 'energy_kwh', value: p.meterStop / WH_PER_KWH, timeMs },
             { measurement: 'power_kw', value: 0, timeMs },
           ]);
-          this.endSession(cp, connectorId, c, p.meterStop / 1000, timeMs);
+          this.endSession(cp, connectorId, c, c.latest.get('energy_kwh')?.value, timeMs);
         }
         return p.idTag ? { idTagInfo: { status: this.authorize(p.idTag) } } : {};
       },
       MeterValues: (p) => {
         const c = this.connector(cp, p.connectorId);
-        this.store(c, normalizeMeterValues(p.meterValue as MeterValue[], now()));
+        this.store(cp, c, this.meterValues(cp, p.meterValue));
         this.touch(c);
         return {};
       },
@@ -587,7 +646,7 @@ export class OcppCsmsDriver implements Driver {
       Authorize: (p) => ({ idTokenInfo: { status: this.authorize(p.idToken.idToken) } }),
       TransactionEvent: (p) => {
         const txId: string = p.transactionInfo.transactionId;
-        const timeMs = this.chargerTime(p.timestamp);
+        const timeMs = this.deviceTime(cp, p.timestamp);
         let entry = this.findTx(cp, txId);
         if (!entry && p.evse?.id !== undefined) {
           const c = this.connector(cp, p.evse.id);
@@ -597,11 +656,11 @@ export class OcppCsmsDriver implements Driver {
         if (entry) {
           const [evseId, c] = entry;
           if (p.idToken?.idToken && c.tx) c.tx.idToken = p.idToken.idToken;
-          const samples = p.meterValue ? normalizeMeterValues(p.meterValue as MeterValue[], now()) : [];
-          this.store(c, samples);
+          const samples = p.meterValue ? this.meterValues(cp, p.meterValue) : [];
+          this.store(cp, c, samples);
           this.touch(c);
           if (p.eventType === 'Ended') {
-            this.store(c, [{ measurement: 'power_kw', value: 0, timeMs }]);
+            this.store(cp, c, [{ measurement: 'power_kw', value: 0, timeMs }]);
             this.endSession(cp, evseId, c, c.latest.get('energy_kwh')?.value, timeMs);
           }
         }
@@ -609,7 +668,7 @@ export class OcppCsmsDriver implements Driver {
       },
       MeterValues: (p) => {
         const c = this.connector(cp, p.evseId);
-        this.store(c, normalizeMeterValues(p.meterValue as MeterValue[], now()));
+        this.store(cp, c, this.meterValues(cp, p.meterValue));
         this.touch(c);
         return {};
       },
@@ -658,20 +717,65 @@ export class OcppCsmsDriver implements Driver {
     return undefined;
   }
 
-  private store(
-    c: ConnectorState,
-    samples: Array<{ measurement: MeterMeasurement; value: number; timeMs: number }>,
-  ) {
+  /** A frame's meter values in Bitgrid units, times bounded, unusable numbers and units counted. */
+  private meterValues(cp: ChargePointState, meterValues: unknown): MeterSample[] {
+    const hooks: MeterHooks = {
+      timeOf: (iso) => this.deviceTime(cp, iso),
+      refused: (reason, detail) => this.refuse(cp, reason, detail),
+    };
+    return normalizeMeterValues(meterValues as MeterValue[], this.ctx.now(), hooks);
+  }
+
+  /** Keeps the plausible samples as the connector's latest; refuses and counts the rest. */
+  private store(cp: ChargePointState, c: ConnectorState, samples: readonly MeterSample[]) {
+    const tx = c.tx;
+    const kept: MeterSample[] = [];
     for (const s of samples) {
       const prev = c.latest.get(s.measurement);
-      if (!prev || prev.timeMs <= s.timeMs) c.latest.set(s.measurement, { value: s.value, timeMs: s.timeMs });
+      // Out-of-order delivery must not replace a newer value with an older one.
+      if (prev && prev.timeMs > s.timeMs) continue;
+      // Registers are compared within the transaction only: a new EV may follow a meter reset.
+      const inTx = tx !== undefined && prev !== undefined && prev.timeMs >= tx.startMs;
+      const reason = refusal(s, cp.cfg, inTx ? prev : undefined);
+      if (reason) {
+        this.refuse(cp, reason, { measurement: s.measurement, value: s.value, previous: prev?.value });
+        continue;
+      }
+      c.latest.set(s.measurement, { value: s.value, timeMs: s.timeMs });
+      kept.push(s);
     }
     // 2.0.1 has no meterStart: the first register reading of the transaction is its start.
-    const tx = c.tx;
     if (!tx) return;
-    const first = (m: MeterMeasurement) => samples.find((x) => x.measurement === m)?.value;
+    const first = (m: MeterMeasurement) => kept.find((x) => x.measurement === m)?.value;
     tx.meterStartKwh ??= first('energy_kwh');
     tx.exportStartKwh ??= first('energy_export_kwh');
+  }
+
+  private tally(key: string): void {
+    this.tallies.set(key, (this.tallies.get(key) ?? 0) + 1);
+  }
+
+  private countersSnapshot(): Record<string, number> {
+    const out: Record<string, number> = {
+      framesIn: this.counters.framesIn,
+      framesOut: this.counters.framesOut,
+    };
+    for (const r of REFUSAL_REASONS) out[`refused_${r}`] = this.tallies.get(`refused_${r}`) ?? 0;
+    for (const r of RETIME_REASONS) out[`retimed_${r}`] = this.tallies.get(`retimed_${r}`) ?? 0;
+    return out;
+  }
+
+  /** Counts a refused value; the first of each reason per charger is logged and kept as lastError. */
+  private refuse(cp: ChargePointState, reason: RefusalReason, detail: object): void {
+    this.tally(`refused_${reason}`);
+    const key = `${cp.cfg.id}\u0000${reason}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.lastError = `${cp.cfg.id}: meter value refused (${reason})`;
+    this.ctx.log.warn(
+      { chargePointId: cp.cfg.id, reason, ...detail, ratingKw: cp.cfg.max_power_kw, v2g: cp.cfg.v2g },
+      'ocpp: implausible meter value refused (further ones from this charger for this reason are only counted)',
+    );
   }
 
   private beginTx(c: ConnectorState, tx: Omit<Transaction, 'updatedMs' | 'exportStartKwh'>): void {
@@ -696,13 +800,37 @@ export class OcppCsmsDriver implements Driver {
   }
 
   /**
-   * A charger's timestamp, bounded by the CSMS clock: a charger clock running ahead must not put a
-   * session's start in the future, and an unreadable one falls back to now.
+   * A charger's timestamp, bounded by the CSMS clock. Never later than now (a reading from the
+   * future would look fresh for too long and hold back the next one); a time more than
+   * MAX_CLOCK_AHEAD_MS ahead, more than MAX_CLOCK_BEHIND_MS behind, or unreadable is the charger's
+   * clock failing, not a measurement time: it becomes now, counted and warned once per charger.
    */
-  private chargerTime(iso: string | undefined): number {
+  private deviceTime(cp: ChargePointState, iso: string | undefined): number {
     const now = this.ctx.now();
     const t = iso === undefined ? NaN : Date.parse(iso);
-    return Number.isFinite(t) ? Math.min(t, now) : now;
+    const problem: RetimeReason | undefined = !Number.isFinite(t)
+      ? 'time_unreadable'
+      : t > now + MAX_CLOCK_AHEAD_MS
+        ? 'clock_ahead'
+        : t < now - MAX_CLOCK_BEHIND_MS
+          ? 'clock_behind'
+          : undefined;
+    if (!problem) return Math.min(t, now);
+    this.tally(`retimed_${problem}`);
+    const key = `${cp.cfg.id}\u0000${problem}`;
+    if (!this.warned.has(key)) {
+      this.warned.add(key);
+      this.ctx.log.warn(
+        {
+          chargePointId: cp.cfg.id,
+          reason: problem,
+          chargerTime: iso,
+          csmsTime: new Date(now).toISOString(),
+        },
+        'ocpp: charger clock implausible, its times are replaced by the CSMS clock (warned once per charger)',
+      );
+    }
+    return now;
   }
 
   private parseNeeds(cp: ChargePointState, evseId: number, needs: Params): EvChargingNeeds {

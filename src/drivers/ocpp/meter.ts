@@ -56,19 +56,41 @@ function unitFactor(kind: Kind, unit: string): number | undefined {
 
 const PHASES_SUMMED = new Set(['L1', 'L2', 'L3', 'L1-N', 'L2-N', 'L3-N']);
 
+/**
+ * A 1.6 sampled value is a decimal string. `Number()` would read "" and " " as 0 and "0x10" as 16,
+ * so only plain decimals (optionally with an exponent) are numbers here.
+ */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+export interface MeterHooks {
+  /** The time a reading is stamped with, from the charger's timestamp (e.g. bounded by the CSMS clock). */
+  timeOf?(timestamp: string): number;
+  /** Told of each sampled value dropped because its number or unit is unusable. */
+  refused?(
+    reason: 'not_finite' | 'wrong_unit',
+    detail: { measurand: string; value: unknown; unit: string },
+  ): void;
+}
+
 export function normalizeMeterValues(
   meterValues: readonly MeterValue[],
   fallbackTimeMs: number,
+  hooks: MeterHooks = {},
 ): MeterSample[] {
   const out: MeterSample[] = [];
   for (const mv of meterValues) {
     const parsed = Date.parse(mv.timestamp);
-    const timeMs = Number.isFinite(parsed) ? parsed : fallbackTimeMs;
+    const timeMs = hooks.timeOf
+      ? hooks.timeOf(mv.timestamp)
+      : Number.isFinite(parsed)
+        ? parsed
+        : fallbackTimeMs;
     const total = new Map<string, number>();
     const perPhase = new Map<string, number>();
     for (const sv of mv.sampledValue) {
       if ('format' in sv && sv.format === 'SignedData') continue;
-      const m = MEASURANDS[sv.measurand ?? 'Energy.Active.Import.Register'];
+      const measurand = sv.measurand ?? 'Energy.Active.Import.Register';
+      const m = MEASURANDS[measurand];
       if (!m) continue;
       let raw: number;
       let unit: string;
@@ -77,12 +99,19 @@ export function normalizeMeterValues(
         raw = sv.value * 10 ** (uom?.multiplier ?? 0);
         unit = uom?.unit ?? DEFAULT_UNIT[m.kind];
       } else {
-        raw = Number(sv.value);
+        raw = DECIMAL.test(sv.value.trim()) ? Number(sv.value) : NaN;
         unit = (sv as SampledValue16).unit ?? DEFAULT_UNIT[m.kind];
       }
       const factor = unitFactor(m.kind, unit);
-      if (factor === undefined || !Number.isFinite(raw)) continue;
+      if (factor === undefined) {
+        hooks.refused?.('wrong_unit', { measurand, value: sv.value, unit });
+        continue;
+      }
       const v = raw * factor;
+      if (!Number.isFinite(v)) {
+        hooks.refused?.('not_finite', { measurand, value: sv.value, unit });
+        continue;
+      }
       if (sv.phase === undefined) total.set(m.key, v);
       else if (PHASES_SUMMED.has(sv.phase) && m.kind !== 'percent')
         perPhase.set(m.key, (perPhase.get(m.key) ?? 0) + v);
