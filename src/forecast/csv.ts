@@ -10,6 +10,25 @@ import type { SiteSeries, Target } from './types.ts';
 
 export class ForecastDataError extends RangeError {}
 
+/**
+ * Plausible years of a row: interval metering and PV monitoring began in the 1970s, and the rows are
+ * measurements and forecasts of this century at the latest. A year outside is a typo, and the grid
+ * built to reach it would be enormous.
+ */
+export const DATA_FIRST_YEAR = 1970;
+export const DATA_LAST_YEAR = 2099;
+/**
+ * Longest gap between two consecutive rows, days: a year. A meter dark for longer is two datasets, not
+ * one with a gap (gaps are only filled over a few intervals); a row that far out is a mistyped date.
+ */
+export const MAX_ROW_GAP_DAYS = 366;
+/**
+ * Most intervals in one series: ten years of 5-minute data (1.05 million), the finest AMI interval and
+ * longer than any backtest needs; about 9 MB per column.
+ */
+export const MAX_SERIES_INTERVALS = 1_100_000;
+const MS_PER_DAY = 86_400_000;
+
 export interface DataIssue {
   /** Short key, e.g. "duplicate-timestamp". */
   kind: string;
@@ -206,6 +225,10 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
       );
       continue;
     }
+    if (dt.year < DATA_FIRST_YEAR || dt.year > DATA_LAST_YEAR)
+      throw new ForecastDataError(
+        `${where}line ${line}: timestamp "${ts}" is outside the plausible years ${DATA_FIRST_YEAR}–${DATA_LAST_YEAR}`,
+      );
     const values = new Map<string, number>();
     for (const c of numericCols) {
       const v = parseNumber(cells[col(c)]);
@@ -260,6 +283,17 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
     unique.push(r);
   }
   if (unique.length < 2) throw new ForecastDataError(`${where}fewer than two distinct timestamps`);
+  // Checked before any grid is built: its size follows from the span, not from the rows read.
+  const iso = (ms: number) => DateTime.fromMillis(ms, { zone }).toISO({ suppressMilliseconds: true });
+  for (let i = 1; i < unique.length; i++) {
+    const gapDays = (unique[i].tMs - unique[i - 1].tMs) / MS_PER_DAY;
+    if (gapDays > MAX_ROW_GAP_DAYS)
+      throw new ForecastDataError(
+        `${where}line ${unique[i].line} (${iso(unique[i].tMs)}) is ${Math.round(gapDays)} days after line ` +
+          `${unique[i - 1].line} (${iso(unique[i - 1].tMs)}), the row before it in time; rows more than ` +
+          `${MAX_ROW_GAP_DAYS} days apart are refused (a mistyped date?)`,
+      );
+  }
 
   // 3. Grid: the most common step.
   const diffs = new Map<number, number>();
@@ -275,6 +309,11 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
     );
   const startMs = unique[0].tMs;
   const count = Math.round((unique[unique.length - 1].tMs - startMs) / stepMs) + 1;
+  if (count > MAX_SERIES_INTERVALS)
+    throw new ForecastDataError(
+      `${where}lines ${unique[0].line} to ${unique[unique.length - 1].line} span ${count} intervals of ` +
+        `${intervalMinutes} min; at most ${MAX_SERIES_INTERVALS} in one file`,
+    );
   const target = new Float64Array(count).fill(NaN);
   const temp = col(COLUMNS.temperature) >= 0 ? new Float64Array(count).fill(NaN) : undefined;
   const ghi = col(COLUMNS.ghi) >= 0 ? new Float64Array(count).fill(NaN) : undefined;

@@ -1,12 +1,15 @@
 import { Worker } from 'node:worker_threads';
 import type { LoadedScenario } from '../model/load.ts';
+import type { Scenario } from '../model/schema.ts';
 import type { JsonValue, SimRunRecord, SimRunUpdate, Store } from '../store/index.ts';
 import { ApiError } from './errors.ts';
 import type { SimJobInput, SimJobMessage } from './sim-job.ts';
 
 // Simulations started from the API run in worker threads so the server (and the control loop beside
-// it) stays responsive. Runs are persisted in the store's simulation runs: queued → running → done or
-// failed, with progress 0–1 written at most every PROGRESS_WRITE_EVERY_MS.
+// it) stays responsive. Runs are persisted in the store's simulation runs: queued → running → done,
+// failed or cancelled, with progress 0–1 written at most every PROGRESS_WRITE_EVERY_MS. A run is
+// estimated from the district file before it is queued and refused when over the memory or time
+// budget; the worker's heap is limited to the same memory budget in case the estimate is wrong.
 
 /**
  * Simulations at once. The reference machine has two cores shared with the control loop and the API;
@@ -19,6 +22,150 @@ export const MAX_QUEUED_SIMULATIONS = 8;
 export const SIMULATION_TIMEOUT_MS = 15 * 60_000;
 /** How often progress is written to the store: often enough for a progress bar, rarely enough for fsync. */
 export const PROGRESS_WRITE_EVERY_MS = 500;
+
+/**
+ * Memory one API simulation may use, MB: the worker's heap limit and the budget its estimate must fit.
+ * A year of `optimal` on the reference district peaks at about 600 MB (docs/optimizer.md); the edge
+ * PC the server runs on also holds the control loop, the store and the dashboard, so a run gets a
+ * bounded share rather than whatever the machine has.
+ */
+export const SIMULATION_MEMORY_BUDGET_MB = 1024;
+
+// The estimate's coefficients, measured on the shared 2-core reference machine (Node 20) with the
+// reference district and with a 9,000-charger, 20,000-sessions-a-day variant of it, rounded up so the
+// estimate errs on the side of refusing.
+
+/** A worker with tsx and the simulator loaded, before any data, bytes (RSS measured at 190 MB). */
+const WORKER_BASE_BYTES = 200e6;
+/** Per interval: local time, weather, prices and the engine's own series (≈ 2.5 kB measured). */
+const BYTES_PER_INTERVAL = 3_000;
+/** Per interval, strategy and series: one Float64 (the engine's fixed series plus one per asset). */
+const BYTES_PER_SERIES_VALUE = 8;
+/** Series every run keeps whatever the assets (grid, import, export, pv, battery, loads, …). */
+const ENGINE_FIXED_SERIES = 12;
+/** One EV session or turned-away candidate with the strategies' state about it (≈ 2 kB measured). */
+const BYTES_PER_EV_SESSION = 2_500;
+/** One charger slot of an EV asset. */
+const BYTES_PER_CHARGER = 200;
+/** One training job with its progress. */
+const BYTES_PER_TRAINING_JOB = 1_000;
+/** One bus block (a bus drives two a day: morning and afternoon). */
+const BYTES_PER_BUS_BLOCK = 300;
+const BUS_BLOCKS_PER_DAY = 2;
+/** HiGHS's model and workspace for one 24-hour horizon: the year of `optimal` peaked at 600 MB. */
+const MILP_WORKSPACE_BYTES = 400e6;
+/** Preparing one interval (weather, solar position, PV, prices, loads): ≈ 0.3 ms measured. */
+const PREP_MS_PER_INTERVAL = 0.4;
+/** One look at one charger while seating one arriving car (≈ 20 ns measured). */
+const MS_PER_CHARGER_SEARCH = 30e-6;
+/** A fast strategy's step, per interval and per thing stepped (asset, bus, plugged car, job): 1.3–4 µs measured. */
+const FAST_MS_PER_UNIT = 5e-3;
+/**
+ * An optimizing strategy's step, per interval and per thing stepped: a year of `optimal` took 4,310 s
+ * over 35,040 intervals of about 190 things, 0.65 ms each (docs/optimizer.md).
+ */
+const MILP_MS_PER_UNIT = 1;
+/** Strategies that solve a MILP every hour; the rest decide by rules in microseconds. */
+export const OPTIMIZING_STRATEGIES: readonly string[] = ['optimal', 'oracle'];
+const MINUTES_PER_DAY = 1440;
+const HOURS_PER_DAY = 24;
+const BYTES_PER_MB = 1024 * 1024;
+
+/** What a run would need, from the district file alone, before anything is built. */
+export interface SimulationEstimate {
+  intervals: number;
+  /** Things stepped every interval: assets, buses, chargers (the most cars plugged at once), pending jobs. */
+  unitsPerInterval: number;
+  evSessions: number;
+  chargers: number;
+  trainingJobs: number;
+  memoryMb: number;
+  cpuS: number;
+}
+
+export function estimateSimulation(
+  scenario: Scenario,
+  days: number,
+  strategies: readonly string[],
+): SimulationEstimate {
+  const intervals = Math.ceil((days * MINUTES_PER_DAY) / scenario.interval_minutes);
+  let assets = 0;
+  let chargers = 0;
+  let evSessions = 0;
+  let chargerSearches = 0;
+  let buses = 0;
+  let trainingJobs = 0;
+  let pendingJobs = 0;
+  for (const site of scenario.sites)
+    for (const a of site.assets) {
+      assets++;
+      if (a.type === 'ev_chargers') {
+        const n = a.chargers.reduce((k, c) => k + c.count, 0);
+        const sessions = Math.ceil(Math.max(a.sessions.weekday_sessions, a.sessions.weekend_sessions)) * days;
+        chargers += n;
+        evSessions += sessions;
+        chargerSearches += sessions * n;
+      } else if (a.type === 'bus_depot') buses += a.buses;
+      else if (a.type === 'datacenter') {
+        const t = a.training;
+        trainingJobs += Math.ceil(t.jobs_per_day * days);
+        // A job waits at most until its deadline: runtime × slack after submission.
+        const waitDays = Math.ceil((t.job_hours_max * t.deadline_slack_max) / HOURS_PER_DAY) + 1;
+        pendingJobs += Math.ceil(t.jobs_per_day * Math.min(days, waitDays));
+      }
+    }
+  if (scenario.contracts.ppa) assets++;
+  const unitsPerInterval = assets + buses + chargers + pendingJobs;
+  const optimizing = strategies.filter((s) => OPTIMIZING_STRATEGIES.includes(s)).length;
+  const memoryBytes =
+    WORKER_BASE_BYTES +
+    intervals *
+      (BYTES_PER_INTERVAL + BYTES_PER_SERIES_VALUE * (ENGINE_FIXED_SERIES + assets) * strategies.length) +
+    evSessions * BYTES_PER_EV_SESSION +
+    chargers * BYTES_PER_CHARGER +
+    trainingJobs * BYTES_PER_TRAINING_JOB +
+    buses * days * BUS_BLOCKS_PER_DAY * BYTES_PER_BUS_BLOCK +
+    (optimizing > 0 ? MILP_WORKSPACE_BYTES : 0);
+  const cpuMs =
+    intervals * PREP_MS_PER_INTERVAL +
+    chargerSearches * MS_PER_CHARGER_SEARCH +
+    intervals *
+      unitsPerInterval *
+      ((strategies.length - optimizing) * FAST_MS_PER_UNIT + optimizing * MILP_MS_PER_UNIT);
+  return {
+    intervals,
+    unitsPerInterval,
+    evSessions,
+    chargers,
+    trainingJobs,
+    memoryMb: Math.ceil(memoryBytes / BYTES_PER_MB),
+    cpuS: Math.ceil(cpuMs / 1000),
+  };
+}
+
+/**
+ * Why a run does not fit the budgets, or undefined when it does: the figure that is over, by how
+ * much, and what drives it.
+ */
+export function overBudget(
+  e: SimulationEstimate,
+  budget: { memoryMb: number; timeoutMs: number },
+): string | undefined {
+  const timeS = Math.floor(budget.timeoutMs / 1000);
+  const drivers =
+    `${e.intervals} intervals × ${e.unitsPerInterval} things stepped each ` +
+    `(${e.chargers} chargers, ${e.evSessions} EV sessions, ${e.trainingJobs} training jobs)`;
+  const over: string[] = [];
+  if (e.memoryMb > budget.memoryMb)
+    over.push(
+      `estimated memory ${e.memoryMb} MB is over the ${budget.memoryMb} MB budget by ${e.memoryMb - budget.memoryMb} MB`,
+    );
+  if (e.cpuS > timeS)
+    over.push(`estimated computing time ${e.cpuS} s is over the ${timeS} s limit by ${e.cpuS - timeS} s`);
+  return over.length
+    ? `${over.join('; ')}: ${drivers}; ask for fewer days or strategies, or a smaller district`
+    : undefined;
+}
 
 export interface SimulationRequest {
   loaded: LoadedScenario;
@@ -48,6 +195,7 @@ export interface SimulationManagerOptions {
   maxConcurrent?: number;
   maxQueued?: number;
   timeoutMs?: number;
+  memoryMb?: number;
 }
 
 export class SimulationManager {
@@ -75,8 +223,33 @@ export class SimulationManager {
     return n;
   }
 
+  get budget(): { memoryMb: number; timeoutMs: number } {
+    return {
+      memoryMb: this.o.memoryMb ?? SIMULATION_MEMORY_BUDGET_MB,
+      timeoutMs: this.o.timeoutMs ?? SIMULATION_TIMEOUT_MS,
+    };
+  }
+
+  /**
+   * Refuses a run whose estimate is over the memory or time budget, before anything is stored or
+   * built. The field at fault is `days` when one day would fit, else the district (`scenario`).
+   */
+  checkBudget(req: Pick<SimulationRequest, 'loaded' | 'days' | 'strategies'>): SimulationEstimate {
+    const e = estimateSimulation(req.loaded.scenario, req.days, req.strategies);
+    const why = overBudget(e, this.budget);
+    if (why === undefined) return e;
+    const oneDayFits =
+      overBudget(estimateSimulation(req.loaded.scenario, 1, req.strategies), this.budget) === undefined;
+    throw new ApiError(
+      'BITGRID_ERR_VALIDATION',
+      `simulation too large: ${why}`,
+      oneDayFits ? 'days' : 'scenario',
+    );
+  }
+
   async start(req: SimulationRequest): Promise<SimRunRecord> {
     if (this.closed) throw new ApiError('BITGRID_ERR_SIM_BUSY', 'the server is shutting down');
+    this.checkBudget(req);
     if (this.queue.length >= (this.o.maxQueued ?? MAX_QUEUED_SIMULATIONS))
       throw new ApiError(
         'BITGRID_ERR_SIM_BUSY',
@@ -129,7 +302,12 @@ export class SimulationManager {
     this.write(job, { updatedMs: this.o.now(), status: 'running', progress: 0 });
     let worker: Worker;
     try {
-      worker = new Worker(new URL('./sim-worker.mjs', import.meta.url), { workerData: input });
+      // The heap limit makes a runaway die alone (ERR_WORKER_OUT_OF_MEMORY) instead of taking the
+      // process, and the control loop in it, to the OOM killer.
+      worker = new Worker(new URL('./sim-worker.mjs', import.meta.url), {
+        workerData: input,
+        resourceLimits: { maxOldGenerationSizeMb: this.budget.memoryMb },
+      });
     } catch (e) {
       this.finish(job, {
         status: 'failed',
@@ -157,8 +335,14 @@ export class SimulationManager {
         this.finish(job, { status: 'failed', error: m.message });
       }
     });
-    worker.on('error', (e) =>
-      this.finish(job, { status: 'failed', error: `simulation worker crashed: ${e.message}` }),
+    worker.on('error', (e: Error & { code?: string }) =>
+      this.finish(job, {
+        status: 'failed',
+        error:
+          e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? `stopped: the run needed more than its ${this.budget.memoryMb} MB memory limit`
+            : `simulation worker crashed: ${e.message}`,
+      }),
     );
     worker.on('exit', (code) => {
       if (!job.settled)
@@ -169,9 +353,40 @@ export class SimulationManager {
     });
   }
 
+  /**
+   * Cancels a queued run (it never starts) or a running one (its worker is terminated). Resolves to
+   * the run as stored once the change is written; throws 404 for an unknown run and 409 for one that
+   * has already ended.
+   */
+  async cancel(id: string, by: string): Promise<SimRunRecord> {
+    const at = this.queue.findIndex((j) => j.id === id);
+    const job = at >= 0 ? this.queue.splice(at, 1)[0] : this.running.get(id);
+    if (job) {
+      const error = `cancelled by ${by}`;
+      if (at >= 0) {
+        job.settled = true;
+        this.write(job, { updatedMs: this.o.now(), status: 'cancelled', error });
+      } else this.finish(job, { status: 'cancelled', error });
+      await job.chain;
+    } else {
+      const run = await this.o.store.getSimRun(id);
+      if (!run) throw new ApiError('BITGRID_ERR_NOT_FOUND', `no simulation "${id}"`, 'id');
+      if (run.status !== 'queued' && run.status !== 'running')
+        throw new ApiError('BITGRID_ERR_CONFLICT', `simulation "${id}" is already ${run.status}`, 'id');
+      // Queued or running in the store but not here: left by a process that is gone.
+      await this.o.store.updateSimRun(id, {
+        updatedMs: this.o.now(),
+        status: 'cancelled',
+        error: `cancelled by ${by}`,
+      });
+    }
+    this.o.log.info({ simulation: id, by }, 'simulation cancelled');
+    return (await this.o.store.getSimRun(id))!;
+  }
+
   private finish(
     job: Job,
-    end: { status: 'done'; result: JsonValue } | { status: 'failed'; error: string },
+    end: { status: 'done'; result: JsonValue } | { status: 'failed' | 'cancelled'; error: string },
   ): void {
     if (job.settled) return;
     job.settled = true;
@@ -181,7 +396,7 @@ export class SimulationManager {
     const update: SimRunUpdate =
       end.status === 'done'
         ? { updatedMs: this.o.now(), status: 'done', progress: 1, result: end.result }
-        : { updatedMs: this.o.now(), status: 'failed', error: end.error };
+        : { updatedMs: this.o.now(), status: end.status, error: end.error };
     this.o.log.info({ simulation: job.id, status: end.status }, 'simulation finished');
     this.write(job, update);
     this.pump();

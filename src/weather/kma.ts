@@ -49,6 +49,25 @@ const MAX_FILL_CLEAR_SKY_INDEX = 1.2;
 const UNKNOWN_CLOUD_COVER = 0.5;
 /** Most problems listed one by one in the report; the rest are counted. */
 const MAX_LISTED = 200;
+/**
+ * Plausible years of a KMA observation: from 1904, when KMA's oldest stations (Busan, Incheon, Mokpo)
+ * began, to the end of this century. A year outside is a typo, and the hourly grid built to reach it
+ * would be enormous.
+ */
+export const KMA_FIRST_YEAR = 1904;
+export const KMA_LAST_YEAR = 2099;
+/**
+ * Longest gap between two consecutive observations, days: a year. A station dark for longer is two
+ * records, not one with a gap; a row that far from the others is a mistyped date.
+ */
+export const KMA_MAX_ROW_GAP_DAYS = 366;
+/**
+ * Longest span of one file, years: 30, a climate normal period (1991–2020), the longest record a
+ * scenario's weather needs. Bounds the hourly grid and the 5-minute clear-sky series built from it.
+ */
+export const KMA_MAX_SPAN_YEARS = 30;
+const MS_PER_DAY = 24 * MS_PER_HOUR;
+const DAYS_PER_YEAR = 365.25;
 
 /** Thrown for a file that cannot be used; says what and where. */
 export class KmaCsvError extends Error {
@@ -288,6 +307,11 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
       drop(lineNo, `일시 "${timeCell}" is not a date-time (expected e.g. 2024-01-01 01:00)`);
       continue;
     }
+    const year = new Date(timeMs + KST_OFFSET_MS).getUTCFullYear();
+    if (year < KMA_FIRST_YEAR || year > KMA_LAST_YEAR)
+      throw new KmaCsvError(
+        `KMA CSV line ${lineNo}: 일시 ${timeCell} is outside the plausible years ${KMA_FIRST_YEAR}–${KMA_LAST_YEAR}`,
+      );
     if (timeMs % MS_PER_HOUR !== 0) {
       drop(lineNo, `일시 ${timeCell} is not on the hour (hourly data expected)`);
       continue;
@@ -324,6 +348,23 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
         ')',
     );
   rows.sort((a, b) => a.timeMs - b.timeMs);
+  // Checked before any grid is built: its size follows from the span, not from the rows read.
+  for (let i = 1; i < rows.length; i++) {
+    const gapDays = (rows[i].timeMs - rows[i - 1].timeMs) / MS_PER_DAY;
+    if (gapDays > KMA_MAX_ROW_GAP_DAYS)
+      throw new KmaCsvError(
+        `KMA CSV line ${rows[i].line} (${formatKst(rows[i].timeMs)}) is ${Math.round(gapDays)} days after line ` +
+          `${rows[i - 1].line} (${formatKst(rows[i - 1].timeMs)}), the observation before it in time; ` +
+          `observations more than ${KMA_MAX_ROW_GAP_DAYS} days apart are refused (a mistyped date?)`,
+      );
+  }
+  const spanYears = (rows[rows.length - 1].timeMs - rows[0].timeMs) / MS_PER_DAY / DAYS_PER_YEAR;
+  if (spanYears > KMA_MAX_SPAN_YEARS)
+    throw new KmaCsvError(
+      `KMA CSV spans ${spanYears.toFixed(1)} years, from line ${rows[0].line} (${formatKst(rows[0].timeMs)}) to ` +
+        `line ${rows[rows.length - 1].line} (${formatKst(rows[rows.length - 1].timeMs)}); at most ` +
+        `${KMA_MAX_SPAN_YEARS} years in one file`,
+    );
 
   const t0 = rows[0].timeMs;
   const t1 = rows[rows.length - 1].timeMs;

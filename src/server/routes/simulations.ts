@@ -98,7 +98,8 @@ export const simulationRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async
     {
       config: { access: 'operator', audit: { action: 'simulation.start', target: () => 'simulations' } },
       schema: {
-        summary: 'Start a simulation in the background; poll GET /api/simulations/{id}',
+        summary:
+          'Start a simulation in the background; poll GET /api/simulations/{id}. Refused (400) when its estimated memory or time is over the budget',
         tags: ['simulations'],
         body: newSimulationSchema,
         response: { 202: simRunSchema, ...errorResponses(400, 401, 403, 429, 503) },
@@ -132,6 +133,9 @@ export const simulationRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async
         requestedBy: req.auth?.id ?? 'unknown',
       };
       req.auditDetails = params;
+      // Refused here, before anything is stored, when the estimate is over the budget.
+      const estimate = deps.sims.checkBudget({ loaded, days: b.days, strategies });
+      params.estimate = { memoryMb: estimate.memoryMb, cpuS: estimate.cpuS };
       const run = await deps.sims.start({
         loaded,
         start: b.start,
@@ -168,6 +172,29 @@ export const simulationRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async
         limit: req.query.limit ?? SIMULATIONS_DEFAULT_LIMIT,
       });
       return { simulations: rows.map((r) => simRunOut(r, deps.iso, false)) };
+    },
+  );
+
+  app.delete(
+    '/simulations/:id',
+    {
+      config: {
+        access: 'operator',
+        audit: {
+          action: 'simulation.cancel',
+          target: (req) => `simulation:${(req.params as { id?: string })?.id ?? ''}`,
+        },
+      },
+      schema: {
+        summary: 'Cancel a queued or running simulation (a running one has its worker stopped)',
+        tags: ['simulations'],
+        params: z.object({ id: z.string().min(1) }),
+        response: { 200: simRunSchema, ...errorResponses(401, 403, 404, 409, 429) },
+      },
+    },
+    async (req) => {
+      const run = await deps.sims.cancel(req.params.id, req.auth?.id ?? 'unknown');
+      return simRunOut(run, deps.iso);
     },
   );
 
