@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModbusError, ModbusTcpClient } from '../../src/drivers/modbus/client.ts';
 import { sunspecModbusConfigSchema, SunSpecModbusDriver } from '../../src/drivers/sunspec/index.ts';
@@ -12,6 +15,7 @@ import {
 import { testContext, waitFor } from './sunspec-helpers.ts';
 
 const HOUR = 3_600_000;
+const execFileAsync = promisify(execFile);
 
 const battery: BatteryConfig = {
   id: 'bess',
@@ -36,15 +40,23 @@ function value(ms: Measurement[], name: string): number | undefined {
 }
 
 async function pvSetup(
-  opts: { availableKw?: number; baseAddress?: number; driver?: object; controls?: 123 | 704 } = {},
+  opts: {
+    availableKw?: number;
+    baseAddress?: number;
+    driver?: object;
+    controls?: 123 | 704 | 'both';
+    profile?: '1xx' | '7xx';
+    ratedKw?: number;
+  } = {},
 ) {
   const ctx = testContext();
   const twin = new SunSpecPvInverterTwin({
-    ratedKw: 100,
+    ratedKw: opts.ratedKw ?? 100,
     availableKw: () => opts.availableKw ?? 63.456,
     now: ctx.now,
     baseAddress: opts.baseAddress,
     controls: opts.controls,
+    profile: opts.profile,
   });
   const port = await twin.start();
   cleanups.push(() => twin.stop());
@@ -295,6 +307,197 @@ describe('SunSpec PV inverter over Modbus TCP', () => {
     expect(driver.status().health).toBe('degraded');
     expect(driver.status().lastError).toMatch(/no SunSpec marker/);
     await expect(driver.read()).resolves.toEqual([]);
+  });
+});
+
+describe('SunSpec IEEE 1547 inverter (models 1, 701, 702, 704 only)', () => {
+  const limit = (value: number, validUntilMs?: number) => ({
+    assetId: 'factory-pv',
+    kind: 'pv_power_limit_kw' as const,
+    value,
+    ...(validUntilMs !== undefined ? { validUntilMs } : {}),
+  });
+
+  it('reads 701 measurements and the 702 rating', async () => {
+    const { driver, ctx } = await pvSetup({ profile: '7xx', ratedKw: 250, availableKw: 120 });
+    await driver.start();
+    expect(driver.models?.map((m) => m.id)).toEqual([1, 701, 702, 704]);
+    expect(driver.role).toBe('pv');
+    const ms = await driver.read();
+    expect(value(ms, 'power_kw')).toBeCloseTo(120, 6);
+    expect(value(ms, 'rated_power_kw')).toBe(250);
+    expect(value(ms, 'voltage_v')).toBeCloseTo(230, 6);
+    expect(value(ms, 'frequency_hz')).toBeCloseTo(60, 6);
+    expect(value(ms, 'power_limit_fraction')).toBe(1);
+    expect(value(ms, 'power_limit_kw')).toBe(250);
+    ctx.clock.advance(HOUR);
+    expect(value(await driver.read(), 'energy_kwh')).toBeCloseTo(120, 3);
+    expect(driver.accepts(limit(10))).toBe(true);
+  });
+
+  it('curtails through 704 as a percentage of the 702 rating, and the limit reverts to none when it expires', async () => {
+    const { driver, twin, ctx } = await pvSetup({ profile: '7xx', ratedKw: 250, availableKw: 120 });
+    // Shipped with a reversion to 0 % (cease to energise): an expired Bitgrid limit must not leave
+    // the inverter there.
+    twin.image.set(704, 'WMaxLimPctRvrt', 0);
+    twin.image.setRaw(704, 'WMaxLimPctEnaRvrt', 1);
+    await driver.start();
+    await driver.write(limit(30, ctx.clock.t + 15 * 60_000));
+    // 30 kW of 250 kW = 12 %.
+    expect(twin.image.get(704, 'WMaxLimPct')).toBeCloseTo(12, 6);
+    expect(twin.image.getRaw(704, 'WMaxLimPctEna')).toBe(1);
+    expect(twin.image.getRaw(704, 'WMaxLimPctRvrtTms')).toBe(900);
+    // On expiry the limit becomes its reversion values: none.
+    expect(twin.image.get(704, 'WMaxLimPctRvrt')).toBe(100);
+    expect(twin.image.getRaw(704, 'WMaxLimPctEnaRvrt')).toBe(0);
+    for (let i = 0; i < 10; i++) {
+      ctx.clock.advance(60_000);
+      const ms = await driver.read();
+      expect(value(ms, 'power_kw')!).toBeLessThanOrEqual(30 + 1e-9);
+      expect(value(ms, 'power_limit_kw')).toBeCloseTo(30, 6);
+      expect(value(ms, 'power_limit_fraction')).toBeCloseTo(0.12, 6);
+    }
+    expect(twin.image.getRaw(701, 'InvSt')).toBe(4); // THROTTLED
+    expect(twin.image.getRaw(704, 'WMaxLimPctRvrtRem')).toBe(300);
+    expect(twin.energyKwh).toBeCloseTo((30 * 10) / 60, 6);
+    ctx.clock.advance(6 * 60_000); // past the 15 minutes
+    const after = await driver.read();
+    expect(value(after, 'power_kw')).toBeCloseTo(120, 6);
+    expect(value(after, 'power_limit_fraction')).toBe(1);
+    expect(twin.image.getRaw(704, 'WMaxLimPctEna')).toBe(0);
+    expect(twin.image.getRaw(701, 'InvSt')).toBe(3); // RUNNING
+  });
+
+  it('scales by the 702 WMax setting where the device is set below its rating', async () => {
+    const { driver, twin } = await pvSetup({ profile: '7xx', ratedKw: 250, availableKw: 240 });
+    await driver.start();
+    twin.image.set(702, 'WMax', 200_000); // derated at commissioning
+    await driver.write(limit(50));
+    expect(twin.image.get(704, 'WMaxLimPct')).toBeCloseTo(25, 6);
+    expect(twin.image.getRaw(704, 'WMaxLimPctRvrtTms')).toBe(0); // no expiry asked, none set
+    const ms = await driver.read();
+    expect(value(ms, 'power_kw')).toBeCloseTo(50, 6);
+    expect(value(ms, 'power_limit_kw')).toBeCloseTo(50, 6);
+  });
+
+  it('holds the limit within 0…rating: above it 100 %, a negative one refused without writing', async () => {
+    const { driver, twin } = await pvSetup({ profile: '7xx', ratedKw: 250, availableKw: 120 });
+    await driver.start();
+    await driver.write(limit(1000));
+    expect(twin.image.get(704, 'WMaxLimPct')).toBe(100);
+    await driver.write(limit(0));
+    expect(twin.image.get(704, 'WMaxLimPct')).toBe(0);
+    expect(value(await driver.read(), 'power_kw')).toBe(0);
+    await expect(driver.write(limit(-5))).rejects.toThrow(/≥ 0/);
+    await expect(driver.write(limit(10, 0))).rejects.toThrow(/expired/);
+    expect(twin.image.get(704, 'WMaxLimPct')).toBe(0);
+    expect(driver.status().health).toBe('online');
+  });
+
+  it('refuses to curtail, naming what is missing, when the device gives nothing to scale by', async () => {
+    const { driver, twin } = await pvSetup({ profile: '7xx', availableKw: 50 });
+    twin.image.setNotImplemented(702, 'WMax');
+    twin.image.setNotImplemented(702, 'WMaxRtg');
+    await driver.start();
+    await expect(driver.write(limit(10))).rejects.toThrow(
+      /no WMax \(702\), WMaxRtg \(702\), WMax \(121\), WRtg \(120\) to scale the model 704 limit/,
+    );
+    expect(twin.image.getRaw(704, 'WMaxLimPctEna')).toBe(0);
+    expect(value(await driver.read(), 'power_kw')).toBeCloseTo(50, 6);
+  });
+});
+
+// Debian's mbpoll, a Modbus master we did not write, against the 7xx twin: it finds the layout a
+// real IEEE 1547 inverter has and its 704 limit acts, and the driver reports a limit set by it.
+const MBPOLL = ['/usr/bin/mbpoll', '/usr/local/bin/mbpoll'].find((f) => existsSync(f));
+describe.skipIf(!MBPOLL)('SunSpec 7xx twin against mbpoll (third-party Modbus master)', () => {
+  const mbpoll = async (port: number, address: number, count: number, write: number[] = []) => {
+    const args = ['-m', 'tcp', '-p', String(port), '-a', '1', '-0', '-1', '-t', '4', '-r', String(address)];
+    const { stdout } = await execFileAsync(MBPOLL!, [
+      ...args,
+      ...(write.length ? [] : ['-c', String(count)]),
+      '127.0.0.1',
+      ...write.map(String),
+    ]);
+    return [...stdout.matchAll(/^\[(\d+)\]:\s+(-?\d+)/gm)].map((m) => Number(m[2]));
+  };
+
+  it('reads "SunS" and the model chain, and a 704 limit it writes curtails the inverter', async () => {
+    const { driver, twin, port } = await pvSetup({ profile: '7xx', ratedKw: 100, availableKw: 80 });
+    expect(await mbpoll(port, 40000, 4)).toEqual([0x5375, 0x6e53, 1, 66]);
+    const a701 = 40002 + 2 + 66;
+    expect(await mbpoll(port, a701, 2)).toEqual([701, 153]);
+    const a702 = a701 + 2 + 153;
+    expect(await mbpoll(port, a702, 2)).toEqual([702, 50]);
+    const a704 = a702 + 2 + 50;
+    expect((await mbpoll(port, a704, 1))[0]).toBe(704);
+    // WMaxLimPctEna = 1, WMaxLimPct = 40.0 % (WMaxLimPct_SF −1), in one FC 16 request.
+    await mbpoll(port, a704 + 14, 2, [1, 400]);
+    expect(twin.outputKw()).toBeCloseTo(40, 6);
+    // 701 W: 40 000 W as 4000 × 10^W_SF (W_SF = 1 for a 100 kW inverter).
+    expect(await mbpoll(port, a701 + 116, 1)).toEqual([1]);
+    expect(await mbpoll(port, a701 + 10, 1)).toEqual([4000]);
+    await driver.start();
+    const ms = await driver.read();
+    expect(value(ms, 'power_limit_kw')).toBeCloseTo(40, 6);
+    expect(value(ms, 'power_kw')).toBeCloseTo(40, 6);
+  });
+});
+
+describe('SunSpec inverter with both 123 and 704', () => {
+  it('auto: reads and writes the limit through 123 only, cycle after cycle', async () => {
+    const { driver, twin, ctx } = await pvSetup({ controls: 'both', availableKw: 90 });
+    await driver.start();
+    expect(driver.models?.map((m) => m.id)).toEqual([1, 103, 120, 121, 123, 702, 704]);
+    const seen: number[] = [];
+    for (const kw of [30, 80, 45, 100]) {
+      await driver.write({
+        assetId: 'factory-pv',
+        kind: 'pv_power_limit_kw',
+        value: kw,
+        validUntilMs: ctx.clock.t + 5 * 60_000,
+      });
+      ctx.clock.advance(60_000);
+      const ms = await driver.read();
+      seen.push(value(ms, 'power_kw')!);
+      expect(value(ms, 'power_limit_kw')).toBeCloseTo(kw, 6);
+      // 704 is never touched: had one write gone there, the lower of the two limits would hold.
+      expect(twin.image.getRaw(704, 'WMaxLimPctEna')).toBe(0);
+      expect(twin.image.get(704, 'WMaxLimPct')).toBe(100);
+      expect(twin.image.getRaw(704, 'WMaxLimPctRvrtTms')).toBe(0);
+      expect(twin.image.get(123, 'WMaxLimPct')).toBeCloseTo(kw, 6);
+    }
+    expect(seen.map((x) => Math.round(x * 1000) / 1000)).toEqual([30, 80, 45, 90]);
+    expect(ctx.logs.find((l) => l.msg === 'SunSpec device discovered')?.obj).toMatchObject({
+      pvLimitModel: 123,
+    });
+  });
+
+  it('pv_limit_model 704: reads and writes through 704 only, scaled by 702', async () => {
+    const { driver, twin, ctx } = await pvSetup({
+      controls: 'both',
+      availableKw: 90,
+      driver: { pv_limit_model: '704' },
+    });
+    await driver.start();
+    for (const kw of [20, 70]) {
+      await driver.write({
+        assetId: 'factory-pv',
+        kind: 'pv_power_limit_kw',
+        value: kw,
+        validUntilMs: ctx.clock.t + 5 * 60_000,
+      });
+      ctx.clock.advance(60_000);
+      const ms = await driver.read();
+      expect(value(ms, 'power_kw')).toBeCloseTo(kw, 6);
+      expect(value(ms, 'power_limit_kw')).toBeCloseTo(kw, 6);
+      expect(twin.image.getRaw(123, 'WMaxLim_Ena')).toBe(0);
+      expect(twin.image.get(123, 'WMaxLimPct')).toBe(100);
+    }
+    // A 123 limit set by someone else is not what this driver reports or writes.
+    twin.image.setRaw(123, 'WMaxLim_Ena', 1);
+    twin.image.set(123, 'WMaxLimPct', 10);
+    expect(value(await driver.read(), 'power_limit_kw')).toBeCloseTo(70, 6);
   });
 });
 

@@ -96,7 +96,13 @@ export class SunSpecModbusDriver implements Driver {
   accepts(sp: Setpoint): boolean {
     if (sp.assetId !== this.config.asset) return false;
     const role = this.role;
-    if (sp.kind === 'pv_power_limit_kw') return role === 'pv' && (!this.layout || !!this.pvLimitModel());
+    if (sp.kind === 'pv_power_limit_kw') {
+      if (role !== 'pv') return false;
+      if (!this.layout) return true;
+      // A limit model without any model to scale its percentage is no way to curtail.
+      const inst = this.pvLimitModel();
+      return !!inst && PV_RATING_SOURCES[inst.id].some((src) => this.has(src.model));
+    }
     if (sp.kind === 'battery_power_kw')
       return role === 'battery' && (!this.layout || !!this.batteryControlModel());
     return false;
@@ -162,6 +168,7 @@ export class SunSpecModbusDriver implements Driver {
         base: this.layout.base,
         models: this.layout.models.map((m) => m.id),
         role: this.role,
+        ...(this.role === 'pv' ? { pvLimitModel: this.pvLimitModel()?.id ?? null } : {}),
         ...this.identity,
       },
       'SunSpec device discovered',
@@ -259,7 +266,7 @@ export class SunSpecModbusDriver implements Driver {
     const mappings = SUNSPEC_MEASUREMENTS.filter((m) => m.roles.includes(role));
     const wanted = new Set(mappings.flatMap((m) => m.sources.map((s) => s.model)));
     const limitModel = role === 'pv' ? this.pvLimitModel() : undefined;
-    if (role === 'pv') for (const id of [120, 121]) wanted.add(id);
+    if (limitModel) for (const src of PV_RATING_SOURCES[limitModel.id]) wanted.add(src.model);
     const data = new Map<number, DecodedModel>();
     for (const inst of this.layout.models) {
       if (inst.def && (wanted.has(inst.id) || inst === limitModel) && !data.has(inst.id))
@@ -282,7 +289,7 @@ export class SunSpecModbusDriver implements Driver {
     }
     if (role === 'pv' && limitModel) {
       const ctl = data.get(limitModel.id)!;
-      const wmaxW = numberOf(data.get(121)?.values.WMax) ?? numberOf(data.get(120)?.values.WRtg);
+      const wmaxW = pvRatingW(limitModel.id, data)?.w;
       const enabled = limitModel.id === 123 ? ctl.raw.WMaxLim_Ena === 1 : ctl.raw.WMaxLimPctEna === 1;
       const pct = numberOf(ctl.values.WMaxLimPct);
       const fraction = enabled && pct !== undefined ? Math.min(1, Math.max(0, pct / 100)) : 1;
@@ -327,12 +334,19 @@ export class SunSpecModbusDriver implements Driver {
     if (sp.value < 0) throw new RangeError(`${this.id}: pv_power_limit_kw must be ≥ 0`);
     const inst = this.pvLimitModel();
     if (!inst) throw new RangeError(`${this.id}: device has no model 123 or 704 for an active-power limit`);
-    const settings = await this.readIf(121);
-    const nameplate = await this.readIf(120);
-    const wmaxW = numberOf(settings?.values.WMax) ?? numberOf(nameplate?.values.WRtg);
-    if (!wmaxW)
-      throw new RangeError(`${this.id}: device reports no WMax (121) or WRtg (120) to scale the limit`);
-    const pct = Math.min(100, (sp.value * 1000 * 100) / wmaxW);
+    const sources = PV_RATING_SOURCES[inst.id];
+    const data = new Map<number, DecodedModel>();
+    for (const id of new Set(sources.map((s) => s.model))) {
+      const d = await this.readIf(id);
+      if (d) data.set(id, d);
+    }
+    const rating = pvRatingW(inst.id, data);
+    if (!rating)
+      throw new RangeError(
+        `${this.id}: device reports no ${sources.map((s) => `${s.point} (${s.model})`).join(', ')} to scale the model ${inst.id} limit`,
+      );
+    // The limit stays within 0…rating: negative refused above, more than the rating sent as 100 %.
+    const pct = Math.min(FULL_PERCENT, (sp.value * 1000 * FULL_PERCENT) / rating.w);
     const ctl = await this.readModel(inst);
     const sf = numberOf(ctl.raw.WMaxLimPct_SF) ?? 0;
     if (inst.id === 123) {
@@ -344,14 +358,19 @@ export class SunSpecModbusDriver implements Driver {
         ['WMaxLim_Ena', 1],
       ]);
     } else {
+      // Model 704 reverts to its reversion settings, not to "no limit" as 123 does: set them to no
+      // limit (100 %, disabled) so an expired limit frees the inverter, as the safe state asks.
+      // Points 14–19 are adjacent, so on a device that has them all this is one request.
       await this.writePoints(inst, ctl, [
+        ['WMaxLimPctRvrt', unscale(FULL_PERCENT, sf)],
+        ['WMaxLimPctEnaRvrt', DER_DISABLED],
         ['WMaxLimPctRvrtTms', this.revertSeconds(sp, 0xfffffffe)],
         ['WMaxLimPct', unscale(pct, sf)],
-        ['WMaxLimPctEna', 1],
+        ['WMaxLimPctEna', DER_ENABLED],
       ]);
     }
     this.ctx.log.info(
-      { device: this.id, limitKw: sp.value, pct, model: inst.id },
+      { device: this.id, limitKw: sp.value, pct, model: inst.id, ratingW: rating.w, ratingFrom: rating.from },
       'PV active-power limit written',
     );
   }
@@ -420,6 +439,45 @@ export class SunSpecModbusDriver implements Driver {
     runs.sort((a, b) => a.first - b.first);
     for (const r of runs) await this.client.writeRegisters(inst.address + r.start, r.regs);
   }
+}
+
+const FULL_PERCENT = 100;
+// Model 704 enum16 DISABLED/ENABLED.
+const DER_DISABLED = 0;
+const DER_ENABLED = 1;
+
+/**
+ * What a PV limit's percentage is of, per control model, first implemented point wins: model 123
+ * is defined against 121 WMax (else the 120 rating); model 704 against the 702 WMax setting (else
+ * the 702 WMaxRtg rating), which an IEEE 1547 inverter with only 1, 701, 702 and 704 has. Each
+ * falls back to the other family so a device with one control model of the other family still
+ * scales; but the limit is always read and written through one model (`pvLimitModel`) and scaled
+ * by that model's own reference, so a device with both 123 and 704 is driven consistently.
+ */
+const PV_RATING_SOURCES: Record<number, readonly { model: number; point: string }[]> = {
+  123: [
+    { model: 121, point: 'WMax' },
+    { model: 120, point: 'WRtg' },
+    { model: 702, point: 'WMax' },
+    { model: 702, point: 'WMaxRtg' },
+  ],
+  704: [
+    { model: 702, point: 'WMax' },
+    { model: 702, point: 'WMaxRtg' },
+    { model: 121, point: 'WMax' },
+    { model: 120, point: 'WRtg' },
+  ],
+};
+
+function pvRatingW(
+  limitModelId: number,
+  data: ReadonlyMap<number, DecodedModel>,
+): { w: number; from: string } | undefined {
+  for (const src of PV_RATING_SOURCES[limitModelId] ?? []) {
+    const w = numberOf(data.get(src.model)?.values[src.point]);
+    if (w !== undefined && w > 0) return { w, from: `${src.model}.${src.point}` };
+  }
+  return undefined;
 }
 
 function numberOf(v: number | string | bigint | undefined): number | undefined {

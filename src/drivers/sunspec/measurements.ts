@@ -63,6 +63,8 @@ export const SUNSPEC_MEASUREMENTS: readonly MeasurementMapping[] = [
     sources: [
       { model: 120, point: 'WRtg' },
       { model: 121, point: 'WMax' },
+      { model: 702, point: 'WMaxRtg' },
+      { model: 702, point: 'WMax' },
     ],
   },
   {
