@@ -266,6 +266,7 @@ describe('telemetry payload parser', () => {
       measurement: 'power_kw',
       value: 0,
       timeMs: 5,
+      stamped: false,
     });
     expect(
       parseTelemetry(
@@ -278,6 +279,7 @@ describe('telemetry payload parser', () => {
       measurement: 'power_kw',
       value: 1,
       timeMs: Date.parse('2026-01-01T00:00:00.123Z'),
+      stamped: true,
       channel: 'c1',
     });
   });

@@ -41,6 +41,11 @@ export const mqttConfigSchema = z
         }),
       )
       .min(1),
+    /**
+     * The assets that exist (the district's asset ids). When set, telemetry for any other asset is
+     * refused and counted (`refused_unknown_asset`); omitted, every asset on the topics is taken.
+     */
+    assets: z.array(assetIdSchema).min(1).optional(),
     /** Setpoints this driver publishes, per asset. */
     setpoints: z
       .array(z.strictObject({ asset: assetIdSchema, kinds: z.array(z.enum(SETPOINT_KINDS)).min(1) }))

@@ -3,6 +3,15 @@ import type { Driver, DriverContext, DriverHealth, DriverStatus, Measurement, Se
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
 import type { MqttConfig } from './config.ts';
 import { isoWithOffset, parseTelemetry, parseTelemetryTopic, setpointTopic } from './payload.ts';
+import {
+  MAX_CLOCK_AHEAD_MS,
+  MAX_CLOCK_BEHIND_MS,
+  MQTT_REFUSAL_REASONS,
+  MQTT_RETIME_REASONS,
+  PHYSICAL_RANGE,
+  type MqttRefusalReason,
+  type MqttRetimeReason,
+} from './plausibility.ts';
 
 // MQTT telemetry in, setpoints out (docs/drivers.md). Telemetry is kept as the latest value per
 // asset, measurement and channel; malformed messages are counted and logged, never thrown.
@@ -30,8 +39,13 @@ export class MqttDriver implements Driver {
   private running = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private backoffMs: number;
-  private readonly latest = new Map<string, Measurement>();
-  private readonly counters: MqttDriverStats = {
+  /** Latest per series; `retimed` when its time is the server's because the device's was wrong. */
+  private readonly latest = new Map<string, { m: Measurement; retimed: boolean }>();
+  private readonly knownAssets: ReadonlySet<string> | undefined;
+  private readonly tallies = new Map<string, number>();
+  /** `<asset>\0<reason>` already logged. */
+  private readonly warned = new Set<string>();
+  private readonly tally: MqttDriverStats = {
     received: 0,
     accepted: 0,
     malformed: 0,
@@ -45,6 +59,7 @@ export class MqttDriver implements Driver {
   ) {
     this.id = config.id;
     this.backoffMs = config.reconnect_min_ms;
+    this.knownAssets = config.assets ? new Set(config.assets) : undefined;
   }
 
   /** Broker URL in use (the embedded broker's when no url is configured); after start(). */
@@ -61,7 +76,23 @@ export class MqttDriver implements Driver {
   }
 
   stats(): MqttDriverStats {
-    return { ...this.counters, malformedByReason: { ...this.counters.malformedByReason } };
+    return { ...this.tally, malformedByReason: { ...this.tally.malformedByReason } };
+  }
+
+  /**
+   * Counters since start: `received`, `accepted`, `malformed` (stats() has them by reason),
+   * `refused_<reason>` (unknown_asset, out_of_range, retained_time_implausible) and
+   * `retimed_<reason>` (clock_ahead, clock_behind: device times replaced by the server's).
+   */
+  counters(): Record<string, number> {
+    const out: Record<string, number> = {
+      received: this.tally.received,
+      accepted: this.tally.accepted,
+      malformed: this.tally.malformed,
+    };
+    for (const r of MQTT_REFUSAL_REASONS) out[`refused_${r}`] = this.tallies.get(`refused_${r}`) ?? 0;
+    for (const r of MQTT_RETIME_REASONS) out[`retimed_${r}`] = this.tallies.get(`retimed_${r}`) ?? 0;
+    return out;
   }
 
   /** Called for every accepted measurement as it arrives; returns an unsubscribe function. */
@@ -110,7 +141,7 @@ export class MqttDriver implements Driver {
       );
       this.scheduleReconnect();
     });
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
     client.on('connect', () => {
       this.backoffMs = this.config.reconnect_min_ms;
       void this.subscribe(client);
@@ -146,7 +177,7 @@ export class MqttDriver implements Driver {
 
   /** Latest value of every measurement received (timeMs says when it was measured). */
   async read(): Promise<Measurement[]> {
-    return [...this.latest.values()];
+    return [...this.latest.values()].map((e) => e.m);
   }
 
   accepts(sp: Setpoint): boolean {
@@ -209,39 +240,105 @@ export class MqttDriver implements Driver {
     }
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  /** `retained`: replayed from the broker's store at subscription (MQTT sets the flag only then). */
+  private onMessage(topic: string, payload: Buffer, retained = false): void {
     const parts = parseTelemetryTopic(this.config.topic_prefix, topic);
     if (!parts || parts.site !== this.config.site) return;
     // An empty retained message only clears the broker's retained state.
     if (payload.length === 0) return;
-    this.counters.received++;
+    this.tally.received++;
     const now = this.ctx.now();
     const r = parseTelemetry(parts.measurement, payload, now);
     if (!r.ok) {
-      this.counters.malformed++;
-      const n = (this.counters.malformedByReason[r.reason] ?? 0) + 1;
-      this.counters.malformedByReason[r.reason] = n;
-      if (this.counters.malformed <= MALFORMED_LOG_FIRST || this.counters.malformed % 1000 === 0)
+      this.tally.malformed++;
+      const n = (this.tally.malformedByReason[r.reason] ?? 0) + 1;
+      this.tally.malformedByReason[r.reason] = n;
+      if (this.tally.malformed <= MALFORMED_LOG_FIRST || this.tally.malformed % 1000 === 0)
         this.ctx.log.warn(
-          { device: this.id, topic, reason: r.reason, malformed: this.counters.malformed },
+          { device: this.id, topic, reason: r.reason, malformed: this.tally.malformed },
           'malformed MQTT telemetry ignored',
         );
       return;
     }
+    const asset = parts.asset;
+    if (this.knownAssets && !this.knownAssets.has(asset))
+      return this.refuse(asset, 'unknown_asset', { topic });
+    const range = PHYSICAL_RANGE[r.measurement];
+    if (range && (r.value < range[0] || r.value > range[1]))
+      return this.refuse(asset, 'out_of_range', { topic, value: r.value, range });
+    let timeMs = r.timeMs;
+    let retimed = false;
+    if (r.stamped) {
+      const problem: MqttRetimeReason | undefined =
+        timeMs > now + MAX_CLOCK_AHEAD_MS
+          ? 'clock_ahead'
+          : timeMs < now - MAX_CLOCK_BEHIND_MS
+            ? 'clock_behind'
+            : undefined;
+      // A replayed retained reading is as old as it says; the receive time would make it look fresh.
+      if (problem === 'clock_behind' && retained)
+        return this.refuse(asset, 'retained_time_implausible', { topic, ts: new Date(timeMs).toISOString() });
+      if (problem) {
+        this.retime(asset, problem, topic, timeMs, now);
+        timeMs = now;
+        retimed = true;
+      } else if (timeMs > now) {
+        // Within the skew: never later than now, so it cannot hold back the readings after it.
+        timeMs = now;
+      }
+    }
     const m: Measurement = {
-      assetId: parts.asset,
+      assetId: asset,
       measurement: r.measurement,
       value: r.value,
-      timeMs: r.timeMs,
+      timeMs,
       ...(r.channel !== undefined ? { channel: r.channel } : {}),
     };
     const key = `${m.assetId}\u0000${m.measurement}\u0000${m.channel ?? ''}`;
     const prev = this.latest.get(key);
-    // Out-of-order delivery must not replace a newer value with an older one.
-    if (!prev || prev.timeMs <= m.timeMs) this.latest.set(key, m);
-    this.counters.accepted++;
+    // Out-of-order delivery must not replace a newer value with an older one; a held value whose
+    // time was the server's (its device clock was wrong) does not order anything.
+    if (!prev || prev.retimed || prev.m.timeMs <= m.timeMs) this.latest.set(key, { m, retimed });
+    this.tally.accepted++;
     this.lastReadMs = now;
     for (const l of this.listeners) l(m);
+  }
+
+  /** Counts a refused reading; the first per asset and reason is logged and kept as lastError. */
+  private refuse(asset: string, reason: MqttRefusalReason, detail: object): void {
+    const key = `refused_${reason}`;
+    this.tallies.set(key, (this.tallies.get(key) ?? 0) + 1);
+    if (this.firstTime(asset, reason)) {
+      this.lastError = `telemetry for ${asset} refused (${reason})`;
+      this.ctx.log.warn(
+        { device: this.id, asset, reason, ...detail },
+        'MQTT telemetry refused (further ones for this asset and reason are only counted)',
+      );
+    }
+  }
+
+  private retime(asset: string, reason: MqttRetimeReason, topic: string, deviceMs: number, nowMs: number) {
+    const key = `retimed_${reason}`;
+    this.tallies.set(key, (this.tallies.get(key) ?? 0) + 1);
+    if (this.firstTime(asset, reason))
+      this.ctx.log.warn(
+        {
+          device: this.id,
+          asset,
+          topic,
+          reason,
+          deviceTime: new Date(deviceMs).toISOString(),
+          serverTime: new Date(nowMs).toISOString(),
+        },
+        'MQTT device clock implausible, its readings take the server time (warned once per asset)',
+      );
+  }
+
+  private firstTime(asset: string, reason: string): boolean {
+    const key = `${asset}\u0000${reason}`;
+    if (this.warned.has(key)) return false;
+    this.warned.add(key);
+    return true;
   }
 
   private setDown(health: DriverHealth, error: string): void {

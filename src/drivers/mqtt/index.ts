@@ -13,3 +13,4 @@ export type { MqttConfig };
 export type { MqttDriverStats } from './driver.ts';
 export { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
 export * from './payload.ts';
+export * from './plausibility.ts';

@@ -52,7 +52,16 @@ export function isoWithOffset(ms: number): string {
 }
 
 export type ParseResult =
-  | { ok: true; measurement: string; value: number; timeMs: number; channel?: string }
+  | {
+      ok: true;
+      measurement: string;
+      value: number;
+      /** The payload's `ts`, else the receive time. */
+      timeMs: number;
+      /** Whether `ts` was given (the device's clock) rather than taken from the receive time. */
+      stamped: boolean;
+      channel?: string;
+    }
   | { ok: false; reason: string };
 
 /** Validates and converts one telemetry payload for the topic's measurement segment. */
@@ -92,6 +101,7 @@ export function parseTelemetry(segment: string, payload: Buffer | string, receiv
     measurement: q.measurement,
     value: value === 0 ? 0 : value,
     timeMs,
+    stamped: o.ts !== undefined,
     ...(typeof o.channel === 'string' ? { channel: o.channel } : {}),
   };
 }
