@@ -3,6 +3,7 @@ import type { Actor } from '../control/types.ts';
 import type { AuditOutcome, JsonValue, Store, TokenRecord, TokenRole } from '../store/index.ts';
 import { ApiError } from './errors.ts';
 import { jsonSafe } from './json.ts';
+import type { TokenCache } from './token-cache.ts';
 
 // Who is asking, and may they. Three hooks on the root instance, in lifecycle order:
 // - onRequest: identify the caller from `Authorization: Bearer <token>` (or `?token=` on the stream
@@ -24,8 +25,11 @@ export function roleAtLeast(role: TokenRole, needed: TokenRole): boolean {
 export interface AuditSpec {
   /** Verb, e.g. `override.set`, `token.revoke`. */
   action: string;
-  /** What it acted on, from what the request carries; the handler may refine it (request.auditTarget). */
-  target: (req: FastifyRequest) => string;
+  /**
+   * What it acted on, from what the request carries (which may be anything a client sent: it is
+   * sanitised before it is written); the handler may refine it (request.auditTarget).
+   */
+  target: (req: FastifyRequest) => unknown;
 }
 
 export interface Identity {
@@ -78,6 +82,36 @@ function presentedToken(req: FastifyRequest): { token?: string; problem?: string
 export interface AuthDeps {
   store: Store;
   now: () => number;
+  /** Remembers successful checks for a bounded time (token-cache.ts). */
+  tokens: TokenCache;
+}
+
+/**
+ * Longest audit target kept, characters. Targets are ids (`shared-battery`, `token:3f9c…`, `job:42`);
+ * a longer one is a client sending junk, which the log keeps the start of, not all of.
+ */
+export const AUDIT_TARGET_MAX_CHARS = 200;
+
+/** The JSON type of a value, as the audit log names a target that is not a string: `<number>` … */
+function jsonTypeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v === 'bigint' ? 'number' : typeof v;
+}
+
+/**
+ * What the audit log records as a refused write's target: strings as sent (cut to
+ * AUDIT_TARGET_MAX_CHARS, with `…`, control characters replaced), anything else as its JSON type in
+ * angle brackets (`<number>`, `<object>`), so a malformed request is recorded instead of making the
+ * audit write itself fail.
+ */
+export function sanitizeAuditTarget(v: unknown): string {
+  if (typeof v !== 'string') return `<${jsonTypeOf(v)}>`;
+  // eslint-disable-next-line no-control-regex
+  const clean = v.replace(/[\u0000-\u001f\u007f]/g, '\uFFFD');
+  if (clean.length === 0) return '<empty string>';
+  const chars = [...clean];
+  return chars.length > AUDIT_TARGET_MAX_CHARS ? chars.slice(0, AUDIT_TARGET_MAX_CHARS - 1).join('') + '…' : clean;
 }
 
 export function installAuth(app: FastifyInstance, deps: AuthDeps): void {
@@ -99,13 +133,12 @@ export function installAuth(app: FastifyInstance, deps: AuthDeps): void {
       req.authProblem = problem;
       return;
     }
-    let rec: TokenRecord | undefined;
-    try {
-      rec = await deps.store.verifyToken(token, deps.now());
-    } catch (e) {
-      req.log.error({ err: e }, 'token verification failed');
+    const checked = await deps.tokens.check(token, (t) => deps.store.verifyToken(t, deps.now()));
+    if (checked.kind === 'unavailable') {
+      req.log.error({ err: checked.error }, 'token verification failed');
       throw new ApiError('BITGRID_ERR_STORE', 'cannot verify the token: store unavailable');
     }
+    const rec: TokenRecord | undefined = checked.kind === 'valid' ? checked.rec : undefined;
     if (rec) {
       req.auth = { id: rec.id, name: rec.name, role: rec.role };
       // Every later line of this request says who asked (the id is public; the secret never is).
@@ -128,8 +161,10 @@ export function installAuth(app: FastifyInstance, deps: AuthDeps): void {
 
   app.addHook('onSend', async (req, reply, payload) => {
     const spec = req.routeOptions.config.audit;
-    // Unauthenticated attempts have no actor to record; rate-limited ones would flood the log.
+    // Unauthenticated attempts have no actor to record; rate-limited and load-shed ones would flood
+    // the log at the moment it can least afford it.
     if (!spec || !req.auth || req.auditHandled || reply.statusCode === 429) return payload;
+    if (req.apiError?.code === 'BITGRID_ERR_OVERLOADED') return payload;
     const status = reply.statusCode;
     const outcome: AuditOutcome = status < 400 ? 'ok' : status >= 500 ? 'failed' : 'denied';
     const details: Record<string, unknown> = { ...req.auditDetails, status };
@@ -140,7 +175,7 @@ export function installAuth(app: FastifyInstance, deps: AuthDeps): void {
     }
     let target: string;
     try {
-      target = req.auditTarget ?? spec.target(req);
+      target = sanitizeAuditTarget(req.auditTarget ?? spec.target(req));
     } catch {
       target = 'unknown';
     }
@@ -150,7 +185,7 @@ export function installAuth(app: FastifyInstance, deps: AuthDeps): void {
         actor: req.auth.id,
         role: req.auth.role,
         action: spec.action,
-        target: target || 'unknown',
+        target,
         details: jsonSafe(details) as JsonValue,
         outcome,
       });

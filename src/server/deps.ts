@@ -1,8 +1,11 @@
 import type { LiveSystem } from '../control/types.ts';
 import type { LoadedScenario } from '../model/load.ts';
 import type { Store } from '../store/index.ts';
+import type { LoopWatch } from './health.ts';
+import type { ApiMetrics } from './metrics.ts';
 import type { Iso } from './records.ts';
 import type { SimulationManager } from './simulations.ts';
+import type { TokenCache } from './token-cache.ts';
 
 /** What every route plugin gets as its options. */
 export interface RouteDeps {
@@ -16,6 +19,11 @@ export interface RouteDeps {
   sims: SimulationManager;
   version: string;
   startedMs: number;
+  /** Token checks remembered for a while (revoking through the API drops them). */
+  tokens: TokenCache;
+  /** The control loop's troubles over the recent past, for /api/health. */
+  loopWatch: LoopWatch;
+  metrics: ApiMetrics;
 }
 
 export interface RoutePluginOptions {

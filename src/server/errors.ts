@@ -23,10 +23,14 @@ export const ERROR_CODES = {
   BITGRID_ERR_FORBIDDEN: 403,
   /** 404: no such route, asset, event, override, token, simulation or job. */
   BITGRID_ERR_NOT_FOUND: 404,
+  /** 405: the path exists, but not for this method; the Allow header lists the methods it takes. */
+  BITGRID_ERR_METHOD_NOT_ALLOWED: 405,
   /** 409: the request does not fit the record's state (cancelling a job that is already done or cancelled). */
   BITGRID_ERR_CONFLICT: 409,
   /** 413: the body is larger than the server accepts. */
   BITGRID_ERR_PAYLOAD_TOO_LARGE: 413,
+  /** 414: a path parameter longer than the router accepts. */
+  BITGRID_ERR_URI_TOO_LONG: 414,
   /** 415: a body with a content type other than application/json. */
   BITGRID_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   /** 426: a plain GET on the WebSocket endpoint. */
@@ -43,6 +47,13 @@ export const ERROR_CODES = {
   BITGRID_ERR_PLANNER_UNAVAILABLE: 503,
   /** 503: the store cannot be reached or refused the operation for a reason other than the input. */
   BITGRID_ERR_STORE: 503,
+  /**
+   * 503: the server is shedding load to keep the control loop on time (event loop delay or
+   * utilisation past its limit); see the Retry-After header.
+   */
+  BITGRID_ERR_OVERLOADED: 503,
+  /** 503: the server is stopping; retry against the restarted one. */
+  BITGRID_ERR_SHUTTING_DOWN: 503,
   /** 500: a bug; the message says nothing more and the log has the details. */
   BITGRID_ERR_INTERNAL: 500,
 } as const;
@@ -76,7 +87,7 @@ export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /** The error replies a route can give, for its OpenAPI entry. */
 export function errorResponses(
-  ...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 426 | 429 | 503)[]
+  ...statuses: (400 | 401 | 403 | 404 | 405 | 409 | 413 | 414 | 415 | 422 | 426 | 429 | 503)[]
 ) {
   const out: Record<number, typeof errorBodySchema> = {};
   for (const s of statuses) out[s] = errorBodySchema;
@@ -88,6 +99,9 @@ function fieldOf(instancePath: string | undefined): string | undefined {
   const path = (instancePath ?? '').split('/').filter(Boolean).join('.');
   return path || undefined;
 }
+
+/** Fastify's errors about the request line, not the body (its `frameworkErrors`). */
+const URL_ERROR_CODES = new Set(['FST_ERR_BAD_URL', 'FST_ERR_MAX_PARAM_LENGTH', 'FST_ERR_ASYNC_CONSTRAINT']);
 
 /** Maps whatever was thrown to the API error it becomes. */
 export function toApiError(err: unknown): ApiError {
@@ -123,8 +137,15 @@ export function toApiError(err: unknown): ApiError {
     if (fe.statusCode === 404) return new ApiError('BITGRID_ERR_NOT_FOUND', fe.message ?? 'not found');
     if (fe.statusCode === 429)
       return new ApiError('BITGRID_ERR_RATE_LIMITED', fe.message ?? 'rate limit exceeded');
-    if (fe.statusCode >= 400 && fe.statusCode < 500)
-      return new ApiError('BITGRID_ERR_BAD_REQUEST', fe.message ?? 'bad request', 'body');
+    if (fe.statusCode === 414) return new ApiError('BITGRID_ERR_URI_TOO_LONG', fe.message ?? 'URI too long');
+    if (fe.statusCode === 405)
+      return new ApiError('BITGRID_ERR_METHOD_NOT_ALLOWED', fe.message ?? 'method not allowed');
+    if (fe.statusCode === 503) return new ApiError('BITGRID_ERR_OVERLOADED', fe.message ?? 'service unavailable');
+    if (fe.statusCode >= 400 && fe.statusCode < 500) {
+      // The router's own refusals are about the URL; the rest come from reading the body.
+      const aboutBody = !(typeof fe.code === 'string' && URL_ERROR_CODES.has(fe.code));
+      return new ApiError('BITGRID_ERR_BAD_REQUEST', fe.message ?? 'bad request', aboutBody ? 'body' : undefined);
+    }
   }
   return new ApiError('BITGRID_ERR_INTERNAL', 'internal error');
 }

@@ -1,10 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
+import fastifyUnderPressure from '@fastify/under-pressure';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import {
   createJsonSchemaTransform,
   createJsonSchemaTransformObject,
@@ -19,7 +21,9 @@ import type { Store } from '../store/index.ts';
 import { installAuth } from './auth.ts';
 import type { RouteDeps } from './deps.ts';
 import { ApiError, errorHandler } from './errors.ts';
+import { LoopWatch } from './health.ts';
 import { apiLogger } from './logging.ts';
+import { ApiMetrics } from './metrics.ts';
 import { isoIn } from './records.ts';
 import { apiRegistry } from './registry.ts';
 import { dataRoutes } from './routes/data.ts';
@@ -27,12 +31,15 @@ import { districtRoutes } from './routes/district.ts';
 import { eventRoutes } from './routes/events.ts';
 import { plannerRoutes } from './routes/planner.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { overrideRoutes } from './routes/overrides.ts';
 import { simulationRoutes } from './routes/simulations.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { DEFAULT_SHEDDING, helmetOptions, underPressureOptions, type SheddingLimits } from './security.ts';
 import { SimulationManager, type SimulationManagerOptions } from './simulations.ts';
+import { TokenCache, type TokenCacheOptions } from './token-cache.ts';
 
 // The HTTP API of the live system (`bitgrid serve`): REST under /api, the live stream over WebSocket
 // and SSE, token auth with roles, rate limiting, an audit entry for every write, and the OpenAPI
@@ -67,9 +74,39 @@ export interface ServerOptions {
   webRoot?: string;
   /** The clock for audit times, token use and "now" (default: the wall clock). */
   now?: () => number;
-  /** Behind a reverse proxy: take the client address from X-Forwarded-For (for per-address limits). */
-  trustProxy?: boolean;
+  /**
+   * Behind a reverse proxy: take the client address and protocol from X-Forwarded-For and
+   * X-Forwarded-Proto. `true` trusts every hop; better name the proxy: an address, a CIDR range or a
+   * comma-separated list of them (`127.0.0.1`, `10.0.0.0/8`, `loopback`), or the number of hops.
+   */
+  trustProxy?: boolean | string | number;
+  /** Serve HTTPS with this PEM certificate (chain) and key, files read at start. */
+  tls?: { certFile: string; keyFile: string };
+  /** Token checks remembered in memory (token-cache.ts); tests shorten the times. */
+  tokenCache?: TokenCacheOptions;
+  /** Load shedding limits (security.ts), or false to switch it off (benchmarks comparing both). */
+  shedding?: Partial<SheddingLimits> | false;
   simulations?: Pick<SimulationManagerOptions, 'maxConcurrent' | 'maxQueued' | 'timeoutMs'>;
+}
+
+/** A reply to a request Node's HTTP parser refused (bad request line or headers), in the envelope. */
+function clientErrorReply(message: string): string {
+  const body = JSON.stringify({ error: { code: 'BITGRID_ERR_BAD_REQUEST', message } });
+  return (
+    'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}
+
+/** `/api/tokens/:id` → a pattern matching `/api/tokens/3f9c…`, for telling 405 from 404. */
+function routePattern(url: string): RegExp {
+  const escaped = url
+    .split('/')
+    .map((seg) =>
+      seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
+    .join('/');
+  return new RegExp(`^${escaped}/?$`);
 }
 
 /**
@@ -80,15 +117,48 @@ export interface ServerOptions {
 export async function createServer(opts: ServerOptions): Promise<FastifyInstance> {
   const now = opts.now ?? Date.now;
   const zone = opts.scenario.scenario.timezone;
-  const app = Fastify({
+  if (opts.tls && (!opts.tls.certFile || !opts.tls.keyFile))
+    throw new Error('TLS needs both a certificate file and a key file');
+  const https = opts.tls
+    ? { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) }
+    : undefined;
+  const fastifyOptions: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
     ...(opts.logger ? { loggerInstance: apiLogger(opts.logger) } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: opts.trustProxy ?? false,
-  }).withTypeProvider<ZodTypeProvider>();
+    // A hop count is valid (proxy-addr takes it) though Fastify's types leave it out.
+    trustProxy: (opts.trustProxy ?? false) as FastifyServerOptions['trustProxy'],
+    ...(https ? { https } : {}),
+    // Fastify's own refusals (a bad URL, a parameter too long) in the API's envelope.
+    frameworkErrors: (err, req, reply) => errorHandler(err, req, reply),
+    // Requests Node cannot even parse: the envelope too, written on the socket.
+    clientErrorHandler: (err, socket) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ECONNRESET' || code === 'EPIPE' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      socket.end(clientErrorReply(`the request could not be parsed (${code ?? 'malformed'})`));
+    },
+    // Our own onRequest hook answers while closing, in the envelope (Fastify's has its own body).
+    return503OnClosing: false,
+  };
+  const app = Fastify(fastifyOptions as FastifyServerOptions).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new ApiError('BITGRID_ERR_SHUTTING_DOWN', 'the server is stopping; retry shortly');
+  });
+  // Security headers on every reply, errors and the dashboard's files included (security.ts).
+  await app.register(fastifyHelmet, helmetOptions(Boolean(https)));
+  // Shedding comes before the token check: a shed request should cost as little as possible.
+  const shedding = opts.shedding === false ? undefined : { ...DEFAULT_SHEDDING, ...opts.shedding };
+  if (shedding) await app.register(fastifyUnderPressure, underPressureOptions(shedding));
   // Bodies are JSON only: anything else is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
   app.addHook('onSend', async (req, reply, payload) => {
@@ -97,6 +167,22 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   });
 
   const sims = new SimulationManager({ store: opts.store, now, log: app.log, ...opts.simulations });
+  const startedMs = Date.now();
+  const tokens = new TokenCache(opts.tokenCache);
+  const loopWatch = new LoopWatch(opts.live, startedMs);
+  loopWatch.start();
+  app.addHook('onClose', async () => loopWatch.stop());
+  const metrics = new ApiMetrics({
+    live: opts.live,
+    eventLoop: shedding
+      ? () => {
+          const m = (app as unknown as { memoryUsage(): { eventLoopDelay: number; eventLoopUtilized: number } })
+            .memoryUsage();
+          return { delayMs: m.eventLoopDelay, utilization: m.eventLoopUtilized };
+        }
+      : undefined,
+  });
+  metrics.install(app as unknown as FastifyInstance);
   const deps: RouteDeps = {
     live: opts.live,
     store: opts.store,
@@ -106,7 +192,10 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     now,
     sims,
     version: API_VERSION,
-    startedMs: Date.now(),
+    startedMs,
+    tokens,
+    loopWatch,
+    metrics,
   };
   try {
     const n = await sims.recoverInterrupted();
@@ -119,14 +208,25 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   // Every /api route: a bearer-token security requirement in the document when it is not public.
   app.addHook('onRoute', (route) => {
     const access = (route.config as { access?: string } | undefined)?.access;
-    if (route.url.startsWith('/api') && access && access !== 'public' && route.schema) {
+    const guarded = route.url.startsWith('/api') || route.url === '/metrics';
+    if (guarded && access && access !== 'public' && route.schema) {
       (route.schema as Record<string, unknown>).security = [{ bearerAuth: [] }];
       const role = `Needs a token with role **${access}** or higher.`;
       const d = (route.schema as { description?: string }).description;
       (route.schema as Record<string, unknown>).description = d ? `${d}\n\n${role}` : role;
     }
   });
-  installAuth(app as unknown as FastifyInstance, { store: opts.store, now });
+  // Which methods each API path takes, so a wrong method is a 405 with Allow, not a 404.
+  const apiRoutes: { pattern: RegExp; methods: Set<string> }[] = [];
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api') && route.url !== '/metrics') return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    let entry = apiRoutes.find((r) => r.pattern.source === routePattern(route.url).source);
+    if (!entry) apiRoutes.push((entry = { pattern: routePattern(route.url), methods: new Set() }));
+    for (const m of methods) entry.methods.add(m);
+    if (entry.methods.has('GET')) entry.methods.add('HEAD');
+  });
+  installAuth(app as unknown as FastifyInstance, { store: opts.store, now, tokens });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -196,6 +296,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     simulationRoutes,
   ];
   for (const plugin of plugins) await app.register(plugin, { prefix: '/api', deps });
+  await app.register(metricsRoutes, { deps });
 
   const indexHtml = opts.webRoot ? join(opts.webRoot, 'index.html') : undefined;
   if (opts.webRoot) await app.register(fastifyStatic, { root: opts.webRoot, prefix: '/' });
@@ -203,11 +304,18 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     // The dashboard routes in the browser: unknown non-API pages get its index.
     if (indexHtml && req.method === 'GET' && !req.url.startsWith('/api') && existsSync(indexHtml))
       return reply.sendFile('index.html');
-    return errorHandler(
-      new ApiError('BITGRID_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`),
-      req,
-      reply,
-    );
+    const path = req.url.split('?')[0];
+    const allowed = new Set<string>();
+    for (const r of apiRoutes) if (r.pattern.test(path)) for (const m of r.methods) allowed.add(m);
+    if (allowed.size > 0 && !allowed.has(req.method)) {
+      reply.header('allow', [...allowed].sort().join(', '));
+      return errorHandler(
+        new ApiError('BITGRID_ERR_METHOD_NOT_ALLOWED', `${path} takes ${[...allowed].sort().join(', ')}, not ${req.method}`),
+        req,
+        reply,
+      );
+    }
+    return errorHandler(new ApiError('BITGRID_ERR_NOT_FOUND', `no route ${req.method} ${path}`), req, reply);
   });
 
   return app as unknown as FastifyInstance;

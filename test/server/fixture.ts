@@ -200,7 +200,9 @@ export async function startTestServer(
     tokens[role] = t.token;
     tokenIds[role] = t.record.id;
   }
-  const app = await createServer({ live, store, scenario, now: () => live.timeMs, ...extra });
+  // Load shedding is off unless a test asks for it: test files run side by side on shared cores, and
+  // a server that sheds because a neighbour is busy would fail tests that are about something else.
+  const app = await createServer({ live, store, scenario, now: () => live.timeMs, shedding: false, ...extra });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

@@ -30,7 +30,14 @@ async function startJobsServer(): Promise<TestServer & { live: JobsLive; jobs: J
     tokens[role] = t.token;
     tokenIds[role] = t.record.id;
   }
-  const app = await createServer({ live, store, scenario, now: () => live.timeMs, rateLimit: false });
+  const app = await createServer({
+    live,
+    store,
+    scenario,
+    now: () => live.timeMs,
+    rateLimit: false,
+    shedding: false,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
@@ -238,6 +245,7 @@ describe('jobs API', () => {
     const longId = await call(srv, 'GET', `/api/jobs/${'x'.repeat(201)}`, { token: srv.tokens.viewer });
     // Fastify refuses path parameters over its length limit before the route runs.
     expect(longId.status).toBe(414);
+    expect(longId.body.error.code).toBe('BITGRID_ERR_URI_TOO_LONG');
     expect((await call(srv, 'GET', '/api/health')).status).toBe(200);
   });
 

@@ -80,6 +80,11 @@ export const tokenRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app
         response: { 200: tokenRecordSchema, ...errorResponses(401, 403, 404, 429) },
       },
     },
-    async (req) => tokenOut(await deps.store.revokeToken(req.params.id, deps.now()), deps.iso),
+    async (req) => {
+      const rec = await deps.store.revokeToken(req.params.id, deps.now());
+      // At once, not when the cached check would have expired.
+      deps.tokens.forget(rec.id);
+      return tokenOut(rec, deps.iso);
+    },
   );
 };
