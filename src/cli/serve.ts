@@ -40,6 +40,16 @@ export interface ServeOptions {
   solveBudgetS?: number;
   /** Twin: seed of the world the twin plays (weather, loads, arrivals, jobs). */
   worldSeed?: number;
+  /** Behind a reverse proxy: which proxies to believe (X-Forwarded-For/-Proto); see docs/api.md. */
+  trustProxy?: boolean | string | number;
+  /** HTTPS: PEM certificate (chain) and private key files. */
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+/** `--trust-proxy` without a value trusts every hop; a number is a hop count; else addresses/CIDRs. */
+function trustProxyValue(v: string): string | number {
+  return /^\d+$/.test(v) ? Number(v) : v;
 }
 
 export function serveCommand(): Command {
@@ -77,6 +87,13 @@ export function serveCommand(): Command {
       positive('--stale-s'),
       DEFAULT_STALE_S,
     )
+    .option(
+      '--trust-proxy [addrs]',
+      'behind a reverse proxy: trust X-Forwarded-For/-Proto from these addresses or CIDRs (comma-separated, or loopback), a hop count, or (no value) every hop',
+      trustProxyValue,
+    )
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .action(async (opts: ServeOptions) => {
       const running = await startServe(opts);
       const stop = async (signal: string) => {
@@ -192,6 +209,20 @@ export async function startServe(opts: ServeOptions) {
     store,
     dispatcher: controller,
     planner: controller,
+    chargers: deviceConfigs.flatMap((c) => {
+      const d = c as {
+        type?: string;
+        charge_points?: { id: string; asset: string; connectors?: number; v2g?: boolean }[];
+      };
+      return d.type === 'ocpp'
+        ? (d.charge_points ?? []).map((cp) => ({
+            assetId: cp.asset,
+            chargerId: cp.id,
+            connectors: cp.connectors ?? 1,
+            v2g: cp.v2g ?? false,
+          }))
+        : [];
+    }),
     jobs,
     now,
     staleAfterMs: opts.staleS * 1000,
@@ -244,7 +275,17 @@ export async function startServe(opts: ServeOptions) {
   const { createServer } = await import('../server/index.ts');
   const { ensureWebBuild } = await import('./web-build.ts');
   const webRoot = await ensureWebBuild(log);
-  const app = await createServer({ live: loop, store, scenario: loaded, logger: log, now, webRoot });
+  const app = await createServer({
+    live: loop,
+    store,
+    scenario: loaded,
+    logger: log,
+    now,
+    webRoot,
+    trustProxy: opts.trustProxy,
+    // createServer refuses one without the other.
+    tls: opts.tlsCert || opts.tlsKey ? { certFile: opts.tlsCert ?? '', keyFile: opts.tlsKey ?? '' } : undefined,
+  });
   const address = await app.listen({ port: opts.port, host: opts.host });
   log.info(
     {

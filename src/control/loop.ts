@@ -8,6 +8,7 @@ import {
   type NewAuditEntry,
 } from '../store/index.ts';
 import { PlausibilityCheck } from './plausibility.ts';
+import { checkOverrideTarget, type OverrideCharger } from './override-check.ts';
 import { Guards, limitImport, type GuardedSetpoint } from './guards.ts';
 import { DemandTracker } from './demand.ts';
 import type { JobBook } from './jobs.ts';
@@ -84,6 +85,8 @@ export interface ControlLoopOptions {
   jobs?: JobBook;
   /** The planner behind the dispatcher, for the API (status, sessions). */
   planner?: LivePlanner;
+  /** The chargers the OCPP devices declare, so an override can be checked against its connector. */
+  chargers?: OverrideCharger[];
   log?: {
     info(o: object, m?: string): void;
     warn(o: object, m?: string): void;
@@ -183,6 +186,7 @@ export class ControlLoop implements LiveSystem {
         assetId: r.assetId,
         kind: r.kind as Override['kind'],
         value: r.value,
+        channel: r.channel,
         startMs: r.startMs,
         expiresMs: r.expiryMs,
         createdBy: r.createdBy,
@@ -568,6 +572,12 @@ export class ControlLoop implements LiveSystem {
         'value',
       );
     if (!(o.durationMinutes > 0)) return deny('durationMinutes must be positive', 'durationMinutes');
+    // The target must be able to take it: the connector exists, discharge only where V2G is declared.
+    const target = checkOverrideTarget(
+      { assetId: o.assetId, kind: o.kind, value: o.value, channel: o.channel },
+      { scenario: this.opts.scenario, chargers: this.opts.chargers ?? [] },
+    );
+    if (!target.ok) return deny(target.message, target.field);
     const nowMs = this.opts.now();
     // Persisted first, so an override survives a restart of the loop.
     const rec = await this.opts.store.addOverride({
@@ -579,6 +589,7 @@ export class ControlLoop implements LiveSystem {
       createdBy: actor.id,
       reason: o.reason,
       createdMs: nowMs,
+      ...(o.channel !== undefined ? { channel: o.channel } : {}),
     });
     const ov: Override = {
       id: String(rec.id),
@@ -597,6 +608,7 @@ export class ControlLoop implements LiveSystem {
       overrideId: ov.id,
       kind: o.kind,
       value: o.value,
+      channel: o.channel ?? null,
       expiresMs: ov.expiresMs,
       reason: o.reason,
     });

@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadScenarioFile } from '../../src/model/load.ts';
+import { openStore, type Store } from '../../src/store/index.ts';
+import { ControlLoop } from '../../src/control/loop.ts';
+import { GuardRejection } from '../../src/control/types.ts';
+import { TestPlant } from '../live/plant.ts';
+
+// Overrides the target cannot carry out are refused at once (and audited), not accepted and then
+// refused by the device every cycle; a one-connector override keeps its connector across a restart.
+
+const { scenario } = loadScenarioFile();
+const T0 = Date.parse('2026-08-04T10:00:00+09:00');
+const operator = { id: 'tok_op', role: 'operator' as const };
+const chargers = [
+  { assetId: 'campus-ev', chargerId: 'campus-ev-ac-001', connectors: 2, v2g: false },
+  { assetId: 'campus-ev', chargerId: 'campus-ev-dc-001', connectors: 2, v2g: true },
+];
+
+describe('overrides checked against the device', () => {
+  let dir: string;
+  let store: Store;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bitgrid-ovr-'));
+    store = await openStore(`sqlite:${join(dir, 'o.db')}`);
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const loop = (s: Store) =>
+    new ControlLoop({
+      scenario,
+      drivers: [new TestPlant(scenario, () => T0)],
+      store: s,
+      dispatcher: { name: 'none', requested: () => [] },
+      now: () => T0,
+      staleAfterMs: 300_000,
+      chargers,
+    });
+  const base = {
+    assetId: 'campus-ev',
+    kind: 'charging_limit_kw' as const,
+    durationMinutes: 30,
+    reason: 'test',
+  };
+
+  it('refuses discharge on a charger without V2G and a connector that does not exist', async () => {
+    const l = loop(store);
+    await expect(
+      l.setOverride({ ...base, value: -5, channel: 'campus-ev-ac-001/1' }, operator),
+    ).rejects.toBeInstanceOf(GuardRejection);
+    await expect(
+      l.setOverride({ ...base, value: 3, channel: 'campus-ev-ac-001/3' }, operator),
+    ).rejects.toBeInstanceOf(GuardRejection);
+    await expect(
+      l.setOverride({ ...base, value: 3, channel: 'no-such-charger/1' }, operator),
+    ).rejects.toBeInstanceOf(GuardRejection);
+    const ok = await l.setOverride({ ...base, value: -20, channel: 'campus-ev-dc-001/2' }, operator);
+    expect(ok.channel).toBe('campus-ev-dc-001/2');
+    await l.close();
+    const denied = await store.listAudit({ action: 'override.set' });
+    expect(denied.filter((a) => a.outcome === 'denied').length).toBe(3);
+  });
+
+  it('keeps an override’s connector across a restart', async () => {
+    const l = loop(store);
+    await l.setOverride({ ...base, value: 4, channel: 'campus-ev-ac-001/2' }, operator);
+    await l.close();
+    const again = loop(store);
+    await again.restore();
+    const [o] = again.overrides();
+    expect(o.channel).toBe('campus-ev-ac-001/2');
+    expect(o.value).toBe(4);
+  });
+});
