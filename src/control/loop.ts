@@ -365,8 +365,12 @@ export class ControlLoop implements LiveSystem {
       for (const [k, r] of requested)
         if (r.assetId === o.assetId && r.kind === o.kind && (!o.channel || r.channel === o.channel))
           requested.set(k, { ...r, value: o.value });
-      if (!o.channel && ![...requested.values()].some((r) => r.assetId === o.assetId && r.kind === o.kind))
-        requested.set(spKey(sp), sp);
+      // Otherwise the override stands on its own: asset-wide when nothing was scheduled for the
+      // asset, and always for its own channel (a charger-wide limit, a connector the plan left idle).
+      const scheduled = [...requested.values()].some(
+        (r) => r.assetId === o.assetId && r.kind === o.kind && (!o.channel || r.channel === o.channel),
+      );
+      if (!scheduled) requested.set(spKey(sp), sp);
     }
     const guarded: GuardedSetpoint[] = [];
     for (const sp of requested.values()) {

@@ -75,4 +75,29 @@ describe('overrides checked against the device', () => {
     expect(o.channel).toBe('campus-ev-ac-001/2');
     expect(o.value).toBe(4);
   });
+
+  it('sends a charger-wide override as its own setpoint even when the plan addresses connectors', async () => {
+    const plant = new TestPlant(scenario, () => T0);
+    plant.loadKw.set('campus-ev', 12); // the fleet reports, so it is not offline
+    const l = new ControlLoop({
+      scenario,
+      drivers: [plant],
+      store,
+      dispatcher: {
+        name: 'plan',
+        requested: () => [
+          { assetId: 'campus-ev', kind: 'charging_limit_kw', value: 7, channel: 'campus-ev-ac-001/1' },
+        ],
+      },
+      now: () => T0,
+      staleAfterMs: 300_000,
+      chargers,
+    });
+    await l.setOverride({ ...base, value: 4, channel: 'campus-ev-ac-001' }, operator);
+    await l.cycle();
+    const sent = plant.written.filter((w) => w.kind === 'charging_limit_kw');
+    expect(sent.find((w) => w.channel === 'campus-ev-ac-001')?.value).toBe(4);
+    expect(sent.find((w) => w.channel === 'campus-ev-ac-001/1')?.value).toBe(7);
+    await l.close();
+  });
 });

@@ -292,7 +292,8 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
         Array.from({ length: dep.buses }, (_, b) => busIdToken(dep.id, b)),
       ),
     ],
-    heartbeat_interval_s: 300,
+    // Well inside the loop's default stale limit (300 s), so an idle charger still shows it is there.
+    heartbeat_interval_s: 60,
   });
   const chargePoints: TwinChargePoint[] = [];
   for (const p of specs) {
@@ -403,6 +404,8 @@ export async function startTwinDistrict(opts: TwinDistrictOptions): Promise<Twin
       url: broker.url,
       site,
       subscribe: [{ asset: '+', measurement: '+' }],
+      // Only the district's own assets: a stray publisher cannot create series.
+      assets: [GRID_ASSET_ID, ...opts.scenario.sites.flatMap((x) => x.assets.map((a) => a.id))],
       ...(setpoints.length ? { setpoints } : {}),
     });
 
