@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { loadScenarioFile } from '../../src/model/load.ts';
+import { localTime } from '../../src/model/time.ts';
+import { PlanningCalendar } from '../../src/live/window.ts';
+import { MeasuredHistory } from '../../src/live/history.ts';
+import { LEARNED_LOAD_MIN_DAYS, LiveForecast } from '../../src/live/forecast.ts';
+import { BusTracker, buildLiveView } from '../../src/live/site-state.ts';
+import { SessionDefaults } from '../../src/live/session-defaults.ts';
+import type { ProcessImage } from '../../src/control/loop.ts';
+
+// The live planner's forecasts come from the site's own measured history: persistence while the
+// history is short, the learned hour × day-kind load model once there are enough days; PV by the
+// clear-sky index measured now and on the past day.
+
+const loaded = loadScenarioFile();
+const { scenario } = loaded;
+const STEP_MS = 15 * 60_000;
+const DAY = 86_400_000;
+const NOW = Date.parse('2026-08-04T09:00:00+09:00'); // a Tuesday
+
+/** A factory that runs 08–18 on weekdays at 5 MW and idles at 1 MW otherwise. */
+function factoryKw(t: number): number {
+  const lt = localTime(t, scenario.timezone);
+  const working = lt.weekday <= 5 && lt.hour >= 8 && lt.hour < 18;
+  return working ? 5000 : 1000;
+}
+
+function viewAt(history: MeasuredHistory, nowMs: number, measured: Record<string, number>) {
+  const cal = new PlanningCalendar(scenario, loaded.baseDir);
+  const d = cal.at(nowMs, 2 * DAY);
+  const values = new Map(
+    Object.entries(measured).map(([id, v]) => [
+      id,
+      new Map([['power_kw', { value: v, timeMs: nowMs, measurement: 'power_kw' }]]),
+    ]),
+  );
+  const image: ProcessImage = {
+    timeMs: nowMs,
+    values,
+    signals: [],
+    sessions: [],
+    monthPeakKw: 0,
+    billingDemandKw: 0,
+  };
+  return buildLiveView({
+    district: d,
+    index: PlanningCalendar.indexAt(d, nowMs),
+    nowMs,
+    image,
+    sessions: [],
+    demand: { monthPeakKw: 0, billingDemandKw: 0 },
+    jobs: [],
+    needs: new Map(),
+    defaults: new SessionDefaults(scenario),
+    buses: new BusTracker(),
+  }).view;
+}
+
+function feed(history: MeasuredHistory, id: string, fromMs: number, toMs: number, kw: (t: number) => number) {
+  for (let t = fromMs; t <= toMs; t += STEP_MS / 3) history.observe(id, t, kw(t));
+}
+
+describe('live forecasts from measured history', () => {
+  it('uses persistence by day kind while the history is short', () => {
+    const history = new MeasuredHistory(STEP_MS, 35);
+    feed(history, 'factory-load', NOW - 3 * DAY, NOW, factoryKw);
+    const f = new LiveForecast({ history, horizonHours: 24 });
+    const view = viewAt(history, NOW, { 'factory-load': 5000 });
+    const out = f.loadSeries(view.district, 'factory-load', view, 96);
+    expect(f.models.get('factory-load')).toBe('persistence');
+    // 12:00 today is a working hour (yesterday, a weekday, says 5 MW); 22:00 is idle.
+    expect(out[12]).toBe(5000);
+    expect(out[52]).toBe(1000);
+  });
+
+  it('switches to the learned load model once the site has enough days, and it follows the pattern', () => {
+    const history = new MeasuredHistory(STEP_MS, 35);
+    feed(history, 'factory-load', NOW - (LEARNED_LOAD_MIN_DAYS + 7) * DAY, NOW, factoryKw);
+    const f = new LiveForecast({ history, horizonHours: 24 });
+    const view = viewAt(history, NOW, { 'factory-load': 5000 });
+    const out = f.loadSeries(view.district, 'factory-load', view, 96);
+    expect(f.models.get('factory-load')).toBe('load-ridge');
+    let absErr = 0;
+    for (let k = 0; k < 96; k++) absErr += Math.abs(out[k] - factoryKw(view.timeMs + k * STEP_MS));
+    // Within a few percent of the 5 MW swing on average.
+    expect(absErr / 96).toBeLessThan(250);
+  });
+
+  it('forecasts PV from the clear-sky index measured now and on the past day, zero at night', () => {
+    const history = new MeasuredHistory(STEP_MS, 35);
+    const f = new LiveForecast({ history, horizonHours: 24 });
+    const view = viewAt(history, NOW, { 'factory-pv': 1500 });
+    const pv = f.pvAvailableKw(view, 96)[view.district.pv.findIndex((u) => u.id === 'factory-pv')];
+    expect(pv[0]).toBe(1500);
+    // Noon brighter than 9:00, midnight dark, never above the inverter.
+    expect(pv[12]).toBeGreaterThan(pv[0]);
+    expect(pv[60]).toBe(0);
+    expect(Math.max(...pv)).toBeLessThanOrEqual(2600 + 1e-9);
+  });
+});
