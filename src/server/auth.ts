@@ -87,8 +87,9 @@ export interface AuthDeps {
 }
 
 /**
- * Longest audit target kept, characters. Targets are ids (`shared-battery`, `token:3f9c…`, `job:42`);
- * a longer one is a client sending junk, which the log keeps the start of, not all of.
+ * Longest audit target kept, UTF-16 units: the store's limit for ids (ID_MAX_CHARS). Targets are ids
+ * (`shared-battery`, `token:3f9c…`, `job:42`); a longer one is a client sending junk, which the log
+ * keeps the start of, not all of.
  */
 export const AUDIT_TARGET_MAX_CHARS = 200;
 
@@ -110,8 +111,11 @@ export function sanitizeAuditTarget(v: unknown): string {
   // eslint-disable-next-line no-control-regex
   const clean = v.replace(/[\u0000-\u001f\u007f]/g, '\uFFFD');
   if (clean.length === 0) return '<empty string>';
-  const chars = [...clean];
-  return chars.length > AUDIT_TARGET_MAX_CHARS ? chars.slice(0, AUDIT_TARGET_MAX_CHARS - 1).join('') + '…' : clean;
+  if (clean.length <= AUDIT_TARGET_MAX_CHARS) return clean;
+  // Cut in UTF-16 units (the store's measure), never through a surrogate pair.
+  let cut = clean.slice(0, AUDIT_TARGET_MAX_CHARS - 1);
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return cut + '…';
 }
 
 export function installAuth(app: FastifyInstance, deps: AuthDeps): void {

@@ -140,11 +140,16 @@ export function toApiError(err: unknown): ApiError {
     if (fe.statusCode === 414) return new ApiError('BITGRID_ERR_URI_TOO_LONG', fe.message ?? 'URI too long');
     if (fe.statusCode === 405)
       return new ApiError('BITGRID_ERR_METHOD_NOT_ALLOWED', fe.message ?? 'method not allowed');
-    if (fe.statusCode === 503) return new ApiError('BITGRID_ERR_OVERLOADED', fe.message ?? 'service unavailable');
+    if (fe.statusCode === 503)
+      return new ApiError('BITGRID_ERR_OVERLOADED', fe.message ?? 'service unavailable');
     if (fe.statusCode >= 400 && fe.statusCode < 500) {
       // The router's own refusals are about the URL; the rest come from reading the body.
       const aboutBody = !(typeof fe.code === 'string' && URL_ERROR_CODES.has(fe.code));
-      return new ApiError('BITGRID_ERR_BAD_REQUEST', fe.message ?? 'bad request', aboutBody ? 'body' : undefined);
+      return new ApiError(
+        'BITGRID_ERR_BAD_REQUEST',
+        fe.message ?? 'bad request',
+        aboutBody ? 'body' : undefined,
+      );
     }
   }
   return new ApiError('BITGRID_ERR_INTERNAL', 'internal error');

@@ -176,8 +176,9 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     live: opts.live,
     eventLoop: shedding
       ? () => {
-          const m = (app as unknown as { memoryUsage(): { eventLoopDelay: number; eventLoopUtilized: number } })
-            .memoryUsage();
+          const m = (
+            app as unknown as { memoryUsage(): { eventLoopDelay: number; eventLoopUtilized: number } }
+          ).memoryUsage();
           return { delayMs: m.eventLoopDelay, utilization: m.eventLoopUtilized };
         }
       : undefined,
@@ -310,7 +311,10 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     if (allowed.size > 0 && !allowed.has(req.method)) {
       reply.header('allow', [...allowed].sort().join(', '));
       return errorHandler(
-        new ApiError('BITGRID_ERR_METHOD_NOT_ALLOWED', `${path} takes ${[...allowed].sort().join(', ')}, not ${req.method}`),
+        new ApiError(
+          'BITGRID_ERR_METHOD_NOT_ALLOWED',
+          `${path} takes ${[...allowed].sort().join(', ')}, not ${req.method}`,
+        ),
         req,
         reply,
       );

@@ -139,12 +139,13 @@ export class ApiMetrics {
     });
     new Gauge({
       name: 'bitgrid_driver_health',
-      help: 'Each driver\'s health as a state set: 1 for the state it is in (starting, online, degraded, offline, stopped)',
+      help: "Each driver's health as a state set: 1 for the state it is in (starting, online, degraded, offline, stopped)",
       labelNames: ['driver', 'type', 'health'],
       registers: [r],
       collect() {
         this.reset();
-        for (const d of health()?.drivers ?? []) this.set({ driver: d.id, type: d.type, health: d.health }, 1);
+        for (const d of health()?.drivers ?? [])
+          this.set({ driver: d.id, type: d.type, health: d.health }, 1);
       },
     });
     new Gauge({

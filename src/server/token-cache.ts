@@ -78,7 +78,10 @@ export class TokenCache {
   }
 
   /** Checks a presented token, from the cache when fresh, else with `verify` (the store). */
-  async check(token: string, verify: (token: string) => Promise<TokenRecord | undefined>): Promise<TokenCheck> {
+  async check(
+    token: string,
+    verify: (token: string) => Promise<TokenRecord | undefined>,
+  ): Promise<TokenCheck> {
     const key = keyOf(token);
     const wall = this.wallNow();
     const hit = this.entries.get(key);
@@ -87,7 +90,8 @@ export class TokenCache {
     try {
       rec = await verify(token);
     } catch (error) {
-      if (hit && wall - hit.checkedWallMs < this.maxStaleMs) return { kind: 'valid', rec: hit.rec, cached: true };
+      if (hit && wall - hit.checkedWallMs < this.maxStaleMs)
+        return { kind: 'valid', rec: hit.rec, cached: true };
       if (hit) this.entries.delete(key);
       return { kind: 'unavailable', error };
     }

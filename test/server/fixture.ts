@@ -186,13 +186,22 @@ export function referenceScenario(): LoadedScenario {
   return (reference ??= loadScenarioFile());
 }
 
+export interface TestServerSetup {
+  logger?: Logger;
+  /** The store the server sees, built around the real one (e.g. one that can be made unreachable). */
+  wrapStore?: (store: Store) => Store;
+  /** A live system of the test's own (a TestLive subclass). */
+  makeLive?: (scenario: LoadedScenario, store: Store) => TestLive;
+}
+
 export async function startTestServer(
-  extra: Partial<Omit<ServerOptions, 'live' | 'store' | 'scenario'>> & { logger?: Logger } = {},
+  extra: Partial<Omit<ServerOptions, 'live' | 'store' | 'scenario'>> & TestServerSetup = {},
 ): Promise<TestServer> {
+  const { wrapStore, makeLive, ...serverOptions } = extra;
   const dir = mkdtempSync(join(tmpdir(), 'bitgrid-server-'));
   const store = await openStore(`sqlite:${join(dir, 'test.db')}`);
   const scenario = referenceScenario();
-  const live = new TestLive(scenario, store);
+  const live = makeLive ? makeLive(scenario, store) : new TestLive(scenario, store);
   const tokens = {} as Record<TokenRole, string>;
   const tokenIds = {} as Record<TokenRole, string>;
   for (const role of ['viewer', 'operator', 'admin'] as const) {
@@ -202,7 +211,14 @@ export async function startTestServer(
   }
   // Load shedding is off unless a test asks for it: test files run side by side on shared cores, and
   // a server that sheds because a neighbour is busy would fail tests that are about something else.
-  const app = await createServer({ live, store, scenario, now: () => live.timeMs, shedding: false, ...extra });
+  const app = await createServer({
+    live,
+    store: wrapStore ? wrapStore(store) : store,
+    scenario,
+    now: () => live.timeMs,
+    shedding: false,
+    ...serverOptions,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

@@ -15,12 +15,11 @@ export const metricsRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (a
     {
       config: { access: 'viewer', shedUnderPressure: false },
       schema: {
-        summary: 'Metrics in the Prometheus text format (control loop, store, telemetry, drivers, planner, HTTP)',
+        summary:
+          'Metrics in the Prometheus text format (control loop, store, telemetry, drivers, planner, HTTP)',
         tags: ['system'],
         response: {
-          200: z
-            .string()
-            .register(apiRegistry, { description: 'Prometheus text exposition format 0.0.4' }),
+          200: z.string().register(apiRegistry, { description: 'Prometheus text exposition format 0.0.4' }),
           ...errorResponses(401, 403, 429),
         },
       },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { apiRegistry } from '../registry.ts';
 import { GuardRejection } from '../../control/types.ts';
-import { actorOf } from '../auth.ts';
+import { actorOf, AUDIT_TARGET_MAX_CHARS } from '../auth.ts';
 import type { RoutePluginOptions } from '../deps.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 import { overrideOut } from '../records.ts';
@@ -25,7 +25,8 @@ export const SETPOINT_KINDS = [
 
 const newOverrideSchema = z
   .strictObject({
-    assetId: z.string().min(1),
+    // The store keeps ids of at most 200 characters; longer is no asset of any district.
+    assetId: z.string().min(1).max(AUDIT_TARGET_MAX_CHARS),
     kind: z.enum(SETPOINT_KINDS),
     value: z
       .number()
@@ -35,8 +36,6 @@ const newOverrideSchema = z
     reason: z.string().trim().min(1).max(OVERRIDE_REASON_MAX_CHARS),
   })
   .register(apiRegistry, { id: 'NewOverride' });
-
-type Body = Partial<z.infer<typeof newOverrideSchema>> | undefined;
 
 export const overrideRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   app.get(
@@ -57,7 +56,14 @@ export const overrideRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (
     {
       config: {
         access: 'operator',
-        audit: { action: 'override.set', target: (req) => (req.body as Body)?.assetId ?? 'overrides' },
+        audit: {
+          action: 'override.set',
+          // Whatever the client sent as assetId (sanitised when audited); no assetId at all: `overrides`.
+          target: (req) => {
+            const b = req.body as Record<string, unknown> | undefined;
+            return b && typeof b === 'object' && 'assetId' in b ? b.assetId : 'overrides';
+          },
+        },
       },
       schema: {
         summary: 'Hold an asset at a value for a while (checked by the safety guards)',
