@@ -6,7 +6,13 @@ import { addPv, type PvHandles } from './assets/pv.ts';
 import { addBatteries, simultaneousChargeDischarge, type BatteryHandles } from './assets/battery.ts';
 import { addEv, type EvHandles } from './assets/ev.ts';
 import { addEvFleet, disaggregateFleet, type FleetHandles } from './assets/ev-fleet.ts';
-import { addBuses, type BusHandles } from './assets/bus.ts';
+import {
+  addBuses,
+  noChargerRestrictions,
+  restrictV2g,
+  type BusHandles,
+  type ChargerRestrictions,
+} from './assets/bus.ts';
 import { addDatacenters, type DatacenterHandles } from './assets/datacenter.ts';
 import { solveSync, type SolveOptions, type SolveResult } from './highs.ts';
 
@@ -24,10 +30,17 @@ export interface BuiltModel {
   bus: BusHandles;
   datacenter: DatacenterHandles;
   buildMs: number;
+  /** Battery binaries (no simultaneous charge and discharge). */
   withBinaries: boolean;
+  /** Bus-steps whose V2G the rounding took away (see assets/bus.ts). */
+  busChargerRestrictions: number;
 }
 
-export function buildModel(p: HorizonProblem, withBinaries = p.batteryBinaries === 'always'): BuiltModel {
+export function buildModel(
+  p: HorizonProblem,
+  withBinaries = p.batteryBinaries === 'always',
+  chargerRestrictions: readonly ChargerRestrictions[] = noChargerRestrictions(p),
+): BuiltModel {
   const t0 = performance.now();
   const m = new LpModel();
   const importCost = new Float64Array(p.steps);
@@ -58,7 +71,7 @@ export function buildModel(p: HorizonProblem, withBinaries = p.batteryBinaries =
       p.ev.filter((s) => s.maxDischargeKw > 0),
     );
   } else ev = addEv(ctx);
-  const bus = addBuses(ctx);
+  const bus = addBuses(ctx, chargerRestrictions);
   const datacenter = addDatacenters(ctx);
   for (let k = 0; k < p.steps; k++)
     m.addRow(`bal_${k}`, ctx.balance.terms[k], ctx.fixedKw[k], ctx.fixedKw[k]);
@@ -73,6 +86,7 @@ export function buildModel(p: HorizonProblem, withBinaries = p.batteryBinaries =
     datacenter,
     buildMs: performance.now() - t0,
     withBinaries,
+    busChargerRestrictions: chargerRestrictions.reduce((n, r) => n + r.noV2g.size, 0),
   };
 }
 
@@ -110,6 +124,13 @@ export interface Schedule {
   objectiveKrw: number;
   evUnmetKwh: number;
   busUnmetKwh: number;
+  /**
+   * Per step, kWh the buses together hold below their floors (soc_min × battery) at the step's end:
+   * 0 unless a bus was measured below it or cannot get its departure energy in time.
+   */
+  busBelowFloorKwh: Float64Array;
+  /** kWh of block drain the buses could not cover even from empty (planned stored energy stays ≥ 0). */
+  busDrainShortKwh: number;
   lateGpuHours: number;
 }
 
@@ -148,6 +169,8 @@ export function extractSchedule(
     objectiveKrw: objective,
     evUnmetKwh: 0,
     busUnmetKwh: 0,
+    busBelowFloorKwh: new Float64Array(n),
+    busDrainShortKwh: 0,
     lateGpuHours: 0,
   };
   b.ev.sessions.forEach((ev, si) => {
@@ -171,6 +194,8 @@ export function extractSchedule(
       );
       s.busSocKwh.set(bus.index, Float64Array.from(b.bus.socCol[di][bi], col));
       for (const u of b.bus.unmetCol[di][bi]) s.busUnmetKwh += col(u);
+      b.bus.belowFloorCol[di][bi].forEach((u, k) => (s.busBelowFloorKwh[k] += col(u)));
+      for (const u of b.bus.drainShortCol[di][bi]) s.busDrainShortKwh += col(u);
     });
   });
   p.datacenters.forEach((dc, di) => {
@@ -209,27 +234,48 @@ export interface HorizonSolve {
   built: BuiltModel;
   result: SolveResult;
   schedule?: Schedule;
-  /** Solves run (2 when binaries had to be added). */
+  /** Solves run (more than 1 when binaries had to be added). */
   solves: number;
 }
 
 /**
- * Builds and solves one horizon. With `batteryBinaries: 'auto'` the LP relaxation goes first and the
- * binaries are added only when its solution charges and discharges a battery at once.
+ * Solves at most this many times per horizon: the first, and rounds that take chargers away where a
+ * solution used more than the depot has (or add battery binaries). If the last still breaks a charger
+ * count, its plan is used: the dispatch keeps the simulator's limits, and the next re-plan starts from
+ * what was applied.
+ */
+export const MAX_SOLVES_PER_HORIZON = 8;
+
+/**
+ * Builds and solves one horizon. The LP relaxation goes first. With `batteryBinaries: 'auto'`,
+ * battery binaries are added only when its solution charges and discharges a battery at once; where
+ * it uses more bus chargers or V2G chargers than a depot has, the least-used buses there lose the
+ * charger and the model is solved again (assets/bus.ts), until the counts hold.
  */
 export function solveHorizon(p: HorizonProblem, options: SolveOptions = {}): HorizonSolve {
-  let built = buildModel(p);
+  let batteryBinaries = p.batteryBinaries === 'always';
+  const chargers = noChargerRestrictions(p);
+  let built = buildModel(p, batteryBinaries, chargers);
   let result = solveSync(built.model.toModelData(), options);
   let solves = 1;
-  if (
-    result.ok &&
-    p.batteryBinaries === 'auto' &&
-    !built.withBinaries &&
-    simultaneousChargeDischarge(built.battery, result.x)
-  ) {
-    built = buildModel(p, true);
-    result = solveSync(built.model.toModelData(), options);
+  while (result.ok && solves < MAX_SOLVES_PER_HORIZON) {
+    let again = restrictV2g(p, built.bus, result.x, chargers);
+    if (
+      p.batteryBinaries === 'auto' &&
+      !batteryBinaries &&
+      simultaneousChargeDischarge(built.battery, result.x)
+    ) {
+      batteryBinaries = true;
+      again = true;
+    }
+    if (!again) break;
+    const next = buildModel(p, batteryBinaries, chargers);
+    const nextResult = solveSync(next.model.toModelData(), options);
     solves++;
+    // A MIP that finds no incumbent in time leaves the previous plan, which is still a plan.
+    if (!nextResult.ok) break;
+    built = next;
+    result = nextResult;
   }
   return {
     built,

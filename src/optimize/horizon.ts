@@ -31,6 +31,8 @@ export interface PlanOptions {
   /** 원 per kWh of EV/bus energy missing at departure; must exceed any saving from withholding it. */
   unmetPenaltyKrwPerKwh: number;
   latePenaltyKrwPerGpuHour: number;
+  /** 원 per kWh a bus is below its floor at a step's end (default `DEFAULT_BUS_BELOW_FLOOR_PENALTY_KRW_PER_KWH`). */
+  busBelowFloorPenaltyKrwPerKwh?: number;
   overloadPenaltyKrwPerKw: number;
   /** 원 per kWh imported above a DR import target (default `DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH`). */
   importTargetPenaltyKrwPerKwh?: number;
@@ -48,6 +50,13 @@ export interface PlanOptions {
 export const DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH = 1_000_000;
 
 /**
+ * A bus below its floor ranks with service: discharging 1 kWh below it for one 15-minute step could
+ * lower a ratcheted peak by 4 kW, ≈ 450,000 원 (below), so the penalty per kWh and step must be well
+ * above that for the floor to hold whenever it can. The same figure as a kWh missing at departure.
+ */
+export const DEFAULT_BUS_BELOW_FLOOR_PENALTY_KRW_PER_KWH = 2_000_000;
+
+/**
  * Penalties: a kW of new peak in a ratchet month costs ≈ 12 × 8,320 × 1.127 ≈ 112,500 원; holding
  * back 1 kW for one 15-minute interval withholds 0.25 kWh, so anything below ≈ 450,000 원/kWh could be
  * traded for a lower peak. 2,000,000 원/kWh (and per GPU-hour) keeps service first by a wide margin.
@@ -59,6 +68,7 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
   latePenaltyKrwPerGpuHour: 2_000_000,
   overloadPenaltyKrwPerKw: 10_000_000,
   importTargetPenaltyKrwPerKwh: DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH,
+  busBelowFloorPenaltyKrwPerKwh: DEFAULT_BUS_BELOW_FLOOR_PENALTY_KRW_PER_KWH,
   batteryBinaries: 'auto',
   // A district's few hundred sessions a day solve fast one by one; thousands are aggregated.
   evFleetThreshold: 2000,
@@ -219,6 +229,8 @@ export function problemFromView(
     terminalValueKrwPerKwh: Number.isFinite(minPrice) ? minPrice * taxFactor : 0,
     unmetPenaltyKrwPerKwh: opts.unmetPenaltyKrwPerKwh,
     latePenaltyKrwPerGpuHour: opts.latePenaltyKrwPerGpuHour,
+    busBelowFloorPenaltyKrwPerKwh:
+      opts.busBelowFloorPenaltyKrwPerKwh ?? DEFAULT_BUS_BELOW_FLOOR_PENALTY_KRW_PER_KWH,
     overloadPenaltyKrwPerKw: opts.overloadPenaltyKrwPerKw,
     weights: opts.weights,
     batteries: d.batteries.map((b, k) => ({ id: b.id, cfg: b.cfg, socKwh: batterySocKwh[k] })),

@@ -51,7 +51,7 @@ export interface BusInput {
   /** Energy the bus uses while away during each step, kWh. */
   drainKwh: Float64Array;
   requirements: BusRequirement[];
-  /** Step of its first departure inside the horizon (steps before keep at least soc_min). */
+  /** Step of its first departure inside the horizon (`steps` when it does not leave inside it). */
   firstDepartureStep: number;
 }
 
@@ -129,6 +129,11 @@ export interface HorizonProblem {
   /** Penalty per kWh of EV or bus energy not delivered in time, and per GPU-hour of late training work. */
   unmetPenaltyKrwPerKwh: number;
   latePenaltyKrwPerGpuHour: number;
+  /**
+   * Penalty per kWh a bus holds below its floor (soc_min × battery) at the end of a step, counted at
+   * every such step: the plan goes there only where it cannot be helped (a bus measured low).
+   */
+  busBelowFloorPenaltyKrwPerKwh: number;
   /** Penalty per kW above the import limit (a soft limit, so a forecast surprise never makes it infeasible). */
   overloadPenaltyKrwPerKw: number;
   weights: Weights;

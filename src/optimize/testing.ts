@@ -30,6 +30,7 @@ export function emptyProblem(steps: number, stepHours: number, importPriceKrwPer
     terminalValueKrwPerKwh: 0,
     unmetPenaltyKrwPerKwh: 1e6,
     latePenaltyKrwPerGpuHour: 1e6,
+    busBelowFloorPenaltyKrwPerKwh: 1e6,
     overloadPenaltyKrwPerKw: 1e7,
     weights: { cost: 1, emissionsKrwPerKg: 0, re100KrwPerKwh: 0 },
     batteries: [],

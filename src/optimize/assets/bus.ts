@@ -1,50 +1,98 @@
 import type { BuildContext } from './context.ts';
+import type { HorizonProblem } from '../problem.ts';
 
-// E-bus depot: each bus's SoC across its timetable blocks. At the depot it charges (and, on the
-// depot's V2G chargers, discharges) through a charger with the depot's efficiency; away on a block
-// it drains the block's energy spread over the block, as the simulator does. Leaving for a block
-// needs the block's departure SoC (soft, high penalty per missing kWh). Chargers are limited in
-// aggregate — total charging power ≤ chargers × charger_kw, V2G power ≤ v2g_chargers × charger_kw —
-// rather than with a binary per bus and step; the dispatch hands chargers to the most urgent buses.
+// E-bus depot: each bus's stored energy across its timetable blocks. At the depot it charges (and, on
+// one of the depot's V2G chargers, discharges) with the depot's efficiency; away on a block it drains
+// the block's energy spread over the block, as the simulator does. Leaving for a block needs the
+// block's departure SoC (soft, high penalty per missing kWh).
+//
+// Stored energy stays within [0, max(soc_max × battery, measured)] as a hard bound, and at or above
+// soc_min × battery at the end of every step, away or not: a kWh below that floor costs
+// `busBelowFloorPenaltyKrwPerKwh` per step, so the plan only goes there where it cannot help it (a bus
+// measured below the floor, or one that cannot get its departure energy in time). The simulator never
+// lets a bus discharge below the floor, so a plan that did would count on energy that never comes.
+// A block whose drain the bus cannot cover even from empty takes the missing energy from a shortfall
+// column at the unmet penalty, so the model never needs negative energy to stay feasible.
+//
+// Chargers: the simulator gives one bus one charger, at most `chargers` at once, of which at most
+// `v2g_chargers` may discharge. The model limits power in aggregate (Σ power ≤ chargers × kW, Σ
+// discharge ≤ V2G chargers × kW), which alone lets a plan spread power thinly over more buses than
+// there are chargers. Counting with a binary per bus and step is exact but does not solve in time
+// (see docs/optimizer.md), so solveHorizon (build.ts) rounds instead: where a solution uses more
+// chargers or V2G chargers than the depot has, the buses it gave the least power there lose the
+// charger (or its V2G) at that step, and the LP is solved again.
 // Energy left in the buses at the end of the horizon is valued like the battery's.
 
 export interface BusHandles {
-  /** Per depot, per bus: charge and discharge column per step (−1 where away). */
+  /** Per depot, per bus: charge and discharge column per step (−1 where away or without a charger). */
   chargeCol: number[][][];
   dischargeCol: number[][][];
   socCol: number[][][];
   unmetCol: number[][][];
+  /** Per depot, per bus, per step: kWh below the floor at the end of the step. */
+  belowFloorCol: number[][][];
+  /** Per depot, per bus: kWh of block drain the bus could not cover even from empty. */
+  drainShortCol: number[][][];
 }
 
-export function addBuses(ctx: BuildContext): BusHandles {
+/** Below this a bus's power is solver noise, not a charger in use (as the dispatch, mpc.ts). */
+export const BUS_CHARGER_EPS_KW = 1e-3;
+
+/**
+ * Per depot, which bus may not discharge at which step (key: bus × steps + step). Filled by
+ * `restrictV2g`.
+ */
+export interface ChargerRestrictions {
+  noV2g: Set<number>;
+}
+
+export function noChargerRestrictions(p: HorizonProblem): ChargerRestrictions[] {
+  return p.depots.map(() => ({ noV2g: new Set<number>() }));
+}
+
+export function addBuses(
+  ctx: BuildContext,
+  restrictions: readonly ChargerRestrictions[] = noChargerRestrictions(ctx.p),
+): BusHandles {
   const { m, p } = ctx;
   const dt = p.stepHours;
-  const h: BusHandles = { chargeCol: [], dischargeCol: [], socCol: [], unmetCol: [] };
+  const h: BusHandles = {
+    chargeCol: [],
+    dischargeCol: [],
+    socCol: [],
+    unmetCol: [],
+    belowFloorCol: [],
+    drainShortCol: [],
+  };
   const consumptionCost = p.weights.cost * p.consumptionCostKrwPerKwh * dt;
   p.depots.forEach((dep, di) => {
     const cfg = dep.cfg;
     const eta = cfg.charging_efficiency;
     const capKwh = cfg.battery_kwh;
+    const floorKwh = cfg.soc_min * capKwh;
     const v2g = cfg.v2g_chargers > 0;
+    const rules = restrictions[di];
     const chargeByStep: { col: number; coef: number }[][] = Array.from({ length: p.steps }, () => []);
     const dischargeByStep: { col: number; coef: number }[][] = Array.from({ length: p.steps }, () => []);
     const depCh: number[][] = [];
     const depDis: number[][] = [];
     const depSoc: number[][] = [];
     const depUnmet: number[][] = [];
+    const depBelow: number[][] = [];
+    const depShort: number[][] = [];
     dep.buses.forEach((bus, bi) => {
       const name = `d${di}b${bi}`;
       const ch: number[] = [];
       const dis: number[] = [];
       const soc: number[] = [];
+      const below: number[] = [];
+      const short: number[] = [];
       const hiKwh = Math.max(cfg.soc_max * capKwh, bus.socKwh);
       let prev = -1;
       for (let k = 0; k < p.steps; k++) {
         const here = bus.atDepot[k] === 1;
-        // Before its first departure a bus keeps soc_min (or what it has); after a block the arrival
-        // SoC is whatever the block left, so no lower bound there (the simulator clamps V2G).
-        const loKwh = k < bus.firstDepartureStep ? Math.min(cfg.soc_min * capKwh, bus.socKwh) : -Infinity;
-        const s = m.addVar(`${name}_s_${k + 1}`, loKwh, hiKwh, 0);
+        const key = bi * p.steps + k;
+        const s = m.addVar(`${name}_s_${k + 1}`, 0, hiKwh, 0);
         const terms = [{ col: s, coef: 1 }];
         if (prev >= 0) terms.push({ col: prev, coef: -1 });
         let c = -1;
@@ -54,16 +102,36 @@ export function addBuses(ctx: BuildContext): BusHandles {
           terms.push({ col: c, coef: -eta * dt });
           ctx.balance.add(k, c, -1);
           chargeByStep[k].push({ col: c, coef: 1 });
-          if (v2g) {
+          if (v2g && !rules.noV2g.has(key)) {
             d = m.addVar(`${name}_d_${k}`, 0, cfg.charger_kw, -consumptionCost);
             terms.push({ col: d, coef: dt / eta });
             ctx.balance.add(k, d, 1);
             dischargeByStep[k].push({ col: d, coef: 1 });
           }
+        } else if (bus.drainKwh[k] > 0 && (k === 0 || bus.atDepot[k - 1] === 1)) {
+          // First step away (of a block, or of the horizon): whatever of the block's remaining drain
+          // the bus cannot cover from what it has. Taken up front so no state on the way is negative.
+          let blockKwh = 0;
+          for (let j = k; j < p.steps && bus.atDepot[j] === 0; j++) blockKwh += bus.drainKwh[j];
+          const sh = m.addVar(`${name}_short_${k}`, 0, blockKwh, p.unmetPenaltyKrwPerKwh);
+          terms.push({ col: sh, coef: -1 });
+          short.push(sh);
         }
-        // s[k+1] = s[k] + η c dt − d dt / η − drain[k]
+        // s[k+1] = s[k] + η c dt − d dt / η − drain[k] (+ shortfall)
         const rhs = -bus.drainKwh[k] + (prev >= 0 ? 0 : bus.socKwh);
         m.addRow(`${name}_soc_${k}`, terms, rhs, rhs);
+        // s[k+1] + below[k+1] ≥ floor
+        const u = m.addVar(`${name}_below_${k + 1}`, 0, floorKwh, p.busBelowFloorPenaltyKrwPerKwh);
+        m.addRow(
+          `${name}_floor_${k + 1}`,
+          [
+            { col: s, coef: 1 },
+            { col: u, coef: 1 },
+          ],
+          floorKwh,
+          Infinity,
+        );
+        below.push(u);
         ch.push(c);
         dis.push(d);
         soc.push(s);
@@ -89,6 +157,8 @@ export function addBuses(ctx: BuildContext): BusHandles {
       depDis.push(dis);
       depSoc.push(soc);
       depUnmet.push(unmet);
+      depBelow.push(below);
+      depShort.push(short);
     });
     for (let k = 0; k < p.steps; k++) {
       if (chargeByStep[k].length === 0) continue;
@@ -105,6 +175,40 @@ export function addBuses(ctx: BuildContext): BusHandles {
     h.dischargeCol.push(depDis);
     h.socCol.push(depSoc);
     h.unmetCol.push(depUnmet);
+    h.belowFloorCol.push(depBelow);
+    h.drainShortCol.push(depShort);
   });
   return h;
+}
+
+/**
+ * Where a solution discharges more buses at once than the depot has V2G chargers, settles that step
+ * for good: the buses it discharged hardest keep V2G there, every other bus loses it at that step (so
+ * the step cannot break the count again and the rounds end). Only optional discharge is taken away;
+ * charging, and so every departure, is left as it was. Returns whether anything was taken.
+ */
+export function restrictV2g(
+  p: HorizonProblem,
+  h: BusHandles,
+  x: ArrayLike<number>,
+  restrictions: readonly ChargerRestrictions[],
+): boolean {
+  const val = (c: number) => (c >= 0 ? x[c] : 0);
+  let changed = false;
+  p.depots.forEach((dep, di) => {
+    const cfg = dep.cfg;
+    const rules = restrictions[di];
+    for (let k = 0; k < p.steps; k++) {
+      const here: { bi: number; kw: number }[] = [];
+      dep.buses.forEach((_, bi) => {
+        if (h.dischargeCol[di][bi][k] < 0) return;
+        here.push({ bi, kw: val(h.chargeCol[di][bi][k]) - val(h.dischargeCol[di][bi][k]) });
+      });
+      if (here.filter((w) => w.kw < -BUS_CHARGER_EPS_KW).length <= cfg.v2g_chargers) continue;
+      changed = true;
+      here.sort((a, b) => a.kw - b.kw);
+      for (const w of here.slice(cfg.v2g_chargers)) rules.noV2g.add(w.bi * p.steps + k);
+    }
+  });
+  return changed;
 }
