@@ -133,6 +133,8 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
       wants.push({ b, kw, urgency: needKwh / hoursLeft });
     });
     const charging = wants.filter((w) => w.kw > 0).sort((x, y) => y.urgency - x.urgency || y.kw - x.kw);
+    // The plan discharges at most v2g_chargers buses a step (assets/bus.ts) and a bus discharges here
+    // only where its plan does; the cut keeps the simulator's limit whatever plan it is given.
     const discharging = wants
       .filter((w) => w.kw < 0)
       .sort((x, y) => x.kw - y.kw)

@@ -113,7 +113,10 @@ export function addBuses(
           // the bus cannot cover from what it has. Taken up front so no state on the way is negative.
           let blockKwh = 0;
           for (let j = k; j < p.steps && bus.atDepot[j] === 0; j++) blockKwh += bus.drainKwh[j];
-          const sh = m.addVar(`${name}_short_${k}`, 0, blockKwh, p.unmetPenaltyKrwPerKwh);
+          // Each kWh it adds also lifts every later state, which the floor penalty would pay for; so
+          // it costs more than that, or the plan would "buy" energy this way beyond what is missing.
+          const shortCost = p.unmetPenaltyKrwPerKwh + p.busBelowFloorPenaltyKrwPerKwh * (p.steps - k);
+          const sh = m.addVar(`${name}_short_${k}`, 0, blockKwh, shortCost);
           terms.push({ col: sh, coef: -1 });
           short.push(sh);
         }
