@@ -37,7 +37,13 @@ import { simulationRoutes } from './routes/simulations.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tokenRoutes } from './routes/tokens.ts';
-import { DEFAULT_SHEDDING, helmetOptions, underPressureOptions, type SheddingLimits } from './security.ts';
+import {
+  DEFAULT_SHEDDING,
+  helmetOptions,
+  PressureSpell,
+  underPressureOptions,
+  type SheddingLimits,
+} from './security.ts';
 import { SimulationManager, type SimulationManagerOptions } from './simulations.ts';
 import { TokenCache, type TokenCacheOptions } from './token-cache.ts';
 
@@ -158,7 +164,12 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   await app.register(fastifyHelmet, helmetOptions(Boolean(https)));
   // Shedding comes before the token check: a shed request should cost as little as possible.
   const shedding = opts.shedding === false ? undefined : { ...DEFAULT_SHEDDING, ...opts.shedding };
-  if (shedding) await app.register(fastifyUnderPressure, underPressureOptions(shedding));
+  if (shedding) {
+    const spell = new PressureSpell(shedding, () => app.isUnderPressure());
+    await app.register(fastifyUnderPressure, underPressureOptions(shedding, spell));
+    spell.start();
+    app.addHook('onClose', async () => spell.stop());
+  }
   // Bodies are JSON only: anything else is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
   app.addHook('onSend', async (req, reply, payload) => {

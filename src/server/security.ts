@@ -84,12 +84,20 @@ export const SHED_EVENT_LOOP_UTILIZATION = 0.98;
 export const SHED_SAMPLE_INTERVAL_MS = 250;
 /** What a shed client is told to wait, s: a few samples, long enough for the pressure to pass. */
 export const SHED_RETRY_AFTER_S = 2;
+/**
+ * Pressure must last this long before requests are shed, ms. A single long turn (a garbage
+ * collection, the twin preparing its next day synchronously) is not API load and passes by itself;
+ * shedding on it only fails a dashboard's sign-in. Load that lasts a second is load, and at
+ * `--speed 60` shedding then starts within the next control period.
+ */
+export const SHED_SUSTAINED_MS = 1_000;
 
 export interface SheddingLimits {
   maxEventLoopDelayMs: number;
   maxEventLoopUtilization: number;
   sampleIntervalMs: number;
   retryAfterS: number;
+  sustainedMs: number;
 }
 
 export const DEFAULT_SHEDDING: SheddingLimits = {
@@ -97,7 +105,41 @@ export const DEFAULT_SHEDDING: SheddingLimits = {
   maxEventLoopUtilization: SHED_EVENT_LOOP_UTILIZATION,
   sampleIntervalMs: SHED_SAMPLE_INTERVAL_MS,
   retryAfterS: SHED_RETRY_AFTER_S,
+  sustainedMs: SHED_SUSTAINED_MS,
 };
+
+/** Since when the event loop has been over the limits, checked every sample; undefined: it is not. */
+export class PressureSpell {
+  private sinceMs?: number;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly limits: SheddingLimits,
+    private readonly underPressure: () => boolean,
+    private readonly wallNow: () => number = Date.now,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => this.check(), this.limits.sampleIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private check(): void {
+    if (this.underPressure()) this.sinceMs ??= this.wallNow();
+    else this.sinceMs = undefined;
+  }
+
+  /** True once the pressure has lasted `sustainedMs` (checked again now, so a spell that just ended does not count). */
+  sustained(): boolean {
+    this.check();
+    return this.sinceMs !== undefined && this.wallNow() - this.sinceMs >= this.limits.sustainedMs;
+  }
+}
 
 /**
  * Reads are shed; writes are not: they are few, rate-limited per token, and an operator's override
@@ -108,7 +150,10 @@ function shed(req: FastifyRequest): boolean {
   return req.method === 'GET' || req.method === 'HEAD';
 }
 
-export function underPressureOptions(limits: SheddingLimits): FastifyUnderPressureOptions {
+export function underPressureOptions(
+  limits: SheddingLimits,
+  spell: PressureSpell,
+): FastifyUnderPressureOptions {
   return {
     maxEventLoopDelay: limits.maxEventLoopDelayMs,
     maxEventLoopUtilization: limits.maxEventLoopUtilization,
@@ -117,7 +162,7 @@ export function underPressureOptions(limits: SheddingLimits): FastifyUnderPressu
     sampleInterval: limits.sampleIntervalMs,
     retryAfter: limits.retryAfterS,
     pressureHandler: (req: FastifyRequest, reply: FastifyReply, type: string, value: number | undefined) => {
-      if (!shed(req)) return undefined;
+      if (!shed(req) || !spell.sustained()) return undefined;
       reply.header('retry-after', String(limits.retryAfterS));
       const what =
         type === 'eventLoopDelay'

@@ -228,6 +228,7 @@ describe('load shedding', () => {
         maxEventLoopUtilization: 0.5,
         sampleIntervalMs: 50,
         retryAfterS: 2,
+        sustainedMs: 0,
       },
     });
     const ac = new AbortController();
@@ -273,6 +274,30 @@ describe('load shedding', () => {
       status = (await call(srv, 'GET', '/api/state', { token: srv.tokens.viewer })).status;
     }
     expect(status).toBe(200);
+  });
+});
+
+describe('load shedding of a passing spike', () => {
+  it('does not shed for one long turn of the event loop when pressure must last', async () => {
+    const srv = await startTestServer({
+      shedding: {
+        maxEventLoopDelayMs: 20,
+        maxEventLoopUtilization: 0.5,
+        sampleIntervalMs: 50,
+        retryAfterS: 2,
+        sustainedMs: 10_000,
+      },
+    });
+    try {
+      const end = Date.now() + 400;
+      while (Date.now() < end) {
+        /* one long turn, as a garbage collection or a synchronous preparation */
+      }
+      await new Promise((r) => setImmediate(r));
+      expect((await call(srv, 'GET', '/api/state', { token: srv.tokens.viewer })).status).toBe(200);
+    } finally {
+      await srv.close();
+    }
   });
 });
 
