@@ -48,11 +48,9 @@ const healthSchema = z
     uptimeS: z.number(),
     time: isoTime,
     store: z.object({
-      ok: z
-        .boolean()
-        .register(apiRegistry, {
-          description: 'the store answers reads and (as the live system sees it) takes writes',
-        }),
+      ok: z.boolean().register(apiRegistry, {
+        description: 'the store answers reads and (as the live system sees it) takes writes',
+      }),
       dialect: z.enum(['sqlite', 'postgres']),
       schemaVersion: z.number().int().optional(),
       error: z.string().optional(),
