@@ -137,6 +137,9 @@ export async function startServe(opts: ServeOptions) {
     },
     pino.destination(2),
   );
+  // Checked before anything starts, so a half-given TLS pair never leaves devices connected.
+  if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey))
+    throw new InvalidArgumentError('--tls-cert and --tls-key go together: give both or neither');
   const loaded = loadScenarioFile(opts.scenario);
   const scenario = loaded.scenario;
   const registry = defaultRegistry();
@@ -284,7 +287,8 @@ export async function startServe(opts: ServeOptions) {
     webRoot,
     trustProxy: opts.trustProxy,
     // createServer refuses one without the other.
-    tls: opts.tlsCert || opts.tlsKey ? { certFile: opts.tlsCert ?? '', keyFile: opts.tlsKey ?? '' } : undefined,
+    tls:
+      opts.tlsCert || opts.tlsKey ? { certFile: opts.tlsCert ?? '', keyFile: opts.tlsKey ?? '' } : undefined,
   });
   const address = await app.listen({ port: opts.port, host: opts.host });
   log.info(
