@@ -12,6 +12,8 @@ const FORECAST_HORIZON_HOURS = 48;
 const FORECAST_EVERY_S = 3600;
 /** Longest a clean stop may take before the process exits anyway, ms. */
 const STOP_TIMEOUT_MS = 15_000;
+/** Longest one part (API, loop, drivers, twin, worker, store) may take to stop, ms. */
+const STOP_STEP_TIMEOUT_MS = 2_000;
 /** Who the twin's data-center team submits its jobs as (audited under this actor). */
 const TWIN_DC_TEAM = { id: 'twin-datacenter-team', role: 'operator' } as const;
 
@@ -319,13 +321,22 @@ export async function startServe(opts: ServeOptions) {
       clearInterval(forecastTimer);
       loop.stop();
       controller.stop();
-      await app.close().catch(() => undefined);
+      // Each part gets a bounded time to let go, so one stuck connection cannot hold the rest.
+      const step = async (what: string, p: Promise<unknown>) => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), STOP_STEP_TIMEOUT_MS)));
+        const r = await Promise.race([p.catch(() => undefined), late]);
+        clearTimeout(timer);
+        if (r === 'late')
+          log.warn({ part: what, afterMs: STOP_STEP_TIMEOUT_MS }, 'stop: part did not finish in time');
+      };
+      await step('api', app.close());
       // Buffered telemetry, events and audit reach the store before it closes.
-      await loop.close();
-      await Promise.all(drivers.map((d) => d.stop().catch(() => undefined)));
-      await twin?.stop();
-      await shutdownPlannerWorker().catch(() => undefined);
-      await store.close();
+      await step('loop', loop.close());
+      await step('drivers', Promise.all(drivers.map((d) => d.stop().catch(() => undefined))));
+      if (twin) await step('twin', twin.stop());
+      await step('planner worker', shutdownPlannerWorker());
+      await step('store', store.close());
     },
   };
 }

@@ -164,8 +164,16 @@ export class ControlLoop implements LiveSystem {
       onError: (e, dropped) => {
         this.storeFailed(e);
         this.droppedPoints += dropped;
-        if (dropped)
+        if (dropped) {
           this.log.error({ dropped, err: e.message }, 'telemetry dropped: the store refused it too long');
+          this.record({
+            timeMs: this.opts.now(),
+            severity: 'alarm',
+            source: 'control',
+            code: 'TELEMETRY_DROPPED',
+            message: `${dropped} telemetry points dropped: the store refused writes longer than the buffer holds (${e.message})`,
+          });
+        }
       },
     });
     this.jobs = opts.jobs;
