@@ -451,8 +451,9 @@ export class LiveController implements Dispatcher {
           inputs,
         },
       });
-      if (this.plan.schedule === s) this.plan.id = rec.id;
+      // The one it replaces is marked first, so the store never shows two schedules in force.
       if (previous?.id !== undefined) await this.o.store.setScheduleStatus(previous.id, 'superseded');
+      if (this.plan.schedule === s) this.plan.id = rec.id;
     } catch (e) {
       // The plan is in force whether or not the store took it: control never waits on the store.
       this.log.warn({ err: (e as Error).message }, 'schedule not stored');
