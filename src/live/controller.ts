@@ -451,7 +451,8 @@ export class LiveController implements Dispatcher {
           inputs,
         },
       });
-      // The one it replaces is marked first, so the store never shows two schedules in force.
+      // The replaced one is marked before the new id is announced (status(), the API), so a reader
+      // that sees the new id also sees the old one superseded.
       if (previous?.id !== undefined) await this.o.store.setScheduleStatus(previous.id, 'superseded');
       if (this.plan.schedule === s) this.plan.id = rec.id;
     } catch (e) {
