@@ -1,7 +1,7 @@
 import type { Scenario } from '../model/schema.ts';
 import type { Setpoint } from '../drivers/types.ts';
 import type { Dispatcher, ProcessImage } from '../control/loop.ts';
-import type { Actor } from '../control/types.ts';
+import type { Actor, LivePlanner } from '../control/types.ts';
 import type { Store, JsonValue } from '../store/index.ts';
 import type { District } from '../sim/district.ts';
 import type { Dispatch, Strategy } from '../strategy/types.ts';
@@ -93,16 +93,8 @@ export interface LiveControllerOptions {
   };
 }
 
-export interface PlannerStatus {
-  strategy: string;
-  /** `schedule`: following the newest plan; `rules`: no valid plan covers now; `direct`: a strategy without plans. */
-  mode: 'schedule' | 'rules' | 'direct';
-  scheduleId?: number;
-  scheduleMadeMs?: number;
-  solving: boolean;
-  lastSolve?: { atMs: number; status: string; solveMs: number; reason: string };
-  counters: Record<string, number>;
-}
+/** What decides now, as the API shows it (the LivePlanner contract of src/control/types.ts). */
+export type PlannerStatus = ReturnType<LivePlanner['status']>;
 
 interface ActivePlan {
   schedule: Schedule;
@@ -110,7 +102,7 @@ interface ActivePlan {
   madeMs: number;
 }
 
-export class LiveController implements Dispatcher {
+export class LiveController implements Dispatcher, LivePlanner {
   readonly name: string;
   private readonly calendar: PlanningCalendar;
   private readonly buses = new BusTracker();
@@ -216,15 +208,7 @@ export class LiveController implements Dispatcher {
   }
 
   /** Sessions in progress as the planner sees them (for the API and the dashboard). */
-  sessions(): {
-    key: string;
-    assetId: string;
-    channel: string;
-    arrivalMs: number;
-    departureMs: number;
-    energyKwh: number;
-    deliveredKwh: number;
-  }[] {
+  sessions(): ReturnType<LivePlanner['sessions']> {
     const lv = this.lastView;
     if (!lv) return [];
     return lv.view.ev.map((e) => ({
