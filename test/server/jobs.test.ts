@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobBook } from '../../src/control/jobs.ts';
 import { MS_PER_HOUR } from '../../src/model/time.ts';
-import { createServer } from '../../src/server/index.ts';
-import { openStore, type TokenRole } from '../../src/store/index.ts';
-import { call, referenceScenario, startTestServer, T0_MS, TestLive, type TestServer } from './fixture.ts';
+import { call, startTestServer, T0_MS, TestLive, type TestServer } from './fixture.ts';
 
 // The jobs and schedule-history routes on a real server on a loopback port, with a real SQLite store
 // and a real JobBook over the reference district (data center `dc-gpu`, 2,664 training GPUs).
@@ -17,45 +12,16 @@ class JobsLive extends TestLive {
 
 /** As startTestServer, with a job book in the live system. */
 async function startJobsServer(): Promise<TestServer & { live: JobsLive; jobs: JobBook }> {
-  const dir = mkdtempSync(join(tmpdir(), 'bitgrid-jobs-api-'));
-  const store = await openStore(`sqlite:${join(dir, 'test.db')}`);
-  const scenario = referenceScenario();
-  const live = new JobsLive(scenario, store);
-  const jobs = new JobBook({ store, now: () => live.timeMs, scenario: scenario.scenario });
-  live.jobs = jobs;
-  const tokens = {} as Record<TokenRole, string>;
-  const tokenIds = {} as Record<TokenRole, string>;
-  for (const role of ['viewer', 'operator', 'admin'] as const) {
-    const t = await store.createToken({ name: `test-${role}`, role, createdMs: T0_MS });
-    tokens[role] = t.token;
-    tokenIds[role] = t.record.id;
-  }
-  const app = await createServer({
-    live,
-    store,
-    scenario,
-    now: () => live.timeMs,
+  let live: JobsLive | undefined;
+  const srv = await startTestServer({
     rateLimit: false,
-    shedding: false,
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return {
-    app,
-    url: `http://127.0.0.1:${port}`,
-    store,
-    live,
-    jobs,
-    scenario,
-    tokens,
-    tokenIds,
-    async close() {
-      if (app.server.listening) await app.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+    makeLive: (scenario, store) => {
+      live = new JobsLive(scenario, store);
+      live.jobs = new JobBook({ store, now: () => live!.timeMs, scenario: scenario.scenario });
+      return live;
     },
-  };
+  });
+  return { ...srv, live: live!, jobs: live!.jobs! };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
