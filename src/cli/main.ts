@@ -8,6 +8,7 @@ import { runSummary, simulateScenario } from '../sim/run.ts';
 import { kpiTable } from '../report/table.ts';
 import { renderReport } from '../report/html.ts';
 import { timeseriesCsv } from '../report/csv.ts';
+import { ledgerFiles } from '../report/ledger-files.ts';
 import { createProgress } from './progress.ts';
 import { tokenCommand } from './token.ts';
 import { serveCommand } from './serve.ts';
@@ -62,7 +63,7 @@ program
     if (!Number.isInteger(n)) throw new InvalidArgumentError('--seed must be a whole number');
     return n;
   })
-  .option('--out <dir>', 'write report.html, kpis.json and timeseries.csv here')
+  .option('--out <dir>', 'write report.html, kpis.json, timeseries.csv and ledger-<strategy>.csv/.json here')
   .addOption(new Option('--json', 'print one JSON document on stdout instead of the table'))
   .action(
     (opts: {
@@ -104,6 +105,7 @@ program
         writeFileSync(join(dir, 'kpis.json'), JSON.stringify(summary, null, 2) + '\n');
         writeFileSync(join(dir, 'timeseries.csv'), timeseriesCsv(run));
         writeFileSync(join(dir, 'report.html'), renderReport(run));
+        for (const f of ledgerFiles(run)) writeFileSync(join(dir, f.name), f.text);
       }
       if (opts.json) {
         process.stdout.write(JSON.stringify(summary) + '\n');

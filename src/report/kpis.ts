@@ -1,6 +1,9 @@
 import type { District } from '../sim/district.ts';
 import type { SimResult } from '../sim/engine.ts';
 import { computeBill, type Bill } from '../tariff/index.ts';
+import { simLedger, type Ledger } from '../ledger/index.ts';
+
+const KWH_PER_MWH = 1000;
 
 /** Every KPI of a run. Costs in KRW (bill components include VAT and fund where the bill does), shares 0–1. */
 export interface Kpis {
@@ -11,6 +14,21 @@ export interface Kpis {
   demandChargeKrw: number;
   /** VAT and 전력산업기반기금 on the electricity bill. */
   taxesKrw: number;
+  // The bill's components one by one (the scenario table lists each; they add up to totalCostKrw).
+  /** 전력량요금 alone, discount included. */
+  energyChargeKrw: number;
+  /** 기후환경요금. */
+  climateEnvironmentKrw: number;
+  /** 연료비조정요금 (negative when the adjustment is). */
+  fuelCostAdjustmentKrw: number;
+  /** 초과사용부가금 (contract-excess penalty). */
+  excessDemandPenaltyKrw: number;
+  /** 부가가치세. */
+  vatKrw: number;
+  /** 전력산업기반기금. */
+  powerFundKrw: number;
+  /** The bill total's truncation to 10 원 (≤ 0): 청구금액 − (전기요금계 + VAT + fund). */
+  billRoundingKrw: number;
   exportRevenueKrw: number;
   ppaCostKrw: number;
   certificateCostKrw: number;
@@ -39,7 +57,28 @@ export interface Kpis {
 export interface KpiResult {
   kpis: Kpis;
   bill: Bill;
+  /** The hourly RE100 ledger the two RE100 KPIs come from. */
+  ledger: Ledger;
 }
+
+/**
+ * The cost rows of the scenario table, each with the sign it enters the total with: they add up to
+ * `totalCostKrw` exactly (tested), so no part of the total goes unexplained.
+ */
+export const COST_COMPONENTS: readonly { key: keyof Kpis; sign: 1 | -1 }[] = [
+  { key: 'energyChargeKrw', sign: 1 },
+  { key: 'climateEnvironmentKrw', sign: 1 },
+  { key: 'fuelCostAdjustmentKrw', sign: 1 },
+  { key: 'demandChargeKrw', sign: 1 },
+  { key: 'excessDemandPenaltyKrw', sign: 1 },
+  { key: 'vatKrw', sign: 1 },
+  { key: 'powerFundKrw', sign: 1 },
+  { key: 'billRoundingKrw', sign: 1 },
+  { key: 'exportRevenueKrw', sign: -1 },
+  { key: 'ppaCostKrw', sign: 1 },
+  { key: 'certificateCostKrw', sign: 1 },
+  { key: 'batteryDegradationCostKrw', sign: 1 },
+];
 
 export function computeKpis(d: District, r: SimResult): KpiResult {
   const s = r.series;
@@ -52,33 +91,17 @@ export function computeKpis(d: District, r: SimResult): KpiResult {
     d.zone,
   );
 
-  let consumptionKwh = 0;
+  // Consumption, PV used, PPA and the two RE100 scores come from the ledger: one definition for
+  // simulate, the API and the dashboard (src/ledger).
+  const ledger = simLedger(d, r);
+  const t = ledger.totals;
+  const consumptionKwh = t.consumptionKwh;
+  const ppaKwh = t.ppaDeliveredKwh;
   let pvKwh = 0;
-  let localCleanKwh = 0;
-  let ppaKwh = 0;
-  let matchedKwh = 0;
-  // Hourly RE100 matching: clean supply and consumption summed per clock hour, then matched.
-  const perHour = Math.max(1, Math.round(60 / d.grid.intervalMinutes));
-  let hourConsKwh = 0;
-  let hourCleanKwh = 0;
-  for (let i = 0; i < n; i++) {
-    const consKwh = (s.loadKw[i] + s.evKw[i] + s.busKw[i] + s.datacenterKw[i]) * dt;
-    consumptionKwh += consKwh;
-    pvKwh += s.pvKw[i] * dt;
-    localCleanKwh += s.localCleanKw[i] * dt;
-    ppaKwh += d.ppaKw[i] * dt;
-    hourConsKwh += consKwh;
-    hourCleanKwh += (s.localCleanKw[i] + d.ppaKw[i]) * dt;
-    if ((i + 1) % perHour === 0 || i === n - 1) {
-      matchedKwh += Math.min(hourConsKwh, hourCleanKwh);
-      hourConsKwh = 0;
-      hourCleanKwh = 0;
-    }
-  }
+  for (let i = 0; i < n; i++) pvKwh += s.pvKw[i] * dt;
   const c = d.scenario.contracts;
-  const certShare = c.certificates?.annual_share ?? 0;
   const certificateCostKrw = c.certificates
-    ? (certShare * consumptionKwh * c.certificates.price_krw_per_mwh) / 1000
+    ? (t.certificatesKwh * c.certificates.price_krw_per_mwh) / KWH_PER_MWH
     : 0;
   const ppaCostKrw = c.ppa ? ppaKwh * c.ppa.price_krw_per_kwh : 0;
   let degradationKrw = 0;
@@ -94,12 +117,22 @@ export function computeKpis(d: District, r: SimResult): KpiResult {
   }
   const energyCostKrw = bill.energyChargeKrw + bill.climateEnvironmentKrw + bill.fuelCostAdjustmentKrw;
   const taxesKrw = bill.vatKrw + bill.powerFundKrw;
+  let electricityChargeKrw = 0;
+  for (const m of bill.months) electricityChargeKrw += m.electricityChargeKrw;
+  const billRoundingKrw = bill.importBillKrw - (electricityChargeKrw + taxesKrw);
   const kpis: Kpis = {
     totalCostKrw:
       bill.importBillKrw - bill.exportRevenueKrw + ppaCostKrw + certificateCostKrw + degradationKrw,
     energyCostKrw,
     demandChargeKrw: bill.demandChargeKrw,
     taxesKrw,
+    energyChargeKrw: bill.energyChargeKrw,
+    climateEnvironmentKrw: bill.climateEnvironmentKrw,
+    fuelCostAdjustmentKrw: bill.fuelCostAdjustmentKrw,
+    excessDemandPenaltyKrw: bill.excessDemandPenaltyKrw,
+    vatKrw: bill.vatKrw,
+    powerFundKrw: bill.powerFundKrw,
+    billRoundingKrw,
     exportRevenueKrw: bill.exportRevenueKrw,
     ppaCostKrw,
     certificateCostKrw,
@@ -108,9 +141,8 @@ export function computeKpis(d: District, r: SimResult): KpiResult {
     billingDemandKw: bill.billingDemandKw,
     selfSufficiency: consumptionKwh > 0 ? Math.max(0, 1 - bill.importKwh / consumptionKwh) : 0,
     selfConsumption: pvKwh > 0 ? Math.max(0, (pvKwh - bill.exportKwh) / pvKwh) : 0,
-    re100AnnualShare:
-      consumptionKwh > 0 ? Math.min(1, (localCleanKwh + ppaKwh) / consumptionKwh + certShare) : 0,
-    re100HourlyMatching: consumptionKwh > 0 ? matchedKwh / consumptionKwh : 0,
+    re100AnnualShare: t.annualMatchingShare,
+    re100HourlyMatching: t.hourlyMatchingShare,
     co2Kg: bill.co2Kg,
     batteryCycles: capacityKwh > 0 ? r.totals.batteryThroughputKwh / 2 / capacityKwh : 0,
     evUnmetKwh: r.totals.evUnmetKwh,
@@ -125,5 +157,5 @@ export function computeKpis(d: District, r: SimResult): KpiResult {
     ppaKwh,
     importLimitExceededIntervals: r.totals.importLimitExceededIntervals,
   };
-  return { kpis, bill };
+  return { kpis, bill, ledger };
 }

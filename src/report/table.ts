@@ -1,20 +1,39 @@
-import type { Kpis } from './kpis.ts';
+import { COST_COMPONENTS, type Kpis } from './kpis.ts';
 
 export interface KpiRow {
   key: keyof Kpis;
   label: string;
   kind: 'krw' | 'kw' | 'kwh' | 'share' | 'count' | 'kg' | 'cycles' | 'gpuh';
+  /** −1: the row is printed negated because it is subtracted from the total (export revenue). */
+  sign?: -1;
 }
 
+const COST_LABELS: Partial<Record<keyof Kpis, string>> = {
+  energyChargeKrw: '  Energy charge (KRW)',
+  climateEnvironmentKrw: '  Climate & environment (KRW)',
+  fuelCostAdjustmentKrw: '  Fuel cost adjustment (KRW)',
+  demandChargeKrw: '  Demand charge (KRW)',
+  excessDemandPenaltyKrw: '  Contract-excess penalty (KRW)',
+  vatKrw: '  VAT (KRW)',
+  powerFundKrw: '  Power industry fund (KRW)',
+  billRoundingKrw: '  Bill rounding to 10 KRW (KRW)',
+  exportRevenueKrw: '  Export revenue, subtracted (KRW)',
+  ppaCostKrw: '  PPA (KRW)',
+  certificateCostKrw: '  Certificates (KRW)',
+  batteryDegradationCostKrw: '  Battery wear (KRW)',
+};
+
+/** The cost rows in the order of COST_COMPONENTS, each signed as it enters the total: they add up to it. */
+export const COST_ROWS: KpiRow[] = COST_COMPONENTS.map(({ key, sign }) => ({
+  key,
+  label: COST_LABELS[key] ?? key,
+  kind: 'krw',
+  ...(sign === -1 ? { sign } : {}),
+}));
+
 export const KPI_ROWS: KpiRow[] = [
+  ...COST_ROWS,
   { key: 'totalCostKrw', label: 'Total cost (KRW)', kind: 'krw' },
-  { key: 'energyCostKrw', label: 'Energy charge + adders (KRW)', kind: 'krw' },
-  { key: 'demandChargeKrw', label: 'Demand charge (KRW)', kind: 'krw' },
-  { key: 'taxesKrw', label: 'VAT + power fund (KRW)', kind: 'krw' },
-  { key: 'exportRevenueKrw', label: 'Export revenue (KRW)', kind: 'krw' },
-  { key: 'ppaCostKrw', label: 'PPA cost (KRW)', kind: 'krw' },
-  { key: 'certificateCostKrw', label: 'Certificates (KRW)', kind: 'krw' },
-  { key: 'batteryDegradationCostKrw', label: 'Battery wear (KRW)', kind: 'krw' },
   { key: 'peakImportKw', label: 'Peak import, 15 min (kW)', kind: 'kw' },
   { key: 'billingDemandKw', label: 'Billing demand (kW)', kind: 'kw' },
   { key: 'selfSufficiency', label: 'Self-sufficiency', kind: 'share' },
@@ -35,7 +54,9 @@ const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const one = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
 const two = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2, minimumFractionDigits: 2 });
 
-export function formatKpi(row: KpiRow, v: number): string {
+export function formatKpi(row: KpiRow, value: number): string {
+  // `+ 0` turns a negated 0 into 0 so an empty row prints "0", not "-0".
+  const v = (row.sign ?? 1) * value + 0;
   switch (row.kind) {
     case 'share':
       return `${one.format(v * 100)} %`;

@@ -14,3 +14,5 @@ export {
   BILLING_DEMAND_FLOOR_FRACTION,
   DEMAND_INTERVAL_MINUTES,
 } from './data/kepco-tou-bands.ts';
+export { computePeriodBill, billingPeriod, MAX_METER_READING_DAY } from './period-bill.ts';
+export type { PeriodBill } from './period-bill.ts';

@@ -1,0 +1,18 @@
+export {
+  buildLedger,
+  ledgerTotals,
+  ledgerJson,
+  ledgerCsv,
+  onSitePvUsedKw,
+  LEDGER_SUM_KEYS,
+} from './ledger.ts';
+export type {
+  Ledger,
+  LedgerHour,
+  LedgerTotals,
+  LedgerFlows,
+  LedgerParams,
+  LedgerJson,
+  LedgerEnergyKey,
+} from './ledger.ts';
+export { simLedger, simFlows, ledgerParams } from './sim.ts';
