@@ -10,6 +10,12 @@ import type { Forecaster, PredictRequest, QuantileForecast, SiteSeries } from '.
 // for working hours and the rest) and, on top, the recent error of the model carried forward with the
 // autocorrelation it showed in training. Temperature is the issued forecast where there is one, so the
 // model learns with the same forecast errors it will meet.
+//
+// Built to degrade gracefully on short histories: the hour profile and the day-kind offsets are not
+// shrunk, while the hour × day-kind deviations and the temperature terms are, by a penalty chosen on the
+// holdout (time-series validation) — with little data a rare day kind falls back to the pooled profile
+// plus its offset, and temperature terms that do not help on unseen days vanish. Temperatures outside
+// the range met in training are clamped to it, so a hinge never extrapolates into a heat wave it never saw.
 
 const MS_PER_HOUR = 3_600_000;
 const HOURS = 24;
@@ -22,10 +28,19 @@ const WORK_START_H = 8;
 const WORK_END_H = 19;
 const TEMP_GROUPS = DAY_KINDS * 2;
 const N_HINGES = COOLING_KNOTS_C.length + HEATING_KNOTS_C.length;
-const N_FEATURES = HOURS * DAY_KINDS + TEMP_GROUPS * N_HINGES;
-/** Ridge penalty relative to the mean diagonal of XᵀX. */
-const RIDGE_LAMBDA = 1e-4;
-/** Share of the training window held out to learn the error band, and its bounds in days. */
+/** Feature layout: pooled hour profile, offsets of Saturday and Sunday/holiday, hour × kind deviations, hinges. */
+const PROFILE_AT = 0;
+const KIND_OFFSET_AT = PROFILE_AT + HOURS;
+const DEVIATION_AT = KIND_OFFSET_AT + DAY_KINDS - 1;
+const HINGE_AT = DEVIATION_AT + HOURS * DAY_KINDS;
+const N_FEATURES = HINGE_AT + TEMP_GROUPS * N_HINGES;
+/**
+ * Penalties tried on the holdout, in pseudo-days: an hour × day-kind deviation seen on n days is shrunk
+ * by n / (n + λ) towards the pooled profile (so a kind seen on 2 days is pooled far more than one seen
+ * on 40), and a temperature term as if it were seen on every training day. 0.01 is close to unshrunk,
+ * 30 pools everything but the most common kinds.
+ */
+export const LOAD_LAMBDA_GRID = [0.01, 0.1, 0.3, 1, 3, 10, 30];
 /** Recent errors averaged for the carry-forward correction, intervals. */
 const RECENT_ERROR_STEPS = 2;
 /** Days searched back for a temperature when the horizon has no forecast. */
@@ -40,8 +55,12 @@ export interface LoadModelOptions {
 
 export interface LoadModelState {
   kind: 'load-ridge';
-  version: 1;
+  version: 2;
   weights: number[];
+  /** Penalty chosen on the holdout. */
+  lambda: number;
+  /** Temperature range met in training, °C: inputs are clamped to it ([NaN, NaN] without temperature). */
+  temperatureRangeC: [number, number];
   /** Error autocorrelation by lead in intervals. */
   errorCarry: number[];
   band: QuantileTable;
@@ -77,17 +96,39 @@ export function temperatureInput(
   return NaN;
 }
 
-function features(cal: GridCalendar, i: number, tempC: number, x: Float64Array): void {
+function features(
+  cal: GridCalendar,
+  i: number,
+  tempC: number,
+  rangeC: readonly [number, number],
+  x: Float64Array,
+): void {
   x.fill(0);
   const kind = cal.dayKind[i];
   const h = cal.hour[i];
-  x[kind * HOURS + h] = 1;
-  if (!Number.isFinite(tempC)) return;
+  x[PROFILE_AT + h] = 1;
+  if (kind > 0) x[KIND_OFFSET_AT + kind - 1] = 1;
+  x[DEVIATION_AT + kind * HOURS + h] = 1;
+  if (!Number.isFinite(tempC) || !(rangeC[0] <= rangeC[1])) return;
+  const t = Math.min(rangeC[1], Math.max(rangeC[0], tempC));
   const working = h >= WORK_START_H && h < WORK_END_H ? 1 : 0;
-  const base = HOURS * DAY_KINDS + (kind * 2 + working) * N_HINGES;
+  const base = HINGE_AT + (kind * 2 + working) * N_HINGES;
   let k = 0;
-  for (const c of COOLING_KNOTS_C) x[base + k++] = Math.max(0, tempC - c);
-  for (const c of HEATING_KNOTS_C) x[base + k++] = Math.max(0, c - tempC);
+  for (const c of COOLING_KNOTS_C) x[base + k++] = Math.max(0, t - c);
+  for (const c of HEATING_KNOTS_C) x[base + k++] = Math.max(0, c - t);
+}
+
+/** Lowest and highest finite value of `temps` over [from, to), or [NaN, NaN]. */
+function rangeOf(temps: Float64Array, from: number, to: number): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = from; i < to; i++) {
+    const t = temps[i];
+    if (!Number.isFinite(t)) continue;
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  return lo <= hi ? [lo, hi] : [NaN, NaN];
 }
 
 export class LoadForecaster implements Forecaster {
@@ -96,7 +137,14 @@ export class LoadForecaster implements Forecaster {
   private errorCarry: number[] = [];
   private band: QuantileTable | null = null;
   private fittedUntilMs = NaN;
+  private lambda = NaN;
+  private rangeC: [number, number] = [NaN, NaN];
   constructor(private readonly opts: LoadModelOptions) {}
+
+  /** The penalty chosen by the last fit, pseudo-days (NaN before a fit). */
+  get chosenLambda(): number {
+    return this.lambda;
+  }
 
   fit(data: SiteSeries, untilMs: number): void {
     const { perDay, first, split, known, holdoutDays } = trainingWindow(
@@ -106,13 +154,39 @@ export class LoadForecaster implements Forecaster {
       'load model',
     );
     const cal = gridCalendar(data.startMs, data.intervalMinutes, data.count, data.zone);
-    // First a model on the window before the holdout, to learn the error band and the error carry-over
-    // from errors it did not train on; then the model on everything.
-    this.model = this.solve(data, cal, first, split, known, perDay, untilMs);
+    const temps = new Float64Array(known);
+    for (let i = first; i < known; i++) temps[i] = temperatureInput(data, i, known, perDay, untilMs);
+    // First a model on the window before the holdout: it chooses the penalty (the one with the smallest
+    // squared error on the holdout, which it did not train on) and learns the error band and the error
+    // carry-over from errors it did not train on; then the model on everything, with that penalty.
+    this.rangeC = rangeOf(temps, first, split);
+    const ne = new NormalEquations(N_FEATURES);
+    this.accumulate(ne, data, cal, temps, first, split);
+    const penalty = this.penalty(ne, perDay, split - first);
+    const x = new Float64Array(N_FEATURES);
+    let bestSe = Infinity;
+    for (const lambda of LOAD_LAMBDA_GRID) {
+      const m = ne.solve(lambda, penalty);
+      let se = 0;
+      for (let i = split; i < known; i++) {
+        const y = data.targetKw[i];
+        if (!Number.isFinite(y)) continue;
+        features(cal, i, temps[i], this.rangeC, x);
+        se += (y - predictRidge(m, x)) ** 2;
+      }
+      if (se < bestSe) {
+        bestSe = se;
+        this.lambda = lambda;
+        this.model = m;
+      }
+    }
     this.errorCarry = this.learnCarry(data, cal, split, known, perDay, untilMs);
     const splitMs = data.startMs + split * stepMs(data);
     this.band = learnBand(data, untilMs, (d, r) => this.point(d, r), this.bandOptions(holdoutDays), splitMs);
-    this.model = this.solve(data, cal, first, known, known, perDay, untilMs);
+    this.rangeC = rangeOf(temps, first, known);
+    const full = new NormalEquations(N_FEATURES);
+    this.accumulate(full, data, cal, temps, first, known);
+    this.model = full.solve(this.lambda, this.penalty(full, perDay, known - first));
     this.fittedUntilMs = untilMs;
   }
 
@@ -120,24 +194,34 @@ export class LoadForecaster implements Forecaster {
     return { replayDays, horizonHours: this.opts.horizonHours, floor: 0 };
   }
 
-  private solve(
+  private accumulate(
+    ne: NormalEquations,
     data: SiteSeries,
     cal: GridCalendar,
+    temps: Float64Array,
     from: number,
     to: number,
-    known: number,
-    perDay: number,
-    untilMs: number,
-  ): RidgeModel {
-    const ne = new NormalEquations(N_FEATURES);
+  ): void {
     const x = new Float64Array(N_FEATURES);
     for (let i = from; i < to; i++) {
       const y = data.targetKw[i];
       if (!Number.isFinite(y)) continue;
-      features(cal, i, temperatureInput(data, i, known, perDay, untilMs), x);
+      features(cal, i, temps[i], this.rangeC, x);
       ne.add(x, y);
     }
-    return ne.solve(RIDGE_LAMBDA);
+  }
+
+  /**
+   * Penalty per coefficient for one pseudo-day (× λ): none on the profile and the kind offsets, one
+   * day's rows of an hour on a deviation, and a temperature term's Σx² spread over the training days.
+   */
+  private penalty(ne: NormalEquations, perDay: number, rows: number): Float64Array {
+    const perHour = perDay / HOURS;
+    const days = Math.max(1, rows / perDay);
+    const out = new Float64Array(N_FEATURES);
+    for (let a = DEVIATION_AT; a < N_FEATURES; a++)
+      out[a] = a < HINGE_AT ? perHour : ne.xtx[a * N_FEATURES + a] / days;
+    return out;
   }
 
   /** Correlation of the model's errors at lag L on the holdout: how much of a recent error persists L steps on. */
@@ -153,7 +237,7 @@ export class LoadForecaster implements Forecaster {
     const r = new Float64Array(to - from).fill(NaN);
     const x = new Float64Array(N_FEATURES);
     for (let i = from; i < to; i++) {
-      features(cal, i, temperatureInput(data, i, to, perDay, untilMs), x);
+      features(cal, i, temperatureInput(data, i, to, perDay, untilMs), this.rangeC, x);
       r[i - from] = data.targetKw[i] - predictRidge(this.model!, x);
     }
     const carry: number[] = [];
@@ -189,7 +273,7 @@ export class LoadForecaster implements Forecaster {
     let nErr = 0;
     for (let i = known - 1; i >= 0 && i >= known - RECENT_ERROR_STEPS; i--) {
       if (!Number.isFinite(data.targetKw[i])) continue;
-      features(cal, i, temperatureInput(data, i, known, perDay, req.issueMs), x);
+      features(cal, i, temperatureInput(data, i, known, perDay, req.issueMs), this.rangeC, x);
       err += data.targetKw[i] - predictRidge(model, x);
       nErr++;
     }
@@ -197,7 +281,7 @@ export class LoadForecaster implements Forecaster {
     const out = new Float64Array(req.count);
     for (let j = 0; j < req.count; j++) {
       const i = start + j;
-      features(cal, i, temperatureInput(data, i, known, perDay, req.issueMs), x);
+      features(cal, i, temperatureInput(data, i, known, perDay, req.issueMs), this.rangeC, x);
       const lag = i - (known - 1);
       const carry = lag >= 1 && lag <= this.errorCarry.length ? this.errorCarry[lag - 1] : 0;
       out[j] = predictRidge(model, x) + carry * err;
@@ -214,8 +298,10 @@ export class LoadForecaster implements Forecaster {
     if (!this.model || !this.band) throw new Error('load-ridge: save before fit');
     return {
       kind: 'load-ridge',
-      version: 1,
+      version: 2,
       weights: this.model.weights,
+      lambda: this.lambda,
+      temperatureRangeC: this.rangeC,
       errorCarry: this.errorCarry,
       band: this.band,
       horizonHours: this.opts.horizonHours,
@@ -225,12 +311,16 @@ export class LoadForecaster implements Forecaster {
   }
 
   static load(state: LoadModelState): LoadForecaster {
-    if (state?.kind !== 'load-ridge' || state.version !== 1)
-      throw new RangeError('not a saved load-ridge model (version 1)');
+    if (state?.kind !== 'load-ridge' || state.version !== 2)
+      throw new RangeError('not a saved load-ridge model (version 2; older versions must be refitted)');
     if (state.weights.length !== N_FEATURES)
       throw new RangeError(`saved load model has ${state.weights.length} weights, expected ${N_FEATURES}`);
     const f = new LoadForecaster({ horizonHours: state.horizonHours, trainDays: state.trainDays });
     f.model = { weights: state.weights };
+    f.lambda = state.lambda;
+    // JSON turns NaN into null: a model fitted without temperature has no range.
+    const [lo, hi] = state.temperatureRangeC;
+    f.rangeC = [lo ?? NaN, hi ?? NaN];
     f.errorCarry = state.errorCarry;
     f.band = state.band;
     f.fittedUntilMs = state.fittedUntilMs;
