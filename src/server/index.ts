@@ -31,6 +31,7 @@ import { districtRoutes } from './routes/district.ts';
 import { eventRoutes } from './routes/events.ts';
 import { plannerRoutes } from './routes/planner.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { ledgerRoutes } from './routes/ledger.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { overrideRoutes } from './routes/overrides.ts';
 import { simulationRoutes } from './routes/simulations.ts';
@@ -309,6 +310,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   ];
   for (const plugin of plugins) await app.register(plugin, { prefix: '/api', deps });
   await app.register(metricsRoutes, { deps });
+    ledgerRoutes,
 
   const indexHtml = opts.webRoot ? join(opts.webRoot, 'index.html') : undefined;
   if (opts.webRoot) await app.register(fastifyStatic, { root: opts.webRoot, prefix: '/' });
