@@ -307,10 +307,10 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     plannerRoutes,
     tokenRoutes,
     simulationRoutes,
+    ledgerRoutes,
   ];
   for (const plugin of plugins) await app.register(plugin, { prefix: '/api', deps });
   await app.register(metricsRoutes, { deps });
-    ledgerRoutes,
 
   const indexHtml = opts.webRoot ? join(opts.webRoot, 'index.html') : undefined;
   if (opts.webRoot) await app.register(fastifyStatic, { root: opts.webRoot, prefix: '/' });
