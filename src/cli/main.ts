@@ -14,6 +14,8 @@ import { tokenCommand } from './token.ts';
 import { serveCommand } from './serve.ts';
 import { optimizeCommand } from './optimize.ts';
 import { backtestCommand } from './backtest.ts';
+import { testbedCommand } from './testbed.ts';
+import { registerControllerStrategies } from '../testbed/register.ts';
 
 /** Exit codes: 0 ok, 1 failure while running, 2 bad input (arguments or configuration). */
 const EXIT_BAD_INPUT = 2;
@@ -66,7 +68,7 @@ program
   .option('--out <dir>', 'write report.html, kpis.json, timeseries.csv and ledger-<strategy>.csv/.json here')
   .addOption(new Option('--json', 'print one JSON document on stdout instead of the table'))
   .action(
-    (opts: {
+    async (opts: {
       scenario: string;
       start?: string;
       days: number;
@@ -81,6 +83,8 @@ program
             .map((s) => s.trim())
             .filter(Boolean)
         : DEFAULT_STRATEGIES;
+      // Paths and URLs are outside controllers (docs/testbed.md), registered under that name.
+      const controllers = registerControllerStrategies(strategies);
       const known = strategyNames();
       const unknown = (strategies ?? []).filter((s) => !known.includes(s));
       if (unknown.length)
@@ -98,7 +102,11 @@ program
         onProgress: (name, done, total) => progress.update(name, done, total),
       });
       progress.stop();
-      const summary = runSummary(run);
+      const controllerStats = await controllers.close();
+      const summary = {
+        ...runSummary(run),
+        ...(controllerStats.length ? { controllers: controllerStats } : {}),
+      };
       if (opts.out) {
         const dir = resolve(opts.out);
         mkdirSync(dir, { recursive: true });
@@ -120,6 +128,10 @@ program
             `\nAlso available: ${more.join(', ')} (--strategies ${[...run.runs.map((r) => r.strategy), ...more].join(',')})\n`,
           );
         if (opts.out) process.stdout.write(`\nReport: ${join(resolve(opts.out), 'report.html')}\n`);
+        for (const c of controllerStats)
+          process.stdout.write(
+            `\n${c.label}: ${c.clamps} clamp(s), ${c.failedDecisions} decision(s) taken by rules${c.failure ? ` after it failed: ${c.failure.reason}: ${c.failure.message}` : ''}\n`,
+          );
       }
     },
   );
@@ -144,6 +156,7 @@ program.addCommand(tokenCommand());
 program.addCommand(serveCommand());
 program.addCommand(optimizeCommand());
 program.addCommand(backtestCommand());
+program.addCommand(testbedCommand());
 
 function fail(code: number, message: string): never {
   process.stderr.write(message.endsWith('\n') ? message : message + '\n');

@@ -1,0 +1,359 @@
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { basename, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+
+// Runs an outside controller where it cannot take the caller down: its ES module in a worker thread
+// with a heap limit and an empty environment, or its HTTP endpoint through a worker that does the
+// request. The simulator decides synchronously, so SyncHost blocks in Atomics.wait for at most the
+// decision timeout and terminates the worker when it is over; the live shadow uses AsyncHost, which
+// never blocks the event loop. Either way every failure comes back as a value with its reason.
+
+export type FailureReason =
+  'load-failed' | 'threw' | 'timeout' | 'out-of-memory' | 'invalid-answer' | 'unreachable' | 'run-budget';
+
+export interface Failure {
+  reason: FailureReason;
+  message: string;
+  /** Decision (0-based) at which it failed; absent when it failed to start. */
+  decision?: number;
+}
+
+export interface ControllerSpec {
+  /** `module`: path of an ES module exporting decide(); `http`: the URL observations are POSTed to. */
+  kind: 'module' | 'http';
+  target: string;
+  /** Shown in scorecards: the file's name or the URL. */
+  label: string;
+}
+
+export interface ControllerLimits {
+  /** Wall time one decision may take, ms. */
+  decisionTimeoutMs: number;
+  /** Wall time loading the module may take, ms. */
+  loadTimeoutMs: number;
+  /** Wall time all decisions of one run may take together, ms. */
+  runBudgetMs: number;
+  /** Heap of the controller's worker, MB (worker_threads resourceLimits.maxOldGenerationSizeMb). */
+  memoryMb: number;
+  /** Largest HTTP answer read, bytes. */
+  maxAnswerBytes: number;
+}
+
+/**
+ * Defaults: a 15-minute interval leaves minutes to decide, but a test bed run has thousands of
+ * decisions, so one gets 2 s (the live loop's cycle is 60 s; a decision that takes longer than a few
+ * seconds would also hold the live loop back); a run gets 5 minutes of decisions; the heap 256 MB,
+ * four times what the `rules` strategy's whole process uses; HTTP answers 1 MB (an action for the
+ * reference district is about 10 kB).
+ */
+export const DEFAULT_LIMITS: ControllerLimits = {
+  decisionTimeoutMs: 2_000,
+  loadTimeoutMs: 10_000,
+  runBudgetMs: 300_000,
+  memoryMb: 256,
+  maxAnswerBytes: 1 << 20,
+};
+
+const WORKER_URL = new URL('./controller-worker.mjs', import.meta.url);
+
+/** `./my.mjs`, `/abs/my.js` → module; `http://…` → http. Anything else is refused with the reason. */
+export function controllerSpec(arg: string, cwd = process.cwd()): ControllerSpec {
+  if (/^https?:\/\//i.test(arg)) {
+    let url: URL;
+    try {
+      url = new URL(arg);
+    } catch {
+      throw new RangeError(`controller URL "${arg}" is not a valid URL`);
+    }
+    return { kind: 'http', target: url.href, label: url.href };
+  }
+  if (!/\.(mjs|js)$/.test(arg))
+    throw new RangeError(`controller "${arg}": give an ES module (.mjs or .js) or an http:// URL`);
+  const abs = isAbsolute(arg) ? arg : resolve(cwd, arg);
+  if (!existsSync(abs)) throw new RangeError(`controller "${arg}": no such file`);
+  return { kind: 'module', target: pathToFileURL(abs).href, label: basename(arg) };
+}
+
+/** Whether a `--strategies` entry names a controller rather than a registered strategy. */
+export function looksLikeController(name: string): boolean {
+  return /^https?:\/\//i.test(name) || /\.(mjs|js)$/.test(name) || name.includes('/');
+}
+
+type Reply =
+  | { type: 'ready' }
+  | { type: 'answer'; seq: number; action: unknown }
+  | { type: 'error'; seq?: number; reason: FailureReason; error: string };
+
+interface Spawned {
+  worker: Worker;
+  port: MessagePort;
+  flag: Int32Array;
+  lastError?: Error & { code?: string };
+  exited: Promise<void>;
+}
+
+function spawn(spec: ControllerSpec, limits: ControllerLimits): Spawned {
+  const sab = new SharedArrayBuffer(4);
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(WORKER_URL, {
+    workerData: {
+      flag: sab,
+      port: port2,
+      kind: spec.kind,
+      target: spec.target,
+      requestTimeoutMs: limits.decisionTimeoutMs,
+      maxAnswerBytes: limits.maxAnswerBytes,
+    },
+    transferList: [port2],
+    // Nothing of the caller's environment (tokens, database URLs) reaches the controller.
+    env: {},
+    // Its console output is its own business: it must not mix into `--json` on stdout.
+    stdout: true,
+    stderr: true,
+    // No tsx loader, no inspector flags from the parent.
+    execArgv: [],
+    resourceLimits: {
+      maxOldGenerationSizeMb: limits.memoryMb,
+      maxYoungGenerationSizeMb: Math.max(1, Math.floor(limits.memoryMb / 8)),
+      stackSizeMb: 4,
+    },
+  });
+  worker.stdout.resume();
+  worker.stderr.resume();
+  const s: Spawned = {
+    worker,
+    port: port1,
+    flag: new Int32Array(sab),
+    exited: new Promise((r) => worker.once('exit', () => r())),
+  };
+  worker.on('error', (e) => (s.lastError = e));
+  worker.unref();
+  port1.unref();
+  return s;
+}
+
+function memoryFailure(s: Spawned, limits: ControllerLimits, f: Failure): Failure {
+  if (s.lastError?.code === 'ERR_WORKER_OUT_OF_MEMORY')
+    return { ...f, reason: 'out-of-memory', message: `ran out of its ${limits.memoryMb} MB heap` };
+  return f;
+}
+
+/** A controller the simulator can call synchronously. */
+export class SyncHost {
+  private s?: Spawned;
+  private seq = 0;
+  private usedMs = 0;
+  failure?: Failure;
+  readonly decisionMs: number[] = [];
+
+  constructor(
+    readonly spec: ControllerSpec,
+    readonly limits: ControllerLimits = DEFAULT_LIMITS,
+  ) {}
+
+  /** Starts the worker and waits for the module to load; a failure is kept in `failure`. */
+  start(): boolean {
+    this.s = spawn(this.spec, this.limits);
+    const r = this.wait(this.limits.loadTimeoutMs);
+    if (r === 'timed-out')
+      return this.fail({ reason: 'timeout', message: `did not load within ${this.limits.loadTimeoutMs} ms` });
+    const m = this.take();
+    if (m?.type === 'ready') return true;
+    return this.fail({
+      reason: m?.type === 'error' ? m.reason : 'load-failed',
+      message: m?.type === 'error' ? m.error : 'no answer from the worker',
+    });
+  }
+
+  /** One decision: the controller's raw answer, or undefined after a failure (see `failure`). */
+  decide(observation: unknown): unknown {
+    if (this.failure || !this.s) return undefined;
+    const decision = this.seq++;
+    const leftMs = this.limits.runBudgetMs - this.usedMs;
+    const waitMs = Math.min(this.limits.decisionTimeoutMs, leftMs);
+    const t0 = performance.now();
+    Atomics.store(this.s.flag, 0, 0);
+    try {
+      this.s.port.postMessage({ seq: decision, observation });
+    } catch (e) {
+      this.fail({ reason: 'threw', message: `observation not sent: ${(e as Error).message}`, decision });
+      return undefined;
+    }
+    let m: Reply | undefined;
+    for (;;) {
+      const r = this.wait(Math.max(0, waitMs - (performance.now() - t0)));
+      if (r === 'timed-out') break;
+      m = this.take();
+      // A stale answer (from a decision that timed out earlier) is skipped.
+      if (m && (m.type === 'ready' || m.seq !== decision)) {
+        m = undefined;
+        Atomics.store(this.s.flag, 0, 0);
+        continue;
+      }
+      break;
+    }
+    const ms = performance.now() - t0;
+    this.usedMs += ms;
+    this.decisionMs.push(ms);
+    if (!m) {
+      const overRun = waitMs < this.limits.decisionTimeoutMs;
+      this.fail({
+        reason: overRun ? 'run-budget' : 'timeout',
+        message: overRun
+          ? `decisions used the run's budget of ${this.limits.runBudgetMs} ms`
+          : `no answer within ${this.limits.decisionTimeoutMs} ms (looping, or out of memory)`,
+        decision,
+      });
+      return undefined;
+    }
+    if (m.type === 'error') {
+      this.fail({ reason: m.reason, message: m.error, decision });
+      return undefined;
+    }
+    return m.type === 'answer' ? m.action : undefined;
+  }
+
+  /** Records a failure found by the caller (an answer that is not a valid action). */
+  reject(reason: FailureReason, message: string): void {
+    this.fail({ reason, message, decision: this.seq - 1 });
+  }
+
+  /** Stops the worker; afterwards `failure` says whether it ran out of memory. */
+  async close(): Promise<void> {
+    const s = this.s;
+    if (!s) return;
+    this.s = undefined;
+    await s.worker.terminate();
+    await s.exited;
+    if (this.failure) this.failure = memoryFailure(s, this.limits, this.failure);
+    s.port.close();
+  }
+
+  private wait(ms: number): 'ok' | 'not-equal' | 'timed-out' {
+    return Atomics.wait(this.s!.flag, 0, 0, ms);
+  }
+
+  private take(): Reply | undefined {
+    return receiveMessageOnPort(this.s!.port)?.message as Reply | undefined;
+  }
+
+  private fail(f: Failure): false {
+    this.failure ??= f;
+    // A worker that failed is stopped now: a loop or an allocation must not go on in the background.
+    if (this.s) void this.s.worker.terminate();
+    return false;
+  }
+}
+
+/** A controller the live shadow calls without blocking the event loop. */
+export class AsyncHost {
+  private s?: Spawned;
+  private seq = 0;
+  private pending?: { seq: number; resolve: (m: Reply | undefined) => void };
+  failure?: Failure;
+
+  constructor(
+    readonly spec: ControllerSpec,
+    readonly limits: ControllerLimits = DEFAULT_LIMITS,
+  ) {}
+
+  async start(): Promise<boolean> {
+    const s = spawn(this.spec, this.limits);
+    this.s = s;
+    s.port.on('message', (m: Reply) => {
+      const p = this.pending;
+      if (!p) return;
+      if (m.type === 'ready' || m.seq === p.seq) {
+        this.pending = undefined;
+        p.resolve(m);
+      }
+    });
+    s.worker.once('exit', () => {
+      const p = this.pending;
+      this.pending = undefined;
+      p?.resolve(undefined);
+    });
+    const m = await this.next(-1, this.limits.loadTimeoutMs);
+    if (m?.type === 'ready') return true;
+    await this.fail({
+      reason: m?.type === 'error' ? m.reason : m === undefined ? 'timeout' : 'load-failed',
+      message: m?.type === 'error' ? m.error : `did not load within ${this.limits.loadTimeoutMs} ms`,
+    });
+    return false;
+  }
+
+  async decide(observation: unknown): Promise<{ action?: unknown; ms: number }> {
+    const s = this.s;
+    if (this.failure || !s) return { ms: 0 };
+    const decision = this.seq++;
+    const t0 = performance.now();
+    try {
+      s.port.postMessage({ seq: decision, observation });
+    } catch (e) {
+      await this.fail({
+        reason: 'threw',
+        message: `observation not sent: ${(e as Error).message}`,
+        decision,
+      });
+      return { ms: 0 };
+    }
+    const m = await this.next(decision, this.limits.decisionTimeoutMs);
+    const ms = performance.now() - t0;
+    if (!m) {
+      await this.fail({
+        reason: 'timeout',
+        message: `no answer within ${this.limits.decisionTimeoutMs} ms (looping, or out of memory)`,
+        decision,
+      });
+      return { ms };
+    }
+    if (m.type === 'error') {
+      await this.fail({ reason: m.reason, message: m.error, decision });
+      return { ms };
+    }
+    return { action: (m as { action: unknown }).action, ms };
+  }
+
+  async reject(reason: FailureReason, message: string): Promise<void> {
+    await this.fail({ reason, message, decision: this.seq - 1 });
+  }
+
+  async close(): Promise<void> {
+    const s = this.s;
+    this.s = undefined;
+    if (!s) return;
+    await s.worker.terminate();
+    await s.exited;
+    s.port.close();
+  }
+
+  private next(seq: number, timeoutMs: number): Promise<Reply | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        if (this.pending?.seq === seq) this.pending = undefined;
+        resolve(undefined);
+      }, timeoutMs);
+      timer.unref();
+      this.pending = {
+        seq,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      };
+    });
+  }
+
+  private async fail(f: Failure): Promise<void> {
+    if (this.failure) return;
+    this.failure = f;
+    const s = this.s;
+    this.s = undefined;
+    if (!s) return;
+    await s.worker.terminate();
+    await s.exited;
+    this.failure = memoryFailure(s, this.limits, f);
+    s.port.close();
+  }
+}
