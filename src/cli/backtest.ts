@@ -120,7 +120,12 @@ export function backtestCommand(): Command {
       });
       if (o.json) {
         process.stdout.write(
-          JSON.stringify({ target: result.target, points: result.points, models: result.models }) + '\n',
+          JSON.stringify({
+            target: result.target,
+            points: result.points,
+            models: result.models,
+            ...(result.choices ? { choices: result.choices } : {}),
+          }) + '\n',
         );
       } else {
         process.stdout.write(formatBacktest(result) + '\n');

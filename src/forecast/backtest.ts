@@ -5,6 +5,7 @@ import { LoadForecaster } from './load-model.ts';
 import { scoreMetrics, skill, type Metrics, type ScoredPoint } from './metrics.ts';
 import { PvForecaster } from './pv-model.ts';
 import { clearSkyCurve, totalCapacityKw, type PvSiteSpec } from './pv-physics.ts';
+import { AutoForecaster, type Candidate, type ModelChoice } from './select.ts';
 import { knownAt, stepMs } from './series.ts';
 import type { Forecaster, SiteSeries, Target } from './types.ts';
 
@@ -63,30 +64,65 @@ export interface BacktestResult {
   /** nMAE denominator, kW (PV: AC capacity; load: mean load over the scored points). */
   normaliserKw: number;
   models: ModelScore[];
+  /** The automatic choice (model `auto`), when it ran: how often each model was chosen, and the latest choice. */
+  choices?: { counts: Record<string, number>; latest: ModelChoice; latestAtMs: number };
 }
 
-/** The learned model and the baselines for a target. */
-export function defaultForecasters(
-  target: Target,
-  o: { pvSite?: PvSiteSpec; horizonHours: number; trainDays?: number },
-): Forecaster[] {
+export interface CandidateOptions {
+  pvSite?: PvSiteSpec;
+  horizonHours: number;
+  trainDays?: number;
+}
+
+/** The learned model and the baselines for a target, as candidates of the automatic choice (select.ts). */
+export function defaultCandidates(target: Target, o: CandidateOptions): Candidate[] {
   const base = { horizonHours: o.horizonHours, pvSite: o.pvSite };
   if (target === 'pv') {
-    if (!o.pvSite)
-      throw new RangeError('a PV backtest needs the site (arrays, location): pass --site-config');
+    const site = o.pvSite;
+    if (!site) throw new RangeError('a PV backtest needs the site (arrays, location): pass --site-config');
     return [
-      new PvForecaster({ site: o.pvSite, horizonHours: o.horizonHours, trainDays: o.trainDays }),
-      smartPersistenceForecaster({ ...base, pvSite: o.pvSite }),
-      seasonalNaiveForecaster(1, base),
-      seasonalNaiveForecaster(7, base),
-      persistenceForecaster(base),
+      {
+        learned: true,
+        make: () => new PvForecaster({ site, horizonHours: o.horizonHours, trainDays: o.trainDays }),
+      },
+      { learned: false, make: () => smartPersistenceForecaster({ ...base, pvSite: site }) },
+      { learned: false, make: () => seasonalNaiveForecaster(1, base) },
+      { learned: false, make: () => seasonalNaiveForecaster(7, base) },
+      { learned: false, make: () => persistenceForecaster(base) },
     ];
   }
   return [
-    new LoadForecaster({ horizonHours: o.horizonHours, trainDays: o.trainDays }),
-    seasonalNaiveForecaster(7, base),
-    seasonalNaiveForecaster(1, base),
-    persistenceForecaster(base),
+    {
+      learned: true,
+      make: () => new LoadForecaster({ horizonHours: o.horizonHours, trainDays: o.trainDays }),
+    },
+    { learned: false, make: () => seasonalNaiveForecaster(7, base) },
+    { learned: false, make: () => seasonalNaiveForecaster(1, base) },
+    { learned: false, make: () => persistenceForecaster(base) },
+  ];
+}
+
+/** The automatic choice among the default candidates (select.ts), validated at the given issue hour. */
+export function autoForecaster(target: Target, o: CandidateOptions & { issueHour: number }): AutoForecaster {
+  const site = o.pvSite;
+  // PV is scored in daylight only, as in the backtest: night zeros would flatter every model.
+  const daylight = (data: SiteSeries) =>
+    clearSkyCurve(site!, data.startMs, data.intervalMinutes, data.count).powerKw;
+  return new AutoForecaster(defaultCandidates(target, o), {
+    issueHour: o.issueHour,
+    horizonHours: o.horizonHours,
+    scoredMask: target === 'pv' ? daylight : undefined,
+  });
+}
+
+/** The automatic choice, then the learned model and the baselines for a target. */
+export function defaultForecasters(
+  target: Target,
+  o: CandidateOptions & { issueHour?: number },
+): Forecaster[] {
+  return [
+    autoForecaster(target, { ...o, issueHour: o.issueHour ?? DEFAULT_ISSUE_HOUR }),
+    ...defaultCandidates(target, o).map((c) => c.make()),
   ];
 }
 
@@ -99,7 +135,8 @@ export function runBacktest(data: SiteSeries, o: BacktestOptions): BacktestResul
   if (!(horizonHours >= 24))
     throw new RangeError(`horizon must be at least 24 h to cover the next day, got ${horizonHours}`);
   const forecasters =
-    o.forecasters ?? defaultForecasters(o.target, { pvSite: o.pvSite, horizonHours, trainDays: o.trainDays });
+    o.forecasters ??
+    defaultForecasters(o.target, { pvSite: o.pvSite, horizonHours, trainDays: o.trainDays, issueHour });
   const step = stepMs(data);
   const zone = data.zone;
   const endMs = data.startMs + data.count * step;
@@ -188,6 +225,14 @@ export function runBacktest(data: SiteSeries, o: BacktestOptions): BacktestResul
     if (sp) s.skillVsSmartPersistence = skill(x.rmseKw, sp.rmseKw);
     return s;
   });
+  const auto = forecasters.find((f): f is AutoForecaster => f instanceof AutoForecaster);
+  let choices: BacktestResult['choices'];
+  if (auto && auto.history.length) {
+    const counts: Record<string, number> = {};
+    for (const h of auto.history) counts[h.choice.chosen] = (counts[h.choice.chosen] ?? 0) + 1;
+    const latest = auto.history[auto.history.length - 1];
+    choices = { counts, latest: latest.choice, latestAtMs: latest.atMs };
+  }
   return {
     target: o.target,
     points,
@@ -198,6 +243,7 @@ export function runBacktest(data: SiteSeries, o: BacktestOptions): BacktestResul
     seasonalNaiveReference: refName,
     normaliserKw,
     models,
+    ...(choices ? { choices } : {}),
   };
 }
 
@@ -233,5 +279,18 @@ export function formatBacktest(r: BacktestResult): string {
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const head = `${r.target} backtest: ${r.issues} issues at ${String(r.issueHour).padStart(2, '0')}:00 for the next local day, ${r.points} scored intervals${r.target === 'pv' ? ' (daylight)' : ''}, refit every ${r.refitDays} day(s); nMAE by ${r.target === 'pv' ? 'AC capacity' : 'mean load'} ${r.normaliserKw.toFixed(0)} kW`;
-  return [head, '', line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  const table = [head, '', line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  if (r.choices) {
+    const total = Object.values(r.choices.counts).reduce((a, b) => a + b, 0);
+    const counts = Object.entries(r.choices.counts)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, n]) => `${name} ${n}/${total}`)
+      .join(', ');
+    table.push(
+      '',
+      `auto: chose ${counts} refit(s) by rolling-origin validation on the history before each refit.`,
+      `latest choice: ${r.choices.latest.chosen}: ${r.choices.latest.reason}`,
+    );
+  }
+  return table.join('\n');
 }

@@ -30,6 +30,8 @@ export {
   runBacktest,
   formatBacktest,
   defaultForecasters,
+  defaultCandidates,
+  autoForecaster,
   DEFAULT_HORIZON_HOURS,
   DEFAULT_ISSUE_HOUR,
   DEFAULT_MIN_TRAIN_DAYS,
@@ -37,7 +39,19 @@ export {
   type BacktestOptions,
   type BacktestResult,
   type ModelScore,
+  type CandidateOptions,
 } from './backtest.ts';
+export {
+  chooseModel,
+  AutoForecaster,
+  MAX_VALIDATION_DAYS,
+  MIN_VALIDATION_DAYS,
+  MIN_VALIDATION_TRAIN_DAYS,
+  type Candidate,
+  type CandidateScore,
+  type ModelChoice,
+  type SelectionOptions,
+} from './select.ts';
 export {
   parseForecastCsv,
   formatImportReport,

@@ -1,0 +1,247 @@
+import { DateTime } from 'luxon';
+import { knownAt, stepMs } from './series.ts';
+import type { Forecaster, PredictRequest, QuantileForecast, SiteSeries } from './types.ts';
+
+// Automatic model choice per site and target: every candidate — learned models and baselines — is
+// replayed as a day-ahead forecaster over the last days of the site's own history (rolling origin: for
+// each validation day D, fitted on what was known at the issue on D − 1, refitted weekly) and scored on
+// D. A learned model is used only if it beats the best baseline on RMSE *and* MAE there; otherwise the
+// best baseline is. The baselines need no training, so one is always available.
+
+const MS_PER_HOUR = 3_600_000;
+const MS_PER_DAY = 24 * MS_PER_HOUR;
+/** Validation days at most: two weeks cover both weekend kinds twice and keep a refit cheap. */
+export const MAX_VALIDATION_DAYS = 14;
+/** Fewer validation days than this say too little to choose on (less than one of each day kind). */
+export const MIN_VALIDATION_DAYS = 3;
+/** History a candidate gets before the first validation issue, days (learned models need 14, series.ts). */
+export const MIN_VALIDATION_TRAIN_DAYS = 21;
+/** Refit interval within the validation window, issues: as in the backtest (backtest.ts DEFAULT_REFIT_DAYS). */
+const VALIDATION_REFIT_DAYS = 7;
+
+export interface Candidate {
+  /** A fresh, unfitted forecaster each call. */
+  make: () => Forecaster;
+  /** A learned model (held to the guard) rather than a baseline. */
+  learned: boolean;
+}
+
+export interface CandidateScore {
+  name: string;
+  learned: boolean;
+  rmseKw: number;
+  maeKw: number;
+  /** 1 − RMSE / RMSE of the best baseline on the same validation points (0 for that baseline). */
+  skillRmse: number;
+  /** Why the candidate has no score (it could not be fitted), when it has none. */
+  error?: string;
+}
+
+export interface ModelChoice {
+  chosen: string;
+  /** One sentence: the figures behind the choice. */
+  reason: string;
+  /** Issue time the validation ran at, UTC ms; null when there was too little history to validate. */
+  validatedAtMs: number | null;
+  /** Validation days and scored intervals. */
+  days: number;
+  points: number;
+  candidates: CandidateScore[];
+}
+
+export interface SelectionOptions {
+  /** Local hour of the day-ahead issue replayed in validation (the hour of `untilMs` when absent). */
+  issueHour?: number;
+  horizonHours: number;
+  /** Per series index, non-zero where an interval is scored (PV: daylight); all when absent. */
+  scoredMask?: (data: SiteSeries) => ArrayLike<number>;
+  maxValidationDays?: number;
+}
+
+/**
+ * Replays every candidate over the validation window before `untilMs` and picks one. Baselines that
+ * cannot be fitted are left out; the first baseline is the fallback when nothing could be validated.
+ */
+export function chooseModel(
+  data: SiteSeries,
+  untilMs: number,
+  candidates: readonly Candidate[],
+  o: SelectionOptions,
+): ModelChoice {
+  const fallback = candidates.find((c) => !c.learned);
+  if (!fallback) throw new RangeError('model choice needs at least one baseline among the candidates');
+  const zone = data.zone;
+  const step = stepMs(data);
+  const issueHour = o.issueHour ?? DateTime.fromMillis(untilMs, { zone }).hour;
+  const historyDays = Math.floor((untilMs - data.startMs) / MS_PER_DAY);
+  const days = Math.min(o.maxValidationDays ?? MAX_VALIDATION_DAYS, historyDays - MIN_VALIDATION_TRAIN_DAYS);
+  const names = candidates.map((c) => c.make().name);
+  if (days < MIN_VALIDATION_DAYS) {
+    return {
+      chosen: names[candidates.indexOf(fallback)],
+      reason: `${historyDays} day(s) of history: too little to validate (${MIN_VALIDATION_TRAIN_DAYS + MIN_VALIDATION_DAYS} needed), so the default baseline`,
+      validatedAtMs: null,
+      days: 0,
+      points: 0,
+      candidates: [],
+    };
+  }
+  // Validation days: the last `days` whole local days that ended by untilMs.
+  const lastDayEnd = DateTime.fromMillis(untilMs, { zone }).startOf('day');
+  const issues: { issueMs: number; i0: number; i1: number }[] = [];
+  for (let d = days; d >= 1; d--) {
+    const day = lastDayEnd.minus({ days: d });
+    const issueMs = day.minus({ days: 1 }).plus({ hours: issueHour }).toMillis();
+    const i0 = Math.round((day.toMillis() - data.startMs) / step);
+    const i1 = Math.round((day.plus({ days: 1 }).toMillis() - data.startMs) / step);
+    if (i0 < 0 || (day.toMillis() + MS_PER_DAY - issueMs) / MS_PER_HOUR > o.horizonHours) continue;
+    issues.push({ issueMs, i0, i1 });
+  }
+  const models = candidates.map((c) => c.make());
+  const errors: (string | undefined)[] = models.map(() => undefined);
+  const preds: Float64Array[][] = models.map(() => []);
+  for (let n = 0; n < issues.length; n++) {
+    const { issueMs, i0, i1 } = issues[n];
+    if (n % VALIDATION_REFIT_DAYS === 0) {
+      const view = knownAt(data, issueMs);
+      models.forEach((m, k) => {
+        if (errors[k]) return;
+        try {
+          m.fit(view, issueMs);
+        } catch (e) {
+          errors[k] = (e as Error).message;
+        }
+      });
+    }
+    const view = knownAt(data, issueMs, issueMs + o.horizonHours * MS_PER_HOUR);
+    const first = Math.ceil((issueMs - data.startMs) / step);
+    const req: PredictRequest = {
+      issueMs,
+      startMs: data.startMs + first * step,
+      count: Math.ceil((o.horizonHours * MS_PER_HOUR) / step),
+    };
+    models.forEach((m, k) => {
+      if (errors[k]) return;
+      try {
+        const p = m.predict(view, req).p50;
+        preds[k].push(p.subarray(i0 - first, i1 - first));
+      } catch (e) {
+        errors[k] = (e as Error).message;
+      }
+    });
+  }
+  // Points every usable candidate forecast, so all are scored on the same intervals.
+  const usable = models.map((_, k) => !errors[k]);
+  const se = new Float64Array(models.length);
+  const ae = new Float64Array(models.length);
+  let points = 0;
+  const mask = o.scoredMask?.(data);
+  issues.forEach(({ i0, i1 }, n) => {
+    for (let i = i0; i < i1; i++) {
+      const y = data.targetKw[i];
+      if (!Number.isFinite(y) || (mask && !mask[i])) continue;
+      if (models.some((_, k) => usable[k] && !Number.isFinite(preds[k][n][i - i0]))) continue;
+      points++;
+      models.forEach((_, k) => {
+        if (!usable[k]) return;
+        const e = y - preds[k][n][i - i0];
+        se[k] += e * e;
+        ae[k] += Math.abs(e);
+      });
+    }
+  });
+  const validatedAtMs = issues.length ? issues[0].issueMs : null;
+  const scores: CandidateScore[] = models.map((m, k) => ({
+    name: m.name,
+    learned: candidates[k].learned,
+    rmseKw: usable[k] && points ? Math.sqrt(se[k] / points) : NaN,
+    maeKw: usable[k] && points ? ae[k] / points : NaN,
+    skillRmse: NaN,
+    ...(errors[k] ? { error: errors[k] } : {}),
+  }));
+  const baselines = scores.filter((s) => !s.learned && Number.isFinite(s.rmseKw));
+  if (!baselines.length || points === 0) {
+    return {
+      chosen: names[candidates.indexOf(fallback)],
+      reason:
+        'no baseline could be scored on the validation days (no measured values), so the default baseline',
+      validatedAtMs,
+      days: issues.length,
+      points,
+      candidates: scores,
+    };
+  }
+  const best = baselines.reduce((a, b) => (b.rmseKw < a.rmseKw ? b : a));
+  for (const s of scores) s.skillRmse = 1 - s.rmseKw / best.rmseKw;
+  const eligible = scores
+    .filter((s) => s.learned && s.rmseKw <= best.rmseKw && s.maeKw <= best.maeKw)
+    .sort((a, b) => a.rmseKw - b.rmseKw);
+  const f = (v: number) => v.toFixed(1);
+  const over = `over ${issues.length} validation day(s) (${points} intervals)`;
+  if (eligible.length) {
+    const c = eligible[0];
+    return {
+      chosen: c.name,
+      reason: `${c.name} beats the best baseline ${best.name} ${over}: RMSE ${f(c.rmseKw)} vs ${f(best.rmseKw)} kW, MAE ${f(c.maeKw)} vs ${f(best.maeKw)} kW (skill ${c.skillRmse.toFixed(2)})`,
+      validatedAtMs,
+      days: issues.length,
+      points,
+      candidates: scores,
+    };
+  }
+  const learned = scores.filter((s) => s.learned);
+  const why = learned.length
+    ? learned
+        .map((s) =>
+          s.error
+            ? `${s.name} could not be fitted (${s.error})`
+            : `${s.name} is not better on ${s.rmseKw > best.rmseKw ? 'RMSE' : 'MAE'} (RMSE ${f(s.rmseKw)} vs ${f(best.rmseKw)} kW, MAE ${f(s.maeKw)} vs ${f(best.maeKw)} kW)`,
+        )
+        .join('; ')
+    : 'no learned model among the candidates';
+  return {
+    chosen: best.name,
+    reason: `${best.name} is the best baseline ${over}; ${why}`,
+    validatedAtMs,
+    days: issues.length,
+    points,
+    candidates: scores,
+  };
+}
+
+/**
+ * A forecaster that chooses among candidates at every fit (chooseModel on the history known then) and
+ * forecasts with the chosen one, refitted on all of it.
+ */
+export class AutoForecaster implements Forecaster {
+  readonly name = 'auto';
+  private current: Forecaster | null = null;
+  private last: ModelChoice | null = null;
+  /** Every choice made, with its issue time (for the backtest's summary). */
+  readonly history: { atMs: number; choice: ModelChoice }[] = [];
+  private readonly names: string[];
+  constructor(
+    private readonly candidates: readonly Candidate[],
+    private readonly o: SelectionOptions,
+  ) {
+    this.names = candidates.map((c) => c.make().name);
+  }
+
+  get choice(): ModelChoice | null {
+    return this.last;
+  }
+
+  fit(data: SiteSeries, untilMs: number): void {
+    const choice = chooseModel(data, untilMs, this.candidates, this.o);
+    const model = this.candidates[this.names.indexOf(choice.chosen)].make();
+    model.fit(data, untilMs);
+    this.current = model;
+    this.last = choice;
+    this.history.push({ atMs: untilMs, choice });
+  }
+
+  predict(data: SiteSeries, req: PredictRequest): QuantileForecast {
+    if (!this.current) throw new Error('auto: predict before fit');
+    return this.current.predict(data, req);
+  }
+}
