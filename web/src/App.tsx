@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useLive } from './live.ts';
 import { useSession } from './session.ts';
+import { toggleTheme, useTheme } from './theme.ts';
 import { SignIn } from './views/SignIn.tsx';
 import { Overview } from './views/Overview.tsx';
 
@@ -17,24 +18,9 @@ const Operations = lazy(() => import('./views/Operations.tsx'));
 export const VIEWS = ['overview', 'power', 'fleets', 'cost', 'scenarios', 'operations'] as const;
 export type View = (typeof VIEWS)[number];
 
-const THEME_KEY = 'bitgrid.theme';
-
 function viewFromPath(): View {
   const p = location.pathname.replace(/^\/+|\/+$/g, '');
   return (VIEWS as readonly string[]).includes(p) ? (p as View) : 'overview';
-}
-
-function useTheme(): [string, () => void] {
-  const [theme, setTheme] = useState(
-    () =>
-      localStorage.getItem(THEME_KEY) ??
-      (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'),
-  );
-  useEffect(() => {
-    document.documentElement.dataset.theme = theme;
-    localStorage.setItem(THEME_KEY, theme);
-  }, [theme]);
-  return [theme, () => setTheme((t) => (t === 'dark' ? 'light' : 'dark'))];
 }
 
 function StreamBadge() {
@@ -52,7 +38,9 @@ export function App() {
   const { t, i18n } = useTranslation();
   const session = useSession();
   const [view, setView] = useState<View>(viewFromPath);
-  const [theme, toggleTheme] = useTheme();
+  const theme = useTheme((s) => s.theme);
+  // Phones: the header folds the switches and sign-out into a menu (see styles.css).
+  const [menuOpen, setMenuOpen] = useState(false);
   const [restoring, setRestoring] = useState(true);
   const districtName = useLive((s) => s.state?.districtName);
 
@@ -66,6 +54,7 @@ export function App() {
   const go = (v: View) => {
     history.pushState(null, '', `/${v}`);
     setView(v);
+    setMenuOpen(false);
   };
 
   const switches: ReactNode = (
@@ -95,10 +84,21 @@ export function App() {
 
   return (
     <div className="shell">
-      <header className="top">
+      <header className={`top ${menuOpen ? 'menu-open' : ''}`}>
         <div className="brand">
           <span className="logo">⚡</span> Bitgrid <span className="muted district">{districtName}</span>
         </div>
+        <StreamBadge />
+        <button
+          type="button"
+          className="ghost menu-toggle"
+          aria-expanded={menuOpen}
+          aria-label={t('app.menu')}
+          data-testid="menu-toggle"
+          onClick={() => setMenuOpen((o) => !o)}
+        >
+          ☰
+        </button>
         <nav>
           {VIEWS.map((v) => (
             <a
@@ -113,7 +113,6 @@ export function App() {
           ))}
         </nav>
         <div className="right">
-          <StreamBadge />
           <span className="badge" data-testid="role">
             {t(`role.${session.role}`)}
           </span>

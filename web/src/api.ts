@@ -139,9 +139,11 @@ export interface ForecastRec {
   start: string;
   intervalMinutes: number;
   quantiles: Record<string, number[]>;
+  model?: string;
 }
 export interface ScheduleRec {
   id: number;
+  created: string;
   start: string;
   end: string;
   strategy: string;
@@ -185,6 +187,36 @@ export interface JobRec {
 export interface JobList {
   plannedAt: string | null;
   jobs: JobRec[];
+}
+/** A charging session in progress as the planner plans it (GET /api/charging-sessions). */
+export interface ChargingSession {
+  key: string;
+  assetId: string;
+  /** `<charge point>/<connector>`, e.g. campus-ev-ac-016/2. */
+  channel: string;
+  arrival: string;
+  departure: string;
+  energyKwh: number;
+  deliveredKwh: number;
+}
+/** The planner's status (GET /api/planner). */
+export interface PlannerRec {
+  strategy: string;
+  mode: 'schedule' | 'rules' | 'direct';
+  scheduleId: number | null;
+  scheduleMadeAt: string | null;
+  solving: boolean;
+  lastSolve: { at: string; status: string; solveMs: number; reason: string } | null;
+  counters: Record<string, number>;
+}
+/** Which forecast model serves an asset and why (GET /api/forecast/models; a server may not have it). */
+export interface ForecastModelChoice {
+  target: 'load' | 'pv';
+  assetId: string;
+  chosen: string;
+  reason: string;
+  validatedAt: string;
+  candidates: { name: string; rmseKw: number; maeKw: number; skillRmse: number }[];
 }
 /** The API's code when the live system keeps no job book. */
 export const JOBS_UNAVAILABLE = 'BITGRID_ERR_JOBS_UNAVAILABLE';

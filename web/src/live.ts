@@ -25,6 +25,23 @@ export const useLive = create<LiveStore>(() => ({
   messages: 0,
 }));
 
+/**
+ * Per-transaction measurements (`session_energy_kwh@<charger>/tx:<id>`) name one key per charging
+ * session ever seen; the state keeps them forever. The dashboard reads sessions from
+ * /api/charging-sessions instead and drops these keys, so the state it holds stays bounded.
+ */
+export const isSessionKey = (key: string) => /@[^.]*\/tx:/.test(key);
+
+function withoutSessionKeys(s: LiveState): LiveState {
+  const assets: LiveState['assets'] = {};
+  for (const [id, a] of Object.entries(s.assets)) {
+    const measurements: AssetLive['measurements'] = {};
+    for (const [k, v] of Object.entries(a.measurements)) if (!isSessionKey(k)) measurements[k] = v;
+    assets[id] = { ...a, measurements };
+  }
+  return { ...s, assets };
+}
+
 /** Sets (or, for null, removes) one dotted path, copying every object on the way. */
 export function applyDelta<T extends object>(root: T, changes: Record<string, unknown>): T {
   const out = { ...root } as Record<string, unknown>;
@@ -72,7 +89,11 @@ export function connectLive(token: string): void {
       | { type: 'delta'; seq: number; changes: Record<string, unknown> };
     if (m.type === 'snapshot') {
       seq = m.seq;
-      useLive.setState((s) => ({ state: m.state, lastMessageMs: Date.now(), messages: s.messages + 1 }));
+      useLive.setState((s) => ({
+        state: withoutSessionKeys(m.state),
+        lastMessageMs: Date.now(),
+        messages: s.messages + 1,
+      }));
       return;
     }
     if (m.seq !== seq + 1) {
@@ -80,8 +101,9 @@ export function connectLive(token: string): void {
       return;
     }
     seq = m.seq;
+    const changes = Object.fromEntries(Object.entries(m.changes).filter(([k]) => !isSessionKey(k)));
     useLive.setState((s) => ({
-      state: s.state ? applyDelta(s.state, m.changes) : s.state,
+      state: s.state ? applyDelta(s.state, changes) : s.state,
       lastMessageMs: Date.now(),
       messages: s.messages + 1,
     }));

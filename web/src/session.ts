@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import { api, ApiError, getToken, TOKEN_KEY } from './api.ts';
+import { loadDistrict } from './district.ts';
 import { connectLive, disconnectLive } from './live.ts';
 
 // Who is signed in. The token lives in sessionStorage (gone when the tab closes). The API has no
@@ -36,6 +37,7 @@ export const useSession = create<Session>((set) => ({
     sessionStorage.setItem(TOKEN_KEY, t);
     set({ token: t, role });
     connectLive(t);
+    await loadDistrict();
   },
   signOut() {
     sessionStorage.removeItem(TOKEN_KEY);
@@ -49,6 +51,7 @@ export const useSession = create<Session>((set) => ({
       const role = await probeRole(t);
       set({ token: t, role });
       connectLive(t);
+      await loadDistrict();
     } catch {
       sessionStorage.removeItem(TOKEN_KEY);
     }

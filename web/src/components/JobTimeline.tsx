@@ -1,6 +1,6 @@
 import { useTranslation } from 'react-i18next';
 import type { JobRec } from '../api.ts';
-import { localMidnightMs, num, pct, time } from '../format.ts';
+import { day, hourMinute, localMidnightMs, num, pct, time } from '../format.ts';
 
 // The data center's training jobs on the district clock: one row per job, the planner's intervals as
 // bars (darker = higher GPU power cap), the window from earliest start to deadline as a pale band,
@@ -49,7 +49,8 @@ export function JobTimeline({ jobs, nowMs, zone }: { jobs: JobRec[]; nowMs: numb
         <div className="jobs-track">
           {ticks.map((tick) => (
             <span key={tick} className="jobs-tick" style={{ left: `${x(tick)}%` }}>
-              {time(tick, zone, true)}
+              {/* Midnight shows the date, other ticks the time of day. */}
+              {tick === localMidnightMs(tick, zone) ? day(tick, zone) : hourMinute(tick, zone)}
             </span>
           ))}
         </div>
@@ -116,7 +117,7 @@ export function JobTimeline({ jobs, nowMs, zone }: { jobs: JobRec[]; nowMs: numb
           </div>
         );
       })}
-      <p className="muted small">{t('jobs.legend')}</p>
+      <p className="muted small">{t('jobs.legend', { zone })}</p>
     </div>
   );
 }

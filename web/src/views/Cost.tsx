@@ -2,16 +2,31 @@ import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type PeriodKpis, type TelemetrySeries } from '../api.ts';
+import { timeAxis, timeTooltip, valueAxis, wallClock } from '../charts.ts';
+import { SERIES_COLOR } from '../components/chart-theme.ts';
 import { EChart } from '../components/EChart.tsx';
-import { isoAt, krw, localDate, localMidnightMs, num, pct, power, zoneOffset } from '../format.ts';
+import { useZone } from '../district.ts';
+import {
+  dayWithWeekday,
+  isoAt,
+  krw,
+  krwShort,
+  localDate,
+  localMidnightMs,
+  num,
+  pct,
+  power,
+} from '../format.ts';
 import { useLive } from '../live.ts';
 
 // The bill of the month so far by component (/api/kpis), the 15-minute peak that sets the demand
 // charge, hourly RE100 matching as an hour × day heat map, and emissions. All from stored telemetry.
 
-const ZONE = 'Asia/Seoul';
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
+const QUARTER_MS = 15 * 60_000;
+const HOURS_PER_DAY = 24;
+const KG_PER_TONNE = 1_000;
 /** Days shown in the heat map. */
 const HEATMAP_DAYS = 14;
 const REFRESH_MS = 30_000;
@@ -26,33 +41,36 @@ const BILL_PARTS = [
   'powerFundKrw',
 ] as const;
 
-function tele(asset: string, fromMs: number, toMs: number, bucket: string) {
+function tele(asset: string, fromMs: number, toMs: number, bucket: string, zone: string) {
   return api<TelemetrySeries>(
-    `/api/telemetry?asset=${encodeURIComponent(asset)}&measurement=power_kw&from=${encodeURIComponent(isoAt(fromMs, ZONE))}&to=${encodeURIComponent(isoAt(toMs, ZONE))}&bucket=${bucket}`,
+    `/api/telemetry?asset=${encodeURIComponent(asset)}&measurement=power_kw&from=${encodeURIComponent(isoAt(fromMs, zone))}&to=${encodeURIComponent(isoAt(toMs, zone))}&bucket=${bucket}`,
   );
 }
 
 export default function Cost() {
   const { t } = useTranslation();
+  const zone = useZone();
   const liveTime = useLive((s) => s.state?.time);
   const assets = useLive((s) => s.state?.assets);
   const nowMs = liveTime ? Date.parse(liveTime) : Date.now();
   // Month start in the district's zone: the day's midnight minus (day of month − 1) days.
-  const today0 = localMidnightMs(nowMs, ZONE);
-  const monthStart = today0 - (Number(localDate(nowMs, ZONE).slice(8, 10)) - 1) * DAY_MS;
-  const nowKey = Math.floor(nowMs / (15 * 60_000));
+  const today0 = localMidnightMs(nowMs, zone);
+  const monthStart = today0 - (Number(localDate(nowMs, zone).slice(8, 10)) - 1) * DAY_MS;
+  const nowKey = Math.floor(nowMs / QUARTER_MS);
   const kpis = useQuery({
     queryKey: ['kpis', monthStart, nowKey],
     queryFn: () =>
       api<PeriodKpis>(
-        `/api/kpis?from=${encodeURIComponent(isoAt(monthStart, ZONE))}&to=${encodeURIComponent(isoAt(Math.max(nowMs, monthStart + 15 * 60_000), ZONE))}`,
+        `/api/kpis?from=${encodeURIComponent(isoAt(monthStart, zone))}&to=${encodeURIComponent(isoAt(Math.max(nowMs, monthStart + QUARTER_MS), zone))}`,
       ),
     refetchInterval: REFRESH_MS,
+    placeholderData: (prev) => prev,
   });
   const peak = useQuery({
     queryKey: ['peak', monthStart, nowKey],
-    queryFn: () => tele('grid', monthStart, nowMs, 'PT15M'),
+    queryFn: () => tele('grid', monthStart, Math.max(nowMs, monthStart + QUARTER_MS), 'PT15M', zone),
     refetchInterval: REFRESH_MS,
+    placeholderData: (prev) => prev,
   });
   const pvIds = Object.values(assets ?? {})
     .filter((a) => a.type === 'pv' || a.type === 'battery')
@@ -61,12 +79,14 @@ export default function Cost() {
   const heat = useQuery({
     queryKey: ['heat', heatFrom, pvIds.join(','), Math.floor(nowMs / HOUR_MS)],
     enabled: pvIds.length > 0,
+    placeholderData: (prev) => prev,
     queryFn: async () => {
-      const grid = await tele('grid', heatFrom, nowMs, 'PT1H');
+      const to = Math.max(nowMs, heatFrom + HOUR_MS);
+      const grid = await tele('grid', heatFrom, to, 'PT1H', zone);
       const others = await Promise.all(
         pvIds.map(async (k) => ({
           type: k.split(':')[0],
-          s: await tele(k.split(':')[1], heatFrom, nowMs, 'PT1H'),
+          s: await tele(k.split(':')[1], heatFrom, to, 'PT1H', zone),
         })),
       );
       // consumption = grid + pv + battery; clean = pv (hourly, in kWh since the bucket is an hour)
@@ -96,71 +116,90 @@ export default function Cost() {
   const billOption = useMemo(
     () =>
       k && {
-        tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-        grid: { left: 140, right: 30, top: 10, bottom: 30 },
-        xAxis: { type: 'value', axisLabel: { formatter: (v: number) => `₩${num(v / 1e6, 1)}M` } },
+        tooltip: {
+          trigger: 'axis',
+          axisPointer: { type: 'shadow' },
+          valueFormatter: (v: number) => krw(v),
+        },
+        grid: { left: 8, right: 24, top: 24, bottom: 8, containLabel: true },
+        xAxis: valueAxis(t('unit.krw'), krwShort),
         yAxis: { type: 'category', data: BILL_PARTS.map((p) => t(`bill.${p}`)), inverse: true },
         series: [
           {
+            id: 'bill',
+            name: t('cost.billTitle'),
             type: 'bar',
             data: BILL_PARTS.map((p) => Math.round(k.bill[p])),
-            itemStyle: { color: '#2c7fb8' },
+            itemStyle: { color: SERIES_COLOR.bar },
           },
         ],
       },
     [k, t],
   );
   const peakOption = useMemo(() => {
+    const wall = wallClock(zone);
     const pts = peak.data?.points ?? [];
     let max = 0;
     let at = '';
     for (const p of pts) if (p.value > max) [max, at] = [p.value, p.time];
-    // ECharts formats time axes in the browser's zone or UTC only: shift to the district's wall clock.
-    const off = zoneOffset(nowMs, ZONE);
-    const shiftMs =
-      (off.startsWith('-') ? -1 : 1) * (Number(off.slice(1, 3)) * 60 + Number(off.slice(4, 6))) * 60_000;
     return {
       useUTC: true,
-      tooltip: { trigger: 'axis' },
-      grid: { left: 70, right: 30, top: 30, bottom: 40 },
-      xAxis: { type: 'time' },
-      yAxis: { type: 'value', name: 'kW' },
+      tooltip: timeTooltip((_, v) => power(v)),
+      legend: { top: 0 },
+      grid: { left: 8, right: 24, top: 48, bottom: 8, containLabel: true },
+      xAxis: timeAxis(wall(monthStart), wall(Math.max(nowMs, monthStart + HOUR_MS))),
+      yAxis: valueAxis('kW', (v: number) => num(v, 0)),
       series: [
         {
+          id: 'import15',
           type: 'line',
           name: t('cost.import15'),
           showSymbol: false,
-          data: pts.map((p) => [Date.parse(p.time) + shiftMs, Math.round(p.value)]),
+          data: pts.map((p) => [wall(Date.parse(p.time)), Math.round(p.value)]),
+          lineStyle: { color: SERIES_COLOR.actual, width: 1.5 },
+          itemStyle: { color: SERIES_COLOR.actual },
           markPoint: at
             ? {
-                data: [{ coord: [Date.parse(at) + shiftMs, Math.round(max)], value: power(max) }],
-                symbolSize: 60,
+                symbol: 'pin',
+                symbolSize: 44,
+                itemStyle: { color: SERIES_COLOR.forecast },
+                label: { formatter: t('cost.peakMark'), fontSize: 11 },
+                data: [{ coord: [wall(Date.parse(at)), Math.round(max)] }],
               }
             : undefined,
           markLine: k
             ? {
                 symbol: 'none',
-                data: [{ yAxis: Math.round(k.billingDemandKw), name: t('cost.billingDemand') }],
-                label: { formatter: t('cost.billingDemand'), position: 'insideEndTop' },
+                silent: true,
+                lineStyle: { color: SERIES_COLOR.limit, type: 'dashed' },
+                data: [{ yAxis: Math.round(k.billingDemandKw) }],
+                label: {
+                  formatter: `${t('cost.billingDemand')} ${power(k.billingDemandKw)}`,
+                  position: 'insideEndTop',
+                },
               }
             : undefined,
         },
       ],
     };
-  }, [peak.data, k, t, nowMs]);
-  const heatOption = useMemo(
-    () => ({
+  }, [peak.data, k, t, nowMs, monthStart, zone]);
+  const heatOption = useMemo(() => {
+    const dayLabel = (d: number) => dayWithWeekday(heatFrom + d * DAY_MS + HOUR_MS, zone);
+    return {
       tooltip: {
         formatter: (p: { value: [number, number, number] }) =>
-          `${localDate(heatFrom + p.value[1] * DAY_MS, ZONE)} ${p.value[0]}:00 — ${pct(p.value[2], 0)}`,
+          `${dayLabel(p.value[1])} ${t('cost.hourLabel', { h: p.value[0] })}<br/>RE100 <b>${pct(p.value[2], 0)}</b>`,
       },
-      grid: { left: 90, right: 20, top: 10, bottom: 70 },
-      xAxis: { type: 'category', data: Array.from({ length: 24 }, (_, h) => `${h}`), name: t('cost.hour') },
+      grid: { left: 8, right: 24, top: 24, bottom: 56, containLabel: true },
+      xAxis: {
+        type: 'category',
+        name: t('cost.hour'),
+        data: Array.from({ length: HOURS_PER_DAY }, (_, h) => t('cost.hourLabel', { h })),
+        axisLabel: { hideOverlap: true },
+      },
       yAxis: {
         type: 'category',
-        data: Array.from({ length: HEATMAP_DAYS }, (_, d) =>
-          localDate(heatFrom + d * DAY_MS + HOUR_MS, ZONE).slice(5),
-        ),
+        data: Array.from({ length: HEATMAP_DAYS }, (_, d) => dayLabel(d)),
       },
       visualMap: {
         min: 0,
@@ -172,10 +211,9 @@ export default function Cost() {
         inRange: { color: ['#3b3b52', '#2c7fb8', '#7fcdbb', '#ffffcc'] },
         formatter: (v: number) => pct(v, 0),
       },
-      series: [{ type: 'heatmap', data: heat.data ?? [] }],
-    }),
-    [heat.data, heatFrom, t],
-  );
+      series: [{ id: 're100', name: t('kpi.re100'), type: 'heatmap', data: heat.data ?? [] }],
+    };
+  }, [heat.data, heatFrom, t, zone]);
 
   return (
     <div className="grid2">
@@ -196,27 +234,34 @@ export default function Cost() {
               </div>
               <div>
                 <span className="muted">{t('cost.emissions')}</span>
-                <span data-testid="cost-co2">{num(k.co2Kg / 1000, 2)} t CO₂</span>
+                <span data-testid="cost-co2">
+                  {num(k.co2Kg / KG_PER_TONNE, 2)} {t('unit.tCo2')}
+                </span>
               </div>
               <div>
                 <span className="muted">{t('cost.coverage')}</span>
                 <span>{pct(k.coverage, 0)}</span>
               </div>
             </div>
-            {billOption && <EChart option={billOption} height={260} testId="bill-chart" />}
+            {billOption && <EChart option={billOption} height={280} testId="bill-chart" />}
           </>
         ) : (
-          <p className="muted">{kpis.isError ? (kpis.error as Error).message : t('app.loading')}</p>
+          <p className={kpis.isError ? 'error' : 'muted'}>
+            {kpis.isError ? `${t('app.loadError')} (${(kpis.error as Error).message})` : t('app.loading')}
+          </p>
         )}
       </section>
       <section className="card">
         <h2>{t('cost.peakTitle')}</h2>
+        {peak.isError && <p className="error">{t('app.loadError')}</p>}
         <EChart option={peakOption} height={300} testId="peak-chart" />
         <p className="muted small">{t('cost.peakHelp')}</p>
       </section>
       <section className="card span2">
         <h2>{t('cost.heatTitle')}</h2>
-        <EChart option={heatOption} height={420} testId="heat-chart" />
+        {heat.isError && <p className="error">{t('app.loadError')}</p>}
+        {heat.data && heat.data.length === 0 && <p className="muted">{t('cost.heatEmpty')}</p>}
+        <EChart option={heatOption} height={440} testId="heat-chart" />
         <p className="muted small">{t('cost.heatHelp')}</p>
       </section>
     </div>

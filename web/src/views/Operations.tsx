@@ -1,8 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError, KIND_BY_TYPE, type AuditRec, type OverrideRec } from '../api.ts';
-import { num, power, time } from '../format.ts';
+import { api, ApiError, KIND_BY_TYPE, type AuditRec, type OverrideRec, type PlannerRec } from '../api.ts';
+import { useZone } from '../district.ts';
+import { num, pct, power, time } from '../format.ts';
+import { useAssetLabel } from '../labels.ts';
 import { assetPowerKw, useLive } from '../live.ts';
 import { useSession } from '../session.ts';
 
@@ -13,6 +15,7 @@ const DEFAULT_DURATION_MIN = 30;
 
 function OverrideForm({ canWrite }: { canWrite: boolean }) {
   const { t } = useTranslation();
+  const label = useAssetLabel();
   const qc = useQueryClient();
   const assets = useLive((s) => s.state?.assets);
   const controllable = Object.values(assets ?? {}).filter((a) => KIND_BY_TYPE[a.type]);
@@ -57,7 +60,7 @@ function OverrideForm({ canWrite }: { canWrite: boolean }) {
           >
             {controllable.map((a) => (
               <option key={a.id} value={a.id}>
-                {a.id} ({t(`assetType.${a.type}`)})
+                {label(a.id)}
               </option>
             ))}
           </select>
@@ -111,7 +114,10 @@ function OverrideForm({ canWrite }: { canWrite: boolean }) {
       )}
       {set.isSuccess && (
         <p className="ok" data-testid="override-ok">
-          {t('ops.applied', { asset: set.data.assetId, until: time(set.data.expires, undefined, true) })}
+          {t('ops.applied', {
+            asset: label(set.data.assetId),
+            until: time(set.data.expires, undefined, true),
+          })}
         </p>
       )}
     </form>
@@ -120,6 +126,7 @@ function OverrideForm({ canWrite }: { canWrite: boolean }) {
 
 function ActiveOverrides({ canWrite }: { canWrite: boolean }) {
   const { t } = useTranslation();
+  const label = useAssetLabel();
   const qc = useQueryClient();
   const q = useQuery({
     queryKey: ['overrides'],
@@ -134,82 +141,94 @@ function ActiveOverrides({ canWrite }: { canWrite: boolean }) {
     <section className="card">
       <h2>{t('ops.active')}</h2>
       {q.data?.overrides.length === 0 && <p className="muted">{t('ops.noOverrides')}</p>}
-      <table className="table" data-testid="overrides-table">
-        <tbody>
-          {q.data?.overrides.map((o) => (
-            <tr key={o.id}>
-              <td>{o.assetId}</td>
-              <td>{t(`kind.${o.kind}`)}</td>
-              <td className="num">{num(o.value, 1)} kW</td>
-              <td>{t('ops.until', { time: time(o.expires, undefined, true) })}</td>
-              <td className="muted">
-                {o.createdBy}: {o.reason}
-              </td>
-              <td>
-                {canWrite && (
-                  <button
-                    type="button"
-                    className="ghost"
-                    onClick={() => clear.mutate(o.id)}
-                    data-testid={`override-clear-${o.id}`}
-                  >
-                    {t('ops.clear')}
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {q.isError && <p className="error">{t('app.loadError')}</p>}
+      <div className="table-wrap">
+        <table className="table" data-testid="overrides-table">
+          {!!q.data?.overrides.length && (
+            <thead>
+              <tr>
+                <th>{t('ops.asset')}</th>
+                <th>{t('ops.kind')}</th>
+                <th className="num">{t('ops.value')}</th>
+                <th>{t('ops.expires')}</th>
+                <th>{t('ops.by')}</th>
+                <th />
+              </tr>
+            </thead>
+          )}
+          <tbody>
+            {q.data?.overrides.map((o) => (
+              <tr key={o.id}>
+                <td title={o.assetId}>{label(o.assetId)}</td>
+                <td>{t(`kind.${o.kind}`)}</td>
+                <td className="num">{num(o.value, 1)} kW</td>
+                <td>{t('ops.until', { time: time(o.expires, undefined, true) })}</td>
+                <td className="muted">
+                  {o.createdBy}: {o.reason}
+                </td>
+                <td>
+                  {canWrite && (
+                    <button
+                      type="button"
+                      className="ghost"
+                      onClick={() => clear.mutate(o.id)}
+                      data-testid={`override-clear-${o.id}`}
+                    >
+                      {t('ops.clear')}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }
 
 function DeviceStatus() {
   const { t } = useTranslation();
+  const label = useAssetLabel();
   const assets = useLive((s) => s.state?.assets);
   return (
     <section className="card">
       <h2>{t('ops.devices')}</h2>
-      <table className="table" data-testid="devices-table">
-        <thead>
-          <tr>
-            <th>{t('ops.asset')}</th>
-            <th>{t('ops.type')}</th>
-            <th>{t('ops.mode')}</th>
-            <th className="num">{t('ops.power')}</th>
-            <th className="num">{t('ops.setpoint')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {Object.values(assets ?? {}).map((a) => (
-            <tr key={a.id} data-testid={`device-${a.id}`}>
-              <td>{a.id}</td>
-              <td>{t(`assetType.${a.type}`, { defaultValue: a.type })}</td>
-              <td>
-                <span className={`mode mode-${a.mode}`} data-testid={`mode-${a.id}`}>
-                  {t(`mode.${a.mode}`)}
-                </span>
-                {a.reason && <span className="muted small"> {a.reason}</span>}
-              </td>
-              <td className="num">{power(assetPowerKw(a))}</td>
-              <td className="num">{a.setpoint ? power(a.setpoint.value) : '—'}</td>
+      <div className="table-wrap">
+        <table className="table" data-testid="devices-table">
+          <thead>
+            <tr>
+              <th>{t('ops.asset')}</th>
+              <th>{t('ops.type')}</th>
+              <th>{t('ops.mode')}</th>
+              <th className="num">{t('ops.power')}</th>
+              <th className="num">{t('ops.soc')}</th>
+              <th className="num">{t('ops.setpoint')}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {Object.values(assets ?? {}).map((a) => (
+              <tr key={a.id} data-testid={`device-${a.id}`}>
+                <td title={a.id}>{label(a.id)}</td>
+                <td>{t(`assetType.${a.type}`, { defaultValue: a.type })}</td>
+                <td>
+                  <span className={`mode mode-${a.mode}`} data-testid={`mode-${a.id}`}>
+                    {t(`mode.${a.mode}`)}
+                  </span>
+                  {a.reason && <span className="muted small"> {a.reason}</span>}
+                </td>
+                <td className="num">{power(assetPowerKw(a))}</td>
+                <td className="num" data-testid={`device-soc-${a.id}`}>
+                  {a.measurements.soc_fraction ? pct(a.measurements.soc_fraction.value, 0) : '—'}
+                </td>
+                <td className="num">{a.setpoint ? power(a.setpoint.value) : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
-}
-
-interface PlannerRec {
-  strategy: string;
-  mode: 'schedule' | 'rules' | 'direct';
-  scheduleId: number | null;
-  scheduleMadeAt: string | null;
-  solving: boolean;
-  lastSolve: { at: string; status: string; solveMs: number; reason: string } | null;
-  counters: Record<string, number>;
 }
 
 /** What decides now: the strategy, the schedule it follows, the last re-plan (GET /api/planner). */
@@ -227,7 +246,7 @@ function Planner() {
       {p ? (
         <dl className="facts">
           <dt>{t('ops.strategy')}</dt>
-          <dd>{p.strategy}</dd>
+          <dd>{t(`strategy.${p.strategy}`, { defaultValue: p.strategy })}</dd>
           <dt>{t('ops.deciding')}</dt>
           <dd data-testid="planner-mode">{t(`ops.plannerMode.${p.mode}`)}</dd>
           {p.scheduleMadeAt && (
@@ -242,8 +261,9 @@ function Planner() {
             <>
               <dt>{t('ops.lastReplan')}</dt>
               <dd>
-                {time(p.lastSolve.at, undefined, true)} · {p.lastSolve.status} · {num(p.lastSolve.solveMs)} ms
-                · {p.lastSolve.reason}
+                {time(p.lastSolve.at, undefined, true)} ·{' '}
+                {t(`ops.solveStatus.${p.lastSolve.status}`, { defaultValue: p.lastSolve.status })} ·{' '}
+                {t('ops.solveMs', { ms: num(p.lastSolve.solveMs) })} · {p.lastSolve.reason}
               </dd>
             </>
           )}
@@ -255,14 +275,29 @@ function Planner() {
           </dd>
         </dl>
       ) : (
-        <p className="muted">—</p>
+        <p className={q.isError ? 'error' : 'muted'}>{q.isError ? t('ops.noPlanner') : t('app.loading')}</p>
       )}
     </section>
   );
 }
 
+/** An audit target as people read it: asset ids as names, `job:<uuid>` and `event:<n>` shortened. */
+function useTargetLabel() {
+  const { t } = useTranslation();
+  const label = useAssetLabel();
+  return (target: string) => {
+    const [kind, id] = target.includes(':') ? target.split(/:(.*)/s) : ['', target];
+    if (kind === 'job') return t('audit.job', { id: id.slice(0, 8) });
+    if (kind === 'event') return t('audit.event', { id });
+    if (kind) return target;
+    return label(target);
+  };
+}
+
 function AuditLog({ canRead }: { canRead: boolean }) {
   const { t } = useTranslation();
+  const zone = useZone();
+  const target = useTargetLabel();
   const q = useQuery({
     queryKey: ['audit'],
     queryFn: () => api<{ entries: AuditRec[] }>('/api/audit?limit=50'),
@@ -273,19 +308,36 @@ function AuditLog({ canRead }: { canRead: boolean }) {
     <section className="card">
       <h2>{t('ops.audit')}</h2>
       {!canRead && <p className="muted">{t('ops.auditOperatorsOnly')}</p>}
-      <table className="table" data-testid="audit-table">
-        <tbody>
-          {q.data?.entries.map((e) => (
-            <tr key={e.id}>
-              <td className="muted">{time(e.time, undefined, true)}</td>
-              <td>{e.actor}</td>
-              <td>{e.action}</td>
-              <td>{e.target}</td>
-              <td className={`outcome-${e.outcome}`}>{t(`outcome.${e.outcome}`)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {q.isError && <p className="error">{t('app.loadError')}</p>}
+      {canRead && q.data?.entries.length === 0 && <p className="muted">{t('audit.empty')}</p>}
+      {canRead && (
+        <div className="table-wrap">
+          <table className="table" data-testid="audit-table">
+            <thead>
+              <tr>
+                <th>{t('audit.time', { zone })}</th>
+                <th>{t('audit.actor')}</th>
+                <th>{t('audit.action')}</th>
+                <th>{t('audit.target')}</th>
+                <th>{t('audit.outcome')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {q.data?.entries.map((e) => (
+                <tr key={e.id}>
+                  <td className="muted nowrap">{time(e.time, zone, true)}</td>
+                  <td>{e.actor}</td>
+                  <td title={e.action}>
+                    {t(`auditAction.${e.action.replace('.', '_')}`, { defaultValue: e.action })}
+                  </td>
+                  <td title={e.target}>{target(e.target)}</td>
+                  <td className={`outcome-${e.outcome}`}>{t(`outcome.${e.outcome}`)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
     </section>
   );
 }

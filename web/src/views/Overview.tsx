@@ -1,32 +1,53 @@
-import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, type EventRec } from '../api.ts';
+import { Alarms } from '../components/Alarms.tsx';
 import { FlowDiagram, flowNodes } from '../components/FlowDiagram.tsx';
 import { Meter, Ring } from '../components/Gauge.tsx';
-import { krw, pct, power, time } from '../format.ts';
+import { energy, krw, pct, power, time } from '../format.ts';
+import { useAssetLabel, useSiteLabel } from '../labels.ts';
 import { useLive } from '../live.ts';
+import { usePhone } from '../media.ts';
+import type { AssetLive } from '../api.ts';
 
-/** Alarms refresh this often; the stream carries measurements, not events. */
-const EVENTS_POLL_MS = 10_000;
+/** Below this a battery counts as idle (inverters report a few kW of standby either way). */
+const BATTERY_IDLE_KW = 1;
 
-export function useSiteLabel() {
-  const { t, i18n } = useTranslation();
-  return (id: string, name: string) => (i18n.exists(`site.${id}`) ? t(`site.${id}`) : name);
+function BatteryCard({ battery }: { battery: AssetLive }) {
+  const { t } = useTranslation();
+  const label = useAssetLabel();
+  const m = battery.measurements;
+  const soc = m.soc_fraction?.value;
+  const kw = m.power_kw?.value ?? 0;
+  const capKwh = m.capacity_kwh?.value;
+  // Natural sign: discharge +, charge −.
+  const doing = kw > BATTERY_IDLE_KW ? 'discharging' : kw < -BATTERY_IDLE_KW ? 'charging' : 'idle';
+  return (
+    <div className="card kpi" data-testid={`battery-${battery.id}`}>
+      <h3>{t('kpi.battery', { name: label(battery.id) })}</h3>
+      {soc !== undefined ? (
+        <Ring fraction={soc} label={pct(soc, 0)} testId={`soc-${battery.id}`} />
+      ) : (
+        <p className="muted">{t('kpi.socUnknown')}</p>
+      )}
+      <div className="muted small">
+        {t(`kpi.${doing}`, { power: power(Math.abs(kw)) })}
+        {soc !== undefined &&
+          capKwh !== undefined &&
+          ` · ${t('kpi.stored', { energy: energy(soc * capKwh) })}`}
+      </div>
+    </div>
+  );
 }
 
 export function Overview() {
   const { t } = useTranslation();
   const state = useLive((s) => s.state);
   const siteLabel = useSiteLabel();
-  const events = useQuery({
-    queryKey: ['events'],
-    queryFn: () => api<{ events: EventRec[] }>('/api/events?limit=20'),
-    refetchInterval: EVENTS_POLL_MS,
-  });
+  const phone = usePhone();
 
   if (!state) return <div className="muted">{t('stream.waiting')}</div>;
   const g = state.grid;
   const d = state.today;
+  const batteries = Object.values(state.assets).filter((a) => a.type === 'battery');
   return (
     <div className="overview">
       <section className="card flow-card">
@@ -34,22 +55,18 @@ export function Overview() {
           <h2>{t('overview.flowTitle')}</h2>
           <span className="muted small" data-testid="live-time">
             {t('overview.asOf', { time: time(state.time) })} · {t('overview.cycle', { n: state.cycle })} ·{' '}
-            {t('overview.strategy', { name: state.strategy })}
+            {t('overview.strategy', {
+              name: t(`strategy.${state.strategy}`, { defaultValue: state.strategy }),
+            })}
           </span>
         </div>
-        <FlowDiagram nodes={flowNodes(state, siteLabel)} />
+        <FlowDiagram nodes={flowNodes(state, siteLabel)} compact={phone} />
         <p className="muted small">{t('overview.flowHelp')}</p>
       </section>
       <section className="kpis">
-        <div className="card kpi">
-          <h3>{t('kpi.costToday')}</h3>
-          <div className="big" data-testid="kpi-cost">
-            {krw(d.costKrw)}
-          </div>
-          <div className="muted small">
-            {t('kpi.importToday', { energy: `${Math.round(d.importKwh).toLocaleString()} kWh` })}
-          </div>
-        </div>
+        {batteries.map((b) => (
+          <BatteryCard key={b.id} battery={b} />
+        ))}
         <div className="card kpi">
           <h3>{t('kpi.peak')}</h3>
           <Meter value={g.monthPeakKw} limit={g.billingDemandKw} testId="kpi-peak-meter" />
@@ -57,6 +74,13 @@ export function Overview() {
             {power(g.monthPeakKw)}
           </div>
           <div className="muted small">{t('kpi.billingDemand', { power: power(g.billingDemandKw) })}</div>
+        </div>
+        <div className="card kpi">
+          <h3>{t('kpi.costToday')}</h3>
+          <div className="big" data-testid="kpi-cost">
+            {krw(d.costKrw)}
+          </div>
+          <div className="muted small">{t('kpi.importToday', { energy: energy(d.importKwh) })}</div>
         </div>
         <div className="card kpi">
           <h3>{t('kpi.selfSufficiency')}</h3>
@@ -67,23 +91,7 @@ export function Overview() {
           <Ring fraction={d.re100HourlyMatching} label={pct(d.re100HourlyMatching, 0)} testId="kpi-re100" />
         </div>
       </section>
-      <section className="card alarms">
-        <h2>{t('overview.alarms')}</h2>
-        {events.isError && <p className="error">{t('app.loadError')}</p>}
-        {events.data && events.data.events.length === 0 && <p className="muted">{t('overview.noAlarms')}</p>}
-        <ul className="events" data-testid="alarms">
-          {events.data?.events.map((e) => (
-            <li key={e.id} className={`sev-${e.severity}`}>
-              <span className="sev">{t(`severity.${e.severity}`)}</span>
-              <span className="muted">{time(e.time, undefined, true)}</span>
-              <span>
-                {e.assetId ? `${e.assetId}: ` : ''}
-                {e.message}
-              </span>
-            </li>
-          ))}
-        </ul>
-      </section>
+      <Alarms />
     </div>
   );
 }

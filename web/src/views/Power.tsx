@@ -1,34 +1,38 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type uPlot from 'uplot';
-import { api, type ForecastRec, type TelemetrySeries } from '../api.ts';
-import { UPlotChart } from '../components/UPlotChart.tsx';
-import { isoAt } from '../format.ts';
+import { api, ApiError, type ForecastRec, type ScheduleRec, type TelemetrySeries } from '../api.ts';
+import { nowLine, timeAxis, timeTooltip, valueAxis, wallClock } from '../charts.ts';
+import { SERIES_COLOR } from '../components/chart-theme.ts';
+import { EChart } from '../components/EChart.tsx';
+import { ForecastModels } from '../components/ForecastModels.tsx';
+import { useZone } from '../district.ts';
+import { duration, isoAt, num, pct, power, time } from '../format.ts';
+import { GRID_ID, useAssetLabel } from '../labels.ts';
 import { useLive } from '../live.ts';
 
-// Actual (stored telemetry, downsampled by the API) against the latest forecast's P10–P90 band and
-// P50, over a window from a day to a year ending at the live clock, with a quarter of the window
-// ahead for the forecast.
+// Actual power (stored telemetry, downsampled by the API) against the latest forecast (P50, and the
+// P10–P90 band where the model gives one) and the plan in force, over a window from a day to a year
+// ending at the live clock with a quarter of the window ahead. A battery also shows its state of
+// charge. The grid meter has no forecast of its own: the plan's grid line is what the planner
+// expects to import, made from the load and PV forecasts.
 
-const ZONE = 'Asia/Seoul';
+const MS_PER_MINUTE = 60_000;
 const H = 3_600_000;
-/** Window lengths and the bucket that keeps each under ~1,000 points. */
+/** Window lengths and the bucket (minutes) that keeps each under ~1,000 points. */
 const RANGES = {
-  day: { ms: 24 * H, bucket: 'PT5M' },
-  week: { ms: 7 * 24 * H, bucket: 'PT15M' },
-  month: { ms: 31 * 24 * H, bucket: 'PT1H' },
-  year: { ms: 366 * 24 * H, bucket: 'PT12H' },
+  day: { ms: 24 * H, bucketMin: 5 },
+  week: { ms: 7 * 24 * H, bucketMin: 15 },
+  month: { ms: 31 * 24 * H, bucketMin: 60 },
+  year: { ms: 366 * 24 * H, bucketMin: 720 },
 } as const;
 type Range = keyof typeof RANGES;
+/** Share of the window shown ahead of now, for the forecast and the plan. */
+const AHEAD_FRACTION = 0.25;
 /** The live clock moves quickly in the twin; re-read the series this often. */
 const REFRESH_MS = 15_000;
-
-interface ScheduleRec {
-  start: string;
-  strategy: string;
-  payload: unknown;
-}
+/** Forecasts and plans change every few (clock) minutes at most. */
+const PLAN_REFRESH_MS = 30_000;
 
 /** The planned power of one asset from the schedule in force (`serve` stores its plan per asset). */
 function planFor(s: ScheduleRec | null | undefined, asset: string) {
@@ -38,117 +42,232 @@ function planFor(s: ScheduleRec | null | undefined, asset: string) {
   return { startMs: Date.parse(s.start), intervalMinutes: p.intervalMinutes, values };
 }
 
+function tele(
+  asset: string,
+  measurement: string,
+  fromMs: number,
+  toMs: number,
+  bucketMin: number,
+  zone: string,
+) {
+  return api<TelemetrySeries>(
+    `/api/telemetry?asset=${encodeURIComponent(asset)}&measurement=${measurement}&from=${encodeURIComponent(isoAt(fromMs, zone))}&to=${encodeURIComponent(isoAt(toMs, zone))}&bucket=PT${bucketMin}M`,
+  );
+}
+
 export default function Power() {
   const { t } = useTranslation();
+  const zone = useZone();
+  const label = useAssetLabel();
   const assets = useLive((s) => s.state?.assets);
   const liveTime = useLive((s) => s.state?.time);
-  const ids = ['grid', ...Object.values(assets ?? {}).map((a) => a.id)];
-  const [asset, setAsset] = useState('grid');
+  const ids = [GRID_ID, ...Object.values(assets ?? {}).map((a) => a.id)];
+  const [asset, setAsset] = useState(GRID_ID);
   const [range, setRange] = useState<Range>('day');
+  const isBattery = assets?.[asset]?.type === 'battery';
   const nowMs = liveTime ? Date.parse(liveTime) : Date.now();
   const r = RANGES[range];
   const fromMs = nowMs - r.ms;
-  const toMs = nowMs + r.ms / 4;
-  const measurement = asset === 'grid' || assets?.[asset]?.measurements.power_kw ? 'power_kw' : 'power_kw';
-  const tele = useQuery({
-    queryKey: ['tele', asset, range],
-    queryFn: () =>
-      api<TelemetrySeries>(
-        `/api/telemetry?asset=${encodeURIComponent(asset)}&measurement=${measurement}&from=${encodeURIComponent(isoAt(fromMs, ZONE))}&to=${encodeURIComponent(isoAt(nowMs, ZONE))}&bucket=${r.bucket}`,
-      ),
+  const toMs = nowMs + r.ms * AHEAD_FRACTION;
+
+  const actual = useQuery({
+    queryKey: ['tele', asset, 'power_kw', range],
+    queryFn: () => tele(asset, 'power_kw', fromMs, nowMs, r.bucketMin, zone),
     refetchInterval: REFRESH_MS,
+  });
+  const soc = useQuery({
+    queryKey: ['tele', asset, 'soc_fraction', range],
+    queryFn: () => tele(asset, 'soc_fraction', fromMs, nowMs, r.bucketMin, zone),
+    refetchInterval: REFRESH_MS,
+    enabled: isBattery,
   });
   const fc = useQuery({
     queryKey: ['fc', asset],
     queryFn: () =>
       api<{ forecasts: ForecastRec[] }>(`/api/forecasts?asset=${encodeURIComponent(asset)}&latest=true`),
-    refetchInterval: REFRESH_MS * 4,
+    refetchInterval: PLAN_REFRESH_MS,
+    enabled: asset !== GRID_ID,
   });
   const forecast = fc.data?.forecasts[0];
   const sched = useQuery({
     queryKey: ['schedule'],
     queryFn: () => api<{ schedule: ScheduleRec | null }>('/api/schedule'),
-    refetchInterval: REFRESH_MS * 4,
+    refetchInterval: PLAN_REFRESH_MS,
   });
-  const plan = useMemo(() => planFor(sched.data?.schedule, asset), [sched.data, asset]);
+  const schedule = sched.data?.schedule;
+  const plan = useMemo(() => planFor(schedule, asset), [schedule, asset]);
 
-  const { data, series, bands } = useMemo(() => {
-    const xs = new Map<number, number>();
-    const act = new Map<number, number>();
-    for (const p of tele.data?.points ?? []) {
-      const x = Date.parse(p.time) / 1000;
-      xs.set(x, x);
-      act.set(x, p.value);
-    }
-    const p10 = new Map<number, number>();
-    const p50 = new Map<number, number>();
-    const p90 = new Map<number, number>();
-    if (forecast) {
-      const s0 = Date.parse(forecast.start);
-      const q = forecast.quantiles;
-      const n = (q.p50 ?? q.p10 ?? []).length;
-      for (let i = 0; i < n; i++) {
-        const x = (s0 + i * forecast.intervalMinutes * 60_000) / 1000;
-        if (x * 1000 < fromMs || x * 1000 > toMs) continue;
-        xs.set(x, x);
-        if (q.p10) p10.set(x, q.p10[i]);
-        if (q.p50) p50.set(x, q.p50[i]);
-        if (q.p90) p90.set(x, q.p90[i]);
-      }
-    }
-    const planned = new Map<number, number>();
-    if (plan) {
-      for (let i = 0; i < plan.values.length; i++) {
-        const x = (plan.startMs + i * plan.intervalMinutes * 60_000) / 1000;
-        if (x * 1000 < fromMs || x * 1000 > toMs) continue;
-        xs.set(x, x);
-        planned.set(x, plan.values[i]);
-      }
-    }
-    const x = [...xs.keys()].sort((a, b) => a - b);
-    const col = (m: Map<number, number>) => x.map((v) => m.get(v) ?? null);
-    const data: uPlot.AlignedData = [x, col(act), col(p10), col(p50), col(p90), col(planned)];
-    const series: uPlot.Series[] = [
-      { label: t('power.actual'), stroke: '#1f77b4', width: 2, spanGaps: true },
-      { label: 'P10', stroke: 'rgba(255,127,14,0.5)', width: 1 },
-      { label: 'P50', stroke: '#ff7f0e', width: 1.5, dash: [6, 4] },
-      { label: 'P90', stroke: 'rgba(255,127,14,0.5)', width: 1 },
-      { label: t('power.planned'), stroke: '#2ca02c', width: 1.5, dash: [2, 3], spanGaps: true },
+  const option = useMemo(() => {
+    const wall = wallClock(zone);
+    const inWindow = (ms: number) => ms >= fromMs && ms <= toMs;
+    const pts = (actual.data?.points ?? []).map((p) => [wall(Date.parse(p.time)), p.value]);
+    const fcAt = (q: number[] | undefined) =>
+      !forecast || !q
+        ? []
+        : q.flatMap((v, i) => {
+            const ms = Date.parse(forecast.start) + i * forecast.intervalMinutes * MS_PER_MINUTE;
+            return inWindow(ms) ? [[wall(ms), v]] : [];
+          });
+    const q = forecast?.quantiles ?? {};
+    const p50 = fcAt(q.p50);
+    const p10 = fcAt(q.p10);
+    const p90 = fcAt(q.p90);
+    const planPts = plan
+      ? plan.values.flatMap((v, i) => {
+          const ms = plan.startMs + i * plan.intervalMinutes * MS_PER_MINUTE;
+          return inWindow(ms) ? [[wall(ms), v]] : [];
+        })
+      : [];
+    const kwFormat = (v: number) => num(v, 0);
+    const series: Record<string, unknown>[] = [
+      {
+        id: 'actual',
+        name: t('power.actual'),
+        type: 'line',
+        showSymbol: false,
+        data: pts,
+        lineStyle: { width: 2, color: SERIES_COLOR.actual },
+        itemStyle: { color: SERIES_COLOR.actual },
+        markLine: nowLine(wall(nowMs), t('power.now')),
+      },
     ];
-    const bands: uPlot.Band[] = [{ series: [4, 2], fill: 'rgba(255,127,14,0.15)' }];
-    return { data, series, bands };
-  }, [tele.data, forecast, plan, fromMs, toMs, t]);
+    if (p10.length && p90.length) {
+      // The band as a stack: an invisible P10 line, then P90 − P10 filled on top of it.
+      series.push(
+        {
+          id: 'p10',
+          name: 'P10',
+          type: 'line',
+          stack: 'band',
+          showSymbol: false,
+          data: p10,
+          lineStyle: { opacity: 0 },
+          tooltip: { show: false },
+        },
+        {
+          id: 'band',
+          name: t('power.band'),
+          type: 'line',
+          stack: 'band',
+          showSymbol: false,
+          data: p90.map(([x, v], i) => [x, v - (p10[i]?.[1] ?? v)]),
+          lineStyle: { opacity: 0 },
+          areaStyle: { color: SERIES_COLOR.forecast, opacity: 0.15 },
+        },
+      );
+    }
+    series.push({
+      id: 'forecast',
+      name: t('power.forecast'),
+      type: 'line',
+      showSymbol: false,
+      data: p50,
+      lineStyle: { width: 1.5, type: 'dashed', color: SERIES_COLOR.forecast },
+      itemStyle: { color: SERIES_COLOR.forecast },
+    });
+    series.push({
+      id: 'plan',
+      name: asset === GRID_ID ? t('power.planGrid') : t('power.plan'),
+      type: 'line',
+      step: 'start',
+      showSymbol: false,
+      data: planPts,
+      lineStyle: { width: 1.5, color: SERIES_COLOR.plan },
+      itemStyle: { color: SERIES_COLOR.plan },
+    });
+    if (isBattery)
+      series.push({
+        id: 'soc',
+        name: t('power.soc'),
+        type: 'line',
+        yAxisIndex: 1,
+        showSymbol: false,
+        data: (soc.data?.points ?? []).map((p) => [wall(Date.parse(p.time)), p.value * 100]),
+        lineStyle: { width: 1.5, color: SERIES_COLOR.soc },
+        itemStyle: { color: SERIES_COLOR.soc },
+      });
+    return {
+      useUTC: true,
+      legend: { top: 0, data: series.filter((s) => s.id !== 'p10').map((s) => s.name) },
+      grid: { left: 8, right: isBattery ? 8 : 24, top: 48, bottom: 8, containLabel: true },
+      tooltip: timeTooltip((id, v) => (id === 'soc' ? pct(v / 100, 0) : power(v))),
+      dataZoom: [{ type: 'inside' }],
+      xAxis: timeAxis(wall(fromMs), wall(toMs)),
+      yAxis: [
+        valueAxis('kW', kwFormat),
+        ...(isBattery
+          ? [
+              valueAxis(t('power.socAxis'), (v: number) => `${num(v, 0)}%`, {
+                min: 0,
+                max: 100,
+                splitLine: { show: false },
+              }),
+            ]
+          : []),
+      ],
+      series,
+    };
+  }, [actual.data, soc.data, forecast, plan, fromMs, toMs, nowMs, zone, t, asset, isBattery]);
 
+  const planNote = schedule
+    ? t('power.planInForce', {
+        id: schedule.id,
+        strategy: schedule.strategy,
+        made: time(schedule.created, zone, true),
+      })
+    : t('power.noPlan');
+  const error = actual.error instanceof ApiError ? actual.error : null;
   return (
-    <section className="card">
-      <div className="card-head">
-        <h2>{t('power.title')}</h2>
-        <div className="controls">
-          <select value={asset} onChange={(e) => setAsset(e.target.value)} data-testid="power-asset">
-            {ids.map((id) => (
-              <option key={id} value={id}>
-                {id === 'grid' ? t('flow.grid') : id}
-              </option>
+    <div className="col">
+      <section className="card">
+        <div className="card-head">
+          <h2>{t('power.title')}</h2>
+          <div className="controls">
+            <select value={asset} onChange={(e) => setAsset(e.target.value)} data-testid="power-asset">
+              {ids.map((id) => (
+                <option key={id} value={id}>
+                  {label(id)}
+                </option>
+              ))}
+            </select>
+            {(Object.keys(RANGES) as Range[]).map((k) => (
+              <button
+                key={k}
+                type="button"
+                className={k === range ? '' : 'ghost'}
+                onClick={() => setRange(k)}
+                data-testid={`range-${k}`}
+              >
+                {t(`power.range.${k}`)}
+              </button>
             ))}
-          </select>
-          {(Object.keys(RANGES) as Range[]).map((k) => (
-            <button
-              key={k}
-              type="button"
-              className={k === range ? '' : 'ghost'}
-              onClick={() => setRange(k)}
-              data-testid={`range-${k}`}
-            >
-              {t(`power.range.${k}`)}
-            </button>
-          ))}
+          </div>
         </div>
-      </div>
-      <UPlotChart data={data} series={series} bands={bands} height={360} testId="power-chart" />
-      <p className="muted small">
-        {t('power.help', { bucket: r.bucket })} {!forecast && t('power.noForecast')}{' '}
-        {!plan && t('power.noSchedule')}
-      </p>
-    </section>
+        {isBattery && assets?.[asset]?.measurements.soc_fraction && (
+          <p data-testid="power-soc">
+            {t('power.socNow', { soc: pct(assets[asset].measurements.soc_fraction.value, 0) })}
+          </p>
+        )}
+        {error && (
+          <p className="error" role="alert">
+            {t('app.loadError')} ({error.message})
+          </p>
+        )}
+        <EChart option={option} height={380} testId="power-chart" />
+        <p className="muted small" data-testid="power-notes">
+          {t('power.help', { bucket: duration(r.bucketMin) })}{' '}
+          {asset === GRID_ID
+            ? t('power.gridForecast')
+            : forecast
+              ? t('power.forecastFrom', {
+                  model: forecast.model ?? '—',
+                  issued: time(forecast.issued, zone, true),
+                })
+              : t('power.noForecast')}{' '}
+          {plan ? planNote : schedule ? t('power.noPlanForAsset') : planNote}
+        </p>
+      </section>
+      {asset !== GRID_ID && <ForecastModels assetId={asset} />}
+    </div>
   );
 }
