@@ -15,6 +15,7 @@ import { serveCommand } from './serve.ts';
 import { optimizeCommand } from './optimize.ts';
 import { backtestCommand } from './backtest.ts';
 import { testbedCommand } from './testbed.ts';
+import { reconcileCommand } from './reconcile.ts';
 import { registerControllerStrategies } from '../testbed/register.ts';
 
 /** Exit codes: 0 ok, 1 failure while running, 2 bad input (arguments or configuration). */
@@ -157,6 +158,7 @@ program.addCommand(serveCommand());
 program.addCommand(optimizeCommand());
 program.addCommand(backtestCommand());
 program.addCommand(testbedCommand());
+program.addCommand(reconcileCommand());
 
 function fail(code: number, message: string): never {
   process.stderr.write(message.endsWith('\n') ? message : message + '\n');
