@@ -6,6 +6,8 @@ import { ControlLoop } from '../src/control/loop.ts';
 import type { LiveSnapshot, LiveSystem } from '../src/control/types.ts';
 import type { Driver, Measurement } from '../src/drivers/types.ts';
 import { loadScenarioFile, type LoadedScenario } from '../src/model/load.ts';
+import pino from 'pino';
+import { startApiWorker } from '../src/server/api-host.ts';
 import { createServer } from '../src/server/index.ts';
 import { openStore, type Store } from '../src/store/index.ts';
 
@@ -182,10 +184,12 @@ async function timeCycles(loop: ControlLoop): Promise<CyclePhase> {
  * (the reference district, BENCH_DEVICES in-process devices whose reads take event-loop turns as
  * socket round trips do, telemetry stored in SQLite every cycle) behind the real server, timed over BENCH_CYCLES_PER_PHASE cycles idle, then under
  * BENCH_CYCLE_LOAD_CONNECTIONS keep-alive connections on /api/state (from a worker thread) with the
- * default load shedding, then the same load with shedding off.
+ * default load shedding, then the same load with shedding off, all with the API on the loop's event
+ * loop; last, the same load on the API in its own worker thread, as `serve` runs it.
  */
 export async function benchCycleUnderApiLoad(
   store: Store,
+  storeUrl: string,
   loaded: LoadedScenario,
   token: string,
 ): Promise<Record<string, unknown>> {
@@ -199,16 +203,42 @@ export async function benchCycleUnderApiLoad(
     staleAfterMs: 5 * 60_000,
   });
   const out: Record<string, unknown> = {};
-  const phase = async (name: string, load: boolean, shedding: boolean) => {
+  const unlimited = { max: Number.MAX_SAFE_INTEGER, timeWindowMs: 60_000 };
+  /** The API inline on the loop's event loop (with or without shedding), or in its own worker (serve's way). */
+  const startApi = async (where: 'inline' | 'worker', shedding: boolean) => {
+    if (where === 'worker') {
+      const w = await startApiWorker({
+        live: loop,
+        now,
+        clockPerWall: 1,
+        log: pino({ level: 'silent' }),
+        scenarioFile: loaded.file,
+        storeUrl,
+        storeBaseDir: loaded.baseDir,
+        host: '127.0.0.1',
+        port: 0,
+        rateLimit: unlimited,
+      });
+      return { url: w.address, close: () => w.close() };
+    }
     const app = await createServer({
       live: loop,
       store,
       scenario: loaded,
-      rateLimit: { max: Number.MAX_SAFE_INTEGER, timeWindowMs: 60_000 },
+      rateLimit: unlimited,
       ...(shedding ? {} : { shedding: false as const }),
     });
+    return { url: await app.listen({ host: '127.0.0.1', port: 0 }), close: () => app.close() };
+  };
+  const phase = async (
+    name: string,
+    load: boolean,
+    shedding: boolean,
+    where: 'inline' | 'worker' = 'inline',
+  ) => {
+    const app = await startApi(where, shedding);
     try {
-      const url = (await app.listen({ host: '127.0.0.1', port: 0 })) + '/api/state';
+      const url = app.url + '/api/state';
       await loop.cycle(); // warm: first-cycle work is not what is measured
       let worker: Worker | undefined;
       let replies: Promise<Record<string, number>> | undefined;
@@ -249,6 +279,11 @@ export async function benchCycleUnderApiLoad(
   await phase('idle', false, true);
   await phase('64conn_shedding', true, true);
   await phase('64conn_noShedding', true, false);
+  await phase('64conn_apiWorker', true, true, 'worker');
+  const at = (stat: 'P50' | 'P99', k: string) => out[`cycle${stat}Ms_${k}`] as number;
+  // In one run, against the same load inline: the machine is shared and noisy, so only ratios compare.
+  out.cycleP50Ratio_apiWorker_vs_inline = at('P50', '64conn_apiWorker') / at('P50', '64conn_noShedding');
+  out.cycleP99Ratio_apiWorker_vs_inline = at('P99', '64conn_apiWorker') / at('P99', '64conn_noShedding');
   return out;
 }
 
@@ -274,7 +309,8 @@ function percentile(sorted: number[], p: number): number {
 
 export async function benchApi(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'bitgrid-bench-api-'));
-  const store = await openStore(`sqlite:${join(dir, 'bench.db')}`);
+  const storeUrl = `sqlite:${join(dir, 'bench.db')}`;
+  const store = await openStore(storeUrl);
   const loaded = loadScenarioFile();
   const s = loaded.scenario;
   const nowMs = Date.parse(`${s.default_start}T12:00:00+09:00`);
@@ -345,7 +381,7 @@ export async function benchApi(): Promise<Record<string, unknown>> {
     );
     const lat = result.lat.sort((a, b) => a - b);
     await app.close();
-    const cycle = await benchCycleUnderApiLoad(store, loaded, token);
+    const cycle = await benchCycleUnderApiLoad(store, storeUrl, loaded, token);
     return {
       endpoint: 'GET /api/state',
       concurrency: BENCH_API_CONCURRENCY,

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { loadScenarioFile, REFERENCE_SCENARIO_FILE, ConfigError } from '../model/load.ts';
+import { SERVE_LOG_REDACT } from '../server/logging.ts';
 import type { Driver } from '../drivers/types.ts';
 import type { TwinDistrict } from '../sim/twins/district.ts';
 
@@ -47,6 +48,11 @@ export interface ServeOptions {
   /** HTTPS: PEM certificate (chain) and private key files. */
   tlsCert?: string;
   tlsKey?: string;
+  /**
+   * Run the API on the control thread instead of its own worker (debugging; an in-memory store
+   * forces it, since a worker cannot open the same in-memory database).
+   */
+  apiInline?: boolean;
 }
 
 /** `--trust-proxy` without a value trusts every hop; a number is a hop count; else addresses/CIDRs. */
@@ -96,6 +102,10 @@ export function serveCommand(): Command {
     )
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option(
+      '--api-inline',
+      'run the API on the control thread instead of its own worker thread (debugging only: API load then delays control)',
+    )
     .action(async (opts: ServeOptions) => {
       const running = await startServe(opts);
       const stop = async (signal: string) => {
@@ -117,7 +127,7 @@ export async function startServe(opts: ServeOptions) {
   // The live stack (protocol drivers, store, twins) loads only when serving, not for every command.
   const [
     { defaultRegistry },
-    { openStore },
+    { openStore, parseStoreUrl },
     { ControlLoop },
     { JobBook },
     { LiveController },
@@ -133,10 +143,7 @@ export async function startServe(opts: ServeOptions) {
     import('../sim/twins/district.ts'),
   ]);
   const log = pino(
-    {
-      level: process.env.BITGRID_LOG_LEVEL ?? 'info',
-      redact: ['*.client_secret', '*.password', '*.token', 'req.headers.authorization'],
-    },
+    { level: process.env.BITGRID_LOG_LEVEL ?? 'info', redact: SERVE_LOG_REDACT },
     pino.destination(2),
   );
   // Checked before anything starts, so a half-given TLS pair never leaves devices connected.
@@ -145,7 +152,8 @@ export async function startServe(opts: ServeOptions) {
   const loaded = loadScenarioFile(opts.scenario);
   const scenario = loaded.scenario;
   const registry = defaultRegistry();
-  const store = await openStore(opts.db ?? process.env.BITGRID_DATABASE_URL, { baseDir: loaded.baseDir });
+  const storeUrl = opts.db ?? process.env.BITGRID_DATABASE_URL;
+  const store = await openStore(storeUrl, { baseDir: loaded.baseDir });
 
   let twin: TwinDistrict | undefined;
   let deviceConfigs: unknown[] = scenario.devices;
@@ -277,22 +285,51 @@ export async function startServe(opts: ServeOptions) {
   // The first forecast as soon as the loop has seen the district once.
   setTimeout(() => void issueForecasts(), opts.cycleS * 1000 * wallPerClock * 2).unref();
 
-  const { createServer } = await import('../server/index.ts');
   const { ensureWebBuild } = await import('./web-build.ts');
   const webRoot = await ensureWebBuild(log);
-  const app = await createServer({
-    live: loop,
-    store,
-    scenario: loaded,
-    logger: log,
-    now,
-    webRoot,
-    trustProxy: opts.trustProxy,
-    // createServer refuses one without the other.
-    tls:
-      opts.tlsCert || opts.tlsKey ? { certFile: opts.tlsCert ?? '', keyFile: opts.tlsKey ?? '' } : undefined,
-  });
-  const address = await app.listen({ port: opts.port, host: opts.host });
+  // createServer refuses one without the other.
+  const tls =
+    opts.tlsCert || opts.tlsKey ? { certFile: opts.tlsCert ?? '', keyFile: opts.tlsKey ?? '' } : undefined;
+  const inMemory = (() => {
+    const loc = parseStoreUrl(storeUrl, loaded.baseDir);
+    return loc.dialect === 'sqlite' && loc.file === ':memory:';
+  })();
+  if (inMemory && !opts.apiInline)
+    log.warn('in-memory store: the API runs on the control thread (a worker cannot open the same database)');
+  let api: { address: string; close(): Promise<unknown> };
+  let apiWorker: import('../server/api-host.ts').ApiWorkerHandle | undefined;
+  if (opts.apiInline || inMemory) {
+    const { createServer } = await import('../server/index.ts');
+    const app = await createServer({
+      live: loop,
+      store,
+      scenario: loaded,
+      logger: log,
+      now,
+      webRoot,
+      trustProxy: opts.trustProxy,
+      tls,
+    });
+    const address = await app.listen({ port: opts.port, host: opts.host });
+    api = { address, close: () => app.close() };
+  } else {
+    const { startApiWorker } = await import('../server/api-host.ts');
+    api = apiWorker = await startApiWorker({
+      live: loop,
+      now,
+      clockPerWall: opts.twin ? opts.speed : 1,
+      log,
+      scenarioFile: loaded.file,
+      storeUrl,
+      storeBaseDir: loaded.baseDir,
+      host: opts.host,
+      port: opts.port,
+      webRoot,
+      trustProxy: opts.trustProxy,
+      tls,
+    });
+  }
+  const address = api.address;
   log.info(
     {
       address,
@@ -316,7 +353,8 @@ export async function startServe(opts: ServeOptions) {
     twin,
     drivers,
     address,
-    app,
+    /** The API's worker thread (absent when the API runs inline). */
+    apiWorker,
     async stop() {
       clearInterval(forecastTimer);
       loop.stop();
@@ -330,7 +368,7 @@ export async function startServe(opts: ServeOptions) {
         if (r === 'late')
           log.warn({ part: what, afterMs: STOP_STEP_TIMEOUT_MS }, 'stop: part did not finish in time');
       };
-      await step('api', app.close());
+      await step('api', api.close());
       // Buffered telemetry, events and audit reach the store before it closes.
       await step('loop', loop.close());
       await step('drivers', Promise.all(drivers.map((d) => d.stop().catch(() => undefined))));

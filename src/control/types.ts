@@ -1,5 +1,5 @@
 import type { Setpoint, SetpointKind } from '../drivers/types.ts';
-import type { JobBook } from './jobs.ts';
+import type { DatacenterJob, JobPlan, JobSubmission } from './jobs.ts';
 
 // What the live system shows and accepts: the control loop implements it, the HTTP API and the
 // dashboard use it. All times UTC epoch ms; powers in kW with the sign conventions of
@@ -125,7 +125,21 @@ export interface LivePlanner {
     assetId: string,
     channel: string,
     needs: { departureMs?: number; energyKwh?: number },
-  ): boolean;
+  ): boolean | Promise<boolean>;
+}
+
+/**
+ * The data center's job book as the API uses it: JobBook implements it in the control process, and
+ * the API worker holds a copy that forwards writes to it (src/server/remote-live.ts).
+ */
+export interface JobDesk {
+  list(): DatacenterJob[];
+  get(id: string): DatacenterJob | undefined;
+  /** The jobs part of the plan in force, if any. */
+  plan(): JobPlan | undefined;
+  /** Checks (known data center, GPUs, feasible by the deadline), keeps, audits; JobError when refused. */
+  submit(input: JobSubmission, actor: Actor): Promise<DatacenterJob>;
+  cancel(id: string, actor: Actor): Promise<DatacenterJob>;
 }
 
 /** How the live system itself is doing: for /api/health and /metrics. */
@@ -169,7 +183,7 @@ export interface LiveSystem {
   clearOverride(id: string, actor: Actor): Promise<void>;
   overrides(): Override[];
   /** The data center's training jobs; absent when the live system plans none (the API answers 503). */
-  readonly jobs?: JobBook;
+  readonly jobs?: JobDesk;
   /** The planner that decides live, when there is one. */
   readonly planner?: LivePlanner;
   /** Cycle timing, store, telemetry and driver health. */

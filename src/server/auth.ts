@@ -66,7 +66,7 @@ export function actorOf(req: FastifyRequest): Actor {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-function presentedToken(req: FastifyRequest): { token?: string; problem?: string } {
+export function presentedToken(req: FastifyRequest): { token?: string; problem?: string } {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const m = BEARER.exec(header);

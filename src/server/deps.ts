@@ -21,6 +21,8 @@ export interface RouteDeps {
   startedMs: number;
   /** Token checks remembered for a while (revoking through the API drops them). */
   tokens: TokenCache;
+  /** How often an open stream re-checks its token (through `tokens`), wall ms. */
+  streamTokenRecheckMs: number;
   /** The control loop's troubles over the recent past, for /api/health. */
   loopWatch: LoopWatch;
   metrics: ApiMetrics;

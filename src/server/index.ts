@@ -35,7 +35,7 @@ import { ledgerRoutes } from './routes/ledger.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { overrideRoutes } from './routes/overrides.ts';
 import { simulationRoutes } from './routes/simulations.ts';
-import { streamRoutes } from './routes/stream.ts';
+import { STREAM_TOKEN_RECHECK_MS, streamRoutes } from './routes/stream.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import {
@@ -91,6 +91,8 @@ export interface ServerOptions {
   tls?: { certFile: string; keyFile: string };
   /** Token checks remembered in memory (token-cache.ts); tests shorten the times. */
   tokenCache?: TokenCacheOptions;
+  /** How often an open stream re-checks its token, wall ms (default STREAM_TOKEN_RECHECK_MS). */
+  streamTokenRecheckMs?: number;
   /** Load shedding limits (security.ts), or false to switch it off (benchmarks comparing both). */
   shedding?: Partial<SheddingLimits> | false;
   simulations?: Pick<SimulationManagerOptions, 'maxConcurrent' | 'maxQueued' | 'timeoutMs'>;
@@ -207,6 +209,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     version: API_VERSION,
     startedMs,
     tokens,
+    streamTokenRecheckMs: opts.streamTokenRecheckMs ?? STREAM_TOKEN_RECHECK_MS,
     loopWatch,
     metrics,
   };

@@ -18,6 +18,9 @@ export const REDACT_PATHS = [
   'req.query.token',
 ];
 
+/** What `serve`'s own logger (control process and API worker alike) never writes out. */
+export const SERVE_LOG_REDACT = ['*.client_secret', '*.password', '*.token', 'req.headers.authorization'];
+
 /** The URL with the value of every `token` query parameter replaced. */
 export function redactUrl(url: string): string {
   return url.replace(/([?&]token=)[^&#]*/gi, `$1${encodeURIComponent(REDACTED)}`);

@@ -86,4 +86,25 @@ describe('serve without a twin', () => {
     expect(Math.abs(snap.timeMs - now)).toBeLessThan(2 * MIN);
     expect(snap.grid.importKw).toBeCloseTo(7600, 3);
   }, 120_000);
+
+  it('keeps controlling while its API worker is down, and starts the API again on the same address', async () => {
+    const worker = running.apiWorker;
+    expect(worker, 'serve runs its API in a worker thread').toBeDefined();
+    const address = running.address;
+    const restarted = worker!.nextStart();
+    const cyclesBefore = running.loop.health().cycles;
+    await worker!.worker()!.terminate();
+    const down = await fetch(`${address}/api/health`).catch(() => undefined);
+    expect(down, 'nothing answers while the worker is down').toBeUndefined();
+    // At least one control cycle (every 5 s) ends while no API runs.
+    const end = Date.now() + 30_000;
+    while (running.loop.health().cycles <= cyclesBefore && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(running.loop.health().cycles).toBeGreaterThan(cyclesBefore);
+    await restarted;
+    const health = await fetch(`${address}/api/health`);
+    expect(health.status).toBe(200);
+    const body = (await health.json()) as { live: { cycles: number } };
+    expect(body.live.cycles).toBeGreaterThan(cyclesBefore);
+  }, 60_000);
 });

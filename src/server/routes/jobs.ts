@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { JOB_NAME_MAX_CHARS, JobError, type JobBook } from '../../control/jobs.ts';
+import { JOB_NAME_MAX_CHARS, JobError } from '../../control/jobs.ts';
+import type { JobDesk } from '../../control/types.ts';
 import { apiRegistry } from '../registry.ts';
 import { actorOf } from '../auth.ts';
 import type { RouteDeps, RoutePluginOptions } from '../deps.ts';
@@ -54,7 +55,7 @@ const jobParams = z.object({ id: z.string().min(1).max(JOB_ID_MAX_CHARS) });
 
 type Body = Partial<z.infer<typeof newJobSchema>> | undefined;
 
-function bookOf(deps: RouteDeps): JobBook {
+function bookOf(deps: RouteDeps): JobDesk {
   const book = deps.live.jobs;
   if (!book)
     throw new ApiError(

@@ -150,7 +150,7 @@ export const plannerRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (a
         energyKwh: b.energyKwh ?? null,
         departureMs: b.departure ?? null,
       };
-      const ok = planner(deps).setSessionNeeds(b.assetId, b.channel, {
+      const ok = await planner(deps).setSessionNeeds(b.assetId, b.channel, {
         departureMs: b.departure,
         energyKwh: b.energyKwh,
       });

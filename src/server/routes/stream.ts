@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { WebSocket } from 'ws';
 import type { RouteDeps, RoutePluginOptions } from '../deps.ts';
+import { presentedToken } from '../auth.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 import { tokenQuery } from '../schemas.ts';
 import { deltaToWire, snapshotToWire } from '../wire.ts';
@@ -44,14 +45,18 @@ function feed(deps: RouteDeps, send: (m: StreamMessage) => void): () => void {
   return unsubscribe;
 }
 
+/**
+ * Whether the stream's token still stands, through the same cache as every request: a revocation
+ * through the API ends the stream at the next check, one made elsewhere once the cache asks the
+ * store again, and a store outage does not end live views before the cache's stale bound.
+ */
 async function tokenStillValid(deps: RouteDeps, req: FastifyRequest): Promise<boolean> {
   if (!req.auth) return false;
-  try {
-    const t = (await deps.store.listTokens()).find((x) => x.id === req.auth!.id);
-    return !!t && t.revokedMs === undefined;
-  } catch {
-    return true; // A store hiccup does not end live views; the next check decides.
-  }
+  const { token } = presentedToken(req);
+  if (!token) return false;
+  const checked = await deps.tokens.check(token, (t) => deps.store.verifyToken(t, deps.now()));
+  // Unavailable past the stale bound: the store has been gone too long to vouch for anyone.
+  return checked.kind === 'valid' && checked.rec.id === req.auth.id;
 }
 
 export const streamRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
@@ -88,6 +93,7 @@ export const streamRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (ap
         closed = true;
         unsubscribe();
         clearInterval(timer);
+        clearInterval(recheck);
         streams.delete(stop);
         if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING)
           socket.close(code, reason);
@@ -101,16 +107,14 @@ export const streamRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (ap
         }
         socket.send(JSON.stringify(m));
       };
-      let sinceCheckMs = 0;
-      const timer = setInterval(async () => {
+      const timer = setInterval(() => {
         if (socket.readyState === socket.OPEN) socket.ping();
-        sinceCheckMs += WS_PING_EVERY_MS;
-        if (sinceCheckMs >= STREAM_TOKEN_RECHECK_MS) {
-          sinceCheckMs = 0;
-          if (!closed && !(await tokenStillValid(deps, req))) stop(WS_CLOSE_REVOKED, 'token revoked');
-        }
       }, WS_PING_EVERY_MS);
       timer.unref();
+      const recheck = setInterval(async () => {
+        if (!closed && !(await tokenStillValid(deps, req))) stop(WS_CLOSE_REVOKED, 'token revoked');
+      }, deps.streamTokenRecheckMs);
+      recheck.unref();
       const unsubscribe = feed(deps, send);
       streams.add(stop);
       socket.on('close', () => stop());
@@ -151,6 +155,7 @@ export const streamRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (ap
         closed = true;
         unsubscribe();
         clearInterval(timer);
+        clearInterval(recheck);
         streams.delete(stop);
         res.end();
       };
@@ -164,16 +169,14 @@ export const streamRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (ap
         const { type, ...data } = m;
         res.write(`event: ${type}\nid: ${m.seq}\ndata: ${JSON.stringify(data)}\n\n`);
       };
-      let sinceCheckMs = 0;
-      const timer = setInterval(async () => {
+      const timer = setInterval(() => {
         if (!closed) res.write(': keep-alive\n\n');
-        sinceCheckMs += SSE_KEEPALIVE_EVERY_MS;
-        if (sinceCheckMs >= STREAM_TOKEN_RECHECK_MS) {
-          sinceCheckMs = 0;
-          if (!(await tokenStillValid(deps, req))) stop();
-        }
       }, SSE_KEEPALIVE_EVERY_MS);
       timer.unref();
+      const recheck = setInterval(async () => {
+        if (!closed && !(await tokenStillValid(deps, req))) stop();
+      }, deps.streamTokenRecheckMs);
+      recheck.unref();
       const unsubscribe = feed(deps, send);
       streams.add(stop);
       req.raw.on('close', stop);

@@ -1,0 +1,263 @@
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { LiveSystem } from '../control/types.ts';
+import type { ApiWorkerData, FromWorker, LiveCall, LiveMirror, ToWorker } from './api-worker-protocol.ts';
+import { toWireError } from './api-worker-protocol.ts';
+
+// The HTTP API in a worker thread of its own, beside the control loop. Requests, token checks, JSON
+// encoding and stream fan-out then run on another core and another event loop: a burst of API load
+// cannot delay a control cycle, and an API that runs out of memory dies alone (its heap is bounded)
+// and is started again while the loop goes on controlling. The control thread pushes a mirror of
+// what the API reads after every cycle and every write (api-worker-protocol.ts) and carries out the
+// writes the API forwards. The worker opens its own connection to the same store.
+
+/**
+ * Heap of the API worker, MB. The API holds a mirror of the live state (~10 kB for the reference
+ * district), token and rate-limit tables and in-flight requests; 1 GiB leaves ample room while a
+ * runaway is stopped long before it could take the control process with it.
+ */
+export const API_WORKER_HEAP_MB = 1_024;
+/** Longest the worker may take to load, open the store and listen, wall ms (it transpiles on start). */
+export const API_WORKER_START_TIMEOUT_MS = 60_000;
+/** Longest a clean close may take before the worker is terminated, wall ms. */
+export const API_WORKER_CLOSE_TIMEOUT_MS = 2_000;
+/** Restart delays after the worker died: doubled after each failed start, up to the maximum, wall ms. */
+export const API_WORKER_RESTART_MIN_MS = 500;
+export const API_WORKER_RESTART_MAX_MS = 30_000;
+
+export interface ApiWorkerOptions {
+  live: LiveSystem;
+  /** The live clock (the twin's under --twin). */
+  now: () => number;
+  /** Clock ms per wall ms (the twin's speed; 1 without a twin). */
+  clockPerWall: number;
+  log: Logger;
+  scenarioFile: string;
+  storeUrl?: string;
+  storeBaseDir: string;
+  host: string;
+  port: number;
+  webRoot?: string;
+  trustProxy?: boolean | string | number;
+  tls?: { certFile: string; keyFile: string };
+  /** Requests per window per token/address (default: the API's), or false (benchmarks). */
+  rateLimit?: { max: number; timeWindowMs: number } | false;
+}
+
+export interface ApiWorkerHandle {
+  /** The address the API listens on (http(s)://host:port). */
+  readonly address: string;
+  /** Times the worker died and was started again. */
+  readonly restarts: number;
+  /** The running worker (tests stop it to show the loop does not need it). */
+  worker(): Worker | undefined;
+  /** Resolves when the next worker start after a death has listened (or failed). */
+  nextStart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Everything the API reads, now. */
+export function mirrorOf(live: LiveSystem, now: () => number): LiveMirror {
+  return {
+    snapshot: live.snapshot(),
+    overrides: live.overrides(),
+    ...(live.planner
+      ? { planner: { status: live.planner.status(), sessions: live.planner.sessions() } }
+      : {}),
+    ...(live.health ? { health: live.health() } : {}),
+    ...(live.jobs ? { jobs: { list: live.jobs.list(), plan: live.jobs.plan() } } : {}),
+    clock: { clockMs: now(), wallMs: Date.now() },
+  };
+}
+
+async function carryOut(live: LiveSystem, call: LiveCall): Promise<unknown> {
+  switch (call.method) {
+    case 'setOverride':
+      return live.setOverride(...call.args);
+    case 'clearOverride':
+      return live.clearOverride(...call.args);
+    case 'setSessionNeeds':
+      if (!live.planner) throw new Error('this live system has no planner');
+      return live.planner.setSessionNeeds(...call.args);
+    case 'submitJob':
+      if (!live.jobs) throw new Error('this live system keeps no job book');
+      return live.jobs.submit(...call.args);
+    case 'cancelJob':
+      if (!live.jobs) throw new Error('this live system keeps no job book');
+      return live.jobs.cancel(...call.args);
+  }
+}
+
+export async function startApiWorker(o: ApiWorkerOptions): Promise<ApiWorkerHandle> {
+  let current: Worker | undefined;
+  let address = '';
+  let port = o.port;
+  let restarts = 0;
+  let closing = false;
+  let restartDelayMs = API_WORKER_RESTART_MIN_MS;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let startWaiters: (() => void)[] = [];
+
+  const post = (m: ToWorker) => {
+    try {
+      current?.postMessage(m);
+    } catch (e) {
+      // A worker that is exiting cannot take messages; its successor gets a fresh mirror at start.
+      o.log.debug({ err: (e as Error).message }, 'api worker: message not delivered');
+    }
+  };
+  const pushMirror = (delta?: Record<string, unknown>) => {
+    if (!current) return;
+    let mirror: LiveMirror;
+    try {
+      mirror = mirrorOf(o.live, o.now);
+    } catch (e) {
+      o.log.error({ err: (e as Error).message }, 'api worker: live state could not be read');
+      return;
+    }
+    post({ t: 'mirror', mirror, ...(delta ? { delta } : {}) });
+  };
+
+  const unsubscribe = o.live.subscribe((delta) => pushMirror(delta));
+  const jobsChanged = (o.live.jobs as { onChange?: (l: () => void) => () => void } | undefined)?.onChange?.(
+    () => pushMirror(),
+  );
+
+  const onCall = async (w: Worker, id: number, call: LiveCall) => {
+    let reply: ToWorker;
+    try {
+      const value = await carryOut(o.live, call);
+      reply = { t: 'reply', id, ok: true, value };
+    } catch (e) {
+      reply = { t: 'reply', id, ok: false, error: toWireError(e) };
+    }
+    if (w !== current) return;
+    // The mirror first: a read that follows the reply sees the write.
+    pushMirror();
+    post(reply);
+  };
+
+  const spawn = () =>
+    new Promise<void>((resolve, reject) => {
+      const data: ApiWorkerData = {
+        scenarioFile: o.scenarioFile,
+        storeUrl: o.storeUrl,
+        storeBaseDir: o.storeBaseDir,
+        host: o.host,
+        port,
+        webRoot: o.webRoot,
+        trustProxy: o.trustProxy,
+        tls: o.tls,
+        ...(o.rateLimit !== undefined ? { rateLimit: o.rateLimit } : {}),
+        clockPerWall: o.clockPerWall,
+        logLevel: o.log.level,
+        mirror: mirrorOf(o.live, o.now),
+      };
+      const w = new Worker(new URL('./api-worker.mjs', import.meta.url), {
+        workerData: data,
+        resourceLimits: { maxOldGenerationSizeMb: API_WORKER_HEAP_MB },
+      });
+      current = w;
+      let started = false;
+      const startTimer = setTimeout(() => {
+        if (started) return;
+        void w.terminate();
+        reject(new Error(`the API worker did not start within ${API_WORKER_START_TIMEOUT_MS} ms`));
+      }, API_WORKER_START_TIMEOUT_MS);
+      w.on('message', (m: FromWorker) => {
+        if (m.t === 'ready') {
+          started = true;
+          clearTimeout(startTimer);
+          address = m.address;
+          const bound = Number(new URL(m.address).port);
+          // A restart binds the same port, also when the first start picked a free one (port 0).
+          if (bound > 0) port = bound;
+          resolve();
+        } else if (m.t === 'failed') {
+          clearTimeout(startTimer);
+          reject(new Error(m.message));
+        } else if (m.t === 'call') void onCall(w, m.id, m.call);
+      });
+      w.on('error', (e) => {
+        o.log.error({ err: e.message }, 'api worker failed');
+        if (!started) {
+          clearTimeout(startTimer);
+          reject(e);
+        }
+      });
+      w.on('exit', (code) => {
+        clearTimeout(startTimer);
+        if (current === w) current = undefined;
+        if (!started) {
+          reject(new Error(`the API worker exited (code ${code}) before it listened`));
+          return;
+        }
+        if (closing) return;
+        o.log.error({ code }, 'api worker stopped; starting it again (control goes on meanwhile)');
+        scheduleRestart();
+      });
+    });
+
+  const scheduleRestart = () => {
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (closing) return;
+      spawn()
+        .then(() => {
+          restarts++;
+          restartDelayMs = API_WORKER_RESTART_MIN_MS;
+          o.log.warn({ address, restarts }, 'api worker started again');
+        })
+        .catch((e: Error) => {
+          o.log.error({ err: e.message, retryInMs: restartDelayMs }, 'api worker did not start');
+          restartDelayMs = Math.min(restartDelayMs * 2, API_WORKER_RESTART_MAX_MS);
+          scheduleRestart();
+        })
+        .finally(() => {
+          const waiters = startWaiters;
+          startWaiters = [];
+          for (const w of waiters) w();
+        });
+    }, restartDelayMs);
+  };
+
+  try {
+    await spawn();
+  } catch (e) {
+    unsubscribe();
+    jobsChanged?.();
+    throw e;
+  }
+
+  return {
+    get address() {
+      return address;
+    },
+    get restarts() {
+      return restarts;
+    },
+    worker: () => current,
+    nextStart: () => new Promise<void>((r) => startWaiters.push(r)),
+    async close() {
+      closing = true;
+      if (restartTimer) clearTimeout(restartTimer);
+      unsubscribe();
+      jobsChanged?.();
+      const w = current;
+      if (!w) return;
+      const done = new Promise<void>((r) => {
+        w.on('message', (m: FromWorker) => m.t === 'closed' && r());
+        w.once('exit', () => r());
+      });
+      post({ t: 'close' });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        done,
+        new Promise<void>((r) => (timer = setTimeout(r, API_WORKER_CLOSE_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timer);
+      await w.terminate();
+      current = undefined;
+    },
+  };
+}
