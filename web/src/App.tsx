@@ -14,8 +14,9 @@ const Fleets = lazy(() => import('./views/Fleets.tsx'));
 const Cost = lazy(() => import('./views/Cost.tsx'));
 const Scenarios = lazy(() => import('./views/Scenarios.tsx'));
 const Operations = lazy(() => import('./views/Operations.tsx'));
+const Ledger = lazy(() => import('./views/Ledger.tsx'));
 
-export const VIEWS = ['overview', 'power', 'fleets', 'cost', 'scenarios', 'operations'] as const;
+export const VIEWS = ['overview', 'power', 'fleets', 'cost', 'ledger', 'scenarios', 'operations'] as const;
 export type View = (typeof VIEWS)[number];
 
 function viewFromPath(): View {
@@ -130,6 +131,7 @@ export function App() {
           {view === 'cost' && <Cost />}
           {view === 'scenarios' && <Scenarios />}
           {view === 'operations' && <Operations />}
+          {view === 'ledger' && <Ledger />}
         </Suspense>
       </main>
     </div>
