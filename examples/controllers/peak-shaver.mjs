@@ -78,7 +78,8 @@ export function decide(obs) {
       kw = Math.min(b.maxDischargeKw, (netKw - shaveAboveKw) * share);
     else if (band === 'peak' && soc > PEAK_RESERVE_SOC) kw = Math.min(b.maxDischargeKw, netKw * share);
     else if (band === 'light' && soc < LIGHT_CHARGE_TARGET_SOC) {
-      const headroomKw = Math.max(0, obs.grid.importLimitKw - netKw) * share;
+      // Charge below the peak already paid for, never setting a new one.
+      const headroomKw = Math.max(0, shaveAboveKw - netKw) * share;
       kw = -Math.min(b.maxChargeKw, headroomKw);
     }
     action.batteryKw[b.id] = kw;

@@ -64,109 +64,113 @@ function table(sc: Scorecard): string {
 }
 
 export function testbedCommand(): Command {
-  return new Command('testbed')
-    .description('Score an outside controller (ES module or HTTP URL) beside the built-in strategies.')
-    .option(
-      '--controller <path-or-url>',
-      'an ES module exporting decide(observation), or http://host:port/path',
-    )
-    .option('--scenario <file>', 'district file (YAML)', REFERENCE_SCENARIO_FILE)
-    .option('--quick', 'one day, none and rules only, persistence forecasts (a first try, tests)')
-    .option('--baselines <list>', `built-ins to score beside it (default: the challenge set's)`)
-    .option('--out <dir>', 'write scorecard.json and report.html here')
-    .option(
-      '--decision-timeout-ms <n>',
-      'wall time one decision may take',
-      bounded('--decision-timeout-ms', 1, MAX_DECISION_TIMEOUT_MS),
-      DEFAULT_LIMITS.decisionTimeoutMs,
-    )
-    .option(
-      '--run-budget-s <n>',
-      'wall time all decisions of one case may take',
-      bounded('--run-budget-s', 1, MAX_RUN_BUDGET_S),
-      DEFAULT_LIMITS.runBudgetMs / 1000,
-    )
-    .option(
-      '--memory-mb <n>',
-      "heap of the controller's worker",
-      bounded('--memory-mb', MIN_MEMORY_MB, MAX_MEMORY_MB),
-      DEFAULT_LIMITS.memoryMb,
-    )
-    .addOption(
-      new Option(
-        '--schema <which>',
-        'print the JSON Schema of the observation or the action and exit',
-      ).choices(['observation', 'action']),
-    )
-    .addOption(new Option('--json', 'print the scorecard as one JSON document'))
-    .action(
-      async (opts: {
-        controller?: string;
-        scenario: string;
-        quick?: boolean;
-        baselines?: string;
-        out?: string;
-        decisionTimeoutMs: number;
-        runBudgetS: number;
-        memoryMb: number;
-        schema?: 'observation' | 'action';
-        json?: boolean;
-      }) => {
-        if (opts.schema) {
-          const s = opts.schema === 'observation' ? OBSERVATION_SCHEMA : ACTION_SCHEMA;
-          process.stdout.write(JSON.stringify(s, null, 2) + '\n');
-          return;
-        }
-        if (!opts.controller)
-          throw new RangeError('--controller is needed: a .mjs/.js module or an http:// URL');
-        const controller = controllerSpec(opts.controller);
-        const set = opts.quick ? QUICK_CHALLENGE_SET : DEFAULT_CHALLENGE_SET;
-        const baselines = opts.baselines
-          ?.split(',')
-          .map((s) => s.trim())
-          .filter(Boolean);
-        const known = strategyNames();
-        const unknown = (baselines ?? []).filter((b) => !known.includes(b));
-        if (unknown.length)
-          throw new RangeError(
-            `--baselines: unknown strategy ${unknown.map((u) => `"${u}"`).join(', ')} (available: ${known.join(', ')})`,
-          );
-        const loaded = loadScenarioFile(opts.scenario);
-        const sc = await runTestbed({
-          scenario: loaded.scenario,
-          baseDir: loaded.baseDir,
-          set,
-          controller,
-          baselines,
-          limits: {
-            ...DEFAULT_LIMITS,
-            decisionTimeoutMs: opts.decisionTimeoutMs,
-            runBudgetMs: opts.runBudgetS * 1000,
-            memoryMb: opts.memoryMb,
-          },
-          onProgress: (what) => process.stderr.write(`testbed: ${what}\n`),
-          warn: (m) => process.stderr.write(m + '\n'),
-        });
-        if (opts.out) {
-          const dir = resolve(opts.out);
-          mkdirSync(dir, { recursive: true });
-          writeFileSync(join(dir, 'scorecard.json'), JSON.stringify(scorecardJson(sc), null, 2) + '\n');
-          writeFileSync(join(dir, 'report.html'), renderScorecard(sc, loaded.scenario.timezone));
-        }
-        if (opts.json) process.stdout.write(JSON.stringify(scorecardJson(sc)) + '\n');
-        else {
-          process.stdout.write(
-            `${sc.scenario}: challenge set ${sc.challengeSet.name} ${sc.challengeSet.version}, ${sc.cases.length} case(s)\n\n`,
-          );
-          process.stdout.write(table(sc) + '\n');
-          for (const c of sc.leaderboard)
-            for (const f of c.failures)
-              process.stdout.write(
-                `\n${c.strategy} failed in ${f.caseId}${f.decision !== undefined ? ` at decision ${f.decision}` : ''}: ${f.reason}: ${f.message}`,
-              );
-          if (opts.out) process.stdout.write(`\n\nReport: ${join(resolve(opts.out), 'report.html')}`);
-          process.stdout.write('\n');
-        }
-      },
-    );
+  return (
+    new Command('testbed')
+      .description('Score an outside controller (ES module or HTTP URL) beside the built-in strategies.')
+      // Bad flags reach main's handler (exit code 2), as the top-level commands' do.
+      .exitOverride()
+      .option(
+        '--controller <path-or-url>',
+        'an ES module exporting decide(observation), or http://host:port/path',
+      )
+      .option('--scenario <file>', 'district file (YAML)', REFERENCE_SCENARIO_FILE)
+      .option('--quick', 'one day, none and rules only, persistence forecasts (a first try, tests)')
+      .option('--baselines <list>', `built-ins to score beside it (default: the challenge set's)`)
+      .option('--out <dir>', 'write scorecard.json and report.html here')
+      .option(
+        '--decision-timeout-ms <n>',
+        'wall time one decision may take',
+        bounded('--decision-timeout-ms', 1, MAX_DECISION_TIMEOUT_MS),
+        DEFAULT_LIMITS.decisionTimeoutMs,
+      )
+      .option(
+        '--run-budget-s <n>',
+        'wall time all decisions of one case may take',
+        bounded('--run-budget-s', 1, MAX_RUN_BUDGET_S),
+        DEFAULT_LIMITS.runBudgetMs / 1000,
+      )
+      .option(
+        '--memory-mb <n>',
+        "heap of the controller's worker",
+        bounded('--memory-mb', MIN_MEMORY_MB, MAX_MEMORY_MB),
+        DEFAULT_LIMITS.memoryMb,
+      )
+      .addOption(
+        new Option(
+          '--schema <which>',
+          'print the JSON Schema of the observation or the action and exit',
+        ).choices(['observation', 'action']),
+      )
+      .addOption(new Option('--json', 'print the scorecard as one JSON document'))
+      .action(
+        async (opts: {
+          controller?: string;
+          scenario: string;
+          quick?: boolean;
+          baselines?: string;
+          out?: string;
+          decisionTimeoutMs: number;
+          runBudgetS: number;
+          memoryMb: number;
+          schema?: 'observation' | 'action';
+          json?: boolean;
+        }) => {
+          if (opts.schema) {
+            const s = opts.schema === 'observation' ? OBSERVATION_SCHEMA : ACTION_SCHEMA;
+            process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+            return;
+          }
+          if (!opts.controller)
+            throw new RangeError('--controller is needed: a .mjs/.js module or an http:// URL');
+          const controller = controllerSpec(opts.controller);
+          const set = opts.quick ? QUICK_CHALLENGE_SET : DEFAULT_CHALLENGE_SET;
+          const baselines = opts.baselines
+            ?.split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
+          const known = strategyNames();
+          const unknown = (baselines ?? []).filter((b) => !known.includes(b));
+          if (unknown.length)
+            throw new RangeError(
+              `--baselines: unknown strategy ${unknown.map((u) => `"${u}"`).join(', ')} (available: ${known.join(', ')})`,
+            );
+          const loaded = loadScenarioFile(opts.scenario);
+          const sc = await runTestbed({
+            scenario: loaded.scenario,
+            baseDir: loaded.baseDir,
+            set,
+            controller,
+            baselines,
+            limits: {
+              ...DEFAULT_LIMITS,
+              decisionTimeoutMs: opts.decisionTimeoutMs,
+              runBudgetMs: opts.runBudgetS * 1000,
+              memoryMb: opts.memoryMb,
+            },
+            onProgress: (what) => process.stderr.write(`testbed: ${what}\n`),
+            warn: (m) => process.stderr.write(m + '\n'),
+          });
+          if (opts.out) {
+            const dir = resolve(opts.out);
+            mkdirSync(dir, { recursive: true });
+            writeFileSync(join(dir, 'scorecard.json'), JSON.stringify(scorecardJson(sc), null, 2) + '\n');
+            writeFileSync(join(dir, 'report.html'), renderScorecard(sc, loaded.scenario.timezone));
+          }
+          if (opts.json) process.stdout.write(JSON.stringify(scorecardJson(sc)) + '\n');
+          else {
+            process.stdout.write(
+              `${sc.scenario}: challenge set ${sc.challengeSet.name} ${sc.challengeSet.version}, ${sc.cases.length} case(s)\n\n`,
+            );
+            process.stdout.write(table(sc) + '\n');
+            for (const c of sc.leaderboard)
+              for (const f of c.failures)
+                process.stdout.write(
+                  `\n${c.strategy} failed in ${f.caseId}${f.decision !== undefined ? ` at decision ${f.decision}` : ''}: ${f.reason}: ${f.message}`,
+                );
+            if (opts.out) process.stdout.write(`\n\nReport: ${join(resolve(opts.out), 'report.html')}`);
+            process.stdout.write('\n');
+          }
+        },
+      )
+  );
 }
