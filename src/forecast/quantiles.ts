@@ -21,6 +21,22 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 }
 
 /**
+ * Conformal quantile of n sorted calibration residuals: the value at rank (n + 1)·q, interpolated
+ * between neighbours and clamped to the sample (Hyndman–Fan type 6). The k-th smallest of n
+ * exchangeable errors lies below a new error with probability k/(n + 1), so this is the rank whose
+ * expected coverage of a new outcome is q — where the plain empirical quantile (type 7, rank
+ * 1 + (n − 1)·q) of the 20 or so errors of a band bucket is too narrow.
+ */
+export function conformalQuantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const h = Math.min(n, Math.max(1, (n + 1) * q));
+  const i = Math.floor(h);
+  const f = h - i;
+  return i < n ? sorted[i - 1] + f * (sorted[i] - sorted[i - 1]) : sorted[n - 1];
+}
+
+/**
  * Build a table from residuals and their buckets. Buckets with fewer than `minCount` residuals borrow
  * the pooled quantiles so a rare bucket does not get a band from a handful of points.
  */
@@ -30,6 +46,7 @@ export function buildQuantileTable(
   nBuckets: number,
   levels: [number, number] = [0.1, 0.9],
   minCount = 20,
+  quantile: (sorted: ArrayLike<number>, q: number) => number = conformalQuantileSorted,
 ): QuantileTable {
   const per: number[][] = Array.from({ length: nBuckets }, () => []);
   const all: number[] = [];
@@ -41,8 +58,8 @@ export function buildQuantileTable(
     all.push(r);
   }
   all.sort((a, b) => a - b);
-  const gLo = all.length ? quantileSorted(all, levels[0]) : 0;
-  const gHi = all.length ? quantileSorted(all, levels[1]) : 0;
+  const gLo = all.length ? quantile(all, levels[0]) : 0;
+  const gHi = all.length ? quantile(all, levels[1]) : 0;
   const lo: number[] = [];
   const hi: number[] = [];
   for (const v of per) {
@@ -50,12 +67,12 @@ export function buildQuantileTable(
       // Shrink towards the pooled band in proportion to how little the bucket has seen.
       const w = v.length / minCount;
       v.sort((a, b) => a - b);
-      lo.push(v.length ? w * quantileSorted(v, levels[0]) + (1 - w) * gLo : gLo);
-      hi.push(v.length ? w * quantileSorted(v, levels[1]) + (1 - w) * gHi : gHi);
+      lo.push(v.length ? w * quantile(v, levels[0]) + (1 - w) * gLo : gLo);
+      hi.push(v.length ? w * quantile(v, levels[1]) + (1 - w) * gHi : gHi);
     } else {
       v.sort((a, b) => a - b);
-      lo.push(quantileSorted(v, levels[0]));
-      hi.push(quantileSorted(v, levels[1]));
+      lo.push(quantile(v, levels[0]));
+      hi.push(quantile(v, levels[1]));
     }
   }
   return { lo, hi, levels };
