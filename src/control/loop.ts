@@ -13,6 +13,7 @@ import { Guards, limitImport, type GuardedSetpoint } from './guards.ts';
 import { DemandTracker } from './demand.ts';
 import type { JobBook } from './jobs.ts';
 import { GRID_ASSET_ID } from '../model/schema.ts';
+import { localTime } from '../model/time.ts';
 import {
   GuardRejection,
   type Actor,
@@ -471,7 +472,8 @@ export class ControlLoop implements LiveSystem {
   }
 
   private accumulateToday(nowMs: number): void {
-    const dayKey = new Date(nowMs + 9 * 3600_000).toISOString().slice(0, 10);
+    // The district's own calendar day: "today" resets at local midnight, wherever the district is.
+    const dayKey = localTime(nowMs, this.opts.scenario.timezone).date;
     if (dayKey !== this.dayKey) {
       this.dayKey = dayKey;
       this.today = { costKrw: 0, importKwh: 0, pvKwh: 0, consumptionKwh: 0, cleanKwh: 0, lastMs: nowMs };

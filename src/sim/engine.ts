@@ -12,6 +12,7 @@ import type {
   StepView,
 } from '../strategy/types.ts';
 import { MS_PER_MINUTE, timeAt } from '../model/time.ts';
+import { BILLING_DEMAND_FLOOR_FRACTION, DEMAND_INTERVAL_MINUTES } from '../tariff/index.ts';
 
 // Steps the district's physics through the grid under one strategy. Every setpoint is clamped to
 // what the asset can do before it is applied, and the bus balance
@@ -63,8 +64,6 @@ export interface RunOptions {
   /** Called now and then with the intervals done; for progress bars. */
   onProgress?: (done: number, total: number) => void;
 }
-
-const DEMAND_WINDOW_MINUTES = 15;
 
 export function runSimulation(d: District, strategy: Strategy, opts: RunOptions = {}): SimResult {
   const t0 = performance.now();
@@ -141,14 +140,14 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
   }));
 
   // Peak tracking in 15-minute windows, within demand-charge hours, per local month.
-  const windowIntervals = Math.max(1, Math.round(DEMAND_WINDOW_MINUTES / d.grid.intervalMinutes));
+  const windowIntervals = Math.max(1, Math.round(DEMAND_INTERVAL_MINUTES / d.grid.intervalMinutes));
   let windowSumKw = 0;
   let windowCount = 0;
   let month = -1;
   let monthPeakKw = 0;
   let billingDemandKw = Math.max(
     d.scenario.grid.tariff.ratchet_history_peak_kw,
-    0.3 * d.scenario.grid.contract_demand_kw,
+    BILLING_DEMAND_FLOOR_FRACTION * d.scenario.grid.contract_demand_kw,
   );
 
   const pvAvail = new Float64Array(d.pv.length);

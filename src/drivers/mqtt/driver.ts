@@ -12,6 +12,7 @@ import {
   type MqttRefusalReason,
   type MqttRetimeReason,
 } from './plausibility.ts';
+import { Backoff } from '../backoff.ts';
 
 // MQTT telemetry in, setpoints out (docs/drivers.md). Telemetry is kept as the latest value per
 // asset, measurement and channel; malformed messages are counted and logged, never thrown.
@@ -38,7 +39,7 @@ export class MqttDriver implements Driver {
   private lastError: string | undefined;
   private running = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private backoffMs: number;
+  private readonly backoff: Backoff;
   /** Latest per series; `retimed` when its time is the server's because the device's was wrong. */
   private readonly latest = new Map<string, { m: Measurement; retimed: boolean }>();
   private readonly knownAssets: ReadonlySet<string> | undefined;
@@ -58,7 +59,7 @@ export class MqttDriver implements Driver {
     private readonly ctx: DriverContext,
   ) {
     this.id = config.id;
-    this.backoffMs = config.reconnect_min_ms;
+    this.backoff = new Backoff(config.reconnect_min_ms, config.reconnect_max_ms);
     this.knownAssets = config.assets ? new Set(config.assets) : undefined;
   }
 
@@ -143,7 +144,7 @@ export class MqttDriver implements Driver {
     });
     client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
     client.on('connect', () => {
-      this.backoffMs = this.config.reconnect_min_ms;
+      this.backoff.reset();
       void this.subscribe(client);
     });
     await new Promise<void>((resolve) => {
@@ -351,8 +352,7 @@ export class MqttDriver implements Driver {
 
   private scheduleReconnect(): void {
     if (!this.running || this.reconnectTimer) return;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.config.reconnect_max_ms);
+    const delay = this.backoff.next();
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.running && this.client && !this.client.connected) this.client.reconnect();

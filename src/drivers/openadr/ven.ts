@@ -6,6 +6,7 @@ import type { OpenAdrVenConfig } from './config.ts';
 import { SchemaError, checkSchema, checkSchemaArray, type OpenAdrComponent } from './schema.ts';
 import { buildReport, type PowerSample } from './reports.ts';
 import { OPEN_END_MS, eventToSignals, intervalTimes, type OadrEvent, type OadrProgram } from './signals.ts';
+import { Backoff } from '../backoff.ts';
 
 // OpenADR 3.0.1 VEN: client-credentials token, VEN registration, programs and events by polling
 // and by webhook subscription, GridSignals from event payloads, reports the events ask for.
@@ -74,7 +75,7 @@ export class OpenAdrVenDriver implements Driver {
   private callbackUrl?: string;
   private timer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
-  private retryDelayMs = 0;
+  private readonly retryBackoff: Backoff;
   /** The failure streak in progress: logged at its first failure and when the cause changes. */
   private failing?: { message: string; attempts: number };
   /** The VTN lost our VEN or subscriptions and we are re-creating them. */
@@ -93,6 +94,9 @@ export class OpenAdrVenDriver implements Driver {
   ) {
     this.id = config.id;
     this.base = config.vtn_url.replace(/\/+$/, '');
+    // Never slower than the poll: a retry later than the next poll would be no retry at all.
+    const capMs = Math.min(config.reconnect_max_ms, config.poll_interval_s * 1000);
+    this.retryBackoff = new Backoff(Math.min(config.reconnect_min_ms, capMs), capMs);
   }
 
   // ---- Driver ------------------------------------------------------------------------------------
@@ -240,7 +244,7 @@ export class OpenAdrVenDriver implements Driver {
     }
     this.failing = undefined;
     this.clearRetry();
-    this.retryDelayMs = 0;
+    this.retryBackoff.reset();
     this.everSynced = true;
     this.health = 'online';
     this.lastError = undefined;
@@ -269,15 +273,10 @@ export class OpenAdrVenDriver implements Driver {
   /** Next attempt after a failure: doubling from reconnect_min_ms, capped by reconnect_max_ms and the poll. */
   private scheduleRetry(): void {
     if (this.stopped || this.retryTimer) return;
-    const capMs = Math.min(this.config.reconnect_max_ms, this.pollMs);
-    this.retryDelayMs = Math.min(
-      capMs,
-      this.retryDelayMs ? this.retryDelayMs * 2 : this.config.reconnect_min_ms,
-    );
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.sync();
-    }, this.retryDelayMs);
+    }, this.retryBackoff.next());
     this.retryTimer.unref();
   }
 

@@ -4,6 +4,7 @@ import { decodeModel, encodeRaw, findPoint, toNumber, unscale, type DecodedModel
 import type { SunSpecModbusConfig } from './config.ts';
 import { discoverSunSpec, NotSunSpecError, type ModelInstance, type SunSpecLayout } from './discovery.ts';
 import { SUNSPEC_MEASUREMENTS, type SunSpecRole } from './measurements.ts';
+import { Backoff } from '../backoff.ts';
 
 // SunSpec over Modbus TCP. Connects, finds the model chain, polls the models it needs and turns
 // them into Bitgrid measurements (kW, kWh, fractions; PV production and battery discharge
@@ -24,7 +25,7 @@ export class SunSpecModbusDriver implements Driver {
   private running = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private backoffMs: number;
+  private readonly backoff: Backoff;
   private consecutiveTimeouts = 0;
   private ops: Promise<unknown> = Promise.resolve();
   /** Manufacturer, model and serial from the common model, after discovery. */
@@ -35,7 +36,7 @@ export class SunSpecModbusDriver implements Driver {
     private readonly ctx: DriverContext,
   ) {
     this.id = config.id;
-    this.backoffMs = config.reconnect_min_ms;
+    this.backoff = new Backoff(config.reconnect_min_ms, config.reconnect_max_ms);
     this.client = new ModbusTcpClient({
       host: config.host,
       port: config.port,
@@ -73,7 +74,7 @@ export class SunSpecModbusDriver implements Driver {
     if (this.running) return;
     this.running = true;
     this.health = 'starting';
-    this.backoffMs = this.config.reconnect_min_ms;
+    this.backoff.reset();
     await this.serial(() => this.connect());
     this.schedulePoll();
   }
@@ -161,7 +162,7 @@ export class SunSpecModbusDriver implements Driver {
         serial: d.values.SN as string | undefined,
       };
     }
-    this.backoffMs = this.config.reconnect_min_ms;
+    this.backoff.reset();
     this.ctx.log.info(
       {
         device: this.id,
@@ -216,8 +217,7 @@ export class SunSpecModbusDriver implements Driver {
 
   private scheduleReconnect(): void {
     if (!this.running || this.reconnectTimer) return;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.config.reconnect_max_ms);
+    const delay = this.backoff.next();
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (!this.running) return;
