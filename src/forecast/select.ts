@@ -14,8 +14,8 @@ const MS_PER_DAY = 24 * MS_PER_HOUR;
 export const MAX_VALIDATION_DAYS = 14;
 /** Fewer validation days than this say too little to choose on (less than one of each day kind). */
 export const MIN_VALIDATION_DAYS = 3;
-/** History a candidate gets before the first validation issue, days (learned models need 14, series.ts). */
-export const MIN_VALIDATION_TRAIN_DAYS = 21;
+/** History a candidate gets before the first validation issue, days: what a learned model needs (series.ts). */
+export const MIN_VALIDATION_TRAIN_DAYS = 14;
 /** Refit interval within the validation window, issues: as in the backtest (backtest.ts DEFAULT_REFIT_DAYS). */
 const VALIDATION_REFIT_DAYS = 7;
 
@@ -53,6 +53,11 @@ export interface SelectionOptions {
   /** Local hour of the day-ahead issue replayed in validation (the hour of `untilMs` when absent). */
   issueHour?: number;
   horizonHours: number;
+  /**
+   * What each validation issue is scored on: `next-day` (default), the local day after the issue, as the
+   * day-ahead backtest; `horizon`, every interval from the issue to the horizon (the live planner's use).
+   */
+  score?: 'next-day' | 'horizon';
   /** Per series index, non-zero where an interval is scored (PV: daylight); all when absent. */
   scoredMask?: (data: SiteSeries) => ArrayLike<number>;
   maxValidationDays?: number;
@@ -86,16 +91,28 @@ export function chooseModel(
       candidates: [],
     };
   }
-  // Validation days: the last `days` whole local days that ended by untilMs.
-  const lastDayEnd = DateTime.fromMillis(untilMs, { zone }).startOf('day');
   const issues: { issueMs: number; i0: number; i1: number }[] = [];
-  for (let d = days; d >= 1; d--) {
-    const day = lastDayEnd.minus({ days: d });
-    const issueMs = day.minus({ days: 1 }).plus({ hours: issueHour }).toMillis();
-    const i0 = Math.round((day.toMillis() - data.startMs) / step);
-    const i1 = Math.round((day.plus({ days: 1 }).toMillis() - data.startMs) / step);
-    if (i0 < 0 || (day.toMillis() + MS_PER_DAY - issueMs) / MS_PER_HOUR > o.horizonHours) continue;
-    issues.push({ issueMs, i0, i1 });
+  if (o.score === 'horizon') {
+    // Issues at the same time of day on each of the last `days` days, scored up to the horizon or now.
+    const known = Math.floor((untilMs - data.startMs) / step);
+    const horizonSteps = Math.ceil((o.horizonHours * MS_PER_HOUR) / step);
+    for (let d = days; d >= 1; d--) {
+      const issueMs = DateTime.fromMillis(untilMs, { zone }).minus({ days: d }).toMillis();
+      const i0 = Math.ceil((issueMs - data.startMs) / step);
+      const i1 = Math.min(known, i0 + horizonSteps);
+      if (i0 >= 0 && i1 > i0) issues.push({ issueMs, i0, i1 });
+    }
+  } else {
+    // The last `days` whole local days that ended by untilMs, each issued the day before.
+    const lastDayEnd = DateTime.fromMillis(untilMs, { zone }).startOf('day');
+    for (let d = days; d >= 1; d--) {
+      const day = lastDayEnd.minus({ days: d });
+      const issueMs = day.minus({ days: 1 }).plus({ hours: issueHour }).toMillis();
+      const i0 = Math.round((day.toMillis() - data.startMs) / step);
+      const i1 = Math.round((day.plus({ days: 1 }).toMillis() - data.startMs) / step);
+      if (i0 < 0 || (day.toMillis() + MS_PER_DAY - issueMs) / MS_PER_HOUR > o.horizonHours) continue;
+      issues.push({ issueMs, i0, i1 });
+    }
   }
   const models = candidates.map((c) => c.make());
   const errors: (string | undefined)[] = models.map(() => undefined);

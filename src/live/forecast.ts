@@ -5,15 +5,26 @@ import { solarPositionSeries } from '../weather/index.ts';
 import { haurwitzGhiWPerM2 } from '../weather/clearsky.ts';
 import { dayKind } from '../model/calendar.ts';
 import { localTime, MS_PER_DAY, MS_PER_HOUR } from '../model/time.ts';
-import { LoadForecaster } from '../forecast/index.ts';
+import {
+  AutoForecaster,
+  LoadForecaster,
+  MIN_VALIDATION_DAYS,
+  MIN_VALIDATION_TRAIN_DAYS,
+  persistenceForecaster,
+  seasonalNaiveForecaster,
+  type Candidate,
+  type ModelChoice,
+} from '../forecast/index.ts';
 import type { MeasuredHistory } from './history.ts';
 
 // What the live planner expects of the future, from the site's own measured history only:
 // - PV per array: smart persistence of the clear-sky index — the ratio of measured power to clear-sky
 //   irradiance now, fading over a few hours into the ratio the same interval had on the newest past day;
-// - fixed loads: the learned load model (hour × day kind ridge, src/forecast) once the site has
-//   enough history, retrained daily; before that, the same interval on the newest past day of the same
-//   kind (weekday, Saturday, Sunday/holiday), else the newest past day, else the value measured now;
+// - fixed loads: once the site has enough history, the model chosen by rolling-origin validation on
+//   that history (src/forecast/select.ts: the learned hour × day-kind ridge only where it beats the best
+//   baseline on RMSE and MAE, else that baseline), chosen and refitted daily; before that, the same
+//   interval on the newest past day of the same kind (weekday, Saturday, Sunday/holiday), else the
+//   newest past day, else the value measured now;
 // - EV sessions as the chargers report them; training jobs the API was told about, later ones included;
 // - PPA output and PUE from the planning calendar's climatology.
 
@@ -23,14 +34,34 @@ const MIN_CLEAR_SKY_W_PER_M2 = 20;
 const DEFAULT_PV_KW_PER_KWP_PER_W_PER_M2 = 0.8 / 1000;
 /** How fast the sky measured now stops predicting the sky later (e-folding time), hours. */
 const SKY_PERSISTENCE_HOURS = 3;
-/** History days the learned load model needs before it replaces persistence (src/forecast/series.ts). */
-export const LEARNED_LOAD_MIN_DAYS = 14;
+/**
+ * History days before models are chosen by validation: a learned model's minimum training plus the
+ * fewest validation days (src/forecast/select.ts); day-kind persistence until then.
+ */
+export const VALIDATED_LOAD_MIN_DAYS = MIN_VALIDATION_TRAIN_DAYS + MIN_VALIDATION_DAYS;
 /** Days of history the learned load model trains on. */
 const LEARNED_LOAD_TRAIN_DAYS = 28;
-/** The learned load model is refit this often, clock hours. */
+/** Days of history the choice looks at: the learned model's window plus the validation days. */
+const LOAD_CHOICE_HISTORY_DAYS = 35;
+/** The choice is made and the chosen model refitted this often, clock hours. */
 const LOAD_REFIT_HOURS = 24;
+/** Name of the day-kind persistence used before there is enough history to validate. */
+const DAY_KIND_PERSISTENCE = 'persistence';
+/** Name of the live PV forecast (the only one: no weather forecast reaches the live planner). */
+const CLEAR_SKY_PERSISTENCE = 'clear-sky-persistence';
 /** Past days searched for the same interval on a same-kind day. */
 const LOOKBACK_DAYS = 7;
+
+/** Which model forecasts a series live, and why: for the API (`GET /api/forecast/models`). */
+export interface ForecastModelInfo {
+  target: 'load' | 'pv';
+  assetId: string;
+  chosen: string;
+  reason: string;
+  /** Issue time of the first validation day, UTC ms; null when nothing was validated. */
+  validatedAtMs: number | null;
+  candidates: { name: string; rmseKw: number; maeKw: number; skillRmse: number }[];
+}
 
 export interface LiveForecastOptions {
   history: MeasuredHistory;
@@ -41,15 +72,21 @@ export interface LiveForecastOptions {
 export class LiveForecast implements Forecast {
   readonly name = 'live';
   private futureJobs: JobState[][] = [];
-  private readonly loadModels = new Map<string, { model: LoadForecaster; fittedMs: number }>();
+  private readonly loadModels = new Map<string, { model: AutoForecaster; fittedMs: number }>();
   /** Which model each series is forecast with now, for the API and the schedule's inputs. */
   readonly models = new Map<string, string>();
+  private readonly choiceById = new Map<string, ForecastModelInfo>();
 
   constructor(private readonly o: LiveForecastOptions) {}
 
   /** Jobs submitted for later (earliest start after now), per data center, for the next plan. */
   setFutureJobs(jobs: JobState[][]): void {
     this.futureJobs = jobs;
+  }
+
+  /** The model of every series forecast so far, with the validation behind the choice. */
+  choices(): ForecastModelInfo[] {
+    return [...this.choiceById.values()];
   }
 
   fixedLoadKw(view: StepView, steps: number): Float64Array {
@@ -65,12 +102,9 @@ export class LiveForecast implements Forecast {
 
   /** One load's forecast over the horizon, kW (index 0: the interval in progress). */
   loadSeries(d: District, id: string, view: StepView, steps: number): Float64Array {
-    const learned = this.learnedLoad(d, id, view, steps);
-    if (learned) {
-      this.models.set(id, 'load-ridge');
-      return learned;
-    }
-    this.models.set(id, 'persistence');
+    const chosen = this.chosenLoad(d, id, view, steps);
+    if (chosen) return chosen;
+    this.models.set(id, DAY_KIND_PERSISTENCE);
     const h = this.o.history;
     const stepMs = h.stepMs;
     const nowKw = h.mean(id, view.timeMs - stepMs) ?? 0;
@@ -93,11 +127,21 @@ export class LiveForecast implements Forecast {
     return out;
   }
 
-  private learnedLoad(d: District, id: string, view: StepView, steps: number): Float64Array | undefined {
+  /** The validated choice's forecast, or undefined while the history is too short (or the choice failed). */
+  private chosenLoad(d: District, id: string, view: StepView, steps: number): Float64Array | undefined {
     const h = this.o.history;
-    if (h.daysHeld(id, view.timeMs) < LEARNED_LOAD_MIN_DAYS) return undefined;
+    const daysHeld = h.daysHeld(id, view.timeMs);
+    if (daysHeld < VALIDATED_LOAD_MIN_DAYS) {
+      this.setChoice('load', id, {
+        chosen: DAY_KIND_PERSISTENCE,
+        reason: `${Math.floor(daysHeld)} day(s) of history: the same interval on the newest past day of the same kind until ${VALIDATED_LOAD_MIN_DAYS} days allow validating models`,
+        validatedAtMs: null,
+        candidates: [],
+      });
+      return undefined;
+    }
     const stepMs = h.stepMs;
-    const fromMs = view.timeMs - LEARNED_LOAD_TRAIN_DAYS * MS_PER_DAY;
+    const fromMs = view.timeMs - Math.min(Math.floor(daysHeld), LOAD_CHOICE_HISTORY_DAYS) * MS_PER_DAY;
     const known = Math.round((view.timeMs - fromMs) / stepMs);
     const target = new Float64Array(known + steps).fill(NaN);
     target.set(h.range(id, fromMs, known));
@@ -111,20 +155,62 @@ export class LiveForecast implements Forecast {
     try {
       let entry = this.loadModels.get(id);
       if (!entry || view.timeMs - entry.fittedMs >= LOAD_REFIT_HOURS * MS_PER_HOUR) {
-        const model = new LoadForecaster({
+        const model = new AutoForecaster(this.loadCandidates(), {
           horizonHours: this.o.horizonHours,
-          trainDays: LEARNED_LOAD_TRAIN_DAYS,
+          score: 'horizon',
         });
         model.fit(data, view.timeMs);
         entry = { model, fittedMs: view.timeMs };
         this.loadModels.set(id, entry);
+        this.setChoice('load', id, model.choice!);
       }
       const f = entry.model.predict(data, { issueMs: view.timeMs, startMs: view.timeMs, count: steps });
-      return Float64Array.from(f.p50, (x) => Math.max(0, x));
+      this.models.set(id, entry.model.choice!.chosen);
+      return Float64Array.from(f.p50, (x) => (Number.isFinite(x) ? Math.max(0, x) : 0));
     } catch (e) {
-      this.o.log?.(`load model for ${id} unavailable (${(e as Error).message}); persistence instead`);
+      const message = (e as Error).message;
+      this.o.log?.(`load model choice for ${id} failed (${message}); persistence instead`);
+      this.setChoice('load', id, {
+        chosen: DAY_KIND_PERSISTENCE,
+        reason: `model choice failed (${message}): day-kind persistence`,
+        validatedAtMs: null,
+        candidates: [],
+      });
       return undefined;
     }
+  }
+
+  /** The learned load model and the baselines it has to beat. */
+  private loadCandidates(): Candidate[] {
+    const base = { horizonHours: this.o.horizonHours };
+    return [
+      {
+        learned: true,
+        make: () =>
+          new LoadForecaster({ horizonHours: this.o.horizonHours, trainDays: LEARNED_LOAD_TRAIN_DAYS }),
+      },
+      { learned: false, make: () => seasonalNaiveForecaster(7, base) },
+      { learned: false, make: () => seasonalNaiveForecaster(1, base) },
+      { learned: false, make: () => persistenceForecaster(base) },
+    ];
+  }
+
+  private setChoice(
+    target: ForecastModelInfo['target'],
+    assetId: string,
+    c: Pick<ModelChoice, 'chosen' | 'reason' | 'validatedAtMs'> & { candidates: ModelChoice['candidates'] },
+  ): void {
+    this.choiceById.set(assetId, {
+      target,
+      assetId,
+      chosen: c.chosen,
+      reason: c.reason,
+      validatedAtMs: c.validatedAtMs,
+      // Only candidates that could be scored: one that failed to fit is named in the reason.
+      candidates: c.candidates
+        .filter((x) => Number.isFinite(x.rmseKw))
+        .map((x) => ({ name: x.name, rmseKw: x.rmseKw, maeKw: x.maeKw, skillRmse: x.skillRmse })),
+    });
   }
 
   pvAvailableKw(view: StepView, steps: number): Float64Array[] {
@@ -158,7 +244,14 @@ export class LiveForecast implements Forecast {
         const w = Math.exp(-(k * stepMs) / (SKY_PERSISTENCE_HOURS * MS_PER_HOUR));
         out[k] = Math.max(0, Math.min(capKw, (w * ratioNow + (1 - w) * ratioPast) * ghi[i]));
       }
-      this.models.set(u.id, 'clear-sky-persistence');
+      this.models.set(u.id, CLEAR_SKY_PERSISTENCE);
+      this.setChoice('pv', u.id, {
+        chosen: CLEAR_SKY_PERSISTENCE,
+        reason:
+          'no issued weather forecast reaches the live planner: the clear-sky index measured now, fading into that of the past day (not validated)',
+        validatedAtMs: null,
+        candidates: [],
+      });
       return out;
     });
   }
