@@ -39,6 +39,13 @@ const MAX_PENDING_RECORDS = 10_000;
 
 /** Setpoint changes smaller than this are not re-sent, kW. */
 const WRITE_DEADBAND_KW = 0.5;
+/**
+ * How long a charging session's energy (`session_energy_kwh`, one channel per transaction) stays in
+ * the live state after its last reading, clock ms. An hour lets the dashboard and the API show a
+ * session that just ended; after that it lives in the store only, so the live state does not grow
+ * by one key per session for as long as the system runs.
+ */
+export const SESSION_VALUE_RETENTION_MS = 3_600_000;
 
 export { GRID_ASSET_ID };
 
@@ -276,6 +283,7 @@ export class ControlLoop implements LiveSystem {
         values.set(m.assetId, per);
       }
     });
+    pruneFinishedSessions(values, nowMs);
     for (const d of this.opts.drivers) {
       if (!d.ingest || points.length === 0) continue;
       try {
@@ -781,4 +789,20 @@ export function flatten(
   }
   for (const [k, v] of Object.entries(obj)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
   return out;
+}
+
+/** Drops session energies last read more than SESSION_VALUE_RETENTION_MS ago (copy on write). */
+function pruneFinishedSessions(
+  values: Map<string, Map<string, { timeMs: number; measurement?: string }>>,
+  nowMs: number,
+): void {
+  for (const [assetId, per] of values) {
+    let kept: typeof per | undefined;
+    for (const [key, v] of per)
+      if (v.measurement === 'session_energy_kwh' && nowMs - v.timeMs > SESSION_VALUE_RETENTION_MS) {
+        kept ??= new Map(per);
+        kept.delete(key);
+      }
+    if (kept) values.set(assetId, kept);
+  }
 }
