@@ -16,6 +16,8 @@ import { optimizeCommand } from './optimize.ts';
 import { backtestCommand } from './backtest.ts';
 import { testbedCommand } from './testbed.ts';
 import { reconcileCommand } from './reconcile.ts';
+import { exportCommand } from './export.ts';
+import { formatInputReport, InputError } from '../sim/inputs/index.ts';
 import { registerControllerStrategies } from '../testbed/register.ts';
 
 /** Exit codes: 0 ok, 1 failure while running, 2 bad input (arguments or configuration). */
@@ -103,6 +105,8 @@ program
         onProgress: (name, done, total) => progress.update(name, done, total),
       });
       progress.stop();
+      // What each measured input file became, and what was fixed on the way.
+      for (const r of run.district.inputReports ?? []) process.stderr.write(formatInputReport(r) + '\n');
       const controllerStats = await controllers.close();
       const summary = {
         ...runSummary(run),
@@ -159,6 +163,7 @@ program.addCommand(optimizeCommand());
 program.addCommand(backtestCommand());
 program.addCommand(testbedCommand());
 program.addCommand(reconcileCommand());
+program.addCommand(exportCommand());
 
 function fail(code: number, message: string): never {
   process.stderr.write(message.endsWith('\n') ? message : message + '\n');
@@ -174,7 +179,7 @@ try {
       EXIT_BAD_INPUT,
       `${err.file}: ${err.problems.length} problem(s)\n${err.problems.map((p) => '  ' + formatProblem(p)).join('\n')}`,
     );
-  } else if (err instanceof UsageError || err instanceof RangeError) {
+  } else if (err instanceof UsageError || err instanceof RangeError || err instanceof InputError) {
     fail(EXIT_BAD_INPUT, `bitgrid: ${err.message}`);
   } else if (err.code?.startsWith('commander.')) {
     // Commander has printed its own message; help and version exit 0.

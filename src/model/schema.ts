@@ -209,6 +209,11 @@ const pvAsset = z.strictObject({
   /** Losses other than temperature and inverter: soiling, wiring, mismatch. */
   system_loss_fraction: fraction.default(0.1),
   inverter_efficiency: fraction.default(0.97),
+  /**
+   * Measured power (`timestamp,power_kw`, path relative to this file) replacing the modelled one;
+   * resampling rule in docs/simulation.md (Measured inputs).
+   */
+  measured_csv: z.string().min(1).optional(),
 });
 
 const batteryAsset = z.strictObject({
@@ -238,6 +243,8 @@ const evChargersAsset = z.strictObject({
       }),
     )
     .min(1),
+  /** A session log (CSV, path relative to this file) replacing the seeded sessions (docs/simulation.md). */
+  session_log: z.string().min(1).optional(),
   sessions: z.strictObject({
     weekday_sessions: z.number().nonnegative().max(MAX_EV_SESSIONS_PER_DAY),
     weekend_sessions: z.number().nonnegative().max(MAX_EV_SESSIONS_PER_DAY).default(0),
@@ -303,6 +310,8 @@ const datacenterAsset = z.strictObject({
   gpu_power_cap_min: z.number().gt(0).max(1),
   /** Throughput at power cap c is c^exponent of full speed (concave for exponent < 1). */
   throughput_exponent: z.number().gt(0).max(1),
+  /** A training-job trace (CSV, path relative to this file) replacing the seeded jobs (docs/simulation.md). */
+  job_trace: z.string().min(1).optional(),
   inference: z.strictObject({
     gpu_fraction: fraction,
     peak_start_hour: hourOfDay,
@@ -341,6 +350,11 @@ const loadAsset = z.strictObject({
   /** Random variation of the load around its profile (standard deviation, fraction). */
   noise_fraction: fraction.default(0.03),
   seed: z.number().int().default(17),
+  /**
+   * Measured power (`timestamp,power_kw`, path relative to this file) replacing the modelled one;
+   * resampling rule in docs/simulation.md (Measured inputs).
+   */
+  measured_csv: z.string().min(1).optional(),
 });
 
 export const assetSchema = z.discriminatedUnion('type', [

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { assetSchema, type AssetOf, type Scenario } from '../model/schema.ts';
 import { gridForLocalDays, localTimes, type LocalTime, type TimeGrid } from '../model/time.ts';
 import { koreanHolidayCalendar, type HolidayCalendar } from '../model/calendar.ts';
@@ -15,6 +17,13 @@ import {
   type TrainingJob,
 } from './assets/datacenter.ts';
 import { loadSeriesKw } from './assets/load.ts';
+import {
+  InputError,
+  readJobTrace,
+  readProfileCsv,
+  readSessionLog,
+  type InputReport,
+} from './inputs/index.ts';
 
 // Everything about a run that does not depend on decisions: the time grid, weather, prices, PV
 // potential, fixed loads, EV sessions, bus timetable and training jobs. Prepared once, then every
@@ -79,6 +88,8 @@ export interface District {
   datacenters: DatacenterUnit[];
   /** Power delivered by the off-site PPA, kW (through the grid: RE100, not self-sufficiency). */
   ppaKw: Float64Array;
+  /** What each measured input file became and what was fixed on the way (none: all synthetic). */
+  inputReports?: InputReport[];
 }
 
 export interface DistrictOptions {
@@ -128,26 +139,57 @@ export function prepareDistrict(scenario: Scenario, opts: DistrictOptions): Dist
     depots: [],
     datacenters: [],
     ppaKw: new Float64Array(grid.count),
+    inputReports: [],
   };
+  // Measured inputs replace the modelled series where the district file names one (docs/simulation.md).
+  const measured = (path: string) => {
+    const file = resolve(opts.baseDir, path);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new InputError(file, undefined, `cannot read file: ${(e as Error).message}`);
+    }
+    return { file, text };
+  };
+  const note = (r: InputReport) => d.inputReports!.push(r);
   for (const site of scenario.sites) {
     for (const a of site.assets) {
       const base = { id: a.id, siteId: site.id };
       switch (a.type) {
-        case 'pv':
-          d.pv.push({ ...base, cfg: a, availableKw: pvAvailablePowerKw(a, weather, location) });
+        case 'pv': {
+          let availableKw: Float64Array;
+          if (a.measured_csv) {
+            const { file, text } = measured(a.measured_csv);
+            const r = readProfileCsv(text, file, grid);
+            note(r.report);
+            availableKw = r.kw;
+          } else availableKw = pvAvailablePowerKw(a, weather, location);
+          d.pv.push({ ...base, cfg: a, availableKw });
           break;
+        }
         case 'battery':
           d.batteries.push({ ...base, cfg: a });
           break;
-        case 'load':
-          d.loads.push({
-            ...base,
-            cfg: a,
-            kw: loadSeriesKw(a, local, weather.temperatureC, calendar, seeded(a.seed)),
-          });
+        case 'load': {
+          let kw: Float64Array;
+          if (a.measured_csv) {
+            const { file, text } = measured(a.measured_csv);
+            const r = readProfileCsv(text, file, grid);
+            note(r.report);
+            kw = r.kw;
+          } else kw = loadSeriesKw(a, local, weather.temperatureC, calendar, seeded(a.seed));
+          d.loads.push({ ...base, cfg: a, kw });
           break;
+        }
         case 'ev_chargers': {
-          const gen = generateEvSessions(a, grid, local, calendar, seeded(a.sessions.seed));
+          let gen: { sessions: EvSession[]; turnedAway: number };
+          if (a.session_log) {
+            const { file, text } = measured(a.session_log);
+            const r = readSessionLog(text, file, a, grid);
+            note(r.report);
+            gen = r;
+          } else gen = generateEvSessions(a, grid, local, calendar, seeded(a.sessions.seed));
           d.ev.push({ ...base, cfg: a, sessions: gen.sessions, turnedAway: gen.turnedAway });
           break;
         }
@@ -166,7 +208,13 @@ export function prepareDistrict(scenario: Scenario, opts: DistrictOptions): Dist
             inf[i] = inferenceItKw(a, layout, local[i].hour);
             p[i] = pue(a, weather.temperatureC[i]);
           }
-          const jobs = generateTrainingJobs(a, grid, local, seeded(a.training.seed));
+          let jobs: TrainingJob[];
+          if (a.job_trace) {
+            const { file, text } = measured(a.job_trace);
+            const r = readJobTrace(text, file, a, layout, grid);
+            note(r.report);
+            jobs = r.jobs;
+          } else jobs = generateTrainingJobs(a, grid, local, seeded(a.training.seed));
           d.datacenters.push({ ...base, cfg: a, layout, inferenceItKw: inf, pue: p, jobs });
           break;
         }

@@ -1,0 +1,5 @@
+export { InputError, formatInputReport, readCsv } from './csv.ts';
+export type { InputIssue, InputReport } from './csv.ts';
+export { readProfileCsv, PROFILE_COLUMNS, MAX_HOLD_HOURS } from './profile.ts';
+export { readSessionLog, SESSION_COLUMNS } from './sessions.ts';
+export { readJobTrace, JOB_COLUMNS } from './jobs.ts';
