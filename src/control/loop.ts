@@ -260,9 +260,25 @@ export class ControlLoop implements LiveSystem {
     }
   }
 
+  /**
+   * One control cycle: read every device into the process image, put assets with stale telemetry in
+   * their safe mode, let overrides that ran out go, take the dispatcher's setpoints (and the
+   * operators'), hold them within the guards and the import limit, write them, publish the state.
+   */
   private async runCycle(): Promise<void> {
     const nowMs = this.opts.now();
-    // 1. Read: every driver at once; a failing driver yields nothing and marks its assets.
+    await this.readDevices(nowMs);
+    await this.watchdog(nowMs);
+    await this.expireOverrides(nowMs);
+    const limited = this.guardedSetpoints(nowMs);
+    await this.writeSetpoints(limited.setpoints, nowMs);
+    this.accumulateToday(nowMs);
+    this.cycles++;
+    this.publish();
+  }
+
+  /** Reads every driver at once into a new process image; a failing driver yields nothing. */
+  private async readDevices(nowMs: number): Promise<void> {
     const reads = await Promise.allSettled(this.opts.drivers.map((d) => d.read()));
     const points: Measurement[] = [];
     const values = new Map(this.image.values);
@@ -322,8 +338,11 @@ export class ControlLoop implements LiveSystem {
       billingDemandKw: demand.billingDemandKw,
     };
     this.store(points);
+  }
 
-    // 2. Watchdog.
+  /** Puts assets whose newest telemetry is older than the stale limit in safe mode, and back. */
+  private async watchdog(nowMs: number): Promise<void> {
+    const values = this.image.values;
     for (const a of this.assets.values()) {
       const per = values.get(a.id);
       let newestMs = -Infinity;
@@ -362,8 +381,10 @@ export class ControlLoop implements LiveSystem {
         );
       }
     }
+  }
 
-    // 3. Overrides that ran out return their asset to auto.
+  /** Overrides that ran out return their asset to auto. */
+  private async expireOverrides(nowMs: number): Promise<void> {
     for (const o of [...this.activeOverrides.values()]) {
       if (o.expiresMs <= nowMs) {
         this.activeOverrides.delete(o.id);
@@ -372,8 +393,13 @@ export class ControlLoop implements LiveSystem {
         });
       }
     }
+  }
 
-    // 4. Dispatch within the guards, then the district import limit.
+  /**
+   * The dispatcher's setpoints with the operators' overrides in their place, each within its asset's
+   * guards (safe values for assets in safe mode), then charging reduced to hold the import limit.
+   */
+  private guardedSetpoints(nowMs: number): ReturnType<typeof limitImport> {
     const requested = new Map<string, Setpoint>();
     for (const sp of this.opts.dispatcher.requested(this.image)) requested.set(spKey(sp), sp);
     for (const o of this.activeOverrides.values()) {
@@ -424,10 +450,16 @@ export class ControlLoop implements LiveSystem {
     if (limited.reducedKw > 0)
       this.log.warn({ reducedKw: limited.reducedKw }, 'charging reduced to hold the import limit');
 
-    // 5. Write: a value already written recently is not sent again (devices hold it), but it is
-    // refreshed before the device's own fallback timers could expire.
+    return limited;
+  }
+
+  /**
+   * Writes the setpoints: a value already written recently is not sent again (devices hold it), but
+   * it is refreshed before the device's own fallback timers could expire.
+   */
+  private async writeSetpoints(setpoints: GuardedSetpoint[], nowMs: number): Promise<void> {
     await Promise.all(
-      limited.setpoints.map(async (g) => {
+      setpoints.map(async (g) => {
         // Every setpoint carries an expiry: if Bitgrid goes silent the device falls back by itself.
         const sp: Setpoint = { ...g.setpoint, validUntilMs: nowMs + this.opts.staleAfterMs };
         const key = spKey(sp);
@@ -453,7 +485,7 @@ export class ControlLoop implements LiveSystem {
         }
       }),
     );
-    const setpointPoints: Measurement[] = limited.setpoints.map((g) => ({
+    const setpointPoints: Measurement[] = setpoints.map((g) => ({
       assetId: g.setpoint.assetId,
       measurement: `setpoint_${g.setpoint.kind}`,
       value: g.setpoint.value,
@@ -462,10 +494,6 @@ export class ControlLoop implements LiveSystem {
     }));
     this.store(setpointPoints);
     await this.flushRecords();
-
-    this.accumulateToday(nowMs);
-    this.cycles++;
-    this.publish();
   }
 
   private value(assetId: string, measurement: string): number | undefined {
