@@ -201,6 +201,16 @@ export async function startServe(opts: ServeOptions) {
   if (twin) await connectChargePoints(twin, Math.max(20, 1000 / opts.speed));
 
   const wallPerClock = opts.twin ? 1 / opts.speed : 1;
+  // Outside controllers in shadow mode (docs/testbed.md), registered through the API.
+  const { ShadowRunner, testbedChannelName } = await import('../live/shadow.ts');
+  const shadow = new ShadowRunner({
+    scenario,
+    store,
+    now,
+    forecast: (): import('../optimize/forecast-standin.ts').Forecast => controller.forecast,
+    log,
+    channel: testbedChannelName(loaded.file),
+  });
   const controller = new LiveController({
     scenario,
     baseDir: loaded.baseDir,
@@ -213,6 +223,7 @@ export async function startServe(opts: ServeOptions) {
     horizonHours: opts.horizonH,
     solveBudgetMs: opts.solveBudgetS !== undefined ? opts.solveBudgetS * 1000 : undefined,
     solver: (problem, budgetMs, signal) => solveHorizonInWorker(problem, { budgetMs }, signal),
+    shadow,
     log,
   });
   await controller.restore();
@@ -348,6 +359,7 @@ export async function startServe(opts: ServeOptions) {
     log,
     loop,
     controller,
+    shadow,
     jobs,
     store,
     twin,
@@ -374,6 +386,7 @@ export async function startServe(opts: ServeOptions) {
       await step('drivers', Promise.all(drivers.map((d) => d.stop().catch(() => undefined))));
       if (twin) await step('twin', twin.stop());
       await step('planner worker', shutdownPlannerWorker());
+      await step('shadow controllers', shadow.close());
       await step('store', store.close());
     },
   };

@@ -86,6 +86,8 @@ export interface LiveControllerOptions {
   replanEveryMs?: number;
   horizonHours?: number;
   solveBudgetMs?: number;
+  /** Shadow controllers (src/live/shadow.ts): see every cycle's view and decision, never actuate. */
+  shadow?: { observe(lv: LiveView, acting: Dispatch, signals: ProcessImage['signals']): void };
   log?: {
     info(o: object, m?: string): void;
     warn(o: object, m?: string): void;
@@ -274,6 +276,7 @@ export class LiveController implements Dispatcher, LivePlanner {
       dispatch = this.decideFromPlan(lv, nowMs);
     }
     this.estimateJobProgress(lv, dispatch, image, nowMs);
+    this.o.shadow?.observe(lv, dispatch, image.signals);
     this.lastCycleMs = nowMs;
     return setpointsFromDispatch(lv, dispatch);
   }

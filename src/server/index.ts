@@ -37,6 +37,7 @@ import { overrideRoutes } from './routes/overrides.ts';
 import { simulationRoutes } from './routes/simulations.ts';
 import { STREAM_TOKEN_RECHECK_MS, streamRoutes } from './routes/stream.ts';
 import { systemRoutes } from './routes/system.ts';
+import { testbedRoutes } from './routes/testbed.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import {
   DEFAULT_SHEDDING,
@@ -311,6 +312,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     tokenRoutes,
     simulationRoutes,
     ledgerRoutes,
+    testbedRoutes,
   ];
   for (const plugin of plugins) await app.register(plugin, { prefix: '/api', deps });
   await app.register(metricsRoutes, { deps });

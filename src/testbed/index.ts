@@ -8,6 +8,7 @@ export {
   busId,
   districtForecaster,
   persistenceForecaster,
+  pointForecaster,
   type ObservationContext,
   type ObservationForecaster,
 } from './observation.ts';

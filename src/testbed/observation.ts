@@ -2,7 +2,7 @@ import type { District } from '../sim/district.ts';
 import type { StepView } from '../strategy/types.ts';
 import type { GridSignal } from '../drivers/types.ts';
 import { createDistrictForecaster, type DistrictForecast } from '../forecast/index.ts';
-import { persistenceForecast } from '../optimize/forecast-standin.ts';
+import { persistenceForecast, type Forecast } from '../optimize/forecast-standin.ts';
 import { BAND_OF_CODE } from '../tariff/index.ts';
 import { MS_PER_HOUR, MS_PER_MINUTE, toIsoLocal } from '../model/time.ts';
 import { PROTOCOL_VERSION, type ForecastSeries, type Observation } from './protocol.ts';
@@ -89,11 +89,18 @@ export function districtForecaster(d: District, warn: (m: string) => void = () =
 
 /** Persistence (src/optimize/forecast-standin.ts): P50 only, so P10 = P50 = P90. */
 export function persistenceForecaster(d: District): ObservationForecaster {
-  const f = persistenceForecast(d);
+  return pointForecaster(d, persistenceForecast(d), 'persistence (no band)');
+}
+
+/**
+ * Any point forecast the optimizer can use (the live loop's LiveForecast, persistence) as the
+ * observation's forecasts, P10 = P50 = P90 (it has no band).
+ */
+export function pointForecaster(d: District, f: Forecast, model: string): ObservationForecaster {
   return {
-    model: 'persistence (no band)',
+    model,
     at(view, steps) {
-      // The stand-in's first value is the interval now; the observation's forecasts start after it.
+      // A forecast's first value is the interval now; the observation's forecasts start after it.
       const pv = f.pvAvailableKw(view, steps + 1).map((a, k) => {
         const p = arr(a.subarray(1));
         return { id: d.pv[k].id, p10Kw: p, p50Kw: p, p90Kw: p };
