@@ -1,20 +1,27 @@
 import { applyBand, learnBand, type BandOptions } from './band.ts';
-import { gridCalendar, type GridCalendar } from './calendar-features.ts';
+import {
+  DAY_SATURDAY,
+  DAY_SUNDAY_HOLIDAY,
+  DAY_WEEKDAY,
+  gridCalendar,
+  type GridCalendar,
+} from './calendar-features.ts';
 import { NormalEquations, predictRidge, type RidgeModel } from './ridge.ts';
 import type { QuantileTable } from './quantiles.ts';
 import { indexOf, knownCount, stepMs, trainingWindow } from './series.ts';
 import type { Forecaster, PredictRequest, QuantileForecast, SiteSeries } from './types.ts';
 
-// Load forecaster: ridge regression on the local calendar (hour × day kind, where Sundays, public
-// holidays and substitute holidays are one kind), temperature hinges (cooling and heating, separately
+// Load forecaster: ridge regression on the local calendar (an hour profile of working days, one of days
+// off — Sundays, public holidays and substitute holidays pooled — and Saturday's deviation from the
+// one it resembles), temperature hinges (cooling and heating, separately
 // for working hours and the rest) and, on top, the recent error of the model carried forward with the
 // autocorrelation it showed in training. Temperature is the issued forecast where there is one, so the
 // model learns with the same forecast errors it will meet.
 //
-// Built to degrade gracefully on short histories: the hour profile and the day-kind offsets are not
-// shrunk, while the hour × day-kind deviations and the temperature terms are, by a penalty chosen on the
-// holdout (time-series validation) — with little data a rare day kind falls back to the pooled profile
-// plus its offset, and temperature terms that do not help on unseen days vanish. Temperatures outside
+// Built to degrade gracefully on short histories: the two profiles are not shrunk, while Saturday's
+// deviations and the temperature terms are, by a penalty chosen on the holdout (time-series
+// validation) — with few Saturdays they fall back to the profile they resemble, rare holidays share
+// the Sunday profile, and temperature terms that do not help on unseen days vanish. Temperatures outside
 // the range met in training are clamped to it, so a hinge never extrapolates into a heat wave it never saw.
 
 const MS_PER_HOUR = 3_600_000;
@@ -28,17 +35,31 @@ const WORK_START_H = 8;
 const WORK_END_H = 19;
 const TEMP_GROUPS = DAY_KINDS * 2;
 const N_HINGES = COOLING_KNOTS_C.length + HEATING_KNOTS_C.length;
-/** Feature layout: pooled hour profile, offsets of Saturday and Sunday/holiday, hour × kind deviations, hinges. */
-const PROFILE_AT = 0;
-const KIND_OFFSET_AT = PROFILE_AT + HOURS;
-const DEVIATION_AT = KIND_OFFSET_AT + DAY_KINDS - 1;
-const HINGE_AT = DEVIATION_AT + HOURS * DAY_KINDS;
-const N_FEATURES = HINGE_AT + TEMP_GROUPS * N_HINGES;
 /**
- * Penalties tried on the holdout, in pseudo-days: an hour × day-kind deviation seen on n days is shrunk
- * by n / (n + λ) towards the pooled profile (so a kind seen on 2 days is pooled far more than one seen
- * on 40), and a temperature term as if it were seen on every training day. 0.01 is close to unshrunk,
- * 30 pools everything but the most common kinds.
+ * Feature layout: hour profiles of working days (weekdays) and of days off (Sundays and public
+ * holidays, pooled), Saturday's hour-by-hour deviation from whichever of the two its days resemble
+ * (a half shift or a day off), then the temperature hinges.
+ */
+const WORKDAY_PROFILE_AT = 0;
+const OFFDAY_PROFILE_AT = WORKDAY_PROFILE_AT + HOURS;
+const SATURDAY_AT = OFFDAY_PROFILE_AT + HOURS;
+const HINGE_AT = SATURDAY_AT + HOURS;
+const N_FEATURES = HINGE_AT + TEMP_GROUPS * N_HINGES;
+/** Profiles are not shrunk: they are what the rest shrinks towards. */
+const PENALISED_FROM = SATURDAY_AT;
+
+/** What a fit decides besides the weights. */
+interface Shape {
+  /** Temperature range met in training, °C: inputs are clamped to it ([NaN, NaN] without temperature). */
+  rangeC: readonly [number, number];
+  /** The profile Saturdays deviate from: the working-day one (0) or the day-off one (1). */
+  saturdayParent: 0 | 1;
+}
+/**
+ * Penalties tried on the holdout, in pseudo-days: Saturday's deviation, seen on n Saturdays, is shrunk
+ * by n / (n + λ) towards the profile it resembles (two Saturdays are pooled far more than forty), and a
+ * temperature term as if it were seen on every training day. 0.01 is close to unshrunk, 30 pools
+ * Saturdays fully even in a long history.
  */
 export const LOAD_LAMBDA_GRID = [0.01, 0.1, 0.3, 1, 3, 10, 30];
 /** Recent errors averaged for the carry-forward correction, intervals. */
@@ -55,12 +76,14 @@ export interface LoadModelOptions {
 
 export interface LoadModelState {
   kind: 'load-ridge';
-  version: 2;
+  version: 3;
   weights: number[];
   /** Penalty chosen on the holdout. */
   lambda: number;
   /** Temperature range met in training, °C: inputs are clamped to it ([NaN, NaN] without temperature). */
   temperatureRangeC: [number, number];
+  /** The profile Saturdays deviate from: working days (0) or days off (1). */
+  saturdayParent: 0 | 1;
   /** Error autocorrelation by lead in intervals. */
   errorCarry: number[];
   band: QuantileTable;
@@ -96,26 +119,49 @@ export function temperatureInput(
   return NaN;
 }
 
-function features(
-  cal: GridCalendar,
-  i: number,
-  tempC: number,
-  rangeC: readonly [number, number],
-  x: Float64Array,
-): void {
+function features(cal: GridCalendar, i: number, tempC: number, shape: Shape, x: Float64Array): void {
   x.fill(0);
   const kind = cal.dayKind[i];
   const h = cal.hour[i];
-  x[PROFILE_AT + h] = 1;
-  if (kind > 0) x[KIND_OFFSET_AT + kind - 1] = 1;
-  x[DEVIATION_AT + kind * HOURS + h] = 1;
-  if (!Number.isFinite(tempC) || !(rangeC[0] <= rangeC[1])) return;
-  const t = Math.min(rangeC[1], Math.max(rangeC[0], tempC));
+  if (kind === DAY_WEEKDAY) x[WORKDAY_PROFILE_AT + h] = 1;
+  else if (kind === DAY_SATURDAY) {
+    x[(shape.saturdayParent === 0 ? WORKDAY_PROFILE_AT : OFFDAY_PROFILE_AT) + h] = 1;
+    x[SATURDAY_AT + h] = 1;
+  } else x[OFFDAY_PROFILE_AT + h] = 1;
+  const [lo, hi] = shape.rangeC;
+  if (!Number.isFinite(tempC) || !(lo <= hi)) return;
+  const t = Math.min(hi, Math.max(lo, tempC));
   const working = h >= WORK_START_H && h < WORK_END_H ? 1 : 0;
   const base = HINGE_AT + (kind * 2 + working) * N_HINGES;
   let k = 0;
   for (const c of COOLING_KNOTS_C) x[base + k++] = Math.max(0, t - c);
   for (const c of HEATING_KNOTS_C) x[base + k++] = Math.max(0, c - t);
+}
+
+/**
+ * Which profile Saturdays resemble in the training rows: the one whose mean hourly load is nearer
+ * (squared difference over the hours all three kinds have); days off when there is nothing to compare.
+ */
+function saturdayParent(data: SiteSeries, cal: GridCalendar, from: number, to: number): 0 | 1 {
+  const sum = new Float64Array(DAY_KINDS * HOURS);
+  const n = new Float64Array(DAY_KINDS * HOURS);
+  for (let i = from; i < to; i++) {
+    const y = data.targetKw[i];
+    if (!Number.isFinite(y)) continue;
+    const b = cal.dayKind[i] * HOURS + cal.hour[i];
+    sum[b] += y;
+    n[b]++;
+  }
+  let toWork = 0;
+  let toOff = 0;
+  for (let h = 0; h < HOURS; h++) {
+    const [w, s, o] = [DAY_WEEKDAY, DAY_SATURDAY, DAY_SUNDAY_HOLIDAY].map((k) => k * HOURS + h);
+    if (!n[w] || !n[s] || !n[o]) continue;
+    const sat = sum[s] / n[s];
+    toWork += (sat - sum[w] / n[w]) ** 2;
+    toOff += (sat - sum[o] / n[o]) ** 2;
+  }
+  return toWork < toOff ? 0 : 1;
 }
 
 /** Lowest and highest finite value of `temps` over [from, to), or [NaN, NaN]. */
@@ -138,7 +184,7 @@ export class LoadForecaster implements Forecaster {
   private band: QuantileTable | null = null;
   private fittedUntilMs = NaN;
   private lambda = NaN;
-  private rangeC: [number, number] = [NaN, NaN];
+  private shape: Shape = { rangeC: [NaN, NaN], saturdayParent: 1 };
   constructor(private readonly opts: LoadModelOptions) {}
 
   /** The penalty chosen by the last fit, pseudo-days (NaN before a fit). */
@@ -159,7 +205,10 @@ export class LoadForecaster implements Forecaster {
     // First a model on the window before the holdout: it chooses the penalty (the one with the smallest
     // squared error on the holdout, which it did not train on) and learns the error band and the error
     // carry-over from errors it did not train on; then the model on everything, with that penalty.
-    this.rangeC = rangeOf(temps, first, split);
+    this.shape = {
+      rangeC: rangeOf(temps, first, split),
+      saturdayParent: saturdayParent(data, cal, first, known),
+    };
     const ne = new NormalEquations(N_FEATURES);
     this.accumulate(ne, data, cal, temps, first, split);
     const penalty = this.penalty(ne, perDay, split - first);
@@ -171,7 +220,7 @@ export class LoadForecaster implements Forecaster {
       for (let i = split; i < known; i++) {
         const y = data.targetKw[i];
         if (!Number.isFinite(y)) continue;
-        features(cal, i, temps[i], this.rangeC, x);
+        features(cal, i, temps[i], this.shape, x);
         se += (y - predictRidge(m, x)) ** 2;
       }
       if (se < bestSe) {
@@ -183,7 +232,7 @@ export class LoadForecaster implements Forecaster {
     this.errorCarry = this.learnCarry(data, cal, split, known, perDay, untilMs);
     const splitMs = data.startMs + split * stepMs(data);
     this.band = learnBand(data, untilMs, (d, r) => this.point(d, r), this.bandOptions(holdoutDays), splitMs);
-    this.rangeC = rangeOf(temps, first, known);
+    this.shape = { ...this.shape, rangeC: rangeOf(temps, first, known) };
     const full = new NormalEquations(N_FEATURES);
     this.accumulate(full, data, cal, temps, first, known);
     this.model = full.solve(this.lambda, this.penalty(full, perDay, known - first));
@@ -206,7 +255,7 @@ export class LoadForecaster implements Forecaster {
     for (let i = from; i < to; i++) {
       const y = data.targetKw[i];
       if (!Number.isFinite(y)) continue;
-      features(cal, i, temps[i], this.rangeC, x);
+      features(cal, i, temps[i], this.shape, x);
       ne.add(x, y);
     }
   }
@@ -219,7 +268,7 @@ export class LoadForecaster implements Forecaster {
     const perHour = perDay / HOURS;
     const days = Math.max(1, rows / perDay);
     const out = new Float64Array(N_FEATURES);
-    for (let a = DEVIATION_AT; a < N_FEATURES; a++)
+    for (let a = PENALISED_FROM; a < N_FEATURES; a++)
       out[a] = a < HINGE_AT ? perHour : ne.xtx[a * N_FEATURES + a] / days;
     return out;
   }
@@ -237,7 +286,7 @@ export class LoadForecaster implements Forecaster {
     const r = new Float64Array(to - from).fill(NaN);
     const x = new Float64Array(N_FEATURES);
     for (let i = from; i < to; i++) {
-      features(cal, i, temperatureInput(data, i, to, perDay, untilMs), this.rangeC, x);
+      features(cal, i, temperatureInput(data, i, to, perDay, untilMs), this.shape, x);
       r[i - from] = data.targetKw[i] - predictRidge(this.model!, x);
     }
     const carry: number[] = [];
@@ -273,7 +322,7 @@ export class LoadForecaster implements Forecaster {
     let nErr = 0;
     for (let i = known - 1; i >= 0 && i >= known - RECENT_ERROR_STEPS; i--) {
       if (!Number.isFinite(data.targetKw[i])) continue;
-      features(cal, i, temperatureInput(data, i, known, perDay, req.issueMs), this.rangeC, x);
+      features(cal, i, temperatureInput(data, i, known, perDay, req.issueMs), this.shape, x);
       err += data.targetKw[i] - predictRidge(model, x);
       nErr++;
     }
@@ -281,7 +330,7 @@ export class LoadForecaster implements Forecaster {
     const out = new Float64Array(req.count);
     for (let j = 0; j < req.count; j++) {
       const i = start + j;
-      features(cal, i, temperatureInput(data, i, known, perDay, req.issueMs), this.rangeC, x);
+      features(cal, i, temperatureInput(data, i, known, perDay, req.issueMs), this.shape, x);
       const lag = i - (known - 1);
       const carry = lag >= 1 && lag <= this.errorCarry.length ? this.errorCarry[lag - 1] : 0;
       out[j] = predictRidge(model, x) + carry * err;
@@ -298,10 +347,11 @@ export class LoadForecaster implements Forecaster {
     if (!this.model || !this.band) throw new Error('load-ridge: save before fit');
     return {
       kind: 'load-ridge',
-      version: 2,
+      version: 3,
       weights: this.model.weights,
       lambda: this.lambda,
-      temperatureRangeC: this.rangeC,
+      temperatureRangeC: [...this.shape.rangeC],
+      saturdayParent: this.shape.saturdayParent,
       errorCarry: this.errorCarry,
       band: this.band,
       horizonHours: this.opts.horizonHours,
@@ -311,8 +361,8 @@ export class LoadForecaster implements Forecaster {
   }
 
   static load(state: LoadModelState): LoadForecaster {
-    if (state?.kind !== 'load-ridge' || state.version !== 2)
-      throw new RangeError('not a saved load-ridge model (version 2; older versions must be refitted)');
+    if (state?.kind !== 'load-ridge' || state.version !== 3)
+      throw new RangeError('not a saved load-ridge model (version 3; older versions must be refitted)');
     if (state.weights.length !== N_FEATURES)
       throw new RangeError(`saved load model has ${state.weights.length} weights, expected ${N_FEATURES}`);
     const f = new LoadForecaster({ horizonHours: state.horizonHours, trainDays: state.trainDays });
@@ -320,7 +370,7 @@ export class LoadForecaster implements Forecaster {
     f.lambda = state.lambda;
     // JSON turns NaN into null: a model fitted without temperature has no range.
     const [lo, hi] = state.temperatureRangeC;
-    f.rangeC = [lo ?? NaN, hi ?? NaN];
+    f.shape = { rangeC: [lo ?? NaN, hi ?? NaN], saturdayParent: state.saturdayParent };
     f.errorCarry = state.errorCarry;
     f.band = state.band;
     f.fittedUntilMs = state.fittedUntilMs;

@@ -16,6 +16,11 @@ export const MAX_VALIDATION_DAYS = 14;
 export const MIN_VALIDATION_DAYS = 3;
 /** History a candidate gets before the first validation issue, days: what a learned model needs (series.ts). */
 export const MIN_VALIDATION_TRAIN_DAYS = 14;
+/**
+ * Lowest skill reported: an RMSE 100 × the best baseline's, or any error where that baseline made none,
+ * is −99 — finite, so it survives JSON, and far beyond any model worth a second look.
+ */
+export const MIN_SKILL = -99;
 /** Refit interval within the validation window, issues: as in the backtest (backtest.ts DEFAULT_REFIT_DAYS). */
 const VALIDATION_REFIT_DAYS = 7;
 
@@ -189,7 +194,9 @@ export function chooseModel(
     };
   }
   const best = baselines.reduce((a, b) => (b.rmseKw < a.rmseKw ? b : a));
-  for (const s of scores) s.skillRmse = 1 - s.rmseKw / best.rmseKw;
+  for (const s of scores)
+    s.skillRmse =
+      best.rmseKw > 0 ? Math.max(MIN_SKILL, 1 - s.rmseKw / best.rmseKw) : s.rmseKw > 0 ? MIN_SKILL : 0;
   const eligible = scores
     .filter((s) => s.learned && s.rmseKw <= best.rmseKw && s.maeKw <= best.maeKw)
     .sort((a, b) => a.rmseKw - b.rmseKw);

@@ -236,6 +236,11 @@ export class LiveController implements Dispatcher, LivePlanner {
     };
   }
 
+  /** The forecaster of each series and the validation behind the choice (GET /api/forecast/models). */
+  forecastModels(): ReturnType<LiveForecast['choices']> {
+    return this.forecast.choices();
+  }
+
   /** The live view of the newest cycle (tests, API). */
   view(): LiveView | undefined {
     return this.lastView;

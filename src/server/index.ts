@@ -29,6 +29,7 @@ import { apiRegistry } from './registry.ts';
 import { dataRoutes } from './routes/data.ts';
 import { districtRoutes } from './routes/district.ts';
 import { eventRoutes } from './routes/events.ts';
+import { forecastRoutes } from './routes/forecast.ts';
 import { plannerRoutes } from './routes/planner.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
@@ -309,6 +310,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     overrideRoutes,
     jobRoutes,
     plannerRoutes,
+    forecastRoutes,
     tokenRoutes,
     simulationRoutes,
     ledgerRoutes,
