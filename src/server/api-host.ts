@@ -88,76 +88,140 @@ async function carryOut(live: LiveSystem, call: LiveCall): Promise<unknown> {
   }
 }
 
+/** Starts the API in its worker thread; resolves once it listens. */
 export async function startApiWorker(o: ApiWorkerOptions): Promise<ApiWorkerHandle> {
-  let current: Worker | undefined;
-  let address = '';
-  let port = o.port;
-  let restarts = 0;
-  let closing = false;
-  let restartDelayMs = API_WORKER_RESTART_MIN_MS;
-  let restartTimer: NodeJS.Timeout | undefined;
-  let startWaiters: (() => void)[] = [];
+  const host = new ApiWorkerHost(o);
+  await host.start();
+  return host;
+}
 
-  const post = (m: ToWorker) => {
+class ApiWorkerHost implements ApiWorkerHandle {
+  private current?: Worker;
+  private addr = '';
+  private port: number;
+  private restartCount = 0;
+  private closing = false;
+  private restartDelayMs = API_WORKER_RESTART_MIN_MS;
+  private restartTimer?: NodeJS.Timeout;
+  private startWaiters: (() => void)[] = [];
+  private unsubscribe: () => void = () => undefined;
+  private jobsUnsubscribe?: () => void;
+
+  constructor(private readonly o: ApiWorkerOptions) {
+    this.port = o.port;
+  }
+
+  get address(): string {
+    return this.addr;
+  }
+
+  get restarts(): number {
+    return this.restartCount;
+  }
+
+  worker(): Worker | undefined {
+    return this.current;
+  }
+
+  nextStart(): Promise<void> {
+    return new Promise<void>((r) => this.startWaiters.push(r));
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = this.o.live.subscribe((delta) => this.pushMirror(delta));
+    const jobs = this.o.live.jobs as { onChange?: (l: () => void) => () => void } | undefined;
+    this.jobsUnsubscribe = jobs?.onChange?.(() => this.pushMirror());
     try {
-      current?.postMessage(m);
+      await this.spawn();
+    } catch (e) {
+      this.unsubscribe();
+      this.jobsUnsubscribe?.();
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.unsubscribe();
+    this.jobsUnsubscribe?.();
+    const w = this.current;
+    if (!w) return;
+    const done = new Promise<void>((r) => {
+      w.on('message', (m: FromWorker) => m.t === 'closed' && r());
+      w.once('exit', () => r());
+    });
+    this.post({ t: 'close' });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      done,
+      new Promise<void>((r) => (timer = setTimeout(r, API_WORKER_CLOSE_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    await w.terminate();
+    this.current = undefined;
+  }
+
+  private post(m: ToWorker): void {
+    try {
+      this.current?.postMessage(m);
     } catch (e) {
       // A worker that is exiting cannot take messages; its successor gets a fresh mirror at start.
-      o.log.debug({ err: (e as Error).message }, 'api worker: message not delivered');
+      this.o.log.debug({ err: (e as Error).message }, 'api worker: message not delivered');
     }
-  };
-  const pushMirror = (delta?: Record<string, unknown>) => {
-    if (!current) return;
+  }
+
+  private pushMirror(delta?: Record<string, unknown>): void {
+    if (!this.current) return;
     let mirror: LiveMirror;
     try {
-      mirror = mirrorOf(o.live, o.now);
+      mirror = mirrorOf(this.o.live, this.o.now);
     } catch (e) {
-      o.log.error({ err: (e as Error).message }, 'api worker: live state could not be read');
+      this.o.log.error({ err: (e as Error).message }, 'api worker: live state could not be read');
       return;
     }
-    post({ t: 'mirror', mirror, ...(delta ? { delta } : {}) });
-  };
+    this.post({ t: 'mirror', mirror, ...(delta ? { delta } : {}) });
+  }
 
-  const unsubscribe = o.live.subscribe((delta) => pushMirror(delta));
-  const jobsChanged = (o.live.jobs as { onChange?: (l: () => void) => () => void } | undefined)?.onChange?.(
-    () => pushMirror(),
-  );
-
-  const onCall = async (w: Worker, id: number, call: LiveCall) => {
+  private async onCall(w: Worker, id: number, call: LiveCall): Promise<void> {
     let reply: ToWorker;
     try {
-      const value = await carryOut(o.live, call);
+      const value = await carryOut(this.o.live, call);
       reply = { t: 'reply', id, ok: true, value };
     } catch (e) {
       reply = { t: 'reply', id, ok: false, error: toWireError(e) };
     }
-    if (w !== current) return;
+    if (w !== this.current) return;
     // The mirror first: a read that follows the reply sees the write.
-    pushMirror();
-    post(reply);
-  };
+    this.pushMirror();
+    this.post(reply);
+  }
 
-  const spawn = () =>
-    new Promise<void>((resolve, reject) => {
-      const data: ApiWorkerData = {
-        scenarioFile: o.scenarioFile,
-        storeUrl: o.storeUrl,
-        storeBaseDir: o.storeBaseDir,
-        host: o.host,
-        port,
-        webRoot: o.webRoot,
-        trustProxy: o.trustProxy,
-        tls: o.tls,
-        ...(o.rateLimit !== undefined ? { rateLimit: o.rateLimit } : {}),
-        clockPerWall: o.clockPerWall,
-        logLevel: o.log.level,
-        mirror: mirrorOf(o.live, o.now),
-      };
+  private workerData(): ApiWorkerData {
+    const o = this.o;
+    return {
+      scenarioFile: o.scenarioFile,
+      storeUrl: o.storeUrl,
+      storeBaseDir: o.storeBaseDir,
+      host: o.host,
+      port: this.port,
+      webRoot: o.webRoot,
+      trustProxy: o.trustProxy,
+      tls: o.tls,
+      ...(o.rateLimit !== undefined ? { rateLimit: o.rateLimit } : {}),
+      clockPerWall: o.clockPerWall,
+      logLevel: o.log.level,
+      mirror: mirrorOf(o.live, o.now),
+    };
+  }
+
+  private spawn(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const w = new Worker(new URL('./api-worker.mjs', import.meta.url), {
-        workerData: data,
+        workerData: this.workerData(),
         resourceLimits: { maxOldGenerationSizeMb: API_WORKER_HEAP_MB },
       });
-      current = w;
+      this.current = w;
       let started = false;
       const startTimer = setTimeout(() => {
         if (started) return;
@@ -168,18 +232,18 @@ export async function startApiWorker(o: ApiWorkerOptions): Promise<ApiWorkerHand
         if (m.t === 'ready') {
           started = true;
           clearTimeout(startTimer);
-          address = m.address;
+          this.addr = m.address;
           const bound = Number(new URL(m.address).port);
           // A restart binds the same port, also when the first start picked a free one (port 0).
-          if (bound > 0) port = bound;
+          if (bound > 0) this.port = bound;
           resolve();
         } else if (m.t === 'failed') {
           clearTimeout(startTimer);
           reject(new Error(m.message));
-        } else if (m.t === 'call') void onCall(w, m.id, m.call);
+        } else if (m.t === 'call') void this.onCall(w, m.id, m.call);
       });
       w.on('error', (e) => {
-        o.log.error({ err: e.message }, 'api worker failed');
+        this.o.log.error({ err: e.message }, 'api worker failed');
         if (!started) {
           clearTimeout(startTimer);
           reject(e);
@@ -187,77 +251,38 @@ export async function startApiWorker(o: ApiWorkerOptions): Promise<ApiWorkerHand
       });
       w.on('exit', (code) => {
         clearTimeout(startTimer);
-        if (current === w) current = undefined;
+        if (this.current === w) this.current = undefined;
         if (!started) {
           reject(new Error(`the API worker exited (code ${code}) before it listened`));
           return;
         }
-        if (closing) return;
-        o.log.error({ code }, 'api worker stopped; starting it again (control goes on meanwhile)');
-        scheduleRestart();
+        if (this.closing) return;
+        this.o.log.error({ code }, 'api worker stopped; starting it again (control goes on meanwhile)');
+        this.scheduleRestart();
       });
     });
-
-  const scheduleRestart = () => {
-    restartTimer = setTimeout(() => {
-      restartTimer = undefined;
-      if (closing) return;
-      spawn()
-        .then(() => {
-          restarts++;
-          restartDelayMs = API_WORKER_RESTART_MIN_MS;
-          o.log.warn({ address, restarts }, 'api worker started again');
-        })
-        .catch((e: Error) => {
-          o.log.error({ err: e.message, retryInMs: restartDelayMs }, 'api worker did not start');
-          restartDelayMs = Math.min(restartDelayMs * 2, API_WORKER_RESTART_MAX_MS);
-          scheduleRestart();
-        })
-        .finally(() => {
-          const waiters = startWaiters;
-          startWaiters = [];
-          for (const w of waiters) w();
-        });
-    }, restartDelayMs);
-  };
-
-  try {
-    await spawn();
-  } catch (e) {
-    unsubscribe();
-    jobsChanged?.();
-    throw e;
   }
 
-  return {
-    get address() {
-      return address;
-    },
-    get restarts() {
-      return restarts;
-    },
-    worker: () => current,
-    nextStart: () => new Promise<void>((r) => startWaiters.push(r)),
-    async close() {
-      closing = true;
-      if (restartTimer) clearTimeout(restartTimer);
-      unsubscribe();
-      jobsChanged?.();
-      const w = current;
-      if (!w) return;
-      const done = new Promise<void>((r) => {
-        w.on('message', (m: FromWorker) => m.t === 'closed' && r());
-        w.once('exit', () => r());
-      });
-      post({ t: 'close' });
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        done,
-        new Promise<void>((r) => (timer = setTimeout(r, API_WORKER_CLOSE_TIMEOUT_MS))),
-      ]);
-      clearTimeout(timer);
-      await w.terminate();
-      current = undefined;
-    },
-  };
+  private scheduleRestart(): void {
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.closing) return;
+      this.spawn()
+        .then(() => {
+          this.restartCount++;
+          this.restartDelayMs = API_WORKER_RESTART_MIN_MS;
+          this.o.log.warn({ address: this.addr, restarts: this.restartCount }, 'api worker started again');
+        })
+        .catch((e: Error) => {
+          this.o.log.error({ err: e.message, retryInMs: this.restartDelayMs }, 'api worker did not start');
+          this.restartDelayMs = Math.min(this.restartDelayMs * 2, API_WORKER_RESTART_MAX_MS);
+          this.scheduleRestart();
+        })
+        .finally(() => {
+          const waiters = this.startWaiters;
+          this.startWaiters = [];
+          for (const w of waiters) w();
+        });
+    }, this.restartDelayMs);
+  }
 }
