@@ -261,8 +261,8 @@ export class LoadForecaster implements Forecaster {
   }
 
   /**
-   * Penalty per coefficient for one pseudo-day (× λ): none on the profile and the kind offsets, one
-   * day's rows of an hour on a deviation, and a temperature term's Σx² spread over the training days.
+   * Penalty per coefficient for one pseudo-day (× λ): none on the profiles, one day's rows of an hour on
+   * a Saturday deviation, and a temperature term's Σx² spread over the training days.
    */
   private penalty(ne: NormalEquations, perDay: number, rows: number): Float64Array {
     const perHour = perDay / HOURS;
