@@ -11,6 +11,34 @@ const POLL_MS = 1_000;
 /** A short default run: a week compares strategies in a few seconds. */
 const DEFAULT_DAYS = 7;
 
+/** Shadow controllers are polled this often: the live cycle is a minute of clock time. */
+const SHADOW_POLL_MS = 5_000;
+
+/** GET /api/testbed/shadows: one row per shadow controller, best (most saving) first. */
+interface ShadowEstimate {
+  energyCostKrw: number;
+  peakImportKw: number;
+  newPeakCost12MonthsKrw: number;
+  totalCostKrw: number;
+}
+interface Shadow {
+  name: string;
+  kind: 'module' | 'http';
+  target: string;
+  registeredBy: string;
+  registeredAt: string;
+  state: 'starting' | 'running' | 'failed';
+  failure?: { reason: string; message: string };
+  decisions: number;
+  skippedCycles: number;
+  clamps: number;
+  meanDecisionMs: number;
+  comparedHours: number;
+  acting: ShadowEstimate;
+  shadow: ShadowEstimate;
+  differenceKrw: number;
+}
+
 /** Rows of the comparison table: KPI key, how to format it, and whether lower is better. */
 const ROWS: { key: string; fmt: (v: number) => string; lowerBetter: boolean }[] = [
   { key: 'totalCostKrw', fmt: krw, lowerBetter: true },
@@ -93,6 +121,181 @@ function Compare({ run }: { run: SimRun }) {
         </tbody>
       </table>
       <EChart option={option} testId="sim-chart" />
+    </section>
+  );
+}
+
+/**
+ * The test bed: outside controllers in shadow mode on the live site (docs/testbed.md), ranked by
+ * what they would have saved against the strategy that acts, and the form an admin registers one with.
+ */
+function TestBed({ canWrite }: { canWrite: boolean }) {
+  const { t } = useTranslation();
+  const [name, setName] = useState('');
+  const [url, setUrl] = useState('');
+  const [source, setSource] = useState('');
+  const shadows = useQuery({
+    queryKey: ['shadows'],
+    queryFn: () => api<{ shadows: Shadow[] }>('/api/testbed/shadows'),
+    refetchInterval: SHADOW_POLL_MS,
+  });
+  const register = useMutation({
+    mutationFn: () =>
+      api<Shadow>('/api/testbed/shadows', {
+        method: 'POST',
+        body: { name, ...(source ? { source } : { url }) },
+      }),
+    onSuccess: () => {
+      setName('');
+      setUrl('');
+      setSource('');
+      void shadows.refetch();
+    },
+  });
+  const remove = useMutation({
+    mutationFn: (n: string) => api(`/api/testbed/shadows/${encodeURIComponent(n)}`, { method: 'DELETE' }),
+    onSuccess: () => void shadows.refetch(),
+  });
+  const list = shadows.data?.shadows ?? [];
+  const option = useMemo(
+    () => ({
+      tooltip: { trigger: 'axis' },
+      legend: { bottom: 0 },
+      grid: { left: 90, right: 20, top: 20, bottom: 60 },
+      xAxis: { type: 'category', data: list.map((s) => s.name) },
+      yAxis: { type: 'value', axisLabel: { formatter: (v: number) => `₩${num(v / 1e6, 1)}M` } },
+      series: [
+        { name: t('testbed.acting'), type: 'bar', data: list.map((s) => Math.round(s.acting.totalCostKrw)) },
+        { name: t('testbed.shadow'), type: 'bar', data: list.map((s) => Math.round(s.shadow.totalCostKrw)) },
+      ],
+    }),
+    [list, t],
+  );
+  const onFile = async (f: File | undefined) => setSource(f ? await f.text() : '');
+  const err =
+    (register.error instanceof ApiError && register.error) ||
+    (remove.error instanceof ApiError && remove.error) ||
+    (shadows.error instanceof ApiError && shadows.error) ||
+    null;
+  return (
+    <section className="card" data-testid="testbed">
+      <h2>{t('testbed.title')}</h2>
+      <p className="muted small">{t('testbed.intro')}</p>
+      {list.length === 0 ? (
+        <p className="muted" data-testid="testbed-empty">
+          {t('testbed.empty')}
+        </p>
+      ) : (
+        <>
+          <table className="table compare" data-testid="testbed-table">
+            <thead>
+              <tr>
+                <th>{t('testbed.rank')}</th>
+                <th>{t('testbed.name')}</th>
+                <th>{t('testbed.state')}</th>
+                <th className="num">{t('testbed.hours')}</th>
+                <th className="num">{t('testbed.actingCost')}</th>
+                <th className="num">{t('testbed.shadowCost')}</th>
+                <th className="num">{t('testbed.difference')}</th>
+                <th className="num">{t('testbed.newPeak')}</th>
+                <th className="num">{t('testbed.clamps')}</th>
+                <th className="num">{t('testbed.decisionMs')}</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((s, k) => (
+                <tr key={s.name} data-testid={`shadow-${s.name}`}>
+                  <td>{k + 1}</td>
+                  <td title={s.target}>{s.name}</td>
+                  <td>
+                    {t(`testbed.states.${s.state}`)}
+                    {s.failure && (
+                      <span className="error small">
+                        {' '}
+                        {s.failure.reason}: {s.failure.message}
+                      </span>
+                    )}
+                  </td>
+                  <td className="num">{num(s.comparedHours, 1)}</td>
+                  <td className="num">{krw(s.acting.totalCostKrw)}</td>
+                  <td className="num">{krw(s.shadow.totalCostKrw)}</td>
+                  <td className={`num ${s.differenceKrw < 0 ? 'best' : ''}`}>{krw(s.differenceKrw)}</td>
+                  <td className="num">{krw(s.shadow.newPeakCost12MonthsKrw)}</td>
+                  <td className="num">{num(s.clamps)}</td>
+                  <td className="num">{num(s.meanDecisionMs, 1)}</td>
+                  <td>
+                    {canWrite && (
+                      <button
+                        type="button"
+                        className="ghost"
+                        onClick={() => remove.mutate(s.name)}
+                        data-testid={`shadow-remove-${s.name}`}
+                      >
+                        {t('testbed.remove')}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <EChart option={option} testId="testbed-chart" />
+        </>
+      )}
+      {canWrite && (
+        <form
+          className="sim-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            register.mutate();
+          }}
+          data-testid="testbed-form"
+        >
+          <h3>{t('testbed.register')}</h3>
+          <p className="muted small">{t('testbed.adminsOnly')}</p>
+          <fieldset disabled={register.isPending}>
+            <label>
+              {t('testbed.name')}
+              <input
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+                pattern="[a-z0-9][a-z0-9_\-]{0,63}"
+                required
+                data-testid="testbed-name"
+              />
+            </label>
+            <label>
+              {t('testbed.url')}
+              <input
+                type="url"
+                value={url}
+                placeholder="http://127.0.0.1:8765/"
+                onChange={(e) => setUrl(e.target.value)}
+                disabled={!!source}
+                data-testid="testbed-url"
+              />
+            </label>
+            <label>
+              {t('testbed.module')}
+              <input
+                type="file"
+                accept=".mjs,.js,text/javascript"
+                onChange={(e) => void onFile(e.target.files?.[0])}
+                data-testid="testbed-file"
+              />
+            </label>
+            <button type="submit" disabled={!name || (!url && !source)} data-testid="testbed-submit">
+              {t('testbed.start')}
+            </button>
+          </fieldset>
+        </form>
+      )}
+      {err && (
+        <p className="error" role="alert">
+          {err.code}: {err.message}
+        </p>
+      )}
     </section>
   );
 }
@@ -192,6 +395,7 @@ export default function Scenarios() {
         {r?.error && <p className="error">{r.error}</p>}
       </form>
       {r?.status === 'done' && <Compare run={r} />}
+      <TestBed canWrite={role === 'operator'} />
       <section className="card">
         <h2>{t('scen.history')}</h2>
         <table className="table">
