@@ -50,7 +50,8 @@ export async function benchWeb(): Promise<Record<string, number | string>> {
   };
 
   const { chromium } = await import('playwright-core');
-  const dash = await startDashboard();
+  // rules: no planner solving in the background while the first load is timed.
+  const dash = await startDashboard({ strategy: 'rules' });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
     const loads: number[] = [];

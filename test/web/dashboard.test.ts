@@ -136,7 +136,7 @@ describe.skipIf(!hasChromium)(
       expect(krwOf(none)).toBeGreaterThan(0);
       expect(await page.getByTestId('sim-rules-peakImportKw').textContent()).toMatch(/(kW|MW)$/);
       // The bar chart (lazy-loaded ECharts) draws on a canvas.
-      await page.locator('[data-testid=sim-chart] canvas').first().waitFor({ timeout: 20_000 });
+      await page.locator('[data-testid=sim-chart] svg').first().waitFor({ timeout: 20_000 });
       await page.getByTestId('sim-result').scrollIntoViewIfNeeded();
       await page.screenshot({ path: `${SHOTS}/web-scenarios.png`, fullPage: true });
     });
@@ -153,7 +153,7 @@ describe.skipIf(!hasChromium)(
         () =>
           (globalThis as unknown as PageWindow).document
             .querySelector('[data-testid=overrides-table]')
-            ?.textContent?.includes('shared-battery'),
+            ?.textContent?.includes('공장 배터리'),
         null,
         { timeout: 10_000 },
       );
@@ -171,7 +171,7 @@ describe.skipIf(!hasChromium)(
         () =>
           (globalThis as unknown as PageWindow).document
             .querySelector('[data-testid=audit-table]')
-            ?.textContent?.includes('override.set'),
+            ?.textContent?.includes('수동 제어 설정'),
         null,
         { timeout: 10_000 },
       );
@@ -213,7 +213,7 @@ describe.skipIf(!hasChromium)(
           () =>
             (globalThis as unknown as PageWindow).document
               .querySelector('[data-testid=overrides-table]')
-              ?.textContent?.includes('shared-battery'),
+              ?.textContent?.includes('공장 배터리'),
           null,
           { timeout: 10_000 },
         );
@@ -224,18 +224,226 @@ describe.skipIf(!hasChromium)(
       }
     });
 
-    it('draws the power, fleets and cost views', async () => {
-      await page.getByTestId('nav-power').click();
-      await page.locator('[data-testid=power-chart] canvas').first().waitFor({ timeout: 20_000 });
-      await page.screenshot({ path: `${SHOTS}/web-power.png` });
-      await page.getByTestId('nav-fleets').click();
-      await page.getByTestId('fleet-datacenter').waitFor({ timeout: 20_000 });
-      await page.screenshot({ path: `${SHOTS}/web-fleets.png`, fullPage: true });
-      await page.getByTestId('nav-cost').click();
-      await page.getByTestId('cost-net').waitFor({ timeout: 30_000 });
-      expect(await page.getByTestId('cost-net').textContent()).toMatch(/₩/);
-      await page.locator('[data-testid=heat-chart] canvas').first().waitFor({ timeout: 20_000 });
-      await page.screenshot({ path: `${SHOTS}/web-cost.png`, fullPage: true });
+    it('lists an alarm in Korean, and an operator acknowledges it (audited)', async () => {
+      const ev = await dash.store.addEvent({
+        timeMs: Date.now(),
+        severity: 'alarm',
+        source: 'e2e',
+        code: 'ASSET_SAFE_MODE',
+        message: 'shared-battery: telemetry stale, safe mode',
+        assetId: 'shared-battery',
+      });
+      await page.getByTestId('nav-overview').click();
+      const row = page.getByTestId(`alarm-${ev.id}`);
+      await row.waitFor({ timeout: 15_000 });
+      const text = (await row.textContent()) ?? '';
+      expect(text).toContain('경보');
+      expect(text).toContain('공장 배터리');
+      expect(text).toContain('안전 모드');
+      expect(text).toMatch(/\d+월 \d+일 \d{2}:\d{2}/);
+      await page.getByTestId(`ack-${ev.id}`).click();
+      // Gone from the open alarms, acknowledged in the store, and in the audit log.
+      await row.waitFor({ state: 'detached', timeout: 10_000 });
+      const [stored] = await dash.store
+        .listEvents({ limit: 50 })
+        .then((l) => l.filter((e) => e.id === ev.id));
+      expect(stored.acknowledged).toBe(true);
+      const audit = await dash.store.listAudit({ action: 'event.ack', limit: 5 });
+      expect(audit.map((a) => a.target)).toContain(`event:${ev.id}`);
+      await page.getByTestId('alarms-all').check();
+      await row.waitFor({ timeout: 10_000 });
+      expect(await row.textContent()).toContain('확인됨');
+      await page.getByTestId('alarms-all').uncheck();
+    });
+
+    describe('every view, Korean/light and English/dark, desktop and phone', () => {
+      /** Text the dashboard must never show: raw values, US dates, ISO durations. */
+      const RAW = /undefined|NaN|Invalid Date|\bPT\d+[MH]\b|\b\d{1,2}\/\d{1,2}\/\d{2,4}\b|\b[AP]M\b/;
+      /** English labels of the dashboard (en.json) that must not leak into the Korean one. */
+      const ENGLISH =
+        /\b(Actual|Forecast|Plan in force|Charging|Plugged in|Ready|Offline|Billing demand|Hour|Acknowledge|Loading|Waiting|days?)\b/;
+      const KO_DAY = /\d{1,2}월 \d{1,2}일/;
+      const HH_MM = /\b\d{2}:\d{2}\b/;
+
+      const visibleText = (p: Page) =>
+        p.evaluate(
+          () =>
+            (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText,
+        );
+      /** The chart's SVG text elements (axis labels, units, legend), one per word group. */
+      const chartText = (p: Page, id: string) =>
+        p
+          .locator(`[data-testid=${id}] svg text`)
+          .allTextContents()
+          .then((l) => l.join(' | '));
+      /** Points per series of a chart, once each listed series has at least one. */
+      async function points(p: Page, id: string, need: string[], timeout = 30_000) {
+        const loc = p.getByTestId(id);
+        await loc.locator('svg').first().waitFor({ timeout });
+        const end = Date.now() + timeout;
+        for (;;) {
+          const attr = (await loc.getAttribute('data-points')) ?? '';
+          const counts = Object.fromEntries(
+            attr.split(';').map((kv) => [kv.split(':')[0], Number(kv.split(':')[1])]),
+          );
+          if (need.every((s) => counts[s] > 0)) return counts;
+          if (Date.now() > end) throw new Error(`${id}: series ${need.join(', ')} not all drawn: ${attr}`);
+          await p.waitForTimeout(250);
+        }
+      }
+      async function setLook(p: Page, lang: 'ko' | 'en', theme: 'light' | 'dark') {
+        const cur = await p.evaluate(() => {
+          const d = (globalThis as unknown as PageWindow).document.documentElement;
+          return { lang: d.lang, theme: d.dataset.theme };
+        });
+        if (cur.lang !== lang) await p.getByTestId('lang-switch').click();
+        if (cur.theme !== theme) await p.getByTestId('theme-switch').click();
+      }
+
+      /** Each view's checks: SoC, forecast or plan, units and formats, per language. */
+      async function checkView(p: Page, view: string, lang: 'ko' | 'en') {
+        const ko = lang === 'ko';
+        const day = ko ? KO_DAY : /\b[A-Z][a-z]{2} \d{1,2}\b/;
+        if (view === 'overview') {
+          await p.getByTestId('soc-shared-battery').waitFor({ timeout: 20_000 });
+          expect(await p.getByTestId('soc-shared-battery').textContent()).toMatch(/^\d+%$/);
+          expect(await p.getByTestId('flow-soc-battery').textContent()).toMatch(/\d+%/);
+          expect(await p.getByTestId('flow-value-grid').textContent()).toMatch(/\d (kW|MW)$/);
+          await points(p, 'outlook-chart', ['actual', 'plan']);
+          const axis = await chartText(p, 'outlook-chart');
+          expect(axis).toContain('kW');
+          expect(axis).toMatch(HH_MM);
+        }
+        if (view === 'power') {
+          // The default view (grid): actual and the plan in force ahead.
+          const grid = await points(p, 'power-chart', ['actual', 'plan']);
+          expect(grid.plan).toBeGreaterThan(1);
+          let axis = await chartText(p, 'power-chart');
+          expect(axis).toContain('kW');
+          expect(axis).toMatch(day);
+          expect(axis).toMatch(HH_MM);
+          // A PV array has its forecast; the battery its state of charge on a % axis.
+          await p.getByTestId('power-asset').selectOption('factory-pv');
+          await points(p, 'power-chart', ['actual', 'forecast', 'plan']);
+          expect(await p.getByTestId('power-notes').textContent()).toMatch(
+            ko ? /예측 모델/ : /Forecast model/,
+          );
+          // The forecast-model card is there whether or not the server publishes the choice.
+          await p.getByTestId('forecast-models').waitFor();
+          await p.getByTestId('power-asset').selectOption('shared-battery');
+          await points(p, 'power-chart', ['actual', 'soc', 'plan']);
+          expect(await p.getByTestId('power-soc').textContent()).toMatch(/\d+%/);
+          axis = await chartText(p, 'power-chart');
+          expect(axis).toContain('SoC %');
+          expect(axis).toContain('kW');
+        }
+        if (view === 'fleets') {
+          await p.getByTestId('fleet-campus-ev').waitFor({ timeout: 20_000 });
+          const chips = (await p.getByTestId('fleet-summary-campus-ev').textContent()) ?? '';
+          expect(chips).toMatch(
+            ko
+              ? /충전 중.*연결됨.*출발 준비.*비어 있음.*오프라인/
+              : /Charging.*Plugged in.*Ready.*Free.*Offline/,
+          );
+          // Every charge point is counted in exactly one state.
+          const tiles = await p.locator('[data-testid=fleet-campus-ev] .charger').count();
+          const counted = (chips.match(/\d+/g) ?? []).map(Number).reduce((a, b) => a + b, 0);
+          expect(counted).toBe(tiles);
+          expect(tiles).toBeGreaterThan(0);
+          expect(await p.locator('.charger .ch-val').first().textContent()).toMatch(/kW|MW|—/);
+          await points(p, 'dc-chart', ['actual', 'plan']);
+          expect(await chartText(p, 'dc-chart')).toContain('kW');
+          await p.getByTestId('job-timeline').waitFor({ timeout: 20_000 });
+          expect(await p.getByTestId('job-timeline').textContent()).toMatch(HH_MM);
+        }
+        if (view === 'cost') {
+          await p.getByTestId('cost-net').waitFor({ timeout: 30_000 });
+          expect(await p.getByTestId('cost-net').textContent()).toMatch(/^₩[\d,]+$/);
+          expect(await p.getByTestId('cost-co2').textContent()).toMatch(/t CO₂$/);
+          await points(p, 'bill-chart', ['bill']);
+          expect(await chartText(p, 'bill-chart')).toContain(ko ? '원' : 'KRW');
+          await points(p, 'peak-chart', ['import15']);
+          const peak = await chartText(p, 'peak-chart');
+          expect(peak).toContain('kW');
+          expect(peak).toContain(ko ? '요금적용전력' : 'Billing demand');
+          // Filled on open, not at the next hourly change.
+          await points(p, 'heat-chart', ['re100'], 10_000);
+          const heat = await chartText(p, 'heat-chart');
+          expect(heat).toMatch(ko ? /\d+시/ : /\d+h/);
+          expect(heat).toMatch(day);
+        }
+        if (view === 'scenarios') await p.getByTestId('sim-form').waitFor();
+        if (view === 'operations') {
+          await p.getByTestId('device-soc-shared-battery').waitFor({ timeout: 20_000 });
+          expect(await p.getByTestId('device-soc-shared-battery').textContent()).toMatch(/^\d+%$/);
+          const audit = (await p.getByTestId('audit-table').textContent()) ?? '';
+          expect(audit).toContain(ko ? '시각 (Asia/Seoul' : 'Time (Asia/Seoul');
+          expect(audit).toMatch(day);
+          const devices = (await p.getByTestId('devices-table').textContent()) ?? '';
+          expect(devices).toContain(ko ? '공장 배터리' : 'Factory · Battery');
+        }
+        const text = await visibleText(p);
+        expect(text).not.toMatch(RAW);
+        if (ko) expect(text).not.toMatch(ENGLISH);
+      }
+
+      const VIEWS = ['overview', 'power', 'fleets', 'cost', 'scenarios', 'operations'];
+      for (const [lang, theme] of [
+        ['ko', 'light'],
+        ['en', 'dark'],
+      ] as const)
+        it(`${lang}/${theme} at 1440×900: SoC, forecast and plan, units and ${lang} formats on every view`, async () => {
+          const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+          const p = await ctx.newPage();
+          try {
+            await signIn(p, dash.tokens.operator);
+            await setLook(p, lang, theme);
+            for (const view of VIEWS) {
+              await p.getByTestId(`nav-${view}`).click();
+              await checkView(p, view, lang);
+              await p.screenshot({ path: `${SHOTS}/web-${view}-${lang}-${theme}.png`, fullPage: true });
+            }
+          } finally {
+            await ctx.close();
+          }
+        }, 150_000);
+
+      it('on a phone (390×844): a short header, readable flow labels, every view', async () => {
+        const ctx = await browser.newContext({
+          viewport: { width: 390, height: 844 },
+          isMobile: true,
+          hasTouch: true,
+        });
+        const p = await ctx.newPage();
+        try {
+          await signIn(p, dash.tokens.operator);
+          const header = await p.locator('header.top').boundingBox();
+          expect(header!.height).toBeLessThan(110);
+          // Flow labels at the page's text size, not a shrunken desktop drawing.
+          const labelPx = await p.locator('.flow-node .label').first().boundingBox();
+          expect(labelPx!.height).toBeGreaterThanOrEqual(12);
+          // Nothing wider than the screen.
+          const overflow = await p.evaluate(
+            () =>
+              (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
+                .documentElement.scrollWidth,
+          );
+          expect(overflow).toBeLessThanOrEqual(390);
+          for (const view of VIEWS) {
+            await p.getByTestId(`nav-${view}`).click();
+            await checkView(p, view, 'ko');
+            await p.screenshot({ path: `${SHOTS}/web-${view}-phone-ko-light.png`, fullPage: true });
+          }
+          // The menu holds the switches: English and dark on the phone too.
+          await p.getByTestId('menu-toggle').click();
+          await setLook(p, 'en', 'dark');
+          await p.getByTestId('nav-overview').click();
+          await checkView(p, 'overview', 'en');
+          await p.screenshot({ path: `${SHOTS}/web-overview-phone-en-dark.png`, fullPage: true });
+        } finally {
+          await ctx.close();
+        }
+      }, 150_000);
     });
   },
 );

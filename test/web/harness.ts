@@ -53,10 +53,16 @@ export async function ensureWebBuild(force = false): Promise<void> {
 export interface Dashboard {
   url: string;
   tokens: { viewer: string; operator: string };
+  /** The live system's store, for a test to add what the twin does not produce (an alarm). */
+  store: Awaited<ReturnType<typeof startServe>>['store'];
   stop(): Promise<void>;
 }
 
-export async function startDashboard(): Promise<Dashboard> {
+/**
+ * `optimal` by default: the planner then stores a plan in force (the charts show it); `rules` has no
+ * plan and decides every cycle.
+ */
+export async function startDashboard(opts: { strategy?: string } = {}): Promise<Dashboard> {
   await ensureWebBuild();
   const dir = mkdtempSync(join(tmpdir(), 'bitgrid-web-'));
   process.env.BITGRID_LOG_LEVEL ??= 'error';
@@ -66,7 +72,7 @@ export async function startDashboard(): Promise<Dashboard> {
     host: '127.0.0.1',
     twin: true,
     speed: TWIN_SPEED,
-    strategy: 'rules',
+    strategy: opts.strategy ?? 'optimal',
     db: `sqlite:${join(dir, 'bitgrid.db')}`,
     cycleS: 60,
     staleS: 300,
@@ -80,6 +86,9 @@ export async function startDashboard(): Promise<Dashboard> {
       scenario: loadScenarioFile(REFERENCE_SCENARIO_FILE),
       webRoot: WEB_ROOT,
       rateLimit: false,
+      // This server shares the control thread with a 240× twin and its planner (serve itself puts
+      // the API in a worker): shedding would refuse the browser for the loop's ordinary busy turns.
+      shedding: false,
     });
     const url = await web.listen({ port: 0, host: '127.0.0.1' });
     const now = Date.now();
@@ -91,6 +100,7 @@ export async function startDashboard(): Promise<Dashboard> {
     return {
       url,
       tokens: { viewer, operator },
+      store: running.store,
       async stop() {
         await web?.close().catch(() => undefined);
         await running.stop();

@@ -215,7 +215,8 @@ export interface ForecastModelChoice {
   assetId: string;
   chosen: string;
   reason: string;
-  validatedAt: string;
+  /** Null when the choice was not validated (too little history). */
+  validatedAt: string | null;
   candidates: { name: string; rmseKw: number; maeKw: number; skillRmse: number }[];
 }
 /** The API's code when the live system keeps no job book. */

@@ -63,11 +63,14 @@ export function duration(minutes: number): string {
 }
 
 function fmt(ms: number, zone: string, opts: Intl.DateTimeFormatOptions): string {
+  // A missing or malformed time reads as a dash, never "Invalid Date" or a thrown render.
+  if (!Number.isFinite(ms)) return '—';
   // Not hour12: false, with which some locales write midnight as 24:00.
   return new Intl.DateTimeFormat(locale(), { timeZone: zone, hourCycle: 'h23', ...opts }).format(ms);
 }
 
-const toMs = (t: string | number) => (typeof t === 'number' ? t : Date.parse(t));
+const toMs = (t: string | number | null | undefined) =>
+  typeof t === 'number' ? t : typeof t === 'string' ? Date.parse(t) : NaN;
 
 /**
  * A clock time in the district's zone: 13:05:09; with the date, "8월 3일 13:05" in Korean and

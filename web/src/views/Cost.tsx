@@ -27,6 +27,8 @@ const HOUR_MS = 3_600_000;
 const QUARTER_MS = 15 * 60_000;
 const HOURS_PER_DAY = 24;
 const KG_PER_TONNE = 1_000;
+/** Room above the highest line of the peak chart. */
+const Y_HEADROOM = 1.1;
 /** Days shown in the heat map. */
 const HEATMAP_DAYS = 14;
 const REFRESH_MS = 30_000;
@@ -148,7 +150,10 @@ export default function Cost() {
       legend: { top: 0 },
       grid: { left: 8, right: 24, top: 48, bottom: 8, containLabel: true },
       xAxis: timeAxis(wall(monthStart), wall(Math.max(nowMs, monthStart + HOUR_MS))),
-      yAxis: valueAxis('kW', (v: number) => num(v, 0)),
+      // Up to the billing demand at least, so its line is always in view.
+      yAxis: valueAxis('kW', (v: number) => num(v, 0), {
+        max: k ? Math.ceil(Math.max(max, k.billingDemandKw) * Y_HEADROOM) : undefined,
+      }),
       series: [
         {
           id: 'import15',

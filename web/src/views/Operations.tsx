@@ -231,9 +231,30 @@ function DeviceStatus() {
   );
 }
 
+/** The controller's re-plan reasons (src/live/controller.ts) as dictionary keys; others shown as sent. */
+const REPLAN_REASON_KEYS: Record<string, string> = {
+  scheduled: 'ops.replanReason.scheduled',
+  submit: 'ops.replanReason.submit',
+  'EV arrival or departure': 'ops.replanReason.ev',
+  'grid signal (DR event or price)': 'ops.replanReason.gridSignal',
+};
+const OFF_PLAN = /^import (-?\d+) kW is off the plan's (-?\d+) kW$/;
+
+function useReplanReason() {
+  const { t } = useTranslation();
+  return (r: string) => {
+    const m = OFF_PLAN.exec(r);
+    if (m)
+      return t('ops.replanReason.offPlan', { actual: power(Number(m[1])), planned: power(Number(m[2])) });
+    const key = REPLAN_REASON_KEYS[r];
+    return key ? t(key) : r;
+  };
+}
+
 /** What decides now: the strategy, the schedule it follows, the last re-plan (GET /api/planner). */
 function Planner() {
   const { t } = useTranslation();
+  const reason = useReplanReason();
   const q = useQuery({
     queryKey: ['planner'],
     queryFn: () => api<PlannerRec>('/api/planner'),
@@ -263,7 +284,7 @@ function Planner() {
               <dd>
                 {time(p.lastSolve.at, undefined, true)} ·{' '}
                 {t(`ops.solveStatus.${p.lastSolve.status}`, { defaultValue: p.lastSolve.status })} ·{' '}
-                {t('ops.solveMs', { ms: num(p.lastSolve.solveMs) })} · {p.lastSolve.reason}
+                {t('ops.solveMs', { ms: num(p.lastSolve.solveMs) })} · {reason(p.lastSolve.reason)}
               </dd>
             </>
           )}

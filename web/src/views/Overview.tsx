@@ -2,6 +2,7 @@ import { useTranslation } from 'react-i18next';
 import { Alarms } from '../components/Alarms.tsx';
 import { FlowDiagram, flowNodes } from '../components/FlowDiagram.tsx';
 import { Meter, Ring } from '../components/Gauge.tsx';
+import { GridOutlook } from '../components/GridOutlook.tsx';
 import { energy, krw, pct, power, time } from '../format.ts';
 import { useAssetLabel, useSiteLabel } from '../labels.ts';
 import { useLive } from '../live.ts';
@@ -63,6 +64,7 @@ export function Overview() {
         <FlowDiagram nodes={flowNodes(state, siteLabel)} compact={phone} />
         <p className="muted small">{t('overview.flowHelp')}</p>
       </section>
+      <GridOutlook nowMs={Date.parse(state.time)} />
       <section className="kpis">
         {batteries.map((b) => (
           <BatteryCard key={b.id} battery={b} />

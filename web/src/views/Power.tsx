@@ -188,7 +188,11 @@ export default function Power() {
       });
     return {
       useUTC: true,
-      legend: { top: 0, data: series.filter((s) => s.id !== 'p10').map((s) => s.name) },
+      // Only what is drawn: an empty series in the legend reads as a value of zero.
+      legend: {
+        top: 0,
+        data: series.filter((s) => s.id !== 'p10' && (s.data as unknown[]).length > 0).map((s) => s.name),
+      },
       grid: { left: 8, right: isBattery ? 8 : 24, top: 48, bottom: 8, containLabel: true },
       tooltip: timeTooltip((id, v) => (id === 'soc' ? pct(v / 100, 0) : power(v))),
       dataZoom: [{ type: 'inside' }],
@@ -212,7 +216,7 @@ export default function Power() {
   const planNote = schedule
     ? t('power.planInForce', {
         id: schedule.id,
-        strategy: schedule.strategy,
+        strategy: t(`strategy.${schedule.strategy}`, { defaultValue: schedule.strategy }),
         made: time(schedule.created, zone, true),
       })
     : t('power.noPlan');

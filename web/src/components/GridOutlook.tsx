@@ -1,0 +1,99 @@
+import { useQuery } from '@tanstack/react-query';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, type ScheduleRec, type TelemetrySeries } from '../api.ts';
+import { nowLine, timeAxis, timeTooltip, valueAxis, wallClock } from '../charts.ts';
+import { useZone } from '../district.ts';
+import { isoAt, num, power, time } from '../format.ts';
+import { GRID_ID } from '../labels.ts';
+import { EChart } from './EChart.tsx';
+import { SERIES_COLOR } from './chart-theme.ts';
+
+// The grid import of the last hours against what the plan in force expects for the next ones: the
+// first thing an operator checks after the flows (is the district on plan, is a peak coming).
+
+const MS_PER_MINUTE = 60_000;
+const MS_PER_HOUR = 3_600_000;
+/** Hours shown before and after now. */
+const BACK_MS = 6 * MS_PER_HOUR;
+const AHEAD_MS = 6 * MS_PER_HOUR;
+const BUCKET_MIN = 5;
+const REFRESH_MS = 15_000;
+
+export function GridOutlook({ nowMs }: { nowMs: number }) {
+  const { t } = useTranslation();
+  const zone = useZone();
+  const from = nowMs - BACK_MS;
+  const actual = useQuery({
+    queryKey: ['tele', GRID_ID, 'outlook'],
+    queryFn: () =>
+      api<TelemetrySeries>(
+        `/api/telemetry?asset=${GRID_ID}&measurement=power_kw&from=${encodeURIComponent(isoAt(from, zone))}&to=${encodeURIComponent(isoAt(nowMs, zone))}&bucket=PT${BUCKET_MIN}M`,
+      ),
+    refetchInterval: REFRESH_MS,
+  });
+  const sched = useQuery({
+    queryKey: ['schedule'],
+    queryFn: () => api<{ schedule: ScheduleRec | null }>('/api/schedule'),
+    refetchInterval: REFRESH_MS * 2,
+  });
+  const s = sched.data?.schedule;
+  const option = useMemo(() => {
+    const wall = wallClock(zone);
+    const p = s?.payload as { intervalMinutes?: number; assets?: Record<string, number[]> } | undefined;
+    const planned = p?.intervalMinutes && p.assets?.[GRID_ID] ? p.assets[GRID_ID] : [];
+    const planPts = planned.flatMap((v, i) => {
+      const ms = Date.parse(s!.start) + i * p!.intervalMinutes! * MS_PER_MINUTE;
+      return ms >= from && ms <= nowMs + AHEAD_MS ? [[wall(ms), v]] : [];
+    });
+    return {
+      useUTC: true,
+      legend: { top: 0 },
+      grid: { left: 8, right: 16, top: 36, bottom: 4, containLabel: true },
+      tooltip: timeTooltip((_, v) => power(v)),
+      xAxis: timeAxis(wall(from), wall(nowMs + AHEAD_MS)),
+      yAxis: valueAxis('kW', (v: number) => num(v, 0)),
+      series: [
+        {
+          id: 'actual',
+          name: t('power.actual'),
+          type: 'line',
+          showSymbol: false,
+          data: (actual.data?.points ?? []).map((x) => [wall(Date.parse(x.time)), x.value]),
+          lineStyle: { color: SERIES_COLOR.actual, width: 2 },
+          itemStyle: { color: SERIES_COLOR.actual },
+          markLine: nowLine(wall(nowMs), t('power.now')),
+        },
+        {
+          id: 'plan',
+          name: t('power.planGrid'),
+          type: 'line',
+          step: 'start',
+          showSymbol: false,
+          data: planPts,
+          lineStyle: { color: SERIES_COLOR.plan, width: 1.5 },
+          itemStyle: { color: SERIES_COLOR.plan },
+        },
+      ],
+    };
+  }, [actual.data, s, zone, from, nowMs, t]);
+  return (
+    <section className="card outlook" data-testid="grid-outlook">
+      <div className="card-head">
+        <h2>{t('overview.outlook')}</h2>
+        <span className="muted small">
+          {s
+            ? t('power.planInForce', {
+                id: s.id,
+                strategy: t(`strategy.${s.strategy}`, { defaultValue: s.strategy }),
+                made: time(s.created, zone, true),
+              })
+            : sched.isError
+              ? t('app.loadError')
+              : t('power.noPlan')}
+        </span>
+      </div>
+      <EChart option={option} height={220} testId="outlook-chart" />
+    </section>
+  );
+}
