@@ -1,5 +1,6 @@
 // Forecasting benchmark: generate the synthetic Gwangju year (hourly), fit each learned model once on
-// the whole year, and run the day-ahead rolling backtest (weekly refits) for PV and load.
+// the whole year, and run the day-ahead rolling backtest (weekly refits, 60-day training windows as a
+// site that has just started) for PV and load, with the automatic model choice.
 import {
   LoadForecaster,
   PvForecaster,
@@ -7,6 +8,9 @@ import {
   runBacktest,
   syntheticDataset,
 } from '../src/forecast/index.ts';
+
+/** Training window of the backtests, days: the acceptance setting of docs/forecasting.md. */
+const TRAIN_DAYS = 60;
 
 export async function benchForecast(): Promise<Record<string, unknown>> {
   const site = loadPvSite('scenarios/gwangju.yaml');
@@ -24,11 +28,26 @@ export async function benchForecast(): Promise<Record<string, unknown>> {
     model.fit(data, endMs);
     out[`${target} fit year ms`] = performance.now() - t;
     t = performance.now();
-    const r = runBacktest(data, { target, pvSite: target === 'pv' ? site : undefined });
+    const r = runBacktest(data, {
+      target,
+      pvSite: target === 'pv' ? site : undefined,
+      trainDays: TRAIN_DAYS,
+    });
     out[`${target} backtest year ms`] = performance.now() - t;
-    const m = r.models[0];
-    out[`${target} skill`] = target === 'pv' ? m.skillVsSmartPersistence : m.skillVsSeasonalNaive;
-    out[`${target} coverage80`] = m.coverage80;
+    const refName = target === 'pv' ? 'smart-persistence' : 'seasonal-naive-week';
+    const ref = r.models.find((m) => m.name === refName)!;
+    for (const name of ['auto', target === 'pv' ? 'pv-ridge' : 'load-ridge']) {
+      const m = r.models.find((x) => x.name === name)!;
+      out[`${target} ${name} skill rmse vs ${refName}`] = 1 - m.rmse / ref.rmse;
+      out[`${target} ${name} skill mae vs ${refName}`] = 1 - m.mae / ref.mae;
+      out[`${target} ${name} coverage80`] = m.coverage80;
+    }
+    if (r.choices) {
+      out[`${target} auto choices`] = Object.entries(r.choices.counts)
+        .map(([name, n]) => `${name} ${n}`)
+        .join(', ');
+      out[`${target} auto latest reason`] = r.choices.latest.reason;
+    }
   }
   return out;
 }

@@ -84,12 +84,17 @@ export function chooseModel(
   const step = stepMs(data);
   const issueHour = o.issueHour ?? DateTime.fromMillis(untilMs, { zone }).hour;
   const historyDays = Math.floor((untilMs - data.startMs) / MS_PER_DAY);
-  const days = Math.min(o.maxValidationDays ?? MAX_VALIDATION_DAYS, historyDays - MIN_VALIDATION_TRAIN_DAYS);
+  // A next-day issue comes the day before the day it is scored on: one day less of history behind it.
+  const issueLagDays = o.score === 'horizon' ? 0 : 1;
+  const days = Math.min(
+    o.maxValidationDays ?? MAX_VALIDATION_DAYS,
+    historyDays - MIN_VALIDATION_TRAIN_DAYS - issueLagDays,
+  );
   const names = candidates.map((c) => c.make().name);
   if (days < MIN_VALIDATION_DAYS) {
     return {
       chosen: names[candidates.indexOf(fallback)],
-      reason: `${historyDays} day(s) of history: too little to validate (${MIN_VALIDATION_TRAIN_DAYS + MIN_VALIDATION_DAYS} needed), so the default baseline`,
+      reason: `${historyDays} day(s) of history: too little to validate (${MIN_VALIDATION_TRAIN_DAYS + MIN_VALIDATION_DAYS + issueLagDays} needed), so the default baseline`,
       validatedAtMs: null,
       days: 0,
       points: 0,
