@@ -264,7 +264,9 @@ export class AsyncHost {
     s.port.on('message', (m: Reply) => {
       const p = this.pending;
       if (!p) return;
-      if (m.type === 'ready' || m.seq === p.seq) {
+      // Loading answers without a decision number (ready, or why it did not load).
+      const loading = m.type === 'ready' || (m.type === 'error' && m.seq === undefined);
+      if (loading ? p.seq === -1 : m.seq === p.seq) {
         this.pending = undefined;
         p.resolve(m);
       }

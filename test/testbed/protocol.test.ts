@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Dispatch, StepView, Strategy } from '../../src/strategy/types.ts';
 import { runSimulation } from '../../src/sim/engine.ts';
+import { computeKpis } from '../../src/report/kpis.ts';
+import { noneStrategy } from '../../src/strategy/none.ts';
 import {
   actionToDispatch,
   buildObservation,
@@ -102,6 +104,16 @@ describe('the controller interface', () => {
       return m.dispatch;
     });
     expect(seen).toBe(oneDay().grid.count);
+  });
+
+  it('a controller answering what `none` does scores exactly what `none` scores', async () => {
+    const d = oneDay();
+    const none = computeKpis(d, runSimulation(d, noneStrategy())).kpis;
+    const r = await runController(join(FIXTURES, 'full-power.mjs'));
+    expect(r.stats.failure).toBeUndefined();
+    expect(r.stats.clamps).toBe(0);
+    expect(r.kpis.totalCostKrw).toBeCloseTo(none.totalCostKrw, 3);
+    expect(r.kpis.peakImportKw).toBeCloseTo(none.peakImportKw, 6);
   });
 
   it('a controller asking for ten times the rating gets every setpoint clamped and counted', async () => {
