@@ -67,6 +67,12 @@ describe('a misbehaving controller never breaks the run', () => {
     expect(r.stats.failure!.decision).toBeUndefined();
   });
 
+  it('one that tries to kill the process cannot, and is stopped for throwing', async () => {
+    const r = await runController(join(FIXTURES, 'kills.mjs'), limits);
+    expect(r.stats.failure).toMatchObject({ reason: 'threw', decision: 0 });
+    expect(r.stats.failure!.message).toMatch(/process\.kill is not available to a controller/);
+  });
+
   it('runs without the caller’s environment variables', async () => {
     process.env.BITGRID_TEST_SECRET = 'must-not-leak';
     const r = await runController(join(FIXTURES, 'env.mjs'), limits);
