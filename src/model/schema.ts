@@ -280,6 +280,8 @@ const busDepotAsset = z.strictObject({
   soc_min: fraction.default(0.15),
   soc_max: fraction.default(0.95),
   pull_out_soc_min: fraction,
+  /** The depot's blocks (CSV, path relative to this file) replacing the modelled timetable (docs/simulation.md). */
+  blocks_csv: z.string().min(1).optional(),
   timetable: z.strictObject({
     first_pull_out_hour: hourOfDay,
     last_return_hour: hourOfDay,

@@ -20,6 +20,7 @@ import { loadSeriesKw } from './assets/load.ts';
 import {
   InputError,
   readJobTrace,
+  readBusBlocks,
   readProfileCsv,
   readSessionLog,
   type InputReport,
@@ -193,13 +194,17 @@ export function prepareDistrict(scenario: Scenario, opts: DistrictOptions): Dist
           d.ev.push({ ...base, cfg: a, sessions: gen.sessions, turnedAway: gen.turnedAway });
           break;
         }
-        case 'bus_depot':
-          d.depots.push({
-            ...base,
-            cfg: a,
-            plan: planBusBlocks(a, grid, local, calendar, seeded(a.timetable.seed)),
-          });
+        case 'bus_depot': {
+          let plan: BusPlan;
+          if (a.blocks_csv) {
+            const { file, text } = measured(a.blocks_csv);
+            const r = readBusBlocks(text, file, a, grid, zone);
+            note(r.report);
+            plan = r.plan;
+          } else plan = planBusBlocks(a, grid, local, calendar, seeded(a.timetable.seed));
+          d.depots.push({ ...base, cfg: a, plan });
           break;
+        }
         case 'datacenter': {
           const layout = datacenterLayout(a);
           const inf = new Float64Array(grid.count);

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../src/model/load.ts';
 import type { AssetOf } from '../../src/model/schema.ts';
 import { datacenterLayout } from '../../src/sim/assets/datacenter.ts';
-import { InputError, readJobTrace, readProfileCsv, readSessionLog } from '../../src/sim/inputs/index.ts';
+import {
+  InputError,
+  readBusBlocks,
+  readJobTrace,
+  readProfileCsv,
+  readSessionLog,
+} from '../../src/sim/inputs/index.ts';
 
 // The measured-input readers `export` writes for and `simulate` reads: resampling rules, oddities
 // reported (kind, what was done, lines), bad rows refused with file and line.
@@ -14,6 +20,7 @@ const at = (hhmm: string) => `2026-08-03T${hhmm}:00${ZONE_OFFSET}`;
 const assets = loadScenarioFile().scenario.sites.flatMap((s) => s.assets);
 const ev = assets.find((a) => a.type === 'ev_chargers') as AssetOf<'ev_chargers'>;
 const dc = assets.find((a) => a.type === 'datacenter') as AssetOf<'datacenter'>;
+const depot = assets.find((a) => a.type === 'bus_depot') as AssetOf<'bus_depot'>;
 
 function refused(fn: () => unknown): InputError {
   try {
@@ -135,6 +142,47 @@ describe('job trace', () => {
     const text = `job_id,submit,gpus,gpu_hours\nbig,${at('00:00')},${layout.trainingGpus + 1},10\n`;
     expect(refused(() => readJobTrace(text, 'jobs.csv', dc, layout, grid)).message).toBe(
       `jobs.csv:2: gpus: ${layout.trainingGpus + 1} GPUs, more than the ${layout.trainingGpus} training GPUs of ${dc.id}`,
+    );
+  });
+});
+
+describe('bus blocks', () => {
+  /** Two local days from 2026-08-03 (a Monday). */
+  const days = { startMs: grid.startMs, intervalMinutes: 15, count: 192 };
+  const day2 = (hhmm: string) => `2026-08-04T${hhmm}:00${ZONE_OFFSET}`;
+  it('numbers buses by first appearance, rounds to the interval and marks the pull-out of each day', () => {
+    const text = [
+      'bus,block_id,pull_out,pull_in,km,energy_kwh',
+      `bus-7,b1,${at('06:07')},${at('10:00')},100,`,
+      `bus-7,b2,${at('11:00')},${at('15:00')},80,`,
+      `bus-9,b3,${at('07:00')},${at('12:00')},,150`,
+      `bus-7,b4,${day2('06:00')},${day2('09:00')},60,`,
+    ].join('\n');
+    const r = readBusBlocks(text, 'blocks.csv', depot, days, 'Asia/Seoul');
+    const [a, b] = r.plan.blocksByBus;
+    expect(a.map((x) => [new Date(x.startMs).toISOString(), x.isPullOut, x.energyKwh])).toEqual([
+      ['2026-08-02T21:00:00.000Z', true, 100 * depot.consumption_kwh_per_km],
+      ['2026-08-03T02:00:00.000Z', false, 80 * depot.consumption_kwh_per_km],
+      ['2026-08-03T21:00:00.000Z', true, 60 * depot.consumption_kwh_per_km],
+    ]);
+    expect(b.map((x) => x.energyKwh)).toEqual([150]);
+    expect(r.report.result).toBe('4 blocks on 2 buses');
+    expect(r.report.issues.map((i) => [i.kind, i.examples])).toEqual([['rounded', ['line 2']]]);
+  });
+
+  it('refuses overlapping blocks of one bus and more buses than the depot has, with file and line', () => {
+    const head = 'bus,pull_out,pull_in,km\n';
+    const overlap = `${head}x,${at('06:00')},${at('10:00')},50\nx,${at('09:00')},${at('12:00')},50\n`;
+    expect(refused(() => readBusBlocks(overlap, 'b.csv', depot, days, 'Asia/Seoul')).message).toBe(
+      'b.csv:3: this block of bus 1 overlaps its previous one',
+    );
+    const many =
+      head +
+      Array.from({ length: depot.buses + 1 }, (_, i) => `bus${i},${at('06:00')},${at('07:00')},10`).join(
+        '\n',
+      );
+    expect(refused(() => readBusBlocks(many, 'b.csv', depot, days, 'Asia/Seoul')).message).toBe(
+      `b.csv:${depot.buses + 2}: bus "bus${depot.buses}" is one more than the ${depot.buses} buses of ${depot.id}`,
     );
   });
 });

@@ -3,3 +3,4 @@ export type { InputIssue, InputReport } from './csv.ts';
 export { readProfileCsv, PROFILE_COLUMNS, MAX_HOLD_HOURS } from './profile.ts';
 export { readSessionLog, SESSION_COLUMNS } from './sessions.ts';
 export { readJobTrace, JOB_COLUMNS } from './jobs.ts';
+export { readBusBlocks, BLOCK_COLUMNS } from './blocks.ts';
