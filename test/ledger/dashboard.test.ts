@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { ledgerJson, simLedger } from '../../src/ledger/index.ts';
@@ -17,6 +17,8 @@ import { CHROMIUM, CHROMIUM_ARGS, ensureWebBuild, WEB_ROOT } from '../web/harnes
 // print the same hourly matching share for a simulated day replayed into the store.
 
 const hasChromium = existsSync(CHROMIUM);
+/** Where the end-to-end tests leave their screenshots. */
+const SHOTS = 'test-results';
 const d = referenceDistrict(1);
 const result = runSimulation(d, getStrategy('rules')(d));
 const stepMs = d.grid.intervalMinutes * 60_000;
@@ -83,6 +85,9 @@ describe.skipIf(!hasChromium)(
       // pct() prints one decimal and a % sign, in Korean and English alike.
       expect(shown).toBe(`${(kpis.re100HourlyMatching * 100).toFixed(1)}%`);
       expect(shownAnnual).toBe(`${(kpis.re100AnnualShare * 100).toFixed(1)}%`);
+      mkdirSync(SHOTS, { recursive: true });
+      await page.getByTestId('ledger-chart').waitFor();
+      await page.screenshot({ path: `${SHOTS}/web-ledger.png` });
       await page.close();
     }, 60_000);
   },
