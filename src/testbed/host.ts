@@ -56,6 +56,10 @@ export const DEFAULT_LIMITS: ControllerLimits = {
 };
 
 const WORKER_URL = new URL('./controller-worker.mjs', import.meta.url);
+/** The young generation gets an eighth of the limit on top: the old one is where a flood ends up. */
+const YOUNG_GENERATION_SHARE = 1 / 8;
+/** Stack of the controller's thread, MB: Node's default (4 MB), stated so a change of default does not change the limits. */
+const WORKER_STACK_MB = 4;
 
 /** `./my.mjs`, `/abs/my.js` → module; `http://…` → http. Anything else is refused with the reason. */
 export function controllerSpec(arg: string, cwd = process.cwd()): ControllerSpec {
@@ -115,8 +119,8 @@ function spawn(spec: ControllerSpec, limits: ControllerLimits): Spawned {
     execArgv: [],
     resourceLimits: {
       maxOldGenerationSizeMb: limits.memoryMb,
-      maxYoungGenerationSizeMb: Math.max(1, Math.floor(limits.memoryMb / 8)),
-      stackSizeMb: 4,
+      maxYoungGenerationSizeMb: Math.max(1, Math.floor(limits.memoryMb * YOUNG_GENERATION_SHARE)),
+      stackSizeMb: WORKER_STACK_MB,
     },
   });
   worker.stdout.resume();

@@ -32,6 +32,7 @@ export interface ObservationContext {
   unannounced?: (sessionId: string) => boolean;
 }
 
+/** Figures go out to the watt (3 decimals of kW): finer is noise and only makes the JSON longer. */
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 const arr = (a: ArrayLike<number>) => Array.from(a, round3);
 

@@ -8,6 +8,8 @@ const PALETTE = ['#8c8c8c', '#1f77b4', '#2ca02c', '#9467bd', '#d62728', '#ff7f0e
 const BAR_WIDTH_PX = 960;
 const BAR_ROW_PX = 22;
 const BAR_LABEL_PX = 170;
+/** The first columns (costs and outcomes) get a bar chart each; counts and timings stay in the table. */
+const CHARTED_COLUMNS = 8;
 
 const fmt = (x: number, digits = 0) =>
   Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits }) : '—';
@@ -62,7 +64,7 @@ export function renderScorecard(sc: Scorecard, zone: string): string {
         }</td>${SCORE_COLUMNS.map((col) => `<td>${esc(fmt(col.value(c), col.digits))}</td>`).join('')}</tr>`,
     )
     .join('');
-  const charts = SCORE_COLUMNS.slice(0, 8).map((col) =>
+  const charts = SCORE_COLUMNS.slice(0, CHARTED_COLUMNS).map((col) =>
     bars(
       col.label,
       '',
