@@ -30,7 +30,7 @@ export const useLive = create<LiveStore>(() => ({
  * session ever seen; the state keeps them forever. The dashboard reads sessions from
  * /api/charging-sessions instead and drops these keys, so the state it holds stays bounded.
  */
-export const isSessionKey = (key: string) => /@[^.]*\/tx:/.test(key);
+export const isSessionKey = (key: string) => /@(?:[^./]*\/)?tx:/.test(key);
 
 function withoutSessionKeys(s: LiveState): LiveState {
   const assets: LiveState['assets'] = {};

@@ -34,14 +34,42 @@ export type StreamMessage =
   | { type: 'snapshot'; seq: number; state: Record<string, unknown> }
   | { type: 'delta'; seq: number; changes: Record<string, unknown> };
 
+/**
+ * A measurement on a per-transaction channel (`session_energy_kwh@<charger>/tx:<id>`, or `@tx:<id>`
+ * on a single-charger asset): one key per charging session ever seen, which the live state keeps
+ * for good. The stream leaves them out so what a client holds stays bounded by the district's
+ * assets and connectors; sessions are read from /api/charging-sessions.
+ */
+export const SESSION_MEASUREMENT = /@(?:[^./]*\/)?tx:/;
+const SESSION_DELTA_KEY = /\.measurements\.[^.]*@(?:[^./]*\/)?tx:/;
+
+function withoutSessionMeasurements(state: Record<string, unknown>): Record<string, unknown> {
+  const assets = state.assets as Record<string, { measurements?: Record<string, unknown> }> | undefined;
+  for (const a of Object.values(assets ?? {}))
+    if (a?.measurements)
+      for (const k of Object.keys(a.measurements)) if (SESSION_MEASUREMENT.test(k)) delete a.measurements[k];
+  return state;
+}
+
+function withoutSessionKeys(changes: Record<string, unknown>): Record<string, unknown> {
+  for (const k of Object.keys(changes)) if (SESSION_DELTA_KEY.test(k)) delete changes[k];
+  return changes;
+}
+
 /** Subscribes, sends the snapshot, and forwards every delta; returns the unsubscribe function. */
 function feed(deps: RouteDeps, send: (m: StreamMessage) => void): () => void {
   let seq = 0;
   // Subscribe and snapshot in the same turn of the event loop: no delta can fall between them.
-  const unsubscribe = deps.live.subscribe((delta) =>
-    send({ type: 'delta', seq: ++seq, changes: deltaToWire(delta, deps.zone) }),
-  );
-  send({ type: 'snapshot', seq: 0, state: snapshotToWire(deps.live.snapshot(), deps.zone) });
+  const unsubscribe = deps.live.subscribe((delta) => {
+    const changes = withoutSessionKeys(deltaToWire(delta, deps.zone));
+    // A cycle that changed only session keys sends nothing: `seq` stays gapless.
+    if (Object.keys(changes).length) send({ type: 'delta', seq: ++seq, changes });
+  });
+  send({
+    type: 'snapshot',
+    seq: 0,
+    state: withoutSessionMeasurements(snapshotToWire(deps.live.snapshot(), deps.zone)),
+  });
   return unsubscribe;
 }
 
