@@ -8,6 +8,7 @@ import {
   buildObservation,
   checkAction,
   checkObservation,
+  controllerSpec,
   persistenceForecaster,
   PROTOCOL_VERSION,
 } from '../../src/testbed/index.ts';
@@ -65,6 +66,21 @@ describe('the controller interface', () => {
     expect(withEv).toBeGreaterThan(0);
     // The quick case hides about a third of the sessions' departures.
     expect(hidden).toBeGreaterThan(0);
+  });
+
+  it('takes a module path or an http URL as a controller, and says what is wrong with anything else', () => {
+    expect(controllerSpec('http://127.0.0.1:8765/')).toMatchObject({
+      kind: 'http',
+      target: 'http://127.0.0.1:8765/',
+    });
+    expect(controllerSpec(join(FIXTURES, 'greedy.mjs'))).toMatchObject({
+      kind: 'module',
+      label: 'greedy.mjs',
+    });
+    expect(() => controllerSpec('nowhere/ctl.mjs')).toThrow(/"nowhere\/ctl\.mjs": no such file/);
+    expect(() => controllerSpec('controller.py')).toThrow(
+      /give an ES module \(\.mjs or \.js\) or an http:\/\/ URL/,
+    );
   });
 
   it('refuses NaN, infinities, wrong types and unknown keys, saying where', () => {
