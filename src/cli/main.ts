@@ -11,6 +11,7 @@ import { timeseriesCsv } from '../report/csv.ts';
 import { ledgerFiles } from '../report/ledger-files.ts';
 import { createProgress } from './progress.ts';
 import { tokenCommand } from './token.ts';
+import { backendCommand } from './backend.ts';
 import { serveCommand } from './serve.ts';
 import { optimizeCommand } from './optimize.ts';
 import { backtestCommand } from './backtest.ts';
@@ -164,6 +165,7 @@ program.addCommand(backtestCommand());
 program.addCommand(testbedCommand());
 program.addCommand(reconcileCommand());
 program.addCommand(exportCommand());
+program.addCommand(backendCommand());
 
 function fail(code: number, message: string): never {
   process.stderr.write(message.endsWith('\n') ? message : message + '\n');

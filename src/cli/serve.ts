@@ -2,7 +2,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { loadScenarioFile, REFERENCE_SCENARIO_FILE, ConfigError } from '../model/load.ts';
 import { SERVE_LOG_REDACT } from '../server/logging.ts';
-import type { Driver } from '../drivers/types.ts';
+import { join } from 'node:path';
+import type { Driver, SetpointKind } from '../drivers/types.ts';
 import type { TwinDistrict } from '../sim/twins/district.ts';
 
 /** Defaults of the live loop, in clock (simulated) seconds; see docs/operations.md. */
@@ -53,6 +54,10 @@ export interface ServeOptions {
    * forces it, since a worker cannot open the same in-memory database).
    */
   apiInline?: boolean;
+  /** Fleet: NATS URL of the fleet backend this site reports to (docs/fleet.md). */
+  backend?: string;
+  /** Fleet: this site's id among the backend's edges. */
+  edgeId?: string;
 }
 
 /** `--trust-proxy` without a value trusts every hop; a number is a hop count; else addresses/CIDRs. */
@@ -102,6 +107,8 @@ export function serveCommand(): Command {
     )
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option('--backend <nats-url>', 'fleet: also report to this NATS JetStream backend and take its commands')
+    .option('--edge-id <id>', 'fleet: this site\'s id at the backend (letters, digits, "_", "-")')
     .option(
       '--api-inline',
       'run the API on the control thread instead of its own worker thread (debugging only: API load then delays control)',
@@ -200,6 +207,27 @@ export async function startServe(opts: ServeOptions) {
   await Promise.all(drivers.map((d) => d.start()));
   if (twin) await connectChargePoints(twin, Math.max(20, 1000 / opts.speed));
 
+  // A fleet edge: the site decides on its own whatever happens upstream; the edge only reports and
+  // takes commands, through an outbox on disk beside the store.
+  let edge: import('../fleet/edge.ts').FleetEdge | undefined;
+  if (opts.backend) {
+    if (!opts.edgeId)
+      throw new InvalidArgumentError("--backend needs --edge-id (this site's id at the backend)");
+    const { FleetEdge } = await import('../fleet/edge.ts');
+    edge = new FleetEdge({
+      edgeId: opts.edgeId,
+      natsUrl: opts.backend,
+      outboxFile: join(loaded.baseDir, '.bitgrid', `fleet-outbox-${opts.edgeId}.db`),
+      log,
+      onCommand: async (cmd) => {
+        const actor = { id: 'fleet-backend', role: 'operator' } as const;
+        if (cmd.kind === 'override.set')
+          await loop.setOverride({ ...cmd.override, kind: cmd.override.kind as SetpointKind }, actor);
+        else await loop.clearOverride(cmd.overrideId, actor);
+      },
+    });
+  }
+
   const wallPerClock = opts.twin ? 1 / opts.speed : 1;
   // Outside controllers in shadow mode (docs/testbed.md), registered through the API.
   const { ShadowRunner, testbedChannelName } = await import('../live/shadow.ts');
@@ -251,8 +279,17 @@ export async function startServe(opts: ServeOptions) {
     now,
     staleAfterMs: opts.staleS * 1000,
     log,
+    ...(edge
+      ? {
+          tap: {
+            telemetry: (points) => edge.publishTelemetry(points),
+            event: (e) => edge.publishEvent(e),
+          },
+        }
+      : {}),
   });
   await loop.restore();
+  edge?.start();
   loop.start(opts.cycleS * 1000 * wallPerClock);
 
   // Forecasts of every PV array and fixed load, the ones the planner uses, issued now and every
@@ -381,6 +418,11 @@ export async function startServe(opts: ServeOptions) {
           log.warn({ part: what, afterMs: STOP_STEP_TIMEOUT_MS }, 'stop: part did not finish in time');
       };
       await step('api', api.close());
+      if (edge)
+        await step(
+          'fleet edge',
+          edge.flush().then(() => edge.stop()),
+        );
       // Buffered telemetry, events and audit reach the store before it closes.
       await step('loop', loop.close());
       await step('drivers', Promise.all(drivers.map((d) => d.stop().catch(() => undefined))));

@@ -95,6 +95,11 @@ export interface ControlLoopOptions {
   planner?: LivePlanner;
   /** The chargers the OCPP devices declare, so an override can be checked against its connector. */
   chargers?: OverrideCharger[];
+  /**
+   * Also handed every accepted measurement and every event, after the store (a fleet edge sends them
+   * up). Called synchronously; it must not throw or block, and control does not wait for it.
+   */
+  tap?: { telemetry(points: readonly Measurement[]): void; event(e: NewEvent): void };
   log?: {
     info(o: object, m?: string): void;
     warn(o: object, m?: string): void;
@@ -700,6 +705,11 @@ export class ControlLoop implements LiveSystem {
   private record(event: NewEvent): void {
     this.pending.push({ kind: 'event', rec: event });
     this.trimPending();
+    try {
+      this.opts.tap?.event(event);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'event tap failed');
+    }
   }
 
   private trimPending(): void {
@@ -745,6 +755,11 @@ export class ControlLoop implements LiveSystem {
       this.writer.write(points);
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'telemetry refused by the store');
+    }
+    try {
+      this.opts.tap?.telemetry(points);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'telemetry tap failed');
     }
   }
 

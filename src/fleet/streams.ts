@@ -1,0 +1,32 @@
+import { jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { DUPLICATE_WINDOW_MS, type FleetNames } from './subjects.ts';
+
+const NANOS_PER_MS = 1_000_000;
+
+/**
+ * Creates the fleet's streams when they are missing (edges and backend both call it, whoever starts
+ * first). File storage: what an edge handed over survives a restart of the NATS server.
+ */
+export async function ensureStreams(nc: NatsConnection, names: FleetNames): Promise<JetStreamManager> {
+  const jsm = await jetstreamManager(nc);
+  const want = [
+    { name: names.upStream, subjects: names.upSubjects, retention: RetentionPolicy.Limits },
+    // Work queue: a command is gone once its edge has taken it.
+    { name: names.commandStream, subjects: [names.commandSubjects], retention: RetentionPolicy.Workqueue },
+  ];
+  for (const s of want) {
+    try {
+      await jsm.streams.info(s.name);
+    } catch {
+      await jsm.streams.add({
+        name: s.name,
+        subjects: s.subjects,
+        retention: s.retention,
+        storage: StorageType.File,
+        duplicate_window: DUPLICATE_WINDOW_MS * NANOS_PER_MS,
+      });
+    }
+  }
+  return jsm;
+}
