@@ -343,7 +343,12 @@ export class ShadowRunner {
           continue;
         }
         e.busy = true;
-        void this.decide(e, lv, acting, signals, hours).finally(() => (e.busy = false));
+        void this.decide(e, lv, acting, signals, hours)
+          // Ours (an observation not built), not the controller's: logged, and the next cycle tries again.
+          .catch((err: Error) =>
+            this.log.warn({ shadow: e.status.name, err: err.message }, 'shadow decision not made'),
+          )
+          .finally(() => (e.busy = false));
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'shadow controllers not run this cycle');
@@ -368,6 +373,9 @@ export class ShadowRunner {
     signals: readonly GridSignal[],
     hours: number,
   ): Promise<void> {
+    // After the cycle that called the hook has sent its setpoints: building the observation (the
+    // forecasts) must not delay them.
+    await new Promise((r) => setImmediate(r));
     const view = lv.view;
     const observation = buildObservation(view, {
       forecaster: this.forecasterFor(view.district),
