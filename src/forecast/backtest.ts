@@ -3,6 +3,7 @@ import { persistenceForecaster, seasonalNaiveForecaster, smartPersistenceForecas
 import { gridCalendar } from './calendar-features.ts';
 import { LoadForecaster } from './load-model.ts';
 import { scoreMetrics, skill, type Metrics, type ScoredPoint } from './metrics.ts';
+import { PvGbtForecaster } from './pv-gbt.ts';
 import { PvForecaster } from './pv-model.ts';
 import { clearSkyCurve, totalCapacityKw, type PvSiteSpec } from './pv-physics.ts';
 import { AutoForecaster, type Candidate, type ModelChoice } from './select.ts';
@@ -84,6 +85,10 @@ export function defaultCandidates(target: Target, o: CandidateOptions): Candidat
       {
         learned: true,
         make: () => new PvForecaster({ site, horizonHours: o.horizonHours, trainDays: o.trainDays }),
+      },
+      {
+        learned: true,
+        make: () => new PvGbtForecaster({ site, horizonHours: o.horizonHours, trainDays: o.trainDays }),
       },
       { learned: false, make: () => smartPersistenceForecaster({ ...base, pvSite: site }) },
       { learned: false, make: () => seasonalNaiveForecaster(1, base) },

@@ -18,6 +18,8 @@ export {
 } from './baselines.ts';
 export { LoadForecaster, type LoadModelOptions, type LoadModelState } from './load-model.ts';
 export { PvForecaster, type PvModelOptions, type PvModelState } from './pv-model.ts';
+export { PvGbtForecaster, type PvGbtOptions } from './pv-gbt.ts';
+export { fitGbt, predictGbt, GBT_DEFAULTS, type GbtModel, type GbtData, type GbtOptions } from './gbt.ts';
 export {
   clearSkyCurve,
   totalCapacityKw,

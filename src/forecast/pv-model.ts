@@ -57,11 +57,28 @@ export interface PvModelState {
  * Forecast cloud cover of interval i: the issued cover, else the cover implied by the SKY code; NaN when
  * the forecast was issued after `limitMs` (it did not exist yet).
  */
-function forecastCloud(data: SiteSeries, i: number, limitMs: number): number {
+export function forecastCloud(data: SiteSeries, i: number, limitMs: number): number {
   const f = data.forecast;
   if (!f || i >= f.cloudCover.length || !(f.issueMs[i] <= limitMs)) return NaN;
   if (Number.isFinite(f.cloudCover[i])) return f.cloudCover[i];
   return cloudCoverFromSky(f.sky[i]);
+}
+
+/**
+ * PV band bucket: forecast sky state (clear, mostly cloudy, overcast, no forecast) × lead day. Errors are
+ * already per clear-sky kW, so the hour needs no bucket of its own; few buckets keep each one's 10 %
+ * and 90 % quantiles well estimated.
+ */
+export function pvBandBucket(data: SiteSeries, i: number, leadMs: number, issueMs: number): number {
+  const c = forecastCloud(data, i, issueMs);
+  const cloudBin = !Number.isFinite(c)
+    ? 3
+    : c <= BAND_CLOUD_LIMITS[0]
+      ? 0
+      : c <= BAND_CLOUD_LIMITS[1]
+        ? 1
+        : 2;
+  return Math.min(BAND_BUCKETS - 1, cloudBin * 2 + (leadMs >= 24 * MS_PER_HOUR ? 1 : 0));
 }
 
 export class PvForecaster implements Forecaster {
@@ -136,25 +153,8 @@ export class PvForecaster implements Forecaster {
       floor: 0,
       cap: this.capKw,
       scale: pvScale(this.opts.site),
-      bucket: (data, i, leadMs, issueMs) => this.bucket(data, i, leadMs, issueMs),
+      bucket: pvBandBucket,
     };
-  }
-
-  /**
-   * Band bucket: forecast sky state (clear, mostly cloudy, overcast, no forecast) × lead day. Errors are
-   * already per clear-sky kW, so the hour needs no bucket of its own; few buckets keep each one's 10 %
-   * and 90 % quantiles well estimated.
-   */
-  private bucket(data: SiteSeries, i: number, leadMs: number, issueMs: number): number {
-    const c = forecastCloud(data, i, issueMs);
-    const cloudBin = !Number.isFinite(c)
-      ? 3
-      : c <= BAND_CLOUD_LIMITS[0]
-        ? 0
-        : c <= BAND_CLOUD_LIMITS[1]
-          ? 1
-          : 2;
-    return Math.min(BAND_BUCKETS - 1, cloudBin * 2 + (leadMs >= 24 * MS_PER_HOUR ? 1 : 0));
   }
 
   private solve(data: SiteSeries, from: number, to: number, issueHour: number, untilMs: number): void {

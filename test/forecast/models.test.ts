@@ -7,6 +7,7 @@ import {
   persistenceForecaster,
   pinball,
   PvForecaster,
+  PvGbtForecaster,
   saveForecaster,
   scoreMetrics,
   seasonalNaiveForecaster,
@@ -17,6 +18,7 @@ import {
   type Forecaster,
   type SiteSeries,
 } from '../../src/forecast/index.ts';
+import { LOAD_LAMBDA_GRID } from '../../src/forecast/load-model.ts';
 
 const H = 3_600_000;
 const site = loadPvSite('scenarios/gwangju.yaml');
@@ -65,6 +67,7 @@ function models(target: 'pv' | 'load'): Forecaster[] {
   return target === 'pv'
     ? [
         new PvForecaster({ site, horizonHours: 48 }),
+        new PvGbtForecaster({ site, horizonHours: 48 }),
         smartPersistenceForecaster({ ...o, pvSite: site }),
         seasonalNaiveForecaster(1, o),
         persistenceForecaster(o),
@@ -157,11 +160,11 @@ describe('forecasters', () => {
     expect(() => loadForecaster('not json')).toThrow(/not valid JSON/);
   });
 
-  it('fits 70 days of hourly data in well under a second or so', () => {
+  it('chooses its penalty from the grid on the holdout (speed is in the bench)', () => {
     const m = new LoadForecaster({ horizonHours: 48 });
-    const t0 = performance.now();
+    expect(m.chosenLambda).toBeNaN();
     m.fit(load, load.startMs + load.count * H);
-    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(LOAD_LAMBDA_GRID).toContain(m.chosenLambda);
   });
 
   it('refuses to fit on too little history with a clear message', () => {

@@ -98,6 +98,7 @@ describe('bitgrid backtest', () => {
     expect(out.target).toBe('load');
     expect(out.points).toBe(16 * 24);
     expect(out.models.map((m: { name: string }) => m.name)).toEqual([
+      'auto',
       'load-ridge',
       'seasonal-naive-week',
       'seasonal-naive-day',
@@ -106,6 +107,12 @@ describe('bitgrid backtest', () => {
     for (const m of out.models)
       for (const k of ['mae', 'rmse', 'nmae', 'mape', 'skillVsSeasonalNaive', 'pinball', 'coverage80'])
         expect(typeof m[k]).toBe('number');
+    // The automatic choice: which model at each refit, and why the latest.
+    expect(Object.keys(out.choices.counts).every((n) => n !== 'auto')).toBe(true);
+    expect(out.choices.latest.chosen).toMatch(
+      /load-ridge|seasonal-naive-week|seasonal-naive-day|persistence/,
+    );
+    expect(out.choices.latest.reason).toMatch(/validation day/);
     expect(r.stderr).toMatch(/load.csv: 1080 rows/);
     expect(r.stderr).toMatch(/backtest: 16\/16 days/);
   }, 60_000);
