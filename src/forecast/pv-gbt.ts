@@ -3,6 +3,7 @@ import { applyBand, learnBand, type BandOptions } from './band.ts';
 import { pvScale, recentClearSkyIndex } from './baselines.ts';
 import { gridCalendar } from './calendar-features.ts';
 import { fitGbt, predictGbt, GBT_DEFAULTS, type GbtData, type GbtModel } from './gbt.ts';
+import { blendNowcast } from './nowcast.ts';
 import { forecastCloud, pvBandBucket } from './pv-model.ts';
 import { clearSkyCurve, totalCapacityKw, type PvSiteSpec } from './pv-physics.ts';
 import type { QuantileTable } from './quantiles.ts';
@@ -183,7 +184,7 @@ export class PvGbtForecaster implements Forecaster {
     rows.forEach((r, j) => {
       if (r) out[j] = Math.min(this.capKw, Math.max(0, cs[start + j] * predictGbt(this.model!, r)));
     });
-    return out;
+    return blendNowcast(data, this.opts.site, this.capKw, req, out);
   }
 
   predict(data: SiteSeries, req: PredictRequest): QuantileForecast {

@@ -5,6 +5,7 @@ import { gridCalendar } from './calendar-features.ts';
 import { cloudCoverFromSky } from './forecast-weather.ts';
 import { NormalEquations, predictRidge, type RidgeModel } from './ridge.ts';
 import type { QuantileTable } from './quantiles.ts';
+import { blendNowcast } from './nowcast.ts';
 import { clearSkyCurve, totalCapacityKw, type PvSiteSpec } from './pv-physics.ts';
 import { indexOf, stepMs, trainingWindow } from './series.ts';
 import type { Forecaster, PredictRequest, QuantileForecast, SiteSeries } from './types.ts';
@@ -207,7 +208,7 @@ export class PvForecaster implements Forecaster {
       const v = hasFc && this.full ? predictRidge(this.full, xf) : predictRidge(this.fallback!, xb);
       out[j] = Math.min(this.capKw, Math.max(0, v));
     }
-    return out;
+    return blendNowcast(data, this.opts.site, this.capKw, req, out);
   }
 
   predict(data: SiteSeries, req: PredictRequest): QuantileForecast {
