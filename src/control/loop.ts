@@ -14,6 +14,8 @@ import { DemandTracker } from './demand.ts';
 import type { JobBook } from './jobs.ts';
 import { GRID_ASSET_ID } from '../model/schema.ts';
 import { localTime } from '../model/time.ts';
+import { PPA_ASSET_ID } from '../ledger/index.ts';
+import { TodayLedger, type TodaySample } from './today-ledger.ts';
 import {
   GuardRejection,
   type Actor,
@@ -140,7 +142,9 @@ export class ControlLoop implements LiveSystem {
   private running = false;
   private timer?: NodeJS.Timeout;
   private dayKey = '';
-  private today = { costKrw: 0, importKwh: 0, pvKwh: 0, consumptionKwh: 0, cleanKwh: 0, lastMs: 0 };
+  private today = { costKrw: 0, importKwh: 0, pvKwh: 0, consumptionKwh: 0, lastMs: 0 };
+  /** Today's hourly RE100 matching by the ledger's definition (what GET /api/ledger says of today). */
+  private readonly todayLedger: TodayLedger;
   private readonly lastWritten = new Map<string, { value: number; timeMs: number }>();
   private readonly writer: TelemetryWriter;
   private readonly plausibility: PlausibilityCheck;
@@ -162,6 +166,7 @@ export class ControlLoop implements LiveSystem {
 
   constructor(private readonly opts: ControlLoopOptions) {
     this.guards = new Guards(opts.scenario);
+    this.todayLedger = new TodayLedger(opts.scenario);
     this.demand = new DemandTracker(opts.scenario);
     this.plausibility = new PlausibilityCheck(opts.scenario);
     // Telemetry goes through the buffering writer: a store outage delays it, loses nothing up to the
@@ -514,10 +519,11 @@ export class ControlLoop implements LiveSystem {
 
   private accumulateToday(nowMs: number): void {
     // The district's own calendar day: "today" resets at local midnight, wherever the district is.
+    this.todayLedger.observe(nowMs, this.ledgerSample());
     const dayKey = localTime(nowMs, this.opts.scenario.timezone).date;
     if (dayKey !== this.dayKey) {
       this.dayKey = dayKey;
-      this.today = { costKrw: 0, importKwh: 0, pvKwh: 0, consumptionKwh: 0, cleanKwh: 0, lastMs: nowMs };
+      this.today = { costKrw: 0, importKwh: 0, pvKwh: 0, consumptionKwh: 0, lastMs: nowMs };
       return;
     }
     const hours = Math.max(0, (nowMs - this.today.lastMs) / 3600_000);
@@ -533,11 +539,35 @@ export class ControlLoop implements LiveSystem {
     this.today.importKwh += importKw * hours;
     this.today.pvKwh += pvKw * hours;
     this.today.consumptionKwh += Math.max(0, consumptionKw) * hours;
-    this.today.cleanKwh += Math.min(Math.max(0, consumptionKw), pvKw) * hours;
     this.today.costKrw +=
       importKw *
       hours *
       (this.opts.importPriceKrwPerKwh ?? ((t: number) => this.demand.tariff.importPriceKrwPerKwh(t)))(nowMs);
+  }
+  /** What the ledger of today reads this cycle: the same meters GET /api/ledger reads from the store. */
+  private ledgerSample(): TodaySample {
+    const sum = (type: string, measurement: string, clip: (v: number) => number = (v) => v) => {
+      let total: number | undefined;
+      for (const a of this.assets.values()) {
+        if (a.type !== type) continue;
+        const v = this.value(a.id, measurement);
+        if (v !== undefined) total = (total ?? 0) + clip(v);
+      }
+      return total;
+    };
+    let socKwh: number | undefined;
+    for (const a of this.opts.scenario.sites.flatMap((x) => x.assets))
+      if (a.type === 'battery') {
+        const f = this.value(a.id, 'soc_fraction');
+        if (f !== undefined) socKwh = (socKwh ?? 0) + f * a.capacity_kwh;
+      }
+    return {
+      gridKw: this.value(GRID_ASSET_ID, 'power_kw'),
+      pvKw: sum('pv', 'power_kw', (v) => Math.max(0, v)),
+      batteryKw: sum('battery', 'power_kw'),
+      socKwh,
+      ppaKw: this.value(PPA_ASSET_ID, 'power_kw'),
+    };
   }
 
   snapshot(): LiveSnapshot {
@@ -576,7 +606,7 @@ export class ControlLoop implements LiveSystem {
         pvKwh: t.pvKwh,
         consumptionKwh: t.consumptionKwh,
         selfSufficiency: t.consumptionKwh > 0 ? Math.max(0, 1 - t.importKwh / t.consumptionKwh) : 0,
-        re100HourlyMatching: t.consumptionKwh > 0 ? t.cleanKwh / t.consumptionKwh : 0,
+        re100HourlyMatching: this.todayLedger.matchingShare(),
       },
       strategy: this.opts.dispatcher.name,
       cycle: this.cycles,

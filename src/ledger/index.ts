@@ -16,3 +16,10 @@ export type {
   LedgerEnergyKey,
 } from './ledger.ts';
 export { simLedger, simFlows, ledgerParams } from './sim.ts';
+export {
+  ledgerFromTelemetry,
+  ledgerGrid,
+  ledgerParamsOf,
+  LEDGER_MAX_DAYS,
+  PPA_ASSET_ID,
+} from './telemetry.ts';

@@ -98,8 +98,19 @@ export async function telemetryFlows(store: Store, scenario: Scenario, grid: Tim
         bucketMs: stepMs,
         aggregate: 'last',
       });
-      const firstIndex = soc.present.indexOf(1);
-      let fraction = before.length > 0 ? before[0].value : firstIndex >= 0 ? soc.values[firstIndex] : 0;
+      // Without a reading before the period, the period's very first reading (not the last of its
+      // first interval, which would hide what the battery took in during that interval).
+      const first =
+        before.length > 0
+          ? []
+          : await store.readTelemetry({
+              assetId: a.id,
+              measurement: SOC_MEASUREMENT,
+              fromMs: grid.startMs,
+              toMs: grid.startMs + n * stepMs,
+              limit: 1,
+            });
+      let fraction = before.length > 0 ? before[0].value : first.length > 0 ? first[0].value : 0;
       batteryInitialSocKwh += fraction * a.capacity_kwh;
       for (let i = 0; i < n; i++) {
         if (soc.present[i]) fraction = soc.values[i];

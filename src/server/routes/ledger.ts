@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { ledgerCsv, ledgerJson } from '../../ledger/index.ts';
-import { LEDGER_MAX_DAYS, ledgerFromTelemetry } from '../../ledger/telemetry.ts';
+import { LEDGER_MAX_DAYS, ledgerFromTelemetry } from '../../ledger/index.ts';
 import { MS_PER_DAY } from '../../model/time.ts';
 import { renderLedgerReport } from '../../report/ledger-html.ts';
 import { apiRegistry } from '../registry.ts';
