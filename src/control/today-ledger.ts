@@ -62,10 +62,22 @@ export class TodayLedger {
       b = { gridKw: 0, gridN: 0, pvKw: 0, pvN: 0, batteryKw: 0, batteryN: 0, ppaKw: 0, ppaN: 0 };
       this.buckets.set(i, b);
     }
-    if (s.gridKw !== undefined) ((b.gridKw += s.gridKw), b.gridN++);
-    if (s.pvKw !== undefined) ((b.pvKw += s.pvKw), b.pvN++);
-    if (s.batteryKw !== undefined) ((b.batteryKw += s.batteryKw), b.batteryN++);
-    if (s.ppaKw !== undefined) ((b.ppaKw += s.ppaKw), b.ppaN++);
+    if (s.gridKw !== undefined) {
+      b.gridKw += s.gridKw;
+      b.gridN++;
+    }
+    if (s.pvKw !== undefined) {
+      b.pvKw += s.pvKw;
+      b.pvN++;
+    }
+    if (s.batteryKw !== undefined) {
+      b.batteryKw += s.batteryKw;
+      b.batteryN++;
+    }
+    if (s.ppaKw !== undefined) {
+      b.ppaKw += s.ppaKw;
+      b.ppaN++;
+    }
     if (s.socKwh !== undefined) {
       b.socKwh = s.socKwh;
       this.lastSocKwh = s.socKwh;
