@@ -178,9 +178,10 @@ export default function Cost() {
                 silent: true,
                 lineStyle: { color: SERIES_COLOR.limit, type: 'dashed' },
                 data: [{ yAxis: Math.round(k.billingDemandKw) }],
+                // At the start of the line: the month's peak (marked) is usually at its end.
                 label: {
                   formatter: `${t('cost.billingDemand')} ${power(k.billingDemandKw)}`,
-                  position: 'insideEndTop',
+                  position: 'insideStartTop',
                 },
               }
             : undefined,
@@ -199,6 +200,8 @@ export default function Cost() {
       xAxis: {
         type: 'category',
         name: t('cost.hour'),
+        nameLocation: 'middle',
+        nameGap: 28,
         data: Array.from({ length: HOURS_PER_DAY }, (_, h) => t('cost.hourLabel', { h })),
         axisLabel: { hideOverlap: true },
       },
@@ -213,6 +216,7 @@ export default function Cost() {
         left: 'center',
         bottom: 0,
         calculable: false,
+        text: [pct(1, 0), pct(0, 0)],
         inRange: { color: ['#3b3b52', '#2c7fb8', '#7fcdbb', '#ffffcc'] },
         formatter: (v: number) => pct(v, 0),
       },

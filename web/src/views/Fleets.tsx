@@ -121,8 +121,19 @@ function Departure({ c, nowMs }: { c: Connector; nowMs: number }) {
   if (!s) return null;
   const leftKwh = Math.max(0, s.energyKwh - s.deliveredKwh);
   const hoursLeft = (Date.parse(s.departure) - nowMs) / MS_PER_HOUR;
-  const onTime =
-    leftKwh <= DONE_TOLERANCE_KWH || ((c.powerKw ?? 0) > 0 && leftKwh / (c.powerKw ?? 1) <= hoursLeft);
+  const kw = c.powerKw ?? 0;
+  // Not charging is not late by itself: the plan may charge later, when energy is cheaper. Late is
+  // past the departure with energy missing, or charging too slowly to make it.
+  const outlook: 'onTime' | 'atRisk' | 'waiting' =
+    leftKwh <= DONE_TOLERANCE_KWH
+      ? 'onTime'
+      : hoursLeft <= 0
+        ? 'atRisk'
+        : kw > CHARGING_MIN_KW
+          ? leftKwh / kw <= hoursLeft
+            ? 'onTime'
+            : 'atRisk'
+          : 'waiting';
   return (
     <div className="ch-session">
       <div className="ch-bar-h">
@@ -131,9 +142,8 @@ function Departure({ c, nowMs }: { c: Connector; nowMs: number }) {
       <div className="small">
         {num(s.deliveredKwh, 0)}/{num(s.energyKwh, 0)} kWh
       </div>
-      <div className={`small ${onTime ? 'ok' : 'error'}`}>
-        {t('fleet.departs', { time: hourMinute(s.departure) })} ·{' '}
-        {onTime ? t('fleet.onTime') : t('fleet.atRisk')}
+      <div className={`small ${outlook === 'onTime' ? 'ok' : outlook === 'atRisk' ? 'error' : 'muted'}`}>
+        {t('fleet.departs', { time: hourMinute(s.departure) })} · {t(`fleet.outlook.${outlook}`)}
       </div>
     </div>
   );
