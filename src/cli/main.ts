@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, formatProblem, loadScenarioFile, REFERENCE_SCENARIO_FILE } from '../model/load.ts';
 import { MAX_SIMULATION_DAYS } from '../model/schema.ts';
@@ -51,6 +51,12 @@ function isoDate(v: string): string {
 const program = new Command()
   .name('bitgrid')
   .description('Energy management for industrial districts: simulate, optimize and run live.')
+  .version(
+    (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version,
+    '-V, --version',
+    'print the version',
+  )
   .showHelpAfterError()
   .exitOverride();
 
