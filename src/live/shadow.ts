@@ -15,6 +15,7 @@ import {
   persistenceForecaster,
   pointForecaster,
   type ObservationForecaster,
+  type Clamp,
   actionToDispatch,
   AsyncHost,
   buildObservation,
@@ -39,6 +40,8 @@ import { setpointsFromDispatch } from './setpoints.ts';
 // The API may run in a worker thread of its own, so it reaches the runner over a BroadcastChannel
 // (testbedChannelName) rather than through the live system's interface.
 
+/** Clamps kept per shadow controller for the API (the count is always complete). */
+const LAST_CLAMPS_KEPT = 5;
 /** Names are ids in the API and the audit log. */
 const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** At most this many shadow controllers at once: each is a worker with its own heap. */
@@ -74,6 +77,8 @@ export interface ShadowStatus {
   /** Cycles it was still deciding the previous one (not compared). */
   skippedCycles: number;
   clamps: number;
+  /** The newest few clamps, so a controller's authors see what was narrowed and by which limit. */
+  lastClamps: Clamp[];
   meanDecisionMs: number;
   /** Cycles both decided and were compared on, and the clock hours they cover. */
   comparedCycles: number;
@@ -291,6 +296,7 @@ export class ShadowRunner {
       decisions: 0,
       skippedCycles: 0,
       clamps: 0,
+      lastClamps: [],
       meanDecisionMs: 0,
       comparedCycles: 0,
       comparedHours: 0,
@@ -397,14 +403,22 @@ export class ShadowRunner {
       return this.failed(e);
     }
     // The same guards as the acting strategy's setpoints (safe mode aside: it does not actuate).
-    let guardClamps = 0;
+    const clamps: Clamp[] = [...mapped.clamps];
     for (const sp of setpointsFromDispatch(lv, mapped.dispatch)) {
       const k = view.district.batteries.findIndex((b) => b.id === sp.assetId);
       const socFraction =
         k >= 0 ? view.batterySocKwh[k] / view.district.batteries[k].cfg.capacity_kwh : undefined;
-      if (this.guards.apply(sp, { socFraction })?.clampedBy) guardClamps++;
+      const g = this.guards.apply(sp, { socFraction });
+      if (g?.clampedBy)
+        clamps.push({
+          where: `guard ${sp.kind}/${sp.assetId}${sp.channel ? `/${sp.channel}` : ''}`,
+          requested: g.requested,
+          applied: g.setpoint.value,
+          limit: g.clampedBy,
+        });
     }
-    e.status.clamps += mapped.clamps.length + guardClamps;
+    e.status.clamps += clamps.length;
+    if (clamps.length) e.status.lastClamps = [...e.status.lastClamps, ...clamps].slice(-LAST_CLAMPS_KEPT);
     e.status.comparedCycles++;
     e.status.comparedHours += hours;
     addCycle(e.status.acting, view, impliedGridKw(view, acting), hours);

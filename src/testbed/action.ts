@@ -7,6 +7,12 @@ import { busId } from './observation.ts';
 // every narrowing counted. Ids the observation did not list make the whole action invalid: a
 // controller that confuses its assets must not have part of its answer applied.
 
+/**
+ * The observation gives figures to the watt; a controller that answers a limit it was told is not
+ * clamped for the rounding (the value applied is still the exact limit).
+ */
+const CLAMP_TOLERANCE_KW = 0.001;
+
 export interface Clamp {
   /** `batteryKw/bess-1`, `evKw/<session>`, … */
   where: string;
@@ -27,11 +33,11 @@ function clampInto(
   hiBy: string,
 ): number {
   if (x < lo) {
-    clamps.push({ where, requested: x, applied: lo, limit: loBy });
+    if (lo - x > CLAMP_TOLERANCE_KW) clamps.push({ where, requested: x, applied: lo, limit: loBy });
     return lo;
   }
   if (x > hi) {
-    clamps.push({ where, requested: x, applied: hi, limit: hiBy });
+    if (x - hi > CLAMP_TOLERANCE_KW) clamps.push({ where, requested: x, applied: hi, limit: hiBy });
     return hi;
   }
   return x;

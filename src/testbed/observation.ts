@@ -34,6 +34,8 @@ export interface ObservationContext {
 
 /** Figures go out to the watt (3 decimals of kW): finer is noise and only makes the JSON longer. */
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+/** Limits round toward safety: a controller that answers one exactly stays inside it. */
+const floor3 = (x: number) => Math.floor(x * 1000) / 1000;
 const arr = (a: ArrayLike<number>) => Array.from(a, round3);
 
 /**
@@ -180,8 +182,8 @@ export function buildObservation(view: StepView, ctx: ObservationContext): Obser
       socMin: b.cfg.soc_min,
       socMax: b.cfg.soc_max,
       roundTripEfficiency: b.cfg.round_trip_efficiency,
-      maxChargeKw: round3(Math.max(0, view.batteryLimits[k].maxChargeKw)),
-      maxDischargeKw: round3(Math.max(0, view.batteryLimits[k].maxDischargeKw)),
+      maxChargeKw: floor3(Math.max(0, view.batteryLimits[k].maxChargeKw)),
+      maxDischargeKw: floor3(Math.max(0, view.batteryLimits[k].maxDischargeKw)),
     })),
     evSessions: view.ev.map((st) => {
       const s = st.session;

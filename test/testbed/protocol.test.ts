@@ -132,6 +132,15 @@ describe('the controller interface', () => {
     expect(r.kpis.peakImportKw).toBeCloseTo(none.peakImportKw, 6);
   });
 
+  it('a controller answering exactly the limits it was told is never clamped', async () => {
+    const r = await runController(join(FIXTURES, 'at-limits.mjs'));
+    expect(r.stats.failure).toBeUndefined();
+    expect(r.stats.clamps).toBe(0);
+    // It did move the battery: charged in the morning, discharged after noon.
+    expect(Math.min(...r.result.series.batteryKw)).toBeLessThan(0);
+    expect(Math.max(...r.result.series.batteryKw)).toBeGreaterThan(0);
+  });
+
   it('a controller asking for ten times the rating gets every setpoint clamped and counted', async () => {
     const r = await runController(join(FIXTURES, 'greedy.mjs'));
     expect(r.stats.failure).toBeUndefined();

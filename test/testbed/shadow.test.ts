@@ -86,6 +86,7 @@ describe('shadow mode', () => {
     expect(st.comparedCycles).toBe(cycles.length);
     // Every battery setpoint (ten times its rating) was narrowed, and counted.
     expect(st.clamps).toBeGreaterThanOrEqual(cycles.length);
+    expect(st.lastClamps[0]).toMatchObject({ where: `batteryKw/${oneDay().batteries[0].id}` });
     // Discharging the battery at its limit imports less than `none`, which leaves it idle.
     expect(st.shadow.importKwh).toBeLessThan(st.acting.importKwh);
     expect(st.acting.energyCostKrw).toBeGreaterThan(0);
