@@ -25,23 +25,12 @@ export const API_WORKER_CLOSE_TIMEOUT_MS = 2_000;
 export const API_WORKER_RESTART_MIN_MS = 500;
 export const API_WORKER_RESTART_MAX_MS = 30_000;
 
-export interface ApiWorkerOptions {
+/** What the worker is started with, less what the host works out itself, plus the live side. */
+export interface ApiWorkerOptions extends Omit<ApiWorkerData, 'logLevel' | 'mirror'> {
   live: LiveSystem;
   /** The live clock (the twin's under --twin). */
   now: () => number;
-  /** Clock ms per wall ms (the twin's speed; 1 without a twin). */
-  clockPerWall: number;
   log: Logger;
-  scenarioFile: string;
-  storeUrl?: string;
-  storeBaseDir: string;
-  host: string;
-  port: number;
-  webRoot?: string;
-  trustProxy?: boolean | string | number;
-  tls?: { certFile: string; keyFile: string };
-  /** Requests per window per token/address (default: the API's), or false (benchmarks). */
-  rateLimit?: { max: number; timeWindowMs: number } | false;
 }
 
 export interface ApiWorkerHandle {
@@ -198,21 +187,8 @@ class ApiWorkerHost implements ApiWorkerHandle {
   }
 
   private workerData(): ApiWorkerData {
-    const o = this.o;
-    return {
-      scenarioFile: o.scenarioFile,
-      storeUrl: o.storeUrl,
-      storeBaseDir: o.storeBaseDir,
-      host: o.host,
-      port: this.port,
-      webRoot: o.webRoot,
-      trustProxy: o.trustProxy,
-      tls: o.tls,
-      ...(o.rateLimit !== undefined ? { rateLimit: o.rateLimit } : {}),
-      clockPerWall: o.clockPerWall,
-      logLevel: o.log.level,
-      mirror: mirrorOf(o.live, o.now),
-    };
+    const { live, now, log, ...data } = this.o;
+    return { ...data, port: this.port, logLevel: log.level, mirror: mirrorOf(live, now) };
   }
 
   private spawn(): Promise<void> {
