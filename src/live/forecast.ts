@@ -1,3 +1,4 @@
+import { BroadcastChannel } from 'node:worker_threads';
 import type { District } from '../sim/district.ts';
 import type { StepView, JobState } from '../strategy/types.ts';
 import type { Forecast } from '../optimize/forecast-standin.ts';
@@ -63,6 +64,15 @@ export interface ForecastModelInfo {
   candidates: { name: string; rmseKw: number; maeKw: number; skillRmse: number }[];
 }
 
+/**
+ * The channel the API asks for the choices on when it runs in a worker thread of its own (the mirror
+ * the control thread pushes does not carry them): named after the district, so the API of the same
+ * district file finds it.
+ */
+export function forecastModelsChannelName(districtName: string): string {
+  return `bitgrid-forecast-models:${districtName}`;
+}
+
 export interface LiveForecastOptions {
   history: MeasuredHistory;
   horizonHours: number;
@@ -76,8 +86,29 @@ export class LiveForecast implements Forecast {
   /** Which model each series is forecast with now, for the API and the schedule's inputs. */
   readonly models = new Map<string, string>();
   private readonly choiceById = new Map<string, ForecastModelInfo>();
+  private channel?: BroadcastChannel;
 
   constructor(private readonly o: LiveForecastOptions) {}
+
+  /** Answers the API's requests for the choices (`{ t: 'req', id }` → `{ t: 'res', id, models }`). */
+  private listen(d: District): void {
+    if (this.channel) return;
+    const ch = new BroadcastChannel(forecastModelsChannelName(d.scenario.name));
+    // Never what keeps the process alive.
+    ch.unref();
+    ch.onmessage = (ev) => {
+      const m = (ev as MessageEvent).data as { t?: string; id?: unknown };
+      if (m?.t === 'req' && typeof m.id === 'string')
+        ch.postMessage({ t: 'res', id: m.id, models: this.choices() });
+    };
+    this.channel = ch;
+  }
+
+  /** Stops answering the API. */
+  close(): void {
+    this.channel?.close();
+    this.channel = undefined;
+  }
 
   /** Jobs submitted for later (earliest start after now), per data center, for the next plan. */
   setFutureJobs(jobs: JobState[][]): void {
@@ -102,6 +133,7 @@ export class LiveForecast implements Forecast {
 
   /** One load's forecast over the horizon, kW (index 0: the interval in progress). */
   loadSeries(d: District, id: string, view: StepView, steps: number): Float64Array {
+    this.listen(d);
     const chosen = this.chosenLoad(d, id, view, steps);
     if (chosen) return chosen;
     this.models.set(id, DAY_KIND_PERSISTENCE);
@@ -215,6 +247,7 @@ export class LiveForecast implements Forecast {
 
   pvAvailableKw(view: StepView, steps: number): Float64Array[] {
     const d = view.district;
+    this.listen(d);
     const h = this.o.history;
     const stepMs = h.stepMs;
     const ghi = clearSkyGhi(d);

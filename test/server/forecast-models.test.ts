@@ -11,7 +11,8 @@ import type { LoadedScenario } from '../../src/model/load.ts';
 import { call, startTestServer, T0_MS, TestLive, type TestServer } from './fixture.ts';
 
 // GET /api/forecast/models on a real server over loopback, with a real LiveForecast that has chosen its
-// load model by validation on a measured history (and reports its PV forecast as not validated).
+// load model by validation on a measured history (and reports its PV forecast as not validated): asked
+// directly with the API on the control thread, over its channel as from the API's worker thread.
 
 const STEP_MS = 15 * 60_000;
 const DAY_MS = 86_400_000;
@@ -59,8 +60,12 @@ function forecastAtT0(loaded: LoadedScenario): LiveForecast {
   });
   f.loadSeries(d, LOAD_ID, view, 96);
   f.pvAvailableKw(view, 96);
+  forecasts.push(f);
   return f;
 }
+
+/** Forecasters of the running test: closed after it, so none answers another test's server. */
+const forecasts: LiveForecast[] = [];
 
 class ForecastLive extends TestLive {
   planner?: LivePlanner & { forecastModels?: LiveForecast['choices'] };
@@ -70,9 +75,15 @@ let srv: TestServer | undefined;
 afterEach(async () => {
   await srv?.close();
   srv = undefined;
+  for (const f of forecasts.splice(0)) f.close();
 });
 
-async function start(planner: 'forecasting' | 'without-models' | 'none'): Promise<TestServer> {
+/**
+ * `forecasting`: a planner that tells its models (the API on the control thread); `remote`: one that
+ * does not, as the API worker's copy, while a LiveForecast runs in the process; `without-models`: the
+ * same with no forecaster running; `none`: no planner.
+ */
+async function start(planner: 'forecasting' | 'remote' | 'without-models' | 'none'): Promise<TestServer> {
   return startTestServer({
     rateLimit: false,
     makeLive: (scenario, store) => {
@@ -87,7 +98,10 @@ async function start(planner: 'forecasting' | 'without-models' | 'none'): Promis
       if (planner === 'forecasting') {
         const f = forecastAtT0(scenario);
         live.planner = { ...base, forecastModels: () => f.choices() };
-      } else live.planner = base;
+      } else {
+        if (planner === 'remote') forecastAtT0(scenario);
+        live.planner = base;
+      }
       return live;
     },
   });
@@ -130,12 +144,29 @@ describe('GET /api/forecast/models', () => {
     });
   });
 
-  it('needs a token, and answers 503 without a planner that reports its models', async () => {
+  it('from the API worker thread: asks the live forecaster over its channel', async () => {
+    srv = await start('remote');
+    const r = await call(srv, 'GET', '/api/forecast/models', { token: srv.tokens.viewer });
+    expect(r.status).toBe(200);
+    expect(r.body.models).toEqual(
+      forecasts[0].choices().map((m) => ({
+        target: m.target,
+        assetId: m.assetId,
+        chosen: m.chosen,
+        reason: m.reason,
+        validatedAt: m.validatedAtMs === null ? null : expect.stringMatching(/\+09:00$/),
+        candidates: m.candidates,
+      })),
+    );
+  });
+
+  it('needs a token, and answers 503 when no planner or forecaster can tell', async () => {
     srv = await start('without-models');
     expect((await call(srv, 'GET', '/api/forecast/models')).status).toBe(401);
     const r = await call(srv, 'GET', '/api/forecast/models', { token: srv.tokens.viewer });
     expect(r.status).toBe(503);
     expect(r.body.error.code).toBe('BITGRID_ERR_PLANNER_UNAVAILABLE');
+    expect(r.body.error.message).toMatch(/did not answer/);
     await srv.close();
     srv = await start('none');
     const n = await call(srv, 'GET', '/api/forecast/models', { token: srv.tokens.viewer });
