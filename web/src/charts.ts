@@ -85,7 +85,7 @@ export function nowLine(wallNow: number, label: string) {
     symbol: 'none',
     silent: true,
     lineStyle: { type: 'dashed' as const, color: '#888', width: 1 },
-    label: { formatter: label, position: 'end' as const },
+    label: { formatter: label, position: 'end' as const, color: '#888', textBorderWidth: 0 },
     data: [{ xAxis: wallNow }],
   };
 }

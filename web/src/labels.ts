@@ -21,6 +21,9 @@ export function useAssetLabel() {
     const a = assets?.[id];
     if (!a) return id;
     const site = siteLabel(a.siteId, sites?.[a.siteId]?.name ?? a.siteId);
-    return t('asset.label', { site, type: t(`assetType.${a.type}`, { defaultValue: a.type }) });
+    const type = t(`assetType.${a.type}`, { defaultValue: a.type });
+    // "AI 데이터센터", not "AI 데이터센터 데이터센터".
+    if (site.toLowerCase().includes(type.toLowerCase())) return site;
+    return t('asset.label', { site, type });
   };
 }

@@ -2,7 +2,8 @@
 // named by what they show so each view uses the same colour for the same thing.
 
 export const SERIES_COLOR = {
-  actual: '#1769aa',
+  // Mid-tone blue: readable on the light and the dark card.
+  actual: '#2f80c8',
   forecast: '#e07b00',
   plan: '#2e8b57',
   soc: '#8e44ad',
