@@ -4,7 +4,9 @@ import type { Contender, Scorecard } from './score.ts';
 // The scorecard as a page that opens from disk: the leaderboard, a bar chart per figure, and each
 // case's grid import per contender (drawn with the simulation report's SVG charts).
 
-const PALETTE = ['#8c8c8c', '#1f77b4', '#2ca02c', '#9467bd', '#d62728', '#ff7f0e'];
+/** Built-ins in these; the controller in red, which none of them uses. */
+const PALETTE = ['#8c8c8c', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+const CONTROLLER_COLOR = '#d62728';
 const BAR_WIDTH_PX = 960;
 const BAR_ROW_PX = 22;
 const BAR_LABEL_PX = 170;
@@ -30,18 +32,25 @@ export const SCORE_COLUMNS: { label: string; value: (c: Contender) => number; di
   { label: 'ms per decision (p95)', value: (c) => c.p95DecisionMs, digits: 2 },
 ];
 
-function bars(title: string, unit: string, items: { label: string; value: number; color: string }[]): string {
-  const max = Math.max(1e-9, ...items.map((i) => Math.abs(i.value)));
+function bars(
+  title: string,
+  unit: string,
+  digits: number,
+  items: { label: string; value: number; color: string }[],
+): string {
+  // Bars are drawn from the figures as printed: a rounding residue (1e-11 kWh) is no bar.
+  const shown = (v: number) => Math.abs(Math.round(v * 10 ** digits) / 10 ** digits);
+  const max = Math.max(...items.map((i) => shown(i.value)));
   const h = 28 + items.length * BAR_ROW_PX;
   const room = BAR_WIDTH_PX - BAR_LABEL_PX - 140;
   const rows = items
     .map((it, k) => {
       const y = 24 + k * BAR_ROW_PX;
-      const w = (Math.abs(it.value) / max) * room;
+      const w = max > 0 ? (shown(it.value) / max) * room : 0;
       return (
         `<text x="${BAR_LABEL_PX - 6}" y="${y + 14}" class="ytick">${esc(it.label)}</text>` +
         `<rect x="${BAR_LABEL_PX}" y="${y + 3}" width="${w.toFixed(1)}" height="${BAR_ROW_PX - 6}" fill="${it.color}"/>` +
-        `<text x="${(BAR_LABEL_PX + w + 6).toFixed(1)}" y="${y + 14}" class="legend">${esc(fmt(it.value, 2))}</text>`
+        `<text x="${(BAR_LABEL_PX + w + 6).toFixed(1)}" y="${y + 14}" class="legend">${esc(fmt(it.value, digits))}</text>`
       );
     })
     .join('');
@@ -49,10 +58,9 @@ function bars(title: string, unit: string, items: { label: string; value: number
 }
 
 export function renderScorecard(sc: Scorecard, zone: string): string {
-  const color = (name: string) => {
-    const k = sc.leaderboard.findIndex((c) => c.strategy === name);
-    return name === sc.controller ? '#d62728' : PALETTE[k % PALETTE.length];
-  };
+  const builtIns = sc.leaderboard.filter((c) => c.kind === 'built-in').map((c) => c.strategy);
+  const color = (name: string) =>
+    name === sc.controller ? CONTROLLER_COLOR : PALETTE[Math.max(0, builtIns.indexOf(name)) % PALETTE.length];
   const head = `<tr><th>rank</th><th>contender</th><th>status</th>${SCORE_COLUMNS.map((c) => `<th>${esc(c.label)}</th>`).join('')}</tr>`;
   const rows = sc.leaderboard
     .map(
@@ -68,13 +76,14 @@ export function renderScorecard(sc: Scorecard, zone: string): string {
     bars(
       col.label,
       '',
+      col.digits,
       sc.leaderboard.map((c) => ({ label: c.strategy, value: col.value(c), color: color(c.strategy) })),
     ),
   );
   const caseCharts = sc.cases.map((c) =>
     lineChart(
       {
-        title: `Grid import — ${c.id} (${c.start}, ${c.days} day(s), seed ${c.seed})`,
+        title: `Grid import — ${c.id}`,
         unit: 'kW',
         timesMs: c.timesMs,
         zone,
@@ -97,7 +106,7 @@ td:nth-child(-n+3),th:nth-child(-n+3){text-align:left}tr.mine{background:#fff4f4
 <h1>Bitgrid test bed — ${esc(sc.controller)}</h1>
 <p class="meta">${esc(sc.scenario)} · challenge set ${esc(sc.challengeSet.name)} ${esc(sc.challengeSet.version)} · protocol ${esc(sc.protocol)} · limits: ${sc.limits.decisionTimeoutMs} ms per decision, ${sc.limits.runBudgetMs} ms per run, ${sc.limits.memoryMb} MB heap</p>
 <table>${head}${rows}</table>
-<p class="meta">Cases: ${sc.cases.map((c) => `${esc(c.id)} — ${esc(c.description)}`).join('; ')}.</p>
+<p class="meta">Cases: ${sc.cases.map((c) => `${esc(c.id)} — ${esc(c.description)} (from ${esc(c.start)}, ${c.days} day(s), seed ${c.seed})`).join('; ')}.</p>
 ${charts.join('\n')}
 ${caseCharts.join('\n')}
 <p class="meta">Total cost = the runs' cost (bill with the demand charge prorated to the days run, VAT and fund, PPA, certificates, battery wear, less export) + what each run's new billing-demand peak costs over the following 12 months (KEPCO ratchet; before VAT). Built-ins' time per decision is their run time per interval. A failed controller's remaining decisions were taken by rules.</p>
