@@ -20,6 +20,8 @@ export {
   ledgerFromTelemetry,
   ledgerGrid,
   ledgerParamsOf,
+  perInterval,
   LEDGER_MAX_DAYS,
+  POWER_MEASUREMENT,
   PPA_ASSET_ID,
 } from './telemetry.ts';

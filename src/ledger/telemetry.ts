@@ -43,7 +43,8 @@ export function ledgerGrid(scenario: Scenario, fromMs: number, toMs: number): Ti
   };
 }
 
-async function perInterval(
+/** One series' values per interval of a grid (bucket `aggregate`), and which intervals had any. */
+export async function perInterval(
   store: Store,
   assetId: string,
   measurement: string,

@@ -1,7 +1,8 @@
 import { koreanHolidayCalendar } from '../model/calendar.ts';
-import type { Scenario } from '../model/schema.ts';
+import { GRID_ASSET_ID, type Scenario } from '../model/schema.ts';
 import { MS_PER_HOUR, MS_PER_MINUTE, type TimeGrid } from '../model/time.ts';
 import type { Store } from '../store/index.ts';
+import { ledgerGrid, perInterval, POWER_MEASUREMENT } from '../ledger/index.ts';
 import { computeBill, createTariff, type Bill } from '../tariff/index.ts';
 
 // KPIs of a past period from what the live system stored: the grid meter's power (import +) averaged
@@ -9,10 +10,6 @@ import { computeBill, createTariff, type Bill } from '../tariff/index.ts';
 // battery energy from their assets' `power_kw`. Intervals without any grid reading count as zero and
 // lower `coverage`, so a gap is visible instead of silently billed.
 
-/** The grid connection meter's asset id (import positive); the control loop stores it under this id. */
-export const GRID_ASSET_ID = 'grid';
-/** The measurement every power meter reports, kW in the asset's natural sign (docs/conventions.md). */
-export const POWER_MEASUREMENT = 'power_kw';
 /** Longest period one request may bill: a year and a day (366 days × 96 intervals stays small). */
 export const KPI_MAX_DAYS = 366;
 
@@ -39,43 +36,13 @@ export interface TelemetryKpis {
   netCostKrw: number;
 }
 
-async function meanPerInterval(
-  store: Store,
-  assetId: string,
-  grid: TimeGrid,
-): Promise<{ values: Float64Array; present: Uint8Array }> {
-  const stepMs = grid.intervalMinutes * MS_PER_MINUTE;
-  const values = new Float64Array(grid.count);
-  const present = new Uint8Array(grid.count);
-  const rows = await store.readTelemetry({
-    assetId,
-    measurement: POWER_MEASUREMENT,
-    fromMs: grid.startMs,
-    toMs: grid.startMs + grid.count * stepMs,
-    bucketMs: stepMs,
-    aggregate: 'mean',
-  });
-  for (const r of rows) {
-    const i = Math.round((r.timeMs - grid.startMs) / stepMs);
-    if (i >= 0 && i < grid.count) {
-      values[i] = r.value;
-      present[i] = 1;
-    }
-  }
-  return { values, present };
+/** The mean power of an asset per district interval, from the store (the ledger's reading rule). */
+function meanPerInterval(store: Store, assetId: string, grid: TimeGrid) {
+  return perInterval(store, assetId, POWER_MEASUREMENT, grid, 'mean');
 }
 
 /** `fromMs` rounded down and `toMs` up to the district's interval. */
-export function kpiGrid(scenario: Scenario, fromMs: number, toMs: number): TimeGrid {
-  const stepMs = scenario.interval_minutes * MS_PER_MINUTE;
-  const startMs = Math.floor(fromMs / stepMs) * stepMs;
-  const endMs = Math.ceil(toMs / stepMs) * stepMs;
-  return {
-    startMs,
-    intervalMinutes: scenario.interval_minutes,
-    count: Math.max(0, Math.round((endMs - startMs) / stepMs)),
-  };
-}
+export const kpiGrid = ledgerGrid;
 
 export async function kpisFromTelemetry(
   store: Store,
