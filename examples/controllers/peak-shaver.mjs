@@ -6,7 +6,8 @@
 // - EVs and buses charge at the lowest steady rate that still meets their departure;
 //   a session without a departure (the driver did not say) charges at full power;
 // - the battery charges in light-load hours, discharges in peak hours, and shaves any import
-//   above the billing demand already in force (a new peak costs 12 months of basic charge);
+//   above the billing demand already in force (a new peak costs 12 months of basic charge) and
+//   above the import limit of a DR event while it holds;
 // - training jobs run first come, first served, at full power.
 
 /** @typedef {import('../../src/testbed/protocol.ts').Observation} Observation */
@@ -14,6 +15,8 @@
 
 /** Share of a battery kept for peak shaving when discharging for the time-of-use spread. */
 const PEAK_RESERVE_SOC = 0.3;
+/** Import is held this far below the billing demand already paid for, leaving room for error. */
+const SHAVE_MARGIN = 0.95;
 /** Light-load charging stops at this SoC, leaving room for PV. */
 const LIGHT_CHARGE_TARGET_SOC = 0.9;
 
@@ -68,13 +71,21 @@ export function decide(obs) {
   const pvKw = obs.pv.reduce((s, p) => s + p.availableKw, 0);
   const netKw = obs.fixedLoadKw + dcKw + flexKw - pvKw;
   const band = obs.prices.band[0];
-  const shaveAboveKw = Math.max(obs.grid.billingDemandKw, obs.grid.monthPeakImportKw) * 0.95;
+  // A DR event (an import limit the grid operator announced) that holds now lowers the line.
+  const drLimitsKw = obs.signals
+    .filter((s) => s.kind === 'import_limit_kw' && Date.parse(s.start) <= nowMs && nowMs < Date.parse(s.end))
+    .map((s) => s.value);
+  const drActive = drLimitsKw.length > 0;
+  const shaveAboveKw = Math.min(
+    Math.max(obs.grid.billingDemandKw, obs.grid.monthPeakImportKw) * SHAVE_MARGIN,
+    ...drLimitsKw,
+  );
   const share = 1 / Math.max(1, obs.batteries.length);
   for (const b of obs.batteries) {
     const soc = b.socKwh / b.capacityKwh;
     let kw = 0;
     if (netKw < 0) kw = -Math.min(b.maxChargeKw, -netKw * share);
-    else if (obs.prices.countsForDemand[0] && netKw > shaveAboveKw)
+    else if ((obs.prices.countsForDemand[0] || drActive) && netKw > shaveAboveKw)
       kw = Math.min(b.maxDischargeKw, (netKw - shaveAboveKw) * share);
     else if (band === 'peak' && soc > PEAK_RESERVE_SOC) kw = Math.min(b.maxDischargeKw, netKw * share);
     else if (band === 'light' && soc < LIGHT_CHARGE_TARGET_SOC) {

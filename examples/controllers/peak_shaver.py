@@ -10,7 +10,8 @@ action it answers. Run it, then score it:
 With --port 0 it picks a free port. Either way it prints the URL it listens on as its first line.
 The rules are those of peak-shaver.mjs: EVs and buses at the lowest rate that meets their
 departure, the battery charging in light-load hours, discharging in peak hours and shaving import
-above the billing demand already in force, training jobs first come, first served.
+above the billing demand already in force (and a DR event's import limit while it holds), training
+jobs first come, first served.
 """
 
 import argparse
@@ -22,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 PROTOCOL = "bitgrid.controller/1"
 # Share of a battery kept for peak shaving when discharging for the time-of-use spread.
 PEAK_RESERVE_SOC = 0.3
+# Import is held this far below the billing demand already paid for, leaving room for error.
+SHAVE_MARGIN = 0.95
 # Light-load charging stops at this SoC, leaving room for PV.
 LIGHT_CHARGE_TARGET_SOC = 0.9
 # Largest observation read, bytes (one for the reference district is about 100 kB).
@@ -77,14 +80,25 @@ def decide(obs):
     pv_kw = sum(p["availableKw"] for p in obs["pv"])
     net_kw = obs["fixedLoadKw"] + dc_kw + flex_kw - pv_kw
     band = obs["prices"]["band"][0]
-    shave_above_kw = max(obs["grid"]["billingDemandKw"], obs["grid"]["monthPeakImportKw"]) * 0.95
+    # A DR event (an import limit the grid operator announced) that holds now lowers the line.
+    t = datetime.fromisoformat(now)
+    dr_limits_kw = [
+        s["value"]
+        for s in obs["signals"]
+        if s["kind"] == "import_limit_kw"
+        and datetime.fromisoformat(s["start"]) <= t < datetime.fromisoformat(s["end"])
+    ]
+    dr_active = len(dr_limits_kw) > 0
+    shave_above_kw = min(
+        [max(obs["grid"]["billingDemandKw"], obs["grid"]["monthPeakImportKw"]) * SHAVE_MARGIN] + dr_limits_kw
+    )
     share = 1 / max(1, len(obs["batteries"]))
     for b in obs["batteries"]:
         soc = b["socKwh"] / b["capacityKwh"]
         kw = 0.0
         if net_kw < 0:
             kw = -min(b["maxChargeKw"], -net_kw * share)
-        elif obs["prices"]["countsForDemand"][0] and net_kw > shave_above_kw:
+        elif (obs["prices"]["countsForDemand"][0] or dr_active) and net_kw > shave_above_kw:
             kw = min(b["maxDischargeKw"], (net_kw - shave_above_kw) * share)
         elif band == "peak" and soc > PEAK_RESERVE_SOC:
             kw = min(b["maxDischargeKw"], net_kw * share)
