@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,9 +175,17 @@ function addCycle(e: ShadowEstimate, view: StepView, gridKw: number, hours: numb
   e.totalCostKrw = e.energyCostKrw + e.newPeakCost12MonthsKrw;
 }
 
+/**
+ * Names the channel's key in the environment. The process draws it once; the API's worker thread
+ * inherits it with the environment, while controllers' workers start with an empty one, so an
+ * uploaded module cannot reach the runner to register or remove controllers.
+ */
+const CHANNEL_KEY_ENV = 'BITGRID_TESTBED_CHANNEL_KEY';
+
 /** The channel the API and the runner of one district talk on. */
 export function testbedChannelName(scenarioFile: string): string {
-  return `bitgrid-testbed:${scenarioFile}`;
+  process.env[CHANNEL_KEY_ENV] ??= randomUUID();
+  return `bitgrid-testbed:${scenarioFile}:${process.env[CHANNEL_KEY_ENV]}`;
 }
 
 export type ShadowRequest =
