@@ -40,13 +40,15 @@ export interface GbtData {
   w: Float64Array;
 }
 
+function leafValue(t: GbtModel['trees'][number], x: ArrayLike<number>): number {
+  let node = 0;
+  while (t.feature[node] >= 0) node = 2 * node + (x[t.feature[node]] <= t.threshold[node] ? 1 : 2);
+  return t.value[node];
+}
+
 export function predictGbt(m: GbtModel, x: ArrayLike<number>): number {
   let s = m.base;
-  for (const t of m.trees) {
-    let node = 0;
-    while (t.feature[node] >= 0) node = 2 * node + (x[t.feature[node]] <= t.threshold[node] ? 1 : 2);
-    s += t.value[node];
-  }
+  for (const t of m.trees) s += leafValue(t, x);
   return s;
 }
 
@@ -180,12 +182,12 @@ export function fitGbt(train: GbtData, holdout?: GbtData, opts: Partial<GbtOptio
       if (feature[node] < 0) value[node] = (o.learningRate * sumG[node]) / (sumW[node] + o.l2);
     const tree = { feature, threshold, value };
     trees.push(tree);
-    const one: GbtModel = { base: 0, trees: [tree] };
-    for (let i = 0; i < n; i++) pred[i] += predictGbt(one, train.x[i]);
+    // Training rows already sit in their leaves.
+    for (let i = 0; i < n; i++) pred[i] += value[nodeOf[i]];
     if (holdout && hPred) {
       let err = 0;
       for (let i = 0; i < holdout.y.length; i++) {
-        hPred[i] += predictGbt(one, holdout.x[i]);
+        hPred[i] += leafValue(tree, holdout.x[i]);
         err += holdout.w[i] * (holdout.y[i] - hPred[i]) ** 2;
       }
       if (err < bestErr) {
