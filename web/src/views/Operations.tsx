@@ -310,6 +310,7 @@ function useTargetLabel() {
     const [kind, id] = target.includes(':') ? target.split(/:(.*)/s) : ['', target];
     if (kind === 'job') return t('audit.job', { id: id.slice(0, 8) });
     if (kind === 'event') return t('audit.event', { id });
+    if (kind === 'planner') return `${t('ops.planner')} · ${t(`strategy.${id}`, { defaultValue: id })}`;
     if (kind) return target;
     return label(target);
   };
