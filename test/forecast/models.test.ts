@@ -143,6 +143,29 @@ describe('forecasters', () => {
     expect(week.predict(load, reqAt(load, issueMs)).p50[17]).toBe(load.targetKw[i0 + 17 - 168]);
   });
 
+  it('load: a forecast temperature beyond anything met in training is clamped, not extrapolated', () => {
+    // January–February: heating hinges are learned, on temperatures no colder than the winter's coldest.
+    const issueMs = issueOn(load, 60);
+    const m = new LoadForecaster({ horizonHours: 48 });
+    m.fit(knownAt(load, issueMs), issueMs);
+    const withForecastC = (tempC: number) => {
+      const v = knownAt(load, issueMs, issueMs + 48 * H);
+      const f = v.forecast!;
+      for (let i = 0; i < v.count; i++) if (f.issueMs[i] <= issueMs) f.temperatureC[i] = tempC;
+      return Array.from(m.predict(v, reqAt(load, issueMs)).p50);
+    };
+    let coldestC = Infinity;
+    for (let i = 0; i < Math.round((issueMs - load.startMs) / H); i++) {
+      const t = load.forecast!.temperatureC[i];
+      if (Number.isFinite(t)) coldestC = Math.min(coldestC, t);
+    }
+    const atColdest = withForecastC(coldestC);
+    // Inside the range the temperature matters: 10 °C warmer is a different forecast.
+    expect(withForecastC(coldestC + 10)).not.toEqual(atColdest);
+    // A cold snap 15 °C below anything seen forecasts exactly what the coldest day seen would.
+    expect(withForecastC(coldestC - 15)).toEqual(atColdest);
+  });
+
   it('save() and load() give the same forecasts', () => {
     for (const target of ['pv', 'load'] as const) {
       const data = target === 'pv' ? pv : load;
