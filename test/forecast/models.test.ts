@@ -166,6 +166,34 @@ describe('forecasters', () => {
     expect(withForecastC(coldestC - 15)).toEqual(atColdest);
   });
 
+  it('load: with three weeks of history, Saturdays follow the profile they resemble', () => {
+    // A plant that runs 08–18 at 5 MW (1 MW otherwise) on weekdays; on Saturdays either the same shift
+    // or nothing. Three weeks give three Saturdays: too few to learn alone, enough to tell which.
+    const zone = 'Asia/Seoul';
+    const startMs = Date.parse('2025-06-09T00:00:00+09:00'); // a Monday, after 현충일 (6 June)
+    const days = 23;
+    const series = (saturdayWorks: boolean): SiteSeries => {
+      const targetKw = new Float64Array(days * 24);
+      for (let i = 0; i < targetKw.length; i++) {
+        const d = Math.floor(i / 24);
+        const h = i % 24;
+        const weekday = d % 7 < 5 || (saturdayWorks && d % 7 === 5);
+        targetKw[i] = weekday && h >= 8 && h < 18 ? 5000 : 1000;
+      }
+      return { startMs, intervalMinutes: 60, count: targetKw.length, zone, targetKw };
+    };
+    // Issued Friday 2025-06-27 17:00 for Saturday the 28th.
+    const issueMs = Date.parse('2025-06-27T17:00:00+09:00');
+    const saturdayNoonJ = 19; // 12:00 on the Saturday is 19 h after the issue
+    for (const works of [true, false]) {
+      const data = series(works);
+      const m = new LoadForecaster({ horizonHours: 48 });
+      m.fit(knownAt(data, issueMs), issueMs);
+      const p50 = m.predict(knownAt(data, issueMs, issueMs + 48 * H), reqAt(data, issueMs)).p50;
+      expect(p50[saturdayNoonJ], `Saturday works: ${works}`).toBeCloseTo(works ? 5000 : 1000, -2);
+    }
+  });
+
   it('save() and load() give the same forecasts', () => {
     for (const target of ['pv', 'load'] as const) {
       const data = target === 'pv' ? pv : load;
