@@ -87,14 +87,16 @@ program
       out?: string;
       json?: boolean;
     }) => {
-      const strategies = opts.strategies
+      const asked = opts.strategies
         ? opts.strategies
             .split(',')
             .map((s) => s.trim())
             .filter(Boolean)
         : DEFAULT_STRATEGIES;
-      // Paths and URLs are outside controllers (docs/testbed.md), registered under that name.
-      const controllers = registerControllerStrategies(strategies);
+      // Paths and URLs are outside controllers (docs/testbed.md), registered under a name fit for
+      // file names (the module's file name, or the URL's host and port).
+      const controllers = registerControllerStrategies(asked);
+      const strategies = controllers.names;
       const known = strategyNames();
       const unknown = (strategies ?? []).filter((s) => !known.includes(s));
       if (unknown.length)

@@ -9,18 +9,32 @@ import { controllerStrategy, type ControllerRunStats, type ControllerStrategy } 
 // persistence forecasts (`bitgrid testbed` scores on the learned ones).
 
 export interface RegisteredControllers {
+  /** The strategies asked for, each controller by the name it was registered under. */
+  names: string[];
   /** Stops every controller started and returns what each did (failures, clamps). */
   close(): Promise<ControllerRunStats[]>;
 }
 
+/** A strategy name that is safe in file names (reports write `ledger-<strategy>.csv`). */
+function safeName(label: string): string {
+  const base = label
+    .replace(/^https?:\/\//i, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  let name = base || 'controller';
+  for (let k = 2; strategyNames().includes(name); k++) name = `${base}-${k}`;
+  return name;
+}
+
 export function registerControllerStrategies(
-  names: readonly string[],
+  asked: readonly string[],
   limits: ControllerLimits = DEFAULT_LIMITS,
 ): RegisteredControllers {
   const started: ControllerStrategy[] = [];
-  for (const name of names) {
-    if (!looksLikeController(name) || strategyNames().includes(name)) continue;
-    const spec = controllerSpec(name);
+  const names = asked.map((arg) => {
+    if (!looksLikeController(arg) || strategyNames().includes(arg)) return arg;
+    const spec = controllerSpec(arg);
+    const name = safeName(spec.label);
     registerStrategy(name, (d) => {
       const s = controllerStrategy(
         d,
@@ -32,8 +46,10 @@ export function registerControllerStrategies(
       started.push(s);
       return s;
     });
-  }
+    return name;
+  });
   return {
+    names,
     async close() {
       const out: ControllerRunStats[] = [];
       for (const s of started) {

@@ -45,6 +45,7 @@ describe('bitgrid testbed', () => {
   });
 
   it('simulate takes a controller path among its strategies', () => {
+    const out = mkdtempSync(join(tmpdir(), 'bitgrid-simulate-'));
     const r = run([
       'simulate',
       '--days',
@@ -52,13 +53,14 @@ describe('bitgrid testbed', () => {
       '--strategies',
       'rules,./test/testbed/fixtures/throws.mjs',
       '--json',
+      '--out',
+      out,
     ]);
     expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
     const s = JSON.parse(r.stdout);
-    expect(s.results.map((x: { strategy: string }) => x.strategy)).toEqual([
-      'rules',
-      './test/testbed/fixtures/throws.mjs',
-    ]);
+    // Registered under its file name, which reports use in file names (ledger-<strategy>.csv).
+    expect(s.results.map((x: { strategy: string }) => x.strategy)).toEqual(['rules', 'throws.mjs']);
     expect(s.controllers[0]).toMatchObject({
       failedDecisions: 94,
       failure: { reason: 'threw', decision: 2 },
