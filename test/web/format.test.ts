@@ -1,9 +1,22 @@
-import { describe, expect, it } from 'vitest';
-import { timeAxis, wallClock } from '../../web/src/charts.ts';
-import { day, duration, hourMinute, krwShort, time } from '../../web/src/format.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 // The dashboard's formats in Korean (its default language): dates as "8월 3일", 24-hour times,
 // durations in words, and chart times on the district's clock whatever the machine's zone.
+
+// Imported at run time by URL: the web code has its own TypeScript settings (DOM, JSON modules) and
+// is kept out of the root program that type-checks the tests.
+const WEB = new URL('../../web/src/', import.meta.url).href;
+let day: (t: number, zone: string) => string;
+let duration: (minutes: number) => string;
+let hourMinute: (t: number, zone: string) => string;
+let krwShort: (v: number) => string;
+let time: (t: string | number, zone?: string, withDate?: boolean) => string;
+let timeAxis: () => { axisLabel: { formatter: (v: number) => string } };
+let wallClock: (zone: string) => (ms: number) => number;
+beforeAll(async () => {
+  ({ day, duration, hourMinute, krwShort, time } = await import(`${WEB}format.ts`));
+  ({ timeAxis, wallClock } = await import(`${WEB}charts.ts`));
+});
 
 const SEOUL = 'Asia/Seoul';
 const MIDNIGHT_SEOUL = Date.parse('2026-08-03T00:00:00+09:00');
