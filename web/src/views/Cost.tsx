@@ -141,9 +141,15 @@ export default function Cost() {
   const peakOption = useMemo(() => {
     const wall = wallClock(zone);
     const pts = peak.data?.points ?? [];
-    let max = 0;
+    // The demand peak counts only the tariff's mid- and peak-load hours (a night-time maximum does
+    // not set the charge): mark the interval that matches the KPI API's counted peak.
+    const peakKw = k?.peakImportKw ?? 0;
     let at = '';
-    for (const p of pts) if (p.value > max) [max, at] = [p.value, p.time];
+    let best = Infinity;
+    if (peakKw > 0)
+      for (const p of pts)
+        if (Math.abs(p.value - peakKw) < best) [best, at] = [Math.abs(p.value - peakKw), p.time];
+    const max = Math.max(peakKw, ...pts.map((p) => p.value));
     return {
       useUTC: true,
       tooltip: timeTooltip((_, v) => power(v)),
@@ -169,7 +175,7 @@ export default function Cost() {
                 symbolSize: 44,
                 itemStyle: { color: SERIES_COLOR.forecast },
                 label: { formatter: t('cost.peakMark'), fontSize: 11 },
-                data: [{ coord: [wall(Date.parse(at)), Math.round(max)] }],
+                data: [{ coord: [wall(Date.parse(at)), Math.round(peakKw)] }],
               }
             : undefined,
           markLine: k
