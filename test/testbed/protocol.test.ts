@@ -9,6 +9,7 @@ import {
   checkAction,
   checkObservation,
   controllerSpec,
+  districtForecaster,
   persistenceForecaster,
   PROTOCOL_VERSION,
 } from '../../src/testbed/index.ts';
@@ -66,6 +67,27 @@ describe('the controller interface', () => {
     expect(withEv).toBeGreaterThan(0);
     // The quick case hides about a third of the sessions' departures.
     expect(hidden).toBeGreaterThan(0);
+  });
+
+  it('carries the learned forecasts with ordered quantiles and a band around P50', () => {
+    const d = oneDay();
+    const forecaster = districtForecaster(d);
+    expect(forecaster.model).toBe('learned');
+    let values = 0;
+    let banded = 0;
+    views((v) => {
+      const o = buildObservation(v, { forecaster });
+      for (const f of [...o.forecasts.pv, ...o.forecasts.loads])
+        for (let k = 0; k < f.p50Kw.length; k++) {
+          values++;
+          expect(f.p10Kw[k]).toBeLessThanOrEqual(f.p50Kw[k] + 1e-6);
+          expect(f.p50Kw[k]).toBeLessThanOrEqual(f.p90Kw[k] + 1e-6);
+          if (f.p90Kw[k] - f.p10Kw[k] > 1) banded++;
+        }
+    });
+    expect(values).toBeGreaterThan(0);
+    // Night-time PV has no band (it is zero); loads and daytime PV do.
+    expect(banded / values).toBeGreaterThan(0.2);
   });
 
   it('takes a module path or an http URL as a controller, and says what is wrong with anything else', () => {
