@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { District } from '../sim/district.ts';
 import type { StepView, JobState } from '../strategy/types.ts';
@@ -65,12 +66,21 @@ export interface ForecastModelInfo {
 }
 
 /**
+ * Names the channel's key in the environment. It is drawn when this module loads — in the control
+ * process before the API's worker thread starts, which inherits it with the environment — while
+ * shadow controllers' workers start with an empty environment, so an uploaded module can neither read
+ * the channel nor answer the API in the forecaster's place.
+ */
+const CHANNEL_KEY_ENV = 'BITGRID_FORECAST_CHANNEL_KEY';
+process.env[CHANNEL_KEY_ENV] ??= randomUUID();
+
+/**
  * The channel the API asks for the choices on when it runs in a worker thread of its own (the mirror
  * the control thread pushes does not carry them): named after the district, so the API of the same
- * district file finds it.
+ * district file finds it, and keyed per process.
  */
 export function forecastModelsChannelName(districtName: string): string {
-  return `bitgrid-forecast-models:${districtName}`;
+  return `bitgrid-forecast-models:${districtName}:${process.env[CHANNEL_KEY_ENV]}`;
 }
 
 export interface LiveForecastOptions {
