@@ -31,6 +31,7 @@ for (const extra of [
   './store.ts',
   './api.ts',
   './web.ts',
+  './fleet.ts',
 ]) {
   benches.push({
     name: extra.replace('./', '').replace('.ts', ''),

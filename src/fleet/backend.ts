@@ -1,7 +1,20 @@
-import { AckPolicy, DeliverPolicy, jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  type Consumer,
+  type ConsumerMessages,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
-import { eventMessageSchema, telemetryMessageSchema, type FleetCommand } from './messages.ts';
+import {
+  eventMessageSchema,
+  telemetryMessageSchema,
+  type EventMessage,
+  type FleetCommand,
+  type TelemetryPointMessage,
+} from './messages.ts';
 import { ensureStreams } from './streams.ts';
 import { checkToken, fleetNames, type FleetNames } from './subjects.ts';
 
@@ -11,8 +24,8 @@ import { checkToken, fleetNames, type FleetNames } from './subjects.ts';
 // beyond JetStream's duplicate window) is counted and dropped in the same transaction that would
 // have stored it, so a crash between storing and acknowledging cannot store anything twice.
 
-/** Messages taken from JetStream per pull (and stored one transaction each). */
-const PULL_BATCH_MESSAGES = 256;
+/** Most messages stored in one transaction (and asked of JetStream at a time). */
+const PULL_BATCH_MESSAGES = 500;
 
 /** Telemetry partitions are one UTC calendar month each. */
 function monthOf(timeMs: number): { name: string; fromMs: number; toMs: number } {
@@ -53,8 +66,9 @@ export class FleetBackend {
   private readonly pool: pg.Pool;
   private readonly schema: string;
   private nc?: NatsConnection;
-  private messages?: ConsumerMessages;
+  private fetching?: ConsumerMessages;
   private consuming?: Promise<void>;
+  private stopping = false;
   private readonly partitions = new Set<string>();
   private readonly counts: FleetBackendStats = {
     messages: 0,
@@ -91,15 +105,45 @@ export class FleetBackend {
       });
     }
     const consumer = await jetstream(this.nc).consumers.get(this.names.upStream, this.names.backendConsumer);
-    this.messages = await consumer.consume({ max_messages: PULL_BATCH_MESSAGES });
-    this.consuming = (async () => {
-      for await (const m of this.messages!) await this.take(m);
-    })();
+    this.consuming = this.intake(consumer);
+  }
+
+  /**
+   * Takes messages in batches: whatever has arrived by the next turn of the event loop (up to
+   * PULL_BATCH_MESSAGES) is stored in one transaction, so a backlog after an outage drains at the
+   * database's pace rather than one round trip per message, and a lone message waits for nothing.
+   */
+  private async intake(consumer: Consumer): Promise<void> {
+    this.fetching = await consumer.consume({ max_messages: PULL_BATCH_MESSAGES });
+    let buffer: JsMsg[] = [];
+    let chain = Promise.resolve();
+    let scheduled = false;
+    const flush = () => {
+      scheduled = false;
+      const batch = buffer;
+      buffer = [];
+      // A batch that could not even reach the database stays unacknowledged: JetStream delivers it
+      // again after its ack wait, and the next batches go on.
+      chain = chain
+        .then(() => this.takeBatch(batch))
+        .catch((e: Error) => this.o.log?.warn({ err: e.message }, 'fleet: batch not stored'));
+    };
+    for await (const m of this.fetching) {
+      buffer.push(m);
+      if (buffer.length >= PULL_BATCH_MESSAGES) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    }
+    if (buffer.length > 0) flush();
+    await chain;
   }
 
   /** Stops taking messages; what was not acknowledged stays in JetStream for the next start. */
   async stop(): Promise<void> {
-    this.messages?.stop();
+    this.stopping = true;
+    this.fetching?.stop();
     await this.consuming?.catch(() => undefined);
     await this.nc?.drain().catch(() => undefined);
     await this.pool.end();
@@ -141,6 +185,7 @@ export class FleetBackend {
         `CREATE TABLE IF NOT EXISTS fleet_telemetry (
            edge_id text NOT NULL, asset_id text NOT NULL, measurement text NOT NULL,
            channel text NOT NULL DEFAULT '', time_ms bigint NOT NULL, value double precision NOT NULL,
+           stored_ms bigint NOT NULL,
            PRIMARY KEY (edge_id, asset_id, measurement, channel, time_ms)
          ) PARTITION BY RANGE (time_ms)`,
       );
@@ -163,73 +208,121 @@ export class FleetBackend {
     this.partitions.add(m.name);
   }
 
-  private async take(m: JsMsg): Promise<void> {
-    const up = this.names.parseUp(m.subject);
-    const msgId = m.headers?.get('Nats-Msg-Id');
-    let body: unknown;
-    try {
-      body = m.json();
-    } catch {
-      body = undefined;
+  private async takeBatch(batch: JsMsg[]): Promise<void> {
+    type Valid = { m: JsMsg; msgId: string; edgeId: string } & (
+      { kind: 'telemetry'; points: TelemetryPointMessage[] } | { kind: 'events'; event: EventMessage }
+    );
+    const valid: Valid[] = [];
+    for (const m of batch) {
+      const up = this.names.parseUp(m.subject);
+      const msgId = m.headers?.get('Nats-Msg-Id');
+      let body: unknown;
+      try {
+        body = m.json();
+      } catch {
+        body = undefined;
+      }
+      const tel = up?.kind === 'telemetry' ? telemetryMessageSchema.safeParse(body) : undefined;
+      const ev = up?.kind === 'events' ? eventMessageSchema.safeParse(body) : undefined;
+      if (up && msgId && tel?.success)
+        valid.push({ m, msgId, edgeId: up.edgeId, kind: 'telemetry', points: tel.data.points });
+      else if (up && msgId && ev?.success)
+        valid.push({ m, msgId, edgeId: up.edgeId, kind: 'events', event: ev.data });
+      else {
+        this.counts.rejected++;
+        this.o.log?.warn({ subject: m.subject, msgId }, 'fleet: malformed message set aside');
+        m.term();
+      }
     }
-    const tel = up?.kind === 'telemetry' ? telemetryMessageSchema.safeParse(body) : undefined;
-    const ev = up?.kind === 'events' ? eventMessageSchema.safeParse(body) : undefined;
-    if (!up || !msgId || !(tel?.success || ev?.success)) {
-      this.counts.rejected++;
-      this.o.log?.warn({ subject: m.subject, msgId }, 'fleet: malformed message set aside');
-      m.term();
-      return;
-    }
+    if (valid.length === 0) return;
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');
-      const fresh = await c.query(
-        'INSERT INTO fleet_messages (msg_id, edge_id, subject, stored_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-        [msgId, up.edgeId, m.subject, Date.now()],
+      const storedMs = Date.now();
+      const fresh = new Set(
+        (
+          await c.query<{ msg_id: string }>(
+            `INSERT INTO fleet_messages (msg_id, edge_id, subject, stored_ms)
+             SELECT id, e, s, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, e, s)
+             ON CONFLICT DO NOTHING RETURNING msg_id`,
+            [valid.map((v) => v.msgId), valid.map((v) => v.edgeId), valid.map((v) => v.m.subject), storedMs],
+          )
+        ).rows.map((r) => r.msg_id),
       );
-      if (fresh.rowCount === 0) this.counts.duplicates++;
-      else if (tel?.success) {
-        const pts = tel.data.points;
-        for (const p of pts) await this.ensurePartition(c, p.timeMs);
+      // One row per key: a later message's value wins (the same reading sent twice is the same row).
+      const rows = new Map<string, [string, string, string, string, number, number]>();
+      const events: Extract<Valid, { kind: 'events' }>[] = [];
+      for (const v of valid) {
+        if (!fresh.has(v.msgId)) {
+          this.counts.duplicates++;
+          continue;
+        }
+        if (v.kind === 'events') events.push(v);
+        else
+          for (const p of v.points) {
+            await this.ensurePartition(c, p.timeMs);
+            const ch = p.channel ?? '';
+            rows.set(`${v.edgeId}\u0000${p.assetId}\u0000${p.measurement}\u0000${ch}\u0000${p.timeMs}`, [
+              v.edgeId,
+              p.assetId,
+              p.measurement,
+              ch,
+              p.timeMs,
+              p.value,
+            ]);
+          }
+      }
+      if (rows.size > 0) {
+        const r = [...rows.values()];
         await c.query(
-          `INSERT INTO fleet_telemetry (edge_id, asset_id, measurement, channel, time_ms, value)
-           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::float8[])
+          `INSERT INTO fleet_telemetry (edge_id, asset_id, measurement, channel, time_ms, value, stored_ms)
+           SELECT e, a, m, ch, t, v, $7
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::float8[]) AS u(e, a, m, ch, t, v)
            ON CONFLICT (edge_id, asset_id, measurement, channel, time_ms) DO UPDATE SET value = excluded.value`,
           [
-            up.edgeId,
-            pts.map((p) => p.assetId),
-            pts.map((p) => p.measurement),
-            pts.map((p) => p.channel ?? ''),
-            pts.map((p) => p.timeMs),
-            pts.map((p) => p.value),
+            r.map((x) => x[0]),
+            r.map((x) => x[1]),
+            r.map((x) => x[2]),
+            r.map((x) => x[3]),
+            r.map((x) => x[4]),
+            r.map((x) => x[5]),
+            storedMs,
           ],
         );
-        this.counts.points += pts.length;
-      } else if (ev?.success) {
-        const e = ev.data;
+      }
+      for (const v of events) {
+        const e = v.event;
         await c.query(
           'INSERT INTO fleet_events (msg_id, edge_id, time_ms, severity, code, message, asset_id) VALUES ($1,$2,$3,$4,$5,$6,$7)',
-          [msgId, up.edgeId, e.timeMs, e.severity, e.code, e.message, e.assetId ?? null],
+          [v.msgId, v.edgeId, e.timeMs, e.severity, e.code, e.message, e.assetId ?? null],
         );
-        this.counts.events++;
       }
       await c.query('COMMIT');
-      this.counts.messages++;
-      const seq = Number(msgId.slice(msgId.lastIndexOf(':') + 1));
-      if (fresh.rowCount !== 0 && Number.isInteger(seq)) {
-        if (seq < (this.lastSeq.get(up.edgeId) ?? -Infinity)) this.counts.outOfOrder++;
-        else this.lastSeq.set(up.edgeId, seq);
+      for (const v of valid) {
+        if (!fresh.has(v.msgId)) continue;
+        this.counts.messages++;
+        if (v.kind === 'telemetry') this.counts.points += v.points.length;
+        else this.counts.events++;
+        const seq = Number(v.msgId.slice(v.msgId.lastIndexOf(':') + 1));
+        if (Number.isInteger(seq)) {
+          if (seq < (this.lastSeq.get(v.edgeId) ?? -Infinity)) this.counts.outOfOrder++;
+          else this.lastSeq.set(v.edgeId, seq);
+        }
       }
       // Confirmed by the server: a message stored and acknowledged is not delivered again. (A crash
-      // between the two is what the message-id check above is for.)
-      await m
-        .ackAck()
-        .catch((e: Error) => this.o.log?.warn({ err: e.message }, 'fleet: acknowledgement lost'));
+      // between the two is what the message-id record above is for.)
+      await Promise.all(
+        valid.map((v) =>
+          v.m
+            .ackAck()
+            .catch((e: Error) => this.o.log?.warn({ err: e.message }, 'fleet: acknowledgement lost')),
+        ),
+      );
     } catch (e) {
       await c.query('ROLLBACK').catch(() => undefined);
-      // Not acknowledged: JetStream delivers it again after its ack wait.
-      this.o.log?.warn({ subject: m.subject, err: (e as Error).message }, 'fleet: message not stored');
-      m.nak();
+      // Not acknowledged: JetStream delivers them again.
+      this.o.log?.warn({ messages: valid.length, err: (e as Error).message }, 'fleet: batch not stored');
+      for (const v of valid) v.m.nak();
     } finally {
       c.release();
     }
