@@ -19,7 +19,7 @@ declare module 'fastify' {
  * The Content-Security-Policy: only the dashboard's own files may run or be fetched. The built
  * dashboard (web/dist) is one module script, its chunks and one stylesheet from `/assets`, talks to
  * `/api` over fetch, WebSocket and EventSource on the same origin, and draws with canvas and SVG.
- * `style-src 'unsafe-inline'` because the chart libraries (ECharts tooltips, uPlot) set style
+ * `style-src 'unsafe-inline'` because the chart library (ECharts tooltips) sets style
  * attributes in markup they generate; styles cannot run code, scripts stay `'self'` only.
  * `img-src data: blob:` for the inline favicon and chart exports.
  */

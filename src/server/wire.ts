@@ -72,3 +72,19 @@ export function parseDurationMs(text: string): number | undefined {
   const ms = d.as('milliseconds');
   return Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
+
+/**
+ * A measurement on a per-transaction channel (`session_energy_kwh@<charger>/tx:<id>`, or `@tx:<id>`
+ * on a single-charger asset): one key per charging session ever seen, which the live state keeps
+ * for good. The stream leaves them out so what a client holds stays bounded by the district's
+ * assets and connectors; sessions are read from /api/charging-sessions.
+ */
+export const SESSION_MEASUREMENT = /@(?:[^./]*\/)?tx:/;
+
+export function withoutSessionMeasurements(state: Record<string, unknown>): Record<string, unknown> {
+  const assets = state.assets as Record<string, { measurements?: Record<string, unknown> }> | undefined;
+  for (const a of Object.values(assets ?? {}))
+    if (a?.measurements)
+      for (const k of Object.keys(a.measurements)) if (SESSION_MEASUREMENT.test(k)) delete a.measurements[k];
+  return state;
+}

@@ -4,6 +4,7 @@ import { runSimulation, type SimResult } from '../sim/engine.ts';
 import { computeKpis, type Kpis } from '../report/kpis.ts';
 import { getStrategy } from '../strategy/index.ts';
 import { toIsoLocal } from '../model/time.ts';
+import { BILLING_DEMAND_FLOOR_FRACTION, DEMAND_INTERVAL_MINUTES } from '../tariff/index.ts';
 import {
   caseScenario,
   caseSignals,
@@ -18,11 +19,6 @@ import { PROTOCOL_VERSION } from './protocol.ts';
 
 // Scores a controller over a challenge set beside the built-in strategies: every case is prepared
 // once and every contender runs on the same district, so their figures compare like for like.
-
-/** KEPCO bills at least 30 % of the contract demand (기본공급약관 시행세칙, 요금적용전력). */
-const BILLING_DEMAND_FLOOR_SHARE = 0.3;
-/** The demand charge is on 15-minute averages (docs/conventions.md). */
-const DEMAND_WINDOW_MINUTES = 15;
 
 export interface CaseScore {
   caseId: string;
@@ -102,9 +98,9 @@ function newPeakCost(d: District, r: SimResult): { peakKw: number; costKrw: numb
   const g = d.scenario.grid;
   const before = Math.max(
     g.tariff.ratchet_history_peak_kw,
-    BILLING_DEMAND_FLOOR_SHARE * g.contract_demand_kw,
+    BILLING_DEMAND_FLOOR_FRACTION * g.contract_demand_kw,
   );
-  const w = Math.max(1, Math.round(DEMAND_WINDOW_MINUTES / d.grid.intervalMinutes));
+  const w = Math.max(1, Math.round(DEMAND_INTERVAL_MINUTES / d.grid.intervalMinutes));
   let peakKw = 0;
   let peakAt = -1;
   for (let i = 0; i + w <= d.grid.count; i += w) {

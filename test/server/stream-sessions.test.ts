@@ -76,5 +76,13 @@ describe('stream and charging sessions', () => {
     expect(measurementKeys(snap.state, 'depot-buses')).toEqual([]);
     a.ws.close();
     b.ws.close();
+
+    // GET /api/state is the stream's first message: the same rule.
+    const res = await fetch(`${srv.url}/api/state`, {
+      headers: { authorization: `Bearer ${srv.tokens.viewer}` },
+    });
+    const state = (await res.json()) as Message;
+    expect(measurementKeys(state, 'campus-ev')).toEqual(['power_kw@campus-ev-ac-001/1']);
+    expect(measurementKeys(state, 'depot-buses')).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { apiRegistry } from '../registry.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 import type { RoutePluginOptions } from '../deps.ts';
 import { assetLiveSchema, liveStateSchema } from '../schemas.ts';
-import { snapshotToWire, toWire } from '../wire.ts';
+import { snapshotToWire, toWire, withoutSessionMeasurements } from '../wire.ts';
 
 const assetConfigSchema = z.looseObject({ id: z.string(), type: z.string() }).register(apiRegistry, {
   id: 'AssetConfig',
@@ -103,6 +103,9 @@ export const districtRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (
         response: { 200: liveStateSchema, ...errorResponses(401, 403, 429) },
       },
     },
-    async () => snapshotToWire(deps.live.snapshot(), deps.zone) as z.infer<typeof liveStateSchema>,
+    async () =>
+      withoutSessionMeasurements(snapshotToWire(deps.live.snapshot(), deps.zone)) as z.infer<
+        typeof liveStateSchema
+      >,
   );
 };

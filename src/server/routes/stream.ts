@@ -5,7 +5,7 @@ import type { RouteDeps, RoutePluginOptions } from '../deps.ts';
 import { presentedToken } from '../auth.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 import { tokenQuery } from '../schemas.ts';
-import { deltaToWire, snapshotToWire } from '../wire.ts';
+import { deltaToWire, snapshotToWire, withoutSessionMeasurements } from '../wire.ts';
 
 // The live stream, over WebSocket (`/api/stream`) or Server-Sent Events (`/api/stream/sse`). Both send
 // the full snapshot first, then one message per control cycle with the flat key deltas of
@@ -34,22 +34,8 @@ export type StreamMessage =
   | { type: 'snapshot'; seq: number; state: Record<string, unknown> }
   | { type: 'delta'; seq: number; changes: Record<string, unknown> };
 
-/**
- * A measurement on a per-transaction channel (`session_energy_kwh@<charger>/tx:<id>`, or `@tx:<id>`
- * on a single-charger asset): one key per charging session ever seen, which the live state keeps
- * for good. The stream leaves them out so what a client holds stays bounded by the district's
- * assets and connectors; sessions are read from /api/charging-sessions.
- */
-export const SESSION_MEASUREMENT = /@(?:[^./]*\/)?tx:/;
+/** A delta key of a per-session measurement (see SESSION_MEASUREMENT in wire.ts). */
 const SESSION_DELTA_KEY = /\.measurements\.[^.]*@(?:[^./]*\/)?tx:/;
-
-function withoutSessionMeasurements(state: Record<string, unknown>): Record<string, unknown> {
-  const assets = state.assets as Record<string, { measurements?: Record<string, unknown> }> | undefined;
-  for (const a of Object.values(assets ?? {}))
-    if (a?.measurements)
-      for (const k of Object.keys(a.measurements)) if (SESSION_MEASUREMENT.test(k)) delete a.measurements[k];
-  return state;
-}
 
 function withoutSessionKeys(changes: Record<string, unknown>): Record<string, unknown> {
   for (const k of Object.keys(changes)) if (SESSION_DELTA_KEY.test(k)) delete changes[k];
