@@ -81,9 +81,12 @@ export const COLUMNS = {
   fcSky: 'fc_sky',
   fcPop: 'fc_pop',
   fcReh: 'fc_reh',
+  fcPty: 'fc_pty',
 } as const;
 
 const KNOWN = new Set<string>(Object.values(COLUMNS));
+/** KMA 단기예보 precipitation types (PTY): 0 없음, 1 비, 2 비/눈, 3 눈, 4 소나기. */
+const KMA_PTY_CODES = [0, 1, 2, 3, 4];
 const MAX_EXAMPLES = 3;
 /** Default longest weather gap filled by interpolation: 3 intervals (3 h on hourly data). */
 const DEFAULT_MAX_FILL_INTERVALS = 3;
@@ -200,6 +203,7 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
     COLUMNS.fcSky,
     COLUMNS.fcPop,
     COLUMNS.fcReh,
+    COLUMNS.fcPty,
   ].filter((c) => col(c) >= 0);
 
   // 1. Rows.
@@ -318,9 +322,14 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
   const temp = col(COLUMNS.temperature) >= 0 ? new Float64Array(count).fill(NaN) : undefined;
   const ghi = col(COLUMNS.ghi) >= 0 ? new Float64Array(count).fill(NaN) : undefined;
   const cloud = col(COLUMNS.cloud) >= 0 ? new Float64Array(count).fill(NaN) : undefined;
-  const hasFc = [COLUMNS.fcTemperature, COLUMNS.fcCloud, COLUMNS.fcSky, COLUMNS.fcPop, COLUMNS.fcReh].some(
-    (c) => col(c) >= 0,
-  );
+  const hasFc = [
+    COLUMNS.fcTemperature,
+    COLUMNS.fcCloud,
+    COLUMNS.fcSky,
+    COLUMNS.fcPop,
+    COLUMNS.fcReh,
+    COLUMNS.fcPty,
+  ].some((c) => col(c) >= 0);
   const fc = hasFc ? emptyForecastWeather(count) : undefined;
   const lineAt = new Int32Array(count);
   for (const r of unique) {
@@ -347,6 +356,7 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
         COLUMNS.fcSky,
         COLUMNS.fcPop,
         COLUMNS.fcReh,
+        COLUMNS.fcPty,
       ].some((c) => r.values.has(c));
       if (anyFc && !Number.isFinite(r.fcIssueMs)) {
         issues.add(
@@ -370,6 +380,15 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
       } else fc.sky[i] = sky;
       fc.popPercent[i] = range(v(COLUMNS.fcPop), 0, 100, 'fc_pop', r.line, issues);
       fc.rehPercent[i] = range(v(COLUMNS.fcReh), 0, 100, 'fc_reh', r.line, issues);
+      const pty = v(COLUMNS.fcPty);
+      if (Number.isFinite(pty) && !KMA_PTY_CODES.includes(pty)) {
+        issues.add(
+          'bad-pty-code',
+          'value treated as missing (KMA PTY is 0 none, 1 rain, 2 rain and snow, 3 snow, 4 shower)',
+          `line ${r.line}: fc_pty = ${pty}`,
+        );
+        fc.ptyCode[i] = NaN;
+      } else fc.ptyCode[i] = pty;
     }
   }
 
@@ -551,6 +570,7 @@ export function seriesToCsv(s: SiteSeries, target: Target): string {
       COLUMNS.fcSky,
       COLUMNS.fcPop,
       COLUMNS.fcReh,
+      COLUMNS.fcPty,
     );
   const out = [cols.join(',')];
   const stepMs = s.intervalMinutes * 60_000;
@@ -575,6 +595,7 @@ export function seriesToCsv(s: SiteSeries, target: Target): string {
         num(f.sky[i], 0),
         num(f.popPercent[i], 0),
         num(f.rehPercent[i], 0),
+        num(f.ptyCode[i], 0),
       );
     }
     out.push(r.join(','));

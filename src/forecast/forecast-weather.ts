@@ -61,6 +61,19 @@ const REH_OVERCAST_PERCENT = 88;
 const REH_PER_C = -1.2;
 const REH_REFERENCE_C = 15;
 const REH_NOISE_PERCENT = 8;
+/**
+ * PTY: a precipitation type is forecast where POP reaches this (this project's assumption: where rain
+ * is more likely than not, with a margin, as a forecaster would call it); snow at or below 0 °C, rain and
+ * snow up to 2 °C, rain above.
+ */
+const PTY_MIN_POP_PERCENT = 60;
+const PTY_SNOW_MAX_C = 0;
+const PTY_SLEET_MAX_C = 2;
+/** KMA PTY codes. */
+export const PTY_NONE = 0;
+export const PTY_RAIN = 1;
+export const PTY_RAIN_SNOW = 2;
+export const PTY_SNOW = 3;
 
 export function skyFromCloudCover(cover: number): number {
   if (!Number.isFinite(cover)) return NaN;
@@ -95,6 +108,7 @@ export interface IssuedWeatherForecast {
   sky: Float64Array;
   popPercent: Float64Array;
   rehPercent: Float64Array;
+  ptyCode: Float64Array;
 }
 
 export interface ForecastWeatherOptions {
@@ -127,6 +141,7 @@ export function issueWeatherForecast(
     sky: new Float64Array(n),
     popPercent: new Float64Array(n),
     rehPercent: new Float64Array(n),
+    ptyCode: new Float64Array(n),
   };
   const dayErr = new Map<number, { cloud: number; temp: number }>();
   let hc = rng.normal();
@@ -177,6 +192,14 @@ export function issueWeatherForecast(
       REH_PER_C * (t - REH_REFERENCE_C) +
       REH_NOISE_PERCENT * rng.normal();
     out.rehPercent[j] = Math.round(Math.min(100, Math.max(10, reh)) / 5) * 5;
+    out.ptyCode[j] =
+      out.popPercent[j] < PTY_MIN_POP_PERCENT
+        ? PTY_NONE
+        : t <= PTY_SNOW_MAX_C
+          ? PTY_SNOW
+          : t <= PTY_SLEET_MAX_C
+            ? PTY_RAIN_SNOW
+            : PTY_RAIN;
   }
   return out;
 }
@@ -222,6 +245,7 @@ export function dayAheadForecastWeather(
       out.sky[i + j] = f.sky[off + j];
       out.popPercent[i + j] = f.popPercent[off + j];
       out.rehPercent[i + j] = f.rehPercent[off + j];
+      out.ptyCode[i + j] = f.ptyCode[off + j];
     }
     i += nDay;
   }

@@ -163,6 +163,7 @@ export function dayAheadColumns(
       out.sky[i] = rec.SKY ?? NaN;
       out.popPercent[i] = rec.POP ?? NaN;
       out.rehPercent[i] = rec.REH ?? NaN;
+      out.ptyCode[i] = rec.PTY ?? NaN;
       break;
     }
   }

@@ -12,7 +12,8 @@ import type { Forecaster, PredictRequest, QuantileForecast, SiteSeries } from '.
 
 // PV forecaster on the forecast sky by boosted trees: the clear-sky index (measured ÷ clear-sky power
 // of the arrays, pv-physics) is learned from the forecast cloud cover and the clear-sky index it implies,
-// that index's mean over the day, SKY, POP, REH, forecast temperature, the local hour, the sun's height
+// that index's mean over the day, SKY, POP, REH, the precipitation type (KMA PTY: rain, snow…), forecast
+// temperature, the local hour, the sun's height
 // (clear-sky power ÷ capacity) and the clear-sky index of the last known daylight; rows are weighted by
 // the clear-sky power squared, so the trees minimise the squared error in kW. Trees find what the linear
 // pv-ridge cannot — thresholds and interactions such as "overcast forecast, but bright yesterday" —
@@ -25,7 +26,7 @@ const KC_B = 3.4;
 const MAX_TRAIN_INDEX = 1.5;
 /** Clear-sky index assumed when no recent daylight is known. */
 const DEFAULT_CLEAR_SKY_INDEX = 0.6;
-const N_FEATURES = 10;
+const N_FEATURES = 11;
 
 export interface PvGbtOptions {
   site: PvSiteSpec;
@@ -89,6 +90,7 @@ export class PvGbtForecaster implements Forecaster {
         x[4] = f.popPercent[i];
         x[5] = f.rehPercent[i];
         x[6] = f.temperatureC[i];
+        x[10] = f.ptyCode[i];
       }
       x[7] = cal.hour[i];
       x[8] = cs[i] / this.capKw;

@@ -25,6 +25,7 @@ export function emptyForecastWeather(count: number): ForecastWeather {
     sky: nan(),
     popPercent: nan(),
     rehPercent: nan(),
+    ptyCode: nan(),
   };
 }
 
@@ -63,6 +64,7 @@ export function knownAt(s: SiteSeries, issueMs: number, endMs: number = issueMs)
       g.sky[i] = f.sky[i];
       g.popPercent[i] = f.popPercent[i];
       g.rehPercent[i] = f.rehPercent[i];
+      g.ptyCode[i] = f.ptyCode[i];
     }
     out.forecast = g;
   }

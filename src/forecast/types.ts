@@ -18,6 +18,8 @@ export interface ForecastWeather {
   popPercent: Float64Array;
   /** Relative humidity, 0–100 %. */
   rehPercent: Float64Array;
+  /** KMA precipitation type (PTY): 0 none, 1 rain, 2 rain and snow, 3 snow, 4 shower. */
+  ptyCode: Float64Array;
 }
 
 /**

@@ -101,6 +101,22 @@ describe('forecasting CSV import', () => {
     expect(() => parseForecastCsv('', { target: 'load' })).toThrow(/empty/);
   });
 
+  it('reads the KMA precipitation type, refusing unknown codes with the line, and writes it back', () => {
+    const csv = [
+      'timestamp,pv_kw,fc_issue_time,fc_sky,fc_pty',
+      '2025-05-02T10:00:00+09:00,100,2025-05-01T17:00:00+09:00,4,1',
+      '2025-05-02T11:00:00+09:00,90,2025-05-01T17:00:00+09:00,4,7',
+      '2025-05-02T12:00:00+09:00,300,2025-05-01T17:00:00+09:00,1,0',
+    ].join('\n');
+    const r = parseForecastCsv(csv, { target: 'pv' });
+    expect(Array.from(r.series.forecast!.ptyCode)).toEqual([1, NaN, 0]);
+    const bad = r.report.issues.find((i) => i.kind === 'bad-pty-code')!;
+    expect(bad.count).toBe(1);
+    expect(bad.examples[0]).toMatch(/line 3: fc_pty = 7/);
+    const again = parseForecastCsv(seriesToCsv(r.series, 'pv'), { target: 'pv' }).series;
+    expect(Array.from(again.forecast!.ptyCode)).toEqual([1, NaN, 0]);
+  });
+
   it('writes what it reads', () => {
     const again = parseForecastCsv(seriesToCsv(series, 'pv'), { target: 'pv' }).series;
     expect(again.count).toBe(series.count);

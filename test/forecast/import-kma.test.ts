@@ -16,7 +16,7 @@ describe('KMA importers', () => {
     ]);
     expect(issues[0].availableMs).toBe(Date.parse('2025-05-01T14:10:00+09:00'));
     expect(report.dropped[0]).toMatch(/WSD fcstValue "-999"/);
-    expect(report.used).toBe(32);
+    expect(report.used).toBe(34);
   });
 
   it('gives each interval the forecast available at its day-ahead issue time, never a later one', () => {
@@ -27,6 +27,8 @@ describe('KMA importers', () => {
     expect(fc.issueMs[0]).toBe(Date.parse('2025-05-01T14:10:00+09:00'));
     expect(Array.from(fc.temperatureC.slice(0, 4))).toEqual([15, 16, 17, 18]);
     expect(fc.sky[0]).toBe(1);
+    // Precipitation type: none at 00:00, rain at 01:00, not forecast after.
+    expect(Array.from(fc.ptyCode.slice(0, 3))).toEqual([0, 1, NaN]);
     expect(Number.isNaN(fc.temperatureC[4])).toBe(true);
     // Issued at 18:00 the 17:00 base is available.
     const later = dayAheadColumns(issues, series, 18);

@@ -53,6 +53,7 @@ function slice(s: SiteSeries, fromIso: string, days: number): SiteSeries {
       sky: cut(f.sky)!,
       popPercent: cut(f.popPercent)!,
       rehPercent: cut(f.rehPercent)!,
+      ptyCode: cut(f.ptyCode)!,
     },
   };
 }
