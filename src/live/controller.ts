@@ -190,6 +190,7 @@ export class LiveController implements Dispatcher, LivePlanner {
   stop(): void {
     this.inFlight?.abort();
     this.unsubscribeJobs?.();
+    this.forecast.close();
   }
 
   /** Asks for a re-plan at the next cycle (an override, a fault, a DR event, a job). */
