@@ -280,6 +280,8 @@ export async function benchCycleUnderApiLoad(
   await phase('64conn_shedding', true, true);
   await phase('64conn_noShedding', true, false);
   await phase('64conn_apiWorker', true, true, 'worker');
+  // Buffered telemetry written, timers stopped: the bench ends when it is done.
+  await loop.close();
   const at = (stat: 'P50' | 'P99', k: string) => out[`cycle${stat}Ms_${k}`] as number;
   // In one run, against the same load inline: the machine is shared and noisy, so only ratios compare.
   out.cycleP50Ratio_apiWorker_vs_inline = at('P50', '64conn_apiWorker') / at('P50', '64conn_noShedding');
@@ -407,4 +409,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await benchApi();
   for (const [k, v] of Object.entries(r))
     process.stdout.write(`${k.padEnd(16)} ${typeof v === 'number' ? +v.toFixed(2) : v}\n`);
+  process.exit(0);
 }
