@@ -1,6 +1,19 @@
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
-import { loadScenarioFile, REFERENCE_SCENARIO_FILE, ConfigError } from '../model/load.ts';
+import type { Logger } from 'pino';
+import type { ControlLoop, ControlLoopOptions } from '../control/loop.ts';
+import type { JobBook } from '../control/jobs.ts';
+import type { FleetEdge } from '../fleet/edge.ts';
+import type { LiveController } from '../live/controller.ts';
+import {
+  loadScenarioFile,
+  REFERENCE_SCENARIO_FILE,
+  ConfigError,
+  type LoadedScenario,
+} from '../model/load.ts';
+import type { ApiWorkerHandle } from '../server/api-host.ts';
+import type { Store } from '../store/index.ts';
+import type { Forecast } from '../optimize/forecast-standin.ts';
 import { SERVE_LOG_REDACT } from '../server/logging.ts';
 import { join } from 'node:path';
 import type { Driver, SetpointKind } from '../drivers/types.ts';
@@ -131,24 +144,18 @@ export function serveCommand(): Command {
 }
 
 export async function startServe(opts: ServeOptions) {
-  // The live stack (protocol drivers, store, twins) loads only when serving, not for every command.
-  const [
-    { defaultRegistry },
-    { openStore, parseStoreUrl },
-    { ControlLoop },
-    { JobBook },
-    { LiveController },
-    { solveHorizonInWorker, shutdownPlannerWorker },
-    { connectChargePoints, startTwinDistrict },
-  ] = await Promise.all([
-    import('../drivers/index.ts'),
-    import('../store/index.ts'),
-    import('../control/loop.ts'),
-    import('../control/jobs.ts'),
-    import('../live/controller.ts'),
-    import('../optimize/worker.ts'),
-    import('../sim/twins/district.ts'),
-  ]);
+  const {
+    defaultRegistry,
+    openStore,
+    parseStoreUrl,
+    ControlLoop,
+    JobBook,
+    LiveController,
+    solveHorizonInWorker,
+    shutdownPlannerWorker,
+    connectChargePoints,
+    startTwinDistrict,
+  } = await loadLiveStack();
   const log = pino(
     { level: process.env.BITGRID_LOG_LEVEL ?? 'info', redact: SERVE_LOG_REDACT },
     pino.destination(2),
@@ -177,20 +184,7 @@ export async function startServe(opts: ServeOptions) {
       speed: opts.speed,
       worldSeed: opts.worldSeed,
       log: (msg, detail) => log.warn(detail ?? {}, msg),
-      submitJob: async (j) => {
-        const job = await jobs.submit(
-          {
-            datacenterId: j.datacenterId,
-            name: j.id,
-            gpus: j.gpus,
-            gpuHours: j.gpuHours,
-            earliestStartMs: j.earliestStartMs,
-            deadlineMs: j.deadlineMs,
-          },
-          TWIN_DC_TEAM,
-        );
-        return job.id;
-      },
+      submitJob: (j) => submitTwinJob(jobs, j),
     });
     deviceConfigs = twin.devices;
     now = () => twin!.clock.now();
@@ -209,24 +203,7 @@ export async function startServe(opts: ServeOptions) {
 
   // A fleet edge: the site decides on its own whatever happens upstream; the edge only reports and
   // takes commands, through an outbox on disk beside the store.
-  let edge: import('../fleet/edge.ts').FleetEdge | undefined;
-  if (opts.backend) {
-    if (!opts.edgeId)
-      throw new InvalidArgumentError("--backend needs --edge-id (this site's id at the backend)");
-    const { FleetEdge } = await import('../fleet/edge.ts');
-    edge = new FleetEdge({
-      edgeId: opts.edgeId,
-      natsUrl: opts.backend,
-      outboxFile: join(loaded.baseDir, '.bitgrid', `fleet-outbox-${opts.edgeId}.db`),
-      log,
-      onCommand: async (cmd) => {
-        const actor = { id: 'fleet-backend', role: 'operator' } as const;
-        if (cmd.kind === 'override.set')
-          await loop.setOverride({ ...cmd.override, kind: cmd.override.kind as SetpointKind }, actor);
-        else await loop.clearOverride(cmd.overrideId, actor);
-      },
-    });
-  }
+  const edge = opts.backend ? await fleetEdge(opts, loaded, log, (): ControlLoop => loop) : undefined;
 
   const wallPerClock = opts.twin ? 1 / opts.speed : 1;
   // Outside controllers in shadow mode (docs/testbed.md), registered through the API.
@@ -235,7 +212,7 @@ export async function startServe(opts: ServeOptions) {
     scenario,
     store,
     now,
-    forecast: (): import('../optimize/forecast-standin.ts').Forecast => controller.forecast,
+    forecast: (): Forecast => controller.forecast,
     log,
     channel: testbedChannelName(loaded.file),
   });
@@ -261,40 +238,100 @@ export async function startServe(opts: ServeOptions) {
     store,
     dispatcher: controller,
     planner: controller,
-    chargers: deviceConfigs.flatMap((c) => {
-      const d = c as {
-        type?: string;
-        charge_points?: { id: string; asset: string; connectors?: number; v2g?: boolean }[];
-      };
-      return d.type === 'ocpp'
-        ? (d.charge_points ?? []).map((cp) => ({
-            assetId: cp.asset,
-            chargerId: cp.id,
-            connectors: cp.connectors ?? 1,
-            v2g: cp.v2g ?? false,
-          }))
-        : [];
-    }),
+    chargers: ocppChargers(deviceConfigs),
     jobs,
     now,
     staleAfterMs: opts.staleS * 1000,
     log,
-    ...(edge
-      ? {
-          tap: {
-            telemetry: (points) => edge.publishTelemetry(points),
-            event: (e) => edge.publishEvent(e),
-          },
-        }
-      : {}),
+    ...(edge ? { tap: edgeTap(edge) } : {}),
   });
   await loop.restore();
   edge?.start();
   loop.start(opts.cycleS * 1000 * wallPerClock);
 
-  // Forecasts of every PV array and fixed load, the ones the planner uses, issued now and every
-  // FORECAST_EVERY_S of clock time, stored for the API and the dashboard.
-  const issueForecasts = async () => {
+  const stopForecasts = issueForecastsEvery(controller, store, now, {
+    everyWallMs: FORECAST_EVERY_S * 1000 * wallPerClock,
+    // The first forecast as soon as the loop has seen the district once.
+    firstAfterWallMs: opts.cycleS * 1000 * wallPerClock * 2,
+    log,
+  });
+
+  const { api, apiWorker } = await startApi(opts, { loop, store, loaded, storeUrl, now, log, parseStoreUrl });
+  const address = api.address;
+  announce(opts, address, drivers.length, log);
+
+  return {
+    log,
+    loop,
+    controller,
+    shadow,
+    jobs,
+    store,
+    twin,
+    drivers,
+    address,
+    /** The API's worker thread (absent when the API runs inline). */
+    apiWorker,
+    async stop() {
+      stopForecasts();
+      loop.stop();
+      controller.stop();
+      // Each part gets a bounded time to let go, so one stuck connection cannot hold the rest, and
+      // buffered telemetry, events and audit reach the store before it closes.
+      const parts: [string, () => Promise<unknown>][] = [
+        ['api', () => api.close()],
+        ['fleet edge', async () => edge && (await edge.flush(), await edge.stop())],
+        ['loop', () => loop.close()],
+        ['drivers', () => Promise.all(drivers.map((d) => d.stop().catch(() => undefined)))],
+        ['twin', async () => twin?.stop()],
+        ['planner worker', () => shutdownPlannerWorker()],
+        ['shadow controllers', () => shadow.close()],
+        ['store', () => store.close()],
+      ];
+      for (const [what, stopPart] of parts) await boundedStep(what, stopPart(), log);
+    },
+  };
+}
+
+/** The chargers the OCPP devices declare, so the loop can check an override against its connector. */
+function ocppChargers(deviceConfigs: unknown[]) {
+  return deviceConfigs.flatMap((c) => {
+    const d = c as {
+      type?: string;
+      charge_points?: { id: string; asset: string; connectors?: number; v2g?: boolean }[];
+    };
+    return d.type === 'ocpp'
+      ? (d.charge_points ?? []).map((cp) => ({
+          assetId: cp.asset,
+          chargerId: cp.id,
+          connectors: cp.connectors ?? 1,
+          v2g: cp.v2g ?? false,
+        }))
+      : [];
+  });
+}
+
+/** Waits for one part of a stop at most STOP_STEP_TIMEOUT_MS, and says so when it did not finish. */
+async function boundedStep(what: string, p: Promise<unknown>, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), STOP_STEP_TIMEOUT_MS)));
+  const r = await Promise.race([p.catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (r === 'late')
+    log.warn({ part: what, afterMs: STOP_STEP_TIMEOUT_MS }, 'stop: part did not finish in time');
+}
+
+/**
+ * Forecasts of every PV array and fixed load, the ones the planner uses, issued now and then on a
+ * period of clock time and stored for the API and the dashboard. Returns the function that stops it.
+ */
+function issueForecastsEvery(
+  controller: LiveController,
+  store: Store,
+  now: () => number,
+  o: { everyWallMs: number; firstAfterWallMs: number; log: Logger },
+): () => void {
+  const issue = async () => {
     try {
       const lv = controller.view();
       if (!lv) return;
@@ -325,111 +362,168 @@ export async function startServe(opts: ServeOptions) {
           quantiles: { p50: u.p50 },
         });
     } catch (e) {
-      log.warn({ err: (e as Error).message }, 'forecast not issued');
+      o.log.warn({ err: (e as Error).message }, 'forecast not issued');
     }
   };
-  const forecastTimer = setInterval(() => void issueForecasts(), FORECAST_EVERY_S * 1000 * wallPerClock);
-  forecastTimer.unref();
-  // The first forecast as soon as the loop has seen the district once.
-  setTimeout(() => void issueForecasts(), opts.cycleS * 1000 * wallPerClock * 2).unref();
+  const timer = setInterval(() => void issue(), o.everyWallMs);
+  timer.unref();
+  const first = setTimeout(() => void issue(), o.firstAfterWallMs);
+  first.unref();
+  return () => {
+    clearInterval(timer);
+    clearTimeout(first);
+  };
+}
 
+/**
+ * The HTTP API: in a worker thread of its own (so API load cannot delay control), or on the control
+ * thread with --api-inline or an in-memory store (a worker cannot open the same in-memory database).
+ */
+async function startApi(
+  opts: ServeOptions,
+  c: {
+    loop: ControlLoop;
+    store: Store;
+    loaded: LoadedScenario;
+    storeUrl: string | undefined;
+    now: () => number;
+    log: Logger;
+    parseStoreUrl: typeof import('../store/index.ts').parseStoreUrl;
+  },
+): Promise<{ api: { address: string; close(): Promise<unknown> }; apiWorker?: ApiWorkerHandle }> {
   const { ensureWebBuild } = await import('./web-build.ts');
-  const webRoot = await ensureWebBuild(log);
+  const webRoot = await ensureWebBuild(c.log);
   // createServer refuses one without the other.
   const tls =
     opts.tlsCert || opts.tlsKey ? { certFile: opts.tlsCert ?? '', keyFile: opts.tlsKey ?? '' } : undefined;
-  const inMemory = (() => {
-    const loc = parseStoreUrl(storeUrl, loaded.baseDir);
-    return loc.dialect === 'sqlite' && loc.file === ':memory:';
-  })();
+  const loc = c.parseStoreUrl(c.storeUrl, c.loaded.baseDir);
+  const inMemory = loc.dialect === 'sqlite' && loc.file === ':memory:';
   if (inMemory && !opts.apiInline)
-    log.warn('in-memory store: the API runs on the control thread (a worker cannot open the same database)');
-  let api: { address: string; close(): Promise<unknown> };
-  let apiWorker: import('../server/api-host.ts').ApiWorkerHandle | undefined;
+    c.log.warn(
+      'in-memory store: the API runs on the control thread (a worker cannot open the same database)',
+    );
   if (opts.apiInline || inMemory) {
     const { createServer } = await import('../server/index.ts');
     const app = await createServer({
-      live: loop,
-      store,
-      scenario: loaded,
-      logger: log,
-      now,
+      live: c.loop,
+      store: c.store,
+      scenario: c.loaded,
+      logger: c.log,
+      now: c.now,
       webRoot,
       trustProxy: opts.trustProxy,
       tls,
     });
     const address = await app.listen({ port: opts.port, host: opts.host });
-    api = { address, close: () => app.close() };
-  } else {
-    const { startApiWorker } = await import('../server/api-host.ts');
-    api = apiWorker = await startApiWorker({
-      live: loop,
-      now,
-      clockPerWall: opts.twin ? opts.speed : 1,
-      log,
-      scenarioFile: loaded.file,
-      storeUrl,
-      storeBaseDir: loaded.baseDir,
-      host: opts.host,
-      port: opts.port,
-      webRoot,
-      trustProxy: opts.trustProxy,
-      tls,
-    });
+    return { api: { address, close: () => app.close() } };
   }
-  const address = api.address;
-  log.info(
+  const { startApiWorker } = await import('../server/api-host.ts');
+  const apiWorker = await startApiWorker({
+    live: c.loop,
+    now: c.now,
+    clockPerWall: opts.twin ? opts.speed : 1,
+    log: c.log,
+    scenarioFile: c.loaded.file,
+    storeUrl: c.storeUrl,
+    storeBaseDir: c.loaded.baseDir,
+    host: opts.host,
+    port: opts.port,
+    webRoot,
+    trustProxy: opts.trustProxy,
+    tls,
+  });
+  return { api: apiWorker, apiWorker };
+}
+
+/** A job the twin's data-center team submits, through the job book like any other (audited as the team). */
+async function submitTwinJob(
+  jobs: JobBook,
+  j: {
+    id: string;
+    datacenterId: string;
+    gpus: number;
+    gpuHours: number;
+    earliestStartMs: number;
+    deadlineMs: number;
+  },
+): Promise<string> {
+  const job = await jobs.submit(
     {
-      address,
-      twin: Boolean(opts.twin),
-      speed: opts.speed,
-      devices: drivers.length,
-      strategy: opts.strategy,
+      datacenterId: j.datacenterId,
+      name: j.id,
+      gpus: j.gpus,
+      gpuHours: j.gpuHours,
+      earliestStartMs: j.earliestStartMs,
+      deadlineMs: j.deadlineMs,
     },
+    TWIN_DC_TEAM,
+  );
+  return job.id;
+}
+
+/** This site as an edge of a fleet backend (docs/fleet.md); its commands go through the loop. */
+async function fleetEdge(
+  opts: ServeOptions,
+  loaded: LoadedScenario,
+  log: Logger,
+  loop: () => ControlLoop,
+): Promise<FleetEdge> {
+  if (!opts.edgeId)
+    throw new InvalidArgumentError("--backend needs --edge-id (this site's id at the backend)");
+  const { FleetEdge } = await import('../fleet/edge.ts');
+  return new FleetEdge({
+    edgeId: opts.edgeId,
+    natsUrl: opts.backend!,
+    outboxFile: join(loaded.baseDir, '.bitgrid', `fleet-outbox-${opts.edgeId}.db`),
+    log,
+    onCommand: async (cmd) => {
+      const actor = { id: 'fleet-backend', role: 'operator' } as const;
+      if (cmd.kind === 'override.set')
+        await loop().setOverride({ ...cmd.override, kind: cmd.override.kind as SetpointKind }, actor);
+      else await loop().clearOverride(cmd.overrideId, actor);
+    },
+  });
+}
+
+function announce(opts: ServeOptions, address: string, devices: number, log: Logger): void {
+  log.info(
+    { address, twin: Boolean(opts.twin), speed: opts.speed, devices, strategy: opts.strategy },
     'bitgrid serving',
   );
   process.stdout.write(
     `bitgrid serving on ${address}${opts.twin ? ` (twin, ${opts.speed}× real time)` : ''}\n`,
   );
+}
 
+/** The live stack (protocol drivers, store, twins) loads only when serving, not for every command. */
+async function loadLiveStack() {
+  const [drivers, store, loop, jobs, live, planner, twins] = await Promise.all([
+    import('../drivers/index.ts'),
+    import('../store/index.ts'),
+    import('../control/loop.ts'),
+    import('../control/jobs.ts'),
+    import('../live/controller.ts'),
+    import('../optimize/worker.ts'),
+    import('../sim/twins/district.ts'),
+  ]);
   return {
-    log,
-    loop,
-    controller,
-    shadow,
-    jobs,
-    store,
-    twin,
-    drivers,
-    address,
-    /** The API's worker thread (absent when the API runs inline). */
-    apiWorker,
-    async stop() {
-      clearInterval(forecastTimer);
-      loop.stop();
-      controller.stop();
-      // Each part gets a bounded time to let go, so one stuck connection cannot hold the rest.
-      const step = async (what: string, p: Promise<unknown>) => {
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), STOP_STEP_TIMEOUT_MS)));
-        const r = await Promise.race([p.catch(() => undefined), late]);
-        clearTimeout(timer);
-        if (r === 'late')
-          log.warn({ part: what, afterMs: STOP_STEP_TIMEOUT_MS }, 'stop: part did not finish in time');
-      };
-      await step('api', api.close());
-      if (edge)
-        await step(
-          'fleet edge',
-          edge.flush().then(() => edge.stop()),
-        );
-      // Buffered telemetry, events and audit reach the store before it closes.
-      await step('loop', loop.close());
-      await step('drivers', Promise.all(drivers.map((d) => d.stop().catch(() => undefined))));
-      if (twin) await step('twin', twin.stop());
-      await step('planner worker', shutdownPlannerWorker());
-      await step('shadow controllers', shadow.close());
-      await step('store', store.close());
-    },
+    defaultRegistry: drivers.defaultRegistry,
+    openStore: store.openStore,
+    parseStoreUrl: store.parseStoreUrl,
+    ControlLoop: loop.ControlLoop,
+    JobBook: jobs.JobBook,
+    LiveController: live.LiveController,
+    solveHorizonInWorker: planner.solveHorizonInWorker,
+    shutdownPlannerWorker: planner.shutdownPlannerWorker,
+    connectChargePoints: twins.connectChargePoints,
+    startTwinDistrict: twins.startTwinDistrict,
+  };
+}
+
+/** What the loop hands the fleet edge: every accepted measurement and every event. */
+function edgeTap(edge: FleetEdge): NonNullable<ControlLoopOptions['tap']> {
+  return {
+    telemetry: (points) => edge.publishTelemetry(points),
+    event: (e) => edge.publishEvent(e),
   };
 }
