@@ -9,6 +9,26 @@ const MS_PER_MINUTE = 60_000;
 const MS_PER_HOUR = 3_600_000;
 const UTC = 'UTC';
 
+/**
+ * One asset's values in the plan in force (GET /api/schedule's payload) between two instants, as
+ * chart points on the district's wall clock.
+ */
+export function planPoints(
+  schedule: { start: string; payload: unknown } | null | undefined,
+  assetId: string,
+  fromMs: number,
+  toMs: number,
+  wall: (ms: number) => number,
+): number[][] {
+  const p = schedule?.payload as { intervalMinutes?: number; assets?: Record<string, number[]> } | undefined;
+  const values = p?.intervalMinutes && p.assets?.[assetId] ? p.assets[assetId] : [];
+  const startMs = Date.parse(schedule?.start ?? '');
+  return values.flatMap((v, i) => {
+    const ms = startMs + i * p!.intervalMinutes! * MS_PER_MINUTE;
+    return ms >= fromMs && ms <= toMs ? [[wall(ms), v]] : [];
+  });
+}
+
 /** UTC ms → the district's wall clock as UTC ms (offsets cached per hour: zones change on the hour). */
 export function wallClock(zone: string): (ms: number) => number {
   const cache = new Map<number, number>();

@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type ScheduleRec, type TelemetrySeries } from '../api.ts';
-import { nowLine, timeAxis, timeTooltip, valueAxis, wallClock } from '../charts.ts';
+import { nowLine, planPoints, timeAxis, timeTooltip, valueAxis, wallClock } from '../charts.ts';
 import { useZone } from '../district.ts';
 import { isoAt, num, power, time } from '../format.ts';
 import { GRID_ID } from '../labels.ts';
@@ -12,7 +12,6 @@ import { SERIES_COLOR } from './chart-theme.ts';
 // The grid import of the last hours against what the plan in force expects for the next ones: the
 // first thing an operator checks after the flows (is the district on plan, is a peak coming).
 
-const MS_PER_MINUTE = 60_000;
 const MS_PER_HOUR = 3_600_000;
 /** Hours shown before and after now. */
 const BACK_MS = 6 * MS_PER_HOUR;
@@ -40,12 +39,7 @@ export function GridOutlook({ nowMs }: { nowMs: number }) {
   const s = sched.data?.schedule;
   const option = useMemo(() => {
     const wall = wallClock(zone);
-    const p = s?.payload as { intervalMinutes?: number; assets?: Record<string, number[]> } | undefined;
-    const planned = p?.intervalMinutes && p.assets?.[GRID_ID] ? p.assets[GRID_ID] : [];
-    const planPts = planned.flatMap((v, i) => {
-      const ms = Date.parse(s!.start) + i * p!.intervalMinutes! * MS_PER_MINUTE;
-      return ms >= from && ms <= nowMs + AHEAD_MS ? [[wall(ms), v]] : [];
-    });
+    const planPts = planPoints(s, GRID_ID, from, nowMs + AHEAD_MS, wall);
     return {
       useUTC: true,
       legend: { top: 0 },

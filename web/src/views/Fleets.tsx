@@ -11,7 +11,7 @@ import {
   type ScheduleRec,
   type TelemetrySeries,
 } from '../api.ts';
-import { nowLine, timeAxis, timeTooltip, valueAxis, wallClock } from '../charts.ts';
+import { nowLine, planPoints, timeAxis, timeTooltip, valueAxis, wallClock } from '../charts.ts';
 import { SERIES_COLOR } from '../components/chart-theme.ts';
 import { EChart } from '../components/EChart.tsx';
 import { JobTimeline } from '../components/JobTimeline.tsx';
@@ -34,7 +34,6 @@ const CHARGING_MIN_KW = 0.1;
 /** A session is done when this little of its wanted energy is left. */
 const DONE_TOLERANCE_KWH = 0.5;
 const DAY_MS = 86_400_000;
-const MS_PER_MINUTE = 60_000;
 const MS_PER_HOUR = 3_600_000;
 /** The plan of the data center is shown this far ahead of now. */
 const DC_AHEAD_MS = 6 * MS_PER_HOUR;
@@ -215,12 +214,7 @@ function DataCenter({ asset, nowMs }: { asset: AssetLive; nowMs: number }) {
   const option = useMemo(() => {
     const wall = wallClock(zone);
     const s = sched.data?.schedule;
-    const p = s?.payload as { intervalMinutes?: number; assets?: Record<string, number[]> } | undefined;
-    const planned = p?.intervalMinutes && p.assets?.[asset.id] ? p.assets[asset.id] : [];
-    const planPts = planned.flatMap((v, i) => {
-      const ms = Date.parse(s!.start) + i * p!.intervalMinutes! * MS_PER_MINUTE;
-      return ms >= from && ms <= nowMs + DC_AHEAD_MS ? [[wall(ms), v]] : [];
-    });
+    const planPts = planPoints(s, asset.id, from, nowMs + DC_AHEAD_MS, wall);
     return {
       useUTC: true,
       legend: { top: 0 },
