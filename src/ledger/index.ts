@@ -15,7 +15,6 @@ export type {
   LedgerJson,
   LedgerEnergyKey,
 } from './ledger.ts';
-export { simLedger, simFlows, ledgerParams } from './sim.ts';
 export {
   ledgerFromTelemetry,
   ledgerGrid,

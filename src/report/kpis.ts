@@ -1,7 +1,8 @@
 import type { District } from '../sim/district.ts';
 import type { SimResult } from '../sim/engine.ts';
 import { computeBill, type Bill } from '../tariff/index.ts';
-import { simLedger, type Ledger } from '../ledger/index.ts';
+import type { Ledger } from '../ledger/index.ts';
+import { simLedger } from './ledger-sim.ts';
 
 const KWH_PER_MWH = 1000;
 

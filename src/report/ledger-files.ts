@@ -1,4 +1,5 @@
-import { ledgerCsv, ledgerJson, simLedger } from '../ledger/index.ts';
+import { ledgerCsv, ledgerJson } from '../ledger/index.ts';
+import { simLedger } from './ledger-sim.ts';
 import type { ScenarioRun } from '../sim/run.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
-import { simLedger } from '../../src/ledger/index.ts';
+import { simLedger } from '../../src/report/ledger-sim.ts';
 import { loadScenarioFile } from '../../src/model/load.ts';
 import { prepareDistrict } from '../../src/sim/district.ts';
 import { runSimulation } from '../../src/sim/engine.ts';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ledgerJson, simLedger } from '../../src/ledger/index.ts';
+import { ledgerJson } from '../../src/ledger/index.ts';
+import { simLedger } from '../../src/report/ledger-sim.ts';
 import { PPA_ASSET_ID } from '../../src/ledger/telemetry.ts';
 import { GRID_ASSET_ID } from '../../src/model/schema.ts';
 import { timeAt, toIsoLocal } from '../../src/model/time.ts';

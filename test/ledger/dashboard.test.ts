@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { ledgerJson, simLedger } from '../../src/ledger/index.ts';
+import { ledgerJson } from '../../src/ledger/index.ts';
+import { simLedger } from '../../src/report/ledger-sim.ts';
 import { PPA_ASSET_ID } from '../../src/ledger/telemetry.ts';
 import { GRID_ASSET_ID } from '../../src/model/schema.ts';
 import { timeAt } from '../../src/model/time.ts';

@@ -4,9 +4,9 @@ import {
   ledgerCsv,
   ledgerJson,
   LEDGER_SUM_KEYS,
-  simLedger,
   type LedgerFlows,
 } from '../../src/ledger/index.ts';
+import { simLedger } from '../../src/report/ledger-sim.ts';
 import { runSimulation } from '../../src/sim/engine.ts';
 import { getStrategy } from '../../src/strategy/index.ts';
 import { computeKpis } from '../../src/report/kpis.ts';

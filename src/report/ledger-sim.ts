@@ -1,6 +1,6 @@
 import type { District } from '../sim/district.ts';
 import type { SimResult } from '../sim/engine.ts';
-import { buildLedger, type Ledger, type LedgerFlows, type LedgerParams } from './ledger.ts';
+import { buildLedger, type Ledger, type LedgerFlows, type LedgerParams } from '../ledger/index.ts';
 
 /** The ledger parameters a district file sets: its zone, certificate share and grid emission factor. */
 export function ledgerParams(d: Pick<District, 'zone' | 'scenario'>): LedgerParams {
