@@ -71,6 +71,8 @@ export interface ServeOptions {
   backend?: string;
   /** Fleet: this site's id among the backend's edges. */
   edgeId?: string;
+  /** Fleet: what a kWh of this site's flexible consumption is worth, 원/kWh (default: its import price). */
+  flexValueKrwPerKwh?: number;
 }
 
 /** `--trust-proxy` without a value trusts every hop; a number is a hop count; else addresses/CIDRs. */
@@ -122,6 +124,11 @@ export function serveCommand(): Command {
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--backend <nats-url>', 'fleet: also report to this NATS JetStream backend and take its commands')
     .option('--edge-id <id>', 'fleet: this site\'s id at the backend (letters, digits, "_", "-")')
+    .option(
+      '--flex-value-krw-per-kwh <n>',
+      "fleet: what a kWh of this site's flexible consumption is worth when a feeder cap is shared (default: the site's import price)",
+      positive('--flex-value-krw-per-kwh'),
+    )
     .option(
       '--api-inline',
       'run the API on the control thread instead of its own worker thread (debugging only: API load then delays control)',
@@ -203,7 +210,9 @@ export async function startServe(opts: ServeOptions) {
 
   // A fleet edge: the site decides on its own whatever happens upstream; the edge only reports and
   // takes commands, through an outbox on disk beside the store.
-  const edge = opts.backend ? await fleetEdge(opts, loaded, log, (): ControlLoop => loop) : undefined;
+  const edge = opts.backend ? await fleetEdge(opts, loaded, log, (): ControlLoop => loop, now) : undefined;
+  // Its feeder share reaches the loop as an import limit signal, beside the grid operator's.
+  if (edge) drivers.push(edge.importLimit);
 
   const wallPerClock = opts.twin ? 1 / opts.speed : 1;
   // Outside controllers in shadow mode (docs/testbed.md), registered through the API.
@@ -236,7 +245,9 @@ export async function startServe(opts: ServeOptions) {
     scenario,
     drivers,
     store,
-    dispatcher: controller,
+    dispatcher: edge
+      ? (await siteReporter(edge, opts, scenario, (): ControlLoop => loop)).wrap(controller)
+      : controller,
     planner: controller,
     chargers: ocppChargers(deviceConfigs),
     jobs,
@@ -467,6 +478,7 @@ async function fleetEdge(
   loaded: LoadedScenario,
   log: Logger,
   loop: () => ControlLoop,
+  now: () => number,
 ): Promise<FleetEdge> {
   if (!opts.edgeId)
     throw new InvalidArgumentError("--backend needs --edge-id (this site's id at the backend)");
@@ -476,12 +488,31 @@ async function fleetEdge(
     natsUrl: opts.backend!,
     outboxFile: join(loaded.baseDir, '.bitgrid', `fleet-outbox-${opts.edgeId}.db`),
     log,
+    now,
     onCommand: async (cmd) => {
       const actor = { id: 'fleet-backend', role: 'operator' } as const;
       if (cmd.kind === 'override.set')
         await loop().setOverride({ ...cmd.override, kind: cmd.override.kind as SetpointKind }, actor);
-      else await loop().clearOverride(cmd.overrideId, actor);
+      else if (cmd.kind === 'override.clear') await loop().clearOverride(cmd.overrideId, actor);
+      // import_limit.*: the edge holds the share itself (edge.importLimit, a signal source of the loop).
     },
+  });
+}
+
+/** What this site tells its feeder's coordinator each cycle (src/fleet/site.ts). */
+async function siteReporter(
+  edge: FleetEdge,
+  opts: ServeOptions,
+  scenario: LoadedScenario['scenario'],
+  loop: () => ControlLoop,
+) {
+  const { SiteReporter } = await import('../fleet/site.ts');
+  return new SiteReporter({
+    connectionLimitKw: scenario.grid.import_limit_kw,
+    valueKrwPerKwh: (t) => opts.flexValueKrwPerKwh ?? loop().demand.tariff.importPriceKrwPerKwh(t),
+    guards: () => loop().guards,
+    overrides: () => loop().overrides(),
+    publish: (r) => edge.publishReport(r),
   });
 }
 

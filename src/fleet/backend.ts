@@ -8,11 +8,14 @@ import {
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
+import { FeederCoordinator, type FeederConfig, type FeederEvent, type FeederStatus } from './coordinator.ts';
 import {
   eventMessageSchema,
+  siteReportSchema,
   telemetryMessageSchema,
   type EventMessage,
   type FleetCommand,
+  type SiteReportMessage,
   type TelemetryPointMessage,
 } from './messages.ts';
 import { ensureStreams } from './streams.ts';
@@ -46,6 +49,8 @@ export interface FleetBackendOptions {
   /** PostgreSQL schema of the fleet's tables (created when missing). */
   pgSchema?: string;
   namespace?: string;
+  /** Shared import caps to coordinate (src/fleet/coordinator.ts); more can be added while running. */
+  feeders?: FeederConfig[];
   log?: { info(o: object, m: string): void; warn(o: object, m: string): void };
 }
 
@@ -53,6 +58,10 @@ export interface FleetBackendStats {
   messages: number;
   points: number;
   events: number;
+  /** Site reports to the feeder coordinator stored. */
+  reports: number;
+  /** Feeder shares sent to edges. */
+  sharesSent: number;
   /** Messages whose id had been stored before: dropped. */
   duplicates: number;
   /** Messages that were not valid: set aside, counted. */
@@ -74,12 +83,17 @@ export class FleetBackend {
     messages: 0,
     points: 0,
     events: 0,
+    reports: 0,
+    sharesSent: 0,
     duplicates: 0,
     rejected: 0,
     outOfOrder: 0,
   };
   /** Per edge, the outbox sequence of the newest message stored (edge message ids are `<edge>:<seq>`). */
   private readonly lastSeq = new Map<string, number>();
+  private readonly feeders = new Map<string, FeederCoordinator>();
+  /** Re-splits run one at a time, in the order reports were stored. */
+  private coordinating = Promise.resolve();
 
   constructor(private readonly o: FleetBackendOptions) {
     this.names = fleetNames(o.namespace);
@@ -89,6 +103,7 @@ export class FleetBackend {
 
   async start(): Promise<void> {
     await this.migrate();
+    for (const f of this.o.feeders ?? []) await this.addFeeder(f, { resplit: false });
     this.nc = await connect({
       servers: this.o.natsUrl.split(','),
       name: 'bitgrid-backend',
@@ -106,6 +121,104 @@ export class FleetBackend {
     }
     const consumer = await jetstream(this.nc).consumers.get(this.names.upStream, this.names.backendConsumer);
     this.consuming = this.intake(consumer);
+    for (const f of this.feeders.values()) this.resplit(f, 'backend started');
+  }
+
+  /**
+   * Coordinates a shared cap from now on: the newest stored report of each of its sites is taken,
+   * and the shares go out as soon as every site has reported.
+   */
+  async addFeeder(config: FeederConfig, o: { resplit?: boolean } = {}): Promise<void> {
+    checkToken('feeder id', config.id);
+    for (const s of config.sites) checkToken('edge id', s);
+    if (this.feeders.has(config.id)) throw new Error(`feeder "${config.id}" is already coordinated`);
+    const f = new FeederCoordinator(config, {
+      send: (d) => this.sendShare(d),
+      event: (e) => void this.feederEvent(e),
+    });
+    const reports = await this.pool.query<{ edge_id: string; report: SiteReportMessage }>(
+      `SELECT DISTINCT ON (edge_id) edge_id, report FROM fleet_site_reports
+        WHERE edge_id = ANY($1::text[]) ORDER BY edge_id, time_ms DESC`,
+      [config.sites],
+    );
+    for (const r of reports.rows) f.observe(r.edge_id, r.report);
+    const shares = await this.pool.query<{ edge_id: string; limit_kw: number }>(
+      'SELECT edge_id, limit_kw FROM fleet_feeder_shares WHERE feeder_id = $1',
+      [config.id],
+    );
+    for (const r of shares.rows) f.restoreShare(r.edge_id, r.limit_kw);
+    this.feeders.set(config.id, f);
+    if (o.resplit !== false) this.resplit(f, 'feeder added');
+    await this.coordinating;
+  }
+
+  /** Stops coordinating a feeder: its sites are told, and hold their own limits alone again. */
+  async removeFeeder(id: string): Promise<void> {
+    const f = this.feeders.get(id);
+    if (!f) throw new Error(`feeder "${id}" is not coordinated`);
+    this.feeders.delete(id);
+    await this.coordinating;
+    const issuedMs = Date.now();
+    for (const edgeId of f.config.sites)
+      await this.sendCommand(edgeId, {
+        id: `share-clear-${id}-${edgeId}-${issuedMs}`,
+        kind: 'import_limit.clear',
+        feederId: id,
+        issuedMs,
+      });
+    await this.pool.query('DELETE FROM fleet_feeder_shares WHERE feeder_id = $1', [id]);
+  }
+
+  feederStatus(): FeederStatus[] {
+    return [...this.feeders.values()].map((f) => f.status());
+  }
+
+  private resplit(f: FeederCoordinator, why: string): void {
+    this.coordinating = this.coordinating
+      .then(() => f.resplit(why))
+      .catch((e: Error) =>
+        this.o.log?.warn({ feeder: f.config.id, err: e.message }, 'fleet: re-split failed'),
+      );
+  }
+
+  private shareSeq = 0;
+
+  private async sendShare(d: {
+    feederId: string;
+    edgeId: string;
+    limitKw: number;
+    wantKw: number;
+    inflexibleKw: number;
+    reason: string;
+  }): Promise<void> {
+    const issuedMs = Date.now();
+    await this.sendCommand(d.edgeId, {
+      id: `share-${d.feederId}-${d.edgeId}-${issuedMs}-${++this.shareSeq}`,
+      kind: 'import_limit.set',
+      feederId: d.feederId,
+      limitKw: d.limitKw,
+      issuedMs,
+      reason: d.reason,
+    });
+    this.counts.sharesSent++;
+    await this.pool.query(
+      `INSERT INTO fleet_feeder_shares (feeder_id, edge_id, limit_kw, want_kw, inflexible_kw, issued_ms)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (feeder_id, edge_id) DO UPDATE SET limit_kw = excluded.limit_kw, want_kw = excluded.want_kw,
+         inflexible_kw = excluded.inflexible_kw, issued_ms = excluded.issued_ms`,
+      [d.feederId, d.edgeId, d.limitKw, d.wantKw, d.inflexibleKw, issuedMs],
+    );
+  }
+
+  private async feederEvent(e: FeederEvent): Promise<void> {
+    const log = e.severity === 'info' ? this.o.log?.info : this.o.log?.warn;
+    log?.call(this.o.log, { feeder: e.feederId, code: e.code }, e.message);
+    await this.pool
+      .query(
+        'INSERT INTO fleet_feeder_events (feeder_id, time_ms, severity, code, message) VALUES ($1, $2, $3, $4, $5)',
+        [e.feederId, e.timeMs, e.severity, e.code, e.message],
+      )
+      .catch((err: Error) => this.o.log?.warn({ err: err.message }, 'fleet: feeder event not stored'));
   }
 
   /**
@@ -145,6 +258,7 @@ export class FleetBackend {
     this.stopping = true;
     this.fetching?.stop();
     await this.consuming?.catch(() => undefined);
+    await this.coordinating;
     await this.nc?.drain().catch(() => undefined);
     await this.pool.end();
   }
@@ -194,6 +308,22 @@ export class FleetBackend {
            msg_id text PRIMARY KEY, edge_id text NOT NULL, time_ms bigint NOT NULL, severity text NOT NULL,
            code text NOT NULL, message text NOT NULL, asset_id text)`,
       );
+      await c.query(
+        `CREATE TABLE IF NOT EXISTS fleet_site_reports (
+           edge_id text NOT NULL, time_ms bigint NOT NULL, report jsonb NOT NULL, stored_ms bigint NOT NULL,
+           PRIMARY KEY (edge_id, time_ms))`,
+      );
+      await c.query(
+        `CREATE TABLE IF NOT EXISTS fleet_feeder_shares (
+           feeder_id text NOT NULL, edge_id text NOT NULL, limit_kw double precision NOT NULL,
+           want_kw double precision NOT NULL, inflexible_kw double precision NOT NULL, issued_ms bigint NOT NULL,
+           PRIMARY KEY (feeder_id, edge_id))`,
+      );
+      await c.query(
+        `CREATE TABLE IF NOT EXISTS fleet_feeder_events (
+           feeder_id text NOT NULL, time_ms bigint NOT NULL, severity text NOT NULL, code text NOT NULL,
+           message text NOT NULL)`,
+      );
     } finally {
       c.release();
     }
@@ -210,7 +340,9 @@ export class FleetBackend {
 
   private async takeBatch(batch: JsMsg[]): Promise<void> {
     type Valid = { m: JsMsg; msgId: string; edgeId: string } & (
-      { kind: 'telemetry'; points: TelemetryPointMessage[] } | { kind: 'events'; event: EventMessage }
+      | { kind: 'telemetry'; points: TelemetryPointMessage[] }
+      | { kind: 'events'; event: EventMessage }
+      | { kind: 'report'; report: SiteReportMessage }
     );
     const valid: Valid[] = [];
     for (const m of batch) {
@@ -224,10 +356,13 @@ export class FleetBackend {
       }
       const tel = up?.kind === 'telemetry' ? telemetryMessageSchema.safeParse(body) : undefined;
       const ev = up?.kind === 'events' ? eventMessageSchema.safeParse(body) : undefined;
+      const rep = up?.kind === 'report' ? siteReportSchema.safeParse(body) : undefined;
       if (up && msgId && tel?.success)
         valid.push({ m, msgId, edgeId: up.edgeId, kind: 'telemetry', points: tel.data.points });
       else if (up && msgId && ev?.success)
         valid.push({ m, msgId, edgeId: up.edgeId, kind: 'events', event: ev.data });
+      else if (up && msgId && rep?.success)
+        valid.push({ m, msgId, edgeId: up.edgeId, kind: 'report', report: rep.data });
       else {
         this.counts.rejected++;
         this.o.log?.warn({ subject: m.subject, msgId }, 'fleet: malformed message set aside');
@@ -252,12 +387,14 @@ export class FleetBackend {
       // One row per key: a later message's value wins (the same reading sent twice is the same row).
       const rows = new Map<string, [string, string, string, string, number, number]>();
       const events: Extract<Valid, { kind: 'events' }>[] = [];
+      const reports: Extract<Valid, { kind: 'report' }>[] = [];
       for (const v of valid) {
         if (!fresh.has(v.msgId)) {
           this.counts.duplicates++;
           continue;
         }
         if (v.kind === 'events') events.push(v);
+        else if (v.kind === 'report') reports.push(v);
         else
           for (const p of v.points) {
             await this.ensurePartition(c, p.timeMs);
@@ -297,11 +434,24 @@ export class FleetBackend {
           [v.msgId, v.edgeId, e.timeMs, e.severity, e.code, e.message, e.assetId ?? null],
         );
       }
+      if (reports.length > 0)
+        await c.query(
+          `INSERT INTO fleet_site_reports (edge_id, time_ms, report, stored_ms)
+           SELECT e, t, r, $4 FROM unnest($1::text[], $2::bigint[], $3::jsonb[]) AS u(e, t, r)
+           ON CONFLICT (edge_id, time_ms) DO UPDATE SET report = excluded.report`,
+          [
+            reports.map((v) => v.edgeId),
+            reports.map((v) => v.report.timeMs),
+            reports.map((v) => JSON.stringify(v.report)),
+            storedMs,
+          ],
+        );
       await c.query('COMMIT');
       for (const v of valid) {
         if (!fresh.has(v.msgId)) continue;
         this.counts.messages++;
         if (v.kind === 'telemetry') this.counts.points += v.points.length;
+        else if (v.kind === 'report') this.counts.reports++;
         else this.counts.events++;
         const seq = Number(v.msgId.slice(v.msgId.lastIndexOf(':') + 1));
         if (Number.isInteger(seq)) {
@@ -309,6 +459,13 @@ export class FleetBackend {
           else this.lastSeq.set(v.edgeId, seq);
         }
       }
+      // Reports that change a feeder's picture re-split it (after the commit: a share is only ever
+      // decided from a stored report).
+      const touched = new Map<FeederCoordinator, string[]>();
+      for (const v of reports)
+        for (const f of this.feeders.values())
+          if (f.observe(v.edgeId, v.report)) touched.set(f, [...(touched.get(f) ?? []), v.edgeId]);
+      for (const [f, edges] of touched) this.resplit(f, `report from ${[...new Set(edges)].join(', ')}`);
       // Confirmed by the server: a message stored and acknowledged is not delivered again. (A crash
       // between the two is what the message-id record above is for.)
       await Promise.all(

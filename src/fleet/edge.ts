@@ -6,9 +6,11 @@ import {
   TELEMETRY_BATCH_MAX_POINTS,
   type EventMessage,
   type FleetCommand,
+  type SiteReportMessage,
   type TelemetryPointMessage,
 } from './messages.ts';
 import { Outbox } from './outbox.ts';
+import { FleetImportLimit } from './site.ts';
 import { ensureStreams } from './streams.ts';
 import { checkToken, fleetNames, type FleetNames } from './subjects.ts';
 
@@ -41,8 +43,13 @@ export interface FleetEdgeOptions {
   /** SQLite file of the outbox. */
   outboxFile: string;
   namespace?: string;
-  /** Carries out a command addressed to this edge (audited by whoever implements it). */
+  /**
+   * Carries out a command addressed to this edge (audited by whoever implements it). Feeder shares
+   * (`import_limit.*`) are taken by the edge itself (`importLimit`) and then also handed here.
+   */
   onCommand?: (cmd: FleetCommand) => Promise<void>;
+  /** The site's clock, UTC ms (the twin's in simulated time): when a share took effect. */
+  now?: () => number;
   log?: EdgeLog;
 }
 
@@ -55,6 +62,7 @@ export interface FleetEdgeStats {
   duplicates: number;
   commandsApplied: number;
   commandsRefused: number;
+  reports: number;
 }
 
 const silent: EdgeLog = { info: () => undefined, warn: () => undefined };
@@ -71,13 +79,16 @@ export class FleetEdge {
   private drainRun?: Promise<void>;
   private retryTimer?: NodeJS.Timeout;
   private readonly backoff = new Backoff(RETRY_MIN_MS, RETRY_MAX_MS);
-  private readonly counts = { sent: 0, duplicates: 0, commandsApplied: 0, commandsRefused: 0 };
+  private readonly counts = { sent: 0, duplicates: 0, commandsApplied: 0, commandsRefused: 0, reports: 0 };
+  /** The feeder shares in force here, a signal source for the control loop (src/fleet/site.ts). */
+  readonly importLimit: FleetImportLimit;
 
   constructor(private readonly o: FleetEdgeOptions) {
     this.edgeId = checkToken('edge id', o.edgeId);
     this.names = fleetNames(o.namespace);
     this.outbox = new Outbox(o.outboxFile);
     this.log = o.log ?? silent;
+    this.importLimit = new FleetImportLimit(o.now ?? Date.now, this.outbox.shares());
   }
 
   /** Connects in the background: the site runs whether or not NATS can be reached. */
@@ -97,6 +108,13 @@ export class FleetEdge {
 
   publishEvent(e: EventMessage): void {
     this.outbox.append(this.names.events(this.edgeId), JSON.stringify(e));
+    this.kick();
+  }
+
+  /** Queues the site's report to the feeder coordinator. */
+  publishReport(r: SiteReportMessage): void {
+    this.outbox.append(this.names.report(this.edgeId), JSON.stringify(r));
+    this.counts.reports++;
     this.kick();
   }
 
@@ -187,8 +205,9 @@ export class FleetEdge {
         let cmd: FleetCommand | undefined;
         try {
           cmd = commandSchema.parse(m.json());
-          if (!this.o.onCommand) throw new Error('this edge takes no commands');
-          await this.o.onCommand(cmd);
+          if (cmd.kind === 'import_limit.set' || cmd.kind === 'import_limit.clear') this.takeShare(cmd);
+          else if (!this.o.onCommand) throw new Error('this edge takes no commands');
+          await this.o.onCommand?.(cmd);
           this.counts.commandsApplied++;
         } catch (e) {
           // A command the edge cannot carry out is refused for good, not redelivered forever.
@@ -201,6 +220,16 @@ export class FleetEdge {
         m.ack();
       }
     })();
+  }
+
+  /** A feeder share: held (and kept on disk) before anyone else hears of it. */
+  private takeShare(cmd: Extract<FleetCommand, { kind: 'import_limit.set' | 'import_limit.clear' }>): void {
+    if (cmd.kind === 'import_limit.set') {
+      const s = this.importLimit.set(cmd.feederId, cmd.limitKw, cmd.issuedMs);
+      if (!s) throw new Error(`share of feeder ${cmd.feederId} issued before the one held`);
+      this.outbox.saveShare(cmd.feederId, s);
+      this.log.info({ edge: this.edgeId, feeder: cmd.feederId, limitKw: cmd.limitKw }, 'fleet: feeder share');
+    } else if (this.importLimit.clear(cmd.feederId, cmd.issuedMs)) this.outbox.saveShare(cmd.feederId);
   }
 
   private kick(): void {

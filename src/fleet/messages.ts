@@ -30,6 +30,30 @@ export const eventMessageSchema = z.object({
 });
 export type EventMessage = z.infer<typeof eventMessageSchema>;
 
+/**
+ * What a site tells the feeder coordinator (src/fleet/coordinator.ts) about its import this cycle:
+ * the import its plan asks for before any shared cap (`wantKw`), the part of it the site cannot shed
+ * now (`inflexibleKw`: loads, PV, and everything but charging), its own import limit (connection or
+ * contract, the tighter one), and what a kWh of the flexible part is worth to it.
+ */
+export const siteReportSchema = z
+  .object({
+    timeMs: z.number().int().min(0),
+    wantKw: z.number().finite().min(0),
+    inflexibleKw: z.number().finite().min(0),
+    ownLimitKw: z.number().finite().min(0),
+    valueKrwPerKwh: z.number().finite().positive(),
+    /** The import measured when the report was made, kW (export negative). */
+    importKw: z.number().finite(),
+    /** The import limit the site held in that cycle (its own or a coordinated share), kW. */
+    limitKw: z.number().finite().min(0),
+  })
+  .refine((r) => r.inflexibleKw <= r.wantKw + 1e-6, {
+    message: 'inflexibleKw must not exceed wantKw',
+    path: ['inflexibleKw'],
+  });
+export type SiteReportMessage = z.infer<typeof siteReportSchema>;
+
 /** Commands from the backend to one edge; each carries an id the edge reports back on. */
 export const commandSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -48,5 +72,17 @@ export const commandSchema = z.discriminatedUnion('kind', [
     }),
   }),
   z.object({ id, kind: z.literal('override.clear'), overrideId: id }),
+  /** The site's share of a shared feeder or substation cap: its loop holds it as an import limit. */
+  z.object({
+    id,
+    kind: z.literal('import_limit.set'),
+    feederId: id,
+    limitKw: z.number().finite().min(0),
+    /** Backend wall clock when the share was decided, UTC ms (a later share replaces an earlier). */
+    issuedMs: z.number().int().min(0),
+    reason: z.string().min(1).max(500),
+  }),
+  /** The feeder no longer coordinates this site: its own limit alone applies again. */
+  z.object({ id, kind: z.literal('import_limit.clear'), feederId: id, issuedMs: z.number().int().min(0) }),
 ]);
 export type FleetCommand = z.infer<typeof commandSchema>;

@@ -35,6 +35,10 @@ export class Outbox {
       'CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, subject TEXT NOT NULL, payload TEXT NOT NULL)',
     );
     this.db.exec('CREATE TABLE IF NOT EXISTS outbox_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)');
+    // The feeder shares in force at this site, so a restarted edge holds them before the backend speaks.
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS held_shares (feeder_id TEXT PRIMARY KEY, limit_kw REAL NOT NULL, issued_ms INTEGER NOT NULL, since_ms INTEGER NOT NULL)',
+    );
     const row = this.db.prepare("SELECT value FROM outbox_meta WHERE key = 'dropped'").get() as
       { value: number } | undefined;
     this.droppedCount = row?.value ?? 0;
@@ -82,6 +86,33 @@ export class Outbox {
   /** Messages dropped because the outbox was full, since it was created. */
   get dropped(): number {
     return this.droppedCount;
+  }
+
+  /** Keeps (or, with limitKw undefined, forgets) the share of a feeder in force at this site. */
+  saveShare(feederId: string, s?: { limitKw: number; issuedMs: number; sinceMs: number }): void {
+    if (!s) this.db.prepare('DELETE FROM held_shares WHERE feeder_id = ?').run(feederId);
+    else
+      this.db
+        .prepare(
+          'INSERT INTO held_shares (feeder_id, limit_kw, issued_ms, since_ms) VALUES (?, ?, ?, ?) ON CONFLICT(feeder_id) DO UPDATE SET limit_kw = excluded.limit_kw, issued_ms = excluded.issued_ms, since_ms = excluded.since_ms',
+        )
+        .run(feederId, s.limitKw, s.issuedMs, s.sinceMs);
+  }
+
+  shares(): { feederId: string; limitKw: number; issuedMs: number; sinceMs: number }[] {
+    return (
+      this.db.prepare('SELECT feeder_id, limit_kw, issued_ms, since_ms FROM held_shares').all() as {
+        feeder_id: string;
+        limit_kw: number;
+        issued_ms: number;
+        since_ms: number;
+      }[]
+    ).map((r) => ({
+      feederId: r.feeder_id,
+      limitKw: r.limit_kw,
+      issuedMs: r.issued_ms,
+      sinceMs: r.since_ms,
+    }));
   }
 
   close(): void {

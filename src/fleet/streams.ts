@@ -16,9 +16,18 @@ export async function ensureStreams(nc: NatsConnection, names: FleetNames): Prom
     { name: names.commandStream, subjects: [names.commandSubjects], retention: RetentionPolicy.Workqueue },
   ];
   for (const s of want) {
+    let info;
     try {
-      await jsm.streams.info(s.name);
+      info = await jsm.streams.info(s.name);
     } catch {
+      info = undefined;
+    }
+    if (info) {
+      // A stream made by an older version lacks subjects added since (the site report): add them.
+      const missing = s.subjects.filter((x) => !info.config.subjects?.includes(x));
+      if (missing.length > 0)
+        await jsm.streams.update(s.name, { subjects: [...(info.config.subjects ?? []), ...missing] });
+    } else {
       await jsm.streams.add({
         name: s.name,
         subjects: s.subjects,

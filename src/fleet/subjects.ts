@@ -22,6 +22,10 @@ export function checkToken(what: string, id: string): string {
   return id;
 }
 
+/** What an edge sends up, one subject token each. */
+export const UP_KINDS = ['telemetry', 'events', 'report'] as const;
+export type UpKind = (typeof UP_KINDS)[number];
+
 export interface FleetNames {
   namespace: string;
   /** Stream of what edges send up (telemetry batches and events), kept until the backend has it. */
@@ -32,13 +36,15 @@ export interface FleetNames {
   backendConsumer: string;
   telemetry(edgeId: string): string;
   events(edgeId: string): string;
+  /** The site's report to the feeder coordinator (planned import, flexible range, value). */
+  report(edgeId: string): string;
   commands(edgeId: string): string;
   /** The edge's durable consumer of its own commands. */
   edgeConsumer(edgeId: string): string;
   upSubjects: string[];
   commandSubjects: string;
   /** The edge id and kind of an up subject, or undefined for anything else. */
-  parseUp(subject: string): { edgeId: string; kind: 'telemetry' | 'events' } | undefined;
+  parseUp(subject: string): { edgeId: string; kind: UpKind } | undefined;
 }
 
 export function fleetNames(namespace = DEFAULT_NAMESPACE): FleetNames {
@@ -52,14 +58,16 @@ export function fleetNames(namespace = DEFAULT_NAMESPACE): FleetNames {
     backendConsumer: `${ns}-backend`,
     telemetry: (e) => `${ns}.${e}.telemetry`,
     events: (e) => `${ns}.${e}.events`,
+    report: (e) => `${ns}.${e}.report`,
     commands: (e) => `${ns}.${e}.commands`,
     edgeConsumer: (e) => `${ns}-edge-${e}`,
-    upSubjects: [`${ns}.*.telemetry`, `${ns}.*.events`],
+    upSubjects: UP_KINDS.map((k) => `${ns}.*.${k}`),
     commandSubjects: `${ns}.*.commands`,
     parseUp(subject) {
       const p = subject.split('.');
       if (p.length !== 3 || p[0] !== ns || !SUBJECT_TOKEN_PATTERN.test(p[1])) return undefined;
-      return p[2] === 'telemetry' || p[2] === 'events' ? { edgeId: p[1], kind: p[2] } : undefined;
+      const kind = UP_KINDS.find((k) => k === p[2]);
+      return kind ? { edgeId: p[1], kind } : undefined;
     },
   };
 }
