@@ -3,7 +3,7 @@ import { applyBand, BAND_BUCKETS, learnBand, type BandOptions } from './band.ts'
 import { pvScale, recentClearSkyIndex } from './baselines.ts';
 import { gridCalendar } from './calendar-features.ts';
 import { cloudCoverFromSky } from './forecast-weather.ts';
-import { NormalEquations, predictRidge, type RidgeModel } from './ridge.ts';
+import { fitGroupedRidge, NormalEquations, predictRidge, type BlockRow, type RidgeModel } from './ridge.ts';
 import type { QuantileTable } from './quantiles.ts';
 import { blendNowcast } from './nowcast.ts';
 import { clearSkyCurve, totalCapacityKw, type PvSiteSpec } from './pv-physics.ts';
@@ -29,6 +29,32 @@ const N_FULL = N_WEATHER + N_HOURS;
 /** Fallback: 1, k, k², hours. */
 const N_FALLBACK = 3 + N_HOURS;
 const RIDGE_LAMBDA = 1e-4;
+/**
+ * Penalty groups of the full model's features. The sky-and-recent-index core (1, c, c², c³, k, k·c)
+ * keeps RIDGE_LAMBDA: it is what the model is for. The per-hour factors and the secondary forecast
+ * variables (POP, REH, temperature, SKY indicators) get penalties chosen per fit by blocked
+ * cross-validation (ridge.ts fitGroupedRidge): a day-ahead forecast's error is mostly shared by the
+ * whole day, so 60 days of history are about 60 independent samples, too few for 27 free
+ * coefficients; how much the extras earn is left to the site's own data.
+ */
+const GROUP_CORE = 0;
+const GROUP_SECONDARY = 1;
+const GROUP_HOURS = 2;
+/** Group of each feature, in the order of `features`: 1, c, c², c³, POP, REH, T, k, k·c, SKY 3, SKY 4, hours. */
+const FEATURE_GROUP: number[] = [
+  ...[GROUP_CORE, GROUP_CORE, GROUP_CORE, GROUP_CORE],
+  ...[GROUP_SECONDARY, GROUP_SECONDARY, GROUP_SECONDARY],
+  ...[GROUP_CORE, GROUP_CORE],
+  ...[GROUP_SECONDARY, GROUP_SECONDARY],
+  ...Array<number>(N_HOURS).fill(GROUP_HOURS),
+];
+/**
+ * Penalty grid of the chosen groups, × mean(diag XᵀX): from as light as the core (1e-4) to strong
+ * enough (1) that a group is all but switched off, a decade apart.
+ */
+const PENALTY_GRID = [1e-4, 1e-3, 1e-2, 1e-1, 1];
+/** Folds of the blocked cross-validation: five runs of about 9–12 days in a 45–60 day window. */
+const CV_FOLDS = 5;
 /** Cloud-cover bins of the error band: KMA 맑음 / 구름많음 / 흐림 limits (forecast-weather.ts). */
 const BAND_CLOUD_LIMITS = [0.55, 0.85];
 /** Reference cell temperature of the physics curve, °C. */
@@ -161,7 +187,7 @@ export class PvForecaster implements Forecaster {
   private solve(data: SiteSeries, from: number, to: number, issueHour: number, untilMs: number): void {
     const cal = gridCalendar(data.startMs, data.intervalMinutes, data.count, data.zone);
     const curve = clearSkyCurve(this.opts.site, data.startMs, data.intervalMinutes, data.count);
-    const neF = new NormalEquations(N_FULL);
+    const rows: BlockRow[] = [];
     const neB = new NormalEquations(N_FALLBACK);
     const xf = new Float64Array(N_FULL);
     const xb = new Float64Array(N_FALLBACK);
@@ -183,11 +209,20 @@ export class PvForecaster implements Forecaster {
         if (!Number.isFinite(k)) k = DEFAULT_CLEAR_SKY_INDEX;
         kByDay.set(day, k);
       }
-      if (this.features(data, i, untilMs, cal.hour[i], k, cs, xf, xb)) neF.add(xf, y);
+      if (this.features(data, i, untilMs, cal.hour[i], k, cs, xf, xb))
+        rows.push({ x: Float64Array.from(xf), y, block: day });
       neB.add(xb, y);
     }
     this.fallback = neB.solve(RIDGE_LAMBDA);
-    this.full = neF.rows >= N_FULL * 10 ? neF.solve(RIDGE_LAMBDA) : null;
+    this.full =
+      rows.length >= N_FULL * 10
+        ? fitGroupedRidge(rows, {
+            group: FEATURE_GROUP,
+            penalties: [RIDGE_LAMBDA, PENALTY_GRID, PENALTY_GRID],
+            folds: CV_FOLDS,
+            bounds: [0, this.capKw],
+          }).model
+        : null;
   }
 
   private point(data: SiteSeries, req: PredictRequest): Float64Array {

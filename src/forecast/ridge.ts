@@ -65,3 +65,97 @@ export function predictRidge(m: RidgeModel, x: ArrayLike<number>): number {
   for (let a = 0; a < m.weights.length; a++) s += m.weights[a] * x[a];
   return s;
 }
+
+/** A training row of a block (a local day): rows of one block are never split between folds. */
+export interface BlockRow {
+  x: Float64Array;
+  y: number;
+  block: number;
+}
+
+export interface GroupedPenaltyOptions {
+  /** Penalty group of each feature (0 … groups − 1). */
+  group: ArrayLike<number>;
+  /**
+   * Per group, its penalty as a multiple of mean(diag XᵀX): a number is fixed, a list is the grid the
+   * cross-validation chooses from.
+   */
+  penalties: readonly (number | readonly number[])[];
+  /** Contiguous folds of blocks. */
+  folds: number;
+  /** Bounds a prediction is clamped to before it is scored (the model's own output bounds). */
+  bounds?: [number, number];
+}
+
+export interface GroupedRidgeFit {
+  model: RidgeModel;
+  /** The penalty chosen for each group, × mean(diag XᵀX). */
+  penalties: number[];
+}
+
+/**
+ * Ridge with one penalty per feature group, each chosen by blocked cross-validation: the blocks (days)
+ * are cut into `folds` contiguous runs, each run is predicted by the model fitted on the others, and
+ * the grid combination with the least squared error wins; then the model is fitted on all rows.
+ * Contiguous blocks keep the strongly day-correlated errors of a weather forecast inside one fold, so
+ * a fold is not predicted from its own days' neighbours (Bergmeir & Benítez 2012, Information
+ * Sciences 191, 192–213: blocked cross-validation is sound for choosing time-series models). Every
+ * fold scores different days, so a choice rests on the whole window, not on its last weeks.
+ */
+export function fitGroupedRidge(rows: readonly BlockRow[], o: GroupedPenaltyOptions): GroupedRidgeFit {
+  const p = o.group.length;
+  const all = new NormalEquations(p);
+  for (const r of rows) all.add(r.x, r.y);
+  let trace = 0;
+  for (let a = 0; a < p; a++) trace += all.xtx[a * p + a];
+  const meanDiag = trace / p || 1;
+  const penaltyOf = (perGroup: readonly number[]) =>
+    Float64Array.from({ length: p }, (_, a) => perGroup[o.group[a]] * meanDiag);
+  // Every combination of the groups' grids (fixed groups contribute one value).
+  let combos: number[][] = [[]];
+  for (const g of o.penalties) {
+    const values = typeof g === 'number' ? [g] : g;
+    combos = combos.flatMap((c) => values.map((v) => [...c, v]));
+  }
+  const blocks = [...new Set(rows.map((r) => r.block))].sort((a, b) => a - b);
+  const folds = Math.min(o.folds, blocks.length);
+  let best = combos[0];
+  if (combos.length > 1 && folds >= 2) {
+    const foldOfBlock = new Map<number, number>();
+    blocks.forEach((b, n) => foldOfBlock.set(b, Math.floor((n * folds) / blocks.length)));
+    const foldOf = rows.map((r) => foldOfBlock.get(r.block)!);
+    const perFold = Array.from({ length: folds }, () => new NormalEquations(p));
+    rows.forEach((r, n) => perFold[foldOf[n]].add(r.x, r.y));
+    const [lo, hi] = o.bounds ?? [-Infinity, Infinity];
+    let bestSse = Infinity;
+    for (const c of combos) {
+      const pen = penaltyOf(c);
+      let sse = 0;
+      for (let f = 0; f < folds && sse < bestSse; f++) {
+        const train = new NormalEquations(p);
+        for (let g = 0; g < folds; g++) {
+          if (g === f) continue;
+          for (let q = 0; q < p * p; q++) train.xtx[q] += perFold[g].xtx[q];
+          for (let q = 0; q < p; q++) train.xty[q] += perFold[g].xty[q];
+        }
+        let m: RidgeModel;
+        try {
+          m = train.solve(1, pen);
+        } catch {
+          sse = Infinity;
+          break;
+        }
+        rows.forEach((r, n) => {
+          if (foldOf[n] !== f) return;
+          const e = r.y - Math.min(hi, Math.max(lo, predictRidge(m, r.x)));
+          sse += e * e;
+        });
+      }
+      if (sse < bestSse) {
+        bestSse = sse;
+        best = c;
+      }
+    }
+  }
+  return { model: all.solve(1, penaltyOf(best)), penalties: best };
+}
