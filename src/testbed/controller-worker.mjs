@@ -1,13 +1,15 @@
-// The worker thread an outside controller runs in (host.ts starts it). Two kinds:
-// - module: imports the controller's ES module and calls its decide(observation);
+// The worker thread between the host and an outside controller (host.ts starts it). Two kinds:
+// - module: starts the controller's confined child process (controller-process.mjs) and passes one
+//   message per decision to it and its answer back;
 // - http: posts the observation as JSON to the controller's URL and reads its JSON answer.
 // Each answer goes back on the MessagePort, then the shared flag is raised and notified so a host
 // blocked in Atomics.wait (the simulator decides synchronously) wakes up. Plain JavaScript: the
 // worker must start without the TypeScript loader.
 
+import { spawn } from 'node:child_process';
 import { workerData } from 'node:worker_threads';
 
-const { flag, port, kind, target, requestTimeoutMs, maxAnswerBytes } = workerData;
+const { flag, port, kind, target, requestTimeoutMs, maxAnswerBytes, childArgs, heapMb } = workerData;
 const signal = new Int32Array(flag);
 
 function message(e) {
@@ -74,41 +76,83 @@ async function postJson(observation) {
   }
 }
 
-let decide;
-if (kind === 'module') {
-  // Accidents an imported module could cause beyond its own thread.
-  for (const name of ['kill', 'dlopen', 'binding', '_linkedBinding', 'setuid', 'setgid', 'chdir']) {
-    if (!(name in process)) continue;
-    try {
-      Object.defineProperty(process, name, {
-        value: () => {
-          throw new Error(`process.${name} is not available to a controller`);
-        },
-        writable: false,
-        configurable: false,
-      });
-    } catch {
-      // A Node version where it cannot be replaced: the controller keeps it (see docs/testbed.md).
-    }
+/** Output a controller prints is its own; the end is kept to tell why its process died. */
+const STDERR_TAIL_CHARS = 4_096;
+/** What V8 prints when a process reaches its heap limit (--max-old-space-size). */
+const HEAP_LIMIT_MESSAGE = /heap out of memory|Reached heap limit/;
+
+/** Marks a non-finite number in a module controller's answer (controller-process.mjs). */
+const NON_FINITE_KEY = '$bitgridNonFinite';
+
+function revive(_key, value) {
+  if (value !== null && typeof value === 'object' && typeof value[NON_FINITE_KEY] === 'string') {
+    const keys = Object.keys(value);
+    if (keys.length === 1) return Number(value[NON_FINITE_KEY]);
   }
-  try {
-    const mod = await import(target);
-    decide = mod.decide ?? mod.default?.decide;
-    if (typeof decide !== 'function') throw new Error('the module exports no decide(observation) function');
-    reply({ type: 'ready' });
-  } catch (e) {
-    reply({ type: 'error', reason: 'load-failed', error: message(e) });
-  }
-} else {
-  decide = postJson;
-  reply({ type: 'ready' });
+  return value;
 }
 
-port.on('message', async (msg) => {
-  try {
-    const action = await decide(msg.observation);
-    reply({ type: 'answer', seq: msg.seq, action });
-  } catch (e) {
-    reply({ type: 'error', seq: msg.seq, reason: e?.reason ?? 'threw', error: message(e) });
-  }
-});
+if (kind === 'module') {
+  // The controller's own process, without this one's environment, filesystem or network (host.ts
+  // builds its flags, controller-process.mjs takes the network away before loading the module).
+  const child = spawn(process.execPath, childArgs, {
+    env: {},
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // JSON: faster than 'advanced' for an observation; answers come as JSON text (see revive).
+    serialization: 'json',
+  });
+  let stderrTail = '';
+  child.stdout.resume();
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk) => (stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS)));
+  let loaded = false;
+  /** Decision being waited for, or undefined. */
+  let inFlight;
+  child.on('spawn', () => reply({ type: 'spawned', pid: child.pid }));
+  child.on('error', (e) => reply({ type: 'error', seq: inFlight, reason: 'load-failed', error: message(e) }));
+  child.on('message', (m) => {
+    if (m?.type === 'ready') loaded = true;
+    if (m?.seq === inFlight) inFlight = undefined;
+    if (m?.type !== 'answer') return reply(m);
+    let action;
+    try {
+      action = m.json === undefined ? undefined : JSON.parse(m.json, revive);
+    } catch (e) {
+      return reply({ type: 'error', seq: m.seq, reason: 'invalid-answer', error: message(e) });
+    }
+    reply({ type: 'answer', seq: m.seq, action });
+  });
+  child.on('exit', (code, signal) => {
+    // An exit nobody waits for (after close, or killed by the host) needs no answer.
+    if (loaded && inFlight === undefined) return;
+    const outOfMemory = HEAP_LIMIT_MESSAGE.test(stderrTail);
+    const how = signal ? `signal ${signal}` : `code ${code}`;
+    reply({
+      type: 'error',
+      seq: inFlight,
+      reason: outOfMemory ? 'out-of-memory' : loaded ? 'threw' : 'load-failed',
+      error: outOfMemory
+        ? `ran out of its ${heapMb} MB heap`
+        : `the controller's process ended (${how})${stderrTail ? `: ${stderrTail.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
+    });
+    inFlight = undefined;
+  });
+  port.on('message', (msg) => {
+    inFlight = msg.seq;
+    try {
+      child.send(msg);
+    } catch (e) {
+      reply({ type: 'error', seq: msg.seq, reason: 'threw', error: `observation not sent: ${message(e)}` });
+    }
+  });
+} else {
+  reply({ type: 'ready' });
+  port.on('message', async (msg) => {
+    try {
+      const action = await postJson(msg.observation);
+      reply({ type: 'answer', seq: msg.seq, action });
+    } catch (e) {
+      reply({ type: 'error', seq: msg.seq, reason: e?.reason ?? 'threw', error: message(e) });
+    }
+  });
+}

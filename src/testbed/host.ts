@@ -1,12 +1,16 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { basename, isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 
-// Runs an outside controller where it cannot take the caller down: its ES module in a worker thread
-// with a heap limit and an empty environment, or its HTTP endpoint through a worker that does the
-// request. The simulator decides synchronously, so SyncHost blocks in Atomics.wait for at most the
-// decision timeout and terminates the worker when it is over; the live shadow uses AsyncHost, which
+// Runs an outside controller where it cannot take the caller down. An ES module runs in a child
+// process of its own, confined: an empty environment, Node's permission model (it reads its own
+// file and nothing else, writes nothing, starts no process or thread) and no network (taken away
+// from JavaScript before its module loads, controller-process.mjs), with a heap limit. An HTTP
+// controller is asked by a worker that does the request. Between the host and the controller sits a
+// worker thread (controller-worker.mjs): the simulator decides synchronously, so SyncHost blocks in
+// Atomics.wait for at most the decision timeout, and the worker does the asynchronous part. When a
+// decision is over time the controller's process is killed; the live shadow uses AsyncHost, which
 // never blocks the event loop. Either way every failure comes back as a value with its reason.
 
 export type FailureReason =
@@ -34,8 +38,14 @@ export interface ControllerLimits {
   loadTimeoutMs: number;
   /** Wall time all decisions of one run may take together, ms. */
   runBudgetMs: number;
-  /** Heap of the controller's worker, MB (worker_threads resourceLimits.maxOldGenerationSizeMb). */
+  /**
+   * Memory of the controller for a whole run, MB: its process's JavaScript heap
+   * (`--max-old-space-size`, enforced while it allocates), and its heap and buffers together,
+   * checked after every decision.
+   */
   memoryMb: number;
+  /** How much one decision may grow the controller's heap and buffers, MB (checked after it). */
+  decisionMemoryMb: number;
   /** Largest HTTP answer read, bytes. */
   maxAnswerBytes: number;
 }
@@ -44,18 +54,69 @@ export interface ControllerLimits {
  * Defaults: a 15-minute interval leaves minutes to decide, but a test bed run has thousands of
  * decisions, so one gets 2 s (the live loop's cycle is 60 s; a decision that takes longer than a few
  * seconds would also hold the live loop back); a run gets 5 minutes of decisions; the heap 256 MB,
- * four times what the `rules` strategy's whole process uses; HTTP answers 1 MB (an action for the
- * reference district is about 10 kB).
+ * four times what the `rules` strategy's whole process uses; one decision may add a quarter of that
+ * (64 MB: an observation is about 22 kB, so a decision that keeps more is hoarding, and a quarter
+ * leaves room for what a decision allocates and the garbage collector has not yet taken back);
+ * HTTP answers 1 MB (an action for the reference district is about 10 kB).
  */
 export const DEFAULT_LIMITS: ControllerLimits = {
   decisionTimeoutMs: 2_000,
   loadTimeoutMs: 10_000,
   runBudgetMs: 300_000,
   memoryMb: 256,
+  decisionMemoryMb: 64,
   maxAnswerBytes: 1 << 20,
 };
 
 const WORKER_URL = new URL('./controller-worker.mjs', import.meta.url);
+const CONTROLLER_PROCESS_PATH = fileURLToPath(new URL('./controller-process.mjs', import.meta.url));
+
+/**
+ * The flag that turns Node's permission model on: `--permission` from Node 23.5 (and 22.13),
+ * `--experimental-permission` before (Node 20 and 21). Node 24 knows only the first.
+ */
+export function permissionFlag(allowed: ReadonlySet<string> = process.allowedNodeEnvironmentFlags): string {
+  if (allowed.has('--permission')) return '--permission';
+  if (allowed.has('--experimental-permission')) return '--experimental-permission';
+  throw new Error(
+    `testbed: this Node.js (${process.version}) has no permission model, so a controller module cannot run confined; use Node.js 20.19 or newer`,
+  );
+}
+
+/**
+ * The command line of a module controller's process: the permission model with reads of the
+ * runner and the controller's own file only (no writes, child processes, workers, addons or
+ * WASI: none is granted), its heap limit, and no warnings on its stderr (the permission model's
+ * "experimental" notice). Each path is a flag of its own: Node 20.16+ no longer takes a list.
+ */
+export function confinedArgs(controllerUrl: string, limits: ControllerLimits): string[] {
+  const file = fileURLToPath(controllerUrl);
+  return [
+    permissionFlag(),
+    `--allow-fs-read=${CONTROLLER_PROCESS_PATH}`,
+    `--allow-fs-read=${file}`,
+    `--max-old-space-size=${limits.memoryMb}`,
+    '--no-warnings',
+    CONTROLLER_PROCESS_PATH,
+    controllerUrl,
+    String(limits.memoryMb),
+    String(limits.decisionMemoryMb),
+  ];
+}
+
+/** Controllers' processes alive now: killed when this process exits, whatever way it exits. */
+const livePids = new Set<number>();
+process.once('exit', () => {
+  for (const pid of livePids) killQuietly(pid);
+});
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
+}
 /** The young generation gets an eighth of the limit on top: the old one is where a flood ends up. */
 const YOUNG_GENERATION_SHARE = 1 / 8;
 /** Stack of the controller's thread, MB: Node's default (4 MB), stated so a change of default does not change the limits. */
@@ -85,9 +146,12 @@ export function looksLikeController(name: string): boolean {
 }
 
 type Reply =
+  | { type: 'spawned'; pid: number }
   | { type: 'ready' }
   | { type: 'answer'; seq: number; action: unknown }
   | { type: 'error'; seq?: number; reason: FailureReason; error: string };
+/** A reply about the controller's loading or a decision (not the worker's own news). */
+type Answer = Exclude<Reply, { type: 'spawned' }>;
 
 interface Spawned {
   worker: Worker;
@@ -95,6 +159,26 @@ interface Spawned {
   flag: Int32Array;
   lastError?: Error & { code?: string };
   exited: Promise<void>;
+  /** The controller's process, once the worker has started it (module controllers). */
+  pid?: number;
+}
+
+/** Kills the controller's process (a loop or a flood must not go on) and ends its worker. */
+async function stop(s: Spawned): Promise<void> {
+  if (s.pid !== undefined) {
+    killQuietly(s.pid);
+    livePids.delete(s.pid);
+  }
+  await s.worker.terminate();
+  await s.exited;
+}
+
+/** Keeps the pid of a `spawned` message (and tells the caller to read on); true for any other. */
+function isReply(s: Spawned, m: Reply): m is Answer {
+  if (m.type !== 'spawned') return true;
+  s.pid = m.pid;
+  livePids.add(m.pid);
+  return false;
 }
 
 function spawn(spec: ControllerSpec, limits: ControllerLimits): Spawned {
@@ -108,15 +192,18 @@ function spawn(spec: ControllerSpec, limits: ControllerLimits): Spawned {
       target: spec.target,
       requestTimeoutMs: limits.decisionTimeoutMs,
       maxAnswerBytes: limits.maxAnswerBytes,
+      childArgs: spec.kind === 'module' ? confinedArgs(spec.target, limits) : [],
+      heapMb: limits.memoryMb,
     },
     transferList: [port2],
-    // Nothing of the caller's environment (tokens, database URLs) reaches the controller.
+    // Nothing of the caller's environment (tokens, database URLs) reaches the worker or the controller.
     env: {},
     // Its console output is its own business: it must not mix into `--json` on stdout.
     stdout: true,
     stderr: true,
     // No tsx loader, no inspector flags from the parent.
     execArgv: [],
+    // The worker holds an observation and an answer at a time (an HTTP answer at most maxAnswerBytes).
     resourceLimits: {
       maxOldGenerationSizeMb: limits.memoryMb,
       maxYoungGenerationSizeMb: Math.max(1, Math.floor(limits.memoryMb * YOUNG_GENERATION_SHARE)),
@@ -156,17 +243,18 @@ export class SyncHost {
     readonly limits: ControllerLimits = DEFAULT_LIMITS,
   ) {}
 
-  /** Starts the worker and waits for the module to load; a failure is kept in `failure`. */
+  /** Starts the controller and waits for its module to load; a failure is kept in `failure`. */
   start(): boolean {
     this.s = spawn(this.spec, this.limits);
-    const r = this.wait(this.limits.loadTimeoutMs);
-    if (r === 'timed-out')
+    Atomics.store(this.s.flag, 0, 0);
+    // Loading answers carry no decision number (ready, or why it did not load).
+    const m = this.receive(this.limits.loadTimeoutMs, (r) => r.type === 'ready' || r.seq === undefined);
+    if (!m)
       return this.fail({ reason: 'timeout', message: `did not load within ${this.limits.loadTimeoutMs} ms` });
-    const m = this.take();
-    if (m?.type === 'ready') return true;
+    if (m.type === 'ready') return true;
     return this.fail({
-      reason: m?.type === 'error' ? m.reason : 'load-failed',
-      message: m?.type === 'error' ? m.error : 'no answer from the worker',
+      reason: m.type === 'error' ? m.reason : 'load-failed',
+      message: m.type === 'error' ? m.error : 'no answer from the worker',
     });
   }
 
@@ -184,19 +272,8 @@ export class SyncHost {
       this.fail({ reason: 'threw', message: `observation not sent: ${(e as Error).message}`, decision });
       return undefined;
     }
-    let m: Reply | undefined;
-    for (;;) {
-      const r = this.wait(Math.max(0, waitMs - (performance.now() - t0)));
-      if (r === 'timed-out') break;
-      m = this.take();
-      // A stale answer (from a decision that timed out earlier) is skipped.
-      if (m && (m.type === 'ready' || m.seq !== decision)) {
-        m = undefined;
-        Atomics.store(this.s.flag, 0, 0);
-        continue;
-      }
-      break;
-    }
+    // A stale answer (from a decision that timed out earlier) is skipped.
+    const m = this.receive(waitMs, (r) => r.type !== 'ready' && r.seq === decision);
     const ms = performance.now() - t0;
     this.usedMs += ms;
     this.decisionMs.push(ms);
@@ -223,19 +300,30 @@ export class SyncHost {
     this.fail({ reason, message, decision: this.seq - 1 });
   }
 
-  /** Stops the worker; afterwards `failure` says whether it ran out of memory. */
+  /** Stops the controller and its worker; afterwards `failure` says whether it ran out of memory. */
   async close(): Promise<void> {
     const s = this.s;
     if (!s) return;
     this.s = undefined;
-    await s.worker.terminate();
-    await s.exited;
+    await stop(s);
     if (this.failure) this.failure = memoryFailure(s, this.limits, this.failure);
     s.port.close();
   }
 
-  private wait(ms: number): 'ok' | 'not-equal' | 'timed-out' {
-    return Atomics.wait(this.s!.flag, 0, 0, ms);
+  /**
+   * The first reply `wanted` accepts within `waitMs`, or undefined. The flag is lowered before the
+   * port is read, so a reply that arrives after the read raises it again and the wait returns.
+   */
+  private receive(waitMs: number, wanted: (m: Answer) => boolean): Answer | undefined {
+    const s = this.s!;
+    const t0 = performance.now();
+    for (;;) {
+      for (let m = this.take(); m; m = this.take()) if (isReply(s, m) && wanted(m)) return m;
+      const leftMs = waitMs - (performance.now() - t0);
+      if (leftMs <= 0) return undefined;
+      if (Atomics.wait(s.flag, 0, 0, leftMs) === 'timed-out') return undefined;
+      Atomics.store(s.flag, 0, 0);
+    }
   }
 
   private take(): Reply | undefined {
@@ -244,8 +332,14 @@ export class SyncHost {
 
   private fail(f: Failure): false {
     this.failure ??= f;
-    // A worker that failed is stopped now: a loop or an allocation must not go on in the background.
-    if (this.s) void this.s.worker.terminate();
+    // A controller that failed is stopped now: a loop or an allocation must not go on in the background.
+    if (this.s) {
+      if (this.s.pid !== undefined) {
+        killQuietly(this.s.pid);
+        livePids.delete(this.s.pid);
+      }
+      void this.s.worker.terminate();
+    }
     return false;
   }
 }
@@ -266,6 +360,7 @@ export class AsyncHost {
     const s = spawn(this.spec, this.limits);
     this.s = s;
     s.port.on('message', (m: Reply) => {
+      if (!isReply(s, m)) return;
       const p = this.pending;
       if (!p) return;
       // Loading answers without a decision number (ready, or why it did not load).
@@ -329,8 +424,7 @@ export class AsyncHost {
     const s = this.s;
     this.s = undefined;
     if (!s) return;
-    await s.worker.terminate();
-    await s.exited;
+    await stop(s);
     s.port.close();
   }
 
@@ -357,8 +451,7 @@ export class AsyncHost {
     const s = this.s;
     this.s = undefined;
     if (!s) return;
-    await s.worker.terminate();
-    await s.exited;
+    await stop(s);
     this.failure = memoryFailure(s, this.limits, f);
     s.port.close();
   }

@@ -16,6 +16,7 @@ export { actionToDispatch, type Clamp } from './action.ts';
 export {
   AsyncHost,
   SyncHost,
+  permissionFlag,
   controllerSpec,
   looksLikeController,
   DEFAULT_LIMITS,
