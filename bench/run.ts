@@ -22,6 +22,7 @@ const benches: Bench[] = [
 ];
 
 for (const extra of [
+  './cli.ts',
   './mqtt-ingest.ts',
   './ocpp-scale.ts',
   './forecast.ts',

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx so `npx bitgrid` needs no build step. `--version` answers
-// before tsx loads: scripts and monitoring ask it often and need no transpiler for it.
+// Starts the CLI from dist/ (src/ compiled by `npm run build`, which `npm ci` and `npm install` run)
+// when that build is up to date, else from the TypeScript sources through tsx, so an edited src/ is
+// never run stale (the rule: bin/build-state.mjs). BITGRID_FROM_SOURCE=1 always runs the sources.
+// `--version` answers before either loads: scripts and monitoring ask it often.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BUILT_ENTRY, staleReason } from './build-state.mjs';
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
@@ -10,6 +14,13 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.exit(0);
 }
 
-const { register } = await import('tsx/esm/api');
-register();
-await import('../src/cli/main.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const why = process.env.BITGRID_FROM_SOURCE ? 'BITGRID_FROM_SOURCE is set' : staleReason(root);
+if (why === null) {
+  await import(new URL(`../${BUILT_ENTRY.replaceAll('\\', '/')}`, import.meta.url).href);
+} else {
+  if (process.env.BITGRID_DEBUG) process.stderr.write(`bitgrid: running src/ through tsx: ${why}\n`);
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

@@ -1,52 +1,13 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { ConfigError, formatProblem, loadScenarioFile, REFERENCE_SCENARIO_FILE } from '../model/load.ts';
-import { MAX_SIMULATION_DAYS } from '../model/schema.ts';
-import { strategyNames } from '../strategy/index.ts';
-import { runSummary, simulateScenario } from '../sim/run.ts';
-import { kpiTable } from '../report/table.ts';
-import { renderReport } from '../report/html.ts';
-import { timeseriesCsv } from '../report/csv.ts';
-import { ledgerFiles } from '../report/ledger-files.ts';
-import { createProgress } from './progress.ts';
-import { tokenCommand } from './token.ts';
-import { backendCommand } from './backend.ts';
-import { serveCommand } from './serve.ts';
-import { optimizeCommand } from './optimize.ts';
-import { backtestCommand } from './backtest.ts';
-import { testbedCommand } from './testbed.ts';
-import { reconcileCommand } from './reconcile.ts';
-import { exportCommand } from './export.ts';
-import { formatInputReport, InputError } from '../sim/inputs/index.ts';
-import { registerControllerStrategies } from '../testbed/register.ts';
+// The CLI's entry: commander with every command listed, and only the asked one loaded (commands.ts),
+// so `bitgrid --help` starts in a fraction of a second. Errors from any command end here.
+import { Command, Help } from 'commander';
+import { readFileSync } from 'node:fs';
+import { COMMANDS, requestedCommand } from './commands.ts';
+import { UsageError } from './errors.ts';
 
 /** Exit codes: 0 ok, 1 failure while running, 2 bad input (arguments or configuration). */
 const EXIT_BAD_INPUT = 2;
 const EXIT_FAILURE = 1;
-
-class UsageError extends Error {}
-
-/**
- * The strategies a plain `simulate` runs: the ones that answer in seconds. The optimizing ones
- * (`optimal`, `oracle`) solve a MILP every hour and take minutes for a week; ask for them by name.
- */
-const DEFAULT_STRATEGIES = strategyNames().filter((n) => n === 'none' || n === 'rules');
-
-function positiveInt(name: string, max: number) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0 || n > max)
-      throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}`);
-    return n;
-  };
-}
-
-function isoDate(v: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v)))
-    throw new InvalidArgumentError('must be a date YYYY-MM-DD');
-  return v;
-}
 
 const program = new Command()
   .name('bitgrid')
@@ -60,120 +21,14 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-program
-  .command('simulate')
-  .description('Simulate a district under each strategy and report what each costs and saves.')
-  .option('--scenario <file>', 'district file (YAML)', REFERENCE_SCENARIO_FILE)
-  .option('--start <date>', "first local day YYYY-MM-DD (default: the scenario's default_start)", isoDate)
-  .option('--days <n>', 'days to simulate', positiveInt('--days', MAX_SIMULATION_DAYS), 7)
-  .option(
-    '--strategies <list>',
-    `comma-separated strategies (available: ${strategyNames().join(', ')}; default: ${DEFAULT_STRATEGIES.join(',')})`,
-  )
-  .option('--seed <n>', 're-draw weather, sessions and jobs with this seed', (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n)) throw new InvalidArgumentError('--seed must be a whole number');
-    return n;
-  })
-  .option('--out <dir>', 'write report.html, kpis.json, timeseries.csv and ledger-<strategy>.csv/.json here')
-  .addOption(new Option('--json', 'print one JSON document on stdout instead of the table'))
-  .action(
-    async (opts: {
-      scenario: string;
-      start?: string;
-      days: number;
-      strategies?: string;
-      seed?: number;
-      out?: string;
-      json?: boolean;
-    }) => {
-      const asked = opts.strategies
-        ? opts.strategies
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : DEFAULT_STRATEGIES;
-      // Paths and URLs are outside controllers (docs/testbed.md), registered under a name fit for
-      // file names (the module's file name, or the URL's host and port).
-      const controllers = registerControllerStrategies(asked);
-      const strategies = controllers.names;
-      const known = strategyNames();
-      const unknown = (strategies ?? []).filter((s) => !known.includes(s));
-      if (unknown.length)
-        throw new UsageError(
-          `unknown strategy ${unknown.map((u) => `"${u}"`).join(', ')} (available: ${known.join(', ')})`,
-        );
-      const loaded = loadScenarioFile(opts.scenario);
-      const progress = createProgress();
-      const run = simulateScenario({
-        loaded,
-        start: opts.start,
-        days: opts.days,
-        strategies,
-        seed: opts.seed,
-        onProgress: (name, done, total) => progress.update(name, done, total),
-      });
-      progress.stop();
-      // What each measured input file became, and what was fixed on the way.
-      for (const r of run.district.inputReports ?? []) process.stderr.write(formatInputReport(r) + '\n');
-      const controllerStats = await controllers.close();
-      const summary = {
-        ...runSummary(run),
-        ...(controllerStats.length ? { controllers: controllerStats } : {}),
-      };
-      if (opts.out) {
-        const dir = resolve(opts.out);
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, 'kpis.json'), JSON.stringify(summary, null, 2) + '\n');
-        writeFileSync(join(dir, 'timeseries.csv'), timeseriesCsv(run));
-        writeFileSync(join(dir, 'report.html'), renderReport(run));
-        for (const f of ledgerFiles(run)) writeFileSync(join(dir, f.name), f.text);
-      }
-      if (opts.json) {
-        process.stdout.write(JSON.stringify(summary) + '\n');
-      } else {
-        process.stdout.write(
-          `${run.scenarioName}\n${run.start}, ${run.days} day(s) at ${run.intervalMinutes} min, tariff ${run.tariffSchedules.join(' + ')}\n\n`,
-        );
-        process.stdout.write(kpiTable(run.runs) + '\n');
-        const more = strategyNames().filter((n) => !run.runs.some((r) => r.strategy === n));
-        if (more.length)
-          process.stdout.write(
-            `\nAlso available: ${more.join(', ')} (--strategies ${[...run.runs.map((r) => r.strategy), ...more].join(',')})\n`,
-          );
-        if (opts.out) process.stdout.write(`\nReport: ${join(resolve(opts.out), 'report.html')}\n`);
-        for (const c of controllerStats)
-          process.stdout.write(
-            `\n${c.label}: ${c.clamps} clamp(s), ${c.failedDecisions} decision(s) taken by rules${c.failure ? ` after it failed: ${c.failure.reason}: ${c.failure.message}` : ''}\n`,
-          );
-      }
-    },
-  );
-
-program
-  .command('validate')
-  .description('Check a district file and list every problem with its path and line.')
-  .argument('<file>', 'district file (YAML)')
-  .action(async (file: string) => {
-    const { scenario, file: abs } = loadScenarioFile(file);
-    // Drivers load protocol stacks; only validate needs them.
-    const { defaultRegistry } = await import('../drivers/index.ts');
-    const deviceProblems = defaultRegistry().validateDeviceConfig(scenario.devices);
-    if (deviceProblems.length) throw new ConfigError(abs, deviceProblems);
-    const assets = scenario.sites.reduce((n, s) => n + s.assets.length, 0);
-    process.stdout.write(`${file}: ok (${scenario.sites.length} sites, ${assets} assets)\n`);
-  });
-
-// Commands owned by other parts: each file exports a function returning a commander Command.
-// (add one line per command here)
-program.addCommand(tokenCommand());
-program.addCommand(serveCommand());
-program.addCommand(optimizeCommand());
-program.addCommand(backtestCommand());
-program.addCommand(testbedCommand());
-program.addCommand(reconcileCommand());
-program.addCommand(exportCommand());
-program.addCommand(backendCommand());
+const asked = requestedCommand(process.argv.slice(2));
+const terms = new Map(COMMANDS.map((c) => [c.name, c.term]));
+const defaultHelp = new Help();
+program.configureHelp({ subcommandTerm: (cmd) => terms.get(cmd.name()) ?? defaultHelp.subcommandTerm(cmd) });
+for (const c of COMMANDS) {
+  // The asked command in full; the others by name and summary, enough for help and suggestions.
+  program.addCommand(c === asked ? await c.load() : new Command(c.name).description(c.summary));
+}
 
 function fail(code: number, message: string): never {
   process.stderr.write(message.endsWith('\n') ? message : message + '\n');
@@ -184,6 +39,15 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   const err = e as Error & { code?: string; exitCode?: number };
+  if (err.code?.startsWith('commander.')) {
+    // Commander has printed its own message; help and version exit 0.
+    process.exit(
+      err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : EXIT_BAD_INPUT,
+    );
+  }
+  // Loaded only on failure: they bring the district schema and the input readers.
+  const { ConfigError, formatProblem } = await import('../model/load.ts');
+  const { InputError } = await import('../sim/inputs/index.ts');
   if (err instanceof ConfigError) {
     fail(
       EXIT_BAD_INPUT,
@@ -191,11 +55,6 @@ try {
     );
   } else if (err instanceof UsageError || err instanceof RangeError || err instanceof InputError) {
     fail(EXIT_BAD_INPUT, `bitgrid: ${err.message}`);
-  } else if (err.code?.startsWith('commander.')) {
-    // Commander has printed its own message; help and version exit 0.
-    process.exit(
-      err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : EXIT_BAD_INPUT,
-    );
   } else if (process.env.BITGRID_DEBUG) {
     throw err;
   } else {
