@@ -190,6 +190,14 @@ export const gridSchema = z.strictObject({
     profile: z.enum(['smp_2025']),
     scale: positive.default(1),
   }),
+  /**
+   * Import price series (`time,value` CSV, path relative to this file, local time in the district's
+   * zone; value 원/kWh before VAT and fund) replacing the tariff's energy charge and adders, for
+   * dynamic or site-specific prices (docs/optimizer.md, Series). The demand charge stays the tariff's.
+   */
+  import_price_krw_per_kwh_csv: z.string().min(1).optional(),
+  /** Export price series (same form, 원/kWh) replacing `export_price`. */
+  export_price_krw_per_kwh_csv: z.string().min(1).optional(),
   emission_factor_kg_per_kwh: z.number().positive().max(MAX_EMISSION_FACTOR_KG_PER_KWH),
   /** Year the emission factor refers to, so reports can say which one was used. */
   emission_factor_year: z.number().int().min(2000).max(2100),
@@ -227,6 +235,11 @@ const batteryAsset = z.strictObject({
   soc_max: fraction,
   soc_initial: fraction,
   degradation_cost_krw_per_kwh: nonNegative,
+  /**
+   * SoC the optimizer must leave at the end of every horizon it plans (an EMHASS-style end target);
+   * a shortfall it cannot avoid is paid at the unmet-energy penalty. Omitted: no target.
+   */
+  soc_target_end: fraction.optional(),
 });
 
 const evChargersAsset = z.strictObject({
@@ -359,6 +372,38 @@ const loadAsset = z.strictObject({
   measured_csv: z.string().min(1).optional(),
 });
 
+/**
+ * Most allowed windows a day of one deferrable load: 24, one an hour. Appliances and process loads
+ * have one or two (a night window, a midday PV window); more is a mistyped list.
+ */
+export const MAX_DEFERRABLE_WINDOWS_PER_DAY = HOURS_PER_DAY;
+
+const deferrableLoadAsset = z.strictObject({
+  id,
+  type: z.literal('deferrable_load'),
+  /** Power when running, kW (a semi-continuous load runs at exactly this, a continuous one up to it). */
+  nominal_kw: connectionKw,
+  /** Energy each window must deliver, kWh; or give `operating_hours` at nominal power instead. */
+  energy_kwh: positive.optional(),
+  operating_hours: hoursInDay.optional(),
+  /**
+   * Daily windows it may run in, [start, end) hours of local time; end ≤ start crosses midnight
+   * (e.g. [22, 6]). The energy is owed per window and per day.
+   */
+  windows: z
+    .array(z.tuple([hourOfDay, hourOfDay]))
+    .min(1)
+    .max(MAX_DEFERRABLE_WINDOWS_PER_DAY),
+  /** Once started it runs at least this long, hours (a wash cycle, a process batch). */
+  min_on_hours: z.number().nonnegative().max(HOURS_PER_DAY).default(0),
+  /** Once stopped it stays off at least this long, hours (a compressor's rest). */
+  min_off_hours: z.number().nonnegative().max(HOURS_PER_DAY).default(0),
+  /** Cost of each start, 원 (wear, a crew's call-out). */
+  start_cost_krw: nonNegative.default(0),
+  /** On at nominal power or off (binaries); false: any power between 0 and nominal. */
+  semi_continuous: z.boolean().default(true),
+});
+
 export const assetSchema = z.discriminatedUnion('type', [
   pvAsset,
   batteryAsset,
@@ -366,6 +411,7 @@ export const assetSchema = z.discriminatedUnion('type', [
   busDepotAsset,
   datacenterAsset,
   loadAsset,
+  deferrableLoadAsset,
 ]);
 
 export const siteSchema = z.strictObject({
@@ -581,6 +627,13 @@ export const scenarioSchema = z
             'cooling_threshold_c',
           );
         }
+        if (a.type === 'battery' && a.soc_target_end !== undefined)
+          ordered(a.soc_min, a.soc_target_end, ['soc_target_end'], 'soc_min', 'soc_target_end');
+        if (a.type === 'battery' && a.soc_target_end !== undefined)
+          ordered(a.soc_target_end, a.soc_max, ['soc_target_end'], 'soc_target_end', 'soc_max');
+        if (a.type === 'deferrable_load')
+          for (const issue of deferrableLoadIssues(a))
+            ctx.addIssue({ code: 'custom', ...issue, path: [...at, ...issue.path] });
         if (a.type === 'datacenter' && a.node_idle_kw > a.node_full_kw)
           ctx.addIssue({
             code: 'custom',
@@ -613,6 +666,66 @@ export const scenarioSchema = z
       siteIds.add(site.id);
     });
   });
+
+/** Window length, hours, of a daily [start, end) window; end ≤ start crosses midnight. */
+export function windowHours(w: readonly [number, number]): number {
+  return w[1] > w[0] ? w[1] - w[0] : w[1] + HOURS_PER_DAY - w[0];
+}
+
+/** Energy a deferrable load owes each window, kWh (`energy_kwh`, or its hours at nominal power). */
+export function deferrableEnergyKwh(a: {
+  nominal_kw: number;
+  energy_kwh?: number;
+  operating_hours?: number;
+}): number {
+  return a.energy_kwh ?? (a.operating_hours ?? 0) * a.nominal_kw;
+}
+
+/** What is wrong with a deferrable load's settings that the field types cannot say. */
+function deferrableLoadIssues(
+  a: z.infer<typeof deferrableLoadAsset>,
+): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  if ((a.energy_kwh === undefined) === (a.operating_hours === undefined))
+    out.push({ path: ['energy_kwh'], message: 'give exactly one of energy_kwh and operating_hours' });
+  const energyKwh = deferrableEnergyKwh(a);
+  // Windows as minute ranges on a 48-hour line, so one that crosses midnight is one range.
+  const ranges: [number, number, number][] = [];
+  a.windows.forEach((w, wi) => {
+    if (w[0] === w[1])
+      out.push({
+        path: ['windows', wi],
+        message: `window [${w[0]}, ${w[1]}] is empty; give [0, 24] for the whole day`,
+      });
+    const hours = windowHours(w);
+    if (energyKwh > a.nominal_kw * hours + 1e-9)
+      out.push({
+        path: ['windows', wi],
+        message: `${energyKwh} kWh cannot be delivered at ${a.nominal_kw} kW in the ${hours} h of window [${w[0]}, ${w[1]}]`,
+      });
+    if (a.min_on_hours > hours)
+      out.push({
+        path: ['min_on_hours'],
+        message: `min_on_hours (${a.min_on_hours}) is longer than window [${w[0]}, ${w[1]}] (${hours} h)`,
+      });
+    ranges.push([w[0], w[0] + hours, wi]);
+    ranges.push([w[0] + HOURS_PER_DAY, w[0] + HOURS_PER_DAY + hours, wi]);
+  });
+  ranges.sort((x, y) => x[0] - y[0]);
+  for (let i = 1; i < ranges.length; i++)
+    if (ranges[i][0] < ranges[i - 1][1] && ranges[i][2] !== ranges[i - 1][2]) {
+      out.push({ path: ['windows', ranges[i][2]], message: 'windows overlap; join them into one' });
+      break;
+    }
+  // A semi-continuous run lasts at least min_on_hours at nominal power: if that already exceeds the
+  // window's energy, every run overshoots it.
+  if (a.semi_continuous && a.nominal_kw * a.min_on_hours > energyKwh + 1e-9)
+    out.push({
+      path: ['min_on_hours'],
+      message: `a run of min_on_hours (${a.min_on_hours} h) at ${a.nominal_kw} kW exceeds the ${energyKwh} kWh owed per window`,
+    });
+  return out;
+}
 
 function isValidTimeZone(tz: string): boolean {
   try {

@@ -17,6 +17,7 @@ import {
   type TrainingJob,
 } from './assets/datacenter.ts';
 import { loadSeriesKw } from './assets/load.ts';
+import { deferrableWindows, type DeferrableUnit } from './assets/deferrable.ts';
 import {
   InputError,
   readJobTrace,
@@ -87,6 +88,8 @@ export interface District {
   ev: EvUnit[];
   depots: DepotUnit[];
   datacenters: DatacenterUnit[];
+  /** Deferrable loads with their windows on the grid (absent where a district is built by hand). */
+  deferrables?: DeferrableUnit[];
   /** Power delivered by the off-site PPA, kW (through the grid: RE100, not self-sufficiency). */
   ppaKw: Float64Array;
   /** What each measured input file became and what was fixed on the way (none: all synthetic). */
@@ -139,6 +142,7 @@ export function prepareDistrict(scenario: Scenario, opts: DistrictOptions): Dist
     ev: [],
     depots: [],
     datacenters: [],
+    deferrables: [],
     ppaKw: new Float64Array(grid.count),
     inputReports: [],
   };
@@ -162,7 +166,7 @@ export function prepareDistrict(scenario: Scenario, opts: DistrictOptions): Dist
           let availableKw: Float64Array;
           if (a.measured_csv) {
             const { file, text } = measured(a.measured_csv);
-            const r = readProfileCsv(text, file, grid);
+            const r = readProfileCsv(text, file, grid, { zone });
             note(r.report);
             availableKw = r.kw;
           } else availableKw = pvAvailablePowerKw(a, weather, location);
@@ -176,7 +180,7 @@ export function prepareDistrict(scenario: Scenario, opts: DistrictOptions): Dist
           let kw: Float64Array;
           if (a.measured_csv) {
             const { file, text } = measured(a.measured_csv);
-            const r = readProfileCsv(text, file, grid);
+            const r = readProfileCsv(text, file, grid, { zone });
             note(r.report);
             kw = r.kw;
           } else kw = loadSeriesKw(a, local, weather.temperatureC, calendar, seeded(a.seed));
@@ -223,8 +227,27 @@ export function prepareDistrict(scenario: Scenario, opts: DistrictOptions): Dist
           d.datacenters.push({ ...base, cfg: a, layout, inferenceItKw: inf, pue: p, jobs });
           break;
         }
+        case 'deferrable_load':
+          d.deferrables!.push({ ...base, cfg: a, windows: deferrableWindows(a, grid, zone) });
+          break;
       }
     }
+  }
+  // Price series replace the tariff's energy prices (the demand charge stays the tariff's).
+  const g = scenario.grid;
+  if (g.import_price_krw_per_kwh_csv) {
+    const { file, text } = measured(g.import_price_krw_per_kwh_csv);
+    const r = readProfileCsv(text, file, grid, { zone, valueName: 'price_krw_per_kwh', allowNegative: true });
+    note(r.report);
+    prices.importPriceKrwPerKwh.set(r.kw);
+    prices.energyChargeKrwPerKwh.set(r.kw);
+    prices.adderKrwPerKwh.fill(0);
+  }
+  if (g.export_price_krw_per_kwh_csv) {
+    const { file, text } = measured(g.export_price_krw_per_kwh_csv);
+    const r = readProfileCsv(text, file, grid, { zone, valueName: 'price_krw_per_kwh', allowNegative: true });
+    note(r.report);
+    prices.exportPriceKrwPerKwh.set(r.kw);
   }
   const ppa = scenario.contracts.ppa;
   if (ppa) {

@@ -4,6 +4,7 @@ import type { BusBlock } from '../sim/assets/bus.ts';
 import type { TrainingJob } from '../sim/assets/datacenter.ts';
 import type { BatteryLimits } from '../sim/assets/battery.ts';
 import type { LocalTime } from '../model/time.ts';
+import type { DeferrableState } from '../sim/assets/deferrable.ts';
 
 // A strategy turns what is known at the start of an interval into setpoints for that interval. The
 // simulator, the digital twin and the live control loop all call the same interface; the physics
@@ -56,6 +57,8 @@ export interface StepView {
   ev: EvSessionState[];
   buses: BusState[];
   datacenters: DatacenterState[];
+  /** Per deferrable load in `district.deferrables` order (absent where the district has none). */
+  deferrables?: readonly DeferrableState[];
   /** Highest 15-minute import in demand-charge hours so far this month, kW. */
   monthPeakImportKw: number;
   /** Highest billing demand that already applies (ratchet history and this run), kW. */
@@ -73,6 +76,11 @@ export interface Dispatch {
   busKw: Float64Array;
   /** Per data center: jobs to run this interval (by id) and the GPU power cap (fraction of TDP). */
   datacenters: { runJobIds: string[]; powerCap: number }[];
+  /**
+   * Per deferrable load in `district.deferrables` order, kW. Absent (or NaN for one load): run it as
+   * early as its window allows, which is what `none` and `rules` do.
+   */
+  deferrableKw?: Float64Array;
 }
 
 export interface Strategy {

@@ -2,7 +2,8 @@ import type { BuildContext } from './context.ts';
 
 // Stationary battery: SoC dynamics with the round-trip efficiency split evenly over charge and
 // discharge (as the simulator's battery), power and SoC limits, degradation cost per kWh through
-// the terminals, and the stored energy left at the end valued at `terminalValueKrwPerKwh`.
+// the terminals, the stored energy left at the end valued at `terminalValueKrwPerKwh`, and an optional
+// end-of-horizon SoC target (`soc_target_end`).
 // Charging and discharging at once only burns energy; with positive prices and no other sink that
 // is never optimal, so by default the LP relaxation is solved and binaries are added only if a
 // solution does it anyway (possible when energy has negative value: negative export prices with
@@ -76,6 +77,21 @@ export function addBatteries(ctx: BuildContext, withBinaries: boolean): BatteryH
       prev = s;
     }
     if (prev >= 0) m.addCost(prev, -p.weights.cost * p.terminalValueKrwPerKwh);
+    // End-of-horizon target: s[N] + short ≥ target, the shortfall (from a start too low to reach it)
+    // paid as energy not delivered, so the target holds whenever it can.
+    if (prev >= 0 && cfg.soc_target_end !== undefined) {
+      const targetKwh = Math.min(hi, Math.max(lo, cfg.soc_target_end * cfg.capacity_kwh));
+      const short = m.addVar(`b${bi}_short`, 0, targetKwh, p.unmetPenaltyKrwPerKwh);
+      m.addRow(
+        `b${bi}_target`,
+        [
+          { col: prev, coef: 1 },
+          { col: short, coef: 1 },
+        ],
+        targetKwh,
+        Infinity,
+      );
+    }
     h.chargeCol.push(ch);
     h.dischargeCol.push(dis);
     h.socCol.push(soc);

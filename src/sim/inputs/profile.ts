@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { intervalMs, MS_PER_HOUR, timeAt, type TimeGrid } from '../../model/time.ts';
 import { InputError, Issues, parseNumber, parseTime, readCsv, type InputReport } from './csv.ts';
 
@@ -11,21 +12,61 @@ import { InputError, Issues, parseNumber, parseTime, readCsv, type InputReport }
 // Reported, not refused: duplicate times (the later row wins), rows out of order (sorted), blank values
 // (a gap), negative power (0 kW), rows outside the run (ignored). Refused with file and line: a time
 // without an offset, a value that is not a number, no reading inside the run at all.
+//
+// The same reader takes a data series (a load, a PV plant or a price from the district file,
+// docs/optimizer.md): columns `time,value`, the time in local time of the district's zone (an offset
+// is allowed), the unit stated by the district-file field that names the file (`…_kw_csv`,
+// `…_krw_per_kwh_csv`). Prices keep their sign.
 
 /** Longest spacing of readings taken as the data's own resolution (held, not reported), hours. */
 export const MAX_HOLD_HOURS = 2;
 
 export const PROFILE_COLUMNS = { timestamp: 'timestamp', power: 'power_kw' } as const;
+/** The data-series form: local time and a value whose unit the district file's field name gives. */
+export const SERIES_COLUMNS = { time: 'time', value: 'value' } as const;
+
+export interface ProfileOptions {
+  /** The district's zone: with it, a file in the series form may give local times without offset. */
+  zone?: string;
+  /** What a value is, for messages (default `power_kw`). */
+  valueName?: string;
+  /** Keep negative values (a price); otherwise a negative reading is power and becomes 0 kW. */
+  allowNegative?: boolean;
+}
+
+/** A local time in `zone` (ISO 8601, offset optional); an InputError naming the line otherwise. */
+function parseLocalTime(cell: string | undefined, file: string, line: number, zone: string): number {
+  const s = (cell ?? '').trim();
+  // "2026-08-03 08:15" (a space, as spreadsheets and pandas write it) reads as the ISO form.
+  const t = DateTime.fromISO(s.replace(' ', 'T'), { zone });
+  if (!s || !t.isValid)
+    throw new InputError(
+      file,
+      line,
+      `${SERIES_COLUMNS.time}: "${s.slice(0, 40)}" is not an ISO 8601 local time (e.g. 2026-08-03T08:15 in ${zone})`,
+    );
+  return t.toMillis();
+}
 
 export interface ProfileResult {
   kw: Float64Array;
   report: InputReport;
 }
 
-export function readProfileCsv(text: string, file: string, grid: TimeGrid): ProfileResult {
+export function readProfileCsv(
+  text: string,
+  file: string,
+  grid: TimeGrid,
+  opts: ProfileOptions = {},
+): ProfileResult {
   const table = readCsv(text, file);
-  const ti = table.require(PROFILE_COLUMNS.timestamp);
-  const pi = table.require(PROFILE_COLUMNS.power);
+  const series =
+    opts.zone !== undefined &&
+    table.column(SERIES_COLUMNS.time) >= 0 &&
+    table.column(SERIES_COLUMNS.value) >= 0;
+  const ti = table.require(series ? SERIES_COLUMNS.time : PROFILE_COLUMNS.timestamp);
+  const pi = table.require(series ? SERIES_COLUMNS.value : PROFILE_COLUMNS.power);
+  const valueName = opts.valueName ?? PROFILE_COLUMNS.power;
   const issues = new Issues();
   const stepMs = intervalMs(grid);
   const endMs = timeAt(grid, grid.count);
@@ -34,15 +75,23 @@ export function readProfileCsv(text: string, file: string, grid: TimeGrid): Prof
   let lastMs = -Infinity;
   let outside = 0;
   for (const { line, cells } of table.rows) {
-    const tMs = parseTime(cells[ti], file, line, PROFILE_COLUMNS.timestamp);
-    let kw = parseNumber(cells[pi], file, line, PROFILE_COLUMNS.power);
+    const tMs =
+      series && opts.zone !== undefined
+        ? parseLocalTime(cells[ti], file, line, opts.zone)
+        : parseTime(cells[ti], file, line, PROFILE_COLUMNS.timestamp);
+    let kw = parseNumber(
+      cells[pi],
+      file,
+      line,
+      series ? `${SERIES_COLUMNS.value} (${valueName})` : valueName,
+    );
     if (tMs < lastMs) issues.add('out-of-order', 'rows sorted by time', `line ${line}`);
     lastMs = Math.max(lastMs, tMs);
     if (kw === undefined) {
       issues.add('blank-value', 'left out; the interval is filled as a gap', `line ${line}`);
       continue;
     }
-    if (kw < 0) {
+    if (kw < 0 && !opts.allowNegative) {
       issues.add('negative-power', 'set to 0 kW (consumption and production are ≥ 0)', `line ${line}: ${kw}`);
       kw = 0;
     }
