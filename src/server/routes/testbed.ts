@@ -12,6 +12,7 @@ import {
   type ShadowStatus,
   type ShadowEstimate,
 } from '../../live/shadow.ts';
+import { testbedRunRoutes } from './testbed-runs.ts';
 
 // The test bed in the live system: admins register outside controllers that run in shadow mode
 // (docs/testbed.md); anyone who may look sees how their would-be cost compares with the acting
@@ -87,6 +88,8 @@ const roundEstimate = (e: ShadowEstimate): ShadowEstimate => ({
 });
 
 export const testbedRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
+  // Challenge-set runs against the twin (POST/GET /testbed/runs).
+  await app.register(testbedRunRoutes, { deps });
   const ch = new BroadcastChannel(testbedChannelName(deps.scenario.file));
   ch.unref();
   const waiting = new Map<
