@@ -3,6 +3,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, STRATEGIES, type SimRun } from '../api.ts';
 import { EChart } from '../components/EChart.tsx';
+import { TestbedRuns } from '../components/TestbedRuns.tsx';
 import { krw, num, pct, power } from '../format.ts';
 import { useSession } from '../session.ts';
 
@@ -395,6 +396,7 @@ export default function Scenarios() {
         {r?.error && <p className="error">{r.error}</p>}
       </form>
       {r?.status === 'done' && <Compare run={r} />}
+      <TestbedRuns canWrite={role === 'operator'} />
       <TestBed canWrite={role === 'operator'} />
       <section className="card">
         <h2>{t('scen.history')}</h2>
