@@ -71,6 +71,8 @@ export interface ServeOptions {
   backend?: string;
   /** Fleet: this site's id among the backend's edges. */
   edgeId?: string;
+  /** Fleet: subject and stream namespace shared with the backend (default `bitgrid`). */
+  fleetNamespace?: string;
   /** Fleet: what a kWh of this site's flexible consumption is worth, 원/kWh (default: its import price). */
   flexValueKrwPerKwh?: number;
 }
@@ -124,6 +126,7 @@ export function serveCommand(): Command {
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--backend <nats-url>', 'fleet: also report to this NATS JetStream backend and take its commands')
     .option('--edge-id <id>', 'fleet: this site\'s id at the backend (letters, digits, "_", "-")')
+    .option('--fleet-namespace <name>', "fleet: the backend's namespace (its --namespace)")
     .option(
       '--flex-value-krw-per-kwh <n>',
       "fleet: what a kWh of this site's flexible consumption is worth when a feeder cap is shared (default: the site's import price)",
@@ -487,6 +490,7 @@ async function fleetEdge(
     edgeId: opts.edgeId,
     natsUrl: opts.backend!,
     outboxFile: join(loaded.baseDir, '.bitgrid', `fleet-outbox-${opts.edgeId}.db`),
+    namespace: opts.fleetNamespace,
     log,
     now,
     onCommand: async (cmd) => {

@@ -16,7 +16,12 @@ import type { SiteReportMessage } from './messages.ts';
 /** Source of the grid signals this module makes (the loop's health and the API show it). */
 export const FLEET_SIGNAL_SOURCE = 'fleet';
 
-/** A coordinated share holds until the backend replaces or clears it: its window has no end. */
+/**
+ * A coordinated share holds from when it arrived until the backend replaces or clears it. Its signal
+ * window is open at both ends: a share must bind the cycle that is already under way (the loop's
+ * image is a few clock seconds older than the share), and every step a planner looks at.
+ */
+const SHARE_WINDOW_START_MS = 0;
 const UNTIL_REPLACED_MS = Number.MAX_SAFE_INTEGER;
 
 export interface HeldShare {
@@ -74,7 +79,7 @@ export class FleetImportLimit {
   signals(): GridSignal[] {
     return [...this.shares.values()].map((s) => ({
       kind: 'import_limit_kw',
-      startMs: s.sinceMs,
+      startMs: SHARE_WINDOW_START_MS,
       endMs: UNTIL_REPLACED_MS,
       value: s.limitKw,
       source: FLEET_SIGNAL_SOURCE,
@@ -90,6 +95,20 @@ export class FleetImportLimit {
 export const REPORT_DEADBAND_FRACTION = 0.005;
 /** A report goes up at least this often (site clock), so the backend can tell a live site, ms. */
 export const REPORT_HEARTBEAT_MS = 5 * 60_000;
+/**
+ * A report carries the median of the last this many cycles' figures. The grid meter and the devices
+ * are read at different moments, so in the cycle after a setpoint changes the meter may still show
+ * the old battery power while the battery already reports the new one: that cycle's figures are off
+ * by the change. One or two such cycles must not move the feeder's split (which would change the
+ * setpoints again); the median of five drops them.
+ */
+export const REPORT_MEDIAN_CYCLES = 5;
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
 
 export interface SiteReporterOptions {
   /** The site's connection import limit (district file `grid.import_limit_kw`), kW. */
@@ -125,6 +144,7 @@ function currentConsumptionKw(image: ProcessImage, sp: Setpoint): number {
 
 export class SiteReporter {
   private lastSent?: SiteReportMessage;
+  private readonly recent: SiteReportMessage[] = [];
 
   constructor(private readonly o: SiteReporterOptions) {
     if (!Number.isFinite(o.connectionLimitKw) || o.connectionLimitKw <= 0)
@@ -192,7 +212,15 @@ export class SiteReporter {
 
   private observe(requested: readonly Setpoint[], image: ProcessImage): void {
     if (!image.values.get(GRID_ASSET_ID)?.has('power_kw')) return; // nothing measured yet
-    const r = this.report(requested, image);
+    const now = this.report(requested, image);
+    this.recent.push(now);
+    if (this.recent.length > REPORT_MEDIAN_CYCLES) this.recent.shift();
+    const wantKw = median(this.recent.map((x) => x.wantKw));
+    const r: SiteReportMessage = {
+      ...now,
+      wantKw,
+      inflexibleKw: Math.min(wantKw, median(this.recent.map((x) => x.inflexibleKw))),
+    };
     const last = this.lastSent;
     const band = REPORT_DEADBAND_FRACTION * r.ownLimitKw;
     const moved =
