@@ -45,7 +45,7 @@ import { setpointsFromDispatch } from './setpoints.ts';
 const LAST_CLAMPS_KEPT = 5;
 /** Names are ids in the API and the audit log. */
 const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-/** At most this many shadow controllers at once: each is a worker with its own heap. */
+/** At most this many shadow controllers at once: each is a process (module) or a worker (HTTP) with its own heap. */
 export const MAX_SHADOWS = 4;
 /**
  * A cycle's decision counts until the next cycle, up to this long, h: a loop that paused (a restart,
@@ -177,8 +177,9 @@ function addCycle(e: ShadowEstimate, view: StepView, gridKw: number, hours: numb
 
 /**
  * Names the channel's key in the environment. The process draws it once; the API's worker thread
- * inherits it with the environment, while controllers' workers start with an empty one, so an
- * uploaded module cannot reach the runner to register or remove controllers.
+ * inherits it with the environment, while the test bed's workers start with an empty one. An
+ * uploaded module runs in a process of its own, which no BroadcastChannel of this one reaches; the
+ * key keeps the channel closed to any other thread here as well.
  */
 const CHANNEL_KEY_ENV = 'BITGRID_TESTBED_CHANNEL_KEY';
 
@@ -341,7 +342,7 @@ export class ShadowRunner {
 
   /**
    * The live controller's hook, once per cycle after the acting strategy decided. Never throws and
-   * never waits: each shadow decides in its worker and is compared when it answers.
+   * never waits: each shadow decides in its own process (or worker) and is compared when it answers.
    */
   observe(lv: LiveView, acting: Dispatch, signals: readonly GridSignal[]): void {
     if (this.entries.size === 0) return;

@@ -4,7 +4,7 @@ import { persistenceForecaster } from './observation.ts';
 import { controllerStrategy, type ControllerRunStats, type ControllerStrategy } from './strategy.ts';
 
 // `simulate --strategies rules,./my-controller.mjs`: every entry that is a path or a URL becomes a
-// strategy of that name, run through the test bed's worker (or HTTP) host with its limits. The
+// strategy of that name, run through the test bed's host (a confined process, or HTTP) with its limits. The
 // simulator's own forecasts are not the controller's business here: its observations carry the
 // persistence forecasts (`bitgrid testbed` scores on the learned ones).
 

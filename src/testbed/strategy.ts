@@ -36,7 +36,7 @@ export interface ControllerRunStats {
 }
 
 export interface ControllerStrategy extends Strategy {
-  /** Stops the worker; the stats are final after this. */
+  /** Stops the controller (its process or worker); the stats are final after this. */
   close(): Promise<ControllerRunStats>;
   stats(): ControllerRunStats;
 }
