@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
+import { CsvSyntaxError, readCsvRows, type CsvRow } from '../weather/index.ts';
 import { emptyForecastWeather } from './series.ts';
-import type { SiteSeries, Target } from './types.ts';
+import type { ForecastWeather, SiteSeries, Target } from './types.ts';
 
 // The forecasting CSV (docs/forecasting.md): one row per interval, `timestamp` = ISO 8601 interval
 // start with its UTC offset, the target in kW (`pv_kw` or `load_kw`, or a cumulative meter register
@@ -27,7 +28,10 @@ export const MAX_ROW_GAP_DAYS = 366;
  * longer than any backtest needs; about 9 MB per column.
  */
 export const MAX_SERIES_INTERVALS = 1_100_000;
+const MS_PER_MINUTE = 60_000;
+const MS_PER_HOUR = 3_600_000;
 const MS_PER_DAY = 86_400_000;
+const MINUTES_PER_DAY = 1440;
 
 export interface DataIssue {
   /** Short key, e.g. "duplicate-timestamp". */
@@ -87,6 +91,8 @@ export const COLUMNS = {
 const KNOWN = new Set<string>(Object.values(COLUMNS));
 /** KMA 단기예보 precipitation types (PTY): 0 없음, 1 비, 2 비/눈, 3 눈, 4 소나기. */
 const KMA_PTY_CODES = [0, 1, 2, 3, 4];
+/** KMA 단기예보 sky states (SKY): 1 맑음, 3 구름많음, 4 흐림; 2 (구름조금) in older files. */
+const KMA_SKY_CODES = [1, 2, 3, 4];
 const MAX_EXAMPLES = 3;
 /** Default longest weather gap filled by interpolation: 3 intervals (3 h on hourly data). */
 const DEFAULT_MAX_FILL_INTERVALS = 3;
@@ -102,41 +108,17 @@ const PV_NIGHT_NEGATIVE_SHARE = 0.02;
 const SPIKE_FACTOR = 10;
 const HIGH_PERCENTILE = 0.99;
 
-/** Splits CSV text into rows of cells (RFC 4180 quoting; , or ; separators; BOM and CRLF tolerated). */
-export function parseCsvRows(text: string): string[][] {
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const firstLine = text.slice(0, text.indexOf('\n') >>> 0);
+/** Rows of the file with the line each starts on (csv-parse; `,` or `;` as the header line uses more). */
+function readRows(text: string, where: string): CsvRow[] {
+  const start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const firstLine = text.slice(start, text.indexOf('\n') >>> 0);
   const sep = (firstLine.match(/;/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? ';' : ',';
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          cell += '"';
-          i++;
-        } else quoted = false;
-      } else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === sep) {
-      row.push(cell);
-      cell = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += ch;
+  try {
+    return readCsvRows(text, sep);
+  } catch (e) {
+    if (e instanceof CsvSyntaxError) throw new ForecastDataError(`${where}${e.message}`);
+    throw e;
   }
-  if (cell !== '' || row.length) {
-    row.push(cell);
-    rows.push(row);
-  }
-  return rows;
 }
 
 class Issues {
@@ -172,61 +154,134 @@ interface Row {
   fcIssueMs: number;
 }
 
+/** The forecast weather columns, all optional. */
+const FORECAST_COLUMNS = [
+  COLUMNS.fcTemperature,
+  COLUMNS.fcCloud,
+  COLUMNS.fcSky,
+  COLUMNS.fcPop,
+  COLUMNS.fcReh,
+  COLUMNS.fcPty,
+] as const;
+
+/** What the header says: where each column is and which one carries the target. */
+interface Header {
+  col: (name: string) => number;
+  /** The target's column: power (kW) or, without one, the cumulative register (kWh). */
+  targetCol: string;
+  fromEnergy: boolean;
+  numericCols: string[];
+  hasForecast: boolean;
+}
+
+/** Context every step of the import shares. */
+interface ImportContext {
+  where: string;
+  zone: string;
+  issues: Issues;
+}
+
 /** Parses the forecasting CSV into a regular series and a report of everything dropped, fixed or filled. */
 export function parseForecastCsv(text: string, opts: ImportOptions): ImportResult {
-  const zone = opts.zone ?? 'Asia/Seoul';
-  const where = opts.file ? `${opts.file}: ` : '';
-  const rows = parseCsvRows(text).filter((r) => r.some((c) => c.trim() !== ''));
-  if (rows.length === 0) throw new ForecastDataError(`${where}the file is empty`);
-  const header = rows[0].map((h) => h.trim().toLowerCase());
+  const ctx: ImportContext = {
+    where: opts.file ? `${opts.file}: ` : '',
+    zone: opts.zone ?? 'Asia/Seoul',
+    issues: new Issues(),
+  };
+  const rows = readRows(text, ctx.where);
+  if (rows.length === 0) throw new ForecastDataError(`${ctx.where}the file is empty`);
+  const header = readHeader(rows[0].cells, opts.target, ctx);
+  const dataRows = rows.length - 1;
+  const parsed = readDataRows(rows.slice(1), header, ctx);
+  if (parsed.length < 2)
+    throw new ForecastDataError(
+      `${ctx.where}fewer than two rows with a valid timestamp (${dataRows} data rows)`,
+    );
+  const unique = orderRows(parsed, ctx);
+  const grid = placeOnGrid(unique, header, ctx);
+  const { target, stepMs, startMs, count } = grid;
+  if (header.fromEnergy) registerToKw(target, stepMs, grid.lineAt, ctx.issues);
+  cleanTarget(target, opts.target, grid.lineAt, ctx.issues);
+
+  // Gaps: target gaps stay missing (never invented); short measured-weather gaps are interpolated.
+  const iso = (ms: number) =>
+    DateTime.fromMillis(ms, { zone: ctx.zone }).toISO({ suppressMilliseconds: true })!;
+  let missing = 0;
+  const missEx: string[] = [];
+  for (let i = 0; i < count; i++)
+    if (!Number.isFinite(target[i])) {
+      missing++;
+      if (missEx.length < MAX_EXAMPLES) missEx.push(iso(startMs + i * stepMs));
+    }
+  ctx.issues.addMany('missing-target', 'left missing: not used for training or scoring', missing, missEx);
+  const maxFill = opts.maxFillIntervals ?? DEFAULT_MAX_FILL_INTERVALS;
+  for (const [name, a] of [
+    [COLUMNS.temperature, grid.temp],
+    [COLUMNS.ghi, grid.ghi],
+    [COLUMNS.cloud, grid.cloud],
+  ] as const)
+    if (a) fillGaps(a, maxFill, name, ctx.issues);
+
+  let targetValues = 0;
+  for (let i = 0; i < count; i++) if (Number.isFinite(target[i])) targetValues++;
+  if (targetValues === 0) throw new ForecastDataError(`${ctx.where}no usable ${header.targetCol} value`);
+  const intervalMinutes = stepMs / MS_PER_MINUTE;
+  const series: SiteSeries = { startMs, intervalMinutes, count, zone: ctx.zone, targetKw: target };
+  if (grid.temp) series.temperatureC = grid.temp;
+  if (grid.ghi) series.ghiWPerM2 = grid.ghi;
+  if (grid.cloud) series.cloudCover = grid.cloud;
+  if (grid.fc) series.forecast = grid.fc;
+  return {
+    series,
+    report: {
+      file: opts.file,
+      rows: dataRows,
+      targetValues,
+      intervalMinutes,
+      count,
+      startIso: iso(startMs),
+      endIso: iso(startMs + count * stepMs),
+      issues: ctx.issues.list(),
+    },
+  };
+}
+
+/** The header's columns; refuses a file without a timestamp or a target column. */
+function readHeader(cells: string[], target: Target, { where, issues }: ImportContext): Header {
+  const header = cells.map((h) => h.trim().toLowerCase());
   const col = (name: string) => header.indexOf(name);
-  const issues = new Issues();
   if (col(COLUMNS.timestamp) < 0)
     throw new ForecastDataError(
       `${where}no "${COLUMNS.timestamp}" column in the header (found: ${header.join(', ')})`,
     );
-  const powerCol = opts.target === 'pv' ? COLUMNS.pv : COLUMNS.load;
-  const energyCol = opts.target === 'pv' ? COLUMNS.pvEnergy : COLUMNS.loadEnergy;
+  const powerCol = target === 'pv' ? COLUMNS.pv : COLUMNS.load;
+  const energyCol = target === 'pv' ? COLUMNS.pvEnergy : COLUMNS.loadEnergy;
   const fromEnergy = col(powerCol) < 0 && col(energyCol) >= 0;
   if (col(powerCol) < 0 && !fromEnergy)
     throw new ForecastDataError(
-      `${where}no target column: --target ${opts.target} needs "${powerCol}" (kW) or "${energyCol}" (cumulative kWh) in the header`,
+      `${where}no target column: --target ${target} needs "${powerCol}" (kW) or "${energyCol}" (cumulative kWh) in the header`,
     );
   for (const h of header) if (h && !KNOWN.has(h)) issues.add('unknown-column', 'ignored', `column "${h}"`);
+  const targetCol = fromEnergy ? energyCol : powerCol;
   const numericCols = [
-    fromEnergy ? energyCol : powerCol,
+    targetCol,
     COLUMNS.temperature,
     COLUMNS.ghi,
     COLUMNS.cloud,
-    COLUMNS.fcTemperature,
-    COLUMNS.fcCloud,
-    COLUMNS.fcSky,
-    COLUMNS.fcPop,
-    COLUMNS.fcReh,
-    COLUMNS.fcPty,
+    ...FORECAST_COLUMNS,
   ].filter((c) => col(c) >= 0);
+  return { col, targetCol, fromEnergy, numericCols, hasForecast: FORECAST_COLUMNS.some((c) => col(c) >= 0) };
+}
 
-  // 1. Rows.
+/** Each data row's time and numbers; rows without a usable timestamp are dropped and reported. */
+function readDataRows(rows: CsvRow[], { col, numericCols }: Header, { where, issues }: ImportContext): Row[] {
   const parsed: Row[] = [];
-  for (let r = 1; r < rows.length; r++) {
-    const cells = rows[r];
-    const line = r + 1;
+  const badTimestamp = 'row dropped (timestamp must be ISO 8601 with a UTC offset)';
+  for (const { line, cells } of rows) {
     const ts = (cells[col(COLUMNS.timestamp)] ?? '').trim();
-    if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(ts)) {
-      issues.add(
-        'bad-timestamp',
-        'row dropped (timestamp must be ISO 8601 with a UTC offset)',
-        `line ${line}: "${ts}"`,
-      );
-      continue;
-    }
     const dt = DateTime.fromISO(ts, { setZone: true });
-    if (!dt.isValid) {
-      issues.add(
-        'bad-timestamp',
-        'row dropped (timestamp must be ISO 8601 with a UTC offset)',
-        `line ${line}: "${ts}"`,
-      );
+    if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(ts) || !dt.isValid) {
+      issues.add('bad-timestamp', badTimestamp, `line ${line}: "${ts}"`);
       continue;
     }
     if (dt.year < DATA_FIRST_YEAR || dt.year > DATA_LAST_YEAR)
@@ -256,12 +311,11 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
     }
     parsed.push({ line, tMs: dt.toMillis(), values, fcIssueMs });
   }
-  if (parsed.length < 2)
-    throw new ForecastDataError(
-      `${where}fewer than two rows with a valid timestamp (${rows.length - 1} data rows)`,
-    );
+  return parsed;
+}
 
-  // 2. Order and duplicates.
+/** Rows in time order, one per timestamp (the first kept); refuses rows implausibly far apart. */
+function orderRows(parsed: Row[], { where, zone, issues }: ImportContext): Row[] {
   let outOfOrder = 0;
   const oooEx: string[] = [];
   for (let i = 1; i < parsed.length; i++)
@@ -298,18 +352,40 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
           `${MAX_ROW_GAP_DAYS} days apart are refused (a mistyped date?)`,
       );
   }
+  return unique;
+}
 
-  // 3. Grid: the most common step.
+/** The rows on a regular grid of their most common step. */
+interface GridColumns {
+  startMs: number;
+  stepMs: number;
+  count: number;
+  target: Float64Array;
+  temp?: Float64Array;
+  ghi?: Float64Array;
+  cloud?: Float64Array;
+  fc?: ForecastWeather;
+  /** Line of the row at each interval (0: none), for the report's examples. */
+  lineAt: Int32Array;
+}
+
+/** The grid (the most common step between rows) with each row's values on it, range-checked. */
+function placeOnGrid(unique: Row[], header: Header, { where, issues }: ImportContext): GridColumns {
+  const { col } = header;
   const diffs = new Map<number, number>();
   for (let i = 1; i < unique.length; i++) {
     const d = unique[i].tMs - unique[i - 1].tMs;
     diffs.set(d, (diffs.get(d) ?? 0) + 1);
   }
   const stepMs = [...diffs].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0];
-  const intervalMinutes = stepMs / 60_000;
-  if (!(intervalMinutes >= 1) || !Number.isInteger(intervalMinutes) || 1440 % intervalMinutes !== 0)
+  const intervalMinutes = stepMs / MS_PER_MINUTE;
+  if (
+    !(intervalMinutes >= 1) ||
+    !Number.isInteger(intervalMinutes) ||
+    MINUTES_PER_DAY % intervalMinutes !== 0
+  )
     throw new ForecastDataError(
-      `${where}cannot find a regular interval (most common step ${stepMs / 60_000} min)`,
+      `${where}cannot find a regular interval (most common step ${intervalMinutes} min)`,
     );
   const startMs = unique[0].tMs;
   const count = Math.round((unique[unique.length - 1].tMs - startMs) / stepMs) + 1;
@@ -318,20 +394,18 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
       `${where}lines ${unique[0].line} to ${unique[unique.length - 1].line} span ${count} intervals of ` +
         `${intervalMinutes} min; at most ${MAX_SERIES_INTERVALS} in one file`,
     );
-  const target = new Float64Array(count).fill(NaN);
-  const temp = col(COLUMNS.temperature) >= 0 ? new Float64Array(count).fill(NaN) : undefined;
-  const ghi = col(COLUMNS.ghi) >= 0 ? new Float64Array(count).fill(NaN) : undefined;
-  const cloud = col(COLUMNS.cloud) >= 0 ? new Float64Array(count).fill(NaN) : undefined;
-  const hasFc = [
-    COLUMNS.fcTemperature,
-    COLUMNS.fcCloud,
-    COLUMNS.fcSky,
-    COLUMNS.fcPop,
-    COLUMNS.fcReh,
-    COLUMNS.fcPty,
-  ].some((c) => col(c) >= 0);
-  const fc = hasFc ? emptyForecastWeather(count) : undefined;
-  const lineAt = new Int32Array(count);
+  const column = (name: string) => (col(name) >= 0 ? new Float64Array(count).fill(NaN) : undefined);
+  const g: GridColumns = {
+    startMs,
+    stepMs,
+    count,
+    target: new Float64Array(count).fill(NaN),
+    temp: column(COLUMNS.temperature),
+    ghi: column(COLUMNS.ghi),
+    cloud: column(COLUMNS.cloud),
+    fc: header.hasForecast ? emptyForecastWeather(count) : undefined,
+    lineAt: new Int32Array(count),
+  };
   for (const r of unique) {
     const off = r.tMs - startMs;
     if (off % stepMs !== 0) {
@@ -343,125 +417,77 @@ export function parseForecastCsv(text: string, opts: ImportOptions): ImportResul
       continue;
     }
     const i = off / stepMs;
-    lineAt[i] = r.line;
+    g.lineAt[i] = r.line;
     const v = (c: string) => r.values.get(c) ?? NaN;
-    target[i] = v(fromEnergy ? energyCol : powerCol);
-    if (temp) temp[i] = range(v(COLUMNS.temperature), -60, 60, 'temperature_c', r.line, issues);
-    if (ghi) ghi[i] = range(v(COLUMNS.ghi), 0, 1500, 'ghi_w_per_m2', r.line, issues);
-    if (cloud) cloud[i] = range(v(COLUMNS.cloud), 0, 1, 'cloud_cover', r.line, issues);
-    if (fc) {
-      const anyFc = [
-        COLUMNS.fcTemperature,
-        COLUMNS.fcCloud,
-        COLUMNS.fcSky,
-        COLUMNS.fcPop,
-        COLUMNS.fcReh,
-        COLUMNS.fcPty,
-      ].some((c) => r.values.has(c));
-      if (anyFc && !Number.isFinite(r.fcIssueMs)) {
-        issues.add(
-          'forecast-without-issue-time',
-          'forecast values ignored (without fc_issue_time they could leak the future)',
-          `line ${r.line}`,
-        );
-        continue;
-      }
-      fc.issueMs[i] = anyFc ? r.fcIssueMs : NaN;
-      fc.temperatureC[i] = range(v(COLUMNS.fcTemperature), -60, 60, 'fc_tmp_c', r.line, issues);
-      fc.cloudCover[i] = range(v(COLUMNS.fcCloud), 0, 1, 'fc_cloud_cover', r.line, issues);
-      const sky = v(COLUMNS.fcSky);
-      if (Number.isFinite(sky) && ![1, 2, 3, 4].includes(sky)) {
-        issues.add(
-          'bad-sky-code',
-          'value treated as missing (KMA SKY is 1, 3 or 4)',
-          `line ${r.line}: fc_sky = ${sky}`,
-        );
-        fc.sky[i] = NaN;
-      } else fc.sky[i] = sky;
-      fc.popPercent[i] = range(v(COLUMNS.fcPop), 0, 100, 'fc_pop', r.line, issues);
-      fc.rehPercent[i] = range(v(COLUMNS.fcReh), 0, 100, 'fc_reh', r.line, issues);
-      const pty = v(COLUMNS.fcPty);
-      if (Number.isFinite(pty) && !KMA_PTY_CODES.includes(pty)) {
-        issues.add(
-          'bad-pty-code',
-          'value treated as missing (KMA PTY is 0 none, 1 rain, 2 rain and snow, 3 snow, 4 shower)',
-          `line ${r.line}: fc_pty = ${pty}`,
-        );
-        fc.ptyCode[i] = NaN;
-      } else fc.ptyCode[i] = pty;
-    }
+    g.target[i] = v(header.targetCol);
+    if (g.temp) g.temp[i] = range(v(COLUMNS.temperature), -60, 60, 'temperature_c', r.line, issues);
+    if (g.ghi) g.ghi[i] = range(v(COLUMNS.ghi), 0, 1500, 'ghi_w_per_m2', r.line, issues);
+    if (g.cloud) g.cloud[i] = range(v(COLUMNS.cloud), 0, 1, 'cloud_cover', r.line, issues);
+    if (g.fc) placeForecast(g.fc, i, r, issues);
   }
+  return g;
+}
 
-  // 4. Cumulative meter register → kW, with resets.
-  if (fromEnergy) {
-    const kw = new Float64Array(count).fill(NaN);
-    let resets = 0;
-    const ex: string[] = [];
-    for (let i = 1; i < count; i++) {
-      const a = target[i - 1];
-      const b = target[i];
-      if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
-      if (b < a) {
-        resets++;
-        if (ex.length < MAX_EXAMPLES) ex.push(`line ${lineAt[i]}: ${a} → ${b} kWh`);
-        continue;
-      }
-      kw[i - 1] = (b - a) / (stepMs / 3_600_000);
-    }
-    issues.addMany(
-      'meter-reset',
-      'interval dropped (the register went backwards: reset or rollover)',
-      resets,
-      ex,
+/** A row's forecast weather at interval `i`; none without its issue time, which keeps the future out. */
+function placeForecast(fc: ForecastWeather, i: number, r: Row, issues: Issues): void {
+  const v = (c: string) => r.values.get(c) ?? NaN;
+  const anyFc = FORECAST_COLUMNS.some((c) => r.values.has(c));
+  if (anyFc && !Number.isFinite(r.fcIssueMs)) {
+    issues.add(
+      'forecast-without-issue-time',
+      'forecast values ignored (without fc_issue_time they could leak the future)',
+      `line ${r.line}`,
     );
-    target.set(kw);
+    return;
   }
+  fc.issueMs[i] = anyFc ? r.fcIssueMs : NaN;
+  fc.temperatureC[i] = range(v(COLUMNS.fcTemperature), -60, 60, 'fc_tmp_c', r.line, issues);
+  fc.cloudCover[i] = range(v(COLUMNS.fcCloud), 0, 1, 'fc_cloud_cover', r.line, issues);
+  const sky = v(COLUMNS.fcSky);
+  if (Number.isFinite(sky) && !KMA_SKY_CODES.includes(sky)) {
+    issues.add(
+      'bad-sky-code',
+      'value treated as missing (KMA SKY is 1, 3 or 4)',
+      `line ${r.line}: fc_sky = ${sky}`,
+    );
+    fc.sky[i] = NaN;
+  } else fc.sky[i] = sky;
+  fc.popPercent[i] = range(v(COLUMNS.fcPop), 0, 100, 'fc_pop', r.line, issues);
+  fc.rehPercent[i] = range(v(COLUMNS.fcReh), 0, 100, 'fc_reh', r.line, issues);
+  const pty = v(COLUMNS.fcPty);
+  if (Number.isFinite(pty) && !KMA_PTY_CODES.includes(pty)) {
+    issues.add(
+      'bad-pty-code',
+      'value treated as missing (KMA PTY is 0 none, 1 rain, 2 rain and snow, 3 snow, 4 shower)',
+      `line ${r.line}: fc_pty = ${pty}`,
+    );
+    fc.ptyCode[i] = NaN;
+  } else fc.ptyCode[i] = pty;
+}
 
-  // 5. Target plausibility.
-  cleanTarget(target, opts.target, lineAt, issues);
-
-  // 6. Gaps: target gaps stay missing (never invented); short measured-weather gaps are interpolated.
-  let missing = 0;
-  const missEx: string[] = [];
-  for (let i = 0; i < count; i++)
-    if (!Number.isFinite(target[i])) {
-      missing++;
-      if (missEx.length < MAX_EXAMPLES)
-        missEx.push(
-          DateTime.fromMillis(startMs + i * stepMs, { zone }).toISO({ suppressMilliseconds: true })!,
-        );
+/** A cumulative meter register (kWh) to mean power per interval (kW), in place; a register going back is a reset. */
+function registerToKw(target: Float64Array, stepMs: number, lineAt: Int32Array, issues: Issues): void {
+  const kw = new Float64Array(target.length).fill(NaN);
+  let resets = 0;
+  const ex: string[] = [];
+  for (let i = 1; i < target.length; i++) {
+    const a = target[i - 1];
+    const b = target[i];
+    if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
+    if (b < a) {
+      resets++;
+      if (ex.length < MAX_EXAMPLES) ex.push(`line ${lineAt[i]}: ${a} → ${b} kWh`);
+      continue;
     }
-  issues.addMany('missing-target', 'left missing: not used for training or scoring', missing, missEx);
-  const maxFill = opts.maxFillIntervals ?? DEFAULT_MAX_FILL_INTERVALS;
-  for (const [name, a] of [
-    [COLUMNS.temperature, temp],
-    [COLUMNS.ghi, ghi],
-    [COLUMNS.cloud, cloud],
-  ] as const)
-    if (a) fillGaps(a, maxFill, name, issues);
-
-  let targetValues = 0;
-  for (let i = 0; i < count; i++) if (Number.isFinite(target[i])) targetValues++;
-  if (targetValues === 0)
-    throw new ForecastDataError(`${where}no usable ${fromEnergy ? energyCol : powerCol} value`);
-  const series: SiteSeries = { startMs, intervalMinutes, count, zone, targetKw: target };
-  if (temp) series.temperatureC = temp;
-  if (ghi) series.ghiWPerM2 = ghi;
-  if (cloud) series.cloudCover = cloud;
-  if (fc) series.forecast = fc;
-  return {
-    series,
-    report: {
-      file: opts.file,
-      rows: rows.length - 1,
-      targetValues,
-      intervalMinutes,
-      count,
-      startIso: DateTime.fromMillis(startMs, { zone }).toISO({ suppressMilliseconds: true })!,
-      endIso: DateTime.fromMillis(startMs + count * stepMs, { zone }).toISO({ suppressMilliseconds: true })!,
-      issues: issues.list(),
-    },
-  };
+    kw[i - 1] = (b - a) / (stepMs / MS_PER_HOUR);
+  }
+  issues.addMany(
+    'meter-reset',
+    'interval dropped (the register went backwards: reset or rollover)',
+    resets,
+    ex,
+  );
+  target.set(kw);
 }
 
 function range(v: number, lo: number, hi: number, name: string, line: number, issues: Issues): number {
@@ -573,7 +599,7 @@ export function seriesToCsv(s: SiteSeries, target: Target): string {
       COLUMNS.fcPty,
     );
   const out = [cols.join(',')];
-  const stepMs = s.intervalMinutes * 60_000;
+  const stepMs = s.intervalMinutes * MS_PER_MINUTE;
   const num = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '');
   for (let i = 0; i < s.count; i++) {
     const t = s.startMs + i * stepMs;

@@ -16,6 +16,7 @@ export {
 } from './synthetic.ts';
 export type { SyntheticWeatherOptions, TemperatureCycle } from './synthetic.ts';
 export { parseKmaAsosCsv, decodeKmaText, KmaCsvError, DEFAULT_MAX_GAP_HOURS } from './kma.ts';
+export { readCsvRows, CsvSyntaxError, type CsvRow } from './csv.ts';
 export type { KmaImportOptions, KmaImportReport, KmaImportResult, DroppedRow, FilledGap } from './kma.ts';
 export { createRandom, hashSeed, normalCdf, normalQuantile } from './random.ts';
 export type { Random } from './random.ts';

@@ -1,4 +1,5 @@
 import type { TimeGrid } from '../model/time.ts';
+import { CsvSyntaxError, readCsvRows, type CsvRow } from './csv.ts';
 import {
   DEFAULT_MONTHLY_LINKE_TURBIDITY,
   extraterrestrialNormalWPerM2,
@@ -152,31 +153,6 @@ export function decodeKmaText(data: Buffer | Uint8Array | string): {
   }
 }
 
-/** Split one CSV line (RFC 4180 quotes; KMA files rarely quote, but re-saved files do). */
-function splitCsvLine(line: string): string[] {
-  if (!line.includes('"')) return line.split(',');
-  const out: string[] = [];
-  let cur = '';
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (q) {
-      if (ch === '"') {
-        if (line[i + 1] === '"') {
-          cur += '"';
-          i++;
-        } else q = false;
-      } else cur += ch;
-    } else if (ch === '"') q = true;
-    else if (ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
-
 type ColumnKey =
   | 'station'
   | 'stationName'
@@ -253,22 +229,49 @@ interface RawColumns {
   cloud: Float64Array;
 }
 
+/** One usable observation row: its line in the file, its 일시 (UTC ms) and its cells as written. */
+interface ObservationRow {
+  line: number;
+  timeMs: number;
+  values: (string | undefined)[];
+}
+
+/** The file's rows read and checked: by time, one per hour, within the plausible span. */
+interface KmaRows {
+  cols: Partial<Record<ColumnKey, number>>;
+  rows: ObservationRow[];
+  /** 일시 of the first and last rows, UTC ms, and the hours from one to the other inclusive. */
+  t0: number;
+  t1: number;
+  hours: number;
+}
+
+/** The clear sky over the file's span: per hour and on the 5-minute base inside each hour. */
+interface SkyOverSpan {
+  /** 일시 of each hour (the end of the hour it sums), UTC ms. */
+  hourTimes: Float64Array;
+  /** Middle of each 5-minute step of the base, UTC ms. */
+  baseTimes: Float64Array;
+  pos: ReturnType<typeof solarPositionAt>;
+  ghiCs: Float64Array;
+  dniCs: Float64Array;
+  /** Extraterrestrial horizontal and clear-sky GHI, mean over each hour, W/m². */
+  extraH: Float64Array;
+  clearH: Float64Array;
+  isNight: (h: number) => boolean;
+}
+
+/** Hourly readings after gap filling, one per hour of the span. */
+interface HourlyReadings {
+  temperature: Float64Array;
+  wind: Float64Array;
+  hasWind: boolean;
+  cloud: Float64Array;
+}
+
 /** Parse a KMA ASOS hourly CSV (Buffer in UTF-8 or EUC-KR, or a string) and resample it. */
 export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImportOptions): KmaImportResult {
   const { text, encoding } = decodeKmaText(data);
-  const lines = text.split(/\r\n|\n|\r/);
-  let headerLine = lines.findIndex((l) => l.trim() !== '');
-  if (headerLine < 0) throw new KmaCsvError('KMA CSV is empty');
-  const header = splitCsvLine(lines[headerLine]);
-  const cols = findColumns(header);
-  if (cols.time === undefined)
-    throw new KmaCsvError(
-      `KMA CSV line ${headerLine + 1}: no 일시 (date-time) column in the header (found: ${header.map((h) => h.trim()).join(', ')})`,
-    );
-  if (cols.temperature === undefined && cols.irradiation === undefined && cols.sunshine === undefined)
-    throw new KmaCsvError(`KMA CSV line ${headerLine + 1}: none of 기온, 일사, 일조 in the header`);
-  headerLine += 1;
-
   const report: KmaImportReport = {
     encoding,
     firstTime: '',
@@ -283,24 +286,82 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
     filled: [],
     notes: [],
   };
+  const read = readKmaRows(text, opts, report);
+  const { cols, rows, t0, t1, hours } = read;
+  report.firstTime = formatKst(t0);
+  report.lastTime = formatKst(t1);
+  report.missingHours = hours - rows.length;
+  report.rowsUsed = rows.length;
+
+  const raw = readRawColumns(read, report);
+  const sky = clearSkyOverSpan(t0, hours, opts);
+  const maxGap = opts.maxGapHours ?? DEFAULT_MAX_GAP_HOURS;
+  const ghiH = hourlyIrradiance(read, raw, sky, maxGap, report);
+  const readings = hourlyReadings(cols, raw, sky, ghiH, maxGap, report);
+  const base = ontoBase(sky, ghiH, readings);
+
+  // The base covers [first 일시 − 1 h, last 일시): hour h is the hour ending at hourTimes[h].
+  const baseStartMs = t0 - MS_PER_HOUR;
+  const spanEndMs = t1;
+  const grid: TimeGrid = opts.grid ?? { startMs: baseStartMs, intervalMinutes: 60, count: hours };
+  const gridEnd = grid.startMs + grid.count * grid.intervalMinutes * MS_PER_MINUTE;
+  if (grid.startMs < baseStartMs || gridEnd > spanEndMs)
+    throw new KmaCsvError(
+      `KMA CSV covers ${formatKst(baseStartMs)} – ${formatKst(spanEndMs)} KST, but ${formatKst(grid.startMs)} – ` +
+        `${formatKst(gridEnd)} KST is asked for`,
+    );
+  const out = averageOntoGrid(baseStartMs, BASE_STEP_MS, base, grid);
+  const result: WeatherSeries = {
+    startMs: grid.startMs,
+    intervalMinutes: grid.intervalMinutes,
+    count: grid.count,
+    ghiWPerM2: out[0],
+    dniWPerM2: out[1],
+    dhiWPerM2: out[2],
+    temperatureC: out[3],
+    cloudCover: out[4],
+  };
+  if (readings.hasWind) result.windSpeedMPerS = out[5];
+  return {
+    series: result,
+    report,
+    hourly: {
+      timeMs: sky.hourTimes,
+      temperatureC: readings.temperature,
+      ghiWPerM2: ghiH,
+      windSpeedMPerS: readings.wind,
+      cloudCover: readings.cloud,
+    },
+  };
+}
+
+/** The header and the usable rows of the file, sorted by time; every dropped row is in the report. */
+function readKmaRows(text: string, opts: KmaImportOptions, report: KmaImportReport): KmaRows {
+  let csv: CsvRow[];
+  try {
+    csv = readCsvRows(text);
+  } catch (e) {
+    if (e instanceof CsvSyntaxError) throw new KmaCsvError(`KMA CSV ${e.message}`);
+    throw e;
+  }
+  if (csv.length === 0) throw new KmaCsvError('KMA CSV is empty');
+  const { line: headerLine, cells: header } = csv[0];
+  const cols = findColumns(header);
+  if (cols.time === undefined)
+    throw new KmaCsvError(
+      `KMA CSV line ${headerLine}: no 일시 (date-time) column in the header (found: ${header.map((h) => h.trim()).join(', ')})`,
+    );
+  if (cols.temperature === undefined && cols.irradiation === undefined && cols.sunshine === undefined)
+    throw new KmaCsvError(`KMA CSV line ${headerLine}: none of 기온, 일사, 일조 in the header`);
+
   const drop = (line: number, reason: string) => {
     if (report.droppedRows.length < MAX_LISTED) report.droppedRows.push({ line, reason });
     else report.droppedRowsNotListed++;
   };
-
-  interface Row {
-    line: number;
-    timeMs: number;
-    values: (string | undefined)[];
-  }
-  const rows: Row[] = [];
+  const rows: ObservationRow[] = [];
   const seen = new Map<number, number>();
-  for (let li = headerLine; li < lines.length; li++) {
-    const raw = lines[li];
-    if (raw.trim() === '') continue;
+  for (const { line: lineNo, cells } of csv.slice(1)) {
     report.rowsRead++;
-    const cells = splitCsvLine(raw);
-    const lineNo = li + 1;
     const timeCell = cells[cols.time]?.trim() ?? '';
     const timeMs = parseKst(timeCell);
     if (timeMs === undefined) {
@@ -348,7 +409,14 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
         ')',
     );
   rows.sort((a, b) => a.timeMs - b.timeMs);
-  // Checked before any grid is built: its size follows from the span, not from the rows read.
+  checkSpan(rows);
+  const t0 = rows[0].timeMs;
+  const t1 = rows[rows.length - 1].timeMs;
+  return { cols, rows, t0, t1, hours: Math.round((t1 - t0) / MS_PER_HOUR) + 1 };
+}
+
+/** Refuses a mistyped date before any grid is built: the grid's size follows from the span, not the rows. */
+function checkSpan(rows: readonly ObservationRow[]): void {
   for (let i = 1; i < rows.length; i++) {
     const gapDays = (rows[i].timeMs - rows[i - 1].timeMs) / MS_PER_DAY;
     if (gapDays > KMA_MAX_ROW_GAP_DAYS)
@@ -365,15 +433,10 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
         `line ${rows[rows.length - 1].line} (${formatKst(rows[rows.length - 1].timeMs)}); at most ` +
         `${KMA_MAX_SPAN_YEARS} years in one file`,
     );
+}
 
-  const t0 = rows[0].timeMs;
-  const t1 = rows[rows.length - 1].timeMs;
-  const hours = Math.round((t1 - t0) / MS_PER_HOUR) + 1;
-  report.firstTime = formatKst(t0);
-  report.lastTime = formatKst(t1);
-  report.missingHours = hours - rows.length;
-  report.rowsUsed = rows.length;
-
+/** The numeric columns by hour of the span (NaN where blank or unusable; the unusable are reported). */
+function readRawColumns({ cols, rows, t0, hours }: KmaRows, report: KmaImportReport): RawColumns {
   const raw: RawColumns = {
     temperature: new Float64Array(hours).fill(NaN),
     wind: new Float64Array(hours).fill(NaN),
@@ -408,8 +471,11 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
       raw[field][h] = v;
     }
   }
+  return raw;
+}
 
-  // Night hours: the hour ending at 일시 gets (almost) no extraterrestrial irradiation.
+/** Sun position and clear sky on the 5-minute base, and their hourly means; night = (almost) no sun. */
+function clearSkyOverSpan(t0: number, hours: number, opts: KmaImportOptions): SkyOverSpan {
   const hourTimes = new Float64Array(hours);
   for (let h = 0; h < hours; h++) hourTimes[h] = t0 + h * MS_PER_HOUR;
   const baseTimes = new Float64Array(hours * STEPS_PER_HOUR);
@@ -435,9 +501,24 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
       clearH[h] += cs.ghiWPerM2 / STEPS_PER_HOUR;
     }
   }
+  // Night hours: the hour ending at 일시 gets (almost) no clear-sky irradiation.
   const isNight = (h: number) => clearH[h] < DARK_HOUR_CLEAR_SKY_W_PER_M2;
+  return { hourTimes, baseTimes, pos, ghiCs, dniCs, extraH, clearH, isNight };
+}
 
-  // Irradiance in W/m² (hour mean); blank at night is 0, blank by day is missing.
+/**
+ * Hourly mean GHI, W/m²: 일사 where read, 0 for a blank night hour, estimated from 일조 where 일사 is
+ * missing by day, and short remaining gaps filled in clearness (relative to clear sky).
+ */
+function hourlyIrradiance(
+  { cols, rows, t0 }: KmaRows,
+  raw: RawColumns,
+  sky: SkyOverSpan,
+  maxGap: number,
+  report: KmaImportReport,
+): Float64Array {
+  const { hourTimes, clearH, extraH, isNight } = sky;
+  const hours = hourTimes.length;
   const ghiH = new Float64Array(hours).fill(NaN);
   const hasIrr = cols.irradiation !== undefined && raw.irradiation.some((v) => !Number.isNaN(v));
   const hasSun = cols.sunshine !== undefined && raw.sunshine.some((v) => !Number.isNaN(v));
@@ -488,7 +569,6 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
     flush();
   }
 
-  const maxGap = opts.maxGapHours ?? DEFAULT_MAX_GAP_HOURS;
   // Gaps in irradiance are filled in clearness (relative to clear sky), so a filled noon is not a dawn.
   const kH = new Float64Array(hours).fill(NaN);
   for (let h = 0; h < hours; h++) {
@@ -499,7 +579,19 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
   fillGaps(kH, (h) => !isNight(h), '일사', hourTimes, maxGap, report, true);
   for (let h = 0; h < hours; h++)
     if (!isNight(h) && Number.isNaN(ghiH[h])) ghiH[h] = Math.max(0, kH[h]) * clearH[h];
+  return ghiH;
+}
 
+/** Temperature, wind and cloud cover by hour, gaps filled (cloud from clearness where not observed). */
+function hourlyReadings(
+  cols: Partial<Record<ColumnKey, number>>,
+  raw: RawColumns,
+  { hourTimes, clearH, isNight }: SkyOverSpan,
+  ghiH: Float64Array,
+  maxGap: number,
+  report: KmaImportReport,
+): HourlyReadings {
+  const hours = hourTimes.length;
   const temperature = raw.temperature;
   if (cols.temperature === undefined || temperature.every((v) => Number.isNaN(v)))
     throw new KmaCsvError('KMA CSV has no 기온 (temperature) values');
@@ -526,8 +618,18 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
       `no cloud information at all (night-only file without 전운량): cloud cover set to ${UNKNOWN_CLOUD_COVER}`,
     );
   } else fillGaps(cloud, () => true, '전운량', hourTimes, Infinity, undefined, false);
+  return { temperature, wind, hasWind, cloud };
+}
 
-  // Onto the 5-minute base: readings interpolated between hours, irradiation shaped inside its hour.
+/**
+ * The hourly series on the 5-minute base: readings interpolated between hours, each hour's irradiation
+ * shaped by the clear-sky curve inside it and scaled back to its total, then split into beam and
+ * diffuse. Returns GHI, DNI, DHI, temperature, cloud cover and (when read) wind speed, in that order.
+ */
+function ontoBase(sky: SkyOverSpan, ghiH: Float64Array, readings: HourlyReadings): Float64Array[] {
+  const { baseTimes, pos, dniCs } = sky;
+  const { temperature, wind, hasWind, cloud } = readings;
+  const hours = ghiH.length;
   const nBase = baseTimes.length;
   const gB = new Float64Array(nBase);
   const bB = new Float64Array(nBase);
@@ -537,33 +639,7 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
   const cB = new Float64Array(nBase);
   const dec: Decomposition = { dniWPerM2: 0, dhiWPerM2: 0, clearnessIndex: 0 };
   for (let h = 0; h < hours; h++) {
-    // Clearness inside the hour interpolated from neighbouring hours, then scaled to the hour's total.
-    const kPrev = h > 0 && clearH[h - 1] > 0 ? ghiH[h - 1] / clearH[h - 1] : NaN;
-    const kCur = clearH[h] > 0 ? ghiH[h] / clearH[h] : NaN;
-    const kNext = h + 1 < hours && clearH[h + 1] > 0 ? ghiH[h + 1] / clearH[h + 1] : NaN;
-    let sum = 0;
-    for (let s = 0; s < STEPS_PER_HOUR; s++) {
-      const j = h * STEPS_PER_HOUR + s;
-      const f = (s + 0.5) / STEPS_PER_HOUR - 0.5; // −0.5 … 0.5 around the hour's centre
-      const other = f < 0 ? kPrev : kNext;
-      const k = Number.isNaN(kCur) ? 0 : Number.isNaN(other) ? kCur : kCur + Math.abs(f) * (other - kCur);
-      gB[j] = ghiCs[j] * Math.max(0, k);
-      sum += gB[j];
-    }
-    const target = ghiH[h] * STEPS_PER_HOUR;
-    if (!(target > 0)) for (let s = 0; s < STEPS_PER_HOUR; s++) gB[h * STEPS_PER_HOUR + s] = 0;
-    else {
-      if (sum > 0) for (let s = 0; s < STEPS_PER_HOUR; s++) gB[h * STEPS_PER_HOUR + s] *= target / sum;
-      else {
-        // Observed light with no clear-sky sun in the hour (twilight, timing): spread where the Sun is up.
-        let up = 0;
-        for (let s = 0; s < STEPS_PER_HOUR; s++) if (pos.cosZenith[h * STEPS_PER_HOUR + s] > 0) up++;
-        for (let s = 0; s < STEPS_PER_HOUR; s++) {
-          const j = h * STEPS_PER_HOUR + s;
-          gB[j] = up > 0 ? (pos.cosZenith[j] > 0 ? target / up : 0) : target / STEPS_PER_HOUR;
-        }
-      }
-    }
+    shapeHourIrradiance(sky, ghiH, h, gB);
     for (let s = 0; s < STEPS_PER_HOUR; s++) {
       const j = h * STEPS_PER_HOUR + s;
       if (gB[j] > 0) {
@@ -579,42 +655,39 @@ export function parseKmaAsosCsv(data: Buffer | Uint8Array | string, opts: KmaImp
       cB[j] = Math.min(1, Math.max(0, lerp(cloud)));
     }
   }
-
-  // The base covers [first 일시 − 1 h, last 일시): hour h is the hour ending at hourTimes[h].
-  const baseStartMs = t0 - MS_PER_HOUR;
-  const spanEndMs = t1;
-  const grid: TimeGrid = opts.grid ?? { startMs: baseStartMs, intervalMinutes: 60, count: hours };
-  const gridEnd = grid.startMs + grid.count * grid.intervalMinutes * MS_PER_MINUTE;
-  if (grid.startMs < baseStartMs || gridEnd > spanEndMs)
-    throw new KmaCsvError(
-      `KMA CSV covers ${formatKst(baseStartMs)} – ${formatKst(spanEndMs)} KST, but ${formatKst(grid.startMs)} – ` +
-        `${formatKst(gridEnd)} KST is asked for`,
-    );
   const series = [gB, bB, dB, tB, cB];
   if (hasWind) series.push(wB);
-  const out = averageOntoGrid(baseStartMs, BASE_STEP_MS, series, grid);
-  const result: WeatherSeries = {
-    startMs: grid.startMs,
-    intervalMinutes: grid.intervalMinutes,
-    count: grid.count,
-    ghiWPerM2: out[0],
-    dniWPerM2: out[1],
-    dhiWPerM2: out[2],
-    temperatureC: out[3],
-    cloudCover: out[4],
-  };
-  if (hasWind) result.windSpeedMPerS = out[5];
-  return {
-    series: result,
-    report,
-    hourly: {
-      timeMs: hourTimes,
-      temperatureC: temperature,
-      ghiWPerM2: ghiH,
-      windSpeedMPerS: wind,
-      cloudCover: cloud,
-    },
-  };
+  return series;
+}
+
+/** Hour `h`'s GHI on the base (into `gB`): clearness interpolated from the neighbouring hours, scaled to the hour's total. */
+function shapeHourIrradiance(sky: SkyOverSpan, ghiH: Float64Array, h: number, gB: Float64Array): void {
+  const { pos, ghiCs, clearH } = sky;
+  const hours = ghiH.length;
+  const kPrev = h > 0 && clearH[h - 1] > 0 ? ghiH[h - 1] / clearH[h - 1] : NaN;
+  const kCur = clearH[h] > 0 ? ghiH[h] / clearH[h] : NaN;
+  const kNext = h + 1 < hours && clearH[h + 1] > 0 ? ghiH[h + 1] / clearH[h + 1] : NaN;
+  let sum = 0;
+  for (let s = 0; s < STEPS_PER_HOUR; s++) {
+    const j = h * STEPS_PER_HOUR + s;
+    const f = (s + 0.5) / STEPS_PER_HOUR - 0.5; // −0.5 … 0.5 around the hour's centre
+    const other = f < 0 ? kPrev : kNext;
+    const k = Number.isNaN(kCur) ? 0 : Number.isNaN(other) ? kCur : kCur + Math.abs(f) * (other - kCur);
+    gB[j] = ghiCs[j] * Math.max(0, k);
+    sum += gB[j];
+  }
+  const target = ghiH[h] * STEPS_PER_HOUR;
+  if (!(target > 0)) for (let s = 0; s < STEPS_PER_HOUR; s++) gB[h * STEPS_PER_HOUR + s] = 0;
+  else if (sum > 0) for (let s = 0; s < STEPS_PER_HOUR; s++) gB[h * STEPS_PER_HOUR + s] *= target / sum;
+  else {
+    // Observed light with no clear-sky sun in the hour (twilight, timing): spread where the Sun is up.
+    let up = 0;
+    for (let s = 0; s < STEPS_PER_HOUR; s++) if (pos.cosZenith[h * STEPS_PER_HOUR + s] > 0) up++;
+    for (let s = 0; s < STEPS_PER_HOUR; s++) {
+      const j = h * STEPS_PER_HOUR + s;
+      gB[j] = up > 0 ? (pos.cosZenith[j] > 0 ? target / up : 0) : target / STEPS_PER_HOUR;
+    }
+  }
 }
 
 /**
