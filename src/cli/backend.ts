@@ -7,6 +7,8 @@ import { parseFeederOption, type FeederConfig } from '../fleet/coordinator.ts';
 // sends from NATS JetStream into PostgreSQL, with the site as the first key of every table, until it
 // is stopped; what arrives meanwhile waits in JetStream.
 
+const MAX_PORT = 65_535;
+
 /** How often the backend logs what it has taken, ms. */
 const REPORT_EVERY_MS = 60_000;
 
@@ -38,6 +40,9 @@ export function backendCommand(): Command {
       collectFeeder,
       [] as FeederConfig[],
     )
+    .option('--http-port <n>', 'serve the read-only fleet API on this port (0 picks a free one)', port)
+    .option('--http-host <addr>', 'interface of the fleet API', '127.0.0.1')
+    .option('--tokens <file>', 'fleet API bearer tokens: JSON [{ name, sha256, sites: "*" | [ids] }]')
     .action(
       async (opts: {
         nats: string;
@@ -45,8 +50,16 @@ export function backendCommand(): Command {
         schema: string;
         namespace: string;
         feeder: FeederConfig[];
+        httpPort?: number;
+        httpHost: string;
+        tokens?: string;
       }) => {
+        if (opts.httpPort !== undefined && !opts.tokens)
+          throw new InvalidArgumentError('--http-port needs --tokens (the API answers bearer tokens only)');
         const { FleetBackend } = await import('../fleet/backend.ts');
+        const { createFleetApi, loadTokensFile } = await import('../fleet/api.ts');
+        // Checked before anything connects: a bad tokens file stops the command at once.
+        const tokens = opts.tokens ? loadTokensFile(opts.tokens) : undefined;
         const log = pino(
           { level: process.env.BITGRID_LOG_LEVEL ?? 'info', redact: SERVE_LOG_REDACT },
           pino.destination(2),
@@ -63,9 +76,15 @@ export function backendCommand(): Command {
         process.stdout.write(`bitgrid backend: taking namespace "${opts.namespace}" from ${opts.nats}\n`);
         for (const f of opts.feeder)
           process.stdout.write(`  feeder ${f.id}: ${f.capKw} kW shared by ${f.sites.join(', ')}\n`);
+        const api = tokens ? createFleetApi({ reader: backend, tokens }) : undefined;
+        if (api) {
+          const address = await api.listen({ port: opts.httpPort, host: opts.httpHost });
+          process.stdout.write(`  fleet API on ${address}/fleet (${tokens!.length} token(s))\n`);
+        }
         const timer = setInterval(() => log.info(backend.stats(), 'fleet backend'), REPORT_EVERY_MS);
         const stop = async () => {
           clearInterval(timer);
+          await api?.close();
           await backend.stop();
           process.exit(0);
         };
@@ -73,4 +92,12 @@ export function backendCommand(): Command {
         process.once('SIGTERM', () => void stop());
       },
     );
+}
+
+/** A TCP port, 0–65535. */
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_PORT)
+    throw new InvalidArgumentError(`port must be an integer 0–${MAX_PORT}, got "${v}"`);
+  return n;
 }

@@ -260,6 +260,11 @@ export async function startServe(opts: ServeOptions) {
     ...(edge ? { tap: edgeTap(edge) } : {}),
   });
   await loop.restore();
+  // The site's KPIs and plan in force go up too, after each cycle.
+  if (edge) {
+    const up = await siteUpstream(edge, scenario, loop, controller, store, log);
+    loop.subscribe(() => up.tick());
+  }
   edge?.start();
   loop.start(opts.cycleS * 1000 * wallPerClock);
 
@@ -500,6 +505,27 @@ async function fleetEdge(
       else if (cmd.kind === 'override.clear') await loop().clearOverride(cmd.overrideId, actor);
       // import_limit.*: the edge holds the share itself (edge.importLimit, a signal source of the loop).
     },
+  });
+}
+
+/** The site's KPI summary and plan in force, sent up (src/fleet/site.ts). */
+async function siteUpstream(
+  edge: FleetEdge,
+  scenario: LoadedScenario['scenario'],
+  loop: ControlLoop,
+  controller: LiveController,
+  store: Store,
+  log: Logger,
+) {
+  const { SiteUpstream } = await import('../fleet/site.ts');
+  return new SiteUpstream({
+    timezone: scenario.timezone,
+    snapshot: () => loop.snapshot(),
+    plannerStatus: () => controller.status(),
+    schedule: (id) => store.getSchedule(id),
+    publishKpi: (k) => edge.publishKpi(k),
+    publishSchedule: (s) => edge.publishSchedule(s),
+    log,
   });
 }
 

@@ -11,10 +11,14 @@ import pg from 'pg';
 import { FeederCoordinator, type FeederConfig, type FeederEvent, type FeederStatus } from './coordinator.ts';
 import {
   eventMessageSchema,
+  kpiMessageSchema,
+  scheduleMessageSchema,
   siteReportSchema,
   telemetryMessageSchema,
   type EventMessage,
   type FleetCommand,
+  type KpiMessage,
+  type ScheduleMessage,
   type SiteReportMessage,
   type TelemetryPointMessage,
 } from './messages.ts';
@@ -60,6 +64,9 @@ export interface FleetBackendStats {
   events: number;
   /** Site reports to the feeder coordinator stored. */
   reports: number;
+  /** KPI summaries and schedules (plans in force) stored. */
+  kpis: number;
+  schedules: number;
   /** Feeder shares sent to edges. */
   sharesSent: number;
   /** Messages whose id had been stored before: dropped. */
@@ -84,6 +91,8 @@ export class FleetBackend {
     points: 0,
     events: 0,
     reports: 0,
+    kpis: 0,
+    schedules: 0,
     sharesSent: 0,
     duplicates: 0,
     rejected: 0,
@@ -279,6 +288,11 @@ export class FleetBackend {
     );
   }
 
+  /** A read-only query on the fleet's tables (the fleet API). */
+  async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return (await this.pool.query<R>(sql, params)).rows;
+  }
+
   /** Points stored per edge (the fleet view's first figure). */
   async pointsByEdge(): Promise<Record<string, number>> {
     const r = await this.pool.query<{ edge_id: string; n: string }>(
@@ -320,6 +334,21 @@ export class FleetBackend {
            PRIMARY KEY (feeder_id, edge_id))`,
       );
       await c.query(
+        `CREATE TABLE IF NOT EXISTS fleet_sites (
+           edge_id text PRIMARY KEY, first_seen_ms bigint NOT NULL, last_seen_ms bigint NOT NULL,
+           last_telemetry_ms bigint)`,
+      );
+      await c.query(
+        `CREATE TABLE IF NOT EXISTS fleet_kpis (
+           edge_id text NOT NULL, time_ms bigint NOT NULL, day text NOT NULL, kpi jsonb NOT NULL,
+           stored_ms bigint NOT NULL, PRIMARY KEY (edge_id, time_ms))`,
+      );
+      await c.query(
+        `CREATE TABLE IF NOT EXISTS fleet_schedules (
+           edge_id text NOT NULL, schedule_id bigint NOT NULL, made_ms bigint NOT NULL, time_ms bigint NOT NULL,
+           schedule jsonb NOT NULL, stored_ms bigint NOT NULL, PRIMARY KEY (edge_id, schedule_id))`,
+      );
+      await c.query(
         `CREATE TABLE IF NOT EXISTS fleet_feeder_events (
            feeder_id text NOT NULL, time_ms bigint NOT NULL, severity text NOT NULL, code text NOT NULL,
            message text NOT NULL)`,
@@ -343,6 +372,8 @@ export class FleetBackend {
       | { kind: 'telemetry'; points: TelemetryPointMessage[] }
       | { kind: 'events'; event: EventMessage }
       | { kind: 'report'; report: SiteReportMessage }
+      | { kind: 'kpi'; kpi: KpiMessage }
+      | { kind: 'schedule'; schedule: ScheduleMessage }
     );
     const valid: Valid[] = [];
     for (const m of batch) {
@@ -357,12 +388,18 @@ export class FleetBackend {
       const tel = up?.kind === 'telemetry' ? telemetryMessageSchema.safeParse(body) : undefined;
       const ev = up?.kind === 'events' ? eventMessageSchema.safeParse(body) : undefined;
       const rep = up?.kind === 'report' ? siteReportSchema.safeParse(body) : undefined;
+      const kpi = up?.kind === 'kpi' ? kpiMessageSchema.safeParse(body) : undefined;
+      const sch = up?.kind === 'schedule' ? scheduleMessageSchema.safeParse(body) : undefined;
       if (up && msgId && tel?.success)
         valid.push({ m, msgId, edgeId: up.edgeId, kind: 'telemetry', points: tel.data.points });
       else if (up && msgId && ev?.success)
         valid.push({ m, msgId, edgeId: up.edgeId, kind: 'events', event: ev.data });
       else if (up && msgId && rep?.success)
         valid.push({ m, msgId, edgeId: up.edgeId, kind: 'report', report: rep.data });
+      else if (up && msgId && kpi?.success)
+        valid.push({ m, msgId, edgeId: up.edgeId, kind: 'kpi', kpi: kpi.data });
+      else if (up && msgId && sch?.success)
+        valid.push({ m, msgId, edgeId: up.edgeId, kind: 'schedule', schedule: sch.data });
       else {
         this.counts.rejected++;
         this.o.log?.warn({ subject: m.subject, msgId }, 'fleet: malformed message set aside');
@@ -395,6 +432,26 @@ export class FleetBackend {
         }
         if (v.kind === 'events') events.push(v);
         else if (v.kind === 'report') reports.push(v);
+        else if (v.kind === 'kpi')
+          await c.query(
+            `INSERT INTO fleet_kpis (edge_id, time_ms, day, kpi, stored_ms) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (edge_id, time_ms) DO UPDATE SET kpi = excluded.kpi, day = excluded.day`,
+            [v.edgeId, v.kpi.timeMs, v.kpi.day, JSON.stringify(v.kpi), storedMs],
+          );
+        else if (v.kind === 'schedule')
+          await c.query(
+            `INSERT INTO fleet_schedules (edge_id, schedule_id, made_ms, time_ms, schedule, stored_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (edge_id, schedule_id) DO UPDATE SET schedule = excluded.schedule, time_ms = excluded.time_ms`,
+            [
+              v.edgeId,
+              v.schedule.scheduleId,
+              v.schedule.madeMs,
+              v.schedule.timeMs,
+              JSON.stringify(v.schedule),
+              storedMs,
+            ],
+          );
         else
           for (const p of v.points) {
             await this.ensurePartition(c, p.timeMs);
@@ -446,12 +503,29 @@ export class FleetBackend {
             storedMs,
           ],
         );
+      // Per site: when the backend last heard from it, and its newest telemetry (site clock).
+      const seen = new Map<string, number>();
+      for (const v of valid) {
+        if (!fresh.has(v.msgId)) continue;
+        const newest = v.kind === 'telemetry' ? Math.max(...v.points.map((p) => p.timeMs)) : -1;
+        seen.set(v.edgeId, Math.max(seen.get(v.edgeId) ?? -1, newest));
+      }
+      if (seen.size > 0)
+        await c.query(
+          `INSERT INTO fleet_sites (edge_id, first_seen_ms, last_seen_ms, last_telemetry_ms)
+           SELECT e, $3, $3, NULLIF(t, -1) FROM unnest($1::text[], $2::bigint[]) AS u(e, t)
+           ON CONFLICT (edge_id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms,
+             last_telemetry_ms = GREATEST(fleet_sites.last_telemetry_ms, excluded.last_telemetry_ms)`,
+          [[...seen.keys()], [...seen.values()], storedMs],
+        );
       await c.query('COMMIT');
       for (const v of valid) {
         if (!fresh.has(v.msgId)) continue;
         this.counts.messages++;
         if (v.kind === 'telemetry') this.counts.points += v.points.length;
         else if (v.kind === 'report') this.counts.reports++;
+        else if (v.kind === 'kpi') this.counts.kpis++;
+        else if (v.kind === 'schedule') this.counts.schedules++;
         else this.counts.events++;
         const seq = Number(v.msgId.slice(v.msgId.lastIndexOf(':') + 1));
         if (Number.isInteger(seq)) {

@@ -6,6 +6,8 @@ import {
   TELEMETRY_BATCH_MAX_POINTS,
   type EventMessage,
   type FleetCommand,
+  type KpiMessage,
+  type ScheduleMessage,
   type SiteReportMessage,
   type TelemetryPointMessage,
 } from './messages.ts';
@@ -115,6 +117,18 @@ export class FleetEdge {
   publishReport(r: SiteReportMessage): void {
     this.outbox.append(this.names.report(this.edgeId), JSON.stringify(r));
     this.counts.reports++;
+    this.kick();
+  }
+
+  /** Queues the site's KPI summary. */
+  publishKpi(k: KpiMessage): void {
+    this.outbox.append(this.names.kpi(this.edgeId), JSON.stringify(k));
+    this.kick();
+  }
+
+  /** Queues the plan in force. */
+  publishSchedule(s: ScheduleMessage): void {
+    this.outbox.append(this.names.schedule(this.edgeId), JSON.stringify(s));
     this.kick();
   }
 

@@ -54,6 +54,47 @@ export const siteReportSchema = z
   });
 export type SiteReportMessage = z.infer<typeof siteReportSchema>;
 
+/** Steps of a schedule sent up: 48 hours of 15-minute steps, with room to spare. */
+export const SCHEDULE_MAX_STEPS = 1_000;
+
+/** The plan in force at a site (its newest adopted schedule), its grid side per step. */
+export const scheduleMessageSchema = z
+  .object({
+    timeMs: z.number().int().min(0),
+    scheduleId: z.number().int().min(0),
+    strategy: id,
+    madeMs: z.number().int().min(0),
+    startMs: z.number().int().min(0),
+    stepMinutes: z
+      .number()
+      .positive()
+      .max(24 * 60),
+    importKw: z.array(z.number().finite().min(0)).min(1).max(SCHEDULE_MAX_STEPS),
+    exportKw: z.array(z.number().finite().min(0)).min(1).max(SCHEDULE_MAX_STEPS),
+  })
+  .refine((s) => s.importKw.length === s.exportKw.length, {
+    message: 'importKw and exportKw must have one value per step',
+    path: ['exportKw'],
+  });
+export type ScheduleMessage = z.infer<typeof scheduleMessageSchema>;
+
+/** A site's KPIs so far today (its local day) and this month, sent up periodically. */
+export const kpiMessageSchema = z.object({
+  timeMs: z.number().int().min(0),
+  /** The site's local calendar day the "today" figures belong to, YYYY-MM-DD. */
+  day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  importKwh: z.number().finite().min(0),
+  consumptionKwh: z.number().finite().min(0),
+  pvKwh: z.number().finite().min(0),
+  costKrw: z.number().finite(),
+  selfSufficiency: z.number().finite().min(0).max(1),
+  /** Share of today's consumption matched hour by hour by renewable supply (RE100), 0–1. */
+  re100HourlyMatching: z.number().finite().min(0).max(1),
+  monthPeakKw: z.number().finite().min(0),
+  billingDemandKw: z.number().finite().min(0),
+});
+export type KpiMessage = z.infer<typeof kpiMessageSchema>;
+
 /** Commands from the backend to one edge; each carries an id the edge reports back on. */
 export const commandSchema = z.discriminatedUnion('kind', [
   z.object({

@@ -1,9 +1,17 @@
 import { importLimitAt, type Dispatcher, type ProcessImage } from '../control/loop.ts';
 import type { Guards } from '../control/guards.ts';
-import type { Override } from '../control/types.ts';
+import type { LiveSnapshot, Override } from '../control/types.ts';
+import { scheduleFromJson } from '../live/schedule-json.ts';
+import { localTime } from '../model/time.ts';
+import type { JsonValue, ScheduleRecord } from '../store/index.ts';
 import type { DriverStatus, GridSignal, Measurement, Setpoint } from '../drivers/types.ts';
 import { GRID_ASSET_ID } from '../model/schema.ts';
-import type { SiteReportMessage } from './messages.ts';
+import {
+  SCHEDULE_MAX_STEPS,
+  type KpiMessage,
+  type ScheduleMessage,
+  type SiteReportMessage,
+} from './messages.ts';
 
 // The site's side of feeder coordination (docs/fleet.md):
 // - FleetImportLimit hands the loop the share the coordinator sent, as an `import_limit_kw` grid
@@ -243,4 +251,81 @@ export function ownLimitKw(configKw: number, signals: readonly GridSignal[], tim
     signals.filter((s) => s.source !== FLEET_SIGNAL_SOURCE),
     timeMs,
   );
+}
+
+/** The KPI summary goes up this often, site clock ms: one a quarter hour, the billing interval. */
+export const KPI_EVERY_MS = 15 * 60_000;
+
+export interface SiteUpstreamOptions {
+  timezone: string;
+  snapshot: () => LiveSnapshot;
+  /** The plan in force: its schedule id (when the strategy makes plans). */
+  plannerStatus: () => { scheduleId?: number } | undefined;
+  /** The stored schedule record of an id. */
+  schedule: (id: number) => Promise<ScheduleRecord | undefined>;
+  publishKpi: (k: KpiMessage) => void;
+  publishSchedule: (s: ScheduleMessage) => void;
+  log?: { warn(o: object, m: string): void };
+}
+
+/** What a stored schedule record sends up: its grid side per step (undefined if it holds no plan). */
+export function scheduleMessage(rec: ScheduleRecord, timeMs: number): ScheduleMessage | undefined {
+  const plan = scheduleFromJson((rec.payload as { plan?: JsonValue } | null)?.plan);
+  if (!plan) return undefined;
+  const steps = Math.min(plan.steps, SCHEDULE_MAX_STEPS);
+  return {
+    timeMs,
+    scheduleId: rec.id,
+    strategy: rec.strategy,
+    madeMs: rec.createdMs,
+    startMs: plan.startMs,
+    stepMinutes: plan.stepHours * 60,
+    importKw: Array.from(plan.importKw.subarray(0, steps), (v) => Math.max(0, v)),
+    exportKw: Array.from(plan.exportKw.subarray(0, steps), (v) => Math.max(0, v)),
+  };
+}
+
+/** Sends the site's KPIs up every KPI_EVERY_MS, and its plan whenever a new one is in force. */
+export class SiteUpstream {
+  private lastKpiMs = -Infinity;
+  private sentScheduleId?: number;
+  private fetching = false;
+
+  constructor(private readonly o: SiteUpstreamOptions) {}
+
+  /** Called after each control cycle. */
+  tick(): void {
+    const snap = this.o.snapshot();
+    const nowMs = snap.timeMs;
+    if (nowMs - this.lastKpiMs >= KPI_EVERY_MS) {
+      this.lastKpiMs = nowMs;
+      const t = snap.today;
+      const unit = (x: number) => Math.min(1, Math.max(0, Number.isFinite(x) ? x : 0));
+      this.o.publishKpi({
+        timeMs: nowMs,
+        day: localTime(nowMs, this.o.timezone).date,
+        importKwh: Math.max(0, t.importKwh),
+        consumptionKwh: Math.max(0, t.consumptionKwh),
+        pvKwh: Math.max(0, t.pvKwh),
+        costKrw: t.costKrw,
+        selfSufficiency: unit(t.selfSufficiency),
+        re100HourlyMatching: unit(t.re100HourlyMatching),
+        monthPeakKw: Math.max(0, snap.grid.monthPeakKw),
+        billingDemandKw: Math.max(0, snap.grid.billingDemandKw),
+      });
+    }
+    const id = this.o.plannerStatus()?.scheduleId;
+    if (id !== undefined && id !== this.sentScheduleId && !this.fetching) {
+      this.fetching = true;
+      void this.o
+        .schedule(id)
+        .then((rec) => {
+          const m = rec && scheduleMessage(rec, nowMs);
+          if (m) this.o.publishSchedule(m);
+          this.sentScheduleId = id;
+        })
+        .catch((e: Error) => this.o.log?.warn({ scheduleId: id, err: e.message }, 'fleet: schedule not sent'))
+        .finally(() => (this.fetching = false));
+    }
+  }
 }

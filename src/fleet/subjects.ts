@@ -23,7 +23,7 @@ export function checkToken(what: string, id: string): string {
 }
 
 /** What an edge sends up, one subject token each. */
-export const UP_KINDS = ['telemetry', 'events', 'report'] as const;
+export const UP_KINDS = ['telemetry', 'events', 'report', 'kpi', 'schedule'] as const;
 export type UpKind = (typeof UP_KINDS)[number];
 
 export interface FleetNames {
@@ -38,6 +38,10 @@ export interface FleetNames {
   events(edgeId: string): string;
   /** The site's report to the feeder coordinator (planned import, flexible range, value). */
   report(edgeId: string): string;
+  /** The site's KPI summary (today's energy, cost, RE100 matching; the month's peak). */
+  kpi(edgeId: string): string;
+  /** The plan in force at the site. */
+  schedule(edgeId: string): string;
   commands(edgeId: string): string;
   /** The edge's durable consumer of its own commands. */
   edgeConsumer(edgeId: string): string;
@@ -59,6 +63,8 @@ export function fleetNames(namespace = DEFAULT_NAMESPACE): FleetNames {
     telemetry: (e) => `${ns}.${e}.telemetry`,
     events: (e) => `${ns}.${e}.events`,
     report: (e) => `${ns}.${e}.report`,
+    kpi: (e) => `${ns}.${e}.kpi`,
+    schedule: (e) => `${ns}.${e}.schedule`,
     commands: (e) => `${ns}.${e}.commands`,
     edgeConsumer: (e) => `${ns}-edge-${e}`,
     upSubjects: UP_KINDS.map((k) => `${ns}.*.${k}`),

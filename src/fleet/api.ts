@@ -1,0 +1,253 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { FeederStatus } from './coordinator.ts';
+import type { KpiMessage, ScheduleMessage, SiteReportMessage } from './messages.ts';
+import { SUBJECT_TOKEN_PATTERN } from './subjects.ts';
+
+// The fleet API of the backend (`bitgrid backend --http-port`): read-only views across the sites.
+//   GET /fleet/health                 no token: the backend answers
+//   GET /fleet/sites                  the sites, when each was last heard from, online or stale
+//   GET /fleet/kpis                   today's KPIs summed across the sites (and per site)
+//   GET /fleet/sites/:id              one site: latest telemetry, plan in force, KPIs, report, shares
+//   GET /fleet/feeders                the coordinated feeders: cap, shares, what they wait for
+// Every route but health needs `Authorization: Bearer <token>`. A token sees every site ("*") or a
+// listed set; it never learns of the others (they are left out of lists and sums, and a drill-down
+// into one answers 404 as for a site that does not exist).
+
+/**
+ * A site not heard from for this long is `stale`, wall ms. An edge sends telemetry every control
+ * cycle (a minute by default) and its report at least every 5 minutes of its clock, so a quarter of
+ * an hour of silence is three missed heartbeats.
+ */
+export const SITE_STALE_AFTER_MS = 15 * 60_000;
+/** The latest telemetry of a site is looked for this far back from its newest point, ms (site clock). */
+const LATEST_TELEMETRY_WINDOW_MS = 24 * 3_600_000;
+/** Most latest-values rows one drill-down returns. */
+const LATEST_TELEMETRY_MAX_ROWS = 1_000;
+
+const tokenEntrySchema = z.object({
+  name: z.string().min(1).max(200),
+  /** SHA-256 of the token, hex: the file never holds a token itself. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits'),
+  sites: z.union([
+    z.literal('*'),
+    z.array(z.string().regex(SUBJECT_TOKEN_PATTERN, 'a site id is 1–64 letters, digits, "_" or "-"')).min(1),
+  ]),
+});
+export type FleetToken = z.infer<typeof tokenEntrySchema>;
+export const tokensFileSchema = z.array(tokenEntrySchema).min(1);
+
+/** Reads the tokens file (JSON: [{ name, sha256, sites: "*" | [ids] }]); throws with the file and field. */
+export function loadTokensFile(file: string): FleetToken[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: not readable JSON (${(e as Error).message})`);
+  }
+  const r = tokensFileSchema.safeParse(json);
+  if (!r.success)
+    throw new Error(
+      `${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
+    );
+  return r.data;
+}
+
+export const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** What the API reads (FleetBackend implements it). */
+export interface FleetReader {
+  query<R extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  feederStatus(): FeederStatus[];
+}
+
+interface Scope {
+  name: string;
+  sees(edgeId: string): boolean;
+  all: boolean;
+  sites: string[];
+}
+
+export interface FleetApiOptions {
+  reader: FleetReader;
+  tokens: FleetToken[];
+  /** Wall clock, UTC ms (tests). */
+  now?: () => number;
+}
+
+export function createFleetApi(o: FleetApiOptions): FastifyInstance {
+  const now = o.now ?? Date.now;
+  const hashes = o.tokens.map((t) => ({ t, hash: Buffer.from(t.sha256, 'hex') }));
+  const app = Fastify({ logger: false });
+
+  const scopeOf = (req: FastifyRequest): Scope | undefined => {
+    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    if (!m) return undefined;
+    const h = createHash('sha256').update(m[1]).digest();
+    // Every entry compared in constant time, so timing tells nothing of which one matched.
+    let found: FleetToken | undefined;
+    for (const x of hashes) if (timingSafeEqual(h, x.hash)) found ??= x.t;
+    if (!found) return undefined;
+    const t = found;
+    return t.sites === '*'
+      ? { name: t.name, all: true, sites: [], sees: () => true }
+      : { name: t.name, all: false, sites: t.sites, sees: (id) => (t.sites as string[]).includes(id) };
+  };
+  const auth = (req: FastifyRequest, reply: FastifyReply): Scope | undefined => {
+    const s = scopeOf(req);
+    if (!s)
+      void reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: 'a valid bearer token is needed (Authorization: Bearer <token>)' });
+    return s;
+  };
+  const status = (lastSeenMs: number) => (now() - lastSeenMs <= SITE_STALE_AFTER_MS ? 'online' : 'stale');
+
+  interface SiteRow extends Record<string, unknown> {
+    edge_id: string;
+    first_seen_ms: string;
+    last_seen_ms: string;
+    last_telemetry_ms: string | null;
+  }
+  const sitesOf = async (scope: Scope) =>
+    (await o.reader.query<SiteRow>('SELECT * FROM fleet_sites ORDER BY edge_id')).filter((r) =>
+      scope.sees(r.edge_id),
+    );
+  const latestKpis = async (ids: string[]) =>
+    o.reader.query<{ edge_id: string; kpi: KpiMessage }>(
+      `SELECT DISTINCT ON (edge_id) edge_id, kpi FROM fleet_kpis WHERE edge_id = ANY($1::text[])
+        ORDER BY edge_id, time_ms DESC`,
+      [ids],
+    );
+
+  app.get('/fleet/health', async () => ({ ok: true }));
+
+  app.get('/fleet/sites', async (req, reply) => {
+    const scope = auth(req, reply);
+    if (!scope) return reply;
+    const rows = await sitesOf(scope);
+    return {
+      staleAfterMs: SITE_STALE_AFTER_MS,
+      sites: rows.map((r) => ({
+        id: r.edge_id,
+        status: status(Number(r.last_seen_ms)),
+        firstSeenMs: Number(r.first_seen_ms),
+        lastSeenMs: Number(r.last_seen_ms),
+        lastTelemetryMs: r.last_telemetry_ms === null ? null : Number(r.last_telemetry_ms),
+      })),
+    };
+  });
+
+  app.get('/fleet/kpis', async (req, reply) => {
+    const scope = auth(req, reply);
+    if (!scope) return reply;
+    const ids = (await sitesOf(scope)).map((r) => r.edge_id);
+    const kpis = await latestKpis(ids);
+    const sum = (f: (k: KpiMessage) => number) => kpis.reduce((a, r) => a + f(r.kpi), 0);
+    const consumptionKwh = sum((k) => k.consumptionKwh);
+    return {
+      sites: ids.length,
+      sitesWithKpis: kpis.length,
+      // Each site's own "today" (its local day): the sum is of the newest summary of each.
+      importKwh: sum((k) => k.importKwh),
+      consumptionKwh,
+      pvKwh: sum((k) => k.pvKwh),
+      costKrw: sum((k) => k.costKrw),
+      // Weighted by consumption: the fleet's matched share of what it consumed.
+      re100HourlyMatching:
+        consumptionKwh > 0 ? sum((k) => k.re100HourlyMatching * k.consumptionKwh) / consumptionKwh : 0,
+      // Each site's own month peak, added: what the sites would bill, not a coincident fleet peak.
+      sumOfMonthPeaksKw: sum((k) => k.monthPeakKw),
+      bySite: Object.fromEntries(kpis.map((r) => [r.edge_id, r.kpi])),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>('/fleet/sites/:id', async (req, reply) => {
+    const scope = auth(req, reply);
+    if (!scope) return reply;
+    const id = req.params.id;
+    const notFound = () => reply.code(404).send({ error: `no site "${id}"` });
+    if (!SUBJECT_TOKEN_PATTERN.test(id) || !scope.sees(id)) return notFound();
+    const [site] = await o.reader.query<SiteRow>('SELECT * FROM fleet_sites WHERE edge_id = $1', [id]);
+    if (!site) return notFound();
+    const newestMs = site.last_telemetry_ms === null ? null : Number(site.last_telemetry_ms);
+    const telemetry =
+      newestMs === null
+        ? []
+        : await o.reader.query<{
+            asset_id: string;
+            measurement: string;
+            channel: string;
+            time_ms: string;
+            value: number;
+          }>(
+            `SELECT DISTINCT ON (asset_id, measurement, channel) asset_id, measurement, channel, time_ms, value
+               FROM fleet_telemetry WHERE edge_id = $1 AND time_ms >= $2
+              ORDER BY asset_id, measurement, channel, time_ms DESC LIMIT $3`,
+            [id, newestMs - LATEST_TELEMETRY_WINDOW_MS, LATEST_TELEMETRY_MAX_ROWS],
+          );
+    const [schedule] = await o.reader.query<{ schedule: ScheduleMessage }>(
+      'SELECT schedule FROM fleet_schedules WHERE edge_id = $1 ORDER BY made_ms DESC LIMIT 1',
+      [id],
+    );
+    const [kpi] = await latestKpis([id]);
+    const [report] = await o.reader.query<{ report: SiteReportMessage }>(
+      'SELECT report FROM fleet_site_reports WHERE edge_id = $1 ORDER BY time_ms DESC LIMIT 1',
+      [id],
+    );
+    const shares = await o.reader.query<{
+      feeder_id: string;
+      limit_kw: number;
+      want_kw: number;
+      inflexible_kw: number;
+      issued_ms: string;
+    }>('SELECT * FROM fleet_feeder_shares WHERE edge_id = $1 ORDER BY feeder_id', [id]);
+    return {
+      id,
+      status: status(Number(site.last_seen_ms)),
+      lastSeenMs: Number(site.last_seen_ms),
+      telemetry: telemetry.map((r) => ({
+        assetId: r.asset_id,
+        measurement: r.measurement,
+        ...(r.channel ? { channel: r.channel } : {}),
+        timeMs: Number(r.time_ms),
+        value: r.value,
+      })),
+      schedule: schedule?.schedule ?? null,
+      kpis: kpi?.kpi ?? null,
+      report: report?.report ?? null,
+      shares: shares.map((r) => ({
+        feederId: r.feeder_id,
+        limitKw: r.limit_kw,
+        wantKw: r.want_kw,
+        inflexibleKw: r.inflexible_kw,
+        issuedMs: Number(r.issued_ms),
+      })),
+    };
+  });
+
+  app.get('/fleet/feeders', async (req, reply) => {
+    const scope = auth(req, reply);
+    if (!scope) return reply;
+    return {
+      feeders: o.reader
+        .feederStatus()
+        .filter((f) => f.sites.some((s) => scope.sees(s)))
+        .map((f) =>
+          scope.all
+            ? f
+            : {
+                id: f.id,
+                capKw: f.capKw,
+                sites: f.sites.filter((s) => scope.sees(s)),
+                sharesKw: Object.fromEntries(Object.entries(f.sharesKw).filter(([s]) => scope.sees(s))),
+              },
+        ),
+    };
+  });
+
+  return app;
+}
