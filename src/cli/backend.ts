@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { SERVE_LOG_REDACT } from '../server/logging.ts';
+import { UsageError } from './errors.ts';
 import { parseFeederOption, type FeederConfig } from '../fleet/coordinator.ts';
 
 // `bitgrid backend`: the fleet backend (docs/fleet.md). It takes what every edge (`serve --backend`)
@@ -55,11 +56,16 @@ export function backendCommand(): Command {
         tokens?: string;
       }) => {
         if (opts.httpPort !== undefined && !opts.tokens)
-          throw new InvalidArgumentError('--http-port needs --tokens (the API answers bearer tokens only)');
+          throw new UsageError('--http-port needs --tokens (the API answers bearer tokens only)');
         const { FleetBackend } = await import('../fleet/backend.ts');
         const { createFleetApi, loadTokensFile } = await import('../fleet/api.ts');
         // Checked before anything connects: a bad tokens file stops the command at once.
-        const tokens = opts.tokens ? loadTokensFile(opts.tokens) : undefined;
+        let tokens;
+        try {
+          tokens = opts.tokens ? loadTokensFile(opts.tokens) : undefined;
+        } catch (e) {
+          throw new UsageError(`--tokens ${(e as Error).message}`);
+        }
         const log = pino(
           { level: process.env.BITGRID_LOG_LEVEL ?? 'info', redact: SERVE_LOG_REDACT },
           pino.destination(2),

@@ -15,6 +15,7 @@ import type { ApiWorkerHandle } from '../server/api-host.ts';
 import type { Store } from '../store/index.ts';
 import type { Forecast } from '../optimize/forecast-standin.ts';
 import { SERVE_LOG_REDACT } from '../server/logging.ts';
+import { UsageError } from './errors.ts';
 import { join } from 'node:path';
 import type { Driver, SetpointKind } from '../drivers/types.ts';
 import type { TwinDistrict } from '../sim/twins/district.ts';
@@ -488,8 +489,7 @@ async function fleetEdge(
   loop: () => ControlLoop,
   now: () => number,
 ): Promise<FleetEdge> {
-  if (!opts.edgeId)
-    throw new InvalidArgumentError("--backend needs --edge-id (this site's id at the backend)");
+  if (!opts.edgeId) throw new UsageError("--backend needs --edge-id (this site's id at the backend)");
   const { FleetEdge } = await import('../fleet/edge.ts');
   return new FleetEdge({
     edgeId: opts.edgeId,
