@@ -32,7 +32,9 @@ import {
   type ProfilePurpose,
 } from './profiles.ts';
 import { RPCServer, RPC_OPEN, createRPCError } from './rpc.ts';
-import type { OcppPayload, RpcServer, RpcServerClient } from './rpc.ts';
+import type { RpcServer, RpcServerClient } from './rpc.ts';
+import { callOcpp, handlerEntries } from './messages.ts';
+import type { Ocpp16Calls, Ocpp201, Ocpp201Calls, OcppHandlers } from './messages.ts';
 
 export interface FrameRecord {
   chargePointId: string;
@@ -104,8 +106,6 @@ const DETAIL_KEYS: MeterMeasurement[] = [
   'soc_fraction',
   'power_offered_kw',
 ];
-
-type Params = OcppPayload;
 
 /**
  * How long a charger may be offline before its transactions leave sessions(): a charger back
@@ -416,9 +416,18 @@ export class OcppCsmsDriver implements Driver {
       validUntilMs: sp.validUntilMs,
       transactionId: purpose === 'TxProfile' ? connector?.tx?.id : undefined,
     };
-    const payload =
-      cp.cfg.protocol === 'ocpp1.6' ? setChargingProfile16(req, cp.cfg) : setChargingProfile201(req, cp.cfg);
-    const res = (await client.call('SetChargingProfile', payload)) as { status: string };
+    const res =
+      cp.cfg.protocol === 'ocpp1.6'
+        ? await callOcpp<Ocpp16Calls, 'SetChargingProfile'>(
+            client,
+            'SetChargingProfile',
+            setChargingProfile16(req, cp.cfg),
+          )
+        : await callOcpp<Ocpp201Calls, 'SetChargingProfile'>(
+            client,
+            'SetChargingProfile',
+            setChargingProfile201(req, cp.cfg),
+          );
     if (res.status !== 'Accepted') throw new Error(`ocpp ${cp.cfg.id}: SetChargingProfile ${res.status}`);
     if (connector) connector.limitKw = limitKw;
     else cp.stationLimitKw = limitKw;
@@ -432,9 +441,12 @@ export class OcppCsmsDriver implements Driver {
   async clearChargingLimit(chargePointId: string, connectorId: number): Promise<string> {
     const cp = this.cpById(chargePointId);
     const client = this.liveClient(cp);
-    const payload =
-      cp.cfg.protocol === 'ocpp1.6' ? { connectorId } : { chargingProfileCriteria: { evseId: connectorId } };
-    const res = (await client.call('ClearChargingProfile', payload)) as { status: string };
+    const res =
+      cp.cfg.protocol === 'ocpp1.6'
+        ? await callOcpp<Ocpp16Calls, 'ClearChargingProfile'>(client, 'ClearChargingProfile', { connectorId })
+        : await callOcpp<Ocpp201Calls, 'ClearChargingProfile'>(client, 'ClearChargingProfile', {
+            chargingProfileCriteria: { evseId: connectorId },
+          });
     if (res.status === 'Accepted') {
       if (connectorId === 0) {
         cp.connectors.forEach((c) => (c.limitKw = undefined));
@@ -454,11 +466,11 @@ export class OcppCsmsDriver implements Driver {
     const client = this.liveClient(cp);
     const unit = cp.cfg.charging_rate_unit;
     if (cp.cfg.protocol === 'ocpp1.6') {
-      const res = (await client.call('GetCompositeSchedule', {
+      const res = await callOcpp<Ocpp16Calls, 'GetCompositeSchedule'>(client, 'GetCompositeSchedule', {
         connectorId,
         duration: durationS,
         chargingRateUnit: unit,
-      })) as Params;
+      });
       if (res.status !== 'Accepted' || !res.chargingSchedule) return undefined;
       return parseCompositeSchedule(
         res.scheduleStart ?? res.chargingSchedule.startSchedule,
@@ -467,11 +479,11 @@ export class OcppCsmsDriver implements Driver {
         this.ctx.now(),
       );
     }
-    const res = (await client.call('GetCompositeSchedule', {
+    const res = await callOcpp<Ocpp201Calls, 'GetCompositeSchedule'>(client, 'GetCompositeSchedule', {
       evseId: connectorId,
       duration: durationS,
       chargingRateUnit: unit,
-    })) as Params;
+    });
     if (res.status !== 'Accepted' || !res.schedule) return undefined;
     return parseCompositeSchedule(res.schedule.scheduleStart, res.schedule, cp.cfg, this.ctx.now());
   }
@@ -571,14 +583,17 @@ export class OcppCsmsDriver implements Driver {
       this.lastError = `${id} ${method}: ${err instanceof Error ? err.message : String(err)}`;
       this.ctx.log.error({ err, chargePointId: id, method }, 'ocpp: handler failed');
     };
-    const handlers = cp.cfg.protocol === 'ocpp1.6' ? this.handlers16(cp) : this.handlers201(cp);
-    for (const [method, fn] of Object.entries(handlers)) client.handle(method, guarded(method, fn, onError));
+    const handlers =
+      cp.cfg.protocol === 'ocpp1.6'
+        ? handlerEntries(this.handlers16(cp))
+        : handlerEntries(this.handlers201(cp));
+    for (const [method, fn] of handlers) client.handle(method, guarded(method, fn, onError));
     this.ctx.log.info({ chargePointId: id, protocol: client.protocol }, 'ocpp: charge point connected');
   }
 
   // ---- OCPP 1.6J ---------------------------------------------------------------------------------
 
-  private handlers16(cp: ChargePointState): Record<string, (p: Params) => unknown> {
+  private handlers16(cp: ChargePointState): OcppHandlers<Ocpp16Calls> {
     const now = () => this.ctx.now();
     const iso = () => new Date(now()).toISOString();
     return {
@@ -630,7 +645,7 @@ export class OcppCsmsDriver implements Driver {
 
   // ---- OCPP 2.0.1 --------------------------------------------------------------------------------
 
-  private handlers201(cp: ChargePointState): Record<string, (p: Params) => unknown> {
+  private handlers201(cp: ChargePointState): OcppHandlers<Ocpp201Calls> {
     const now = () => this.ctx.now();
     const iso = () => new Date(now()).toISOString();
     return {
@@ -718,12 +733,12 @@ export class OcppCsmsDriver implements Driver {
   }
 
   /** A frame's meter values in Bitgrid units, times bounded, unusable numbers and units counted. */
-  private meterValues(cp: ChargePointState, meterValues: unknown): MeterSample[] {
+  private meterValues(cp: ChargePointState, meterValues: MeterValue[]): MeterSample[] {
     const hooks: MeterHooks = {
       timeOf: (iso) => this.deviceTime(cp, iso),
       refused: (reason, detail) => this.refuse(cp, reason, detail),
     };
-    return normalizeMeterValues(meterValues as MeterValue[], this.ctx.now(), hooks);
+    return normalizeMeterValues(meterValues, this.ctx.now(), hooks);
   }
 
   /** Keeps the plausible samples as the connector's latest; refuses and counts the rest. */
@@ -833,7 +848,11 @@ export class OcppCsmsDriver implements Driver {
     return now;
   }
 
-  private parseNeeds(cp: ChargePointState, evseId: number, needs: Params): EvChargingNeeds {
+  private parseNeeds(
+    cp: ChargePointState,
+    evseId: number,
+    needs: Ocpp201.ChargingNeedsType,
+  ): EvChargingNeeds {
     const out: EvChargingNeeds = { timeMs: this.ctx.now() };
     if (needs.departureTime !== undefined) {
       const t = Date.parse(needs.departureTime);
@@ -844,8 +863,8 @@ export class OcppCsmsDriver implements Driver {
           'ocpp: NotifyEVChargingNeeds departureTime unreadable, ignored',
         );
     }
-    const ac = needs.acChargingParameters as Params | undefined;
-    const dc = needs.dcChargingParameters as Params | undefined;
+    const ac = needs.acChargingParameters;
+    const dc = needs.dcChargingParameters;
     const energyWh: unknown = ac?.energyAmount ?? dc?.energyAmount;
     if (typeof energyWh === 'number' && Number.isFinite(energyWh) && energyWh >= 0)
       out.energyRequestKwh = energyWh / WH_PER_KWH;

@@ -1,4 +1,5 @@
 import type { ChargePointConfig } from './config.ts';
+import type { Ocpp16, Ocpp201 } from './messages.ts';
 
 // Charging profiles for a kW limit, in the charger's configured rate unit (W or A), and back.
 // OCPP 1.6 limits are multiples of 0.1; negative limits (discharge) are a V2G convention that
@@ -46,7 +47,7 @@ function scheduleTiming(req: LimitRequest) {
   return { startSchedule, duration: durationS, validTo: new Date(req.validUntilMs).toISOString() };
 }
 
-export function setChargingProfile16(req: LimitRequest, cp: RateConfig) {
+export function setChargingProfile16(req: LimitRequest, cp: RateConfig): Ocpp16.SetChargingProfileRequest {
   const { startSchedule, duration, validTo } = scheduleTiming(req);
   const { limit, numberPhases } = kwToLimit(req.limitKw, cp);
   return {
@@ -68,7 +69,7 @@ export function setChargingProfile16(req: LimitRequest, cp: RateConfig) {
   };
 }
 
-export function setChargingProfile201(req: LimitRequest, cp: RateConfig) {
+export function setChargingProfile201(req: LimitRequest, cp: RateConfig): Ocpp201.SetChargingProfileRequest {
   const { startSchedule, duration, validTo } = scheduleTiming(req);
   const { limit, numberPhases } = kwToLimit(req.limitKw, cp);
   const purpose = req.purpose === 'ChargePointMaxProfile' ? 'ChargingStationMaxProfile' : req.purpose;
