@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { workerData } from 'node:worker_threads';
 
-const { flag, port, kind, target, requestTimeoutMs, maxAnswerBytes, childArgs, heapMb } = workerData;
+const { flag, port, kind, target, requestTimeoutMs, maxAnswerBytes, child: command, heapMb } = workerData;
 const signal = new Int32Array(flag);
 
 function message(e) {
@@ -95,7 +95,7 @@ function revive(_key, value) {
 if (kind === 'module') {
   // The controller's own process, without this one's environment, filesystem or network (host.ts
   // builds its flags, controller-process.mjs takes the network away before loading the module).
-  const child = spawn(process.execPath, childArgs, {
+  const child = spawn(command.file, command.args, {
     env: {},
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // JSON: faster than 'advanced' for an observation; answers come as JSON text (see revive).

@@ -1,7 +1,8 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { basename, isAbsolute, resolve } from 'node:path';
+import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 
 // Runs an outside controller where it cannot take the caller down. An ES module runs in a child
 // process of its own, confined: an empty environment, Node's permission model (it reads its own
@@ -104,6 +105,54 @@ export function confinedArgs(controllerUrl: string, limits: ControllerLimits): s
   ];
 }
 
+/** Longest the one-time check for network namespaces may take, ms: it starts one Node process. */
+const NAMESPACE_PROBE_TIMEOUT_MS = 10_000;
+/** `unshare` options: a network namespace of its own (only a loopback that is down), in a user namespace so no privilege is needed. */
+const UNSHARE_ARGS = ['--net', '--map-root-user'];
+let namespaceProbe: { unshare?: string } | undefined;
+
+/**
+ * The `unshare` command when this machine lets an unprivileged process make a network namespace
+ * (Linux with user namespaces allowed), else undefined. Checked once per process by running Node
+ * through it, so a kernel, container or AppArmor policy that forbids it is found here, not per
+ * controller.
+ */
+export function networkNamespaceCommand(): string | undefined {
+  if (namespaceProbe) return namespaceProbe.unshare;
+  namespaceProbe = {};
+  if (process.platform !== 'linux') return undefined;
+  const unshare = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((d) => join(d, 'unshare'))
+    .find((f) => existsSync(f));
+  if (!unshare) return undefined;
+  const r = spawnSync(unshare, [...UNSHARE_ARGS, process.execPath, '-e', '0'], {
+    env: {},
+    stdio: 'ignore',
+    timeout: NAMESPACE_PROBE_TIMEOUT_MS,
+  });
+  if (r.status === 0) namespaceProbe.unshare = unshare;
+  return namespaceProbe.unshare;
+}
+
+/**
+ * How a module controller's process is started: Node with confinedArgs, inside a network namespace
+ * of its own when the machine allows one (the operating system then denies it the network, under
+ * the JavaScript lock), else Node alone (the JavaScript lock only). `unshare` execs Node in place,
+ * so the process id the host kills is Node's.
+ */
+export function confinedCommand(
+  controllerUrl: string,
+  limits: ControllerLimits,
+): { file: string; args: string[]; network: 'namespace' | 'javascript' } {
+  const args = confinedArgs(controllerUrl, limits);
+  const unshare = networkNamespaceCommand();
+  if (unshare)
+    return { file: unshare, args: [...UNSHARE_ARGS, process.execPath, ...args], network: 'namespace' };
+  return { file: process.execPath, args, network: 'javascript' };
+}
+
 /** Controllers' processes alive now: killed when this process exits, whatever way it exits. */
 const livePids = new Set<number>();
 process.once('exit', () => {
@@ -192,7 +241,7 @@ function spawn(spec: ControllerSpec, limits: ControllerLimits): Spawned {
       target: spec.target,
       requestTimeoutMs: limits.decisionTimeoutMs,
       maxAnswerBytes: limits.maxAnswerBytes,
-      childArgs: spec.kind === 'module' ? confinedArgs(spec.target, limits) : [],
+      child: spec.kind === 'module' ? confinedCommand(spec.target, limits) : undefined,
       heapMb: limits.memoryMb,
     },
     transferList: [port2],

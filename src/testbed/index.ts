@@ -17,6 +17,8 @@ export {
   AsyncHost,
   SyncHost,
   permissionFlag,
+  networkNamespaceCommand,
+  confinedCommand,
   controllerSpec,
   looksLikeController,
   DEFAULT_LIMITS,

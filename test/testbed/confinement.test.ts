@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { permissionFlag } from '../../src/testbed/index.ts';
+import { networkInterfaces } from 'node:os';
+import { networkNamespaceCommand, permissionFlag } from '../../src/testbed/index.ts';
 import { runController } from './helpers.ts';
 
 // A module controller runs in a child process of its own: Node's permission model (its own file
@@ -142,6 +143,24 @@ describe('a module controller runs confined', () => {
     });
     expect(connections).toBe(before);
   });
+
+  // Where the machine lets an unprivileged process make one (Linux with user namespaces), the
+  // operating system denies the network too: the process has a namespace of its own, whose only
+  // interface (loopback) is down, so it has no address at all.
+  it.skipIf(!networkNamespaceCommand())(
+    'runs in a network namespace of its own where the machine allows one: no interface has an address',
+    async () => {
+      // Here, there is a network to be kept from it.
+      expect(Object.keys(networkInterfaces()).length).toBeGreaterThan(0);
+      const file = controller(
+        'interfaces',
+        `import { networkInterfaces } from 'node:os';
+         export function decide() { throw new Error('interfaces=' + JSON.stringify(Object.keys(networkInterfaces()))); }`,
+      );
+      const r = await runController(file, limits);
+      expect(r.stats.failure!.message).toBe('Error: interfaces=[]');
+    },
+  );
 
   it('cannot start a process or a thread', async () => {
     const file = controller(
