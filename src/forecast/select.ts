@@ -6,7 +6,10 @@ import type { Forecaster, PredictRequest, QuantileForecast, SiteSeries } from '.
 // replayed as a day-ahead forecaster over the last days of the site's own history (rolling origin: for
 // each validation day D, fitted on what was known at the issue on D − 1, refitted weekly) and scored on
 // D. A learned model is used only if it beats the best baseline on RMSE *and* MAE there; otherwise the
-// best baseline is. The baselines need no training, so one is always available.
+// best baseline is. The baselines need no training, so one is always available. Among learned models
+// that pass, a more complex one (later in the candidate list) displaces a simpler one only when its
+// validation error is lower by more than one standard error: two weeks of days cannot tell two close
+// models apart, and picking the one that was luckiest on them costs more than it gains.
 
 const MS_PER_HOUR = 3_600_000;
 const MS_PER_DAY = 24 * MS_PER_HOUR;
@@ -161,6 +164,9 @@ export function chooseModel(
   const usable = models.map((_, k) => !errors[k]);
   const se = new Float64Array(models.length);
   const ae = new Float64Array(models.length);
+  // Squared error and scored points per validation day, for the one-standard-error rule below.
+  const seDay = models.map(() => new Float64Array(issues.length));
+  const pointsDay = new Float64Array(issues.length);
   let points = 0;
   const mask = o.scoredMask?.(data);
   issues.forEach(({ i0, i1 }, n) => {
@@ -169,10 +175,12 @@ export function chooseModel(
       if (!Number.isFinite(y) || (mask && !mask[i])) continue;
       if (models.some((_, k) => usable[k] && !Number.isFinite(preds[k][n][i - i0]))) continue;
       points++;
+      pointsDay[n]++;
       models.forEach((_, k) => {
         if (!usable[k]) return;
         const e = y - preds[k][n][i - i0];
         se[k] += e * e;
+        seDay[k][n] += e * e;
         ae[k] += Math.abs(e);
       });
     }
@@ -208,10 +216,15 @@ export function chooseModel(
   const f = (v: number) => v.toFixed(1);
   const over = `over ${issues.length} validation day(s) (${points} intervals)`;
   if (eligible.length) {
-    const c = eligible[0];
+    const c = simplestWithinOneSe(eligible, scores, seDay, pointsDay);
+    const lowest = eligible[0];
+    const simpler =
+      c === lowest
+        ? ''
+        : `; ${lowest.name} validated lower (RMSE ${f(lowest.rmseKw)} kW) but within one standard error, so the simpler ${c.name}`;
     return {
       chosen: c.name,
-      reason: `${c.name} beats the best baseline ${best.name} ${over}: RMSE ${f(c.rmseKw)} vs ${f(best.rmseKw)} kW, MAE ${f(c.maeKw)} vs ${f(best.maeKw)} kW (skill ${c.skillRmse.toFixed(2)})`,
+      reason: `${c.name} beats the best baseline ${best.name} ${over}: RMSE ${f(c.rmseKw)} vs ${f(best.rmseKw)} kW, MAE ${f(c.maeKw)} vs ${f(best.maeKw)} kW (skill ${c.skillRmse.toFixed(2)})${simpler}`,
       validatedAtMs,
       days: issues.length,
       points,
@@ -236,6 +249,43 @@ export function chooseModel(
     points,
     candidates: scores,
   };
+}
+
+/**
+ * The one-standard-error rule (Hastie, Tibshirani & Friedman, The Elements of Statistical Learning,
+ * 2nd ed., § 7.10): among the eligible learned models, the simplest — the earliest in the candidate
+ * list — whose validation mean squared error exceeds the lowest one's by at most one standard error
+ * of that difference. The difference is a sum of per-day terms, and its standard error is taken from
+ * their spread over the days (days, not intervals: a weather forecast's errors are shared across a
+ * day). Two weeks of validation days tell two learned models apart only when the difference is clear;
+ * otherwise the simpler, steadier model. `eligible` is sorted by RMSE, lowest first.
+ */
+function simplestWithinOneSe(
+  eligible: readonly CandidateScore[],
+  scores: readonly CandidateScore[],
+  seDay: readonly Float64Array[],
+  pointsDay: Float64Array,
+): CandidateScore {
+  const best = eligible[0];
+  const b = scores.indexOf(best);
+  const days = pointsDay.reduce((n, p) => n + (p > 0 ? 1 : 0), 0);
+  const total = pointsDay.reduce((a, p) => a + p, 0);
+  if (days < 2) return best;
+  for (const c of [...eligible].sort((x, y) => scores.indexOf(x) - scores.indexOf(y))) {
+    const k = scores.indexOf(c);
+    if (k >= b) break;
+    // Each day's share of the difference in mean squared error over all scored points, kW².
+    const terms: number[] = [];
+    pointsDay.forEach((p, n) => {
+      if (p > 0) terms.push((seDay[k][n] - seDay[b][n]) / total);
+    });
+    const mseDiff = terms.reduce((a, d) => a + d, 0);
+    const meanTerm = mseDiff / days;
+    const sdTerm = Math.sqrt(terms.reduce((a, d) => a + (d - meanTerm) ** 2, 0) / (days - 1));
+    // A sum of `days` independent terms has the standard error √days × their standard deviation.
+    if (mseDiff <= Math.sqrt(days) * sdTerm) return c;
+  }
+  return best;
 }
 
 /**

@@ -92,6 +92,44 @@ class BiasedLoad implements Forecaster {
   }
 }
 
+/**
+ * A stand-in learned model that knows the truth and adds a seeded error of SD `sdKw`: 80 % of its
+ * variance shared by each local day, as a weather forecast's error is. Only the choice is under test here.
+ */
+class NoisyOracle implements Forecaster {
+  constructor(
+    readonly name: string,
+    private readonly truth: SiteSeries,
+    private readonly sdKw: number,
+    private readonly seed: number,
+  ) {}
+  fit(): void {}
+  predict(data: SiteSeries, req: PredictRequest) {
+    const step = data.intervalMinutes * 60_000;
+    const first = Math.round((req.startMs - this.truth.startMs) / step);
+    const perDay = Math.round(DAY / step);
+    const p50 = new Float64Array(req.count);
+    for (let j = 0; j < req.count; j++) {
+      const i = first + j;
+      const day = Math.floor(i / perDay);
+      const e = Math.sqrt(0.8) * gaussian(this.seed, day) + Math.sqrt(0.2) * gaussian(this.seed + 1, i);
+      p50[j] = i < this.truth.count ? this.truth.targetKw[i] + this.sdKw * e : NaN;
+    }
+    return { startMs: req.startMs, intervalMinutes: data.intervalMinutes, p10: p50, p50, p90: p50 };
+  }
+}
+
+/** A standard normal drawn from (seed, n) alone (hash → two uniforms → Box–Muller). */
+function gaussian(seed: number, n: number): number {
+  const u = (salt: number) => {
+    let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(n + salt, 0xc2b2ae35);
+    h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+    h ^= h >>> 13;
+    return ((h >>> 0) + 0.5) / 2 ** 32;
+  };
+  return Math.sqrt(-2 * Math.log(u(0))) * Math.cos(2 * Math.PI * u(7919));
+}
+
 const baselinesOf = (c: ModelChoice) => c.candidates.filter((x) => !x.learned);
 
 /** The guard, as a property of any choice. */
@@ -137,6 +175,41 @@ describe('automatic model choice', () => {
     expect(fair.chosen).toBe('load-ridge');
     expect(fair.reason).toMatch(/load-ridge beats the best baseline seasonal-naive-week/);
     expectGuardHeld(fair);
+  });
+
+  it('keeps the simpler learned model unless a later one validates lower by more than one standard error', () => {
+    const data = slice(load, '2025-08-01T00:00:00+09:00', 60);
+    const untilMs = data.startMs + 59 * DAY + 17 * H;
+    const view = knownAt(data, untilMs);
+    const baselines: Candidate[] = [
+      { learned: false, make: () => seasonalNaiveForecaster(7, { horizonHours: 48 }) },
+      { learned: false, make: () => seasonalNaiveForecaster(1, { horizonHours: 48 }) },
+    ];
+    const choose = (complexSdKw: number) =>
+      chooseModel(
+        view,
+        untilMs,
+        [
+          { learned: true, make: () => new NoisyOracle('simple', data, 40, 1) },
+          { learned: true, make: () => new NoisyOracle('complex', data, complexSdKw, 5) },
+          ...baselines,
+        ],
+        { horizonHours: 48 },
+      );
+    const score = (c: ModelChoice, name: string) => c.candidates.find((x) => x.name === name)!;
+    // A slightly smaller error: lower on these 14 days, but not by more than their spread explains.
+    const close = choose(36);
+    expect(score(close, 'complex').rmseKw).toBeLessThan(score(close, 'simple').rmseKw);
+    expect(close.chosen).toBe('simple');
+    expect(close.reason).toMatch(
+      /complex validated lower .* within one standard error, so the simpler simple/,
+    );
+    expectGuardHeld(close);
+    // A clearly smaller error displaces the simpler model.
+    const clear = choose(10);
+    expect(clear.chosen).toBe('complex');
+    expect(clear.reason).not.toMatch(/standard error/);
+    expectGuardHeld(clear);
   });
 
   it('holds the guard at issues across the year, holidays included', () => {

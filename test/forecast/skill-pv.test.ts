@@ -15,6 +15,13 @@ import {
 
 /** Training window of the acceptance runs, days. */
 const TRAIN_DAYS = 60;
+/** Issue #15's target: skill against smart persistence (on RMSE, as docs/forecasting.md defines skill). */
+const TARGET_SKILL = 0.3;
+/**
+ * What `auto` reaches on MAE: 0.2997 on this year, short of 0.30 by its picks of pv-gbt
+ * (docs/forecasting.md). Asserted so a loss shows, not claimed as the target.
+ */
+const AUTO_MIN_MAE_SKILL = 0.295;
 
 const score = (r: BacktestResult, name: string) => r.models.find((x) => x.name === name)!;
 
@@ -35,10 +42,13 @@ describe('day-ahead PV skill on the synthetic Gwangju year, 60-day training wind
       ],
     });
     console.log(formatBacktest(r));
-    // The issue's target is 0.30; the learned model reaches it, the automatic choice (which falls back
-    // to smart persistence where the learned model validates worse) stays just below (docs/forecasting.md).
-    expect(score(r, 'pv-ridge').skillVsSmartPersistence).toBeGreaterThanOrEqual(0.3);
-    expect(score(r, 'auto').skillVsSmartPersistence).toBeGreaterThanOrEqual(0.28);
+    const sp = score(r, 'smart-persistence');
+    const maeSkill = (name: string) => 1 - score(r, name).mae / sp.mae;
+    // The issue's target, 0.30 on RMSE: both the automatic choice and pv-ridge; pv-ridge on MAE too.
+    expect(score(r, 'auto').skillVsSmartPersistence).toBeGreaterThanOrEqual(TARGET_SKILL);
+    expect(score(r, 'pv-ridge').skillVsSmartPersistence).toBeGreaterThanOrEqual(TARGET_SKILL);
+    expect(maeSkill('pv-ridge')).toBeGreaterThanOrEqual(TARGET_SKILL);
+    expect(maeSkill('auto')).toBeGreaterThanOrEqual(AUTO_MIN_MAE_SKILL);
     for (const name of ['auto', 'pv-ridge']) {
       const m = score(r, name);
       expect(m.coverage80, name).toBeGreaterThanOrEqual(0.75);
