@@ -2,7 +2,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn as spawnChild, spawnSync } from 'node:child_process';
 
 // Runs an outside controller where it cannot take the caller down. An ES module runs in a child
 // process of its own, confined: an empty environment, Node's permission model (it reads its own
@@ -119,13 +119,8 @@ let namespaceProbe: { unshare?: string } | undefined;
  */
 export function networkNamespaceCommand(): string | undefined {
   if (namespaceProbe) return namespaceProbe.unshare;
+  const unshare = unshareOnPath();
   namespaceProbe = {};
-  if (process.platform !== 'linux') return undefined;
-  const unshare = (process.env.PATH ?? '')
-    .split(delimiter)
-    .filter(Boolean)
-    .map((d) => join(d, 'unshare'))
-    .find((f) => existsSync(f));
   if (!unshare) return undefined;
   const r = spawnSync(unshare, [...UNSHARE_ARGS, process.execPath, '-e', '0'], {
     env: {},
@@ -134,6 +129,40 @@ export function networkNamespaceCommand(): string | undefined {
   });
   if (r.status === 0) namespaceProbe.unshare = unshare;
   return namespaceProbe.unshare;
+}
+
+/**
+ * The same check without blocking the event loop (the live shadow runs beside the control loop):
+ * once it has answered, networkNamespaceCommand() answers from what it found.
+ */
+export async function checkNetworkNamespace(): Promise<string | undefined> {
+  if (namespaceProbe) return namespaceProbe.unshare;
+  const unshare = unshareOnPath();
+  if (!unshare) {
+    namespaceProbe = {};
+    return undefined;
+  }
+  const ok = await new Promise<boolean>((done) => {
+    const child = spawnChild(unshare, [...UNSHARE_ARGS, process.execPath, '-e', '0'], {
+      env: {},
+      stdio: 'ignore',
+      timeout: NAMESPACE_PROBE_TIMEOUT_MS,
+    });
+    child.once('error', () => done(false));
+    child.once('exit', (code) => done(code === 0));
+  });
+  // A synchronous check may have answered while this one ran: it stands.
+  namespaceProbe ??= ok ? { unshare } : {};
+  return namespaceProbe.unshare;
+}
+
+function unshareOnPath(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  return (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((d) => join(d, 'unshare'))
+    .find((f) => existsSync(f));
 }
 
 /**
@@ -406,6 +435,7 @@ export class AsyncHost {
   ) {}
 
   async start(): Promise<boolean> {
+    if (this.spec.kind === 'module') await checkNetworkNamespace();
     const s = spawn(this.spec, this.limits);
     this.s = s;
     s.port.on('message', (m: Reply) => {

@@ -18,6 +18,7 @@ export {
   SyncHost,
   permissionFlag,
   networkNamespaceCommand,
+  checkNetworkNamespace,
   confinedCommand,
   controllerSpec,
   looksLikeController,
