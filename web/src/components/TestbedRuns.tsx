@@ -122,6 +122,7 @@ export function TestbedRuns({ canWrite }: { canWrite: boolean }) {
           </table>
         </>
       )}
+      {list.length > 0 && <h3>{t('leaderboard.runs')}</h3>}
       {list.length > 0 && (
         <table className="table" data-testid="leaderboard-runs">
           <tbody>
