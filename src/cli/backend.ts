@@ -107,3 +107,43 @@ function port(v: string): number {
     throw new InvalidArgumentError(`port must be an integer 0–${MAX_PORT}, got "${v}"`);
   return n;
 }
+
+/**
+ * `bitgrid worker`: a simulation worker of the fleet (src/fleet/sim-jobs.ts), taking one job at a
+ * time from the namespace's JetStream work queue until stopped. (Listed in commands.ts to be run.)
+ */
+export function workerCommand(): Command {
+  return new Command('worker')
+    .description("Run a simulation worker: jobs from the fleet's NATS JetStream work queue, one at a time.")
+    .requiredOption(
+      '--nats <url>',
+      'NATS server with JetStream (nats://host:port, comma-separated for a cluster)',
+    )
+    .requiredOption('--worker-id <id>', 'this worker\'s name (letters, digits, "_", "-")')
+    .option('--namespace <name>', 'subject and stream namespace shared with the backend', 'bitgrid')
+    .action(async (opts: { nats: string; workerId: string; namespace: string }) => {
+      const { SimWorker } = await import('../fleet/sim-jobs.ts');
+      const log = pino({ level: process.env.BITGRID_LOG_LEVEL ?? 'info' }, pino.destination(2));
+      let worker;
+      try {
+        worker = new SimWorker({
+          natsUrl: opts.nats,
+          workerId: opts.workerId,
+          namespace: opts.namespace,
+          log,
+        });
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      await worker.start();
+      process.stdout.write(
+        `bitgrid worker ${opts.workerId}: taking simulation jobs of "${opts.namespace}"\n`,
+      );
+      const stop = async () => {
+        await worker.stop();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+    });
+}
