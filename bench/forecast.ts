@@ -11,6 +11,12 @@ import {
 
 /** Training window of the backtests, days: the acceptance setting of docs/forecasting.md. */
 const TRAIN_DAYS = 60;
+/**
+ * Decimals of the printed skills and coverage: the PV MAE skill sits within a few ten-thousandths of
+ * issue #15's 0.30 (0.2997), and two or three decimals would round it up to a target it misses.
+ */
+const SKILL_DECIMALS = 4;
+const fixed = (v: number) => v.toFixed(SKILL_DECIMALS);
 
 export async function benchForecast(): Promise<Record<string, unknown>> {
   const site = loadPvSite('scenarios/gwangju.yaml');
@@ -36,11 +42,11 @@ export async function benchForecast(): Promise<Record<string, unknown>> {
     out[`${target} backtest year ms`] = performance.now() - t;
     const refName = target === 'pv' ? 'smart-persistence' : 'seasonal-naive-week';
     const ref = r.models.find((m) => m.name === refName)!;
-    for (const name of ['auto', target === 'pv' ? 'pv-ridge' : 'load-ridge']) {
+    for (const name of target === 'pv' ? ['auto', 'pv-ridge', 'pv-gbt'] : ['auto', 'load-ridge']) {
       const m = r.models.find((x) => x.name === name)!;
-      out[`${target} ${name} skill rmse vs ${refName}`] = 1 - m.rmse / ref.rmse;
-      out[`${target} ${name} skill mae vs ${refName}`] = 1 - m.mae / ref.mae;
-      out[`${target} ${name} coverage80`] = m.coverage80;
+      out[`${target} ${name} skill rmse vs ${refName}`] = fixed(1 - m.rmse / ref.rmse);
+      out[`${target} ${name} skill mae vs ${refName}`] = fixed(1 - m.mae / ref.mae);
+      out[`${target} ${name} coverage80`] = fixed(m.coverage80);
     }
     if (r.choices) {
       out[`${target} auto choices`] = Object.entries(r.choices.counts)
