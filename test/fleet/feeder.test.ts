@@ -38,8 +38,8 @@ const BATTERY_MAX_CHARGE_KW = 5000;
  * its share from the import it measured plus the change of its own setpoints: the factory load and
  * the battery's response move within a cycle unanswered, at three sites at once, and a site whose
  * battery is stopped cannot shed anything when its load rises above its share. On the shared 2-core
- * machine (load average 9–13 from other work), runs of this file alone measured 15-minute means of
- * 8,796–9,235 kW; with the other fleet tests running beside it, one re-split window measured
+ * machine (load average 9–13 from other work), seven runs measured 15-minute means of
+ * 8,742–9,235 kW; with the other fleet tests running beside it, re-split windows measured 9,292 and
  * 9,306 kW. Single samples reach 10.8–12.5 MW: after a share arrives, a site's loop swings for
  * about four cycles and once charges its battery at 3.5 MW against a share that allows 1.8 MW. The
  * cause is in the loop's import guard (src/control): it adds the change of the battery setpoint, taken
