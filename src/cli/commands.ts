@@ -80,6 +80,12 @@ export const COMMANDS: readonly LazyCommand[] = [
     summary: 'Run the fleet backend: telemetry and events of every edge from NATS JetStream into PostgreSQL.',
     load: async () => (await import('./backend.ts')).backendCommand(),
   },
+  {
+    name: 'worker',
+    term: 'worker [options]',
+    summary: "Run a simulation worker: jobs from the fleet's NATS JetStream work queue, one at a time.",
+    load: async () => (await import('./backend.ts')).workerCommand(),
+  },
 ];
 
 /**
