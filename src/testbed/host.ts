@@ -105,81 +105,123 @@ export function confinedArgs(controllerUrl: string, limits: ControllerLimits): s
   ];
 }
 
-/** Longest the one-time check for network namespaces may take, ms: it starts one Node process. */
-const NAMESPACE_PROBE_TIMEOUT_MS = 10_000;
+/** Longest one check of a launcher may take, ms: it starts one Node process. */
+const LAUNCHER_PROBE_TIMEOUT_MS = 10_000;
 /** `unshare` options: a network namespace of its own (only a loopback that is down), in a user namespace so no privilege is needed. */
 const UNSHARE_ARGS = ['--net', '--map-root-user'];
-let namespaceProbe: { unshare?: string } | undefined;
-
 /**
- * The `unshare` command when this machine lets an unprivileged process make a network namespace
- * (Linux with user namespaces allowed), else undefined. Checked once per process by running Node
- * through it, so a kernel, container or AppArmor policy that forbids it is found here, not per
- * controller.
+ * `setpriv` options: the kernel kills the controller when the thread that started it ends — its
+ * worker, or the whole server even when it is killed outright and no exit handler runs.
  */
-export function networkNamespaceCommand(): string | undefined {
-  if (namespaceProbe) return namespaceProbe.unshare;
-  const unshare = unshareOnPath();
-  namespaceProbe = {};
-  if (!unshare) return undefined;
-  const r = spawnSync(unshare, [...UNSHARE_ARGS, process.execPath, '-e', '0'], {
-    env: {},
-    stdio: 'ignore',
-    timeout: NAMESPACE_PROBE_TIMEOUT_MS,
-  });
-  if (r.status === 0) namespaceProbe.unshare = unshare;
-  return namespaceProbe.unshare;
+const SETPRIV_ARGS = ['--pdeathsig', 'KILL'];
+
+/** What a module controller's Node is started through, found once per process. */
+export interface Launcher {
+  /** Commands and their options before Node's own path (empty: Node is started directly). */
+  prefix: string[];
+  network: 'namespace' | 'javascript';
+  /** Whether the controller dies with the thread that started it (setpriv --pdeathsig). */
+  diesWithParent: boolean;
 }
 
-/**
- * The same check without blocking the event loop (the live shadow runs beside the control loop):
- * once it has answered, networkNamespaceCommand() answers from what it found.
- */
-export async function checkNetworkNamespace(): Promise<string | undefined> {
-  if (namespaceProbe) return namespaceProbe.unshare;
-  const unshare = unshareOnPath();
-  if (!unshare) {
-    namespaceProbe = {};
-    return undefined;
-  }
-  const ok = await new Promise<boolean>((done) => {
-    const child = spawnChild(unshare, [...UNSHARE_ARGS, process.execPath, '-e', '0'], {
-      env: {},
-      stdio: 'ignore',
-      timeout: NAMESPACE_PROBE_TIMEOUT_MS,
-    });
-    child.once('error', () => done(false));
-    child.once('exit', (code) => done(code === 0));
-  });
-  // A synchronous check may have answered while this one ran: it stands.
-  namespaceProbe ??= ok ? { unshare } : {};
-  return namespaceProbe.unshare;
-}
+let launcher: Launcher | undefined;
 
-function unshareOnPath(): string | undefined {
+function onPath(name: string): string | undefined {
   if (process.platform !== 'linux') return undefined;
   return (process.env.PATH ?? '')
     .split(delimiter)
     .filter(Boolean)
-    .map((d) => join(d, 'unshare'))
+    .map((d) => join(d, name))
     .find((f) => existsSync(f));
 }
 
+/** The launchers to try, strongest first; each is checked by starting Node through it. */
+function candidates(): Launcher[] {
+  const unshare = onPath('unshare');
+  const setpriv = onPath('setpriv');
+  const ns = unshare ? [unshare, ...UNSHARE_ARGS] : undefined;
+  const guard = setpriv ? [setpriv, ...SETPRIV_ARGS] : undefined;
+  const out: Launcher[] = [];
+  if (ns && guard) out.push({ prefix: [...ns, ...guard], network: 'namespace', diesWithParent: true });
+  if (ns) out.push({ prefix: ns, network: 'namespace', diesWithParent: false });
+  if (guard) out.push({ prefix: guard, network: 'javascript', diesWithParent: true });
+  return out;
+}
+
+const NODE_ALONE: Launcher = { prefix: [], network: 'javascript', diesWithParent: false };
+const probeArgs = (l: Launcher) => [...l.prefix.slice(1), process.execPath, '-e', '0'];
+
 /**
- * How a module controller's process is started: Node with confinedArgs, inside a network namespace
- * of its own when the machine allows one (the operating system then denies it the network, under
- * the JavaScript lock), else Node alone (the JavaScript lock only). `unshare` execs Node in place,
- * so the process id the host kills is Node's.
+ * How this machine starts a module controller: inside a network namespace of its own where an
+ * unprivileged process may make one (Linux with user namespaces allowed: `unshare`), killed by the
+ * kernel when its starter ends where `setpriv` can ask for that, else Node alone. Each candidate is
+ * checked once per process by running Node through it, so a kernel, container or AppArmor policy
+ * that forbids it is found here, not per controller.
+ */
+export function controllerLauncher(): Launcher {
+  if (launcher) return launcher;
+  launcher = NODE_ALONE;
+  for (const l of candidates()) {
+    const [file] = l.prefix;
+    const r = spawnSync(file, probeArgs(l), { env: {}, stdio: 'ignore', timeout: LAUNCHER_PROBE_TIMEOUT_MS });
+    if (r.status === 0) return (launcher = l);
+  }
+  return launcher;
+}
+
+/**
+ * The same check without blocking the event loop (the live shadow runs beside the control loop);
+ * afterwards controllerLauncher() answers from what it found.
+ */
+export async function checkControllerLauncher(): Promise<Launcher> {
+  if (launcher) return launcher;
+  let found = NODE_ALONE;
+  for (const l of candidates()) {
+    const [file] = l.prefix;
+    const ok = await new Promise<boolean>((done) => {
+      const child = spawnChild(file, probeArgs(l), {
+        env: {},
+        stdio: 'ignore',
+        timeout: LAUNCHER_PROBE_TIMEOUT_MS,
+      });
+      child.once('error', () => done(false));
+      child.once('exit', (code) => done(code === 0));
+    });
+    if (ok) {
+      found = l;
+      break;
+    }
+  }
+  // A synchronous check may have answered while this one ran: it stands.
+  launcher ??= found;
+  return launcher;
+}
+
+/** The `unshare` command when controllers run in a network namespace of their own, else undefined. */
+export function networkNamespaceCommand(): string | undefined {
+  const l = controllerLauncher();
+  return l.network === 'namespace' ? l.prefix[0] : undefined;
+}
+
+/**
+ * How a module controller's process is started: Node with confinedArgs, through the launcher
+ * (controllerLauncher). `unshare` and `setpriv` exec Node in place, so the process id the host
+ * kills is Node's.
  */
 export function confinedCommand(
   controllerUrl: string,
   limits: ControllerLimits,
-): { file: string; args: string[]; network: 'namespace' | 'javascript' } {
+): { file: string; args: string[]; network: Launcher['network']; diesWithParent: boolean } {
   const args = confinedArgs(controllerUrl, limits);
-  const unshare = networkNamespaceCommand();
-  if (unshare)
-    return { file: unshare, args: [...UNSHARE_ARGS, process.execPath, ...args], network: 'namespace' };
-  return { file: process.execPath, args, network: 'javascript' };
+  const l = controllerLauncher();
+  if (l.prefix.length === 0)
+    return { file: process.execPath, args, network: l.network, diesWithParent: l.diesWithParent };
+  return {
+    file: l.prefix[0],
+    args: [...l.prefix.slice(1), process.execPath, ...args],
+    network: l.network,
+    diesWithParent: l.diesWithParent,
+  };
 }
 
 /** Controllers' processes alive now: killed when this process exits, whatever way it exits. */
@@ -435,7 +477,7 @@ export class AsyncHost {
   ) {}
 
   async start(): Promise<boolean> {
-    if (this.spec.kind === 'module') await checkNetworkNamespace();
+    if (this.spec.kind === 'module') await checkControllerLauncher();
     const s = spawn(this.spec, this.limits);
     this.s = s;
     s.port.on('message', (m: Reply) => {

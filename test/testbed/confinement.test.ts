@@ -4,8 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { networkInterfaces } from 'node:os';
-import { networkNamespaceCommand, permissionFlag } from '../../src/testbed/index.ts';
-import { runController } from './helpers.ts';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { controllerLauncher, networkNamespaceCommand, permissionFlag } from '../../src/testbed/index.ts';
+import { FIXTURES, runController } from './helpers.ts';
 
 // A module controller runs in a child process of its own: Node's permission model (its own file
 // and nothing else to read, nothing to write, no process or thread to start), an empty environment,
@@ -186,6 +188,73 @@ describe('a module controller runs confined', () => {
     // The Node running these tests has one of them.
     expect(['--permission', '--experimental-permission']).toContain(permissionFlag());
   });
+});
+
+/** Processes whose parent is `ppid` and whose command line holds `marker`, alive (not zombies). */
+function childrenOf(ppid: number, marker: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      // pid (comm) state ppid …: comm may hold spaces, so read after its closing parenthesis.
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const [state, parent] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(parent) !== ppid || state === 'Z') continue;
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(marker)) out.push(Number(d));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** The kernel signals at once; this leaves room for a busy machine to schedule the kill. */
+const GONE_WITHIN_MS = 5_000;
+const GONE_POLL_MS = 50;
+
+describe('a controller does not outlive its host', () => {
+  // The kernel ends it with the thread that started it (setpriv --pdeathsig), so even a host that
+  // is killed outright, with no exit handler run, leaves no controller looping behind.
+  it.skipIf(!controllerLauncher().diesWithParent)(
+    'one that loops forever dies with a host that is killed outright',
+    async () => {
+      const host = spawn(
+        process.execPath,
+        [join(FIXTURES, 'host-that-dies.mjs'), join(FIXTURES, 'loops.mjs')],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      let controllers: number[] = [];
+      try {
+        await new Promise<void>((resolve, reject) => {
+          host.stdout.on('data', (b: Buffer) => b.toString().includes('deciding') && resolve());
+          host.once('exit', (code) => reject(new Error(`the host exited (${code}) before deciding`)));
+        });
+        controllers = childrenOf(host.pid!, 'controller-process.mjs');
+        expect(controllers).toHaveLength(1);
+        host.kill('SIGKILL');
+        const deadline = Date.now() + GONE_WITHIN_MS;
+        while (alive(controllers[0]) && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, GONE_POLL_MS));
+        expect(alive(controllers[0])).toBe(false);
+      } finally {
+        host.kill('SIGKILL');
+        // Without the guard the controller would loop on: it is not left behind by a failing test.
+        for (const pid of controllers) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      }
+    },
+    30_000,
+  );
 });
 
 describe('memory limits per decision and per run', () => {
