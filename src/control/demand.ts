@@ -1,11 +1,7 @@
 import type { Scenario } from '../model/schema.ts';
 import { koreanHolidayCalendar } from '../model/calendar.ts';
-import {
-  BILLING_DEMAND_FLOOR_FRACTION,
-  DEMAND_INTERVAL_MINUTES,
-  createTariff,
-  type TariffEngine,
-} from '../tariff/index.ts';
+import { DEMAND_INTERVAL_MINUTES, createTariff, type TariffEngine } from '../tariff/index.ts';
+import { RatchetBook } from '../tariff/ratchet.ts';
 import type { Store } from '../store/index.ts';
 
 // The billing demand as KEPCO meters it, from the grid meter's telemetry: the import averaged over
@@ -37,8 +33,8 @@ export class DemandTracker {
   private monthKey = '';
   private monthIndex = 0;
   private monthPeakKw = 0;
-  /** Peaks of past months by month index (year × 12 + month − 1), ratchet months only. */
-  private readonly ratchetPeaks = new Map<number, number>();
+  /** Peaks of past ratchet months by month index (year × 12 + month − 1). */
+  private readonly ratchet: RatchetBook;
   private windowStartMs = NaN;
   private windowKwMs = 0;
   private windowMs = 0;
@@ -50,6 +46,10 @@ export class DemandTracker {
       scenario.grid,
       scenario.timezone,
       koreanHolidayCalendar(scenario.extra_holidays),
+    );
+    this.ratchet = new RatchetBook(
+      scenario.grid.contract_demand_kw,
+      scenario.grid.tariff.ratchet_history_peak_kw,
     );
   }
 
@@ -77,8 +77,7 @@ export class DemandTracker {
       let peakKw = 0;
       for (const r of rows) if (this.tariff.countsForDemand(r.timeMs)) peakKw = Math.max(peakKw, r.value);
       if (m.index === month.index) this.monthPeakKw = Math.max(this.monthPeakKw, peakKw);
-      else if (this.tariff.isRatchetMonth(m.month) && peakKw > 0)
-        this.ratchetPeaks.set(m.index, Math.max(this.ratchetPeaks.get(m.index) ?? 0, peakKw));
+      else this.ratchet.record(m.index, peakKw);
       startMs = m.endMs;
     }
     this.monthKey = month.key;
@@ -132,26 +131,14 @@ export class DemandTracker {
   private rollMonth(timeMs: number): void {
     const m = this.tariff.monthAt(timeMs);
     if (m.key === this.monthKey) return;
-    if (this.monthKey && this.tariff.isRatchetMonth((this.monthIndex % 12) + 1) && this.monthPeakKw > 0)
-      this.ratchetPeaks.set(
-        this.monthIndex,
-        Math.max(this.ratchetPeaks.get(this.monthIndex) ?? 0, this.monthPeakKw),
-      );
+    if (this.monthKey) this.ratchet.record(this.monthIndex, this.monthPeakKw);
     if (m.index > this.monthIndex || !this.monthKey) this.monthPeakKw = 0;
     this.monthKey = m.key;
     this.monthIndex = m.index;
   }
 
   state(): DemandState {
-    const g = this.scenario.grid;
-    let billingKw = Math.max(
-      this.monthPeakKw,
-      g.tariff.ratchet_history_peak_kw,
-      BILLING_DEMAND_FLOOR_FRACTION * g.contract_demand_kw,
-    );
-    for (const [index, kw] of this.ratchetPeaks)
-      if (this.monthIndex - index <= RATCHET_MONTHS_BACK && index < this.monthIndex)
-        billingKw = Math.max(billingKw, kw);
+    const billingKw = this.ratchet.billingDemandKw(this.monthIndex, this.monthPeakKw);
     return {
       monthPeakKw: this.monthPeakKw,
       monthKey: this.monthKey,

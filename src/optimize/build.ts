@@ -10,15 +10,18 @@ import {
   addBuses,
   noChargerRestrictions,
   restrictV2g,
+  v2gAssignment,
   type BusHandles,
   type ChargerRestrictions,
 } from './assets/bus.ts';
 import { addDatacenters, type DatacenterHandles } from './assets/datacenter.ts';
+import { addDeferrables, extractDeferrables, type DeferrableHandles } from './assets/deferrable.ts';
 import { solveSync, type SolveOptions, type SolveResult } from './highs.ts';
 
 // One MILP per horizon: every asset type adds its own variables, constraints and objective terms
 // (src/optimize/assets/*), and the bus balance of each step ties them together:
-//   import − export + pv + Σ battery(discharge − charge) + Σ bus V2G = fixed load + ev + bus + datacenter.
+//   import − export + pv + Σ battery(discharge − charge) + Σ bus V2G
+//     = fixed load + ev + bus + datacenter + deferrable loads.
 
 export interface BuiltModel {
   model: LpModel;
@@ -29,6 +32,7 @@ export interface BuiltModel {
   fleet?: FleetHandles;
   bus: BusHandles;
   datacenter: DatacenterHandles;
+  deferrable: DeferrableHandles;
   buildMs: number;
   /** Battery binaries (no simultaneous charge and discharge). */
   withBinaries: boolean;
@@ -73,6 +77,7 @@ export function buildModel(
   } else ev = addEv(ctx);
   const bus = addBuses(ctx, chargerRestrictions);
   const datacenter = addDatacenters(ctx);
+  const deferrable = addDeferrables(ctx);
   for (let k = 0; k < p.steps; k++)
     m.addRow(`bal_${k}`, ctx.balance.terms[k], ctx.fixedKw[k], ctx.fixedKw[k]);
   return {
@@ -84,6 +89,7 @@ export function buildModel(
     fleet,
     bus,
     datacenter,
+    deferrable,
     buildMs: performance.now() - t0,
     withBinaries,
     busChargerRestrictions: chargerRestrictions.reduce((n, r) => n + r.noV2g.size, 0),
@@ -116,6 +122,12 @@ export interface Schedule {
   /** Per data center: GPUs running per job id per step, and Σ caps per job per step. */
   jobGpus: Map<string, Float64Array>[];
   jobCapSum: Map<string, Float64Array>[];
+  /**
+   * Steps at the start planned as whole jobs (HorizonProblem.wholeJobSteps; 0 when the plan kept
+   * GPUs continuous), and per data center the one power cap of each of those steps.
+   */
+  wholeJobSteps: number;
+  dcPowerCap: Float64Array[];
   /** Per data center: work per job per step (GPU-hours per hour) and the remaining work when planned. */
   jobWork: Map<string, Float64Array>[];
   jobRemainingGpuHours: Map<string, number>[];
@@ -132,6 +144,11 @@ export interface Schedule {
   /** kWh of block drain the buses could not cover even from empty (planned stored energy stays ≥ 0). */
   busDrainShortKwh: number;
   lateGpuHours: number;
+  /** Per deferrable load (HorizonProblem.deferrables order), kW per step. */
+  deferrableKw: Float64Array[];
+  /** kWh the deferrable loads' windows are left short inside the horizon, and the runs planned. */
+  deferrableUnmetKwh: number;
+  deferrableStarts: number;
 }
 
 export function extractSchedule(
@@ -164,6 +181,8 @@ export function extractSchedule(
     jobCapSum: [],
     jobWork: [],
     jobRemainingGpuHours: [],
+    wholeJobSteps: b.datacenter.capCol.some((c) => c.some((v) => v >= 0)) ? p.wholeJobSteps : 0,
+    dcPowerCap: b.datacenter.capCol.map((caps) => Float64Array.from(caps, (c) => (c >= 0 ? x[c] : NaN))),
     datacenterKw: new Float64Array(n),
     peakKw: col(b.grid.peakCol),
     objectiveKrw: objective,
@@ -172,7 +191,14 @@ export function extractSchedule(
     busBelowFloorKwh: new Float64Array(n),
     busDrainShortKwh: 0,
     lateGpuHours: 0,
+    deferrableKw: [],
+    deferrableUnmetKwh: 0,
+    deferrableStarts: 0,
   };
+  const deferrables = extractDeferrables(p, b.deferrable, x);
+  s.deferrableKw = deferrables.kw;
+  s.deferrableUnmetKwh = deferrables.unmetKwh;
+  s.deferrableStarts = deferrables.starts;
   b.ev.sessions.forEach((ev, si) => {
     const a = new Float64Array(n);
     b.ev.powerCol[si].forEach((c, j) => (a[ev.startStep + j] = col(c)));
@@ -208,7 +234,11 @@ export function extractSchedule(
     dc.jobs.forEach((job, ji) => {
       const g = new Float64Array(n);
       const c = new Float64Array(n);
-      b.datacenter.runningCol[di][ji].forEach((col2, j) => (g[job.startStep + j] = col(col2)));
+      // Whole-job steps hold the binary: GPUs = gpus × y.
+      b.datacenter.runningCol[di][ji].forEach((col2, j) => {
+        const k = job.startStep + j;
+        g[k] = col(col2) * (k < p.wholeJobSteps ? job.gpus : 1);
+      });
       b.datacenter.capSumCol[di][ji].forEach((col2, j) => {
         const k = job.startStep + j;
         c[k] = col(col2);
@@ -254,7 +284,7 @@ export const MAX_SOLVES_PER_HORIZON = 8;
  */
 export function solveHorizon(p: HorizonProblem, options: SolveOptions = {}): HorizonSolve {
   let batteryBinaries = p.batteryBinaries === 'always';
-  const chargers = noChargerRestrictions(p);
+  const chargers = v2gAssignment(p);
   let built = buildModel(p, batteryBinaries, chargers);
   let result = solveSync(built.model.toModelData(), options);
   let solves = 1;

@@ -58,5 +58,23 @@ export function learnedForecast(
     pue: fallback.pue,
     evSessions: fallback.evSessions,
     jobs: fallback.jobs,
+    // Load above its P90 or PV below its P10 is a 1-in-10 surprise each; taken as independent, the
+    // import the plan may be short by is their root sum of squares (the interval in progress is
+    // measured, so it needs none).
+    peakReserveKw: (view, steps) => {
+      const f = issue(view, steps);
+      const offset = Math.round((view.timeMs - f.startMs) / stepMs);
+      const out = new Float64Array(steps);
+      for (let k = 1; k < steps; k++) {
+        const j = offset + k;
+        if (j < 0 || j >= f.count) continue;
+        let loadUpKw = 0;
+        for (const u of f.loads) loadUpKw += Math.max(0, u.p90[j] - u.p50[j]);
+        let pvDownKw = 0;
+        for (const u of f.pv) pvDownKw += Math.max(0, u.p50[j] - u.p10[j]);
+        out[k] = Math.hypot(loadUpKw, pvDownKw);
+      }
+      return out;
+    },
   };
 }

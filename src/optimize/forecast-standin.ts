@@ -22,6 +22,11 @@ export interface Forecast {
   evSessions(view: StepView, endMs: number): EvSessionState[];
   /** Training jobs the plan covers per data center. */
   jobs(view: StepView, k: number, endMs: number): JobState[];
+  /**
+   * Import the forecast may be short by, per interval, kW (more load or less PV than its median):
+   * the plan keeps this much headroom under the peak in demand-charge windows. Absent: none.
+   */
+  peakReserveKw?(view: StepView, steps: number): Float64Array;
 }
 
 /** Below this clear-sky GHI the sky ratio of an interval is not informative (dawn, dusk), W/m². */

@@ -15,6 +15,7 @@ import type {
 import type { Forecast } from './forecast-standin.ts';
 import type { GridSignal } from '../drivers/types.ts';
 import { applyGridSignals } from './signals.ts';
+import { deferrableInputs } from './assets/deferrable.ts';
 
 // From what a strategy sees (StepView) and a forecast to one horizon's HorizonProblem.
 
@@ -39,6 +40,11 @@ export interface PlanOptions {
   batteryBinaries: 'auto' | 'always' | 'never';
   /** Sessions above which EVs without V2G are aggregated into a fleet. */
   evFleetThreshold: number;
+  /**
+   * Hours at the start of the horizon planned as the data center runs them: whole jobs at one cap
+   * (the planner sets its re-plan cadence here; see HorizonProblem.wholeJobSteps).
+   */
+  wholeJobHours?: number;
 }
 
 /**
@@ -221,6 +227,7 @@ export function problemFromView(
     importTargetKw: new Float64Array(steps).fill(Infinity),
     importTargetPenaltyKrwPerKwh:
       opts.importTargetPenaltyKrwPerKwh ?? DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH,
+    peakReserveKw: forecast.peakReserveKw?.(view, steps) ?? new Float64Array(steps),
     billingDemandKw: view.billingDemandKw,
     peakCostKrwPerKw: peakCost,
     taxFactor,
@@ -237,8 +244,10 @@ export function problemFromView(
     ev,
     depots,
     datacenters,
+    deferrables: deferrableInputs(view, steps),
     batteryBinaries: opts.batteryBinaries,
     evFleetThreshold: opts.evFleetThreshold,
+    wholeJobSteps: Math.min(steps, Math.round(((opts.wholeJobHours ?? 0) * MS_PER_HOUR) / dtMs)),
   };
   // The terminal value above stays on the tariff's prices: a signal is a passing event, and energy
   // left at the end is refilled after it.

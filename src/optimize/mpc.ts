@@ -8,6 +8,7 @@ import { solveHorizon, type Schedule } from './build.ts';
 import { problemFromView, DEFAULT_PLAN_OPTIONS, type PlanOptions } from './horizon.ts';
 import type { Forecast } from './forecast-standin.ts';
 import type { SolveOptions } from './highs.ts';
+import { shedFlexibleLoads } from './peak-hold.ts';
 
 // Rolling-horizon control around the horizon MILP: re-plan every `replanEveryHours` on the forecast,
 // apply the current interval of the newest plan, and never go without a decision — a failed or
@@ -44,6 +45,8 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
     solveMs: 0,
     binarySolves: 0,
   };
+  // The hour until the next re-plan is planned as the data center will run it: whole jobs, one cap.
+  const plan: PlanOptions = { ...o.plan, wholeJobHours: o.plan.wholeJobHours ?? o.replanEveryHours };
   let schedule: Schedule | undefined;
   let planIndex = -Infinity;
   let lastAttempt = -Infinity;
@@ -55,7 +58,7 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
     decide(view: StepView): Dispatch {
       if (view.index - lastAttempt >= replanEvery) {
         lastAttempt = view.index;
-        const p = problemFromView(view, o.forecast, o.plan);
+        const p = problemFromView(view, o.forecast, plan);
         const r = solveHorizon(p, o.solve);
         counters.solves += r.solves;
         counters.solveMs += r.result.solveMs;
@@ -90,9 +93,11 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
  * was made charges at the steady rate that finishes it by departure). Buses track their planned SoC;
  * when more want a charger than the depot has, the most urgent get them. Training jobs cover the
  * plan's busy GPUs as whole jobs: every job behind its planned work, then least laxity first, at one
- * power cap per data center: the highest the plan gives a job it runs. The battery follows the plan and
- * also covers any surprise that would lift import above the planned peak (in demand-charge hours),
- * above the import limit in force (a DR limit or the connection's), or above a DR import target.
+ * power cap per data center: the highest the plan gives a job it runs; in the steps the plan ran whole
+ * jobs (its first hour), exactly those jobs at its cap. The battery follows the plan and also covers
+ * any surprise that would lift import above the planned peak (in demand-charge hours), above the
+ * import limit in force (a DR limit or the connection's), or above a DR import target; what it cannot
+ * cover, EV and bus charging and the GPU caps give way for (peak-hold.ts).
  */
 export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Dispatch {
   const d = view.district;
@@ -148,6 +153,16 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
     const unit = d.datacenters[di];
     const gpus = s.jobGpus[di];
     const caps = s.jobCapSum[di];
+    // Where the plan ran whole jobs, the data center runs exactly those, at the plan's cap.
+    if (k < s.wholeJobSteps && Number.isFinite(s.dcPowerCap[di]?.[k])) {
+      dp.datacenters[di] = {
+        runJobIds: dc.pending
+          .filter((js) => (gpus?.get(js.job.id)?.[k] ?? 0) >= js.job.gpus / 2)
+          .map((js) => js.job.id),
+        powerCap: Math.min(1, Math.max(unit.cfg.gpu_power_cap_min, s.dcPowerCap[di][k])),
+      };
+      return;
+    }
     // The plan's total GPUs busy this step, covered by whole jobs: those behind their planned work
     // first, then least laxity (least time to spare before running flat out to meet the deadline).
     let plannedGpus = 0;
@@ -227,6 +242,8 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
         excess -= add;
       }
     });
+    // What the battery cannot cover, the flexible loads give way for (peak-hold.ts).
+    if (excess > 0) shedFlexibleLoads(view, dp, excess);
   }
   return dp;
 }

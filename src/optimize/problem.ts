@@ -80,6 +80,30 @@ export interface DatacenterInput {
   jobs: JobInput[];
 }
 
+/** One window of a deferrable load that overlaps the horizon (steps clipped to it). */
+export interface DeferrableWindowInput {
+  startStep: number;
+  endStep: number;
+  /** Energy it must get inside the horizon, kWh (less than it still owes when the window runs past the end). */
+  requiredKwh: number;
+  /** Most it may take, kWh: what it still owes (rounded up to whole steps at nominal when semi-continuous). */
+  maxKwh: number;
+}
+
+export interface DeferrableInput {
+  id: string;
+  nominalKw: number;
+  /** On at nominal power or off (binaries); otherwise any power up to nominal. */
+  semiContinuous: boolean;
+  startCostKrw: number;
+  minOnSteps: number;
+  minOffSteps: number;
+  windows: DeferrableWindowInput[];
+  /** Running in the step before step 0, and for how many steps it has been in that state. */
+  initiallyOn: boolean;
+  initialStateSteps: number;
+}
+
 export interface HorizonProblem {
   startMs: number;
   steps: number;
@@ -114,6 +138,11 @@ export interface HorizonProblem {
    */
   importTargetKw: Float64Array;
   importTargetPenaltyKrwPerKwh: number;
+  /**
+   * Per step, kW of headroom kept under the peak in demand-charge windows against forecast error
+   * (Forecast.peakReserveKw); zeros when the forecast is taken as exact.
+   */
+  peakReserveKw: Float64Array;
   /** Billing demand already set, kW: a peak up to here is free. */
   billingDemandKw: number;
   /** Cost of each kW of new billing demand above `billingDemandKw`, 원/kW before VAT and fund. */
@@ -141,11 +170,19 @@ export interface HorizonProblem {
   ev: EvInput[];
   depots: DepotInput[];
   datacenters: DatacenterInput[];
+  /** Deferrable loads (assets/deferrable.ts); absent or empty where there are none. */
+  deferrables?: DeferrableInput[];
   /**
    * Above this many EV sessions, those without V2G are planned as one fleet with energy envelopes
    * (assets/ev-fleet.ts) instead of one variable per session and step.
    */
   evFleetThreshold: number;
+  /**
+   * Steps at the start that the dispatch will carry out before the next re-plan: there training jobs
+   * run whole (all their GPUs or none) at one power cap per data center, as the data center runs them
+   * (build.ts solves with GPUs continuous first, then fixes these steps). 0: GPUs stay continuous.
+   */
+  wholeJobSteps: number;
   /** How the battery's no-simultaneous-charge-and-discharge rule is modelled. */
   batteryBinaries: 'auto' | 'always' | 'never';
 }

@@ -22,6 +22,7 @@ export function emptyProblem(steps: number, stepHours: number, importPriceKrwPer
     exportLimitKw: new Float64Array(steps),
     importTargetKw: new Float64Array(steps).fill(Infinity),
     importTargetPenaltyKrwPerKwh: 1e6,
+    peakReserveKw: new Float64Array(steps),
     billingDemandKw: 0,
     peakCostKrwPerKw: 0,
     taxFactor: 1,
@@ -38,6 +39,7 @@ export function emptyProblem(steps: number, stepHours: number, importPriceKrwPer
     depots: [],
     datacenters: [],
     evFleetThreshold: Infinity,
+    wholeJobSteps: 0,
     batteryBinaries: 'auto',
   };
 }

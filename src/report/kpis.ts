@@ -3,6 +3,9 @@ import type { SimResult } from '../sim/engine.ts';
 import { computeBill, type Bill } from '../tariff/index.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { simLedger } from './ledger-sim.ts';
+import { DEMAND_INTERVAL_MINUTES, RATCHET_MONTHS } from '../tariff/index.ts';
+import { RATCHET_WINDOW_MONTHS } from '../tariff/data/kepco-tou-bands.ts';
+import { RatchetBook, monthIndexOf } from '../tariff/ratchet.ts';
 
 const KWH_PER_MWH = 1000;
 
@@ -46,6 +49,16 @@ export interface Kpis {
   busUnmetKwh: number;
   trainingDeadlineMisses: number;
   trainingLateGpuHours: number;
+  /** GPU-hours of submitted training work not done when the run ends (SimTotals). */
+  trainingUnfinishedGpuHours: number;
+  /**
+   * What the run's ratchet-month peaks cost after the run: each keeps the billing demand up for 12
+   * months, so the months of that window past the run's end are billed on it too (VAT and fund
+   * included). The period's own share is in `demandChargeKrw`; this is the rest (newPeakCost).
+   */
+  peakCostAfterRunKrw: number;
+  /** totalCostKrw + peakCostAfterRunKrw: what the run's decisions cost once their peaks are paid for. */
+  totalCostWithPeakAfterRunKrw: number;
   consumptionKwh: number;
   importKwh: number;
   exportKwh: number;
@@ -121,9 +134,11 @@ export function computeKpis(d: District, r: SimResult): KpiResult {
   let electricityChargeKrw = 0;
   for (const m of bill.months) electricityChargeKrw += m.electricityChargeKrw;
   const billRoundingKrw = bill.importBillKrw - (electricityChargeKrw + taxesKrw);
+  const totalCostKrw =
+    bill.importBillKrw - bill.exportRevenueKrw + ppaCostKrw + certificateCostKrw + degradationKrw;
+  const peakCostAfterRunKrw = peakCostAfterRun(d, s.importKw);
   const kpis: Kpis = {
-    totalCostKrw:
-      bill.importBillKrw - bill.exportRevenueKrw + ppaCostKrw + certificateCostKrw + degradationKrw,
+    totalCostKrw,
     energyCostKrw,
     demandChargeKrw: bill.demandChargeKrw,
     taxesKrw,
@@ -150,6 +165,9 @@ export function computeKpis(d: District, r: SimResult): KpiResult {
     busUnmetKwh: r.totals.busUnmetKwh,
     trainingDeadlineMisses: r.totals.trainingDeadlineMisses,
     trainingLateGpuHours: r.totals.trainingLateGpuHours,
+    trainingUnfinishedGpuHours: r.totals.trainingUnfinishedGpuHours,
+    peakCostAfterRunKrw,
+    totalCostWithPeakAfterRunKrw: totalCostKrw + peakCostAfterRunKrw,
     consumptionKwh,
     importKwh: bill.importKwh,
     exportKwh: bill.exportKwh,
@@ -159,4 +177,38 @@ export function computeKpis(d: District, r: SimResult): KpiResult {
     importLimitExceededIntervals: r.totals.importLimitExceededIntervals,
   };
   return { kpis, bill, ledger };
+}
+
+/**
+ * KRW the run's peaks cost in the months after it (VAT and fund included): a ratchet-month peak
+ * (Dec–Feb, Jul–Sep) sets the billing demand of its month and the 11 after it (tariff/ratchet.ts);
+ * every such month past the run's end pays the basic charge on what that peak adds above what the
+ * history peak and the contract floor already impose. Peaks of other months end with their month.
+ */
+export function peakCostAfterRun(d: District, importKw: ArrayLike<number>): number {
+  const g = d.scenario.grid;
+  const w = Math.max(1, Math.round(DEMAND_INTERVAL_MINUTES / d.grid.intervalMinutes));
+  const peaks = new Map<number, { kw: number; basicKrwPerKw: number }>();
+  let lastMonth = -Infinity;
+  for (let i = 0; i + w <= d.grid.count; i += w) {
+    const last = i + w - 1;
+    const lt = d.local[last];
+    const month = monthIndexOf(lt.year, lt.month);
+    lastMonth = Math.max(lastMonth, month);
+    if (!d.prices.countsForDemand[last] || !RATCHET_MONTHS.includes(lt.month)) continue;
+    let sum = 0;
+    for (let k = i; k <= last; k++) sum += importKw[k];
+    const kw = sum / w;
+    const seen = peaks.get(month);
+    if (!seen || kw > seen.kw) peaks.set(month, { kw, basicKrwPerKw: d.prices.basicChargeKrwPerKw[last] });
+  }
+  const carriedKw = new RatchetBook(g.contract_demand_kw, g.tariff.ratchet_history_peak_kw).carriedKw(0);
+  const taxFactor = 1 + g.tariff.vat_fraction + g.tariff.power_fund_fraction;
+  let krw = 0;
+  for (let f = lastMonth + 1; f < lastMonth + RATCHET_WINDOW_MONTHS; f++) {
+    let top: { kw: number; basicKrwPerKw: number } | undefined;
+    for (const [m, p] of peaks) if (f - m < RATCHET_WINDOW_MONTHS && (!top || p.kw > top.kw)) top = p;
+    if (top && top.kw > carriedKw) krw += (top.kw - carriedKw) * top.basicKrwPerKw * taxFactor;
+  }
+  return krw;
 }

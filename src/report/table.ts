@@ -34,6 +34,8 @@ export const COST_ROWS: KpiRow[] = COST_COMPONENTS.map(({ key, sign }) => ({
 export const KPI_ROWS: KpiRow[] = [
   ...COST_ROWS,
   { key: 'totalCostKrw', label: 'Total cost (KRW)', kind: 'krw' },
+  { key: 'peakCostAfterRunKrw', label: "Peaks' cost after run (KRW)", kind: 'krw' },
+  { key: 'totalCostWithPeakAfterRunKrw', label: 'Total with peaks paid (KRW)', kind: 'krw' },
   { key: 'peakImportKw', label: 'Peak import, 15 min (kW)', kind: 'kw' },
   { key: 'billingDemandKw', label: 'Billing demand (kW)', kind: 'kw' },
   { key: 'selfSufficiency', label: 'Self-sufficiency', kind: 'share' },
@@ -45,6 +47,7 @@ export const KPI_ROWS: KpiRow[] = [
   { key: 'evUnmetKwh', label: 'EV energy unmet (kWh)', kind: 'kwh' },
   { key: 'busUnmetKwh', label: 'Bus energy unmet (kWh)', kind: 'kwh' },
   { key: 'trainingDeadlineMisses', label: 'Training deadline misses', kind: 'count' },
+  { key: 'trainingUnfinishedGpuHours', label: 'Training work unfinished (GPU-h)', kind: 'gpuh' },
   { key: 'importKwh', label: 'Grid import (kWh)', kind: 'kwh' },
   { key: 'exportKwh', label: 'Grid export (kWh)', kind: 'kwh' },
   { key: 'curtailedKwh', label: 'PV curtailed (kWh)', kind: 'kwh' },

@@ -2,6 +2,7 @@ import type { District } from './district.ts';
 import { batteryLimits, stepBattery, type BatteryState } from './assets/battery.ts';
 import { requiredDepartureSoc } from './assets/bus.ts';
 import { throughputAtCap, trainingItKw } from './assets/datacenter.ts';
+import { initialDeferrableState, stepDeferrable } from './assets/deferrable.ts';
 import type {
   BusState,
   DatacenterState,
@@ -12,7 +13,8 @@ import type {
   StepView,
 } from '../strategy/types.ts';
 import { MS_PER_MINUTE, timeAt } from '../model/time.ts';
-import { BILLING_DEMAND_FLOOR_FRACTION, DEMAND_INTERVAL_MINUTES } from '../tariff/index.ts';
+import { DEMAND_INTERVAL_MINUTES } from '../tariff/index.ts';
+import { RatchetBook, monthIndexOf } from '../tariff/ratchet.ts';
 
 // Steps the district's physics through the grid under one strategy. Every setpoint is clamped to
 // what the asset can do before it is applied, and the bus balance
@@ -45,11 +47,19 @@ export interface SimTotals {
   trainingDeadlineMisses: number;
   /** GPU-hours of training work finished after its deadline or not at all by a passed deadline. */
   trainingLateGpuHours: number;
+  /**
+   * GPU-hours of submitted training work not done when the run ends, whatever its deadline: work a
+   * strategy leaves for later is not free, so every strategy's is counted the same way.
+   */
+  trainingUnfinishedGpuHours: number;
   batteryThroughputKwh: number;
   importLimitExceededIntervals: number;
   curtailedKwh: number;
   evSessions: number;
   evTurnedAway: number;
+  /** kWh deferrable loads still owed when their windows closed. */
+  deferrableUnmetKwh: number;
+  deferrableStarts: number;
 }
 
 export interface SimResult {
@@ -94,12 +104,17 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
     busUnmetKwh: 0,
     trainingDeadlineMisses: 0,
     trainingLateGpuHours: 0,
+    trainingUnfinishedGpuHours: 0,
     batteryThroughputKwh: 0,
     importLimitExceededIntervals: 0,
     curtailedKwh: 0,
     evSessions: 0,
     evTurnedAway: d.ev.reduce((x, u) => x + u.turnedAway, 0),
+    deferrableUnmetKwh: 0,
+    deferrableStarts: 0,
   };
+  const deferrables = d.deferrables ?? [];
+  const deferrableStates = deferrables.map(initialDeferrableState);
 
   // Batteries, with the share of their energy that came from on-site PV (for hourly RE100 matching).
   const batt: BatteryState[] = d.batteries.map((b) => ({ socKwh: b.cfg.soc_initial * b.cfg.capacity_kwh }));
@@ -143,12 +158,13 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
   const windowIntervals = Math.max(1, Math.round(DEMAND_INTERVAL_MINUTES / d.grid.intervalMinutes));
   let windowSumKw = 0;
   let windowCount = 0;
-  let month = -1;
+  let monthIndex = -1;
   let monthPeakKw = 0;
-  let billingDemandKw = Math.max(
+  const ratchet = new RatchetBook(
+    d.scenario.grid.contract_demand_kw,
     d.scenario.grid.tariff.ratchet_history_peak_kw,
-    BILLING_DEMAND_FLOOR_FRACTION * d.scenario.grid.contract_demand_kw,
   );
+  let billingDemandKw = ratchet.carriedKw(0);
 
   const pvAvail = new Float64Array(d.pv.length);
   const battLimits = d.batteries.map(() => ({ maxChargeKw: 0, maxDischargeKw: 0 }));
@@ -158,9 +174,12 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
     const timeMs = timeAt(d.grid, i);
     const endMs = timeMs + d.grid.intervalMinutes * MS_PER_MINUTE;
     const lt = d.local[i];
-    if (lt.month !== month) {
-      month = lt.month;
+    // A new month: its billing demand starts from what the ratchet months before it carry.
+    if (monthIndexOf(lt.year, lt.month) !== monthIndex) {
+      ratchet.record(monthIndex, monthPeakKw);
+      monthIndex = monthIndexOf(lt.year, lt.month);
       monthPeakKw = 0;
+      billingDemandKw = ratchet.billingDemandKw(monthIndex, monthPeakKw);
     }
 
     // --- state visible to the strategy at the start of the interval
@@ -224,6 +243,7 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
       ev: active,
       buses,
       datacenters: dcStates,
+      deferrables: deferrableStates,
       monthPeakImportKw: monthPeakKw,
       billingDemandKw,
     };
@@ -316,6 +336,17 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
       assetSeries(dc.unit.id)[i] = kw;
     });
 
+    // Deferrable loads count as load in the series (their own in byAsset).
+    let deferrableKw = 0;
+    deferrables.forEach((u, k) => {
+      const r = stepDeferrable(u, deferrableStates[k], i, dispatch.deferrableKw?.[k], dt);
+      deferrableKw += r.kw;
+      totals.deferrableUnmetKwh += r.unmetKwh;
+      if (r.started) totals.deferrableStarts++;
+      assetSeries(u.id)[i] = r.kw;
+    });
+    fixedLoadKw += deferrableKw;
+
     // --- generation and storage, then the grid as the balance
     const consumptionKw = fixedLoadKw + evKw + busKw + dcKw;
     let pvKw = 0;
@@ -404,7 +435,7 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
       const avgKw = windowSumKw / windowCount;
       if (d.prices.countsForDemand[i]) {
         monthPeakKw = Math.max(monthPeakKw, avgKw);
-        billingDemandKw = Math.max(billingDemandKw, avgKw);
+        billingDemandKw = Math.max(billingDemandKw, monthPeakKw);
       }
       windowSumKw = 0;
       windowCount = 0;
@@ -416,11 +447,13 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
   // departure and deadline only if those fell inside the run.
   const runEndMs = timeAt(d.grid, n);
   for (const dc of dcs)
-    for (const js of dc.pending)
+    for (const js of dc.pending) {
+      totals.trainingUnfinishedGpuHours += js.remainingGpuHours;
       if (js.job.deadlineMs <= runEndMs) {
         totals.trainingDeadlineMisses++;
         totals.trainingLateGpuHours += js.job.gpuHours;
       }
+    }
 
   return {
     strategy: strategy.name,

@@ -185,6 +185,31 @@ export function addBuses(
 }
 
 /**
+ * The depot's V2G chargers handed out before solving, so a plan never discharges more buses at once
+ * than there are V2G chargers and the horizon solves once: at each step, the buses at the depot with
+ * the longest stay still ahead (the most time to charge back before they leave) hold them. Every
+ * other bus may charge there but not discharge.
+ */
+export function v2gAssignment(p: HorizonProblem): ChargerRestrictions[] {
+  return p.depots.map((dep) => {
+    const noV2g = new Set<number>();
+    if (dep.cfg.v2g_chargers <= 0) return { noV2g };
+    // Steps each bus still stays at the depot from step k on (0 where it is away).
+    const stayAhead = dep.buses.map((bus) => {
+      const a = new Int32Array(p.steps + 1);
+      for (let k = p.steps - 1; k >= 0; k--) a[k] = bus.atDepot[k] === 1 ? a[k + 1] + 1 : 0;
+      return a;
+    });
+    for (let k = 0; k < p.steps; k++) {
+      const here = dep.buses.map((_, bi) => bi).filter((bi) => dep.buses[bi].atDepot[k] === 1);
+      here.sort((a, b) => stayAhead[b][k] - stayAhead[a][k] || a - b);
+      for (const bi of here.slice(dep.cfg.v2g_chargers)) noV2g.add(bi * p.steps + k);
+    }
+    return { noV2g };
+  });
+}
+
+/**
  * Where a solution discharges more buses at once than the depot has V2G chargers, settles that step
  * for good: the buses it discharged hardest keep V2G there, every other bus loses it at that step (so
  * the step cannot break the count again and the rounds end). Only optional discharge is taken away;

@@ -13,6 +13,8 @@ import type { BuildContext } from './context.ts';
 export interface DatacenterHandles {
   /** Per data center, per job: columns per step from the job's startStep. */
   runningCol: number[][][];
+  /** Per data center, per step: the one power cap of its whole-job steps (−1 past them). */
+  capCol: number[][];
   capSumCol: number[][][];
   workCol: number[][][];
   lateCol: number[][];
@@ -40,7 +42,7 @@ export function throughputSegments(
 export function addDatacenters(ctx: BuildContext): DatacenterHandles {
   const { m, p } = ctx;
   const dt = p.stepHours;
-  const h: DatacenterHandles = { runningCol: [], capSumCol: [], workCol: [], lateCol: [] };
+  const h: DatacenterHandles = { runningCol: [], capSumCol: [], workCol: [], lateCol: [], capCol: [] };
   const consumptionCost = p.weights.cost * p.consumptionCostKrwPerKwh * dt;
   p.datacenters.forEach((dc, di) => {
     const cfg = dc.cfg;
@@ -54,6 +56,12 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
     const cap: number[][] = [];
     const work: number[][] = [];
     const late: number[] = [];
+    // Whole-job steps (the first p.wholeJobSteps): a job runs on all its GPUs or none (a binary y, so
+    // n = gpus·y), and all running jobs share one cap column c: g = gpus·c wherever y = 1.
+    const wholeSteps = Math.min(p.wholeJobSteps, p.steps);
+    const capCols: number[] = [];
+    for (let k = 0; k < p.steps; k++)
+      capCols.push(k < wholeSteps ? m.addVar(`dc${di}_cap_${k}`, capMin, 1, 0) : -1);
     dc.jobs.forEach((job, ji) => {
       const name = `dc${di}j${ji}`;
       const n: number[] = [];
@@ -62,14 +70,28 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
       const total: { col: number; coef: number }[] = [];
       for (let k = job.startStep; k < job.endStep; k++) {
         const powerKwPerCap = dc.pue[k] * dc.layout.gpuDynamicKw;
-        const nk = m.addVar(`${name}_n_${k}`, 0, job.gpus, 0);
+        const whole = k < wholeSteps;
+        // n in GPUs: the column itself, or gpus × the binary y.
+        const nGpus = whole ? job.gpus : 1;
+        const nk = whole
+          ? m.addVar(`${name}_y_${k}`, 0, 1, 0, true)
+          : m.addVar(`${name}_n_${k}`, 0, job.gpus, 0);
         const gk = m.addVar(`${name}_g_${k}`, 0, job.gpus, consumptionCost * powerKwPerCap);
+        if (whole) {
+          // |g − gpus·c| ≤ gpus·(1 − y): the shared cap binds a job exactly when it runs.
+          const terms = [
+            { col: gk, coef: 1 },
+            { col: capCols[k], coef: -job.gpus },
+          ];
+          m.addRow(`${name}_gch_${k}`, [...terms, { col: nk, coef: job.gpus }], -Infinity, job.gpus);
+          m.addRow(`${name}_gcl_${k}`, [...terms, { col: nk, coef: -job.gpus }], -job.gpus, Infinity);
+        }
         const wk = m.addVar(`${name}_w_${k}`, 0, job.gpus, 0);
         m.addRow(
           `${name}_cmin_${k}`,
           [
             { col: gk, coef: 1 },
-            { col: nk, coef: -capMin },
+            { col: nk, coef: -capMin * nGpus },
           ],
           0,
           Infinity,
@@ -78,7 +100,7 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
           `${name}_cmax_${k}`,
           [
             { col: gk, coef: 1 },
-            { col: nk, coef: -1 },
+            { col: nk, coef: -nGpus },
           ],
           -Infinity,
           0,
@@ -89,14 +111,14 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
             [
               { col: wk, coef: 1 },
               { col: gk, coef: -s.slope },
-              { col: nk, coef: -s.intercept },
+              { col: nk, coef: -s.intercept * nGpus },
             ],
             -Infinity,
             0,
           ),
         );
         ctx.balance.add(k, gk, -powerKwPerCap);
-        byStep[k].push({ col: nk, coef: 1 });
+        byStep[k].push({ col: nk, coef: nGpus });
         total.push({ col: wk, coef: dt });
         n.push(nk);
         g.push(gk);
@@ -114,6 +136,7 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
     });
     for (let k = 0; k < p.steps; k++)
       if (byStep[k].length > 0) m.addRow(`dc${di}_gpus_${k}`, byStep[k], -Infinity, dc.layout.trainingGpus);
+    h.capCol.push(capCols);
     h.runningCol.push(run);
     h.capSumCol.push(cap);
     h.workCol.push(work);

@@ -64,11 +64,14 @@ export function addGrid(ctx: BuildContext): GridHandles {
     const last = k0 + win - 1;
     if (!p.countsForDemand[last]) continue;
     const terms = [{ col: h.peakCol, coef: -1 }];
+    let reserveKw = 0;
     for (let k = k0; k <= last; k++) {
       terms.push({ col: h.importCol[k], coef: 1 / win });
       terms.push({ col: h.overloadCol[k], coef: 1 / win });
+      reserveKw += p.peakReserveKw[k] / win;
     }
-    m.addRow(`g_peak_${k0}`, terms, -Infinity, 0);
+    // The window's mean import plus the reserve against forecast error stays under the peak.
+    m.addRow(`g_peak_${k0}`, terms, -Infinity, -reserveKw);
   }
   // Hourly RE100: unmatched energy of an hour ≥ its import minus PPA delivery (on-site PV consumed
   // on site is clean by construction, so import is what clean supply failed to cover).

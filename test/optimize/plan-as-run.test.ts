@@ -1,0 +1,270 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadScenarioFile } from '../../src/model/index.ts';
+import { assetSchema, type AssetOf } from '../../src/model/schema.ts';
+import { prepareDistrict, type District } from '../../src/sim/district.ts';
+import { runSimulation } from '../../src/sim/engine.ts';
+import { solveHorizon } from '../../src/optimize/build.ts';
+import { dispatchFromSchedule } from '../../src/optimize/mpc.ts';
+import { shedFlexibleLoads } from '../../src/optimize/peak-hold.ts';
+import { initialView } from '../../src/optimize/view.ts';
+import { emptyProblem } from '../../src/optimize/testing.ts';
+import { emptyDispatch, plannedDatacenterKw } from '../../src/strategy/common.ts';
+import { noneStrategy } from '../../src/strategy/none.ts';
+import { computeKpis, peakCostAfterRun } from '../../src/report/kpis.ts';
+import { MS_PER_HOUR } from '../../src/model/time.ts';
+import type { StepView } from '../../src/strategy/types.ts';
+
+// What a plan promises is what the district does: training jobs run whole at one cap where the plan
+// will be carried out, the peak keeps room for forecast error, the real-time layer holds the peak
+// with every flexible load, the billing demand is the month's (not the run's), and a peak's cost
+// past the end of the run is counted.
+
+const TOL = 1e-6;
+
+function datacenter(): AssetOf<'datacenter'> {
+  return assetSchema.parse({
+    id: 'dc',
+    type: 'datacenter',
+    nodes: 3,
+    gpus_per_node: 4,
+    node_full_kw: 4,
+    node_idle_kw: 0,
+    pue_cold: 1,
+    pue_hot: 1,
+    pue_cold_temperature_c: 0,
+    pue_hot_temperature_c: 30,
+    gpu_power_cap_min: 0.6,
+    throughput_exponent: 0.5,
+    inference: {
+      gpu_fraction: 0,
+      peak_start_hour: 0,
+      peak_end_hour: 0,
+      peak_utilisation: 0,
+      off_peak_utilisation: 0,
+    },
+    training: {
+      gpu_fraction: 1,
+      jobs_per_day: 1,
+      job_gpus: [8],
+      job_hours_min: 1,
+      job_hours_max: 1,
+      deadline_slack_min: 1,
+      deadline_slack_max: 1,
+    },
+  }) as AssetOf<'datacenter'>;
+}
+
+describe('training jobs planned as the data center runs them', () => {
+  it('runs whole jobs at one shared cap in the steps the dispatch carries out', () => {
+    // 12 GPUs, two 8-GPU jobs due in 4 h with 12 GPU-hours each: together they need more than the
+    // pool gives at once, so a relaxation runs both on parts of their GPUs. In the first two steps
+    // the plan may only run whole jobs: at most one at a time.
+    const p = emptyProblem(4, 1);
+    p.importPriceKrwPerKwh.set([100, 100, 300, 300]);
+    p.wholeJobSteps = 2;
+    p.datacenters = [
+      {
+        id: 'dc',
+        cfg: datacenter(),
+        layout: { inferenceNodes: 0, trainingNodes: 3, trainingGpus: 12, gpuDynamicKw: 1 },
+        inferenceItKw: new Float64Array(4),
+        pue: new Float64Array(4).fill(1),
+        jobs: [
+          { id: 'a', gpus: 8, startStep: 0, endStep: 4, remainingGpuHours: 12, requiredGpuHours: 12 },
+          { id: 'b', gpus: 8, startStep: 0, endStep: 4, remainingGpuHours: 12, requiredGpuHours: 12 },
+        ],
+      },
+    ];
+    const r = solveHorizon(p);
+    expect(r.result.status).toBe('optimal');
+    const s = r.schedule!;
+    expect(s.wholeJobSteps).toBe(2);
+    expect(s.lateGpuHours).toBeLessThan(TOL);
+    for (let k = 0; k < 2; k++) {
+      let running = 0;
+      for (const id of ['a', 'b']) {
+        const gpus = s.jobGpus[0].get(id)![k];
+        // All or nothing, and a running job's caps sum to its GPUs × the one cap of the step.
+        expect(Math.min(Math.abs(gpus), Math.abs(gpus - 8))).toBeLessThan(TOL);
+        if (gpus > 4) {
+          running++;
+          expect(s.jobCapSum[0].get(id)![k]).toBeCloseTo(8 * s.dcPowerCap[0][k], 6);
+        } else expect(s.jobCapSum[0].get(id)![k]).toBeCloseTo(0, 6);
+      }
+      expect(running).toBe(1);
+    }
+    // Past the whole-job steps GPUs stay continuous: both jobs share the pool there.
+    const later = s.jobGpus[0].get('a')![2] + s.jobGpus[0].get('b')![2];
+    expect(later).toBeLessThanOrEqual(12 + TOL);
+    expect(Number.isNaN(s.dcPowerCap[0][2])).toBe(true);
+  });
+
+  it('the dispatch runs exactly the planned jobs at the planned cap on the reference district', () => {
+    const { scenario, baseDir } = loadScenarioFile();
+    const d = prepareDistrict(scenario, { days: 2, baseDir });
+    // Midday of the first weekday: jobs are pending.
+    const view = initialView(d, 52);
+    const dc = view.datacenters[0];
+    expect(dc.pending.length).toBeGreaterThan(1);
+    const p = emptyProblem(8, d.intervalHours);
+    p.startMs = view.timeMs;
+    p.wholeJobSteps = 4;
+    const unit = d.datacenters[0];
+    p.datacenters = [
+      {
+        id: unit.id,
+        cfg: unit.cfg,
+        layout: unit.layout,
+        inferenceItKw: new Float64Array(8),
+        pue: new Float64Array(8).fill(1.2),
+        jobs: dc.pending.map((js) => ({
+          id: js.job.id,
+          gpus: js.job.gpus,
+          startStep: 0,
+          endStep: 8,
+          remainingGpuHours: js.remainingGpuHours,
+          requiredGpuHours: Math.min(js.remainingGpuHours, js.job.gpus),
+        })),
+      },
+    ];
+    const r = solveHorizon(p);
+    expect(r.result.ok).toBe(true);
+    const s = r.schedule!;
+    for (let k = 0; k < 4; k++) {
+      const dp = dispatchFromSchedule({ ...view, index: view.index + k }, s, k);
+      const planned = dc.pending.filter((js) => s.jobGpus[0].get(js.job.id)![k] > js.job.gpus / 2);
+      expect(new Set(dp.datacenters[0].runJobIds)).toEqual(new Set(planned.map((js) => js.job.id)));
+      expect(dp.datacenters[0].powerCap).toBeCloseTo(s.dcPowerCap[0][k], 9);
+    }
+  });
+});
+
+describe('room for forecast error under the peak', () => {
+  it('keeps the reserve between planned import and the peak in demand-charge windows', () => {
+    // Load 100 kW, a billing demand of 100 kW already set and a 30 kW reserve: the battery covers
+    // the reserve, so planned import stays at 70 kW and no new peak is paid for. Stored energy is
+    // worth more than the energy price, so without the reserve the battery would stay idle.
+    const p = emptyProblem(2, 0.25);
+    p.terminalValueKrwPerKwh = 1000;
+    p.fixedLoadKw.fill(100);
+    p.countsForDemand.fill(1);
+    p.billingDemandKw = 100;
+    p.peakCostKrwPerKw = 100_000;
+    p.peakReserveKw.fill(30);
+    p.batteries = [
+      {
+        id: 'b',
+        cfg: assetSchema.parse({
+          id: 'b',
+          type: 'battery',
+          capacity_kwh: 100,
+          max_charge_kw: 50,
+          max_discharge_kw: 50,
+          round_trip_efficiency: 1,
+          soc_min: 0,
+          soc_max: 1,
+          soc_initial: 0.5,
+          degradation_cost_krw_per_kwh: 0,
+        }) as AssetOf<'battery'>,
+        socKwh: 50,
+      },
+    ];
+    const s = solveHorizon(p).schedule!;
+    for (let k = 0; k < 2; k++) expect(s.importKw[k]).toBeCloseTo(70, 6);
+    expect(s.peakKw).toBeCloseTo(100, 6);
+  });
+});
+
+describe('the real-time layer holds the peak with the flexible loads', () => {
+  let d: District;
+  let view: StepView;
+  beforeAll(() => {
+    const { scenario, baseDir } = loadScenarioFile();
+    d = prepareDistrict(scenario, { days: 2, baseDir });
+    // 10:00 on the first weekday: cars plugged in, jobs running.
+    view = initialView(d, 40);
+  });
+
+  it('cuts EV charging only as far as every car can still finish by its departure', () => {
+    expect(view.ev.length).toBeGreaterThan(0);
+    const dp = emptyDispatch(view);
+    for (const st of view.ev) dp.evKw.set(st.session.id, st.session.maxPowerKw);
+    let before = 0;
+    for (const v of dp.evKw.values()) before += v;
+    const left = shedFlexibleLoads(view, dp, 1e9);
+    let after = 0;
+    for (const v of dp.evKw.values()) after += v;
+    expect(after).toBeLessThan(before);
+    expect(left).toBeGreaterThan(0);
+    for (const st of view.ev) {
+      const kw = dp.evKw.get(st.session.id)!;
+      const hoursLeft = (st.session.departureMs - view.timeMs) / MS_PER_HOUR;
+      const laterKwh = Math.max(0, hoursLeft - view.intervalHours) * st.session.maxPowerKw;
+      expect(kw * view.intervalHours + laterKwh).toBeGreaterThanOrEqual(
+        Math.min(st.remainingKwh, st.session.maxPowerKw * hoursLeft) - TOL,
+      );
+    }
+  });
+
+  it('lowers the GPU cap, never below the minimum, by as much as was asked', () => {
+    const dp = emptyDispatch(view);
+    const dc = view.datacenters[0];
+    const ids = dc.pending.map((js) => js.job.id);
+    expect(ids.length).toBeGreaterThan(0);
+    dp.datacenters[0] = { runJobIds: ids, powerCap: 1 };
+    const fullKw = plannedDatacenterKw(view, dp);
+    const left = shedFlexibleLoads(view, dp, 50);
+    expect(left).toBeCloseTo(0, 3);
+    expect(fullKw - plannedDatacenterKw(view, dp)).toBeCloseTo(50, 0);
+    shedFlexibleLoads(view, dp, 1e9);
+    expect(dp.datacenters[0].powerCap).toBeCloseTo(d.datacenters[0].cfg.gpu_power_cap_min, 9);
+  });
+});
+
+describe('the billing demand a strategy sees, and what a peak costs after the run', () => {
+  it("starts each month from what ratchet months carry: an ordinary month's peak is no headroom for the next", () => {
+    const { scenario, baseDir } = loadScenarioFile();
+    // March is no ratchet month; the run crosses into April.
+    const d = prepareDistrict(scenario, { start: '2026-03-30', days: 4, baseDir });
+    const carriedKw = Math.max(
+      scenario.grid.tariff.ratchet_history_peak_kw,
+      0.3 * scenario.grid.contract_demand_kw,
+    );
+    const seen: { month: number; billingKw: number; monthPeakKw: number }[] = [];
+    const none = noneStrategy();
+    runSimulation(d, {
+      name: 'probe',
+      decide(v) {
+        seen.push({ month: v.local.month, billingKw: v.billingDemandKw, monthPeakKw: v.monthPeakImportKw });
+        return none.decide(v);
+      },
+    });
+    const march = seen.filter((x) => x.month === 3);
+    const april = seen.filter((x) => x.month === 4);
+    const marchPeakKw = march[march.length - 1].monthPeakKw;
+    // `none` sets a March peak above what is carried; April starts again from the carried demand.
+    expect(marchPeakKw).toBeGreaterThan(carriedKw);
+    expect(april[0].billingKw).toBeCloseTo(carriedKw, 6);
+    for (const x of april) expect(x.billingKw).toBeCloseTo(Math.max(carriedKw, x.monthPeakKw), 6);
+  });
+
+  it('charges a ratchet-month peak for the 11 months after an August run, and nothing after an April one', () => {
+    const { scenario, baseDir } = loadScenarioFile();
+    const g = scenario.grid;
+    const carriedKw = Math.max(g.tariff.ratchet_history_peak_kw, 0.3 * g.contract_demand_kw);
+    const taxFactor = 1 + g.tariff.vat_fraction + g.tariff.power_fund_fraction;
+    for (const [start, months] of [
+      ['2026-08-03', 11],
+      ['2026-04-13', 0],
+    ] as const) {
+      const d = prepareDistrict(scenario, { start, days: 2, baseDir });
+      const r = runSimulation(d, noneStrategy());
+      const k = computeKpis(d, r).kpis;
+      expect(k.peakImportKw).toBeGreaterThan(carriedKw);
+      const i = d.prices.countsForDemand.indexOf(1);
+      const expected = months * (k.peakImportKw - carriedKw) * d.prices.basicChargeKrwPerKw[i] * taxFactor;
+      expect(peakCostAfterRun(d, r.series.importKw)).toBeCloseTo(expected, 0);
+      expect(k.totalCostWithPeakAfterRunKrw).toBeCloseTo(k.totalCostKrw + expected, 0);
+    }
+  });
+});
