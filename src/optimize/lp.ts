@@ -43,6 +43,10 @@ export class LpModel {
   /** Constant added to the objective (costs already sunk into the horizon). */
   objectiveOffset = 0;
   private names = new Set<string>();
+  // Merging a row's duplicate columns without a Map per row (a horizon has tens of thousands of
+  // rows): rowOfCol[c] is the row that last saw column c, slotOfCol[c] where its entry is.
+  private rowOfCol = new Int32Array(0);
+  private slotOfCol = new Int32Array(0);
 
   get numCols(): number {
     return this.lo.length;
@@ -91,16 +95,37 @@ export class LpModel {
   /** Adds `lower ≤ Σ coef·x ≤ upper`; duplicate columns in `terms` are summed. Returns the row index. */
   addRow(name: string, terms: readonly Term[], lower: number, upper: number): number {
     if (!(lower <= upper)) throw new Error(`LpModel: row "${name}" has lower ${lower} > upper ${upper}`);
-    const merged = new Map<number, number>();
+    if (this.rowOfCol.length < this.numCols) {
+      const size = Math.max(this.numCols, 2 * this.rowOfCol.length);
+      const rows = new Int32Array(size).fill(-1);
+      rows.set(this.rowOfCol);
+      this.rowOfCol = rows;
+      const slots = new Int32Array(size);
+      slots.set(this.slotOfCol);
+      this.slotOfCol = slots;
+    }
+    const row = this.rowLo.length;
+    const start = this.idx.length;
     for (const t of terms) {
       if (!Number.isFinite(t.coef)) throw new Error(`LpModel: row "${name}" has coefficient ${t.coef}`);
-      merged.set(t.col, (merged.get(t.col) ?? 0) + t.coef);
+      if (this.rowOfCol[t.col] === row) this.val[this.slotOfCol[t.col]] += t.coef;
+      else {
+        this.rowOfCol[t.col] = row;
+        this.slotOfCol[t.col] = this.idx.length;
+        this.idx.push(t.col);
+        this.val.push(t.coef);
+      }
     }
-    for (const [c, v] of merged) {
-      if (Math.abs(v) <= ZERO_COEF) continue;
-      this.idx.push(c);
-      this.val.push(v);
+    // Entries that summed to (near) zero are dropped, keeping first-seen order.
+    let w = start;
+    for (let r = start; r < this.idx.length; r++) {
+      if (Math.abs(this.val[r]) <= ZERO_COEF) continue;
+      this.idx[w] = this.idx[r];
+      this.val[w] = this.val[r];
+      w++;
     }
+    this.idx.length = w;
+    this.val.length = w;
     this.starts.push(this.idx.length);
     this.rowNames.push(name);
     this.rowLo.push(lower);
