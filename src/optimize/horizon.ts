@@ -180,6 +180,7 @@ export function problemFromView(
 
   const datacenters: DatacenterInput[] = d.datacenters.map((u, k) => {
     const jobs: JobInput[] = [];
+    const dueAfter: { job: JobInput; deadlineMs: number }[] = [];
     for (const js of forecast.jobs(view, k, endMs)) {
       const job = js.job;
       const startStep = Math.max(0, stepOf(job.submitMs));
@@ -190,15 +191,18 @@ export function problemFromView(
       if (js.remainingGpuHours <= 1e-9) continue;
       // Already late: still worth finishing as soon as possible, so the whole horizon counts.
       const lateAlready = endStep <= startStep;
-      jobs.push({
+      const input: JobInput = {
         id: job.id,
         gpus: job.gpus,
         startStep,
         endStep: lateAlready ? steps : endStep,
         remainingGpuHours: js.remainingGpuHours,
         requiredGpuHours: lateAlready ? js.remainingGpuHours : required,
-      });
+      };
+      jobs.push(input);
+      if (job.deadlineMs > endMs) dueAfter.push({ job: input, deadlineMs: job.deadlineMs });
     }
+    requireWhatCannotFitLater(dueAfter, u.layout.trainingGpus, endMs);
     return {
       id: u.id,
       cfg: u.cfg,
@@ -252,4 +256,37 @@ export function problemFromView(
   // The terminal value above stays on the tariff's prices: a signal is a passing event, and energy
   // left at the end is refilled after it.
   return signals.length ? applyGridSignals(p, signals).problem : p;
+}
+
+/**
+ * Work due after the horizon that the GPUs cannot all do after it must start inside it. Taking the
+ * jobs by deadline (earliest first), the work due by each deadline, less what the plan must already
+ * do inside the horizon, may not exceed what all training GPUs give between the horizon's end and that
+ * deadline at full speed (1 GPU-hour per GPU and hour); the excess is required inside the horizon,
+ * from the jobs due first. Each job alone is already held to what its own GPUs can do after the
+ * horizon; this adds the shared pool, so a queue of jobs due just after the horizon is not left to
+ * the last hours, where it could never fit.
+ */
+export function requireWhatCannotFitLater(
+  due: readonly { job: JobInput; deadlineMs: number }[],
+  trainingGpus: number,
+  horizonEndMs: number,
+): void {
+  const byDeadline = [...due].sort((a, b) => a.deadlineMs - b.deadlineMs);
+  let remainingGpuHours = 0;
+  let requiredGpuHours = 0;
+  for (let i = 0; i < byDeadline.length; i++) {
+    remainingGpuHours += byDeadline[i].job.remainingGpuHours;
+    requiredGpuHours += byDeadline[i].job.requiredGpuHours;
+    const laterCapacityGpuHours = (trainingGpus * (byDeadline[i].deadlineMs - horizonEndMs)) / MS_PER_HOUR;
+    let excess = remainingGpuHours - requiredGpuHours - laterCapacityGpuHours;
+    for (let j = 0; j <= i && excess > 1e-9; j++) {
+      const job = byDeadline[j].job;
+      const add = Math.min(excess, job.remainingGpuHours - job.requiredGpuHours);
+      if (add <= 0) continue;
+      job.requiredGpuHours += add;
+      requiredGpuHours += add;
+      excess -= add;
+    }
+  }
 }

@@ -6,6 +6,7 @@ import { runSimulation } from '../../src/sim/engine.ts';
 import { solveHorizon } from '../../src/optimize/build.ts';
 import { dispatchFromSchedule } from '../../src/optimize/mpc.ts';
 import { shedFlexibleLoads } from '../../src/optimize/peak-hold.ts';
+import { requireWhatCannotFitLater } from '../../src/optimize/horizon.ts';
 import { initialView } from '../../src/optimize/view.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
 import { emptyDispatch, plannedDatacenterKw } from '../../src/strategy/common.ts';
@@ -136,6 +137,33 @@ describe('training jobs planned as the data center runs them', () => {
       expect(new Set(dp.datacenters[0].runJobIds)).toEqual(new Set(planned.map((js) => js.job.id)));
       expect(dp.datacenters[0].powerCap).toBeCloseTo(s.dcPowerCap[0][k], 9);
     }
+  });
+});
+
+describe('work due after the horizon that the pool cannot do after it', () => {
+  it('is required inside the horizon, from the job due first', () => {
+    // 10 GPUs. Due 1 h after the horizon: 8 GPU-h (fits). Due 2 h after: 16 GPU-h more, 24 in all
+    // against 20 the pool gives by then: 4 GPU-h must be done inside, taken from the first job.
+    const job = (id: string, gpus: number, remainingGpuHours: number) => ({
+      id,
+      gpus,
+      startStep: 0,
+      endStep: 4,
+      remainingGpuHours,
+      requiredGpuHours: 0,
+    });
+    const a = job('a', 8, 8);
+    const b = job('b', 8, 16);
+    requireWhatCannotFitLater(
+      [
+        { job: b, deadlineMs: 2 * MS_PER_HOUR },
+        { job: a, deadlineMs: MS_PER_HOUR },
+      ],
+      10,
+      0,
+    );
+    expect(a.requiredGpuHours).toBeCloseTo(4, 9);
+    expect(b.requiredGpuHours).toBeCloseTo(0, 9);
   });
 });
 
