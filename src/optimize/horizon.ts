@@ -32,6 +32,8 @@ export interface PlanOptions {
   /** 원 per kWh of EV/bus energy missing at departure; must exceed any saving from withholding it. */
   unmetPenaltyKrwPerKwh: number;
   latePenaltyKrwPerGpuHour: number;
+  /** 원 per GPU-hour of a late job's work per hour it waits (default `DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR`). */
+  lateDelayKrwPerGpuHourHour?: number;
   /** 원 per kWh a bus is below its floor at a step's end (default `DEFAULT_BUS_BELOW_FLOOR_PENALTY_KRW_PER_KWH`). */
   busBelowFloorPenaltyKrwPerKwh?: number;
   overloadPenaltyKrwPerKw: number;
@@ -54,6 +56,15 @@ export interface PlanOptions {
  * training deadline the district promised still comes first.
  */
 export const DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH = 1_000_000;
+
+/**
+ * A late job's work waiting an hour costs this per GPU-hour: about 5× the energy a GPU-hour takes at
+ * the dearest KEPCO hour (≈ 0.7 kW × PUE 1.3 × ≈ 240 원/kWh ≈ 220 원), so a late job runs now rather
+ * than in a cheaper hour later; and far below what a new peak costs (≈ 112,500 원/kW in a ratchet
+ * month, ≈ 80,000 원 per GPU-hour-hour for one hour of a 512-GPU job's ≈ 470 kW), so it still waits
+ * for a lower demand window rather than set one.
+ */
+export const DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR = 1_000;
 
 /**
  * A bus below its floor ranks with service: discharging 1 kWh below it for one 15-minute step could
@@ -198,6 +209,7 @@ export function problemFromView(
         endStep: lateAlready ? steps : endStep,
         remainingGpuHours: js.remainingGpuHours,
         requiredGpuHours: lateAlready ? js.remainingGpuHours : required,
+        lateAlready,
       };
       jobs.push(input);
       if (job.deadlineMs > endMs) dueAfter.push({ job: input, deadlineMs: job.deadlineMs });
@@ -240,6 +252,7 @@ export function problemFromView(
     terminalValueKrwPerKwh: Number.isFinite(minPrice) ? minPrice * taxFactor : 0,
     unmetPenaltyKrwPerKwh: opts.unmetPenaltyKrwPerKwh,
     latePenaltyKrwPerGpuHour: opts.latePenaltyKrwPerGpuHour,
+    lateDelayKrwPerGpuHourHour: opts.lateDelayKrwPerGpuHourHour ?? DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR,
     busBelowFloorPenaltyKrwPerKwh:
       opts.busBelowFloorPenaltyKrwPerKwh ?? DEFAULT_BUS_BELOW_FLOOR_PENALTY_KRW_PER_KWH,
     overloadPenaltyKrwPerKw: opts.overloadPenaltyKrwPerKw,

@@ -69,6 +69,8 @@ export interface JobInput {
   remainingGpuHours: number;
   /** GPU-hours that must be done inside the horizon (deadline beyond it: only what cannot wait). */
   requiredGpuHours: number;
+  /** Past its deadline already: each hour its work waits costs `lateDelayKrwPerGpuHourHour`. */
+  lateAlready?: boolean;
 }
 
 export interface DatacenterInput {
@@ -158,6 +160,11 @@ export interface HorizonProblem {
   /** Penalty per kWh of EV or bus energy not delivered in time, and per GPU-hour of late training work. */
   unmetPenaltyKrwPerKwh: number;
   latePenaltyKrwPerGpuHour: number;
+  /**
+   * Per GPU-hour of a late job's work and per hour it waits inside the horizon, 원: lateness that
+   * grows with delay, so a late job runs now rather than anywhere in the next 24 h.
+   */
+  lateDelayKrwPerGpuHourHour: number;
   /**
    * Penalty per kWh a bus holds below its floor (soc_min × battery) at the end of a step, counted at
    * every such step: the plan goes there only where it cannot be helped (a bus measured low).

@@ -31,6 +31,7 @@ export function emptyProblem(steps: number, stepHours: number, importPriceKrwPer
     terminalValueKrwPerKwh: 0,
     unmetPenaltyKrwPerKwh: 1e6,
     latePenaltyKrwPerGpuHour: 1e6,
+    lateDelayKrwPerGpuHourHour: 0,
     busBelowFloorPenaltyKrwPerKwh: 1e6,
     overloadPenaltyKrwPerKw: 1e7,
     weights: { cost: 1, emissionsKrwPerKg: 0, re100KrwPerKwh: 0 },

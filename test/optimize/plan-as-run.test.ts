@@ -140,6 +140,40 @@ describe('training jobs planned as the data center runs them', () => {
   });
 });
 
+describe('a late job', () => {
+  it('runs now rather than at a lower cap later: its lateness grows with delay', () => {
+    // Flat prices; 8 GPUs, 8 GPU-hours left, already past its deadline. Energy alone would spread it
+    // at the lowest cap over 4 h (less energy per GPU-hour); the delay cost runs it flat out now.
+    const plan = (lateDelayKrwPerGpuHourHour: number) => {
+      const p = emptyProblem(4, 1);
+      p.lateDelayKrwPerGpuHourHour = lateDelayKrwPerGpuHourHour;
+      p.datacenters = [
+        {
+          id: 'dc',
+          cfg: datacenter(),
+          layout: { inferenceNodes: 0, trainingNodes: 3, trainingGpus: 12, gpuDynamicKw: 1 },
+          inferenceItKw: new Float64Array(4),
+          pue: new Float64Array(4).fill(1),
+          jobs: [
+            {
+              id: 'late',
+              gpus: 8,
+              startStep: 0,
+              endStep: 4,
+              remainingGpuHours: 8,
+              requiredGpuHours: 8,
+              lateAlready: true,
+            },
+          ],
+        },
+      ];
+      return solveHorizon(p).schedule!.jobWork[0].get('late')!;
+    };
+    expect(plan(1000)[0]).toBeCloseTo(8, 6);
+    expect(plan(0)[0]).toBeLessThan(8 - 1);
+  });
+});
+
 describe('work due after the horizon that the pool cannot do after it', () => {
   it('is required inside the horizon, from the job due first', () => {
     // 10 GPUs. Due 1 h after the horizon: 8 GPU-h (fits). Due 2 h after: 16 GPU-h more, 24 in all

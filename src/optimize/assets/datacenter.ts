@@ -86,7 +86,9 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
           m.addRow(`${name}_gch_${k}`, [...terms, { col: nk, coef: job.gpus }], -Infinity, job.gpus);
           m.addRow(`${name}_gcl_${k}`, [...terms, { col: nk, coef: -job.gpus }], -job.gpus, Infinity);
         }
-        const wk = m.addVar(`${name}_w_${k}`, 0, job.gpus, 0);
+        // A late job's work costs more the longer it waits (k + 1 steps from now).
+        const waitKrw = job.lateAlready ? p.lateDelayKrwPerGpuHourHour * dt * (k + 1) * dt : 0;
+        const wk = m.addVar(`${name}_w_${k}`, 0, job.gpus, waitKrw);
         m.addRow(
           `${name}_cmin_${k}`,
           [
