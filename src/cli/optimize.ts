@@ -30,7 +30,12 @@ function seconds(v: string): number {
   return n;
 }
 
-export function scheduleCsv(s: Schedule, zone: string, batteryIds: string[]): string {
+export function scheduleCsv(
+  s: Schedule,
+  zone: string,
+  batteryIds: string[],
+  deferrableIds: readonly string[] = [],
+): string {
   const head = [
     'time',
     'import_kw',
@@ -41,6 +46,7 @@ export function scheduleCsv(s: Schedule, zone: string, batteryIds: string[]): st
     'ev_kw',
     'bus_kw',
     'datacenter_kw',
+    ...deferrableIds.map((id) => `${id}_kw`),
   ];
   const rows = [head.join(',')];
   const stepMs = s.stepHours * 3_600_000;
@@ -61,13 +67,14 @@ export function scheduleCsv(s: Schedule, zone: string, batteryIds: string[]): st
         f(ev),
         f(bus),
         f(s.datacenterKw[k]),
+        ...s.deferrableKw.map((a) => f(a[k])),
       ].join(','),
     );
   }
   return rows.join('\n') + '\n';
 }
 
-function scheduleJson(s: Schedule, zone: string) {
+function scheduleJson(s: Schedule, zone: string, deferrableIds: readonly string[]) {
   const arr = (a: Float64Array) => Array.from(a, (x) => Math.round(x * 1000) / 1000);
   return {
     start: toIsoLocal(s.startMs, zone),
@@ -87,6 +94,9 @@ function scheduleJson(s: Schedule, zone: string) {
     busKw: Object.fromEntries([...s.busKw].map(([b, a]) => [String(b), arr(a)])),
     datacenterKw: arr(s.datacenterKw),
     jobGpus: s.jobGpus.map((m) => Object.fromEntries([...m].map(([id, a]) => [id, arr(a)]))),
+    deferrableKw: Object.fromEntries(s.deferrableKw.map((a, i) => [deferrableIds[i], arr(a)])),
+    deferrableUnmetKwh: s.deferrableUnmetKwh,
+    deferrableStarts: s.deferrableStarts,
   };
 }
 
@@ -202,15 +212,20 @@ export function optimizeCommand(): Command {
           );
           if (r.ok) {
             const s = extractSchedule(p, built, r.x, r.objective);
+            const deferrableIds = (p.deferrables ?? []).map((j) => j.id);
             writeFileSync(
               join(dir, 'schedule.csv'),
               scheduleCsv(
                 s,
                 zone,
                 d.batteries.map((b) => b.id),
+                deferrableIds,
               ),
             );
-            writeFileSync(join(dir, 'schedule.json'), JSON.stringify(scheduleJson(s, zone)) + '\n');
+            writeFileSync(
+              join(dir, 'schedule.json'),
+              JSON.stringify(scheduleJson(s, zone, deferrableIds)) + '\n',
+            );
           }
         }
         process.stdout.write(JSON.stringify(summary) + '\n');
