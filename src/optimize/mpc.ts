@@ -9,6 +9,7 @@ import { problemFromView, DEFAULT_PLAN_OPTIONS, type PlanOptions } from './horiz
 import type { Forecast } from './forecast-standin.ts';
 import type { SolveOptions } from './highs.ts';
 import { shedFlexibleLoads } from './peak-hold.ts';
+import { deferrableDispatch } from './assets/deferrable.ts';
 
 // Rolling-horizon control around the horizon MILP: re-plan every `replanEveryHours` on the forecast,
 // apply the current interval of the newest plan, and never go without a decision — a failed or
@@ -209,6 +210,13 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
     };
   });
 
+  // Deferrable loads run as planned (NaN past the plan: the simulator runs them as early as allowed).
+  let deferrableKw = 0;
+  if (s.deferrableKw.length > 0) {
+    dp.deferrableKw = deferrableDispatch(s.deferrableKw, k);
+    for (const v of dp.deferrableKw) if (Number.isFinite(v)) deferrableKw += v;
+  }
+
   // Battery: the plan, corrected so import stays within the planned peak, the limit and the target.
   let evKw = 0;
   for (const v of dp.evKw.values()) evKw += v;
@@ -223,7 +231,7 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
     dp.batteryKw[b] = kw;
     battKw += kw;
   });
-  const importKw = view.fixedLoadKw + evKw + busKw + dcKw - pvKw - battKw;
+  const importKw = view.fixedLoadKw + deferrableKw + evKw + busKw + dcKw - pvKw - battKw;
   // The import the battery defends, the lowest that applies: the planned peak in demand-charge
   // intervals; an active import limit (DR or the connection's); a DR import target, where the plan
   // itself stays above the target only by what it could not avoid, so it is defended from there.

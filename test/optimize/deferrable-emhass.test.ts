@@ -50,3 +50,43 @@ describe('the EMHASS-shaped week', () => {
     (TIME_LIMIT_S + 60) * 1000,
   );
 });
+
+describe('deferrable loads under a planner', () => {
+  it('run as the plan says, not as early as allowed', async () => {
+    const { oracleStrategy } = await import('../../src/strategy/oracle.ts');
+    const { noneStrategy } = await import('../../src/strategy/none.ts');
+    const { runSimulation } = await import('../../src/sim/engine.ts');
+    const { scenario, baseDir } = loadScenarioFile(join(here, '../../scenarios/emhass-week/district.yaml'));
+    const d = prepareDistrict(scenario, { days: 1, baseDir });
+    const ids = d.scenario.sites
+      .flatMap((s) => s.assets)
+      .filter((a) => a.type === 'deferrable_load')
+      .map((a) => a.id);
+    expect(ids.length).toBe(4);
+    const oracle = oracleStrategy(d);
+    const planned = new Map<string, number[]>(ids.map((id) => [id, []]));
+    const r = runSimulation(d, {
+      name: 'probe',
+      decide(view) {
+        const dp = oracle.decide(view);
+        ids.forEach((id, j) => planned.get(id)!.push(dp.deferrableKw?.[j] ?? NaN));
+        return dp;
+      },
+    });
+    const early = runSimulation(prepareDistrict(scenario, { days: 1, baseDir }), noneStrategy());
+    let differsFromEarly = 0;
+    for (const id of ids) {
+      const ran = r.series.byAsset.get(id)!;
+      const plan = planned.get(id)!;
+      for (let i = 0; i < ran.length; i++) {
+        // The simulator never draws more than planned (it may draw less in a window's last step,
+        // where only what is still owed is left).
+        expect(Number.isFinite(plan[i])).toBe(true);
+        expect(ran[i]).toBeLessThanOrEqual(plan[i] + 1e-6);
+        if (Math.abs(ran[i] - early.series.byAsset.get(id)![i]) > 1e-6) differsFromEarly++;
+      }
+    }
+    // The plan moves the loads to other hours than "as early as allowed".
+    expect(differsFromEarly).toBeGreaterThan(0);
+  }, 300_000);
+});
