@@ -154,76 +154,16 @@ export function problemFromView(
     });
   }
 
-  const depots: DepotInput[] = d.depots.map((u) => ({ id: u.id, cfg: u.cfg, buses: [] }));
-  view.buses.forEach((bus, index) => {
-    const u = d.depots[bus.depotIndex];
-    const cfg = u.cfg;
-    const atDepot = new Uint8Array(steps).fill(1);
-    const drainKwh = new Float64Array(steps);
-    const requirements: BusInput['requirements'] = [];
-    let firstDepartureStep = steps;
-    for (const blk of u.plan.blocksByBus[bus.busIndex]) {
-      if (blk.endMs <= t0) continue;
-      if (blk.startMs >= endMs) break;
-      const a = Math.max(0, stepOf(blk.startMs));
-      const b = Math.min(steps, stepOf(blk.endMs));
-      // The simulator spreads a block's energy evenly over its intervals.
-      const perStep = blk.energyKwh / Math.max(1, Math.round((blk.endMs - blk.startMs) / dtMs));
-      for (let k = a; k < b; k++) {
-        atDepot[k] = 0;
-        drainKwh[k] = perStep;
-      }
-      if (blk.startMs > t0) {
-        const step = stepOf(blk.startMs);
-        requirements.push({ step, socKwh: requiredDepartureSoc(cfg, blk) * cfg.battery_kwh });
-        firstDepartureStep = Math.min(firstDepartureStep, step);
-      } else firstDepartureStep = 0;
-    }
-    depots[bus.depotIndex].buses.push({
-      index,
-      socKwh: bus.socKwh,
-      atDepot,
-      drainKwh,
-      requirements,
-      firstDepartureStep,
-    });
-  });
-
-  const datacenters: DatacenterInput[] = d.datacenters.map((u, k) => {
-    const jobs: JobInput[] = [];
-    const dueAfter: { job: JobInput; deadlineMs: number }[] = [];
-    for (const js of forecast.jobs(view, k, endMs)) {
-      const job = js.job;
-      const startStep = Math.max(0, stepOf(job.submitMs));
-      // Work counts as on time when its interval ends by the deadline.
-      const endStep = Math.min(steps, Math.floor((job.deadlineMs - t0) / dtMs));
-      const afterH = Math.max(0, (job.deadlineMs - endMs) / MS_PER_HOUR);
-      const required = Math.max(0, js.remainingGpuHours - job.gpus * afterH);
-      if (js.remainingGpuHours <= 1e-9) continue;
-      // Already late: still worth finishing as soon as possible, so the whole horizon counts.
-      const lateAlready = endStep <= startStep;
-      const input: JobInput = {
-        id: job.id,
-        gpus: job.gpus,
-        startStep,
-        endStep: lateAlready ? steps : endStep,
-        remainingGpuHours: js.remainingGpuHours,
-        requiredGpuHours: lateAlready ? js.remainingGpuHours : required,
-        lateAlready,
-      };
-      jobs.push(input);
-      if (job.deadlineMs > endMs) dueAfter.push({ job: input, deadlineMs: job.deadlineMs });
-    }
-    requireWhatCannotFitLater(dueAfter, u.layout.trainingGpus, endMs);
-    return {
-      id: u.id,
-      cfg: u.cfg,
-      layout: u.layout,
-      inferenceItKw: sl(u.inferenceItKw),
-      pue: forecast.pue(view, k, steps),
-      jobs,
-    };
-  });
+  const frame: HorizonFrame = { t0, endMs, steps, dtMs };
+  const depots = depotInputs(view, frame);
+  const datacenters = d.datacenters.map((u, k): DatacenterInput => ({
+    id: u.id,
+    cfg: u.cfg,
+    layout: u.layout,
+    inferenceItKw: sl(u.inferenceItKw),
+    pue: forecast.pue(view, k, steps),
+    jobs: jobInputs(view, forecast, k, frame),
+  }));
 
   const p: HorizonProblem = {
     startMs: t0,
@@ -302,4 +242,86 @@ export function requireWhatCannotFitLater(
       excess -= add;
     }
   }
+}
+
+/** The horizon's clock: first step's start, end, step count and length. */
+interface HorizonFrame {
+  t0: number;
+  endMs: number;
+  steps: number;
+  dtMs: number;
+}
+
+/** Each bus at its depot per step: where it is, what its blocks drain, what it must have to leave. */
+function depotInputs(view: StepView, f: HorizonFrame): DepotInput[] {
+  const d = view.district;
+  const { t0, endMs, steps, dtMs } = f;
+  const stepOf = (ms: number) => Math.round((ms - t0) / dtMs);
+  const depots: DepotInput[] = d.depots.map((u) => ({ id: u.id, cfg: u.cfg, buses: [] }));
+  view.buses.forEach((bus, index) => {
+    const u = d.depots[bus.depotIndex];
+    const cfg = u.cfg;
+    const atDepot = new Uint8Array(steps).fill(1);
+    const drainKwh = new Float64Array(steps);
+    const requirements: BusInput['requirements'] = [];
+    let firstDepartureStep = steps;
+    for (const blk of u.plan.blocksByBus[bus.busIndex]) {
+      if (blk.endMs <= t0) continue;
+      if (blk.startMs >= endMs) break;
+      const a = Math.max(0, stepOf(blk.startMs));
+      const b = Math.min(steps, stepOf(blk.endMs));
+      // The simulator spreads a block's energy evenly over its intervals.
+      const perStep = blk.energyKwh / Math.max(1, Math.round((blk.endMs - blk.startMs) / dtMs));
+      for (let k = a; k < b; k++) {
+        atDepot[k] = 0;
+        drainKwh[k] = perStep;
+      }
+      if (blk.startMs > t0) {
+        const step = stepOf(blk.startMs);
+        requirements.push({ step, socKwh: requiredDepartureSoc(cfg, blk) * cfg.battery_kwh });
+        firstDepartureStep = Math.min(firstDepartureStep, step);
+      } else firstDepartureStep = 0;
+    }
+    depots[bus.depotIndex].buses.push({
+      index,
+      socKwh: bus.socKwh,
+      atDepot,
+      drainKwh,
+      requirements,
+      firstDepartureStep,
+    });
+  });
+  return depots;
+}
+
+/** Data center k's training jobs over the horizon: where each may run, what it must get done in it. */
+function jobInputs(view: StepView, forecast: Forecast, k: number, f: HorizonFrame): JobInput[] {
+  const { t0, endMs, steps, dtMs } = f;
+  const stepOf = (ms: number) => Math.round((ms - t0) / dtMs);
+  const jobs: JobInput[] = [];
+  const dueAfter: { job: JobInput; deadlineMs: number }[] = [];
+  for (const js of forecast.jobs(view, k, endMs)) {
+    const job = js.job;
+    const startStep = Math.max(0, stepOf(job.submitMs));
+    // Work counts as on time when its interval ends by the deadline.
+    const endStep = Math.min(steps, Math.floor((job.deadlineMs - t0) / dtMs));
+    const afterH = Math.max(0, (job.deadlineMs - endMs) / MS_PER_HOUR);
+    const required = Math.max(0, js.remainingGpuHours - job.gpus * afterH);
+    if (js.remainingGpuHours <= 1e-9) continue;
+    // Already late: still worth finishing as soon as possible, so the whole horizon counts.
+    const lateAlready = endStep <= startStep;
+    const input: JobInput = {
+      id: job.id,
+      gpus: job.gpus,
+      startStep,
+      endStep: lateAlready ? steps : endStep,
+      remainingGpuHours: js.remainingGpuHours,
+      requiredGpuHours: lateAlready ? js.remainingGpuHours : required,
+      lateAlready,
+    };
+    jobs.push(input);
+    if (job.deadlineMs > endMs) dueAfter.push({ job: input, deadlineMs: job.deadlineMs });
+  }
+  requireWhatCannotFitLater(dueAfter, view.district.datacenters[k].layout.trainingGpus, endMs);
+  return jobs;
 }

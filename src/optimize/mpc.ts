@@ -150,6 +150,61 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
     for (const w of [...chosen, ...discharging]) dp.busKw[w.b] = w.kw;
   });
 
+  dispatchTrainingJobs(view, s, k, dp);
+
+  // Deferrable loads run as planned (NaN past the plan: the simulator runs them as early as allowed).
+  let deferrableKw = 0;
+  if (s.deferrableKw.length > 0) {
+    dp.deferrableKw = deferrableDispatch(s.deferrableKw, k);
+    for (const v of dp.deferrableKw) if (Number.isFinite(v)) deferrableKw += v;
+  }
+
+  // Battery: the plan, corrected so import stays within the planned peak, the limit and the target.
+  let evKw = 0;
+  for (const v of dp.evKw.values()) evKw += v;
+  let busKw = 0;
+  for (const v of dp.busKw) busKw += v;
+  const dcKw = plannedDatacenterKw(view, dp);
+  let pvKw = 0;
+  for (const v of view.pvAvailableKw) pvKw += v;
+  let battKw = 0;
+  view.batteryLimits.forEach((lim, b) => {
+    const kw = Math.max(-lim.maxChargeKw, Math.min(lim.maxDischargeKw, s.batteryKw[b]?.[k] ?? 0));
+    dp.batteryKw[b] = kw;
+    battKw += kw;
+  });
+  const importKw = view.fixedLoadKw + deferrableKw + evKw + busKw + dcKw - pvKw - battKw;
+  // The import the battery defends, the lowest that applies: the planned peak in demand-charge
+  // intervals; an active import limit (DR or the connection's); a DR import target, where the plan
+  // itself stays above the target only by what it could not avoid, so it is defended from there.
+  let capKw = Infinity;
+  if (d.prices.countsForDemand[view.index] === 1) capKw = Math.max(s.peakKw, view.billingDemandKw);
+  const limitKw = s.importLimitKw[k];
+  if (Number.isFinite(limitKw)) capKw = Math.min(capKw, limitKw);
+  const dispatchTargetKw = s.importTargetKw[k];
+  if (Number.isFinite(dispatchTargetKw)) capKw = Math.min(capKw, Math.max(dispatchTargetKw, s.importKw[k]));
+  if (importKw > capKw) {
+    let excess = importKw - capKw;
+    view.batteryLimits.forEach((lim, b) => {
+      const add = Math.min(excess, lim.maxDischargeKw - dp.batteryKw[b]);
+      if (add > 0) {
+        dp.batteryKw[b] += add;
+        excess -= add;
+      }
+    });
+    // What the battery cannot cover, the flexible loads give way for (peak-hold.ts).
+    if (excess > 0) shedFlexibleLoads(view, dp, excess);
+  }
+  return dp;
+}
+
+/**
+ * The data centers' run sets and caps for the plan's step `k`: in whole-job steps exactly the plan's;
+ * past them, whole jobs covering the plan's busy GPUs (behind-plan first, then least laxity).
+ */
+function dispatchTrainingJobs(view: StepView, s: Schedule, k: number, dp: Dispatch): void {
+  const d = view.district;
+  const dt = view.intervalHours;
   view.datacenters.forEach((dc, di) => {
     const unit = d.datacenters[di];
     const gpus = s.jobGpus[di];
@@ -209,51 +264,6 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
       powerCap: cap,
     };
   });
-
-  // Deferrable loads run as planned (NaN past the plan: the simulator runs them as early as allowed).
-  let deferrableKw = 0;
-  if (s.deferrableKw.length > 0) {
-    dp.deferrableKw = deferrableDispatch(s.deferrableKw, k);
-    for (const v of dp.deferrableKw) if (Number.isFinite(v)) deferrableKw += v;
-  }
-
-  // Battery: the plan, corrected so import stays within the planned peak, the limit and the target.
-  let evKw = 0;
-  for (const v of dp.evKw.values()) evKw += v;
-  let busKw = 0;
-  for (const v of dp.busKw) busKw += v;
-  const dcKw = plannedDatacenterKw(view, dp);
-  let pvKw = 0;
-  for (const v of view.pvAvailableKw) pvKw += v;
-  let battKw = 0;
-  view.batteryLimits.forEach((lim, b) => {
-    const kw = Math.max(-lim.maxChargeKw, Math.min(lim.maxDischargeKw, s.batteryKw[b]?.[k] ?? 0));
-    dp.batteryKw[b] = kw;
-    battKw += kw;
-  });
-  const importKw = view.fixedLoadKw + deferrableKw + evKw + busKw + dcKw - pvKw - battKw;
-  // The import the battery defends, the lowest that applies: the planned peak in demand-charge
-  // intervals; an active import limit (DR or the connection's); a DR import target, where the plan
-  // itself stays above the target only by what it could not avoid, so it is defended from there.
-  let capKw = Infinity;
-  if (d.prices.countsForDemand[view.index] === 1) capKw = Math.max(s.peakKw, view.billingDemandKw);
-  const limitKw = s.importLimitKw[k];
-  if (Number.isFinite(limitKw)) capKw = Math.min(capKw, limitKw);
-  const dispatchTargetKw = s.importTargetKw[k];
-  if (Number.isFinite(dispatchTargetKw)) capKw = Math.min(capKw, Math.max(dispatchTargetKw, s.importKw[k]));
-  if (importKw > capKw) {
-    let excess = importKw - capKw;
-    view.batteryLimits.forEach((lim, b) => {
-      const add = Math.min(excess, lim.maxDischargeKw - dp.batteryKw[b]);
-      if (add > 0) {
-        dp.batteryKw[b] += add;
-        excess -= add;
-      }
-    });
-    // What the battery cannot cover, the flexible loads give way for (peak-hold.ts).
-    if (excess > 0) shedFlexibleLoads(view, dp, excess);
-  }
-  return dp;
 }
 
 export function plannerDefaults(horizonHours: number): PlanOptions {
