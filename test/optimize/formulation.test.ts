@@ -4,6 +4,7 @@ import { solveHorizon, buildModel } from '../../src/optimize/build.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
 import { solveSync, solveInWorker } from '../../src/optimize/highs.ts';
 import { LpModel } from '../../src/optimize/lp.ts';
+import { datacenterInput, trainingDatacenter } from './fixtures.ts';
 
 const battery = (over: Partial<AssetOf<'battery'>> = {}) =>
   assetSchema.parse({
@@ -166,47 +167,13 @@ describe('horizon MILP on cases solved by hand', () => {
     // cap_min 0.64 (f = 0.8, interpolation exact at the ends): 2 cheap hours at c=1 give 16 GPU-h ≥ 4,
     // the cheapest way is the lowest cap in the cheap hours: at 0.64 a GPU does 0.8 GPU-h/h, so 4 GPU-h
     // needs 5 GPU-hours of running = cap-sum·h 3.2 → energy 3.2 × 1 kW/cap at 100 = 320.
-    const dc = assetSchema.parse({
-      id: 'dc',
-      type: 'datacenter',
-      nodes: 1,
-      gpus_per_node: 8,
-      node_full_kw: 8,
-      node_idle_kw: 0,
-      pue_cold: 1,
-      pue_hot: 1,
-      pue_cold_temperature_c: 0,
-      pue_hot_temperature_c: 30,
-      gpu_power_cap_min: 0.64,
-      throughput_exponent: 0.5,
-      inference: {
-        gpu_fraction: 0,
-        peak_start_hour: 0,
-        peak_end_hour: 0,
-        peak_utilisation: 0,
-        off_peak_utilisation: 0,
-      },
-      training: {
-        gpu_fraction: 1,
-        jobs_per_day: 1,
-        job_gpus: [8],
-        job_hours_min: 1,
-        job_hours_max: 1,
-        deadline_slack_min: 1,
-        deadline_slack_max: 1,
-      },
-    }) as AssetOf<'datacenter'>;
+    const dc = trainingDatacenter(1, 8, 0.64);
     const p = emptyProblem(4, 1);
     p.importPriceKrwPerKwh.set([500, 500, 100, 100]);
     p.datacenters = [
-      {
-        id: 'dc',
-        cfg: dc,
-        layout: { inferenceNodes: 0, trainingNodes: 1, trainingGpus: 8, gpuDynamicKw: 1 },
-        inferenceItKw: new Float64Array(4),
-        pue: new Float64Array(4).fill(1),
-        jobs: [{ id: 'j', gpus: 8, startStep: 0, endStep: 4, remainingGpuHours: 4, requiredGpuHours: 4 }],
-      },
+      datacenterInput(dc, 4, [
+        { id: 'j', gpus: 8, startStep: 0, endStep: 4, remainingGpuHours: 4, requiredGpuHours: 4 },
+      ]),
     ];
     const r = solveHorizon(p);
     expect(r.result.objective).toBeCloseTo(320, 4);

@@ -13,6 +13,7 @@ import { emptyDispatch, plannedDatacenterKw } from '../../src/strategy/common.ts
 import { noneStrategy } from '../../src/strategy/none.ts';
 import { computeKpis, peakCostAfterRun } from '../../src/report/kpis.ts';
 import { MS_PER_HOUR } from '../../src/model/time.ts';
+import { datacenterInput, trainingDatacenter } from './fixtures.ts';
 import type { StepView } from '../../src/strategy/types.ts';
 
 // What a plan promises is what the district does: training jobs run whole at one cap where the plan
@@ -22,38 +23,8 @@ import type { StepView } from '../../src/strategy/types.ts';
 
 const TOL = 1e-6;
 
-function datacenter(): AssetOf<'datacenter'> {
-  return assetSchema.parse({
-    id: 'dc',
-    type: 'datacenter',
-    nodes: 3,
-    gpus_per_node: 4,
-    node_full_kw: 4,
-    node_idle_kw: 0,
-    pue_cold: 1,
-    pue_hot: 1,
-    pue_cold_temperature_c: 0,
-    pue_hot_temperature_c: 30,
-    gpu_power_cap_min: 0.6,
-    throughput_exponent: 0.5,
-    inference: {
-      gpu_fraction: 0,
-      peak_start_hour: 0,
-      peak_end_hour: 0,
-      peak_utilisation: 0,
-      off_peak_utilisation: 0,
-    },
-    training: {
-      gpu_fraction: 1,
-      jobs_per_day: 1,
-      job_gpus: [8],
-      job_hours_min: 1,
-      job_hours_max: 1,
-      deadline_slack_min: 1,
-      deadline_slack_max: 1,
-    },
-  }) as AssetOf<'datacenter'>;
-}
+/** 12 GPUs in 3 nodes, cap down to 0.6. */
+const datacenter = () => trainingDatacenter(3, 4, 0.6);
 
 describe('training jobs planned as the data center runs them', () => {
   it('runs whole jobs at one shared cap in the steps the dispatch carries out', () => {
@@ -64,17 +35,10 @@ describe('training jobs planned as the data center runs them', () => {
     p.importPriceKrwPerKwh.set([100, 100, 300, 300]);
     p.wholeJobSteps = 2;
     p.datacenters = [
-      {
-        id: 'dc',
-        cfg: datacenter(),
-        layout: { inferenceNodes: 0, trainingNodes: 3, trainingGpus: 12, gpuDynamicKw: 1 },
-        inferenceItKw: new Float64Array(4),
-        pue: new Float64Array(4).fill(1),
-        jobs: [
-          { id: 'a', gpus: 8, startStep: 0, endStep: 4, remainingGpuHours: 12, requiredGpuHours: 12 },
-          { id: 'b', gpus: 8, startStep: 0, endStep: 4, remainingGpuHours: 12, requiredGpuHours: 12 },
-        ],
-      },
+      datacenterInput(datacenter(), 4, [
+        { id: 'a', gpus: 8, startStep: 0, endStep: 4, remainingGpuHours: 12, requiredGpuHours: 12 },
+        { id: 'b', gpus: 8, startStep: 0, endStep: 4, remainingGpuHours: 12, requiredGpuHours: 12 },
+      ]),
     ];
     const r = solveHorizon(p);
     expect(r.result.status).toBe('optimal');
@@ -148,24 +112,17 @@ describe('a late job', () => {
       const p = emptyProblem(4, 1);
       p.lateDelayKrwPerGpuHourHour = lateDelayKrwPerGpuHourHour;
       p.datacenters = [
-        {
-          id: 'dc',
-          cfg: datacenter(),
-          layout: { inferenceNodes: 0, trainingNodes: 3, trainingGpus: 12, gpuDynamicKw: 1 },
-          inferenceItKw: new Float64Array(4),
-          pue: new Float64Array(4).fill(1),
-          jobs: [
-            {
-              id: 'late',
-              gpus: 8,
-              startStep: 0,
-              endStep: 4,
-              remainingGpuHours: 8,
-              requiredGpuHours: 8,
-              lateAlready: true,
-            },
-          ],
-        },
+        datacenterInput(datacenter(), 4, [
+          {
+            id: 'late',
+            gpus: 8,
+            startStep: 0,
+            endStep: 4,
+            remainingGpuHours: 8,
+            requiredGpuHours: 8,
+            lateAlready: true,
+          },
+        ]),
       ];
       return solveHorizon(p).schedule!.jobWork[0].get('late')!;
     };

@@ -1,4 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
+import { ControllerFields } from './ControllerFields.tsx';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError } from '../api.ts';
@@ -43,7 +44,6 @@ export function TestbedRuns({ canWrite }: { canWrite: boolean }) {
   const list = runs.data?.runs ?? [];
   const run = shownRun(list, chosen);
   const rows = leaderboardRows(run);
-  const onFile = async (f: File | undefined) => setSource(f ? await f.text() : '');
   const err =
     (start.error instanceof ApiError && start.error) ||
     (runs.error instanceof ApiError && runs.error) ||
@@ -170,35 +170,15 @@ export function TestbedRuns({ canWrite }: { canWrite: boolean }) {
           <h3>{t('leaderboard.start')}</h3>
           <p className="muted small">{t('leaderboard.adminsOnly')}</p>
           <fieldset disabled={start.isPending}>
-            <label>
-              {t('testbed.name')}
-              <input
-                value={name}
-                onChange={(e) => setName(e.target.value)}
-                pattern="[a-z0-9][a-z0-9_\-]{0,63}"
-                required
-                data-testid="leaderboard-name"
-              />
-            </label>
-            <label>
-              {t('testbed.url')}
-              <input
-                type="url"
-                value={url}
-                placeholder="http://127.0.0.1:8765/"
-                onChange={(e) => setUrl(e.target.value)}
-                disabled={!!source}
-              />
-            </label>
-            <label>
-              {t('testbed.module')}
-              <input
-                type="file"
-                accept=".mjs,.js,text/javascript"
-                onChange={(e) => void onFile(e.target.files?.[0])}
-                data-testid="leaderboard-file"
-              />
-            </label>
+            <ControllerFields
+              name={name}
+              url={url}
+              source={source}
+              onName={setName}
+              onUrl={setUrl}
+              onSource={setSource}
+              testIdPrefix="leaderboard"
+            />
             <label>
               {t('leaderboard.set')}
               <select value={set} onChange={(e) => setSet(e.target.value as 'quick' | 'full')}>

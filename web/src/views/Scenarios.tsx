@@ -1,4 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
+import { ControllerFields } from '../components/ControllerFields.tsx';
 import { useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, STRATEGIES, type SimRun } from '../api.ts';
@@ -172,7 +173,6 @@ function TestBed({ canWrite }: { canWrite: boolean }) {
     }),
     [list, t],
   );
-  const onFile = async (f: File | undefined) => setSource(f ? await f.text() : '');
   const err =
     (register.error instanceof ApiError && register.error) ||
     (remove.error instanceof ApiError && remove.error) ||
@@ -256,36 +256,15 @@ function TestBed({ canWrite }: { canWrite: boolean }) {
           <h3>{t('testbed.register')}</h3>
           <p className="muted small">{t('testbed.adminsOnly')}</p>
           <fieldset disabled={register.isPending}>
-            <label>
-              {t('testbed.name')}
-              <input
-                value={name}
-                onChange={(e) => setName(e.target.value)}
-                pattern="[a-z0-9][a-z0-9_\-]{0,63}"
-                required
-                data-testid="testbed-name"
-              />
-            </label>
-            <label>
-              {t('testbed.url')}
-              <input
-                type="url"
-                value={url}
-                placeholder="http://127.0.0.1:8765/"
-                onChange={(e) => setUrl(e.target.value)}
-                disabled={!!source}
-                data-testid="testbed-url"
-              />
-            </label>
-            <label>
-              {t('testbed.module')}
-              <input
-                type="file"
-                accept=".mjs,.js,text/javascript"
-                onChange={(e) => void onFile(e.target.files?.[0])}
-                data-testid="testbed-file"
-              />
-            </label>
+            <ControllerFields
+              name={name}
+              url={url}
+              source={source}
+              onName={setName}
+              onUrl={setUrl}
+              onSource={setSource}
+              testIdPrefix="testbed"
+            />
             <button type="submit" disabled={!name || (!url && !source)} data-testid="testbed-submit">
               {t('testbed.start')}
             </button>

@@ -1,0 +1,62 @@
+import { assetSchema, type AssetOf } from '../../src/model/schema.ts';
+import type { DatacenterInput, JobInput } from '../../src/optimize/problem.ts';
+
+// Small hand-checkable assets for the optimizer's tests.
+
+/**
+ * A data center of `nodes` × `gpusPerNode` GPUs, all for training, 1 kW per GPU at full cap, PUE 1:
+ * power and work can be worked out by hand.
+ */
+export function trainingDatacenter(
+  nodes: number,
+  gpusPerNode: number,
+  gpuPowerCapMin: number,
+): AssetOf<'datacenter'> {
+  return assetSchema.parse({
+    id: 'dc',
+    type: 'datacenter',
+    nodes,
+    gpus_per_node: gpusPerNode,
+    node_full_kw: gpusPerNode,
+    node_idle_kw: 0,
+    pue_cold: 1,
+    pue_hot: 1,
+    pue_cold_temperature_c: 0,
+    pue_hot_temperature_c: 30,
+    gpu_power_cap_min: gpuPowerCapMin,
+    throughput_exponent: 0.5,
+    inference: {
+      gpu_fraction: 0,
+      peak_start_hour: 0,
+      peak_end_hour: 0,
+      peak_utilisation: 0,
+      off_peak_utilisation: 0,
+    },
+    training: {
+      gpu_fraction: 1,
+      jobs_per_day: 1,
+      job_gpus: [gpusPerNode],
+      job_hours_min: 1,
+      job_hours_max: 1,
+      deadline_slack_min: 1,
+      deadline_slack_max: 1,
+    },
+  }) as AssetOf<'datacenter'>;
+}
+
+/** The data center of `cfg` as a horizon's input over `steps` steps, with these jobs. */
+export function datacenterInput(
+  cfg: AssetOf<'datacenter'>,
+  steps: number,
+  jobs: JobInput[],
+): DatacenterInput {
+  const trainingGpus = cfg.nodes * cfg.gpus_per_node;
+  return {
+    id: cfg.id,
+    cfg,
+    layout: { inferenceNodes: 0, trainingNodes: cfg.nodes, trainingGpus, gpuDynamicKw: 1 },
+    inferenceItKw: new Float64Array(steps),
+    pue: new Float64Array(steps).fill(1),
+    jobs,
+  };
+}
