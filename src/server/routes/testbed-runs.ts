@@ -5,16 +5,13 @@ import { actorOf } from '../auth.ts';
 import type { RoutePluginOptions } from '../deps.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 import { ChallengeRuns, RunRefused, type RunRecord } from '../../testbed/runs.ts';
+import { controllerFields } from './testbed-fields.ts';
 
 // Challenge-set runs against the twin from the API (docs/testbed.md): an admin starts one with a
 // controller's source or a loopback URL; anyone who may look sees the runs, their progress and,
 // when done, the leaderboard beside the built-ins. The run itself is in a worker thread
 // (testbed/runs.ts), the controller in its confined process.
 
-/** An uploaded module's source: the request body limit (1 MB) leaves room for the JSON around it. */
-const CONTROLLER_SOURCE_MAX_CHARS = 900_000;
-/** Decision timeout an admin may set, ms: the test bed's own ceiling (`--decision-timeout-ms`). */
-const MAX_DECISION_TIMEOUT_MS = 60_000;
 /** Hosts a controller URL may name: this machine only, as for shadow controllers. */
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -75,24 +72,10 @@ const runSchema = z
 
 const newRunSchema = z
   .strictObject({
-    name: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/)
-      .register(apiRegistry, { description: '1–64 characters a–z, 0–9, _ and -' }),
-    url: z
-      .string()
-      .max(2_000)
-      .optional()
-      .register(apiRegistry, { description: 'an http:// controller on this machine (loopback only)' }),
-    source: z
-      .string()
-      .max(CONTROLLER_SOURCE_MAX_CHARS)
-      .optional()
-      .register(apiRegistry, { description: 'the source of an ES module exporting decide(observation)' }),
+    ...controllerFields,
     set: z.enum(['quick', 'full']).default('quick').register(apiRegistry, {
       description: 'quick: one day beside none and rules; full: the challenge set beside all built-ins',
     }),
-    decisionTimeoutMs: z.number().int().positive().max(MAX_DECISION_TIMEOUT_MS).optional(),
   })
   .register(apiRegistry, { id: 'NewChallengeRun' });
 

@@ -13,6 +13,7 @@ import {
   type ShadowEstimate,
 } from '../../live/shadow.ts';
 import { testbedRunRoutes } from './testbed-runs.ts';
+import { controllerFields } from './testbed-fields.ts';
 
 // The test bed in the live system: admins register outside controllers that run in shadow mode
 // (docs/testbed.md); anyone who may look sees how their would-be cost compares with the acting
@@ -21,10 +22,6 @@ import { testbedRunRoutes } from './testbed-runs.ts';
 
 /** Longest the API waits for the shadow runner, ms: a registration starts a worker and loads a module. */
 export const RUNNER_ANSWER_TIMEOUT_MS = 15_000;
-/** An uploaded module's source: the request body limit (1 MB) leaves room for the JSON around it. */
-export const CONTROLLER_SOURCE_MAX_CHARS = 900_000;
-/** Decision timeout an admin may set, ms: at most the default live cycle (60 s). */
-const MAX_DECISION_TIMEOUT_MS = 60_000;
 
 const estimateSchema = z.object({
   energyCostKrw: z.number(),
@@ -59,23 +56,7 @@ const shadowSchema = z
   .register(apiRegistry, { id: 'ShadowController' });
 
 const registrationSchema = z
-  .strictObject({
-    name: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/)
-      .register(apiRegistry, { description: '1–64 characters a–z, 0–9, _ and -' }),
-    url: z
-      .string()
-      .max(2_000)
-      .optional()
-      .register(apiRegistry, { description: 'an http:// controller on this machine (loopback only)' }),
-    source: z
-      .string()
-      .max(CONTROLLER_SOURCE_MAX_CHARS)
-      .optional()
-      .register(apiRegistry, { description: 'the source of an ES module exporting decide(observation)' }),
-    decisionTimeoutMs: z.number().int().positive().max(MAX_DECISION_TIMEOUT_MS).optional(),
-  })
+  .strictObject(controllerFields)
   .register(apiRegistry, { id: 'NewShadowController' });
 
 const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
