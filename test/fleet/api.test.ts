@@ -1,17 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleetApi, loadTokensFile, SITE_STALE_AFTER_MS, sha256Hex } from '../../src/fleet/api.ts';
 import { FleetBackend } from '../../src/fleet/backend.ts';
 import { FleetEdge } from '../../src/fleet/edge.ts';
 import type { KpiMessage, ScheduleMessage, SiteReportMessage } from '../../src/fleet/messages.ts';
-import { fleetNames } from '../../src/fleet/subjects.ts';
+import { removeFleetTestState } from './services.ts';
 
 // The fleet API over a real loopback socket, on what three edges sent through the machine's NATS
 // JetStream into PostgreSQL: telemetry, a plan in force, KPIs and reports, and a coordinated feeder.
@@ -133,16 +130,7 @@ describe.skipIf(!NATS_URL || !PG_URL)('fleet API', () => {
     await api?.close();
     for (const e of edges) await e.stop();
     await backend?.stop().catch(() => undefined);
-    const nc = await connect({ servers: NATS_URL! });
-    const jsm = await jetstreamManager(nc);
-    const names = fleetNames(ns);
-    for (const s of [names.upStream, names.commandStream]) await jsm.streams.delete(s).catch(() => undefined);
-    await nc.close();
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await removeFleetTestState({ natsUrl: NATS_URL!, pgUrl: PG_URL!, namespace: ns, schema, dir });
   }, 60_000);
 
   it('answers health without a token and nothing else without a valid one', async () => {

@@ -1,16 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { startServe } from '../../src/cli/serve.ts';
 import { FleetBackend } from '../../src/fleet/backend.ts';
-import { fleetNames } from '../../src/fleet/subjects.ts';
 import { REFERENCE_SCENARIO_FILE } from '../../src/model/load.ts';
+import { removeFleetTestState } from './services.ts';
 
 // Coordination of a shared feeder cap, end to end: three sites, each the real `serve` with its twin
 // (the factory of the reference district: its load, PV and 12 MWh battery over MQTT and SunSpec on
@@ -168,16 +166,7 @@ describe.skipIf(!NATS_URL || !PG_URL)('a feeder cap shared by three twin sites',
     console.log('feeder findings', JSON.stringify(findings));
     for (const s of sites) await s.stop().catch(() => undefined);
     await backend?.stop().catch(() => undefined);
-    const nc = await connect({ servers: NATS_URL! });
-    const jsm = await jetstreamManager(nc);
-    const names = fleetNames(ns);
-    for (const s of [names.upStream, names.commandStream]) await jsm.streams.delete(s).catch(() => undefined);
-    await nc.close();
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await removeFleetTestState({ natsUrl: NATS_URL!, pgUrl: PG_URL!, namespace: ns, schema, dir });
   }, 120_000);
 
   it('without coordination, the three factories together import far above the cap', async () => {

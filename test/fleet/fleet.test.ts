@@ -1,16 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetBackend } from '../../src/fleet/backend.ts';
 import { FleetEdge } from '../../src/fleet/edge.ts';
 import type { FleetCommand, TelemetryPointMessage } from '../../src/fleet/messages.ts';
-import { fleetNames } from '../../src/fleet/subjects.ts';
+import { removeFleetTestState } from './services.ts';
 
 // Three edges and a backend on the machine's NATS (JetStream) and PostgreSQL: each edge's telemetry
 // reaches the backend under its own site key, a command reaches only its edge, and neither a
@@ -119,16 +117,7 @@ describe.skipIf(!NATS_URL || !PG_URL)('fleet over NATS JetStream and PostgreSQL'
     for (const e of edges) await e.stop();
     await backend?.stop().catch(() => undefined);
     await uplink?.cut().catch(() => undefined);
-    const nc = await connect({ servers: NATS_URL! });
-    const jsm = await jetstreamManager(nc);
-    const names = fleetNames(ns);
-    for (const s of [names.upStream, names.commandStream]) await jsm.streams.delete(s).catch(() => undefined);
-    await nc.close();
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await removeFleetTestState({ natsUrl: NATS_URL!, pgUrl: PG_URL!, namespace: ns, schema, dir });
   }, 60_000);
 
   it("stores each edge's telemetry under its own key", async () => {
