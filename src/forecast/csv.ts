@@ -443,26 +443,41 @@ function placeForecast(fc: ForecastWeather, i: number, r: Row, issues: Issues): 
   fc.issueMs[i] = anyFc ? r.fcIssueMs : NaN;
   fc.temperatureC[i] = range(v(COLUMNS.fcTemperature), -60, 60, 'fc_tmp_c', r.line, issues);
   fc.cloudCover[i] = range(v(COLUMNS.fcCloud), 0, 1, 'fc_cloud_cover', r.line, issues);
-  const sky = v(COLUMNS.fcSky);
-  if (Number.isFinite(sky) && !KMA_SKY_CODES.includes(sky)) {
-    issues.add(
-      'bad-sky-code',
-      'value treated as missing (KMA SKY is 1, 3 or 4)',
-      `line ${r.line}: fc_sky = ${sky}`,
-    );
-    fc.sky[i] = NaN;
-  } else fc.sky[i] = sky;
+  fc.sky[i] = kmaCode(
+    v(COLUMNS.fcSky),
+    KMA_SKY_CODES,
+    'bad-sky-code',
+    'KMA SKY is 1, 3 or 4',
+    'fc_sky',
+    r.line,
+    issues,
+  );
   fc.popPercent[i] = range(v(COLUMNS.fcPop), 0, 100, 'fc_pop', r.line, issues);
   fc.rehPercent[i] = range(v(COLUMNS.fcReh), 0, 100, 'fc_reh', r.line, issues);
-  const pty = v(COLUMNS.fcPty);
-  if (Number.isFinite(pty) && !KMA_PTY_CODES.includes(pty)) {
-    issues.add(
-      'bad-pty-code',
-      'value treated as missing (KMA PTY is 0 none, 1 rain, 2 rain and snow, 3 snow, 4 shower)',
-      `line ${r.line}: fc_pty = ${pty}`,
-    );
-    fc.ptyCode[i] = NaN;
-  } else fc.ptyCode[i] = pty;
+  fc.ptyCode[i] = kmaCode(
+    v(COLUMNS.fcPty),
+    KMA_PTY_CODES,
+    'bad-pty-code',
+    'KMA PTY is 0 none, 1 rain, 2 rain and snow, 3 snow, 4 shower',
+    'fc_pty',
+    r.line,
+    issues,
+  );
+}
+
+/** A KMA category code as read, or NaN (with an issue naming the line) when it is none of `codes`. */
+function kmaCode(
+  value: number,
+  codes: readonly number[],
+  kind: string,
+  rule: string,
+  column: string,
+  line: number,
+  issues: Issues,
+): number {
+  if (!Number.isFinite(value) || codes.includes(value)) return value;
+  issues.add(kind, `value treated as missing (${rule})`, `line ${line}: ${column} = ${value}`);
+  return NaN;
 }
 
 /** A cumulative meter register (kWh) to mean power per interval (kW), in place; a register going back is a reset. */
