@@ -603,16 +603,7 @@ export function seriesToCsv(s: SiteSeries, target: Target): string {
   if (s.temperatureC) cols.push(COLUMNS.temperature);
   if (s.ghiWPerM2) cols.push(COLUMNS.ghi);
   if (s.cloudCover) cols.push(COLUMNS.cloud);
-  if (s.forecast)
-    cols.push(
-      COLUMNS.fcIssue,
-      COLUMNS.fcTemperature,
-      COLUMNS.fcCloud,
-      COLUMNS.fcSky,
-      COLUMNS.fcPop,
-      COLUMNS.fcReh,
-      COLUMNS.fcPty,
-    );
+  if (s.forecast) cols.push(COLUMNS.fcIssue, ...FORECAST_COLUMNS);
   const out = [cols.join(',')];
   const stepMs = s.intervalMinutes * MS_PER_MINUTE;
   const num = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '');
