@@ -17,6 +17,8 @@ export default defineConfig({
     emptyOutDir: true,
     // ECharts is its own lazy chunk (~400 kB); the warning threshold is set just above it.
     chunkSizeWarningLimit: 700,
+    // Two pages: the site's dashboard, and the fleet's (served by `bitgrid backend`, docs/fleet.md).
+    rollupOptions: { input: { main: `${root}index.html`, fleet: `${root}fleet.html` } },
   },
   server: {
     proxy: { '/api': { target: api, ws: true, changeOrigin: true } },

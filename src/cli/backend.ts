@@ -82,7 +82,9 @@ export function backendCommand(): Command {
         process.stdout.write(`bitgrid backend: taking namespace "${opts.namespace}" from ${opts.nats}\n`);
         for (const f of opts.feeder)
           process.stdout.write(`  feeder ${f.id}: ${f.capKw} kW shared by ${f.sites.join(', ')}\n`);
-        const api = tokens ? createFleetApi({ reader: backend, tokens }) : undefined;
+        // The fleet dashboard (web/fleet.html) comes with the API when the dashboard is built.
+        const webRoot = tokens ? await (await import('./web-build.ts')).ensureWebBuild(log) : undefined;
+        const api = tokens ? createFleetApi({ reader: backend, tokens, webRoot }) : undefined;
         if (api) {
           const address = await api.listen({ port: opts.httpPort, host: opts.httpHost });
           process.stdout.write(`  fleet API on ${address}/fleet (${tokens!.length} token(s))\n`);

@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { FeederStatus } from './coordinator.ts';
@@ -11,7 +13,10 @@ import { SUBJECT_TOKEN_PATTERN } from './subjects.ts';
 //   GET /fleet/sites                  the sites, when each was last heard from, online or stale
 //   GET /fleet/kpis                   today's KPIs summed across the sites (and per site)
 //   GET /fleet/sites/:id              one site: latest telemetry, plan in force, KPIs, report, shares
+//   GET /fleet/sites/:id/telemetry    one series of a site over the last hours (the drill-down chart)
+//   GET /fleet/ledger                 the RE100 ledger per day, summed across the sites (and per site)
 //   GET /fleet/feeders                the coordinated feeders: cap, shares, what they wait for
+//   GET /                             the fleet dashboard page (web/fleet.html, when built)
 // Every route but health needs `Authorization: Bearer <token>`. A token sees every site ("*") or a
 // listed set; it never learns of the others (they are left out of lists and sums, and a drill-down
 // into one answers 404 as for a site that does not exist).
@@ -26,6 +31,15 @@ export const SITE_STALE_AFTER_MS = 15 * 60_000;
 const LATEST_TELEMETRY_WINDOW_MS = 24 * 3_600_000;
 /** Most latest-values rows one drill-down returns. */
 const LATEST_TELEMETRY_MAX_ROWS = 1_000;
+/** A drill-down series covers this many hours by default, and at most FLEET_SERIES_MAX_HOURS. */
+const SERIES_DEFAULT_HOURS = 24;
+const FLEET_SERIES_MAX_HOURS = 7 * 24;
+/** Most points of one drill-down series (a day of one-minute cycles fits). */
+const SERIES_MAX_POINTS = 5_000;
+const MS_PER_HOUR = 3_600_000;
+/** The ledger covers this many site-local days by default, and at most LEDGER_MAX_DAYS. */
+const LEDGER_DEFAULT_DAYS = 7;
+const LEDGER_MAX_DAYS = 366;
 
 const tokenEntrySchema = z.object({
   name: z.string().min(1).max(200),
@@ -73,14 +87,56 @@ interface Scope {
 export interface FleetApiOptions {
   reader: FleetReader;
   tokens: FleetToken[];
+  /** The built dashboard (web/dist): its fleet.html is served at `/`, its assets under `/assets`. */
+  webRoot?: string;
   /** Wall clock, UTC ms (tests). */
   now?: () => number;
+}
+
+/** The fleet dashboard's page in the built dashboard (vite's second input, web/fleet.html). */
+export const FLEET_PAGE = 'fleet.html';
+
+/** One day of the fleet's RE100 ledger: the newest KPI summary of each site for that local day. */
+export interface FleetLedgerDay {
+  day: string;
+  sites: number;
+  consumptionKwh: number;
+  /** Consumption matched hour by hour by renewable supply, kWh (each site's matching × consumption). */
+  matchedKwh: number;
+  pvKwh: number;
+  importKwh: number;
+  costKrw: number;
+  /** matchedKwh / consumptionKwh (0 when nothing was consumed). */
+  re100HourlyMatching: number;
+}
+
+const seriesQuerySchema = z.object({
+  asset: z.string().min(1).max(200),
+  measurement: z.string().min(1).max(200),
+  channel: z.string().max(200).optional(),
+  hours: z.coerce.number().positive().max(FLEET_SERIES_MAX_HOURS).default(SERIES_DEFAULT_HOURS),
+});
+const ledgerQuerySchema = z.object({
+  days: z.coerce.number().int().positive().max(LEDGER_MAX_DAYS).default(LEDGER_DEFAULT_DAYS),
+});
+
+function badQuery(reply: FastifyReply, e: z.ZodError) {
+  return reply.code(400).send({
+    error: e.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '),
+  });
 }
 
 export function createFleetApi(o: FleetApiOptions): FastifyInstance {
   const now = o.now ?? Date.now;
   const hashes = o.tokens.map((t) => ({ t, hash: Buffer.from(t.sha256, 'hex') }));
   const app = Fastify({ logger: false });
+  if (o.webRoot && existsSync(join(o.webRoot, FLEET_PAGE))) {
+    const root = o.webRoot;
+    // Only the page and its assets: the site dashboard's own page is served by `serve`, not here.
+    void app.register(fastifyStatic, { root: join(root, 'assets'), prefix: '/assets/' });
+    const page = () => readFileSync(join(root, FLEET_PAGE), 'utf8');
+    app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(page()));
+  }
 
   const scopeOf = (req: FastifyRequest): Scope | undefined => {
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
@@ -226,6 +282,102 @@ export function createFleetApi(o: FleetApiOptions): FastifyInstance {
         inflexibleKw: r.inflexible_kw,
         issuedMs: Number(r.issued_ms),
       })),
+    };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: Record<string, string> }>(
+    '/fleet/sites/:id/telemetry',
+    async (req, reply) => {
+      const scope = auth(req, reply);
+      if (!scope) return reply;
+      const id = req.params.id;
+      if (!SUBJECT_TOKEN_PATTERN.test(id) || !scope.sees(id))
+        return reply.code(404).send({ error: `no site "${id}"` });
+      const q = seriesQuerySchema.safeParse(req.query);
+      if (!q.success) return badQuery(reply, q.error);
+      const [site] = await o.reader.query<SiteRow>('SELECT * FROM fleet_sites WHERE edge_id = $1', [id]);
+      if (!site) return reply.code(404).send({ error: `no site "${id}"` });
+      const newestMs = site.last_telemetry_ms === null ? null : Number(site.last_telemetry_ms);
+      // The newest points of the window (the site's clock), oldest first.
+      const rows =
+        newestMs === null
+          ? []
+          : await o.reader.query<{ time_ms: string; value: number }>(
+              `SELECT time_ms, value FROM (
+                 SELECT time_ms, value FROM fleet_telemetry
+                  WHERE edge_id = $1 AND asset_id = $2 AND measurement = $3 AND channel = $4 AND time_ms >= $5
+                  ORDER BY time_ms DESC LIMIT $6) AS newest ORDER BY time_ms`,
+              [
+                id,
+                q.data.asset,
+                q.data.measurement,
+                q.data.channel ?? '',
+                newestMs - q.data.hours * MS_PER_HOUR,
+                SERIES_MAX_POINTS,
+              ],
+            );
+      return {
+        id,
+        asset: q.data.asset,
+        measurement: q.data.measurement,
+        ...(q.data.channel ? { channel: q.data.channel } : {}),
+        points: rows.map((r) => [Number(r.time_ms), r.value] as [number, number]),
+      };
+    },
+  );
+
+  app.get<{ Querystring: Record<string, string> }>('/fleet/ledger', async (req, reply) => {
+    const scope = auth(req, reply);
+    if (!scope) return reply;
+    const q = ledgerQuerySchema.safeParse(req.query);
+    if (!q.success) return badQuery(reply, q.error);
+    const ids = (await sitesOf(scope)).map((r) => r.edge_id);
+    // The newest summary of each site for each of its local days: the day's figures so far.
+    const rows = await o.reader.query<{ edge_id: string; day: string; kpi: KpiMessage }>(
+      `SELECT DISTINCT ON (edge_id, day) edge_id, day, kpi FROM fleet_kpis WHERE edge_id = ANY($1::text[])
+        ORDER BY edge_id, day, time_ms DESC`,
+      [ids],
+    );
+    const days = [...new Set(rows.map((r) => r.day))].sort().slice(-q.data.days);
+    const dayOf = (day: string, of: typeof rows): FleetLedgerDay => {
+      const xs = of.filter((r) => r.day === day);
+      const sum = (f: (k: KpiMessage) => number) => xs.reduce((a, r) => a + f(r.kpi), 0);
+      const consumptionKwh = sum((k) => k.consumptionKwh);
+      const matchedKwh = sum((k) => k.re100HourlyMatching * k.consumptionKwh);
+      return {
+        day,
+        sites: xs.length,
+        consumptionKwh,
+        matchedKwh,
+        pvKwh: sum((k) => k.pvKwh),
+        importKwh: sum((k) => k.importKwh),
+        costKrw: sum((k) => k.costKrw),
+        re100HourlyMatching: consumptionKwh > 0 ? matchedKwh / consumptionKwh : 0,
+      };
+    };
+    const ledger = days.map((d) => dayOf(d, rows));
+    const consumptionKwh = ledger.reduce((a, d) => a + d.consumptionKwh, 0);
+    const matchedKwh = ledger.reduce((a, d) => a + d.matchedKwh, 0);
+    return {
+      days: ledger,
+      totals: {
+        consumptionKwh,
+        matchedKwh,
+        re100HourlyMatching: consumptionKwh > 0 ? matchedKwh / consumptionKwh : 0,
+      },
+      bySite: Object.fromEntries(
+        ids.map((id) => [
+          id,
+          days
+            .map((d) =>
+              dayOf(
+                d,
+                rows.filter((r) => r.edge_id === id),
+              ),
+            )
+            .filter((d) => d.sites > 0),
+        ]),
+      ),
     };
   });
 
