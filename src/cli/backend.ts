@@ -44,6 +44,10 @@ export function backendCommand(): Command {
     .option('--http-port <n>', 'serve the read-only fleet API on this port (0 picks a free one)', port)
     .option('--http-host <addr>', 'interface of the fleet API', '127.0.0.1')
     .option('--tokens <file>', 'fleet API bearer tokens: JSON [{ name, sha256, sites: "*" | [ids] }]')
+    .option(
+      '--openadr-ven <file>',
+      'act as one OpenADR 3 VEN for the fleet: JSON { ven: <openadr_ven device config>, sites: [ids] }, each event split among the sites',
+    )
     .action(
       async (opts: {
         nats: string;
@@ -54,6 +58,7 @@ export function backendCommand(): Command {
         httpPort?: number;
         httpHost: string;
         tokens?: string;
+        openadrVen?: string;
       }) => {
         if (opts.httpPort !== undefined && !opts.tokens)
           throw new UsageError('--http-port needs --tokens (the API answers bearer tokens only)');
@@ -66,6 +71,7 @@ export function backendCommand(): Command {
         } catch (e) {
           throw new UsageError(`--tokens ${(e as Error).message}`);
         }
+        const ven = opts.openadrVen ? await readVenFile(opts.openadrVen) : undefined;
         const log = pino(
           { level: process.env.BITGRID_LOG_LEVEL ?? 'info', redact: SERVE_LOG_REDACT },
           pino.destination(2),
@@ -76,6 +82,7 @@ export function backendCommand(): Command {
           pgSchema: opts.schema,
           namespace: opts.namespace,
           feeders: opts.feeder,
+          ven,
           log,
         });
         await backend.start();
@@ -100,6 +107,24 @@ export function backendCommand(): Command {
         process.once('SIGTERM', () => void stop());
       },
     );
+}
+
+/** The fleet VEN's file (src/fleet/ven.ts fleetVenConfigSchema), checked before anything connects. */
+async function readVenFile(file: string) {
+  const { readFileSync } = await import('node:fs');
+  const { fleetVenConfigSchema } = await import('../fleet/ven.ts');
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--openadr-ven ${file}: not readable JSON (${(e as Error).message})`);
+  }
+  const r = fleetVenConfigSchema.safeParse(json);
+  if (!r.success)
+    throw new UsageError(
+      `--openadr-ven ${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
+    );
+  return r.data;
 }
 
 /** A TCP port, 0–65535. */

@@ -214,7 +214,9 @@ export async function startServe(opts: ServeOptions) {
 
   // A fleet edge: the site decides on its own whatever happens upstream; the edge only reports and
   // takes commands, through an outbox on disk beside the store.
-  const edge = opts.backend ? await fleetEdge(opts, loaded, log, (): ControlLoop => loop, now) : undefined;
+  const edge = opts.backend
+    ? await fleetEdge(opts, loaded, log, (): ControlLoop => loop, now, store)
+    : undefined;
   // Its feeder share reaches the loop as an import limit signal, beside the grid operator's.
   if (edge) drivers.push(edge.importLimit);
 
@@ -488,6 +490,7 @@ async function fleetEdge(
   log: Logger,
   loop: () => ControlLoop,
   now: () => number,
+  store: Store,
 ): Promise<FleetEdge> {
   if (!opts.edgeId) throw new UsageError("--backend needs --edge-id (this site's id at the backend)");
   const { FleetEdge } = await import('../fleet/edge.ts');
@@ -498,6 +501,8 @@ async function fleetEdge(
     namespace: opts.fleetNamespace,
     log,
     now,
+    // Each share the edge applies (a feeder's, or of the fleet's OpenADR event) goes in the site's audit log.
+    audit: (e) => store.appendAudit({ ...e, actor: 'fleet-backend', role: 'operator' }),
     onCommand: async (cmd) => {
       const actor = { id: 'fleet-backend', role: 'operator' } as const;
       if (cmd.kind === 'override.set')

@@ -5,6 +5,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { FeederStatus } from './coordinator.ts';
+import type { FleetEventSplit } from './ven.ts';
 import type { KpiMessage, ScheduleMessage, SiteReportMessage } from './messages.ts';
 import { SUBJECT_TOKEN_PATTERN } from './subjects.ts';
 
@@ -16,6 +17,7 @@ import { SUBJECT_TOKEN_PATTERN } from './subjects.ts';
 //   GET /fleet/sites/:id/telemetry    one series of a site over the last hours (the drill-down chart)
 //   GET /fleet/ledger                 the RE100 ledger per day, summed across the sites (and per site)
 //   GET /fleet/feeders                the coordinated feeders: cap, shares, what they wait for
+//   GET /fleet/openadr                the fleet VEN's events and each site's share (when it is one)
 //   GET /                             the fleet dashboard page (web/fleet.html, when built)
 // Every route but health needs `Authorization: Bearer <token>`. A token sees every site ("*") or a
 // listed set; it never learns of the others (they are left out of lists and sums, and a drill-down
@@ -75,6 +77,8 @@ export const sha256Hex = (s: string) => createHash('sha256').update(s).digest('h
 export interface FleetReader {
   query<R extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
   feederStatus(): FeederStatus[];
+  /** The fleet VEN's events as split among its sites (src/fleet/ven.ts), when the backend is one. */
+  venStatus?(): { venId?: string; health: string; sites: string[]; events: FleetEventSplit[] } | undefined;
 }
 
 interface Scope {
@@ -378,6 +382,28 @@ export function createFleetApi(o: FleetApiOptions): FastifyInstance {
             .filter((d) => d.sites > 0),
         ]),
       ),
+    };
+  });
+
+  app.get('/fleet/openadr', async (req, reply) => {
+    const scope = auth(req, reply);
+    if (!scope) return reply;
+    const v = o.reader.venStatus?.();
+    if (!v) return { ven: null };
+    // A tenant sees the events' windows and figures, and only its own sites' shares.
+    const own = (r: Record<string, number>) =>
+      Object.fromEntries(Object.entries(r).filter(([s]) => scope.sees(s)));
+    return {
+      ven: {
+        venId: v.venId,
+        health: v.health,
+        sites: v.sites.filter((s) => scope.sees(s)),
+        events: v.events.map((e) => ({
+          ...e,
+          sharesKw: own(e.sharesKw),
+          unreported: e.unreported.filter((s) => scope.sees(s)),
+        })),
+      },
     };
   });
 

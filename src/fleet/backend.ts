@@ -23,6 +23,7 @@ import {
   type TelemetryPointMessage,
 } from './messages.ts';
 import { ensureStreams } from './streams.ts';
+import { FleetVen, fleetVenConfigSchema, type FleetEventSplit, type FleetVenConfigInput } from './ven.ts';
 import { checkToken, fleetNames, type FleetNames } from './subjects.ts';
 
 // The fleet backend: takes what every edge sends from JetStream into PostgreSQL, with the edge (site)
@@ -55,6 +56,10 @@ export interface FleetBackendOptions {
   namespace?: string;
   /** Shared import caps to coordinate (src/fleet/coordinator.ts); more can be added while running. */
   feeders?: FeederConfig[];
+  /** The fleet as one OpenADR VEN: events split among these sites (src/fleet/ven.ts). */
+  ven?: FleetVenConfigInput;
+  /** How often the fleet VEN compares its events with the shares sent, ms (tests). */
+  venCheckEveryMs?: number;
   log?: { info(o: object, m: string): void; warn(o: object, m: string): void };
 }
 
@@ -103,6 +108,7 @@ export class FleetBackend {
   private readonly feeders = new Map<string, FeederCoordinator>();
   /** Re-splits run one at a time, in the order reports were stored. */
   private coordinating = Promise.resolve();
+  private ven?: FleetVen;
 
   constructor(private readonly o: FleetBackendOptions) {
     this.names = fleetNames(o.namespace);
@@ -131,6 +137,49 @@ export class FleetBackend {
     const consumer = await jetstream(this.nc).consumers.get(this.names.upStream, this.names.backendConsumer);
     this.consuming = this.intake(consumer);
     for (const f of this.feeders.values()) this.resplit(f, 'backend started');
+    if (this.o.ven) await this.startVen(this.o.ven);
+  }
+
+  /** Registers the fleet with its VTN and from then on hands each site its share of every event. */
+  private async startVen(input: FleetVenConfigInput): Promise<void> {
+    const parsed = fleetVenConfigSchema.safeParse(input);
+    if (!parsed.success)
+      throw new Error(
+        `fleet VEN: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
+    const log = this.o.log;
+    this.ven = new FleetVen(parsed.data, {
+      reports: (sites) => this.latestReports(sites),
+      send: async (edgeId, cmd) => {
+        await this.sendCommand(edgeId, cmd);
+        this.counts.sharesSent++;
+      },
+      ctx: {
+        now: Date.now,
+        log: {
+          info: (o, m) => log?.info(o, m ?? ''),
+          warn: (o, m) => log?.warn(o, m ?? ''),
+          error: (o, m) => log?.warn(o, m ?? ''),
+        },
+      },
+      checkEveryMs: this.o.venCheckEveryMs,
+    });
+    await this.ven.start();
+  }
+
+  /** The newest stored report of each of these sites. */
+  async latestReports(sites: string[]): Promise<Map<string, SiteReportMessage>> {
+    const r = await this.pool.query<{ edge_id: string; report: SiteReportMessage }>(
+      `SELECT DISTINCT ON (edge_id) edge_id, report FROM fleet_site_reports
+        WHERE edge_id = ANY($1::text[]) ORDER BY edge_id, time_ms DESC`,
+      [sites],
+    );
+    return new Map(r.rows.map((x) => [x.edge_id, x.report]));
+  }
+
+  /** The fleet VEN's events as split among the sites (undefined when the backend is no VEN). */
+  venStatus(): { venId?: string; health: string; sites: string[]; events: FleetEventSplit[] } | undefined {
+    return this.ven && { ...this.ven.status(), sites: [...this.ven.config.sites] };
   }
 
   /**
@@ -145,12 +194,7 @@ export class FleetBackend {
       send: (d) => this.sendShare(d),
       event: (e) => void this.feederEvent(e),
     });
-    const reports = await this.pool.query<{ edge_id: string; report: SiteReportMessage }>(
-      `SELECT DISTINCT ON (edge_id) edge_id, report FROM fleet_site_reports
-        WHERE edge_id = ANY($1::text[]) ORDER BY edge_id, time_ms DESC`,
-      [config.sites],
-    );
-    for (const r of reports.rows) f.observe(r.edge_id, r.report);
+    for (const [edgeId, r] of await this.latestReports(config.sites)) f.observe(edgeId, r);
     const shares = await this.pool.query<{ edge_id: string; limit_kw: number }>(
       'SELECT edge_id, limit_kw FROM fleet_feeder_shares WHERE feeder_id = $1',
       [config.id],
@@ -265,6 +309,7 @@ export class FleetBackend {
   /** Stops taking messages; what was not acknowledged stays in JetStream for the next start. */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.ven?.stop();
     this.fetching?.stop();
     await this.consuming?.catch(() => undefined);
     await this.coordinating;

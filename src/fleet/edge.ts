@@ -52,6 +52,12 @@ export interface FleetEdgeOptions {
   onCommand?: (cmd: FleetCommand) => Promise<void>;
   /** The site's clock, UTC ms (the twin's in simulated time): when a share took effect. */
   now?: () => number;
+  /**
+   * Records each share this edge applies or refuses in the site's audit log (`import_limit.set`,
+   * `import_limit.clear`: the feeder, the share in kW, its window and reason); serve writes it to its
+   * store. A failure to record is logged and does not undo the share.
+   */
+  audit?: (entry: ShareAuditEntry) => Promise<unknown>;
   log?: EdgeLog;
 }
 
@@ -65,6 +71,25 @@ export interface FleetEdgeStats {
   commandsApplied: number;
   commandsRefused: number;
   reports: number;
+}
+
+/** What an edge records of a share in the site's audit log (the store's NewAuditEntry less the actor). */
+export interface ShareAuditEntry {
+  timeMs: number;
+  action: 'import_limit.set' | 'import_limit.clear';
+  /** `feeder:<feeder id>` */
+  target: string;
+  details: {
+    feederId: string;
+    commandId: string;
+    issuedMs: number;
+    limitKw?: number;
+    startMs?: number;
+    endMs?: number;
+    reason?: string;
+    refused?: string;
+  };
+  outcome: 'ok' | 'denied';
 }
 
 const silent: EdgeLog = { info: () => undefined, warn: () => undefined };
@@ -219,7 +244,7 @@ export class FleetEdge {
         let cmd: FleetCommand | undefined;
         try {
           cmd = commandSchema.parse(m.json());
-          if (cmd.kind === 'import_limit.set' || cmd.kind === 'import_limit.clear') this.takeShare(cmd);
+          if (cmd.kind === 'import_limit.set' || cmd.kind === 'import_limit.clear') await this.takeShare(cmd);
           else if (!this.o.onCommand) throw new Error('this edge takes no commands');
           await this.o.onCommand?.(cmd);
           this.counts.commandsApplied++;
@@ -236,14 +261,52 @@ export class FleetEdge {
     })();
   }
 
-  /** A feeder share: held (and kept on disk) before anyone else hears of it. */
-  private takeShare(cmd: Extract<FleetCommand, { kind: 'import_limit.set' | 'import_limit.clear' }>): void {
-    if (cmd.kind === 'import_limit.set') {
-      const s = this.importLimit.set(cmd.feederId, cmd.limitKw, cmd.issuedMs);
-      if (!s) throw new Error(`share of feeder ${cmd.feederId} issued before the one held`);
-      this.outbox.saveShare(cmd.feederId, s);
-      this.log.info({ edge: this.edgeId, feeder: cmd.feederId, limitKw: cmd.limitKw }, 'fleet: feeder share');
-    } else if (this.importLimit.clear(cmd.feederId, cmd.issuedMs)) this.outbox.saveShare(cmd.feederId);
+  /** A feeder share: held (and kept on disk) before anyone else hears of it, then audited. */
+  private async takeShare(
+    cmd: Extract<FleetCommand, { kind: 'import_limit.set' | 'import_limit.clear' }>,
+  ): Promise<void> {
+    const details: ShareAuditEntry['details'] = {
+      feederId: cmd.feederId,
+      commandId: cmd.id,
+      issuedMs: cmd.issuedMs,
+      ...(cmd.kind === 'import_limit.set'
+        ? {
+            limitKw: cmd.limitKw,
+            reason: cmd.reason,
+            ...(cmd.startMs !== undefined ? { startMs: cmd.startMs } : {}),
+            ...(cmd.endMs !== undefined ? { endMs: cmd.endMs } : {}),
+          }
+        : {}),
+    };
+    const record = async (outcome: ShareAuditEntry['outcome'], refused?: string) => {
+      if (!this.o.audit) return;
+      try {
+        await this.o.audit({
+          timeMs: (this.o.now ?? Date.now)(),
+          action: cmd.kind,
+          target: `feeder:${cmd.feederId}`,
+          details: refused ? { ...details, refused } : details,
+          outcome,
+        });
+      } catch (e) {
+        this.log.warn({ edge: this.edgeId, err: (e as Error).message }, 'fleet: share not audited');
+      }
+    };
+    try {
+      if (cmd.kind === 'import_limit.set') {
+        const s = this.importLimit.set(cmd.feederId, cmd.limitKw, cmd.issuedMs, cmd);
+        if (!s) throw new Error(`share of feeder ${cmd.feederId} issued before the one held`);
+        this.outbox.saveShare(cmd.feederId, s);
+        this.log.info(
+          { edge: this.edgeId, feeder: cmd.feederId, limitKw: cmd.limitKw },
+          'fleet: feeder share',
+        );
+      } else if (this.importLimit.clear(cmd.feederId, cmd.issuedMs)) this.outbox.saveShare(cmd.feederId);
+    } catch (e) {
+      await record('denied', (e as Error).message);
+      throw e;
+    }
+    await record('ok');
   }
 
   private kick(): void {

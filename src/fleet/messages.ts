@@ -122,6 +122,12 @@ export const commandSchema = z.discriminatedUnion('kind', [
     /** Backend wall clock when the share was decided, UTC ms (a later share replaces an earlier). */
     issuedMs: z.number().int().min(0),
     reason: z.string().min(1).max(500),
+    /**
+     * When the share holds, UTC ms (a share of an OpenADR event's interval, src/fleet/ven.ts); without
+     * them it holds until replaced or cleared (a feeder's share).
+     */
+    startMs: z.number().int().min(0).optional(),
+    endMs: z.number().int().min(0).optional(),
   }),
   /** The feeder no longer coordinates this site: its own limit alone applies again. */
   z.object({ id, kind: z.literal('import_limit.clear'), feederId: id, issuedMs: z.number().int().min(0) }),

@@ -12,6 +12,15 @@ import Database from 'better-sqlite3';
  */
 export const OUTBOX_MAX_MESSAGES = 100_000;
 
+/** A share in force at the site, as kept on disk (src/fleet/site.ts HeldShare). */
+export interface HeldShareRow {
+  limitKw: number;
+  issuedMs: number;
+  sinceMs: number;
+  startMs?: number;
+  endMs?: number;
+}
+
 export interface OutboxMessage {
   seq: number;
   subject: string;
@@ -39,6 +48,12 @@ export class Outbox {
     this.db.exec(
       'CREATE TABLE IF NOT EXISTS held_shares (feeder_id TEXT PRIMARY KEY, limit_kw REAL NOT NULL, issued_ms INTEGER NOT NULL, since_ms INTEGER NOT NULL)',
     );
+    // The window of a share that holds only for a while (an OpenADR event's interval); added later.
+    const cols = (this.db.prepare('PRAGMA table_info(held_shares)').all() as { name: string }[]).map(
+      (c) => c.name,
+    );
+    for (const c of ['start_ms', 'end_ms'])
+      if (!cols.includes(c)) this.db.exec(`ALTER TABLE held_shares ADD COLUMN ${c} INTEGER`);
     const row = this.db.prepare("SELECT value FROM outbox_meta WHERE key = 'dropped'").get() as
       { value: number } | undefined;
     this.droppedCount = row?.value ?? 0;
@@ -89,29 +104,35 @@ export class Outbox {
   }
 
   /** Keeps (or, with limitKw undefined, forgets) the share of a feeder in force at this site. */
-  saveShare(feederId: string, s?: { limitKw: number; issuedMs: number; sinceMs: number }): void {
+  saveShare(feederId: string, s?: HeldShareRow): void {
     if (!s) this.db.prepare('DELETE FROM held_shares WHERE feeder_id = ?').run(feederId);
     else
       this.db
         .prepare(
-          'INSERT INTO held_shares (feeder_id, limit_kw, issued_ms, since_ms) VALUES (?, ?, ?, ?) ON CONFLICT(feeder_id) DO UPDATE SET limit_kw = excluded.limit_kw, issued_ms = excluded.issued_ms, since_ms = excluded.since_ms',
+          'INSERT INTO held_shares (feeder_id, limit_kw, issued_ms, since_ms, start_ms, end_ms) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(feeder_id) DO UPDATE SET limit_kw = excluded.limit_kw, issued_ms = excluded.issued_ms, since_ms = excluded.since_ms, start_ms = excluded.start_ms, end_ms = excluded.end_ms',
         )
-        .run(feederId, s.limitKw, s.issuedMs, s.sinceMs);
+        .run(feederId, s.limitKw, s.issuedMs, s.sinceMs, s.startMs ?? null, s.endMs ?? null);
   }
 
-  shares(): { feederId: string; limitKw: number; issuedMs: number; sinceMs: number }[] {
+  shares(): (HeldShareRow & { feederId: string })[] {
     return (
-      this.db.prepare('SELECT feeder_id, limit_kw, issued_ms, since_ms FROM held_shares').all() as {
+      this.db
+        .prepare('SELECT feeder_id, limit_kw, issued_ms, since_ms, start_ms, end_ms FROM held_shares')
+        .all() as {
         feeder_id: string;
         limit_kw: number;
         issued_ms: number;
         since_ms: number;
+        start_ms: number | null;
+        end_ms: number | null;
       }[]
     ).map((r) => ({
       feederId: r.feeder_id,
       limitKw: r.limit_kw,
       issuedMs: r.issued_ms,
       sinceMs: r.since_ms,
+      ...(r.start_ms !== null ? { startMs: r.start_ms } : {}),
+      ...(r.end_ms !== null ? { endMs: r.end_ms } : {}),
     }));
   }
 

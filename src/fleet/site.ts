@@ -38,6 +38,9 @@ export interface HeldShare {
   issuedMs: number;
   /** When the site took it, on the site's clock, UTC ms. */
   sinceMs: number;
+  /** The window it holds in, UTC ms (an OpenADR event's interval); open at both ends without. */
+  startMs?: number;
+  endMs?: number;
 }
 
 /** The shares in force at this site, one per feeder, as a signal source of the control loop. */
@@ -53,13 +56,30 @@ export class FleetImportLimit {
     for (const s of restored) this.shares.set(s.feederId, s);
   }
 
-  /** Takes a share; a share issued before the one held for the same feeder is ignored (false). */
-  set(feederId: string, limitKw: number, issuedMs: number): HeldShare | undefined {
+  /**
+   * Takes a share; a share issued before the one held for the same feeder is ignored (undefined).
+   * A share with a window (an OpenADR event's interval) holds only inside it; shares whose window has
+   * ended are forgotten here.
+   */
+  set(
+    feederId: string,
+    limitKw: number,
+    issuedMs: number,
+    window: { startMs?: number; endMs?: number } = {},
+  ): HeldShare | undefined {
     if (!Number.isFinite(limitKw) || limitKw < 0)
       throw new Error(`import limit share must be ≥ 0 kW, got ${limitKw}`);
+    if (window.startMs !== undefined && window.endMs !== undefined && window.endMs <= window.startMs)
+      throw new Error(
+        `import limit share of ${feederId}: its window ends (${window.endMs}) before it starts`,
+      );
+    const nowMs = this.now();
+    for (const [k, h] of this.shares) if (h.endMs !== undefined && h.endMs <= nowMs) this.shares.delete(k);
     const held = this.shares.get(feederId);
     if (held && held.issuedMs > issuedMs) return undefined;
-    const s = { feederId, limitKw, issuedMs, sinceMs: this.now() };
+    const s: HeldShare = { feederId, limitKw, issuedMs, sinceMs: nowMs };
+    if (window.startMs !== undefined) s.startMs = window.startMs;
+    if (window.endMs !== undefined) s.endMs = window.endMs;
     this.shares.set(feederId, s);
     return s;
   }
@@ -87,8 +107,8 @@ export class FleetImportLimit {
   signals(): GridSignal[] {
     return [...this.shares.values()].map((s) => ({
       kind: 'import_limit_kw',
-      startMs: SHARE_WINDOW_START_MS,
-      endMs: UNTIL_REPLACED_MS,
+      startMs: s.startMs ?? SHARE_WINDOW_START_MS,
+      endMs: s.endMs ?? UNTIL_REPLACED_MS,
       value: s.limitKw,
       source: FLEET_SIGNAL_SOURCE,
       eventId: `feeder:${s.feederId}`,

@@ -288,6 +288,17 @@ describe.skipIf(!NATS_URL || !PG_URL)('a feeder cap shared by three twin sites',
       );
       const live = shares();
       expect(Object.fromEntries(stored.rows.map((r) => [r.edge_id, r.limit_kw]))).toEqual(live);
+      // Each site's audit log has every share it applied, with the feeder: the newest is the one in force.
+      for (const [i, site] of SITES.entries()) {
+        const applied = await sites[i].store.listAudit({ action: 'import_limit.set' });
+        expect(applied.length, site.id).toBeGreaterThanOrEqual(2); // the first split and the re-split
+        expect(applied[0]).toMatchObject({
+          actor: 'fleet-backend',
+          target: `feeder:${feederId}`,
+          outcome: 'ok',
+        });
+        expect(applied[0].details).toMatchObject({ feederId, limitKw: live[site.id] });
+      }
       const grid = await c.query<{ edge_id: string; n: string }>(
         `SELECT edge_id, count(*) AS n FROM ${schema}.fleet_telemetry WHERE asset_id = 'grid' GROUP BY edge_id ORDER BY edge_id`,
       );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Guards } from '../../src/control/guards.ts';
-import type { Dispatcher, ProcessImage } from '../../src/control/loop.ts';
+import { importLimitAt, type Dispatcher, type ProcessImage } from '../../src/control/loop.ts';
 import type { Override } from '../../src/control/types.ts';
 import type { Setpoint } from '../../src/drivers/types.ts';
 import type { SiteReportMessage } from '../../src/fleet/messages.ts';
@@ -124,5 +124,23 @@ describe('FleetImportLimit', () => {
     expect(l.clear('f1', 250)).toBe(true);
     expect(l.held().map((s) => s.feederId)).toEqual(['f2']);
     expect(() => l.set('f3', -1, 400)).toThrow(/≥ 0 kW/);
+  });
+
+  it("holds a share of an OpenADR event only in the event's window, and forgets it once ended", () => {
+    let now = T;
+    const l = new FleetImportLimit(() => now);
+    const startMs = T + 3_600_000;
+    const endMs = startMs + 7_200_000;
+    l.set('openadr:e1@1', 2000, 100, { startMs, endMs });
+    const [sig] = l.signals();
+    expect(sig).toMatchObject({ kind: 'import_limit_kw', startMs, endMs, value: 2000 });
+    // The loop's import limit: the site's own before the window, the share inside it.
+    expect(importLimitAt(16000, l.signals(), T)).toBe(16000);
+    expect(importLimitAt(16000, l.signals(), startMs + 60_000)).toBe(2000);
+    expect(importLimitAt(16000, l.signals(), endMs)).toBe(16000);
+    expect(() => l.set('openadr:e2@1', 2000, 100, { startMs: endMs, endMs: startMs })).toThrow(/ends/);
+    now = endMs + 1;
+    l.set('f1', 3000, 200);
+    expect(l.held().map((s) => s.feederId)).toEqual(['f1']);
   });
 });
