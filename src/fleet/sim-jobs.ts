@@ -12,9 +12,11 @@ import {
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
+import type { Contender } from '../testbed/score.ts';
 import { checkToken, DEFAULT_NAMESPACE } from './subjects.ts';
 
-// Distributed simulation: jobs (a district file, days, a strategy) on a JetStream work queue, taken by
+// Distributed simulation: jobs (a district file, days, a strategy; or a challenge run of the test bed:
+// a district file, a challenge set and a controller) on a JetStream work queue, taken by
 // simulation workers wherever they run, one job at a time each; each result goes to a results
 // stream. A job is acknowledged only once its result is published, so a worker that dies mid-job
 // leaves it to another (after the ack wait); a job that fails is answered with its error, not retried.
@@ -44,13 +46,48 @@ export const simJobSchema = z.object({
 });
 export type SimJob = z.infer<typeof simJobSchema>;
 
+/** Most bytes of a controller module's source carried by a test-bed job. */
+const CONTROLLER_SOURCE_MAX_BYTES = 1_000_000;
+
+/**
+ * A challenge run of the test bed (src/testbed, `bitgrid testbed`) as a job: the controller travels
+ * with it, as the module's source (run confined on the worker as it is locally) or as the URL of an
+ * HTTP controller the worker can reach.
+ */
+export const testbedJobSchema = z.object({
+  kind: z.literal('testbed'),
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'job id: 1–64 letters, digits, "_" or "-"'),
+  /** The district file, YAML text (self-contained, as a simulation job's). */
+  scenarioYaml: z.string().min(1).max(1_000_000),
+  /** The challenge set: `quick` (one day) or `full`. */
+  set: z.enum(['quick', 'full']),
+  controller: z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('module'),
+      /** The module's file name (shown in the leaderboard), e.g. `peak-shaver.mjs`. */
+      name: z.string().regex(/^[A-Za-z0-9_.-]{1,100}\.(mjs|js)$/, 'a module file name ending .mjs or .js'),
+      source: z.string().min(1).max(CONTROLLER_SOURCE_MAX_BYTES),
+    }),
+    z.object({ kind: z.literal('http'), url: z.url({ protocol: /^https?$/ }) }),
+  ]),
+  /** The built-in strategies run beside it (default: the set's). */
+  baselines: z.array(z.string().min(1).max(100)).min(1).max(20).optional(),
+});
+export type TestbedJob = z.infer<typeof testbedJobSchema>;
+
 export interface SimJobResult {
   id: string;
   workerId: string;
   ok: boolean;
   error?: string;
+  /** `testbed` for a challenge run; absent for a simulation job. */
+  kind?: 'testbed';
   strategy: string;
   days: number;
+  /** A challenge run's leaderboard, ranked by total cost (src/testbed/score.ts Contender). */
+  leaderboard?: Contender[];
+  /** The challenge set's name and version a run was scored on. */
+  challengeSet?: { name: string; version: string };
   importKwh?: number;
   exportKwh?: number;
   peakImportKw?: number;
@@ -153,6 +190,45 @@ export async function runSimJob(job: SimJob, workerId: string): Promise<SimJobRe
   }
 }
 
+/** Runs one challenge run in this process (what a worker does with it); the controller runs confined. */
+export async function runTestbedJob(job: TestbedJob, workerId: string): Promise<SimJobResult> {
+  const label = job.controller.kind === 'module' ? job.controller.name : job.controller.url;
+  const base = { id: job.id, workerId, kind: 'testbed' as const, strategy: label, days: 0 };
+  const dir = mkdtempSync(join(tmpdir(), 'bitgrid-testbedjob-'));
+  try {
+    const [{ loadScenarioFile }, { runTestbed }, { controllerSpec }, challenge] = await Promise.all([
+      import('../model/load.ts'),
+      import('../testbed/score.ts'),
+      import('../testbed/host.ts'),
+      import('../testbed/challenge.ts'),
+    ]);
+    const file = join(dir, 'district.yaml');
+    writeFileSync(file, job.scenarioYaml);
+    const { scenario, baseDir } = loadScenarioFile(file);
+    const target = job.controller.kind === 'http' ? job.controller.url : join(dir, job.controller.name);
+    if (job.controller.kind === 'module') writeFileSync(target, job.controller.source);
+    const set = job.set === 'full' ? challenge.DEFAULT_CHALLENGE_SET : challenge.QUICK_CHALLENGE_SET;
+    const sc = await runTestbed({
+      scenario,
+      baseDir,
+      set,
+      controller: controllerSpec(target),
+      ...(job.baselines ? { baselines: job.baselines } : {}),
+    });
+    return {
+      ...base,
+      ok: true,
+      days: set.cases.reduce((a, c) => a + c.days, 0),
+      challengeSet: sc.challengeSet,
+      leaderboard: sc.leaderboard,
+    };
+  } catch (e) {
+    return { ...base, ok: false, error: (e as Error).message };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Puts simulation jobs on the queue and reads their results. */
 export class SimJobQueue {
   private nc?: NatsConnection;
@@ -167,6 +243,12 @@ export class SimJobQueue {
 
   async submit(job: SimJob): Promise<void> {
     const j = simJobSchema.parse(job);
+    await jetstream(this.nc!).publish(this.n.jobSubject, JSON.stringify(j), { msgID: `simjob:${j.id}` });
+  }
+
+  /** Queues a challenge run of the test bed (taken by the same workers as simulation jobs). */
+  async submitTestbed(job: TestbedJob): Promise<void> {
+    const j = testbedJobSchema.parse(job);
     await jetstream(this.nc!).publish(this.n.jobSubject, JSON.stringify(j), { msgID: `simjob:${j.id}` });
   }
 
@@ -223,15 +305,15 @@ export class SimWorker {
       for await (const m of this.messages!) {
         const working = setInterval(() => m.working(), WORKING_EVERY_MS);
         let result: SimJobResult;
-        const parsed = simJobSchema.safeParse(
-          (() => {
-            try {
-              return m.json();
-            } catch {
-              return undefined;
-            }
-          })(),
-        );
+        const body: unknown = (() => {
+          try {
+            return m.json();
+          } catch {
+            return undefined;
+          }
+        })();
+        const isTestbed = (body as { kind?: unknown } | undefined)?.kind === 'testbed';
+        const parsed = isTestbed ? testbedJobSchema.safeParse(body) : simJobSchema.safeParse(body);
         if (!parsed.success)
           result = {
             id: 'invalid',
@@ -241,7 +323,11 @@ export class SimWorker {
             days: 0,
             error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
           };
-        else result = await runSimJob(parsed.data, this.o.workerId);
+        else
+          result =
+            'kind' in parsed.data
+              ? await runTestbedJob(parsed.data, this.o.workerId)
+              : await runSimJob(parsed.data, this.o.workerId);
         clearInterval(working);
         try {
           await js.publish(n.resultSubject, JSON.stringify(result), { msgID: `simresult:${result.id}` });

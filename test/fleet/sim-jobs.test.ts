@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSimJob, SimJobQueue, SimWorker, type SimJobResult } from '../../src/fleet/sim-jobs.ts';
 import { REFERENCE_SCENARIO_FILE } from '../../src/model/load.ts';
+import type { Contender } from '../../src/testbed/score.ts';
 
 // Simulation jobs on a JetStream work queue of the machine's NATS, taken by two workers: every job
-// is run once, by one of them, and answers the same as the same job run here.
+// is run once, by one of them, and answers the same as the same job run here. Then a challenge run
+// of the test bed on the same queue: its leaderboard equals a local run's.
 
 const NATS_URL = process.env.BITGRID_TEST_NATS_URL;
 
@@ -84,5 +87,86 @@ describe.skipIf(!NATS_URL)('simulation jobs on a work queue', () => {
       /job id/,
     );
     await expect(queue.submit({ id: 'x', strategy: 'rules', scenarioYaml: yaml, days: 0 })).rejects.toThrow();
+  });
+});
+
+describe.skipIf(!NATS_URL)('test-bed challenge runs on the same work queue', () => {
+  const ns = `b${randomBytes(4).toString('hex')}`;
+  const yaml = readFileSync(REFERENCE_SCENARIO_FILE, 'utf8');
+  const controllerFile = fileURLToPath(
+    new URL('../../examples/controllers/peak-shaver.mjs', import.meta.url),
+  );
+  let queue: SimJobQueue;
+  let worker: SimWorker;
+
+  beforeAll(async () => {
+    queue = new SimJobQueue({ natsUrl: NATS_URL!, namespace: ns });
+    await queue.start();
+    worker = new SimWorker({ natsUrl: NATS_URL!, workerId: 'tb1', namespace: ns });
+    await worker.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await queue?.stop();
+    const nc = await connect({ servers: NATS_URL! });
+    const jsm = await jetstreamManager(nc);
+    for (const s of [`${ns.toUpperCase()}_SIMJOBS`, `${ns.toUpperCase()}_SIMRESULTS`])
+      await jsm.streams.delete(s).catch(() => undefined);
+    await nc.close();
+  }, 60_000);
+
+  it('runs a challenge run on a worker with the same leaderboard as a local run', async () => {
+    const job = {
+      kind: 'testbed' as const,
+      id: 'peak-shaver-quick',
+      scenarioYaml: yaml,
+      set: 'quick' as const,
+      controller: {
+        kind: 'module' as const,
+        name: 'peak-shaver.mjs',
+        source: readFileSync(controllerFile, 'utf8'),
+      },
+    };
+    await queue.submitTestbed(job);
+    let there: SimJobResult | undefined;
+    await until('the run answered', async () =>
+      Boolean((there = (await queue.results()).find((r) => r.id === job.id))),
+    );
+    expect(worker.done).toEqual([job.id]);
+    expect(there!.ok, there!.error).toBe(true);
+    // The same run here, with the controller from its own file.
+    const { loadScenarioFile } = await import('../../src/model/load.ts');
+    const { runTestbed } = await import('../../src/testbed/score.ts');
+    const { controllerSpec } = await import('../../src/testbed/host.ts');
+    const { QUICK_CHALLENGE_SET } = await import('../../src/testbed/challenge.ts');
+    const { scenario, baseDir } = loadScenarioFile(REFERENCE_SCENARIO_FILE);
+    const here = await runTestbed({
+      scenario,
+      baseDir,
+      set: QUICK_CHALLENGE_SET,
+      controller: controllerSpec(controllerFile),
+    });
+    expect(there!.challengeSet).toEqual(here.challengeSet);
+    // Everything but the decision times, which are the machine's, not the run's.
+    const figures = (xs: Contender[]) => xs.map(({ meanDecisionMs: _m, p95DecisionMs: _p, ...rest }) => rest);
+    expect(figures(there!.leaderboard!)).toEqual(figures(here.leaderboard));
+    expect(there!.leaderboard!.map((c) => c.strategy)).toEqual(
+      expect.arrayContaining(['peak-shaver.mjs', 'rules', 'none']),
+    );
+  }, 300_000);
+
+  it('refuses a challenge run that is not right before it is queued', async () => {
+    const bad = { kind: 'testbed' as const, id: 'x', scenarioYaml: yaml, set: 'quick' as const };
+    await expect(
+      queue.submitTestbed({ ...bad, controller: { kind: 'module', name: 'evil.sh', source: 'x' } }),
+    ).rejects.toThrow(/\.mjs or \.js/);
+    await expect(
+      queue.submitTestbed({
+        ...bad,
+        set: 'huge' as 'quick',
+        controller: { kind: 'http', url: 'http://127.0.0.1:1/' },
+      }),
+    ).rejects.toThrow();
   });
 });
