@@ -9,6 +9,7 @@ import { addEvFleet, disaggregateFleet, type FleetHandles } from './assets/ev-fl
 import {
   addBuses,
   noChargerRestrictions,
+  busSocByStep,
   restrictV2g,
   v2gAssignment,
   type BusHandles,
@@ -218,7 +219,7 @@ export function extractSchedule(
         bus.index,
         Float64Array.from(ch, (c, k) => col(c) - col(dis[k])),
       );
-      s.busSocKwh.set(bus.index, Float64Array.from(b.bus.socCol[di][bi], col));
+      s.busSocKwh.set(bus.index, busSocByStep(p, b.bus, di, bi, x));
       for (const u of b.bus.unmetCol[di][bi]) s.busUnmetKwh += col(u);
       b.bus.belowFloorCol[di][bi].forEach((u, k) => (s.busBelowFloorKwh[k] += col(u)));
       for (const u of b.bus.drainShortCol[di][bi]) s.busDrainShortKwh += col(u);

@@ -16,6 +16,7 @@ import type { Forecast } from './forecast-standin.ts';
 import type { GridSignal } from '../drivers/types.ts';
 import { applyGridSignals } from './signals.ts';
 import { deferrableInputs } from './assets/deferrable.ts';
+import { moveBlockStarts } from './blocks.ts';
 
 // From what a strategy sees (StepView) and a forecast to one horizon's HorizonProblem.
 
@@ -47,6 +48,11 @@ export interface PlanOptions {
    * (the planner sets its re-plan cadence here; see HorizonProblem.wholeJobSteps).
    */
   wholeJobHours?: number;
+  /**
+   * Move blocking (blocks.ts): hours at the start planned step by step, and the length of the blocks
+   * after them, hours. Absent: every step is planned on its own.
+   */
+  moveBlocking?: { fineHours: number; blockHours: number };
 }
 
 /**
@@ -205,6 +211,17 @@ export function problemFromView(
     batteryBinaries: opts.batteryBinaries,
     evFleetThreshold: opts.evFleetThreshold,
     wholeJobSteps: Math.min(steps, Math.round(((opts.wholeJobHours ?? 0) * MS_PER_HOUR) / dtMs)),
+    ...(opts.moveBlocking
+      ? {
+          blockStarts: moveBlockStarts(
+            t0,
+            steps,
+            dtMs,
+            opts.moveBlocking.fineHours,
+            opts.moveBlocking.blockHours,
+          ),
+        }
+      : {}),
   };
   // The terminal value above stays on the tariff's prices: a signal is a passing event, and energy
   // left at the end is refilled after it.

@@ -190,6 +190,12 @@ export interface HorizonProblem {
    * (build.ts solves with GPUs continuous first, then fixes these steps). 0: GPUs stay continuous.
    */
   wholeJobSteps: number;
+  /**
+   * Move blocking (blocks.ts): the steps where a block starts, ascending from 0. Within a block the
+   * buses hold one charge power and their stored energy is kept only at the block's end, which makes
+   * far-ahead steps cheap; balance, prices and demand windows stay per step. Absent: one step per block.
+   */
+  blockStarts?: Int32Array;
   /** How the battery's no-simultaneous-charge-and-discharge rule is modelled. */
   batteryBinaries: 'auto' | 'always' | 'never';
 }

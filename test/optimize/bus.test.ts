@@ -113,6 +113,73 @@ describe('bus depot on the reference district (24 h from 10:00 on a weekday in A
   });
 });
 
+describe('move blocking on the reference district (24 h from 10:00, hours after the first 4 as blocks)', () => {
+  const MOVE_BLOCKING = { fineHours: 4, blockHours: 1 };
+  let d: District;
+
+  beforeAll(() => {
+    const { scenario, baseDir } = loadScenarioFile();
+    d = prepareDistrict(scenario, { days: 2, baseDir });
+  });
+
+  const solve = (blocked: boolean) => {
+    const p = problemFromView(initialView(d, 40), perfectForecast(d), {
+      ...DEFAULT_PLAN_OPTIONS,
+      horizonHours: 24,
+      ...(blocked ? { moveBlocking: MOVE_BLOCKING } : {}),
+    });
+    const r = solveHorizon(p);
+    expect(r.result.status).toBe('optimal');
+    return { p, r, s: r.schedule! };
+  };
+
+  it('plans the near hours step by step, holds one bus power per later hour, and meets every departure, with under half the bus columns', () => {
+    const fine = solve(false);
+    const blocked = solve(true);
+    const fineSteps = (MOVE_BLOCKING.fineHours * 60) / d.grid.intervalMinutes;
+    expect(blocked.p.blockStarts!.length).toBeLessThan(fine.p.steps / 2);
+    const busColumns = (names: readonly string[]) => names.filter((n) => /^d\d+b\d+_/.test(n)).length;
+    expect(busColumns(blocked.r.built.model.colNames)).toBeLessThan(
+      0.5 * busColumns(fine.r.built.model.colNames),
+    );
+    // The same plan quality: every departure served, no bus below its floor at a block's end.
+    expect(blocked.s.busUnmetKwh).toBeLessThan(TOL);
+    expect(blocked.s.busDrainShortKwh).toBeLessThan(TOL);
+    expect(Math.max(...blocked.s.busBelowFloorKwh)).toBeLessThan(TOL);
+    // Blocking only removes freedom: it costs at least as much, and within 1 % here.
+    expect(blocked.r.result.objective).toBeGreaterThanOrEqual(fine.r.result.objective - 1);
+    expect(blocked.r.result.objective).toBeLessThan(1.01 * fine.r.result.objective);
+
+    const starts = new Set(blocked.p.blockStarts);
+    let departuresInsideBlocks = 0;
+    for (const bus of blocked.p.depots[0].buses) {
+      const kw = blocked.s.busKw.get(bus.index)!;
+      const soc = blocked.s.busSocKwh.get(bus.index)!;
+      for (let k = 1; k < blocked.p.steps; k++) {
+        // Past the fine hours, a bus at the depot for a whole block holds one power through it.
+        if (k >= fineSteps && !starts.has(k) && bus.atDepot[k] === 1 && bus.atDepot[k - 1] === 1)
+          expect(kw[k]).toBeCloseTo(kw[k - 1], 6);
+      }
+      for (const req of bus.requirements) {
+        if (req.step <= 0 || req.step > blocked.p.steps) continue;
+        if (!starts.has(req.step)) departuresInsideBlocks++;
+        // The energy at the start of the departure step, carried step by step from the plan.
+        expect(soc[req.step - 1]).toBeGreaterThanOrEqual(req.socKwh - TOL);
+      }
+    }
+    // Buses leave off the hour too, so the check inside a block is exercised.
+    expect(departuresInsideBlocks).toBeGreaterThan(0);
+  });
+
+  it('rejects block starts that do not rise inside the horizon, naming the entry', () => {
+    const p = emptyProblem(8, 0.25);
+    p.blockStarts = Int32Array.from([0, 4, 4]);
+    expect(() => solveHorizon(p)).toThrow(/entry 2 is 4 after 4/);
+    p.blockStarts = Int32Array.from([1, 4]);
+    expect(() => solveHorizon(p)).toThrow(/begin at step 0/);
+  });
+});
+
 describe('bus depot on a case solved by hand', () => {
   const depot = (over: Partial<AssetOf<'bus_depot'>> = {}) =>
     assetSchema.parse({

@@ -1,14 +1,20 @@
 import type { BuildContext } from './context.ts';
 import type { HorizonProblem } from '../problem.ts';
+import type { Term } from '../lp.ts';
+import { blockBounds } from '../blocks.ts';
 
 // E-bus depot: each bus's stored energy across its timetable blocks. At the depot it charges (and, on
 // one of the depot's V2G chargers, discharges) with the depot's efficiency; away on a block it drains
 // the block's energy spread over the block, as the simulator does. Leaving for a block needs the
 // block's departure SoC (soft, high penalty per missing kWh).
 //
+// Far ahead, steps are grouped into move blocks (blocks.ts): a bus holds one charge (and V2G) power
+// over a block's depot steps and its stored energy is a column only at the block's end; a departure
+// inside a block is checked against the energy built up to that step. Near steps are blocks of one.
+//
 // Stored energy stays within [0, max(soc_max × battery, measured)] as a hard bound, and at or above
-// soc_min × battery at the end of every step, away or not: a kWh below that floor costs
-// `busBelowFloorPenaltyKrwPerKwh` per step, so the plan only goes there where it cannot help it (a bus
+// soc_min × battery at the end of every block, away or not: a kWh below that floor costs
+// `busBelowFloorPenaltyKrwPerKwh` per step of the block, so the plan only goes there where it cannot help it (a bus
 // measured below the floor, or one that cannot get its departure energy in time). The simulator never
 // lets a bus discharge below the floor, so a plan that did would count on energy that never comes.
 // A block whose drain the bus cannot cover even from empty takes the missing energy from a shortfall
@@ -24,15 +30,21 @@ import type { HorizonProblem } from '../problem.ts';
 // Energy left in the buses at the end of the horizon is valued like the battery's.
 
 export interface BusHandles {
-  /** Per depot, per bus: charge and discharge column per step (−1 where away or without a charger). */
+  /**
+   * Per depot, per bus: charge and discharge column per step (−1 where away or without a charger). A
+   * block's depot steps share one column (move blocking, blocks.ts).
+   */
   chargeCol: number[][][];
   dischargeCol: number[][][];
+  /** Per depot, per bus, per step: the stored energy at the step's end (−1 except at a block's last step). */
   socCol: number[][][];
   unmetCol: number[][][];
-  /** Per depot, per bus, per step: kWh below the floor at the end of the step. */
+  /** Per depot, per bus, per step: kWh below the floor at the end of the step (−1 except at a block's last step). */
   belowFloorCol: number[][][];
   /** Per depot, per bus: kWh of block drain the bus could not cover even from empty. */
   drainShortCol: number[][][];
+  /** Per depot, per bus: the step each of those shortfalls is taken at (first step away). */
+  drainShortStep: number[][][];
 }
 
 /** Below this a bus's power is solver noise, not a charger in use (as the dispatch, mpc.ts). */
@@ -56,6 +68,8 @@ export function addBuses(
 ): BusHandles {
   const { m, p } = ctx;
   const dt = p.stepHours;
+  const bounds = blockBounds(p);
+  const blocks = bounds.length - 1;
   const h: BusHandles = {
     chargeCol: [],
     dischargeCol: [],
@@ -63,6 +77,7 @@ export function addBuses(
     unmetCol: [],
     belowFloorCol: [],
     drainShortCol: [],
+    drainShortStep: [],
   };
   const consumptionCost = p.weights.cost * p.consumptionCostKrwPerKwh * dt;
   p.depots.forEach((dep, di) => {
@@ -80,53 +95,98 @@ export function addBuses(
     const depUnmet: number[][] = [];
     const depBelow: number[][] = [];
     const depShort: number[][] = [];
+    const depShortStep: number[][] = [];
     dep.buses.forEach((bus, bi) => {
       const name = `d${di}b${bi}`;
-      const ch: number[] = [];
-      const dis: number[] = [];
-      const soc: number[] = [];
-      const below: number[] = [];
+      const ch = new Array<number>(p.steps).fill(-1);
+      const dis = new Array<number>(p.steps).fill(-1);
+      const soc = new Array<number>(p.steps).fill(-1);
+      const below = new Array<number>(p.steps).fill(-1);
       const short: number[] = [];
+      const shortStep: number[] = [];
+      const unmet: number[] = [];
+      const requiredAt = new Map<number, number>();
+      for (const req of bus.requirements)
+        if (req.step > 0 && req.step <= p.steps)
+          requiredAt.set(req.step, Math.max(requiredAt.get(req.step) ?? 0, req.socKwh));
       const hiKwh = Math.max(cfg.soc_max * capKwh, bus.socKwh);
+      // The stored energy at the start of the block: a column (the previous block's end) or, in the
+      // first block, the measured value.
       let prev = -1;
-      for (let k = 0; k < p.steps; k++) {
-        const here = bus.atDepot[k] === 1;
-        const key = bi * p.steps + k;
-        const s = m.addVar(`${name}_s_${k + 1}`, 0, hiKwh, 0);
-        const terms = [{ col: s, coef: 1 }];
-        if (prev >= 0) terms.push({ col: prev, coef: -1 });
+      const requirement = (step: number, terms: Term[], knownKwh: number) => {
+        const needKwh = requiredAt.get(step);
+        if (needKwh === undefined) return;
+        const u = m.addVar(`${name}_u_${step}`, 0, needKwh, p.unmetPenaltyKrwPerKwh);
+        m.addRow(`${name}_req_${step}`, [...terms, { col: u, coef: 1 }], needKwh - knownKwh, Infinity);
+        unmet.push(u);
+      };
+      for (let b = 0; b < blocks; b++) {
+        const s0 = bounds[b];
+        const s1 = bounds[b + 1];
+        // One charge (and V2G) power for the block's depot steps: its mean while at the depot.
+        let hereSteps = 0;
+        let v2gEverywhere = v2g;
+        for (let k = s0; k < s1; k++)
+          if (bus.atDepot[k] === 1) {
+            hereSteps++;
+            if (rules.noV2g.has(bi * p.steps + k)) v2gEverywhere = false;
+          }
         let c = -1;
         let d = -1;
-        if (here) {
-          c = m.addVar(`${name}_c_${k}`, 0, cfg.charger_kw, consumptionCost);
-          terms.push({ col: c, coef: -eta * dt });
-          ctx.balance.add(k, c, -1);
-          chargeByStep[k].push({ col: c, coef: 1 });
-          if (v2g && !rules.noV2g.has(key)) {
-            d = m.addVar(`${name}_d_${k}`, 0, cfg.charger_kw, -consumptionCost);
-            terms.push({ col: d, coef: dt / eta });
-            ctx.balance.add(k, d, 1);
-            dischargeByStep[k].push({ col: d, coef: 1 });
+        if (hereSteps > 0) {
+          c = m.addVar(`${name}_c_${s0}`, 0, cfg.charger_kw, consumptionCost * hereSteps);
+          if (v2gEverywhere) d = m.addVar(`${name}_d_${s0}`, 0, cfg.charger_kw, -consumptionCost * hereSteps);
+          for (let k = s0; k < s1; k++) {
+            if (bus.atDepot[k] !== 1) continue;
+            ctx.balance.add(k, c, -1);
+            chargeByStep[k].push({ col: c, coef: 1 });
+            ch[k] = c;
+            if (d >= 0) {
+              ctx.balance.add(k, d, 1);
+              dischargeByStep[k].push({ col: d, coef: 1 });
+              dis[k] = d;
+            }
           }
-        } else if (bus.drainKwh[k] > 0 && (k === 0 || bus.atDepot[k - 1] === 1)) {
-          // First step away (of a block, or of the horizon): whatever of the block's remaining drain
-          // the bus cannot cover from what it has. Taken up front so no state on the way is negative.
-          let blockKwh = 0;
-          for (let j = k; j < p.steps && bus.atDepot[j] === 0; j++) blockKwh += bus.drainKwh[j];
-          // Each kWh it adds also lifts every later state, which the floor penalty would pay for; so
-          // it costs more than that, or the plan would "buy" energy this way beyond what is missing.
-          const shortCost = p.unmetPenaltyKrwPerKwh + p.busBelowFloorPenaltyKrwPerKwh * (p.steps - k);
-          const sh = m.addVar(`${name}_short_${k}`, 0, blockKwh, shortCost);
-          terms.push({ col: sh, coef: -1 });
-          short.push(sh);
         }
-        // s[k+1] = s[k] + η c dt − d dt / η − drain[k] (+ shortfall)
-        const rhs = -bus.drainKwh[k] + (prev >= 0 ? 0 : bus.socKwh);
-        m.addRow(`${name}_soc_${k}`, terms, rhs, rhs);
-        // s[k+1] + below[k+1] ≥ floor
-        const u = m.addVar(`${name}_below_${k + 1}`, 0, floorKwh, p.busBelowFloorPenaltyKrwPerKwh);
+        // Stored energy at the start of step k inside the block:
+        //   prev + (η c − d / η) dt · (depot steps before k) − drain before k + shortfalls before k.
+        let depotBefore = 0;
+        let drainBeforeKwh = 0;
+        const shortTerms: Term[] = [];
+        const stateTerms = (): Term[] => {
+          const t: Term[] = [...shortTerms];
+          if (prev >= 0) t.push({ col: prev, coef: 1 });
+          if (depotBefore > 0 && c >= 0) t.push({ col: c, coef: eta * dt * depotBefore });
+          if (depotBefore > 0 && d >= 0) t.push({ col: d, coef: (-dt / eta) * depotBefore });
+          return t;
+        };
+        const knownKwh = () => (prev >= 0 ? 0 : bus.socKwh) - drainBeforeKwh;
+        for (let k = s0; k < s1; k++) {
+          requirement(k, stateTerms(), knownKwh());
+          if (bus.atDepot[k] === 1) depotBefore++;
+          else if (bus.drainKwh[k] > 0 && (k === 0 || bus.atDepot[k - 1] === 1)) {
+            // First step away (of a block, or of the horizon): whatever of the block's remaining drain
+            // the bus cannot cover from what it has. Taken up front so no state on the way is negative.
+            let stretchKwh = 0;
+            for (let j = k; j < p.steps && bus.atDepot[j] === 0; j++) stretchKwh += bus.drainKwh[j];
+            // Each kWh it adds also lifts every later state, which the floor penalty would pay for; so
+            // it costs more than that, or the plan would "buy" energy this way beyond what is missing.
+            const shortCost = p.unmetPenaltyKrwPerKwh + p.busBelowFloorPenaltyKrwPerKwh * (p.steps - k);
+            const sh = m.addVar(`${name}_short_${k}`, 0, stretchKwh, shortCost);
+            shortTerms.push({ col: sh, coef: 1 });
+            short.push(sh);
+            shortStep.push(k);
+          }
+          drainBeforeKwh += bus.drainKwh[k];
+        }
+        // s(end) = the state after the block's last step; its floor is soft, paid per step of the block.
+        const s = m.addVar(`${name}_s_${s1}`, 0, hiKwh, 0);
+        const terms = stateTerms().map((t) => ({ col: t.col, coef: -t.coef }));
+        terms.push({ col: s, coef: 1 });
+        m.addRow(`${name}_soc_${s1 - 1}`, terms, knownKwh(), knownKwh());
+        const u = m.addVar(`${name}_below_${s1}`, 0, floorKwh, p.busBelowFloorPenaltyKrwPerKwh * (s1 - s0));
         m.addRow(
-          `${name}_floor_${k + 1}`,
+          `${name}_floor_${s1}`,
           [
             { col: s, coef: 1 },
             { col: u, coef: 1 },
@@ -134,27 +194,11 @@ export function addBuses(
           floorKwh,
           Infinity,
         );
-        below.push(u);
-        ch.push(c);
-        dis.push(d);
-        soc.push(s);
+        soc[s1 - 1] = s;
+        below[s1 - 1] = u;
         prev = s;
       }
-      const unmet: number[] = [];
-      for (const req of bus.requirements) {
-        if (req.step <= 0 || req.step > p.steps) continue;
-        const u = m.addVar(`${name}_u_${req.step}`, 0, req.socKwh, p.unmetPenaltyKrwPerKwh);
-        m.addRow(
-          `${name}_req_${req.step}`,
-          [
-            { col: soc[req.step - 1], coef: 1 },
-            { col: u, coef: 1 },
-          ],
-          req.socKwh,
-          Infinity,
-        );
-        unmet.push(u);
-      }
+      if (requiredAt.has(p.steps)) requirement(p.steps, [{ col: prev, coef: 1 }], 0);
       if (prev >= 0) m.addCost(prev, -p.weights.cost * p.terminalValueKrwPerKwh);
       depCh.push(ch);
       depDis.push(dis);
@@ -162,6 +206,7 @@ export function addBuses(
       depUnmet.push(unmet);
       depBelow.push(below);
       depShort.push(short);
+      depShortStep.push(shortStep);
     });
     for (let k = 0; k < p.steps; k++) {
       if (chargeByStep[k].length === 0) continue;
@@ -180,8 +225,43 @@ export function addBuses(
     h.unmetCol.push(depUnmet);
     h.belowFloorCol.push(depBelow);
     h.drainShortCol.push(depShort);
+    h.drainShortStep.push(depShortStep);
   });
   return h;
+}
+
+/**
+ * A bus's planned stored energy at the end of every step, kWh: the block-end states the model keeps,
+ * and in between the same balance carried step by step (charge, V2G, drain and shortfall).
+ */
+export function busSocByStep(
+  p: HorizonProblem,
+  h: BusHandles,
+  di: number,
+  bi: number,
+  x: ArrayLike<number>,
+): Float64Array {
+  const dep = p.depots[di];
+  const bus = dep.buses[bi];
+  const eta = dep.cfg.charging_efficiency;
+  const dt = p.stepHours;
+  const val = (c: number) => (c >= 0 ? x[c] : 0);
+  const shortAt = new Map<number, number>();
+  h.drainShortStep[di][bi].forEach((k, j) => shortAt.set(k, val(h.drainShortCol[di][bi][j])));
+  const out = new Float64Array(p.steps);
+  let socKwh = bus.socKwh;
+  for (let k = 0; k < p.steps; k++) {
+    const kept = h.socCol[di][bi][k];
+    socKwh +=
+      eta * dt * val(h.chargeCol[di][bi][k]) -
+      (dt / eta) * val(h.dischargeCol[di][bi][k]) -
+      bus.drainKwh[k] +
+      (shortAt.get(k) ?? 0);
+    // The model's own state where it has one (equal up to the solver's tolerance).
+    if (kept >= 0) socKwh = x[kept];
+    out[k] = socKwh;
+  }
+  return out;
 }
 
 /**
