@@ -102,6 +102,11 @@ export function testbedCommand(): Command {
         ).choices(['observation', 'action']),
       )
       .addOption(new Option('--json', 'print the scorecard as one JSON document'))
+      .option(
+        '--queue <nats-url>',
+        "run on the fleet's workers (bitgrid worker): queue it on NATS JetStream, wait for the answer",
+      )
+      .option('--namespace <name>', 'the fleet namespace of --queue', 'bitgrid')
       .action(
         async (opts: {
           controller?: string;
@@ -114,6 +119,8 @@ export function testbedCommand(): Command {
           memoryMb: number;
           schema?: 'observation' | 'action';
           json?: boolean;
+          queue?: string;
+          namespace: string;
         }) => {
           if (opts.schema) {
             const s = opts.schema === 'observation' ? OBSERVATION_SCHEMA : ACTION_SCHEMA;
@@ -134,6 +141,13 @@ export function testbedCommand(): Command {
             throw new RangeError(
               `--baselines: unknown strategy ${unknown.map((u) => `"${u}"`).join(', ')} (available: ${known.join(', ')})`,
             );
+          const limits = {
+            ...DEFAULT_LIMITS,
+            decisionTimeoutMs: opts.decisionTimeoutMs,
+            runBudgetMs: opts.runBudgetS * 1000,
+            memoryMb: opts.memoryMb,
+          };
+          if (opts.queue) return queuedRun(opts.queue, opts, baselines, limits);
           const loaded = loadScenarioFile(opts.scenario);
           const sc = await runTestbed({
             scenario: loaded.scenario,
@@ -141,12 +155,7 @@ export function testbedCommand(): Command {
             set,
             controller,
             baselines,
-            limits: {
-              ...DEFAULT_LIMITS,
-              decisionTimeoutMs: opts.decisionTimeoutMs,
-              runBudgetMs: opts.runBudgetS * 1000,
-              memoryMb: opts.memoryMb,
-            },
+            limits,
             onProgress: (what) => process.stderr.write(`testbed: ${what}\n`),
             warn: (m) => process.stderr.write(m + '\n'),
           });
@@ -173,4 +182,31 @@ export function testbedCommand(): Command {
         },
       )
   );
+}
+
+/** `--queue`: the run on a fleet worker (src/fleet/sim-jobs.ts); its leaderboard printed when it answers. */
+async function queuedRun(
+  natsUrl: string,
+  opts: { controller?: string; scenario: string; quick?: boolean; json?: boolean; namespace: string },
+  baselines: string[] | undefined,
+  limits: typeof DEFAULT_LIMITS,
+): Promise<void> {
+  const { queueTestbedRun } = await import('../fleet/sim-jobs.ts');
+  const r = await queueTestbedRun({
+    natsUrl,
+    namespace: opts.namespace,
+    scenarioFile: opts.scenario,
+    controller: opts.controller!,
+    set: opts.quick ? 'quick' : 'full',
+    baselines,
+    limits,
+    onQueued: (id) => process.stderr.write(`testbed: queued as ${id}, waiting for a worker\n`),
+  });
+  if (!r.ok) throw new Error(`the worker ${r.workerId} could not run it: ${r.error}`);
+  if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
+  else
+    for (const c of r.leaderboard ?? [])
+      process.stdout.write(
+        `${c.strategy.padEnd(24)} ${c.status.padEnd(7)} total ${Math.round(c.totalCostKrw).toLocaleString('en-US')} KRW  (worker ${r.workerId})\n`,
+      );
 }

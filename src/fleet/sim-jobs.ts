@@ -72,6 +72,17 @@ export const testbedJobSchema = z.object({
   ]),
   /** The built-in strategies run beside it (default: the set's). */
   baselines: z.array(z.string().min(1).max(100)).min(1).max(20).optional(),
+  /** The controller's limits (src/testbed/host.ts ControllerLimits; default DEFAULT_LIMITS). */
+  limits: z
+    .object({
+      decisionTimeoutMs: z.number().int().positive(),
+      loadTimeoutMs: z.number().int().positive(),
+      runBudgetMs: z.number().int().positive(),
+      memoryMb: z.number().positive(),
+      decisionMemoryMb: z.number().positive(),
+      maxAnswerBytes: z.number().int().positive(),
+    })
+    .optional(),
 });
 export type TestbedJob = z.infer<typeof testbedJobSchema>;
 
@@ -214,6 +225,7 @@ export async function runTestbedJob(job: TestbedJob, workerId: string): Promise<
       set,
       controller: controllerSpec(target),
       ...(job.baselines ? { baselines: job.baselines } : {}),
+      ...(job.limits ? { limits: job.limits } : {}),
     });
     return {
       ...base,
@@ -226,6 +238,60 @@ export async function runTestbedJob(job: TestbedJob, workerId: string): Promise<
     return { ...base, ok: false, error: (e as Error).message };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** How often a client waiting for a queued run looks for its result, ms. */
+const RESULT_POLL_MS = 1_000;
+/** A client waits at most this long for a queued challenge run, ms (a full set takes minutes). */
+const RESULT_WAIT_MAX_MS = 2 * 3_600_000;
+
+/**
+ * `bitgrid testbed --queue`: puts a challenge run on the fleet's work queue, with the district file's
+ * text and the controller (a module's source, or an HTTP URL the workers can reach), and waits for a
+ * worker's answer.
+ */
+export async function queueTestbedRun(o: {
+  natsUrl: string;
+  namespace?: string;
+  scenarioFile: string;
+  /** A .mjs/.js file or an http(s):// URL. */
+  controller: string;
+  set: TestbedJob['set'];
+  baselines?: string[];
+  limits?: TestbedJob['limits'];
+  onQueued?: (id: string) => void;
+}): Promise<SimJobResult> {
+  const { readFileSync } = await import('node:fs');
+  const { basename } = await import('node:path');
+  const { randomBytes } = await import('node:crypto');
+  const controller: TestbedJob['controller'] = /^https?:\/\//i.test(o.controller)
+    ? { kind: 'http', url: o.controller }
+    : { kind: 'module', name: basename(o.controller), source: readFileSync(o.controller, 'utf8') };
+  const id = `testbed-${randomBytes(6).toString('hex')}`;
+  const queue = new SimJobQueue({ natsUrl: o.natsUrl, namespace: o.namespace });
+  await queue.start();
+  try {
+    await queue.submitTestbed({
+      kind: 'testbed',
+      id,
+      scenarioYaml: readFileSync(o.scenarioFile, 'utf8'),
+      set: o.set,
+      controller,
+      ...(o.baselines ? { baselines: o.baselines } : {}),
+      ...(o.limits ? { limits: o.limits } : {}),
+    });
+    o.onQueued?.(id);
+    const end = Date.now() + RESULT_WAIT_MAX_MS;
+    for (;;) {
+      const r = (await queue.results()).find((x) => x.id === id);
+      if (r) return r;
+      if (Date.now() > end)
+        throw new Error(`no worker answered challenge run ${id} within ${RESULT_WAIT_MAX_MS / 60_000} min`);
+      await new Promise((res) => setTimeout(res, RESULT_POLL_MS));
+    }
+  } finally {
+    await queue.stop();
   }
 }
 

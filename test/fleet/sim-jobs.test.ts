@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSimJob, SimJobQueue, SimWorker, type SimJobResult } from '../../src/fleet/sim-jobs.ts';
+import {
+  queueTestbedRun,
+  runSimJob,
+  SimJobQueue,
+  SimWorker,
+  type SimJobResult,
+} from '../../src/fleet/sim-jobs.ts';
 import { REFERENCE_SCENARIO_FILE } from '../../src/model/load.ts';
 import type { Contender } from '../../src/testbed/score.ts';
 
@@ -117,24 +123,20 @@ describe.skipIf(!NATS_URL)('test-bed challenge runs on the same work queue', () 
   }, 60_000);
 
   it('runs a challenge run on a worker with the same leaderboard as a local run', async () => {
-    const job = {
-      kind: 'testbed' as const,
-      id: 'peak-shaver-quick',
-      scenarioYaml: yaml,
-      set: 'quick' as const,
-      controller: {
-        kind: 'module' as const,
-        name: 'peak-shaver.mjs',
-        source: readFileSync(controllerFile, 'utf8'),
-      },
-    };
-    await queue.submitTestbed(job);
-    let there: SimJobResult | undefined;
-    await until('the run answered', async () =>
-      Boolean((there = (await queue.results()).find((r) => r.id === job.id))),
-    );
-    expect(worker.done).toEqual([job.id]);
-    expect(there!.ok, there!.error).toBe(true);
+    // As `bitgrid testbed --queue` does: the district file's text and the module's source go on the queue.
+    let queuedId = '';
+    const there = await queueTestbedRun({
+      natsUrl: NATS_URL!,
+      namespace: ns,
+      scenarioFile: REFERENCE_SCENARIO_FILE,
+      controller: controllerFile,
+      set: 'quick',
+      onQueued: (id) => (queuedId = id),
+    });
+    expect(there.id).toBe(queuedId);
+    expect(worker.done).toEqual([queuedId]);
+    expect(there.workerId).toBe('tb1');
+    expect(there.ok, there.error).toBe(true);
     // The same run here, with the controller from its own file.
     const { loadScenarioFile } = await import('../../src/model/load.ts');
     const { runTestbed } = await import('../../src/testbed/score.ts');
@@ -147,11 +149,11 @@ describe.skipIf(!NATS_URL)('test-bed challenge runs on the same work queue', () 
       set: QUICK_CHALLENGE_SET,
       controller: controllerSpec(controllerFile),
     });
-    expect(there!.challengeSet).toEqual(here.challengeSet);
+    expect(there.challengeSet).toEqual(here.challengeSet);
     // Everything but the decision times, which are the machine's, not the run's.
     const figures = (xs: Contender[]) => xs.map(({ meanDecisionMs: _m, p95DecisionMs: _p, ...rest }) => rest);
-    expect(figures(there!.leaderboard!)).toEqual(figures(here.leaderboard));
-    expect(there!.leaderboard!.map((c) => c.strategy)).toEqual(
+    expect(figures(there.leaderboard!)).toEqual(figures(here.leaderboard));
+    expect(there.leaderboard!.map((c) => c.strategy)).toEqual(
       expect.arrayContaining(['peak-shaver.mjs', 'rules', 'none']),
     );
   }, 300_000);
