@@ -98,7 +98,7 @@ describe.skipIf(!NATS_URL || !PG_URL)('the fleet as one OpenADR VEN', () => {
       venCheckEveryMs: CHECK_EVERY_MS,
     });
     await backend.start();
-    for (const [i, id] of IDS.entries()) {
+    for (const id of IDS) {
       received[id] = [];
       const store = await openStore(`sqlite:${join(dir, `${id}.db`)}`);
       stores.push(store);
@@ -113,7 +113,6 @@ describe.skipIf(!NATS_URL || !PG_URL)('the fleet as one OpenADR VEN', () => {
       e.start();
       e.publishReport(reports.get(id)!);
       edges.push(e);
-      void i;
     }
     await until('the reports stored', () => backend.stats().reports === IDS.length);
   }, 60_000);
