@@ -59,6 +59,13 @@ export interface Kpis {
   peakCostAfterRunKrw: number;
   /** totalCostKrw + peakCostAfterRunKrw: what the run's decisions cost once their peaks are paid for. */
   totalCostWithPeakAfterRunKrw: number;
+  /**
+   * The energy the training work left unfinished at the run's end still takes, at the run's mean
+   * energy price with VAT and fund: work a strategy put off is not work it saved.
+   */
+  trainingUnfinishedCostKrw: number;
+  /** totalCostWithPeakAfterRunKrw + trainingUnfinishedCostKrw: strategies compared on the same work. */
+  totalCostComparableKrw: number;
   consumptionKwh: number;
   importKwh: number;
   exportKwh: number;
@@ -137,6 +144,12 @@ export function computeKpis(d: District, r: SimResult): KpiResult {
   const totalCostKrw =
     bill.importBillKrw - bill.exportRevenueKrw + ppaCostKrw + certificateCostKrw + degradationKrw;
   const peakCostAfterRunKrw = peakCostAfterRun(d, s.importKw);
+  const tariff = d.scenario.grid.tariff;
+  const meanEnergyKrwPerKwh =
+    bill.importKwh > 0
+      ? (energyCostKrw / bill.importKwh) * (1 + tariff.vat_fraction + tariff.power_fund_fraction)
+      : 0;
+  const trainingUnfinishedCostKrw = r.totals.trainingUnfinishedKwh * meanEnergyKrwPerKwh;
   const kpis: Kpis = {
     totalCostKrw,
     energyCostKrw,
@@ -168,6 +181,8 @@ export function computeKpis(d: District, r: SimResult): KpiResult {
     trainingUnfinishedGpuHours: r.totals.trainingUnfinishedGpuHours,
     peakCostAfterRunKrw,
     totalCostWithPeakAfterRunKrw: totalCostKrw + peakCostAfterRunKrw,
+    trainingUnfinishedCostKrw,
+    totalCostComparableKrw: totalCostKrw + peakCostAfterRunKrw + trainingUnfinishedCostKrw,
     consumptionKwh,
     importKwh: bill.importKwh,
     exportKwh: bill.exportKwh,

@@ -36,6 +36,8 @@ export const KPI_ROWS: KpiRow[] = [
   { key: 'totalCostKrw', label: 'Total cost (KRW)', kind: 'krw' },
   { key: 'peakCostAfterRunKrw', label: "Peaks' cost after run (KRW)", kind: 'krw' },
   { key: 'totalCostWithPeakAfterRunKrw', label: 'Total with peaks paid (KRW)', kind: 'krw' },
+  { key: 'trainingUnfinishedCostKrw', label: "Unfinished training work's energy (KRW)", kind: 'krw' },
+  { key: 'totalCostComparableKrw', label: 'Total with peaks and unfinished work (KRW)', kind: 'krw' },
   { key: 'peakImportKw', label: 'Peak import, 15 min (kW)', kind: 'kw' },
   { key: 'billingDemandKw', label: 'Billing demand (kW)', kind: 'kw' },
   { key: 'selfSufficiency', label: 'Self-sufficiency', kind: 'share' },

@@ -52,6 +52,8 @@ export interface SimTotals {
    * strategy leaves for later is not free, so every strategy's is counted the same way.
    */
   trainingUnfinishedGpuHours: number;
+  /** kWh the unfinished training work still takes (GPU dynamic power at full cap × mean PUE). */
+  trainingUnfinishedKwh: number;
   batteryThroughputKwh: number;
   importLimitExceededIntervals: number;
   curtailedKwh: number;
@@ -105,6 +107,7 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
     trainingDeadlineMisses: 0,
     trainingLateGpuHours: 0,
     trainingUnfinishedGpuHours: 0,
+    trainingUnfinishedKwh: 0,
     batteryThroughputKwh: 0,
     importLimitExceededIntervals: 0,
     curtailedKwh: 0,
@@ -446,14 +449,20 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
   // Sessions still plugged in and jobs still running when the run ends are judged by their own
   // departure and deadline only if those fell inside the run.
   const runEndMs = timeAt(d.grid, n);
-  for (const dc of dcs)
+  for (const dc of dcs) {
+    // Finishing the rest later takes the GPUs' dynamic power at full cap, at the run's mean PUE.
+    let pueSum = 0;
+    for (let i = 0; i < n; i++) pueSum += dc.unit.pue[i];
+    const kwhPerGpuHour = dc.unit.layout.gpuDynamicKw * (n > 0 ? pueSum / n : 1);
     for (const js of dc.pending) {
       totals.trainingUnfinishedGpuHours += js.remainingGpuHours;
+      totals.trainingUnfinishedKwh += js.remainingGpuHours * kwhPerGpuHour;
       if (js.job.deadlineMs <= runEndMs) {
         totals.trainingDeadlineMisses++;
         totals.trainingLateGpuHours += js.job.gpuHours;
       }
     }
+  }
 
   return {
     strategy: strategy.name,

@@ -286,4 +286,20 @@ describe('the billing demand a strategy sees, and what a peak costs after the ru
       expect(k.totalCostWithPeakAfterRunKrw).toBeCloseTo(k.totalCostKrw + expected, 0);
     }
   });
+
+  it('values the training work left at the end at the energy it still takes, on a line of its own', () => {
+    const { scenario, baseDir } = loadScenarioFile();
+    const t = scenario.grid.tariff;
+    const d = prepareDistrict(scenario, { start: '2026-08-03', days: 1, baseDir });
+    expect(d.datacenters).toHaveLength(1);
+    const r = runSimulation(d, noneStrategy());
+    const k = computeKpis(d, r).kpis;
+    expect(k.trainingUnfinishedGpuHours).toBeGreaterThan(100);
+    const dc = d.datacenters[0];
+    const meanPue = dc.pue.reduce((a, b) => a + b, 0) / dc.pue.length;
+    const kwh = k.trainingUnfinishedGpuHours * dc.layout.gpuDynamicKw * meanPue;
+    const krwPerKwh = (k.energyCostKrw / k.importKwh) * (1 + t.vat_fraction + t.power_fund_fraction);
+    expect(k.trainingUnfinishedCostKrw).toBeCloseTo(kwh * krwPerKwh, 0);
+    expect(k.totalCostComparableKrw).toBeCloseTo(k.totalCostWithPeakAfterRunKrw + kwh * krwPerKwh, 0);
+  });
 });
