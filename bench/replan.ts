@@ -10,12 +10,15 @@ import type { HorizonProblem } from '../src/optimize/problem.ts';
 // The live re-plan: latency of one 24-hour, 15-minute horizon of the reference district solved in
 // the planner worker, cold (a new worker: thread, TypeScript loader and HiGHS's WebAssembly) and
 // warm (the worker reused), and what the main thread's event loop feels meanwhile — the lateness
-// of a 10 ms timer while the same problems solve in the worker and in-thread.
+// of a 10 ms timer while the same problems solve in the worker and in-thread; and the warm re-plan
+// with move blocking (the buses' far-ahead hours as blocks) beside it.
 
 /** Intervals of the first day (15 min each) to plan from: night, morning, the demand-charge day, evening. */
 const START_INTERVALS = [0, 28, 40, 56, 72, 84];
 /** Warm solves per problem (the cold ones are one per problem: each starts a worker). */
 const WARM_REPEATS = 3;
+/** Move blocking measured beside the full model: 4 h step by step, then 1 h blocks (blocks.ts). */
+const MOVE_BLOCKING = { fineHours: 4, blockHours: 1 };
 /** The control loop's timer period the delay is measured on. */
 const TIMER_PERIOD_MS = 10;
 /** A budget no re-plan here comes near: the bench measures, it does not cut solves short. */
@@ -57,6 +60,15 @@ export async function benchReplan() {
     problemFromView(initialView(d, i), forecast, { ...DEFAULT_PLAN_OPTIONS, horizonHours: 24 }),
   );
 
+  // The same horizons with move blocking: the first hours step by step, then hour-long blocks.
+  const blocked = START_INTERVALS.map((i) =>
+    problemFromView(initialView(d, i), forecast, {
+      ...DEFAULT_PLAN_OPTIONS,
+      horizonHours: 24,
+      moveBlocking: MOVE_BLOCKING,
+    }),
+  );
+
   const cold: number[] = [];
   for (const p of problems) {
     await shutdownPlannerWorker();
@@ -66,6 +78,8 @@ export async function benchReplan() {
   await warmPlannerWorker(BUDGET_MS);
   const warm: number[] = [];
   for (let r = 0; r < WARM_REPEATS; r++) for (const p of problems) warm.push(await inWorker(p));
+  const warmBlocked: number[] = [];
+  for (let r = 0; r < WARM_REPEATS; r++) for (const p of blocked) warmBlocked.push(await inWorker(p));
 
   // In-thread, as the simulator solves; the first solve in this thread pays for HiGHS's compile, so
   // one is run before timing.
@@ -101,6 +115,8 @@ export async function benchReplan() {
     'warm replan p50 ms': percentile(warm, 0.5),
     'warm replan p99 ms': percentile(warm, 0.99),
     'in-thread solve p50 ms': percentile(here, 0.5),
+    'warm blocked p50 ms': percentile(warmBlocked, 0.5),
+    'warm blocked / warm p50': percentile(warmBlocked, 0.5) / percentile(warm, 0.5),
     'cold / warm p50': percentile(cold, 0.5) / percentile(warm, 0.5),
     'warm / in-thread p50': percentile(warm, 0.5) / percentile(here, 0.5),
     'loop delay worker max ms': maxWorker,
