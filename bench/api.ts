@@ -138,7 +138,7 @@ function benchDrivers(loaded: LoadedScenario, now: () => number): Driver[] {
         return mine.flatMap((a): Measurement[] => [
           { assetId: a.id, measurement: 'power_kw', value: 100, timeMs: t },
           ...(a.type === 'battery'
-            ? [{ assetId: a.id, measurement: 'soc_fraction', value: 0.5, timeMs: t }]
+            ? [{ assetId: a.id, measurement: 'soc_fraction' as const, value: 0.5, timeMs: t }]
             : []),
         ]);
       },

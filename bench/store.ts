@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openStore, type OpenStoreOptions, type Store, type TelemetryPoint } from '../src/store/index.ts';
+import {
+  openStore,
+  type OpenStoreOptions,
+  type Store,
+  type TelemetryPoint,
+  type TelemetryQuery,
+} from '../src/store/index.ts';
 
 // Telemetry throughput of the store: 200k points written in batches of 1,000 (as the telemetry writer
 // does), then one day of 1-s data for one series read back downsampled. SQLite always (with
@@ -28,7 +34,9 @@ async function writeRate(store: Store): Promise<{ pointsPerSecond: number; point
     for (let k = 0; k < SERIES; k++) {
       batch.push({
         assetId: `asset${k % 10}`,
-        measurement: `m${Math.floor(k / 10)}_kw`,
+        // Ten series per asset: one measurement on ten channels (names are a closed vocabulary).
+        measurement: 'power_kw',
+        channel: `m${Math.floor(k / 10)}`,
         timeMs: T0 + s * 1000,
         value: Math.sin(s / 600) * 100 + k,
       });
@@ -51,14 +59,14 @@ async function dayRead(store: Store) {
     await store.appendTelemetry(
       Array.from({ length: n }, (_, i) => ({
         assetId: 'grid',
-        measurement: 'import_kw',
+        measurement: 'power_kw',
         timeMs: T0 + (s + i) * 1000,
         value: 500 + ((s + i) % 900),
       })),
     );
     written += n;
   }
-  const q = { assetId: 'grid', measurement: 'import_kw', fromMs: T0, toMs: T0 + DAY_S * 1000 };
+  const q: TelemetryQuery = { assetId: 'grid', measurement: 'power_kw', fromMs: T0, toMs: T0 + DAY_S * 1000 };
   let t = performance.now();
   const quarter = await store.readTelemetry({ ...q, bucketMs: 15 * 60_000, aggregate: 'mean' });
   const quarterMs = performance.now() - t;

@@ -14,6 +14,12 @@ import { DemandTracker } from './demand.ts';
 import type { JobBook } from './jobs.ts';
 import { GRID_ASSET_ID } from '../model/schema.ts';
 import { localTime } from '../model/time.ts';
+import {
+  setpointMeasurement,
+  streamKey,
+  type MeasurementName,
+  type StreamKey,
+} from '../model/measurements.ts';
 import { PPA_ASSET_ID } from '../ledger/index.ts';
 import { TodayLedger, type TodaySample } from './today-ledger.ts';
 import {
@@ -51,10 +57,18 @@ export const SESSION_VALUE_RETENTION_MS = 3_600_000;
 
 export { GRID_ASSET_ID };
 
+/** One stream's latest reading in the process image. */
+export interface ImageValue {
+  value: number;
+  timeMs: number;
+  channel?: string;
+  measurement: MeasurementName;
+}
+
 export interface ProcessImage {
   timeMs: number;
-  /** Latest value per asset, per measurement key (`power_kw`, or `power_kw@channel`). */
-  values: Map<string, Map<string, { value: number; timeMs: number; channel?: string; measurement: string }>>;
+  /** Latest value per asset, per stream key (`power_kw`, or `power_kw@channel`). */
+  values: Map<string, Map<StreamKey, ImageValue>>;
   /** Grid-side signals in force or announced (every driver's complete set, ended ones dropped). */
   signals: GridSignal[];
   /** Charging sessions in progress, as the chargers report them. */
@@ -301,7 +315,7 @@ export class ControlLoop implements LiveSystem {
         const m = this.plausibility.check(raw, nowMs);
         if (typeof m === 'string') continue;
         points.push(m);
-        const key = m.channel ? `${m.measurement}@${m.channel}` : m.measurement;
+        const key = streamKey(m.measurement, m.channel);
         const per = new Map(values.get(m.assetId) ?? []);
         const prev = per.get(key);
         if (!prev || prev.timeMs <= m.timeMs)
@@ -497,7 +511,7 @@ export class ControlLoop implements LiveSystem {
     );
     const setpointPoints: Measurement[] = setpoints.map((g) => ({
       assetId: g.setpoint.assetId,
-      measurement: `setpoint_${g.setpoint.kind}`,
+      measurement: setpointMeasurement(g.setpoint.kind),
       value: g.setpoint.value,
       timeMs: nowMs,
       channel: g.setpoint.channel,
@@ -506,14 +520,14 @@ export class ControlLoop implements LiveSystem {
     await this.flushRecords();
   }
 
-  private value(assetId: string, measurement: string): number | undefined {
+  private value(assetId: string, measurement: StreamKey): number | undefined {
     return this.image.values.get(assetId)?.get(measurement)?.value;
   }
 
   /** Measured consumption a setpoint would replace (power_kw of that asset or channel). */
   private currentConsumptionKw(sp: Setpoint): number {
     const per = this.image.values.get(sp.assetId);
-    const v = per?.get(sp.channel ? `power_kw@${sp.channel}` : 'power_kw')?.value ?? 0;
+    const v = per?.get(streamKey('power_kw', sp.channel))?.value ?? 0;
     return sp.kind === 'battery_power_kw' ? -v : sp.kind === 'pv_power_limit_kw' ? 0 : v;
   }
 
@@ -546,7 +560,7 @@ export class ControlLoop implements LiveSystem {
   }
   /** What the ledger of today reads this cycle: the same meters GET /api/ledger reads from the store. */
   private ledgerSample(): TodaySample {
-    const sum = (type: string, measurement: string, clip: (v: number) => number = (v) => v) => {
+    const sum = (type: string, measurement: MeasurementName, clip: (v: number) => number = (v) => v) => {
       let total: number | undefined;
       for (const a of this.assets.values()) {
         if (a.type !== type) continue;
@@ -866,7 +880,7 @@ export function flatten(
 
 /** Drops session energies last read more than SESSION_VALUE_RETENTION_MS ago (copy on write). */
 function pruneFinishedSessions(
-  values: Map<string, Map<string, { timeMs: number; measurement?: string }>>,
+  values: Map<string, Map<StreamKey, { timeMs: number; measurement?: MeasurementName }>>,
   nowMs: number,
 ): void {
   for (const [assetId, per] of values) {

@@ -1,6 +1,7 @@
 import type { Scenario } from '../model/schema.ts';
 import { GRID_ASSET_ID } from '../model/schema.ts';
 import type { Measurement } from '../drivers/types.ts';
+import type { MeasurementName } from '../model/measurements.ts';
 
 // The last check on telemetry before the loop stores and uses it, whatever protocol it came by: the
 // asset must exist, the value must be one the asset could have produced (its rating with a margin, a
@@ -24,9 +25,11 @@ export type RejectReason = 'unknown_asset' | 'not_finite' | 'out_of_range' | 'to
 
 /** Limits per asset and measurement: [min, max] in the measurement's unit. */
 type Range = readonly [number, number];
+/** What a range applies to: a measurement, or `name@` for that measurement on any channel. */
+type RangeKey = MeasurementName | `${MeasurementName}@`;
 
 export class PlausibilityCheck {
-  private readonly ranges = new Map<string, Map<string, Range>>();
+  private readonly ranges = new Map<string, Map<RangeKey, Range>>();
   private readonly known = new Set<string>();
   readonly rejected: Record<string, number> = {};
   accepted = 0;
@@ -35,7 +38,7 @@ export class PlausibilityCheck {
 
   constructor(scenario: Scenario) {
     const m = RATING_MARGIN;
-    const set = (asset: string, measurement: string, r: Range) => {
+    const set = (asset: string, measurement: RangeKey, r: Range) => {
       let per = this.ranges.get(asset);
       if (!per) this.ranges.set(asset, (per = new Map()));
       per.set(measurement, r);
@@ -64,7 +67,6 @@ export class PlausibilityCheck {
           case 'datacenter': {
             const facilityKw = a.nodes * a.node_full_kw * Math.max(a.pue_cold, a.pue_hot);
             set(a.id, 'power_kw', [0, facilityKw * m]);
-            set(a.id, 'gpu_power_cap_fraction', [0, 1]);
             break;
           }
           case 'ev_chargers': {

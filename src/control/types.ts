@@ -1,5 +1,6 @@
 import type { Setpoint, SetpointKind } from '../drivers/types.ts';
 import type { DatacenterJob, JobPlan, JobSubmission } from './jobs.ts';
+import type { StreamKey } from '../model/measurements.ts';
 
 // What the live system shows and accepts: the control loop implements it, the HTTP API and the
 // dashboard use it. All times UTC epoch ms; powers in kW with the sign conventions of
@@ -23,8 +24,8 @@ export interface AssetLiveState {
   siteId: string;
   type: string;
   mode: AssetMode;
-  /** Latest value per measurement name (e.g. `power_kw`, `soc_fraction`). */
-  measurements: Record<string, MeasuredValue>;
+  /** Latest value per stream key (`power_kw`, `soc_fraction`, `power_kw@<channel>`). */
+  measurements: Partial<Record<StreamKey, MeasuredValue>>;
   /** Setpoint last commanded, after the guards (written unless the device is unreachable). */
   setpoint?: Setpoint;
   /** Why the asset is in safe or offline mode. */

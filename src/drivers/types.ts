@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { MeasurementName } from '../model/measurements.ts';
 
 // The contract between the control loop and every protocol driver. Capabilities are small: a driver
 // reads telemetry into the model's units and sign convention, and accepts setpoints it can apply.
@@ -8,8 +9,8 @@ import type { z } from 'zod';
 /** One measured value, already normalized to Bitgrid's units and signs at the driver edge. */
 export interface Measurement {
   assetId: string;
-  /** Name with unit, e.g. `power_kw`, `soc_fraction`, `energy_kwh`, `voltage_v`. */
-  measurement: string;
+  /** Name with unit, from the vocabulary in src/model/measurements.ts (`power_kw`, `soc_fraction` …). */
+  measurement: MeasurementName;
   value: number;
   /** UTC epoch ms when the device measured it (or when it was read, if the device gives no time). */
   timeMs: number;

@@ -1,6 +1,7 @@
 import type { Scenario } from '../model/schema.ts';
 import { GRID_ASSET_ID } from '../model/schema.ts';
 import { MS_PER_MINUTE, type TimeGrid } from '../model/time.ts';
+import type { MeasurementName } from '../model/measurements.ts';
 import type { Store, TelemetryAggregate } from '../store/index.ts';
 import { buildLedger, type Ledger, type LedgerFlows, type LedgerParams } from './ledger.ts';
 
@@ -47,7 +48,7 @@ export function ledgerGrid(scenario: Scenario, fromMs: number, toMs: number): Ti
 export async function perInterval(
   store: Store,
   assetId: string,
-  measurement: string,
+  measurement: MeasurementName,
   grid: TimeGrid,
   aggregate: TelemetryAggregate,
 ): Promise<{ values: Float64Array; present: Uint8Array }> {

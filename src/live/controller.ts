@@ -29,6 +29,7 @@ import { setpointsFromDispatch } from './setpoints.ts';
 import { MeasuredHistory } from './history.ts';
 import { LiveForecast } from './forecast.ts';
 import { scheduleToJson, scheduleFromJson, jobPlanFromSchedule, type JobPlan } from './schedule-json.ts';
+import { streamKey } from '../model/measurements.ts';
 
 // The live decision path. Every control cycle it builds the district's state from telemetry (and what
 // the API was told), asks the strategy for a Dispatch — the same `decide` the simulator calls — and
@@ -486,7 +487,7 @@ export class LiveController implements Dispatcher, LivePlanner {
     const out: KnownJob[] = [];
     for (const u of d.datacenters)
       for (const j of jobs.pending(u.id, nowMs)) {
-        const measured = image.values.get(u.id)?.get(`${JOB_PROGRESS}@${j.id}`)?.value;
+        const measured = image.values.get(u.id)?.get(streamKey(JOB_PROGRESS, j.id))?.value;
         const estimated = this.estimatedJobDone.get(j.id);
         const done = Math.max(j.doneGpuHours, measured ?? estimated ?? 0);
         if (done > j.doneGpuHours + 1e-6)
@@ -511,7 +512,7 @@ export class LiveController implements Dispatcher, LivePlanner {
       const run = new Set(cmd.runJobIds);
       for (const js of dc.pending) {
         if (!run.has(js.job.id)) continue;
-        if (image.values.get(unit.id)?.has(`${JOB_PROGRESS}@${js.job.id}`)) continue;
+        if (image.values.get(unit.id)?.has(streamKey(JOB_PROGRESS, js.job.id))) continue;
         const doneBefore = js.job.gpuHours - js.remainingGpuHours;
         this.estimatedJobDone.set(
           js.job.id,

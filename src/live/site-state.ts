@@ -9,6 +9,7 @@ import { batteryLimits } from '../sim/assets/battery.ts';
 import { requiredDepartureSoc } from '../sim/assets/bus.ts';
 import { localTime, MS_PER_HOUR } from '../model/time.ts';
 import type { SessionDefaults } from './session-defaults.ts';
+import type { StreamKey } from '../model/measurements.ts';
 
 // The district's state at the start of a control interval, built from what was measured and what
 // the API was told, in the shape every strategy reads (StepView): the same decision code runs in the
@@ -124,7 +125,7 @@ export function buildLiveView(inp: BuildInputs): LiveView {
   const d = inp.district;
   const i = inp.index;
   const dt = d.intervalHours;
-  const value = (asset: string, m: string) => inp.image.values.get(asset)?.get(m)?.value;
+  const value = (asset: string, key: StreamKey) => inp.image.values.get(asset)?.get(key)?.value;
 
   const pvAvailableKw = Float64Array.from(d.pv, (u) => Math.max(0, value(u.id, 'power_kw') ?? 0));
   let fixedLoadKw = 0;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { apiRegistry } from './registry.ts';
 import { parseDurationMs, parseInstant } from './wire.ts';
+import { MEASUREMENT_NAMES, unknownMeasurementProblem } from '../model/measurements.ts';
 
 // Zod schemas shared by the routes. Request schemas validate (every problem → 400 naming the field);
 // response schemas serialize and document (docs/openapi.json is generated from them). Times at the
@@ -23,6 +24,13 @@ export const instantParam = z
     return ms;
   })
   .register(apiRegistry, { description: `ISO 8601 time with offset (or Z), e.g. 2026-08-03T00:00:00+09:00` });
+
+/** A measurement name from the vocabulary (docs/measurements.md); any other is a 400 that names it. */
+export const measurementNameParam = z
+  .enum(MEASUREMENT_NAMES, { error: (issue) => unknownMeasurementProblem(issue.input) })
+  .register(apiRegistry, {
+    description: 'a measurement name (docs/measurements.md), e.g. power_kw, soc_fraction',
+  });
 
 /** An ISO 8601 duration → ms. */
 export const durationParam = z
@@ -78,7 +86,8 @@ export const assetLiveSchema = z
     type: z.string(),
     mode: assetModeSchema,
     measurements: z.record(z.string(), measuredValueSchema).register(apiRegistry, {
-      description: 'latest value per measurement (`power_kw`, `soc_fraction`, `power_kw@channel` …)',
+      description:
+        'latest value per stream key: a measurement name (docs/measurements.md) or `name@channel` (`power_kw`, `soc_fraction`, `power_kw@channel` …)',
     }),
     setpoint: setpointSchema.optional(),
     reason: z.string().optional(),

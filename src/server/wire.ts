@@ -1,6 +1,7 @@
 import { DateTime, Duration } from 'luxon';
 import type { LiveSnapshot } from '../control/types.ts';
 import { toIsoLocal } from '../model/time.ts';
+import { isSessionStreamKey } from '../model/measurements.ts';
 
 // How live data looks on the wire. Inside, times are UTC epoch ms in fields named `…Ms`; at the API
 // every such field becomes an ISO 8601 string with the district's offset under the name without the
@@ -74,17 +75,16 @@ export function parseDurationMs(text: string): number | undefined {
 }
 
 /**
- * A measurement on a per-transaction channel (`session_energy_kwh@<charger>/tx:<id>`, or `@tx:<id>`
- * on a single-charger asset): one key per charging session ever seen, which the live state keeps
- * for good. The stream leaves them out so what a client holds stays bounded by the district's
- * assets and connectors; sessions are read from /api/charging-sessions.
+ * Drops measurements on a per-transaction channel (`session_energy_kwh@<charger>/tx:<id>`, or
+ * `@tx:<id>` on a single-charger asset, isSessionStreamKey): one key per charging session, kept in
+ * the live state for an hour after its last reading. The stream leaves them out so what a client
+ * holds stays bounded by the district's assets and connectors; sessions are read from
+ * /api/charging-sessions.
  */
-export const SESSION_MEASUREMENT = /@(?:[^./]*\/)?tx:/;
-
 export function withoutSessionMeasurements(state: Record<string, unknown>): Record<string, unknown> {
   const assets = state.assets as Record<string, { measurements?: Record<string, unknown> }> | undefined;
   for (const a of Object.values(assets ?? {}))
     if (a?.measurements)
-      for (const k of Object.keys(a.measurements)) if (SESSION_MEASUREMENT.test(k)) delete a.measurements[k];
+      for (const k of Object.keys(a.measurements)) if (isSessionStreamKey(k)) delete a.measurements[k];
   return state;
 }

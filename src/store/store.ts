@@ -56,8 +56,12 @@ import {
   requireBoolean,
   requireSafeInt,
   requireTimeMs,
+  requireMeasurementName,
+  optionalMeasurementName,
+  requireTelemetryPoint,
   toJson,
 } from './validate.ts';
+import type { MeasurementName } from '../model/measurements.ts';
 
 // The store written once against the Sql layer; both dialects run this code.
 
@@ -138,13 +142,10 @@ export class SqlStore implements Store {
     const rows = new Map<string, Map<number, number>>();
     const series = new Map<string, [string, string, string]>();
     points.forEach((p, i) => {
-      const at = `${where}: points[${i}]`;
-      requireObject(p, at);
-      const assetId = requireId(p.assetId, `${at}.assetId`);
-      const measurement = requireId(p.measurement, `${at}.measurement`);
-      const channel = optionalId(p.channel, `${at}.channel`) ?? '';
-      const timeMs = requireTimeMs(p.timeMs, `${at}.timeMs`);
-      const value = requireFinite(p.value, `${at}.value`);
+      const { assetId, measurement, channel, timeMs, value } = requireTelemetryPoint(
+        p,
+        `${where}: points[${i}]`,
+      );
       const key = seriesKey(assetId, measurement, channel);
       let byTime = rows.get(key);
       if (!byTime) {
@@ -201,7 +202,7 @@ export class SqlStore implements Store {
     const where = 'readTelemetry';
     requireObject(query, `${where}: query`);
     const assetId = requireId(query.assetId, `${where}: query.assetId`);
-    const measurement = requireId(query.measurement, `${where}: query.measurement`);
+    const measurement = requireMeasurementName(query.measurement, `${where}: query.measurement`);
     const channel = optionalId(query.channel, `${where}: query.channel`) ?? '';
     const fromMs = requireTimeMs(query.fromMs, `${where}: query.fromMs`);
     const toMs = requireTimeMs(query.toMs, `${where}: query.toMs`);
@@ -258,7 +259,10 @@ export class SqlStore implements Store {
     requireObject(query, 'latestTelemetry: query');
     const w = new Where()
       .addIf(optionalId(query.assetId, 'latestTelemetry: query.assetId'), 's.asset_id = ?')
-      .addIf(optionalId(query.measurement, 'latestTelemetry: query.measurement'), 's.measurement = ?');
+      .addIf(
+        optionalMeasurementName(query.measurement, 'latestTelemetry: query.measurement'),
+        's.measurement = ?',
+      );
     const rows = await this.sql.all<SeriesRow & { time_ms: number; value: number }>(
       `SELECT s.asset_id, s.measurement, s.channel, t.time_ms, t.value
        FROM telemetry_series s
@@ -270,7 +274,8 @@ export class SqlStore implements Store {
     rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
     return rows.map((r) => ({
       assetId: r.asset_id,
-      measurement: r.measurement,
+      // Only vocabulary names are ever written (appendTelemetry checks each point).
+      measurement: r.measurement as MeasurementName,
       ...(r.channel ? { channel: r.channel } : {}),
       timeMs: r.time_ms,
       value: r.value,

@@ -1,4 +1,5 @@
 import type { Measurement } from '../drivers/types.ts';
+import type { MeasurementName } from '../model/measurements.ts';
 
 // The store contract: everything Bitgrid keeps between restarts. Two implementations (SQLite, the
 // embedded default, and PostgreSQL) pass one shared test suite (test/store/contract.ts). Times are
@@ -16,7 +17,7 @@ export type TelemetryAggregate = 'mean' | 'min' | 'max' | 'last';
 
 export interface TelemetryQuery {
   assetId: string;
-  measurement: string;
+  measurement: MeasurementName;
   /** The series of this channel; omitted: the series without a channel. */
   channel?: string;
   /** Range start, inclusive, UTC ms. */
@@ -41,13 +42,13 @@ export interface TelemetrySample {
 
 export interface LatestQuery {
   assetId?: string;
-  measurement?: string;
+  measurement?: MeasurementName;
 }
 
 /** The newest point of one series. */
 export interface LatestValue {
   assetId: string;
-  measurement: string;
+  measurement: MeasurementName;
   channel?: string;
   timeMs: number;
   value: number;

@@ -1,5 +1,6 @@
 import { inputError } from './errors.ts';
-import type { JsonValue } from './types.ts';
+import { unknownMeasurementProblem, type MeasurementName } from '../model/measurements.ts';
+import type { JsonValue, TelemetryPoint } from './types.ts';
 
 // Input checks shared by both implementations. Each names the call and field it refuses
 // (`appendTelemetry: points[3].value: …`), and runs before any SQL, so bad input writes nothing.
@@ -41,10 +42,33 @@ export function requireText(v: unknown, where: string, { allowEmpty = false } = 
   return v;
 }
 
+/** A name from the measurement vocabulary (src/model/measurements.ts): telemetry of any other is refused. */
+export function requireMeasurementName(v: unknown, where: string): MeasurementName {
+  const problem = unknownMeasurementProblem(v);
+  if (problem !== undefined) throw inputError(where, problem);
+  return v as MeasurementName;
+}
+
+export function optionalMeasurementName(v: unknown, where: string): MeasurementName | undefined {
+  return v === undefined ? undefined : requireMeasurementName(v, where);
+}
+
 export function requireFinite(v: unknown, where: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v))
     throw inputError(where, `must be a finite number (got ${show(v)})`);
   return v;
+}
+
+/** One telemetry point, checked field by field; the channel is '' when there is none. */
+export function requireTelemetryPoint(p: unknown, where: string): Required<TelemetryPoint> {
+  const o = requireObject(p, where);
+  return {
+    assetId: requireId(o.assetId, `${where}.assetId`),
+    measurement: requireMeasurementName(o.measurement, `${where}.measurement`),
+    channel: optionalId(o.channel, `${where}.channel`) ?? '',
+    timeMs: requireTimeMs(o.timeMs, `${where}.timeMs`),
+    value: requireFinite(o.value, `${where}.value`),
+  };
 }
 
 /** UTC epoch ms: a whole number in JavaScript's safe range. */

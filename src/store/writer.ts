@@ -1,6 +1,6 @@
 import { StoreError } from './errors.ts';
 import type { Store, TelemetryPoint } from './types.ts';
-import { optionalId, requireFinite, requireId, requireObject, requireTimeMs } from './validate.ts';
+import { requireTelemetryPoint } from './validate.ts';
 
 // Buffers telemetry and writes it in batches: one transaction (one fsync in SQLite) per batch instead
 // of per point. Points are checked when written, so a bad point is refused at once and never poisons
@@ -101,13 +101,7 @@ export function createTelemetryWriter(store: Store, options: TelemetryWriterOpti
       if (closed) throw new StoreError('BITGRID_ERR_STORE_CLOSED', 'telemetry writer is closed');
       const list = Array.isArray(points) ? (points as readonly TelemetryPoint[]) : [points as TelemetryPoint];
       list.forEach((p, i) => {
-        const at = `telemetryWriter.write: points[${i}]`;
-        requireObject(p, at);
-        requireId(p.assetId, `${at}.assetId`);
-        requireId(p.measurement, `${at}.measurement`);
-        optionalId(p.channel, `${at}.channel`);
-        requireTimeMs(p.timeMs, `${at}.timeMs`);
-        requireFinite(p.value, `${at}.value`);
+        requireTelemetryPoint(p, `telemetryWriter.write: points[${i}]`);
       });
       for (const p of list) buffer.push({ ...p });
       if (buffer.length > maxBuffered) {

@@ -54,7 +54,7 @@ describe("today's RE100 matching", () => {
         const gridKw = loadKw - pvKw - batteryKw;
         return [
           { assetId: 'grid', measurement: 'power_kw', value: gridKw, timeMs: t },
-          ...pvIds.map((id) => ({
+          ...pvIds.map((id): Measurement => ({
             assetId: id,
             measurement: 'power_kw',
             value: pvKw / pvIds.length,

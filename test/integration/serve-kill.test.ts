@@ -13,7 +13,7 @@ const SERIES = [
   { assetId: 'factory-pv', measurement: 'power_kw' },
   { assetId: 'shared-battery', measurement: 'soc_fraction' },
   { assetId: 'grid', measurement: 'power_kw' },
-];
+] as const;
 const ALL_TIME = { fromMs: 0, toMs: Date.UTC(2100, 0) };
 
 function startServe(db: string): Promise<{ child: ChildProcess; url: string }> {

@@ -6,6 +6,7 @@ import { loadScenarioFile } from '../../src/model/index.ts';
 import { defaultRegistry } from '../../src/drivers/index.ts';
 import type { Driver, Setpoint } from '../../src/drivers/types.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
+import type { MeasurementName } from '../../src/model/measurements.ts';
 import { ControlLoop, type Dispatcher } from '../../src/control/loop.ts';
 import { LiveController } from '../../src/live/controller.ts';
 import { connectChargePoints, startTwinDistrict, type TwinDistrict } from '../../src/sim/twins/district.ts';
@@ -212,7 +213,7 @@ describe('serve --twin: the live path on loopback', () => {
   it('runs the rest of the day: PV from dawn to dusk, EVs and buses charged, nothing left in safe mode', async () => {
     await runUntil(23.75);
     const all = { fromMs: dayStartMs, toMs: dayStartMs + 24 * H };
-    const hourly = (q: { assetId: string; measurement: string }) =>
+    const hourly = (q: { assetId: string; measurement: MeasurementName }) =>
       store.readTelemetry({ ...q, ...all, bucketMs: H, aggregate: 'mean' });
     const pv = await hourly({ assetId: 'factory-pv', measurement: 'power_kw' });
     const byHour = new Map(pv.map((p) => [Math.floor((p.timeMs - dayStartMs) / H), p.value]));

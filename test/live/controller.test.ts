@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../src/model/load.ts';
-import { openStore, type Store } from '../../src/store/index.ts';
+import { openStore, type Store, type TelemetryPoint } from '../../src/store/index.ts';
 import { ControlLoop } from '../../src/control/loop.ts';
 import { LiveController, type HorizonSolver } from '../../src/live/controller.ts';
 import { solveHorizonInWorker, shutdownPlannerWorker } from '../../src/optimize/worker.ts';
@@ -174,7 +174,7 @@ describe('live controller', () => {
   it('restores the month’s 15-minute peak and the schedule in force after a restart', async () => {
     // The month so far: 8,000 kW steady, one quarter hour at 9,000 kW in demand hours (Monday 10:00),
     // and 12,000 kW at night (light band: does not count).
-    const points = [];
+    const points: TelemetryPoint[] = [];
     const monday = Date.parse('2026-08-03T00:00:00+09:00');
     for (let m = 0; m < 24 * 60; m += 1) {
       const ts = monday + m * MIN;

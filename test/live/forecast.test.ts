@@ -39,7 +39,7 @@ function viewAt(history: MeasuredHistory, nowMs: number, measured: Record<string
   const values = new Map(
     Object.entries(measured).map(([id, v]) => [
       id,
-      new Map([['power_kw', { value: v, timeMs: nowMs, measurement: 'power_kw' }]]),
+      new Map([['power_kw' as const, { value: v, timeMs: nowMs, measurement: 'power_kw' as const }]]),
     ]),
   );
   const image: ProcessImage = {

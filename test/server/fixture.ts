@@ -15,6 +15,7 @@ import {
 import { loadScenarioFile, type LoadedScenario } from '../../src/model/load.ts';
 import { createServer, type ServerOptions } from '../../src/server/index.ts';
 import { openStore, type Store, type TokenRole } from '../../src/store/index.ts';
+import type { StreamKey } from '../../src/model/measurements.ts';
 
 // A small LiveSystem for API tests only (the real control loop has its own tests): the reference
 // district's assets with settable measurements, overrides checked against the battery's limits and
@@ -97,7 +98,7 @@ export class TestLive implements LiveSystem {
   }
 
   /** One control cycle: set a measurement, advance the clock, publish what changed. */
-  step(assetId: string, measurement: string, value: number, dtMs = 60_000): Record<string, unknown> {
+  step(assetId: string, measurement: StreamKey, value: number, dtMs = 60_000): Record<string, unknown> {
     this.timeMs += dtMs;
     this.cycle++;
     const a = this.assets.find((x) => x.id === assetId)!;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { koreanHolidayCalendar } from '../../src/model/calendar.ts';
 import { computeBill, createTariff } from '../../src/tariff/index.ts';
+import type { TelemetryPoint } from '../../src/store/index.ts';
 import { call, startTestServer, T0_MS, type TestServer } from './fixture.ts';
 
 // The read endpoints and event acknowledgement, over real HTTP against a real SQLite store.
@@ -50,7 +51,7 @@ describe('district and live state', () => {
 describe('telemetry', () => {
   beforeAll(async () => {
     // Grid import 1,000 kW for the first 12 h of 3 Aug, then export 200 kW for 12 h, one point a minute.
-    const points = [];
+    const points: TelemetryPoint[] = [];
     for (let m = 0; m < 24 * 60; m++)
       points.push({
         assetId: 'grid',
@@ -114,6 +115,22 @@ describe('telemetry', () => {
     });
     expect(cut.body.points).toHaveLength(10);
     expect(cut.body.truncated).toBe(true);
+  });
+});
+
+describe('measurement names at the API', () => {
+  it('refuses a name outside the vocabulary with a 400 that names it and where', async () => {
+    const r = await call(
+      srv,
+      'GET',
+      '/api/telemetry?asset=grid&measurement=power_kwh&from=2026-08-03T00:00:00Z&to=2026-08-04T00:00:00Z',
+      { token: srv.tokens.viewer },
+    );
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'BITGRID_ERR_VALIDATION', field: 'measurement' });
+    expect(r.body.error.message).toMatch(
+      /^querystring\.measurement: unknown measurement "power_kwh": not in the measurement vocabulary.*did you mean "power_kw"/,
+    );
   });
 });
 

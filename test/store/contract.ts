@@ -10,7 +10,9 @@ import {
   type Store,
   type StoreErrorCode,
   type TelemetryPoint,
+  type TelemetryQuery,
 } from '../../src/store/index.ts';
+import type { MeasurementName } from '../../src/model/measurements.ts';
 import type { HarnessFactory, StoreHarness } from './harness.ts';
 
 // The one suite both implementations must pass. Every test gets an empty database of its own.
@@ -31,7 +33,7 @@ export async function expectStoreError(p: Promise<unknown>, code: StoreErrorCode
 
 const pts = (
   assetId: string,
-  measurement: string,
+  measurement: MeasurementName,
   values: [number, number][],
   channel?: string,
 ): TelemetryPoint[] =>
@@ -190,11 +192,11 @@ export function storeContract(name: string, factory: HarnessFactory) {
       it('keeps values exactly', async () => {
         const values = [0.1, -123.456789012345, 1e-300, 1.7976931348623157e308, 5e-324, 2 ** 53, -7];
         await store.appendTelemetry(
-          values.map((value, i) => ({ assetId: 'm', measurement: 'x', timeMs: T0 + i, value })),
+          values.map((value, i) => ({ assetId: 'm', measurement: 'power_kw', timeMs: T0 + i, value })),
         );
         const got = await store.readTelemetry({
           assetId: 'm',
-          measurement: 'x',
+          measurement: 'power_kw',
           fromMs: T0,
           toMs: T0 + values.length,
         });
@@ -286,7 +288,7 @@ export function storeContract(name: string, factory: HarnessFactory) {
               const byTime = new Map<number, number>();
               for (const [t, v] of raw) byTime.set(T0 + t, v);
               await store.appendTelemetry(
-                raw.map(([t, v]) => ({ assetId: asset, measurement: 'p_kw', timeMs: T0 + t, value: v })),
+                raw.map(([t, v]) => ({ assetId: asset, measurement: 'power_kw', timeMs: T0 + t, value: v })),
               );
               const fromMs = T0 + offset;
               const toMs = T0 + 3_600_001;
@@ -300,7 +302,7 @@ export function storeContract(name: string, factory: HarnessFactory) {
               for (const aggregate of ['mean', 'min', 'max', 'last'] as const) {
                 const got = await store.readTelemetry({
                   assetId: asset,
-                  measurement: 'p_kw',
+                  measurement: 'power_kw',
                   fromMs,
                   toMs,
                   bucketMs,
@@ -384,6 +386,10 @@ export function storeContract(name: string, factory: HarnessFactory) {
           ],
           [{ assetId: 'bat1', timeMs: T0, value: 1 }, /points\[2\]\.measurement/],
           [
+            { assetId: 'bat1', measurement: 'power_kwh', timeMs: T0, value: 1 },
+            /points\[2\]\.measurement: unknown measurement "power_kwh": not in the measurement vocabulary/,
+          ],
+          [
             { assetId: 'bat1', measurement: 'power_kw', channel: '', timeMs: T0, value: 1 },
             /points\[2\]\.channel/,
           ],
@@ -415,7 +421,7 @@ export function storeContract(name: string, factory: HarnessFactory) {
       });
 
       it('refuses bad read queries', async () => {
-        const q = { assetId: 'a', measurement: 'm', fromMs: T0, toMs: T0 + MIN };
+        const q: TelemetryQuery = { assetId: 'a', measurement: 'power_kw', fromMs: T0, toMs: T0 + MIN };
         await expectStoreError(
           store.readTelemetry({ ...q, toMs: T0 - 1 }),
           'BITGRID_ERR_STORE_INPUT',
@@ -436,22 +442,32 @@ export function storeContract(name: string, factory: HarnessFactory) {
           'BITGRID_ERR_STORE_INPUT',
           /fromMs/,
         );
+        await expectStoreError(
+          store.readTelemetry({ ...q, measurement: 'soc' as MeasurementName }),
+          'BITGRID_ERR_STORE_INPUT',
+          /readTelemetry: query\.measurement: unknown measurement "soc".*did you mean "soc_fraction"/,
+        );
       });
 
       it('deletes points older than a time', async () => {
         await store.appendTelemetry([
-          ...pts('a', 'm', [
+          ...pts('a', 'power_kw', [
             [T0, 1],
             [T0 + MIN, 2],
             [T0 + 2 * MIN, 3],
           ]),
-          ...pts('b', 'm', [[T0, 1]]),
+          ...pts('b', 'power_kw', [[T0, 1]]),
         ]);
         expect(await store.deleteTelemetryBefore(T0 + MIN)).toBe(2);
         expect(
-          (await store.readTelemetry({ assetId: 'a', measurement: 'm', fromMs: 0, toMs: T0 + 10 * MIN })).map(
-            (s) => s.value,
-          ),
+          (
+            await store.readTelemetry({
+              assetId: 'a',
+              measurement: 'power_kw',
+              fromMs: 0,
+              toMs: T0 + 10 * MIN,
+            })
+          ).map((s) => s.value),
         ).toEqual([2, 3]);
         expect((await store.latestTelemetry()).map((v) => v.assetId)).toEqual(['a']);
       });
@@ -461,14 +477,14 @@ export function storeContract(name: string, factory: HarnessFactory) {
           store.appendTelemetry(
             Array.from({ length: 50 }, (_, i) => ({
               assetId: `w${w % 4}`,
-              measurement: 'p_kw',
+              measurement: 'power_kw',
               timeMs: T0 + w * 1000 + i,
               value: w,
             })),
           ),
         );
         const bad = store
-          .appendTelemetry([{ assetId: 'w0', measurement: 'p_kw', timeMs: T0 + 999_999, value: NaN }])
+          .appendTelemetry([{ assetId: 'w0', measurement: 'power_kw', timeMs: T0 + 999_999, value: NaN }])
           .then(
             () => 'written',
             (e: unknown) => e,
@@ -481,7 +497,7 @@ export function storeContract(name: string, factory: HarnessFactory) {
           total += (
             await store.readTelemetry({
               assetId: `w${w}`,
-              measurement: 'p_kw',
+              measurement: 'power_kw',
               fromMs: T0,
               toMs: T0 + 10_000_000,
             })
@@ -492,10 +508,10 @@ export function storeContract(name: string, factory: HarnessFactory) {
 
     describe('telemetry writer', () => {
       const read = (s: Store, assetId = 'w') =>
-        s.readTelemetry({ assetId, measurement: 'p_kw', fromMs: T0, toMs: T0 + 1e9 });
+        s.readTelemetry({ assetId, measurement: 'power_kw', fromMs: T0, toMs: T0 + 1e9 });
       const point = (i: number, assetId = 'w'): TelemetryPoint => ({
         assetId,
-        measurement: 'p_kw',
+        measurement: 'power_kw',
         timeMs: T0 + i * 1000,
         value: i,
       });
@@ -1268,7 +1284,10 @@ export function storeContract(name: string, factory: HarnessFactory) {
 
     it('rejects calls after close()', async () => {
       await store.close();
-      await expectStoreError(store.appendTelemetry(pts('a', 'm', [[T0, 1]])), 'BITGRID_ERR_STORE_CLOSED');
+      await expectStoreError(
+        store.appendTelemetry(pts('a', 'power_kw', [[T0, 1]])),
+        'BITGRID_ERR_STORE_CLOSED',
+      );
       await expectStoreError(store.listEvents(), 'BITGRID_ERR_STORE_CLOSED');
       await store.close();
     });

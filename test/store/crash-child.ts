@@ -1,4 +1,4 @@
-import { createTelemetryWriter, openStore } from '../../src/store/index.ts';
+import { createTelemetryWriter, openStore, type TelemetryPoint } from '../../src/store/index.ts';
 
 // Spawned by durability.test.ts: writes numbered batches and prints `ack N` only after batch N is
 // committed, until the parent kills it with SIGKILL. Arguments: URL, PostgreSQL schema ('' for none),
@@ -10,7 +10,7 @@ export const CRASH_BATCH_POINTS = 500;
 export const CRASH_ASSETS = 7;
 
 /** The points of batch b: deterministic, so the parent can check every value. */
-export function crashBatch(b: number) {
+export function crashBatch(b: number): TelemetryPoint[] {
   return Array.from({ length: CRASH_BATCH_POINTS }, (_, i) => ({
     assetId: `a${b % CRASH_ASSETS}`,
     measurement: 'power_kw',

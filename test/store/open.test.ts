@@ -50,7 +50,7 @@ describe('opening SQLite', () => {
 
   it('creates the default file beside the config, in WAL mode', async () => {
     const store = await openStore(undefined, { baseDir: dir });
-    await store.appendTelemetry([{ assetId: 'a', measurement: 'm', timeMs: 1, value: 1 }]);
+    await store.appendTelemetry([{ assetId: 'a', measurement: 'power_kw', timeMs: 1, value: 1 }]);
     await store.close();
     const file = join(dir, DEFAULT_SQLITE_FILE);
     expect(existsSync(file)).toBe(true);
@@ -61,7 +61,7 @@ describe('opening SQLite', () => {
 
   it('works in memory', async () => {
     const store = await openStore('sqlite::memory:');
-    await store.appendTelemetry([{ assetId: 'a', measurement: 'm', timeMs: 1, value: 1 }]);
+    await store.appendTelemetry([{ assetId: 'a', measurement: 'power_kw', timeMs: 1, value: 1 }]);
     expect(await store.latestTelemetry()).toHaveLength(1);
     await store.close();
   });
@@ -119,7 +119,7 @@ describe('opening PostgreSQL', () => {
     try {
       const url = `${PG_URL}${PG_URL!.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
       const store = await openStore(url);
-      await store.appendTelemetry([{ assetId: 'a', measurement: 'm', timeMs: 1, value: 1 }]);
+      await store.appendTelemetry([{ assetId: 'a', measurement: 'power_kw', timeMs: 1, value: 1 }]);
       await store.close();
       const rows = await pgAdmin(PG_URL!, (c) =>
         c.query(`SELECT count(*)::int AS n FROM ${schema}.telemetry`),

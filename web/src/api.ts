@@ -1,6 +1,11 @@
 // The HTTP API of `bitgrid serve` as the dashboard uses it: same origin, bearer token, errors as
 // `{ error: { code, message, field? } }` (see src/server/errors.ts).
 
+import type { MeasurementName, StreamKey } from '../../src/model/measurements.ts';
+
+// Measurement names and stream keys are the server's own vocabulary, imported rather than copied.
+export type { MeasurementName, StreamKey };
+
 export const TOKEN_KEY = 'bitgrid.token';
 
 export class ApiError extends Error {
@@ -67,7 +72,7 @@ export interface AssetLive {
   siteId: string;
   type: string;
   mode: AssetMode;
-  measurements: Record<string, Measured>;
+  measurements: Partial<Record<StreamKey, Measured>>;
   setpoint?: { assetId: string; kind: string; value: number; channel?: string; validUntil?: string };
   reason?: string;
 }

@@ -1,5 +1,6 @@
 import { create } from 'zustand';
-import type { AssetLive, LiveState } from './api.ts';
+import type { AssetLive, LiveState, Measured, MeasurementName, StreamKey } from './api.ts';
+import { isSessionStreamKey, measurementOfKey } from '../../src/model/measurements.ts';
 
 // The live snapshot kept current from /api/stream: the full state on connect, then flat key deltas
 // (`assets.factory-pv.measurements.power_kw.value`) applied with path copying so React sees new
@@ -25,18 +26,21 @@ export const useLive = create<LiveStore>(() => ({
   messages: 0,
 }));
 
+/** An asset's measurements as [stream key, value] pairs (Object.entries would type keys as strings). */
+export function measurementEntries(a: AssetLive): [StreamKey, Measured][] {
+  return Object.entries(a.measurements).filter((e): e is [StreamKey, Measured] => e[1] !== undefined);
+}
+
 /**
  * Per-transaction measurements (`session_energy_kwh@<charger>/tx:<id>`) name one key per charging
- * session ever seen; the state keeps them forever. The dashboard reads sessions from
- * /api/charging-sessions instead and drops these keys, so the state it holds stays bounded.
+ * session. The dashboard reads sessions from /api/charging-sessions instead and drops these keys
+ * (isSessionStreamKey, in snapshots and in delta keys alike), so the state it holds stays bounded.
  */
-export const isSessionKey = (key: string) => /@(?:[^./]*\/)?tx:/.test(key);
-
 function withoutSessionKeys(s: LiveState): LiveState {
   const assets: LiveState['assets'] = {};
   for (const [id, a] of Object.entries(s.assets)) {
     const measurements: AssetLive['measurements'] = {};
-    for (const [k, v] of Object.entries(a.measurements)) if (!isSessionKey(k)) measurements[k] = v;
+    for (const [k, v] of measurementEntries(a)) if (!isSessionStreamKey(k)) measurements[k] = v;
     assets[id] = { ...a, measurements };
   }
   return { ...s, assets };
@@ -101,7 +105,7 @@ export function connectLive(token: string): void {
       return;
     }
     seq = m.seq;
-    const changes = Object.fromEntries(Object.entries(m.changes).filter(([k]) => !isSessionKey(k)));
+    const changes = Object.fromEntries(Object.entries(m.changes).filter(([k]) => !isSessionStreamKey(k)));
     useLive.setState((s) => ({
       state: s.state ? applyDelta(s.state, changes) : s.state,
       lastMessageMs: Date.now(),
@@ -132,19 +136,19 @@ export function assetPowerKw(a: AssetLive | undefined): number {
   const direct = a.measurements.power_kw;
   if (direct) return direct.value;
   let sum = 0;
-  for (const [k, v] of Object.entries(a.measurements)) if (k.startsWith('power_kw@')) sum += v.value;
+  for (const [k, v] of measurementEntries(a)) if (k.startsWith('power_kw@')) sum += v.value;
   return sum;
 }
 
 /** Per-channel measurements (`name@channel`) grouped by channel. */
-export function channels(a: AssetLive): Map<string, Record<string, number>> {
-  const out = new Map<string, Record<string, number>>();
-  for (const [k, v] of Object.entries(a.measurements)) {
+export function channels(a: AssetLive): Map<string, Partial<Record<MeasurementName, number>>> {
+  const out = new Map<string, Partial<Record<MeasurementName, number>>>();
+  for (const [k, v] of measurementEntries(a)) {
     const at = k.indexOf('@');
     if (at < 0) continue;
     const ch = k.slice(at + 1);
     const rec = out.get(ch) ?? {};
-    rec[k.slice(0, at)] = v.value;
+    rec[measurementOfKey(k)] = v.value;
     out.set(ch, rec);
   }
   return out;

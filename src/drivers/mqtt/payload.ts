@@ -7,9 +7,11 @@
 // from the payload's unit to Bitgrid's (W → kW, Wh → kWh, % → fraction …). `ts` is optional
 // (receive time is used then) but must carry a UTC offset when present.
 
+import type { MeasurementName } from '../../model/measurements.ts';
+
 export interface Quantity {
   /** Bitgrid measurement name, with its unit. */
-  measurement: string;
+  measurement: MeasurementName;
   /** Accepted payload units and the factor to Bitgrid's unit. */
   units: Readonly<Record<string, number>>;
 }
@@ -54,7 +56,7 @@ export function isoWithOffset(ms: number): string {
 export type ParseResult =
   | {
       ok: true;
-      measurement: string;
+      measurement: MeasurementName;
       value: number;
       /** The payload's `ts`, else the receive time. */
       timeMs: number;

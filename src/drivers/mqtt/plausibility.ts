@@ -2,6 +2,8 @@
 // loop's check in src/control/plausibility.ts has them); it knows which assets exist when the
 // `assets` key lists them, the physical range of a quantity, and the server clock.
 
+import type { MeasurementName } from '../../model/measurements.ts';
+
 /**
  * A device clock this far ahead of the server is wrong: NTP-synchronised meters are within
  * seconds, and 5 minutes is well past any drift between syncs. Its readings take the server time.
@@ -23,7 +25,7 @@ const ABSOLUTE_ZERO_C = -273.15;
  * a state of charge is a fraction, RMS voltage and frequency are magnitudes, work done on a job
  * only accumulates. Power and energy are signed and rated per asset, so they have none here.
  */
-export const PHYSICAL_RANGE: Readonly<Record<string, readonly [number, number]>> = {
+export const PHYSICAL_RANGE: Readonly<Partial<Record<MeasurementName, readonly [number, number]>>> = {
   soc_fraction: [0, 1],
   voltage_v: [0, Infinity],
   frequency_hz: [0, Infinity],

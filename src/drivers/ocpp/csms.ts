@@ -35,6 +35,7 @@ import { RPCServer, RPC_OPEN, createRPCError } from './rpc.ts';
 import type { RpcServer, RpcServerClient } from './rpc.ts';
 import { callOcpp, handlerEntries } from './messages.ts';
 import type { Ocpp16Calls, Ocpp201, Ocpp201Calls, OcppHandlers } from './messages.ts';
+import { sessionChannel } from '../../model/measurements.ts';
 
 export interface FrameRecord {
   chargePointId: string;
@@ -330,7 +331,7 @@ export class OcppCsmsDriver implements Driver {
             measurement: 'session_energy_kwh',
             value: e.value - c.tx.meterStartKwh,
             timeMs: e.timeMs,
-            channel: this.channel(cp, `tx:${c.tx.id}`),
+            channel: this.channel(cp, sessionChannel(c.tx.id)),
           });
         }
       }
@@ -896,7 +897,7 @@ export class OcppCsmsDriver implements Driver {
         measurement: 'session_energy_kwh',
         value: stopKwh - c.tx.meterStartKwh,
         timeMs,
-        channel: this.channel(cp, `tx:${c.tx.id}`),
+        channel: this.channel(cp, sessionChannel(c.tx.id)),
       });
     }
     this.ctx.log.info(

@@ -2,6 +2,8 @@
 // power-of-ten multiplier) normalized to Bitgrid units: kW, kWh, fraction. Chargers report
 // consumption positive, so a V2G charger exporting gives a negative power_kw.
 
+import type { MeasurementName } from '../../model/measurements.ts';
+
 export interface SampledValue16 {
   value: string;
   context?: string;
@@ -24,8 +26,10 @@ export interface MeterValue {
   sampledValue: Array<SampledValue16 | SampledValue201>;
 }
 
-export type MeterMeasurement =
-  'power_kw' | 'energy_kwh' | 'energy_export_kwh' | 'soc_fraction' | 'power_offered_kw';
+export type MeterMeasurement = Extract<
+  MeasurementName,
+  'power_kw' | 'energy_kwh' | 'energy_export_kwh' | 'soc_fraction' | 'power_offered_kw'
+>;
 
 export interface MeterSample {
   measurement: MeterMeasurement;

@@ -1,4 +1,5 @@
 import type { Driver, DriverContext, DriverHealth, DriverStatus, Measurement, Setpoint } from '../types.ts';
+import type { MeasurementName } from '../../model/measurements.ts';
 import { ModbusError, ModbusTcpClient } from '../modbus/client.ts';
 import { decodeModel, encodeRaw, findPoint, toNumber, unscale, type DecodedModel } from './codec.ts';
 import type { SunSpecModbusConfig } from './config.ts';
@@ -273,7 +274,7 @@ export class SunSpecModbusDriver implements Driver {
         data.set(inst.id, await this.readModel(inst));
     }
     const out: Measurement[] = [];
-    const put = (measurement: string, v: number): void => {
+    const put = (measurement: MeasurementName, v: number): void => {
       out.push({ assetId: this.config.asset, measurement, value: v === 0 ? 0 : v, timeMs: now });
     };
     const dcSign = this.config.battery_dc_power_sign === 'charge_positive' ? -1 : 1;

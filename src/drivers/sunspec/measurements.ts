@@ -6,6 +6,8 @@
 // discharge, which is Bitgrid's convention for both. Model 802 `W` has no sign defined by SunSpec;
 // `battery_dc_power_sign` in the device config says which way the device counts.
 
+import type { MeasurementName } from '../../model/measurements.ts';
+
 export type SunSpecRole = 'pv' | 'battery';
 
 export interface PointSource {
@@ -16,7 +18,7 @@ export interface PointSource {
 }
 
 export interface MeasurementMapping {
-  measurement: string;
+  measurement: MeasurementName;
   roles: readonly SunSpecRole[];
   factor: number;
   sources: readonly PointSource[];

@@ -14,6 +14,7 @@ import {
   forecastSchema,
   instantParam,
   isoTime,
+  measurementNameParam,
   scheduleSchema,
   scheduleVersionSchema,
 } from '../schemas.ts';
@@ -28,7 +29,7 @@ export const SCHEDULES_MAX_LIMIT = 1_000;
 
 const telemetryQuery = z.object({
   asset: z.string().min(1),
-  measurement: z.string().min(1).register(apiRegistry, { description: 'e.g. power_kw, soc_fraction' }),
+  measurement: measurementNameParam,
   channel: z.string().min(1).optional(),
   from: instantParam,
   to: instantParam,
@@ -45,7 +46,7 @@ const telemetryQuery = z.object({
 const telemetryReply = z
   .object({
     assetId: z.string(),
-    measurement: z.string(),
+    measurement: measurementNameParam,
     channel: z.string().optional(),
     from: isoTime,
     to: isoTime,

@@ -34,7 +34,7 @@ export type StreamMessage =
   | { type: 'snapshot'; seq: number; state: Record<string, unknown> }
   | { type: 'delta'; seq: number; changes: Record<string, unknown> };
 
-/** A delta key of a per-session measurement (see SESSION_MEASUREMENT in wire.ts). */
+/** A delta key of a per-session measurement (see isSessionStreamKey in src/model/measurements.ts). */
 const SESSION_DELTA_KEY = /\.measurements\.[^.]*@(?:[^./]*\/)?tx:/;
 
 function withoutSessionKeys(changes: Record<string, unknown>): Record<string, unknown> {

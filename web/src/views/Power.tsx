@@ -1,7 +1,14 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError, type ForecastRec, type ScheduleRec, type TelemetrySeries } from '../api.ts';
+import {
+  api,
+  ApiError,
+  type ForecastRec,
+  type MeasurementName,
+  type ScheduleRec,
+  type TelemetrySeries,
+} from '../api.ts';
 import { nowLine, timeAxis, timeTooltip, valueAxis, wallClock } from '../charts.ts';
 import { SERIES_COLOR } from '../components/chart-theme.ts';
 import { EChart } from '../components/EChart.tsx';
@@ -44,7 +51,7 @@ function planFor(s: ScheduleRec | null | undefined, asset: string) {
 
 function tele(
   asset: string,
-  measurement: string,
+  measurement: MeasurementName,
   fromMs: number,
   toMs: number,
   bucketMin: number,
