@@ -1,7 +1,7 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import './i18n.ts';
+import '../i18n/index.ts';
 import '../styles.css';
 import { FleetApp } from './FleetApp.tsx';
 
