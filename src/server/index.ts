@@ -120,14 +120,8 @@ function routePattern(url: string): RegExp {
   return new RegExp(`^${escaped}/?$`);
 }
 
-/**
- * Builds the server; the caller listens (`await app.listen({ host, port })`) and closes it
- * (`await app.close()`, which ends streams and simulation workers). The store stays open: the
- * caller owns it.
- */
-export async function createServer(opts: ServerOptions): Promise<FastifyInstance> {
-  const now = opts.now ?? Date.now;
-  const zone = opts.scenario.scenario.timezone;
+/** Fastify with the API's envelope for requests it refuses itself, TLS when configured, zod schemas. */
+function createFastify(opts: ServerOptions) {
   if (opts.tls && (!opts.tls.certFile || !opts.tls.keyFile))
     throw new Error('TLS needs both a certificate file and a key file');
   const https = opts.tls
@@ -154,10 +148,25 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     return503OnClosing: false,
   };
   const app = Fastify(fastifyOptions as FastifyServerOptions).withTypeProvider<ZodTypeProvider>();
-
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
+  return { app, https: Boolean(https) };
+}
+
+/** The server as createServer builds it: Fastify with zod schemas as its type provider. */
+type ApiApp = ReturnType<typeof createFastify>['app'];
+
+/**
+ * What every request passes before its route: refused while closing, security headers, load
+ * shedding, JSON bodies only, and a Bearer challenge on every 401. Returns the shedding limits in
+ * force (undefined when shedding is off).
+ */
+async function installRequestGuards(
+  app: ApiApp,
+  opts: ServerOptions,
+  https: boolean,
+): Promise<SheddingLimits | undefined> {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -166,7 +175,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     if (closing) throw new ApiError('BITGRID_ERR_SHUTTING_DOWN', 'the server is stopping; retry shortly');
   });
   // Security headers on every reply, errors and the dashboard's files included (security.ts).
-  await app.register(fastifyHelmet, helmetOptions(Boolean(https)));
+  await app.register(fastifyHelmet, helmetOptions(https));
   // Shedding comes before the token check: a shed request should cost as little as possible.
   const shedding = opts.shedding === false ? undefined : { ...DEFAULT_SHEDDING, ...opts.shedding };
   if (shedding) {
@@ -181,7 +190,16 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="bitgrid"');
     return payload;
   });
+  return shedding;
+}
 
+/**
+ * What the routes share (RouteDeps): the simulation runs (interrupted ones from before a restart
+ * marked failed), the token cache, the loop watch and the metrics, each stopped when the server closes.
+ */
+async function createRouteDeps(app: ApiApp, opts: ServerOptions, shedding: boolean): Promise<RouteDeps> {
+  const now = opts.now ?? Date.now;
+  const zone = opts.scenario.scenario.timezone;
   const sims = new SimulationManager({ store: opts.store, now, log: app.log, ...opts.simulations });
   const startedMs = Date.now();
   const tokens = new TokenCache(opts.tokenCache);
@@ -200,7 +218,14 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
       : undefined,
   });
   metrics.install(app as unknown as FastifyInstance);
-  const deps: RouteDeps = {
+  try {
+    const n = await sims.recoverInterrupted();
+    if (n > 0) app.log.warn({ runs: n }, 'marked simulation runs interrupted by a restart as failed');
+  } catch (e) {
+    app.log.error({ err: e }, 'could not check for interrupted simulation runs');
+  }
+  app.addHook('onClose', async () => sims.close());
+  return {
     live: opts.live,
     store: opts.store,
     scenario: opts.scenario,
@@ -215,15 +240,33 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     loopWatch,
     metrics,
   };
-  try {
-    const n = await sims.recoverInterrupted();
-    if (n > 0) app.log.warn({ runs: n }, 'marked simulation runs interrupted by a restart as failed');
-  } catch (e) {
-    app.log.error({ err: e }, 'could not check for interrupted simulation runs');
-  }
-  app.addHook('onClose', async () => sims.close());
+}
 
-  // Every /api route: a bearer-token security requirement in the document when it is not public.
+/** Which methods one API path takes. */
+interface ApiPathMethods {
+  pattern: RegExp;
+  methods: Set<string>;
+}
+
+/**
+ * Records the methods of every API path as routes are added (filled while routes register), so a
+ * wrong method can be a 405 with Allow rather than a 404.
+ */
+function trackApiMethods(app: ApiApp): ApiPathMethods[] {
+  const apiRoutes: ApiPathMethods[] = [];
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api') && route.url !== '/metrics') return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    let entry = apiRoutes.find((r) => r.pattern.source === routePattern(route.url).source);
+    if (!entry) apiRoutes.push((entry = { pattern: routePattern(route.url), methods: new Set() }));
+    for (const m of methods) entry.methods.add(m);
+    if (entry.methods.has('GET')) entry.methods.add('HEAD');
+  });
+  return apiRoutes;
+}
+
+/** Every /api route: a bearer-token security requirement in the document when it is not public. */
+function documentRouteAccess(app: ApiApp): void {
   app.addHook('onRoute', (route) => {
     const access = (route.config as { access?: string } | undefined)?.access;
     const guarded = route.url.startsWith('/api') || route.url === '/metrics';
@@ -234,18 +277,10 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
       (route.schema as Record<string, unknown>).description = d ? `${d}\n\n${role}` : role;
     }
   });
-  // Which methods each API path takes, so a wrong method is a 405 with Allow, not a 404.
-  const apiRoutes: { pattern: RegExp; methods: Set<string> }[] = [];
-  app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith('/api') && route.url !== '/metrics') return;
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    let entry = apiRoutes.find((r) => r.pattern.source === routePattern(route.url).source);
-    if (!entry) apiRoutes.push((entry = { pattern: routePattern(route.url), methods: new Set() }));
-    for (const m of methods) entry.methods.add(m);
-    if (entry.methods.has('GET')) entry.methods.add('HEAD');
-  });
-  installAuth(app as unknown as FastifyInstance, { store: opts.store, now, tokens });
+}
 
+/** The OpenAPI document, generated from the routes' zod schemas (docs/openapi.json). */
+async function registerOpenApi(app: ApiApp): Promise<void> {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -277,30 +312,38 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     transform: createJsonSchemaTransform({ schemaRegistry: apiRegistry }),
     transformObject: createJsonSchemaTransformObject({ schemaRegistry: apiRegistry }),
   });
+}
 
-  if (opts.rateLimit !== false) {
-    const limit = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
-    await app.register(fastifyRateLimit, {
-      global: true,
-      max: limit.max,
-      timeWindow: limit.timeWindowMs,
-      // Runs after the auth hook has identified the caller: one budget per token, else per address.
-      keyGenerator: (req) => (req.auth ? `token:${req.auth.id}` : `ip:${req.ip}`),
-      errorResponseBuilder: (_req, ctx) =>
-        new ApiError(
-          'BITGRID_ERR_RATE_LIMITED',
-          `rate limit of ${ctx.max} requests per ${ctx.after} window exceeded; retry in ${ctx.after}`,
-        ),
-    });
-  }
+/** One request budget per token, else per address (ServerOptions.rateLimit; false: none). */
+async function registerRateLimit(app: ApiApp, rateLimit: ServerOptions['rateLimit']): Promise<void> {
+  if (rateLimit === false) return;
+  const limit = rateLimit ?? DEFAULT_RATE_LIMIT;
+  await app.register(fastifyRateLimit, {
+    global: true,
+    max: limit.max,
+    timeWindow: limit.timeWindowMs,
+    // Runs after the auth hook has identified the caller: one budget per token, else per address.
+    keyGenerator: (req) => (req.auth ? `token:${req.auth.id}` : `ip:${req.ip}`),
+    errorResponseBuilder: (_req, ctx) =>
+      new ApiError(
+        'BITGRID_ERR_RATE_LIMITED',
+        `rate limit of ${ctx.max} requests per ${ctx.after} window exceeded; retry in ${ctx.after}`,
+      ),
+  });
+}
 
+/** WebSocket support for the live stream, with a going-away close for its clients on shutdown. */
+async function registerWebsocket(app: ApiApp): Promise<void> {
   // Ahead of @fastify/websocket's own preClose, which closes sockets without a code: clients should
   // learn that the server is going away (1001) and reconnect, not see an abnormal close.
   app.addHook('preClose', async () => {
     for (const client of app.websocketServer?.clients ?? []) client.close(1001, 'server closing');
   });
   await app.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_INCOMING_BYTES } });
+}
 
+/** Every route plugin under /api, and /metrics. */
+async function registerRoutes(app: ApiApp, deps: RouteDeps): Promise<void> {
   const plugins = [
     systemRoutes,
     districtRoutes,
@@ -318,9 +361,19 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   ];
   for (const plugin of plugins) await app.register(plugin, { prefix: '/api', deps });
   await app.register(metricsRoutes, { deps });
+}
 
-  const indexHtml = opts.webRoot ? join(opts.webRoot, 'index.html') : undefined;
-  if (opts.webRoot) await app.register(fastifyStatic, { root: opts.webRoot, prefix: '/' });
+/**
+ * The dashboard's files at `/` (when there is a webRoot), its index for the pages it routes in the
+ * browser, and for anything else a 405 with Allow (a known path, another method) or a 404.
+ */
+async function registerDashboardAndNotFound(
+  app: ApiApp,
+  webRoot: string | undefined,
+  apiRoutes: readonly ApiPathMethods[],
+): Promise<void> {
+  const indexHtml = webRoot ? join(webRoot, 'index.html') : undefined;
+  if (webRoot) await app.register(fastifyStatic, { root: webRoot, prefix: '/' });
   app.setNotFoundHandler((req, reply) => {
     // The dashboard routes in the browser: unknown non-API pages get its index.
     if (indexHtml && req.method === 'GET' && !req.url.startsWith('/api') && existsSync(indexHtml))
@@ -341,7 +394,25 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     }
     return errorHandler(new ApiError('BITGRID_ERR_NOT_FOUND', `no route ${req.method} ${path}`), req, reply);
   });
+}
 
+/**
+ * Builds the server; the caller listens (`await app.listen({ host, port })`) and closes it
+ * (`await app.close()`, which ends streams and simulation workers). The store stays open: the
+ * caller owns it. Hooks run in the order they are added, so the steps below keep their order.
+ */
+export async function createServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const { app, https } = createFastify(opts);
+  const shedding = await installRequestGuards(app, opts, https);
+  const deps = await createRouteDeps(app, opts, shedding !== undefined);
+  documentRouteAccess(app);
+  const apiRoutes = trackApiMethods(app);
+  installAuth(app as unknown as FastifyInstance, { store: opts.store, now: deps.now, tokens: deps.tokens });
+  await registerOpenApi(app);
+  await registerRateLimit(app, opts.rateLimit);
+  await registerWebsocket(app);
+  await registerRoutes(app, deps);
+  await registerDashboardAndNotFound(app, opts.webRoot, apiRoutes);
   return app as unknown as FastifyInstance;
 }
 

@@ -99,7 +99,24 @@ function requireOrder(fromMs: number, toMs: number) {
     throw new ApiError('BITGRID_ERR_VALIDATION', 'querystring.to: must be after from', 'to');
 }
 
-export const dataRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
+/** A bucket width (ms) that is whole and leaves at most TELEMETRY_READ_MAX_ROWS buckets in the range. */
+function requireBucketFits(bucketMs: number | undefined, fromMs: number, toMs: number) {
+  if (bucketMs !== undefined && Math.ceil((toMs - fromMs) / bucketMs) > TELEMETRY_READ_MAX_ROWS)
+    throw new ApiError(
+      'BITGRID_ERR_VALIDATION',
+      `querystring.bucket: more than ${TELEMETRY_READ_MAX_ROWS} buckets in the range; choose a wider bucket`,
+      'bucket',
+    );
+  if (bucketMs !== undefined && !Number.isSafeInteger(bucketMs))
+    throw new ApiError(
+      'BITGRID_ERR_VALIDATION',
+      'querystring.bucket: must be a whole number of milliseconds',
+      'bucket',
+    );
+}
+
+/** GET /telemetry: one stored series, raw or downsampled. */
+const telemetryRoute: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   app.get(
     '/telemetry',
     {
@@ -114,18 +131,7 @@ export const dataRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app,
     async (req) => {
       const q = req.query;
       requireOrder(q.from, q.to);
-      if (q.bucket !== undefined && Math.ceil((q.to - q.from) / q.bucket) > TELEMETRY_READ_MAX_ROWS)
-        throw new ApiError(
-          'BITGRID_ERR_VALIDATION',
-          `querystring.bucket: more than ${TELEMETRY_READ_MAX_ROWS} buckets in the range; choose a wider bucket`,
-          'bucket',
-        );
-      if (q.bucket !== undefined && !Number.isSafeInteger(q.bucket))
-        throw new ApiError(
-          'BITGRID_ERR_VALIDATION',
-          'querystring.bucket: must be a whole number of milliseconds',
-          'bucket',
-        );
+      requireBucketFits(q.bucket, q.from, q.to);
       const limit = q.limit ?? TELEMETRY_READ_MAX_ROWS;
       const points = await deps.store.readTelemetry({
         assetId: q.asset,
@@ -151,7 +157,23 @@ export const dataRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app,
       };
     },
   );
+};
 
+/** The newest forecast per asset and target, of a list ordered newest first. */
+export function latestPerAssetAndTarget<F extends { assetId: string; target: string }>(
+  newestFirst: F[],
+): F[] {
+  const seen = new Set<string>();
+  return newestFirst.filter((f) => {
+    const k = `${f.assetId}\u0000${f.target}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** GET /forecasts: stored forecasts, newest first. */
+const forecastsRoute: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   app.get(
     '/forecasts',
     {
@@ -190,21 +212,14 @@ export const dataRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app,
         issuedToMs: q.issuedTo,
         limit: q.latest ? FORECASTS_MAX_LIMIT : (q.limit ?? FORECASTS_DEFAULT_LIMIT),
       });
-      let list = rows;
-      if (q.latest) {
-        const seen = new Set<string>();
-        list = rows.filter((f) => {
-          const k = `${f.assetId}\u0000${f.target}`;
-          if (seen.has(k)) return false;
-          seen.add(k);
-          return true;
-        });
-        list = list.slice(0, q.limit ?? FORECASTS_MAX_LIMIT);
-      }
+      const list = q.latest ? latestPerAssetAndTarget(rows).slice(0, q.limit ?? FORECASTS_MAX_LIMIT) : rows;
       return { forecasts: list.map((f) => forecastOut(f, deps.iso)) };
     },
   );
+};
 
+/** GET /schedule (the one in force) and GET /schedules (the versions, without setpoints). */
+const scheduleRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   app.get(
     '/schedule',
     {
@@ -258,7 +273,10 @@ export const dataRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app,
       return { schedules: list.map((s) => scheduleVersionOut(s, deps.iso)) };
     },
   );
+};
 
+/** GET /kpis: KPIs and the bill over a period, from stored telemetry. */
+const kpisRoute: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   app.get(
     '/kpis',
     {
@@ -294,4 +312,12 @@ export const dataRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app,
       }
     },
   );
+};
+
+/** GET /telemetry, /forecasts, /schedule, /schedules and /kpis: what the store holds, read back. */
+export const dataRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, opts) => {
+  await telemetryRoute(app, opts);
+  await forecastsRoute(app, opts);
+  await scheduleRoutes(app, opts);
+  await kpisRoute(app, opts);
 };
