@@ -71,40 +71,29 @@ export interface SelectionOptions {
   maxValidationDays?: number;
 }
 
+/** One replayed issue: when it is issued, and the series indices [i0, i1) it is scored on. */
+export interface ValidationIssue {
+  issueMs: number;
+  i0: number;
+  i1: number;
+}
+
 /**
- * Replays every candidate over the validation window before `untilMs` and picks one. Baselines that
- * cannot be fitted are left out; the first baseline is the fallback when nothing could be validated.
+ * The validation issues over the last `days` days before `untilMs`, oldest first. `horizon`: at the
+ * time of day of `untilMs` on each day, scored up to the horizon or up to what is known; `next-day`
+ * (default): at `issueHour` the day before each of the last whole local days, scored on that day, and
+ * left out where that day reaches past the horizon.
  */
-export function chooseModel(
+export function validationIssues(
   data: SiteSeries,
   untilMs: number,
-  candidates: readonly Candidate[],
-  o: SelectionOptions,
-): ModelChoice {
-  const fallback = candidates.find((c) => !c.learned);
-  if (!fallback) throw new RangeError('model choice needs at least one baseline among the candidates');
+  days: number,
+  issueHour: number,
+  o: Pick<SelectionOptions, 'score' | 'horizonHours'>,
+): ValidationIssue[] {
   const zone = data.zone;
   const step = stepMs(data);
-  const issueHour = o.issueHour ?? DateTime.fromMillis(untilMs, { zone }).hour;
-  const historyDays = Math.floor((untilMs - data.startMs) / MS_PER_DAY);
-  // A next-day issue comes the day before the day it is scored on: one day less of history behind it.
-  const issueLagDays = o.score === 'horizon' ? 0 : 1;
-  const days = Math.min(
-    o.maxValidationDays ?? MAX_VALIDATION_DAYS,
-    historyDays - MIN_VALIDATION_TRAIN_DAYS - issueLagDays,
-  );
-  const names = candidates.map((c) => c.make().name);
-  if (days < MIN_VALIDATION_DAYS) {
-    return {
-      chosen: names[candidates.indexOf(fallback)],
-      reason: `${historyDays} day(s) of history: too little to validate (${MIN_VALIDATION_TRAIN_DAYS + MIN_VALIDATION_DAYS + issueLagDays} needed), so the default baseline`,
-      validatedAtMs: null,
-      days: 0,
-      points: 0,
-      candidates: [],
-    };
-  }
-  const issues: { issueMs: number; i0: number; i1: number }[] = [];
+  const issues: ValidationIssue[] = [];
   if (o.score === 'horizon') {
     // Issues at the same time of day on each of the last `days` days, scored up to the horizon or now.
     const known = Math.floor((untilMs - data.startMs) / step);
@@ -127,7 +116,20 @@ export function chooseModel(
       issues.push({ issueMs, i0, i1 });
     }
   }
-  const models = candidates.map((c) => c.make());
+  return issues;
+}
+
+/**
+ * Each model's p50 over each issue's scored intervals, fitted on what was known at the issue and
+ * refitted every VALIDATION_REFIT_DAYS issues; a model that throws keeps its error and stops.
+ */
+function replay(
+  data: SiteSeries,
+  models: readonly Forecaster[],
+  issues: readonly ValidationIssue[],
+  horizonHours: number,
+): { preds: Float64Array[][]; errors: (string | undefined)[] } {
+  const step = stepMs(data);
   const errors: (string | undefined)[] = models.map(() => undefined);
   const preds: Float64Array[][] = models.map(() => []);
   for (let n = 0; n < issues.length; n++) {
@@ -143,12 +145,12 @@ export function chooseModel(
         }
       });
     }
-    const view = knownAt(data, issueMs, issueMs + o.horizonHours * MS_PER_HOUR);
+    const view = knownAt(data, issueMs, issueMs + horizonHours * MS_PER_HOUR);
     const first = Math.ceil((issueMs - data.startMs) / step);
     const req: PredictRequest = {
       issueMs,
       startMs: data.startMs + first * step,
-      count: Math.ceil((o.horizonHours * MS_PER_HOUR) / step),
+      count: Math.ceil((horizonHours * MS_PER_HOUR) / step),
     };
     models.forEach((m, k) => {
       if (errors[k]) return;
@@ -160,24 +162,43 @@ export function chooseModel(
       }
     });
   }
-  // Points every usable candidate forecast, so all are scored on the same intervals.
-  const usable = models.map((_, k) => !errors[k]);
-  const se = new Float64Array(models.length);
-  const ae = new Float64Array(models.length);
-  // Squared error and scored points per validation day, for the one-standard-error rule below.
-  const seDay = models.map(() => new Float64Array(issues.length));
+  return { preds, errors };
+}
+
+/** Errors of the replayed forecasts, on the points every usable model forecast. */
+interface ValidationErrors {
+  /** Squared and absolute error summed over all points, per model. */
+  se: Float64Array;
+  ae: Float64Array;
+  /** Squared error per model per validation day, and scored points per day (the one-standard-error rule). */
+  seDay: Float64Array[];
+  pointsDay: Float64Array;
+  points: number;
+}
+
+/** Sums each usable model's errors on the measured (and masked-in) points every usable model forecast. */
+function validationErrors(
+  data: SiteSeries,
+  issues: readonly ValidationIssue[],
+  preds: readonly Float64Array[][],
+  usable: readonly boolean[],
+  mask: ArrayLike<number> | undefined,
+): ValidationErrors {
+  const models = usable.length;
+  const se = new Float64Array(models);
+  const ae = new Float64Array(models);
+  const seDay = usable.map(() => new Float64Array(issues.length));
   const pointsDay = new Float64Array(issues.length);
   let points = 0;
-  const mask = o.scoredMask?.(data);
   issues.forEach(({ i0, i1 }, n) => {
     for (let i = i0; i < i1; i++) {
       const y = data.targetKw[i];
       if (!Number.isFinite(y) || (mask && !mask[i])) continue;
-      if (models.some((_, k) => usable[k] && !Number.isFinite(preds[k][n][i - i0]))) continue;
+      if (usable.some((ok, k) => ok && !Number.isFinite(preds[k][n][i - i0]))) continue;
       points++;
       pointsDay[n]++;
-      models.forEach((_, k) => {
-        if (!usable[k]) return;
+      usable.forEach((ok, k) => {
+        if (!ok) return;
         const e = y - preds[k][n][i - i0];
         se[k] += e * e;
         seDay[k][n] += e * e;
@@ -185,38 +206,34 @@ export function chooseModel(
       });
     }
   });
-  const validatedAtMs = issues.length ? issues[0].issueMs : null;
-  const scores: CandidateScore[] = models.map((m, k) => ({
-    name: m.name,
-    learned: candidates[k].learned,
-    rmseKw: usable[k] && points ? Math.sqrt(se[k] / points) : NaN,
-    maeKw: usable[k] && points ? ae[k] / points : NaN,
-    skillRmse: NaN,
-    ...(errors[k] ? { error: errors[k] } : {}),
-  }));
-  const baselines = scores.filter((s) => !s.learned && Number.isFinite(s.rmseKw));
-  if (!baselines.length || points === 0) {
-    return {
-      chosen: names[candidates.indexOf(fallback)],
-      reason:
-        'no baseline could be scored on the validation days (no measured values), so the default baseline',
-      validatedAtMs,
-      days: issues.length,
-      points,
-      candidates: scores,
-    };
-  }
-  const best = baselines.reduce((a, b) => (b.rmseKw < a.rmseKw ? b : a));
+  return { se, ae, seDay, pointsDay, points };
+}
+
+/**
+ * The choice among scored candidates (at least one baseline scored, on some points): the simplest
+ * learned model within one standard error of the best that beats the best baseline on RMSE and
+ * MAE, else that baseline; each candidate's skill is set against it.
+ */
+function choiceFromScores(
+  scores: CandidateScore[],
+  v: ValidationErrors,
+  days: number,
+  validatedAtMs: number | null,
+): ModelChoice {
+  const best = scores
+    .filter((s) => !s.learned && Number.isFinite(s.rmseKw))
+    .reduce((a, b) => (b.rmseKw < a.rmseKw ? b : a));
   for (const s of scores)
     s.skillRmse =
       best.rmseKw > 0 ? Math.max(MIN_SKILL, 1 - s.rmseKw / best.rmseKw) : s.rmseKw > 0 ? MIN_SKILL : 0;
   const eligible = scores
     .filter((s) => s.learned && s.rmseKw <= best.rmseKw && s.maeKw <= best.maeKw)
     .sort((a, b) => a.rmseKw - b.rmseKw);
-  const f = (v: number) => v.toFixed(1);
-  const over = `over ${issues.length} validation day(s) (${points} intervals)`;
+  const f = (x: number) => x.toFixed(1);
+  const over = `over ${days} validation day(s) (${v.points} intervals)`;
+  const figures = { validatedAtMs, days, points: v.points, candidates: scores };
   if (eligible.length) {
-    const c = simplestWithinOneSe(eligible, scores, seDay, pointsDay);
+    const c = simplestWithinOneSe(eligible, scores, v.seDay, v.pointsDay);
     const lowest = eligible[0];
     const simpler =
       c === lowest
@@ -225,10 +242,7 @@ export function chooseModel(
     return {
       chosen: c.name,
       reason: `${c.name} beats the best baseline ${best.name} ${over}: RMSE ${f(c.rmseKw)} vs ${f(best.rmseKw)} kW, MAE ${f(c.maeKw)} vs ${f(best.maeKw)} kW (skill ${c.skillRmse.toFixed(2)})${simpler}`,
-      validatedAtMs,
-      days: issues.length,
-      points,
-      candidates: scores,
+      ...figures,
     };
   }
   const learned = scores.filter((s) => s.learned);
@@ -241,14 +255,68 @@ export function chooseModel(
         )
         .join('; ')
     : 'no learned model among the candidates';
-  return {
-    chosen: best.name,
-    reason: `${best.name} is the best baseline ${over}; ${why}`,
-    validatedAtMs,
-    days: issues.length,
-    points,
-    candidates: scores,
-  };
+  return { chosen: best.name, reason: `${best.name} is the best baseline ${over}; ${why}`, ...figures };
+}
+
+/**
+ * Replays every candidate over the validation window before `untilMs` and picks one. Baselines that
+ * cannot be fitted are left out; the first baseline is the fallback when nothing could be validated.
+ */
+export function chooseModel(
+  data: SiteSeries,
+  untilMs: number,
+  candidates: readonly Candidate[],
+  o: SelectionOptions,
+): ModelChoice {
+  const fallback = candidates.find((c) => !c.learned);
+  if (!fallback) throw new RangeError('model choice needs at least one baseline among the candidates');
+  const issueHour = o.issueHour ?? DateTime.fromMillis(untilMs, { zone: data.zone }).hour;
+  const historyDays = Math.floor((untilMs - data.startMs) / MS_PER_DAY);
+  // A next-day issue comes the day before the day it is scored on: one day less of history behind it.
+  const issueLagDays = o.score === 'horizon' ? 0 : 1;
+  const days = Math.min(
+    o.maxValidationDays ?? MAX_VALIDATION_DAYS,
+    historyDays - MIN_VALIDATION_TRAIN_DAYS - issueLagDays,
+  );
+  const names = candidates.map((c) => c.make().name);
+  if (days < MIN_VALIDATION_DAYS) {
+    return {
+      chosen: names[candidates.indexOf(fallback)],
+      reason: `${historyDays} day(s) of history: too little to validate (${MIN_VALIDATION_TRAIN_DAYS + MIN_VALIDATION_DAYS + issueLagDays} needed), so the default baseline`,
+      validatedAtMs: null,
+      days: 0,
+      points: 0,
+      candidates: [],
+    };
+  }
+  const issues = validationIssues(data, untilMs, days, issueHour, o);
+  const models = candidates.map((c) => c.make());
+  const { preds, errors } = replay(data, models, issues, o.horizonHours);
+  // Points every usable candidate forecast, so all are scored on the same intervals.
+  const usable = models.map((_, k) => !errors[k]);
+  const v = validationErrors(data, issues, preds, usable, o.scoredMask?.(data));
+  const points = v.points;
+  const validatedAtMs = issues.length ? issues[0].issueMs : null;
+  const scores: CandidateScore[] = models.map((m, k) => ({
+    name: m.name,
+    learned: candidates[k].learned,
+    rmseKw: usable[k] && points ? Math.sqrt(v.se[k] / points) : NaN,
+    maeKw: usable[k] && points ? v.ae[k] / points : NaN,
+    skillRmse: NaN,
+    ...(errors[k] ? { error: errors[k] } : {}),
+  }));
+  if (!scores.some((s) => !s.learned && Number.isFinite(s.rmseKw)) || points === 0) {
+    return {
+      chosen: names[candidates.indexOf(fallback)],
+      reason:
+        'no baseline could be scored on the validation days (no measured values), so the default baseline',
+      validatedAtMs,
+      days: issues.length,
+      points,
+      candidates: scores,
+    };
+  }
+  return choiceFromScores(scores, v, issues.length, validatedAtMs);
 }
 
 /**

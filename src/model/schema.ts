@@ -454,6 +454,210 @@ export const strategyParamsSchema = z.strictObject({
     .optional(),
 });
 
+/** A problem with one asset of a district file, its path relative to the asset. */
+interface AssetIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/** A min/max (or start/end) pair in order, else the issue at `loPath`; `strict` when the two may not be equal. */
+function orderIssue(
+  lo: number,
+  hi: number,
+  loPath: (string | number)[],
+  loName: string,
+  hiName: string,
+  strict = false,
+): AssetIssue[] {
+  if (strict ? lo < hi : lo <= hi) return [];
+  return [
+    { path: loPath, message: `${loName} (${lo}) must be ${strict ? 'below' : 'at most'} ${hiName} (${hi})` },
+  ];
+}
+
+function batteryIssues(a: AssetOf<'battery'>): AssetIssue[] {
+  const out: AssetIssue[] = [];
+  if (a.soc_min >= a.soc_max) out.push({ path: ['soc_min'], message: 'must be below soc_max' });
+  if (a.soc_initial < a.soc_min || a.soc_initial > a.soc_max)
+    out.push({ path: ['soc_initial'], message: 'must lie between soc_min and soc_max' });
+  if (a.soc_target_end !== undefined)
+    out.push(
+      ...orderIssue(a.soc_min, a.soc_target_end, ['soc_target_end'], 'soc_min', 'soc_target_end'),
+      ...orderIssue(a.soc_target_end, a.soc_max, ['soc_target_end'], 'soc_target_end', 'soc_max'),
+    );
+  return out;
+}
+
+function evChargerIssues(a: AssetOf<'ev_chargers'>): AssetIssue[] {
+  const ss = a.sessions;
+  const out: AssetIssue[] = [];
+  if (ss.energy_kwh_min > ss.energy_kwh_max)
+    out.push({ path: ['sessions', 'energy_kwh_min'], message: 'must not exceed energy_kwh_max' });
+  out.push(
+    ...orderIssue(
+      ss.short_stay_hours_min,
+      ss.short_stay_hours_max,
+      ['sessions', 'short_stay_hours_min'],
+      'short_stay_hours_min',
+      'short_stay_hours_max',
+    ),
+    ...orderIssue(
+      ss.short_stay_arrival_hours[0],
+      ss.short_stay_arrival_hours[1],
+      ['sessions', 'short_stay_arrival_hours'],
+      'first arrival hour',
+      'last arrival hour',
+    ),
+  );
+  const chargers = a.chargers.reduce((n, c) => n + c.count, 0);
+  if (chargers > MAX_CHARGERS_PER_ASSET)
+    out.push({
+      path: ['chargers'],
+      message: `${chargers} chargers in all; at most ${MAX_CHARGERS_PER_ASSET} in one asset`,
+    });
+  return out;
+}
+
+function busDepotIssues(a: AssetOf<'bus_depot'>): AssetIssue[] {
+  const out = [
+    ...orderIssue(a.soc_min, a.soc_max, ['soc_min'], 'soc_min', 'soc_max', true),
+    ...orderIssue(a.pull_out_soc_min, a.soc_max, ['pull_out_soc_min'], 'pull_out_soc_min', 'soc_max'),
+    ...orderIssue(
+      a.timetable.first_pull_out_hour,
+      a.timetable.last_return_hour,
+      ['timetable', 'first_pull_out_hour'],
+      'first_pull_out_hour',
+      'last_return_hour',
+      true,
+    ),
+  ];
+  if (a.v2g_chargers > a.chargers) out.push({ path: ['v2g_chargers'], message: 'must not exceed chargers' });
+  return out;
+}
+
+function datacenterIssues(a: AssetOf<'datacenter'>): AssetIssue[] {
+  const out = [
+    ...orderIssue(a.pue_cold, a.pue_hot, ['pue_cold'], 'pue_cold', 'pue_hot'),
+    ...orderIssue(
+      a.pue_cold_temperature_c,
+      a.pue_hot_temperature_c,
+      ['pue_cold_temperature_c'],
+      'pue_cold_temperature_c',
+      'pue_hot_temperature_c',
+    ),
+    ...orderIssue(
+      a.inference.peak_start_hour,
+      a.inference.peak_end_hour,
+      ['inference', 'peak_start_hour'],
+      'peak_start_hour',
+      'peak_end_hour',
+    ),
+    ...orderIssue(
+      a.inference.off_peak_utilisation,
+      a.inference.peak_utilisation,
+      ['inference', 'off_peak_utilisation'],
+      'off_peak_utilisation',
+      'peak_utilisation',
+    ),
+    ...orderIssue(
+      a.training.job_hours_min,
+      a.training.job_hours_max,
+      ['training', 'job_hours_min'],
+      'job_hours_min',
+      'job_hours_max',
+    ),
+    ...orderIssue(
+      a.training.deadline_slack_min,
+      a.training.deadline_slack_max,
+      ['training', 'deadline_slack_min'],
+      'deadline_slack_min',
+      'deadline_slack_max',
+    ),
+  ];
+  const gpus = a.nodes * a.gpus_per_node;
+  if (gpus > MAX_DATACENTER_GPUS)
+    out.push({
+      path: ['nodes'],
+      message: `${a.nodes} nodes × ${a.gpus_per_node} GPUs = ${gpus} GPUs; at most ${MAX_DATACENTER_GPUS} in one data center`,
+    });
+  if (a.node_idle_kw > a.node_full_kw)
+    out.push({ path: ['node_idle_kw'], message: 'must not exceed node_full_kw' });
+  return out;
+}
+
+function loadIssues(a: AssetOf<'load'>): AssetIssue[] {
+  return [
+    ...orderIssue(a.base_kw, a.peak_kw, ['base_kw'], 'base_kw', 'peak_kw'),
+    ...orderIssue(a.weekday_hours[0], a.weekday_hours[1], ['weekday_hours'], 'start hour', 'end hour'),
+    ...(a.saturday_hours
+      ? orderIssue(a.saturday_hours[0], a.saturday_hours[1], ['saturday_hours'], 'start hour', 'end hour')
+      : []),
+    ...orderIssue(
+      a.heating_threshold_c,
+      a.cooling_threshold_c,
+      ['heating_threshold_c'],
+      'heating_threshold_c',
+      'cooling_threshold_c',
+    ),
+  ];
+}
+
+/** What the field schemas cannot check of one asset: pairs in order, totals within limits. */
+function assetIssues(a: Asset): AssetIssue[] {
+  switch (a.type) {
+    case 'battery':
+      return batteryIssues(a);
+    case 'ev_chargers':
+      return evChargerIssues(a);
+    case 'bus_depot':
+      return busDepotIssues(a);
+    case 'datacenter':
+      return datacenterIssues(a);
+    case 'load':
+      return loadIssues(a);
+    case 'deferrable_load':
+      return deferrableLoadIssues(a);
+    default:
+      return [];
+  }
+}
+
+/** Asset ids unique across the district, site ids unique, and the asset total within its limit. */
+function addDistrictIssues(s: { sites: { id: string; assets: Asset[] }[] }, ctx: z.RefinementCtx): void {
+  const seen = new Map<string, string>();
+  s.sites.forEach((site, si) => {
+    site.assets.forEach((a, ai) => {
+      const at = ['sites', si, 'assets', ai];
+      if (seen.has(a.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'id'],
+          message: `duplicate asset id "${a.id}" (also at ${seen.get(a.id)})`,
+        });
+      } else seen.set(a.id, `sites[${si}].assets[${ai}]`);
+      for (const issue of assetIssues(a))
+        ctx.addIssue({ code: 'custom', ...issue, path: [...at, ...issue.path] });
+    });
+  });
+  const assets = s.sites.reduce((n, site) => n + site.assets.length, 0);
+  if (assets > MAX_ASSETS_PER_DISTRICT)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sites'],
+      message: `${assets} assets in all; at most ${MAX_ASSETS_PER_DISTRICT} in one district`,
+    });
+  const siteIds = new Set<string>();
+  s.sites.forEach((site, si) => {
+    if (siteIds.has(site.id))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sites', si, 'id'],
+        message: `duplicate site id "${site.id}"`,
+      });
+    siteIds.add(site.id);
+  });
+}
+
 export const scenarioSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -485,186 +689,7 @@ export const scenarioSchema = z
     if (!isValidTimeZone(s.timezone)) {
       ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown IANA time zone "${s.timezone}"` });
     }
-    const seen = new Map<string, string>();
-    s.sites.forEach((site, si) => {
-      site.assets.forEach((a, ai) => {
-        const path = ['sites', si, 'assets', ai, 'id'];
-        if (seen.has(a.id)) {
-          ctx.addIssue({
-            code: 'custom',
-            path,
-            message: `duplicate asset id "${a.id}" (also at ${seen.get(a.id)})`,
-          });
-        } else seen.set(a.id, `sites[${si}].assets[${ai}]`);
-        const at = ['sites', si, 'assets', ai];
-        /** A min/max (or start/end) pair in order; `strict` when the two may not be equal. */
-        const ordered = (
-          lo: number,
-          hi: number,
-          loPath: (string | number)[],
-          loName: string,
-          hiName: string,
-          strict = false,
-        ) => {
-          if (strict ? lo < hi : lo <= hi) return;
-          ctx.addIssue({
-            code: 'custom',
-            path: [...at, ...loPath],
-            message: `${loName} (${lo}) must be ${strict ? 'below' : 'at most'} ${hiName} (${hi})`,
-          });
-        };
-        if (a.type === 'battery') {
-          if (a.soc_min >= a.soc_max)
-            ctx.addIssue({
-              code: 'custom',
-              path: ['sites', si, 'assets', ai, 'soc_min'],
-              message: 'must be below soc_max',
-            });
-          if (a.soc_initial < a.soc_min || a.soc_initial > a.soc_max)
-            ctx.addIssue({
-              code: 'custom',
-              path: ['sites', si, 'assets', ai, 'soc_initial'],
-              message: 'must lie between soc_min and soc_max',
-            });
-        }
-        if (a.type === 'ev_chargers') {
-          const ss = a.sessions;
-          if (ss.energy_kwh_min > ss.energy_kwh_max)
-            ctx.addIssue({
-              code: 'custom',
-              path: [...at, 'sessions', 'energy_kwh_min'],
-              message: 'must not exceed energy_kwh_max',
-            });
-          ordered(
-            ss.short_stay_hours_min,
-            ss.short_stay_hours_max,
-            ['sessions', 'short_stay_hours_min'],
-            'short_stay_hours_min',
-            'short_stay_hours_max',
-          );
-          ordered(
-            ss.short_stay_arrival_hours[0],
-            ss.short_stay_arrival_hours[1],
-            ['sessions', 'short_stay_arrival_hours'],
-            'first arrival hour',
-            'last arrival hour',
-          );
-          const chargers = a.chargers.reduce((n, c) => n + c.count, 0);
-          if (chargers > MAX_CHARGERS_PER_ASSET)
-            ctx.addIssue({
-              code: 'custom',
-              path: [...at, 'chargers'],
-              message: `${chargers} chargers in all; at most ${MAX_CHARGERS_PER_ASSET} in one asset`,
-            });
-        }
-        if (a.type === 'bus_depot') {
-          ordered(a.soc_min, a.soc_max, ['soc_min'], 'soc_min', 'soc_max', true);
-          ordered(a.pull_out_soc_min, a.soc_max, ['pull_out_soc_min'], 'pull_out_soc_min', 'soc_max');
-          ordered(
-            a.timetable.first_pull_out_hour,
-            a.timetable.last_return_hour,
-            ['timetable', 'first_pull_out_hour'],
-            'first_pull_out_hour',
-            'last_return_hour',
-            true,
-          );
-        }
-        if (a.type === 'datacenter') {
-          ordered(a.pue_cold, a.pue_hot, ['pue_cold'], 'pue_cold', 'pue_hot');
-          ordered(
-            a.pue_cold_temperature_c,
-            a.pue_hot_temperature_c,
-            ['pue_cold_temperature_c'],
-            'pue_cold_temperature_c',
-            'pue_hot_temperature_c',
-          );
-          ordered(
-            a.inference.peak_start_hour,
-            a.inference.peak_end_hour,
-            ['inference', 'peak_start_hour'],
-            'peak_start_hour',
-            'peak_end_hour',
-          );
-          ordered(
-            a.inference.off_peak_utilisation,
-            a.inference.peak_utilisation,
-            ['inference', 'off_peak_utilisation'],
-            'off_peak_utilisation',
-            'peak_utilisation',
-          );
-          ordered(
-            a.training.job_hours_min,
-            a.training.job_hours_max,
-            ['training', 'job_hours_min'],
-            'job_hours_min',
-            'job_hours_max',
-          );
-          ordered(
-            a.training.deadline_slack_min,
-            a.training.deadline_slack_max,
-            ['training', 'deadline_slack_min'],
-            'deadline_slack_min',
-            'deadline_slack_max',
-          );
-          const gpus = a.nodes * a.gpus_per_node;
-          if (gpus > MAX_DATACENTER_GPUS)
-            ctx.addIssue({
-              code: 'custom',
-              path: [...at, 'nodes'],
-              message: `${a.nodes} nodes × ${a.gpus_per_node} GPUs = ${gpus} GPUs; at most ${MAX_DATACENTER_GPUS} in one data center`,
-            });
-        }
-        if (a.type === 'load') {
-          ordered(a.base_kw, a.peak_kw, ['base_kw'], 'base_kw', 'peak_kw');
-          ordered(a.weekday_hours[0], a.weekday_hours[1], ['weekday_hours'], 'start hour', 'end hour');
-          if (a.saturday_hours)
-            ordered(a.saturday_hours[0], a.saturday_hours[1], ['saturday_hours'], 'start hour', 'end hour');
-          ordered(
-            a.heating_threshold_c,
-            a.cooling_threshold_c,
-            ['heating_threshold_c'],
-            'heating_threshold_c',
-            'cooling_threshold_c',
-          );
-        }
-        if (a.type === 'battery' && a.soc_target_end !== undefined)
-          ordered(a.soc_min, a.soc_target_end, ['soc_target_end'], 'soc_min', 'soc_target_end');
-        if (a.type === 'battery' && a.soc_target_end !== undefined)
-          ordered(a.soc_target_end, a.soc_max, ['soc_target_end'], 'soc_target_end', 'soc_max');
-        if (a.type === 'deferrable_load')
-          for (const issue of deferrableLoadIssues(a))
-            ctx.addIssue({ code: 'custom', ...issue, path: [...at, ...issue.path] });
-        if (a.type === 'datacenter' && a.node_idle_kw > a.node_full_kw)
-          ctx.addIssue({
-            code: 'custom',
-            path: ['sites', si, 'assets', ai, 'node_idle_kw'],
-            message: 'must not exceed node_full_kw',
-          });
-        if (a.type === 'bus_depot' && a.v2g_chargers > a.chargers)
-          ctx.addIssue({
-            code: 'custom',
-            path: ['sites', si, 'assets', ai, 'v2g_chargers'],
-            message: 'must not exceed chargers',
-          });
-      });
-    });
-    const assets = s.sites.reduce((n, site) => n + site.assets.length, 0);
-    if (assets > MAX_ASSETS_PER_DISTRICT)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['sites'],
-        message: `${assets} assets in all; at most ${MAX_ASSETS_PER_DISTRICT} in one district`,
-      });
-    const siteIds = new Set<string>();
-    s.sites.forEach((site, si) => {
-      if (siteIds.has(site.id))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sites', si, 'id'],
-          message: `duplicate site id "${site.id}"`,
-        });
-      siteIds.add(site.id);
-    });
+    addDistrictIssues(s, ctx);
   });
 
 /** Window length, hours, of a daily [start, end) window; end ≤ start crosses midnight. */

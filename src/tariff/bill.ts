@@ -171,24 +171,33 @@ function checkInput(input: BillInput, tariff: TariffEngine, gridConfig: GridConf
   }
 }
 
+/** A new month's accumulator, for the billing month `bm` of the tariff. */
+function openMonth(bm: ReturnType<TariffEngine['monthAt']>): MonthAcc {
+  return {
+    index: bm.index,
+    month: bm.month,
+    key: bm.key,
+    startMs: bm.startMs,
+    endMs: bm.endMs,
+    coveredMs: 0,
+    basicPriceTimeSum: 0,
+    importKwh: 0,
+    exportKwh: 0,
+    energyKrw: 0,
+    exportKrw: 0,
+    maxDemandKw: 0,
+    maxImportKw: 0,
+  };
+}
+
 /**
- * The KEPCO bill of a metered import/export profile: energy and basic (demand) charges per local calendar
- * month with the 12-month ratchet, adders, contract-excess penalty, VAT and fund; SMP export revenue; CO₂.
- * `gridConfig` must be the grid the tariff engine was created from (it supplies contract demand, ratchet
- * history, taxes and the emission factor).
+ * Per billing month: energy, prices times energy, basic-price time and the 15-minute demand peaks
+ * (all import, and the import in hours that count for demand) of the metered profile.
  */
-export function computeBill(
-  input: BillInput,
-  tariff: TariffEngine,
-  gridConfig: GridConfig,
-  zone: string,
-): Bill {
-  checkInput(input, tariff, gridConfig, zone);
+function accumulateMonths(input: BillInput, tariff: TariffEngine, series: TariffSeries): MonthAcc[] {
   const { grid, importKw, exportKw } = input;
-  const series = input.series ?? tariffSeries(tariff, grid);
   const stepMs = intervalMs(grid);
   const hours = stepMs / MS_PER_HOUR;
-
   const months: MonthAcc[] = [];
   let cur: MonthAcc | undefined;
 
@@ -214,22 +223,7 @@ export function computeBill(
     const exp = power(exportKw, i, 'exportKw');
     const mi = series.monthIndex[i];
     if (!cur || cur.index !== mi) {
-      const bm = tariff.monthAt(t);
-      cur = {
-        index: bm.index,
-        month: bm.month,
-        key: bm.key,
-        startMs: bm.startMs,
-        endMs: bm.endMs,
-        coveredMs: 0,
-        basicPriceTimeSum: 0,
-        importKwh: 0,
-        exportKwh: 0,
-        energyKrw: 0,
-        exportKrw: 0,
-        maxDemandKw: 0,
-        maxImportKw: 0,
-      };
+      cur = openMonth(tariff.monthAt(t));
       months.push(cur);
     }
     const importKwh = imp * hours;
@@ -262,72 +256,99 @@ export function computeBill(
     }
   }
   flush();
+  return months;
+}
 
+/**
+ * The demand month `k` is billed on, and why: its own peak, a higher one of the ratchet months in
+ * the window before it, the peak before the run while the window reaches back before it, or the
+ * contract floor.
+ */
+function billingDemand(
+  months: readonly MonthAcc[],
+  k: number,
+  tariff: TariffEngine,
+  gridConfig: GridConfig,
+): { billingDemandKw: number; source: BillingDemandSource } {
+  const m = months[k];
+  let billingDemandKw = m.maxDemandKw;
+  let source: BillingDemandSource = 'current_month';
+  for (let j = k - 1; j >= 0 && m.index - months[j].index < RATCHET_WINDOW_MONTHS; j--) {
+    if (tariff.isRatchetMonth(months[j].month) && months[j].maxDemandKw > billingDemandKw) {
+      billingDemandKw = months[j].maxDemandKw;
+      source = 'ratchet';
+    }
+  }
+  // The history peak was set before the run: it stays in the window while that window reaches back
+  // before the first simulated month (the run's first 11 months).
+  const historyPeakKw = gridConfig.tariff.ratchet_history_peak_kw;
+  if (m.index - months[0].index < RATCHET_WINDOW_MONTHS - 1 && historyPeakKw > billingDemandKw) {
+    billingDemandKw = historyPeakKw;
+    source = 'history';
+  }
+  const floorKw = BILLING_DEMAND_FLOOR_FRACTION * gridConfig.contract_demand_kw;
+  if (floorKw > billingDemandKw) {
+    billingDemandKw = floorKw;
+    source = 'contract_floor';
+  }
+  return { billingDemandKw, source };
+}
+
+/** One month's bill: demand and energy charges, adders, the contract-excess penalty, VAT and fund. */
+function monthBill(
+  months: readonly MonthAcc[],
+  k: number,
+  tariff: TariffEngine,
+  gridConfig: GridConfig,
+): MonthBill {
+  const m = months[k];
   const { tariff: tc, contract_demand_kw: contractKw } = gridConfig;
-  const floorKw = BILLING_DEMAND_FLOOR_FRACTION * contractKw;
-  const firstIndex = months.length > 0 ? months[0].index : 0;
-  const monthBills: MonthBill[] = months.map((m, k) => {
-    let billingDemandKw = m.maxDemandKw;
-    let source: BillingDemandSource = 'current_month';
-    for (let j = k - 1; j >= 0 && m.index - months[j].index < RATCHET_WINDOW_MONTHS; j--) {
-      if (tariff.isRatchetMonth(months[j].month) && months[j].maxDemandKw > billingDemandKw) {
-        billingDemandKw = months[j].maxDemandKw;
-        source = 'ratchet';
-      }
-    }
-    // The history peak was set before the run: it stays in the window while that window reaches back
-    // before the first simulated month (the run's first 11 months).
-    if (m.index - firstIndex < RATCHET_WINDOW_MONTHS - 1 && tc.ratchet_history_peak_kw > billingDemandKw) {
-      billingDemandKw = tc.ratchet_history_peak_kw;
-      source = 'history';
-    }
-    if (floorKw > billingDemandKw) {
-      billingDemandKw = floorKw;
-      source = 'contract_floor';
-    }
-    const monthMs = m.endMs - m.startMs;
-    const coveredFraction = m.coveredMs / monthMs;
-    const unitPrice = m.basicPriceTimeSum / m.coveredMs;
-    const demandCharge = (billingDemandKw * m.basicPriceTimeSum) / monthMs;
-    const excessKw = m.maxImportKw - contractKw;
-    const penalty = excessKw > 0 ? excessKw * unitPrice * excessPenaltyMultiplier(excessKw / contractKw) : 0;
+  const { billingDemandKw, source } = billingDemand(months, k, tariff, gridConfig);
+  const monthMs = m.endMs - m.startMs;
+  const coveredFraction = m.coveredMs / monthMs;
+  const unitPrice = m.basicPriceTimeSum / m.coveredMs;
+  const demandCharge = (billingDemandKw * m.basicPriceTimeSum) / monthMs;
+  const excessKw = m.maxImportKw - contractKw;
+  const penalty = excessKw > 0 ? excessKw * unitPrice * excessPenaltyMultiplier(excessKw / contractKw) : 0;
 
-    const demandChargeKrw = Math.trunc(demandCharge);
-    const energyChargeKrw = Math.trunc(m.energyKrw);
-    const climateEnvironmentKrw = Math.trunc(m.importKwh * tc.climate_environment_krw_per_kwh);
-    const fuelCostAdjustmentKrw = Math.trunc(m.importKwh * tc.fuel_cost_adjustment_krw_per_kwh);
-    const excessDemandPenaltyKrw = Math.trunc(penalty);
-    const electricityChargeKrw =
-      demandChargeKrw +
-      energyChargeKrw +
-      climateEnvironmentKrw +
-      fuelCostAdjustmentKrw +
-      excessDemandPenaltyKrw;
-    const taxes = monthlyTaxes(electricityChargeKrw, tc.vat_fraction, tc.power_fund_fraction);
-    return {
-      month: m.key,
-      startMs: m.startMs,
-      endMs: m.endMs,
-      coveredFraction,
-      importKwh: m.importKwh,
-      exportKwh: m.exportKwh,
-      maxDemandKw: m.maxDemandKw,
-      maxImportKw: m.maxImportKw,
-      billingDemandKw,
-      billingDemandSource: source,
-      basicChargeKrwPerKw: unitPrice,
-      demandChargeKrw,
-      energyChargeKrw,
-      climateEnvironmentKrw,
-      fuelCostAdjustmentKrw,
-      excessDemandPenaltyKrw,
-      electricityChargeKrw,
-      ...taxes,
-      exportRevenueKrw: m.exportKrw,
-      co2Kg: m.importKwh * gridConfig.emission_factor_kg_per_kwh,
-    };
-  });
+  const demandChargeKrw = Math.trunc(demandCharge);
+  const energyChargeKrw = Math.trunc(m.energyKrw);
+  const climateEnvironmentKrw = Math.trunc(m.importKwh * tc.climate_environment_krw_per_kwh);
+  const fuelCostAdjustmentKrw = Math.trunc(m.importKwh * tc.fuel_cost_adjustment_krw_per_kwh);
+  const excessDemandPenaltyKrw = Math.trunc(penalty);
+  const electricityChargeKrw =
+    demandChargeKrw +
+    energyChargeKrw +
+    climateEnvironmentKrw +
+    fuelCostAdjustmentKrw +
+    excessDemandPenaltyKrw;
+  const taxes = monthlyTaxes(electricityChargeKrw, tc.vat_fraction, tc.power_fund_fraction);
+  return {
+    month: m.key,
+    startMs: m.startMs,
+    endMs: m.endMs,
+    coveredFraction,
+    importKwh: m.importKwh,
+    exportKwh: m.exportKwh,
+    maxDemandKw: m.maxDemandKw,
+    maxImportKw: m.maxImportKw,
+    billingDemandKw,
+    billingDemandSource: source,
+    basicChargeKrwPerKw: unitPrice,
+    demandChargeKrw,
+    energyChargeKrw,
+    climateEnvironmentKrw,
+    fuelCostAdjustmentKrw,
+    excessDemandPenaltyKrw,
+    electricityChargeKrw,
+    ...taxes,
+    exportRevenueKrw: m.exportKrw,
+    co2Kg: m.importKwh * gridConfig.emission_factor_kg_per_kwh,
+  };
+}
 
+/** The bill over all months: sums, and the highest peak and billing demand of any month. */
+function billOfMonths(monthBills: MonthBill[]): Bill {
   const sum = (f: (m: MonthBill) => number) => monthBills.reduce((s, m) => s + f(m), 0);
   const max = (f: (m: MonthBill) => number) => monthBills.reduce((s, m) => Math.max(s, f(m)), 0);
   return {
@@ -347,4 +368,22 @@ export function computeBill(
     co2Kg: sum((m) => m.co2Kg),
     months: monthBills,
   };
+}
+
+/**
+ * The KEPCO bill of a metered import/export profile: energy and basic (demand) charges per local calendar
+ * month with the 12-month ratchet, adders, contract-excess penalty, VAT and fund; SMP export revenue; CO₂.
+ * `gridConfig` must be the grid the tariff engine was created from (it supplies contract demand, ratchet
+ * history, taxes and the emission factor).
+ */
+export function computeBill(
+  input: BillInput,
+  tariff: TariffEngine,
+  gridConfig: GridConfig,
+  zone: string,
+): Bill {
+  checkInput(input, tariff, gridConfig, zone);
+  const series = input.series ?? tariffSeries(tariff, input.grid);
+  const months = accumulateMonths(input, tariff, series);
+  return billOfMonths(months.map((_, k) => monthBill(months, k, tariff, gridConfig)));
 }
