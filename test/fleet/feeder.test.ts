@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -49,6 +50,8 @@ const CAP_TOLERANCE_KW = 0.05 * CAP_KW;
 /** The uncoordinated sum must exceed the cap by this much for the test to mean anything. */
 const UNCOORDINATED_MIN_EXCESS = 1.3;
 const SAMPLE_WALL_MS = 250;
+/** Control cycles every site must run while the backend is stopped (a cycle a wall second here). */
+const OUTAGE_CYCLES = 10;
 const BATTERY_ID = 'shared-battery';
 
 const SITES = [
@@ -318,4 +321,181 @@ describe.skipIf(!NATS_URL || !PG_URL)('a feeder cap shared by three twin sites',
       await c.end();
     }
   });
+
+  it('keeps controlling while the backend is stopped, then catches up with nothing lost or doubled', async () => {
+    // What each site made, from its own files: the outbox's sequence (every message the edge has
+    // queued, 1, 2, … never reused; the backend stores each under `<edge>:<seq>`), what is still
+    // queued and what a full outbox dropped; and its local store's telemetry rows in a clock window.
+    const outbox = (id: string) => {
+      const db = new Database(join(dir, id, '.bitgrid', `fleet-outbox-${id}.db`), { readonly: true });
+      try {
+        const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").get() as
+          { seq: number } | undefined;
+        const queued = (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+        const dropped = db.prepare("SELECT value FROM outbox_meta WHERE key = 'dropped'").get() as
+          { value: number } | undefined;
+        return { made: seq?.seq ?? 0, queued, dropped: dropped?.value ?? 0 };
+      } finally {
+        db.close();
+      }
+    };
+    const localRows = (id: string, fromMs: number, toMs: number) => {
+      const db = new Database(join(dir, id, 'live.db'), { readonly: true });
+      try {
+        return (
+          db
+            .prepare('SELECT count(*) AS n FROM telemetry WHERE time_ms > ? AND time_ms <= ?')
+            .get(fromMs, toMs) as { n: number }
+        ).n;
+      } finally {
+        db.close();
+      }
+    };
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    /** Per site: messages stored, the lowest and highest outbox sequence among them. */
+    const storedMessages = async () => {
+      const r = await c.query<{ edge_id: string; n: string; lo: string; hi: string }>(
+        `SELECT edge_id, count(*) AS n, min(split_part(msg_id, ':', 2)::bigint) AS lo,
+                max(split_part(msg_id, ':', 2)::bigint) AS hi
+           FROM ${schema}.fleet_messages GROUP BY edge_id`,
+      );
+      return Object.fromEntries(
+        r.rows.map((x) => [x.edge_id, { n: Number(x.n), lo: Number(x.lo), hi: Number(x.hi) }]),
+      );
+    };
+    const backendRows = async (id: string, fromMs: number, toMs: number) => {
+      const r = await c.query<{ n: string; stored_before: string }>(
+        `SELECT count(*) AS n, count(*) FILTER (WHERE stored_ms < $4) AS stored_before
+           FROM ${schema}.fleet_telemetry WHERE edge_id = $1 AND time_ms > $2 AND time_ms <= $3`,
+        [id, fromMs, toMs, restartWallMs],
+      );
+      return { n: Number(r.rows[0].n), storedBefore: Number(r.rows[0].stored_before) };
+    };
+    const health = async (i: number) => {
+      const r = await fetch(`${sites[i].address}/api/health`);
+      return ((await r.json()) as { live?: { cycles: number } }).live?.cycles ?? 0;
+    };
+    /** Each site's twin clock now (a point it made by then is no later). */
+    const clockNow = () => sites.map((s) => s.twin!.clock.now());
+    let restartWallMs = Infinity;
+    try {
+      // 1. Backend up, every site controlling and reporting (stored at the backend).
+      await until(
+        'every site stored at the backend',
+        async () => {
+          const m = await storedMessages();
+          return SITES.every((s) => (m[s.id]?.n ?? 0) > 0);
+        },
+        120_000,
+      );
+      // The feeder share each site holds (after the tests above; none when this test runs alone).
+      const heldKw = sites.map((s) => s.loop.snapshot().grid.importLimitKw);
+      await backend.stop();
+      const stopWallMs = Date.now();
+      // After the stop: every point of a site stored by then is no later than its clock time now.
+      const clockAtStop = clockNow();
+      const cyclesAtStop = await Promise.all(sites.map((_, i) => health(i)));
+      const madeAtStop = SITES.map((s) => outbox(s.id).made);
+      const storedAtStop = await storedMessages();
+
+      // 2. The backend stays stopped for OUTAGE_CYCLES cycles of every site; meanwhile no asset goes
+      // to safe mode and every site keeps the share it was given.
+      const safe = new Set<string>();
+      const shareKept: boolean[] = SITES.map(() => true);
+      let cyclesInOutage: number[] = [];
+      await until(
+        `${OUTAGE_CYCLES} control cycles at every site with the backend stopped`,
+        async () => {
+          for (const [i, s] of sites.entries()) {
+            const snap = s.loop.snapshot();
+            for (const a of snap.assets)
+              if (a.mode === 'safe' || a.mode === 'offline')
+                safe.add(`${SITES[i].id}/${a.id}: ${a.mode} (${a.reason ?? ''})`);
+            if (snap.grid.importLimitKw !== heldKw[i]) shareKept[i] = false;
+          }
+          cyclesInOutage = (await Promise.all(sites.map((_, i) => health(i)))).map(
+            (n, i) => n - cyclesAtStop[i],
+          );
+          return cyclesInOutage.every((n) => n >= OUTAGE_CYCLES);
+        },
+        180_000,
+      );
+      const outageWallMs = Date.now() - stopWallMs;
+      const clockAtRestart = clockNow();
+      const madeAtRestart = SITES.map((s) => outbox(s.id).made);
+      // Nothing stored while the backend was stopped: what the sites made waits in JetStream.
+      expect(await storedMessages()).toEqual(storedAtStop);
+      findings.outage = {
+        wallMs: outageWallMs,
+        cycles: cyclesInOutage,
+        messagesMade: SITES.map((_, i) => madeAtRestart[i] - madeAtStop[i]),
+      };
+      expect([...safe]).toEqual([]);
+      expect(shareKept).toEqual([true, true, true]);
+      for (const [i, s] of SITES.entries()) {
+        expect(cyclesInOutage[i], s.id).toBeGreaterThanOrEqual(OUTAGE_CYCLES);
+        expect(madeAtRestart[i], s.id).toBeGreaterThan(madeAtStop[i]);
+      }
+
+      // 3. The backend again (a new one on the same schema and streams, as after a restart).
+      restartWallMs = Date.now();
+      backend = new FleetBackend({ natsUrl: NATS_URL!, pgUrl: PG_URL!, pgSchema: schema, namespace: ns });
+      await backend.start();
+      // Newest stored is not enough: one run found site-b's messages 1 … 185 stored but for one, just
+      // after the newest arrived. Probably a message the stopped backend's pull had in flight: pending
+      // at JetStream, it comes again only after the consumer's ack wait (30 s), after newer ones (and
+      // the backend counts it out of order, so that counter is reported here, not required to be 0).
+      await until(
+        'every message the sites made before the restart stored, without a gap',
+        async () => {
+          const m = await storedMessages();
+          return SITES.every((s, i) => (m[s.id]?.hi ?? 0) >= madeAtRestart[i] && m[s.id].n === m[s.id].hi);
+        },
+        180_000,
+      );
+      const catchUpWallMs = Date.now() - restartWallMs;
+      // Nothing lost: each site's messages are stored without a gap, 1 … the newest; and every
+      // telemetry row the site's own store has from the outage is in the backend, stored after the
+      // restart (caught up, not stored while down).
+      const stored = await storedMessages();
+      const caughtUpRows: number[] = [];
+      for (const [i, s] of SITES.entries()) {
+        const [from, to] = [clockAtStop[i], clockAtRestart[i]];
+        expect(stored[s.id], s.id).toEqual({ n: stored[s.id].hi, lo: 1, hi: stored[s.id].hi });
+        // (the site's store writes in batches, the backend takes its backlog in batches: both settle)
+        await until(
+          `${s.id}'s outage rows in the backend`,
+          async () => (await backendRows(s.id, from, to)).n === localRows(s.id, from, to),
+          60_000,
+        ).catch(() => undefined);
+        const local = localRows(s.id, from, to);
+        const up = await backendRows(s.id, from, to);
+        expect(local, s.id).toBeGreaterThan(0);
+        expect(up, s.id).toEqual({ n: local, storedBefore: 0 });
+        caughtUpRows.push(up.n);
+        const o = outbox(s.id);
+        expect(o.dropped, s.id).toBe(0);
+      }
+      await until('every outbox empty', () => SITES.every((s) => outbox(s.id).queued === 0));
+      // Nothing doubled: the backend met no message twice, and no reading is stored twice.
+      const twice = await c.query(
+        `SELECT edge_id, asset_id, measurement, channel, time_ms FROM ${schema}.fleet_telemetry
+          GROUP BY edge_id, asset_id, measurement, channel, time_ms HAVING count(*) > 1`,
+      );
+      const stats = backend.stats();
+      findings.catchUp = {
+        wallMs: catchUpWallMs,
+        rowsCaughtUp: caughtUpRows,
+        messagesStored: SITES.map((s) => stored[s.id].n),
+        duplicates: stats.duplicates,
+        outOfOrder: stats.outOfOrder,
+        rowsStoredTwice: twice.rowCount,
+      };
+      expect(twice.rows).toEqual([]);
+      expect(stats).toMatchObject({ duplicates: 0, rejected: 0 });
+    } finally {
+      await c.end();
+    }
+  }, 600_000);
 });
