@@ -62,14 +62,29 @@ export function noChargerRestrictions(p: HorizonProblem): ChargerRestrictions[] 
   return p.depots.map(() => ({ noV2g: new Set<number>() }));
 }
 
+/** One bus's columns, per step (−1 where it has none) or per row added. */
+interface BusColumns {
+  ch: number[];
+  dis: number[];
+  soc: number[];
+  below: number[];
+  unmet: number[];
+  short: number[];
+  shortStep: number[];
+}
+
+/** The depot's per-step charger rows collect each bus's charge and V2G columns here. */
+interface DepotChargers {
+  chargeByStep: Term[][];
+  dischargeByStep: Term[][];
+}
+
 export function addBuses(
   ctx: BuildContext,
   restrictions: readonly ChargerRestrictions[] = noChargerRestrictions(ctx.p),
 ): BusHandles {
   const { m, p } = ctx;
-  const dt = p.stepHours;
   const bounds = blockBounds(p);
-  const blocks = bounds.length - 1;
   const h: BusHandles = {
     chargeCol: [],
     dischargeCol: [],
@@ -79,155 +94,164 @@ export function addBuses(
     drainShortCol: [],
     drainShortStep: [],
   };
-  const consumptionCost = p.weights.cost * p.consumptionCostKrwPerKwh * dt;
   p.depots.forEach((dep, di) => {
     const cfg = dep.cfg;
-    const eta = cfg.charging_efficiency;
-    const capKwh = cfg.battery_kwh;
-    const floorKwh = cfg.soc_min * capKwh;
-    const v2g = cfg.v2g_chargers > 0;
-    const rules = restrictions[di];
-    const chargeByStep: { col: number; coef: number }[][] = Array.from({ length: p.steps }, () => []);
-    const dischargeByStep: { col: number; coef: number }[][] = Array.from({ length: p.steps }, () => []);
-    const depCh: number[][] = [];
-    const depDis: number[][] = [];
-    const depSoc: number[][] = [];
-    const depUnmet: number[][] = [];
-    const depBelow: number[][] = [];
-    const depShort: number[][] = [];
-    const depShortStep: number[][] = [];
-    dep.buses.forEach((bus, bi) => {
-      const name = `d${di}b${bi}`;
-      const ch = new Array<number>(p.steps).fill(-1);
-      const dis = new Array<number>(p.steps).fill(-1);
-      const soc = new Array<number>(p.steps).fill(-1);
-      const below = new Array<number>(p.steps).fill(-1);
-      const short: number[] = [];
-      const shortStep: number[] = [];
-      const unmet: number[] = [];
-      const requiredAt = new Map<number, number>();
-      for (const req of bus.requirements)
-        if (req.step > 0 && req.step <= p.steps)
-          requiredAt.set(req.step, Math.max(requiredAt.get(req.step) ?? 0, req.socKwh));
-      const hiKwh = Math.max(cfg.soc_max * capKwh, bus.socKwh);
-      // The stored energy at the start of the block: a column (the previous block's end) or, in the
-      // first block, the measured value.
-      let prev = -1;
-      const requirement = (step: number, terms: Term[], knownKwh: number) => {
-        const needKwh = requiredAt.get(step);
-        if (needKwh === undefined) return;
-        const u = m.addVar(`${name}_u_${step}`, 0, needKwh, p.unmetPenaltyKrwPerKwh);
-        m.addRow(`${name}_req_${step}`, [...terms, { col: u, coef: 1 }], needKwh - knownKwh, Infinity);
-        unmet.push(u);
-      };
-      for (let b = 0; b < blocks; b++) {
-        const s0 = bounds[b];
-        const s1 = bounds[b + 1];
-        // One charge (and V2G) power for the block's depot steps: its mean while at the depot.
-        let hereSteps = 0;
-        let v2gEverywhere = v2g;
-        for (let k = s0; k < s1; k++)
-          if (bus.atDepot[k] === 1) {
-            hereSteps++;
-            if (rules.noV2g.has(bi * p.steps + k)) v2gEverywhere = false;
-          }
-        let c = -1;
-        let d = -1;
-        if (hereSteps > 0) {
-          c = m.addVar(`${name}_c_${s0}`, 0, cfg.charger_kw, consumptionCost * hereSteps);
-          if (v2gEverywhere) d = m.addVar(`${name}_d_${s0}`, 0, cfg.charger_kw, -consumptionCost * hereSteps);
-          for (let k = s0; k < s1; k++) {
-            if (bus.atDepot[k] !== 1) continue;
-            ctx.balance.add(k, c, -1);
-            chargeByStep[k].push({ col: c, coef: 1 });
-            ch[k] = c;
-            if (d >= 0) {
-              ctx.balance.add(k, d, 1);
-              dischargeByStep[k].push({ col: d, coef: 1 });
-              dis[k] = d;
-            }
-          }
-        }
-        // Stored energy at the start of step k inside the block:
-        //   prev + (η c − d / η) dt · (depot steps before k) − drain before k + shortfalls before k.
-        let depotBefore = 0;
-        let drainBeforeKwh = 0;
-        const shortTerms: Term[] = [];
-        const stateTerms = (): Term[] => {
-          const t: Term[] = [...shortTerms];
-          if (prev >= 0) t.push({ col: prev, coef: 1 });
-          if (depotBefore > 0 && c >= 0) t.push({ col: c, coef: eta * dt * depotBefore });
-          if (depotBefore > 0 && d >= 0) t.push({ col: d, coef: (-dt / eta) * depotBefore });
-          return t;
-        };
-        const knownKwh = () => (prev >= 0 ? 0 : bus.socKwh) - drainBeforeKwh;
-        for (let k = s0; k < s1; k++) {
-          requirement(k, stateTerms(), knownKwh());
-          if (bus.atDepot[k] === 1) depotBefore++;
-          else if (bus.drainKwh[k] > 0 && (k === 0 || bus.atDepot[k - 1] === 1)) {
-            // First step away (of a block, or of the horizon): whatever of the block's remaining drain
-            // the bus cannot cover from what it has. Taken up front so no state on the way is negative.
-            let stretchKwh = 0;
-            for (let j = k; j < p.steps && bus.atDepot[j] === 0; j++) stretchKwh += bus.drainKwh[j];
-            // Each kWh it adds also lifts every later state, which the floor penalty would pay for; so
-            // it costs more than that, or the plan would "buy" energy this way beyond what is missing.
-            const shortCost = p.unmetPenaltyKrwPerKwh + p.busBelowFloorPenaltyKrwPerKwh * (p.steps - k);
-            const sh = m.addVar(`${name}_short_${k}`, 0, stretchKwh, shortCost);
-            shortTerms.push({ col: sh, coef: 1 });
-            short.push(sh);
-            shortStep.push(k);
-          }
-          drainBeforeKwh += bus.drainKwh[k];
-        }
-        // s(end) = the state after the block's last step; its floor is soft, paid per step of the block.
-        const s = m.addVar(`${name}_s_${s1}`, 0, hiKwh, 0);
-        const terms = stateTerms().map((t) => ({ col: t.col, coef: -t.coef }));
-        terms.push({ col: s, coef: 1 });
-        m.addRow(`${name}_soc_${s1 - 1}`, terms, knownKwh(), knownKwh());
-        const u = m.addVar(`${name}_below_${s1}`, 0, floorKwh, p.busBelowFloorPenaltyKrwPerKwh * (s1 - s0));
-        m.addRow(
-          `${name}_floor_${s1}`,
-          [
-            { col: s, coef: 1 },
-            { col: u, coef: 1 },
-          ],
-          floorKwh,
-          Infinity,
-        );
-        soc[s1 - 1] = s;
-        below[s1 - 1] = u;
-        prev = s;
-      }
-      if (requiredAt.has(p.steps)) requirement(p.steps, [{ col: prev, coef: 1 }], 0);
-      if (prev >= 0) m.addCost(prev, -p.weights.cost * p.terminalValueKrwPerKwh);
-      depCh.push(ch);
-      depDis.push(dis);
-      depSoc.push(soc);
-      depUnmet.push(unmet);
-      depBelow.push(below);
-      depShort.push(short);
-      depShortStep.push(shortStep);
-    });
+    const chargers: DepotChargers = {
+      chargeByStep: Array.from({ length: p.steps }, () => []),
+      dischargeByStep: Array.from({ length: p.steps }, () => []),
+    };
+    const cols = dep.buses.map((_, bi) => addBus(ctx, di, bi, bounds, restrictions[di], chargers));
     for (let k = 0; k < p.steps; k++) {
-      if (chargeByStep[k].length === 0) continue;
+      if (chargers.chargeByStep[k].length === 0) continue;
       m.addRow(
         `d${di}_chg_${k}`,
-        [...chargeByStep[k], ...dischargeByStep[k]],
+        [...chargers.chargeByStep[k], ...chargers.dischargeByStep[k]],
         -Infinity,
         cfg.chargers * cfg.charger_kw,
       );
-      if (dischargeByStep[k].length > 0)
-        m.addRow(`d${di}_v2g_${k}`, dischargeByStep[k], -Infinity, cfg.v2g_chargers * cfg.charger_kw);
+      if (chargers.dischargeByStep[k].length > 0)
+        m.addRow(
+          `d${di}_v2g_${k}`,
+          chargers.dischargeByStep[k],
+          -Infinity,
+          cfg.v2g_chargers * cfg.charger_kw,
+        );
     }
-    h.chargeCol.push(depCh);
-    h.dischargeCol.push(depDis);
-    h.socCol.push(depSoc);
-    h.unmetCol.push(depUnmet);
-    h.belowFloorCol.push(depBelow);
-    h.drainShortCol.push(depShort);
-    h.drainShortStep.push(depShortStep);
+    h.chargeCol.push(cols.map((c) => c.ch));
+    h.dischargeCol.push(cols.map((c) => c.dis));
+    h.socCol.push(cols.map((c) => c.soc));
+    h.unmetCol.push(cols.map((c) => c.unmet));
+    h.belowFloorCol.push(cols.map((c) => c.below));
+    h.drainShortCol.push(cols.map((c) => c.short));
+    h.drainShortStep.push(cols.map((c) => c.shortStep));
   });
   return h;
+}
+
+/** One bus of depot `di`: its blocks' charge, V2G, state, floor, shortfall and departure rows. */
+function addBus(
+  ctx: BuildContext,
+  di: number,
+  bi: number,
+  bounds: Int32Array,
+  rules: ChargerRestrictions,
+  chargers: DepotChargers,
+): BusColumns {
+  const { m, p } = ctx;
+  const dt = p.stepHours;
+  const dep = p.depots[di];
+  const bus = dep.buses[bi];
+  const cfg = dep.cfg;
+  const eta = cfg.charging_efficiency;
+  const capKwh = cfg.battery_kwh;
+  const floorKwh = cfg.soc_min * capKwh;
+  const consumptionCost = p.weights.cost * p.consumptionCostKrwPerKwh * dt;
+  const name = `d${di}b${bi}`;
+  const out: BusColumns = {
+    ch: new Array<number>(p.steps).fill(-1),
+    dis: new Array<number>(p.steps).fill(-1),
+    soc: new Array<number>(p.steps).fill(-1),
+    below: new Array<number>(p.steps).fill(-1),
+    unmet: [],
+    short: [],
+    shortStep: [],
+  };
+  const requiredAt = new Map<number, number>();
+  for (const req of bus.requirements)
+    if (req.step > 0 && req.step <= p.steps)
+      requiredAt.set(req.step, Math.max(requiredAt.get(req.step) ?? 0, req.socKwh));
+  const hiKwh = Math.max(cfg.soc_max * capKwh, bus.socKwh);
+  // The stored energy at the start of the block: a column (the previous block's end) or, in the
+  // first block, the measured value.
+  let prev = -1;
+  const requirement = (step: number, terms: Term[], knownKwh: number) => {
+    const needKwh = requiredAt.get(step);
+    if (needKwh === undefined) return;
+    const u = m.addVar(`${name}_u_${step}`, 0, needKwh, p.unmetPenaltyKrwPerKwh);
+    m.addRow(`${name}_req_${step}`, [...terms, { col: u, coef: 1 }], needKwh - knownKwh, Infinity);
+    out.unmet.push(u);
+  };
+  for (let b = 0; b + 1 < bounds.length; b++) {
+    const s0 = bounds[b];
+    const s1 = bounds[b + 1];
+    // One charge (and V2G) power for the block's depot steps: its mean while at the depot.
+    let hereSteps = 0;
+    let v2gEverywhere = cfg.v2g_chargers > 0;
+    for (let k = s0; k < s1; k++)
+      if (bus.atDepot[k] === 1) {
+        hereSteps++;
+        if (rules.noV2g.has(bi * p.steps + k)) v2gEverywhere = false;
+      }
+    let c = -1;
+    let d = -1;
+    if (hereSteps > 0) {
+      c = m.addVar(`${name}_c_${s0}`, 0, cfg.charger_kw, consumptionCost * hereSteps);
+      if (v2gEverywhere) d = m.addVar(`${name}_d_${s0}`, 0, cfg.charger_kw, -consumptionCost * hereSteps);
+      for (let k = s0; k < s1; k++) {
+        if (bus.atDepot[k] !== 1) continue;
+        ctx.balance.add(k, c, -1);
+        chargers.chargeByStep[k].push({ col: c, coef: 1 });
+        out.ch[k] = c;
+        if (d >= 0) {
+          ctx.balance.add(k, d, 1);
+          chargers.dischargeByStep[k].push({ col: d, coef: 1 });
+          out.dis[k] = d;
+        }
+      }
+    }
+    // Stored energy at the start of step k inside the block:
+    //   prev + (η c − d / η) dt · (depot steps before k) − drain before k + shortfalls before k.
+    let depotBefore = 0;
+    let drainBeforeKwh = 0;
+    const shortTerms: Term[] = [];
+    const stateTerms = (): Term[] => {
+      const t: Term[] = [...shortTerms];
+      if (prev >= 0) t.push({ col: prev, coef: 1 });
+      if (depotBefore > 0 && c >= 0) t.push({ col: c, coef: eta * dt * depotBefore });
+      if (depotBefore > 0 && d >= 0) t.push({ col: d, coef: (-dt / eta) * depotBefore });
+      return t;
+    };
+    const knownKwh = () => (prev >= 0 ? 0 : bus.socKwh) - drainBeforeKwh;
+    for (let k = s0; k < s1; k++) {
+      requirement(k, stateTerms(), knownKwh());
+      if (bus.atDepot[k] === 1) depotBefore++;
+      else if (bus.drainKwh[k] > 0 && (k === 0 || bus.atDepot[k - 1] === 1)) {
+        // First step away (of a block, or of the horizon): whatever of the block's remaining drain
+        // the bus cannot cover from what it has. Taken up front so no state on the way is negative.
+        let stretchKwh = 0;
+        for (let j = k; j < p.steps && bus.atDepot[j] === 0; j++) stretchKwh += bus.drainKwh[j];
+        // Each kWh it adds also lifts every later state, which the floor penalty would pay for; so
+        // it costs more than that, or the plan would "buy" energy this way beyond what is missing.
+        const shortCost = p.unmetPenaltyKrwPerKwh + p.busBelowFloorPenaltyKrwPerKwh * (p.steps - k);
+        const sh = m.addVar(`${name}_short_${k}`, 0, stretchKwh, shortCost);
+        shortTerms.push({ col: sh, coef: 1 });
+        out.short.push(sh);
+        out.shortStep.push(k);
+      }
+      drainBeforeKwh += bus.drainKwh[k];
+    }
+    // s(end) = the state after the block's last step; its floor is soft, paid per step of the block.
+    const s = m.addVar(`${name}_s_${s1}`, 0, hiKwh, 0);
+    const terms = stateTerms().map((t) => ({ col: t.col, coef: -t.coef }));
+    terms.push({ col: s, coef: 1 });
+    m.addRow(`${name}_soc_${s1 - 1}`, terms, knownKwh(), knownKwh());
+    const u = m.addVar(`${name}_below_${s1}`, 0, floorKwh, p.busBelowFloorPenaltyKrwPerKwh * (s1 - s0));
+    m.addRow(
+      `${name}_floor_${s1}`,
+      [
+        { col: s, coef: 1 },
+        { col: u, coef: 1 },
+      ],
+      floorKwh,
+      Infinity,
+    );
+    out.soc[s1 - 1] = s;
+    out.below[s1 - 1] = u;
+    prev = s;
+  }
+  if (requiredAt.has(p.steps)) requirement(p.steps, [{ col: prev, coef: 1 }], 0);
+  if (prev >= 0) m.addCost(prev, -p.weights.cost * p.terminalValueKrwPerKwh);
+  return out;
 }
 
 /**
