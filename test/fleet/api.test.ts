@@ -9,6 +9,7 @@ import { FleetBackend } from '../../src/fleet/backend.ts';
 import { FleetEdge } from '../../src/fleet/edge.ts';
 import type { KpiMessage, ScheduleMessage, SiteReportMessage } from '../../src/fleet/messages.ts';
 import { removeFleetTestState } from './services.ts';
+import { siteKpi, sitePlan, siteReport } from './messages.ts';
 
 // The fleet API over a real loopback socket, on what three edges sent through the machine's NATS
 // JetStream into PostgreSQL: telemetry, a plan in force, KPIs and reports, and a coordinated feeder.
@@ -27,37 +28,9 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, timeo
   }
 }
 
-const kpi = (i: number): KpiMessage => ({
-  timeMs: T0 + 15 * MIN,
-  day: '2026-08-03',
-  importKwh: 1000 * (i + 1),
-  consumptionKwh: 2000 * (i + 1),
-  pvKwh: 500,
-  costKrw: 100_000 * (i + 1),
-  selfSufficiency: 0.5,
-  re100HourlyMatching: 0.25 * (i + 1),
-  monthPeakKw: 5000,
-  billingDemandKw: 6000,
-});
-const report = (i: number): SiteReportMessage => ({
-  timeMs: T0,
-  wantKw: 5000,
-  inflexibleKw: 1000,
-  ownLimitKw: 16000,
-  valueKrwPerKwh: 100 * (i + 1),
-  importKw: 5000,
-  limitKw: 16000,
-});
-const schedule: ScheduleMessage = {
-  timeMs: T0,
-  scheduleId: 7,
-  strategy: 'optimal',
-  madeMs: T0,
-  startMs: T0,
-  stepMinutes: 15,
-  importKw: [4000, 4100],
-  exportKw: [0, 0],
-};
+const kpi = (i: number): KpiMessage => siteKpi(i, T0 + 15 * MIN, '2026-08-03');
+const report = (i: number): SiteReportMessage => siteReport(i, T0);
+const schedule: ScheduleMessage = sitePlan(T0, [4000, 4100]);
 
 describe.skipIf(!NATS_URL || !PG_URL)('fleet API', () => {
   const ns = `a${randomBytes(4).toString('hex')}`;

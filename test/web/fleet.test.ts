@@ -11,6 +11,7 @@ import { FleetBackend } from '../../src/fleet/backend.ts';
 import { FleetEdge } from '../../src/fleet/edge.ts';
 import type { KpiMessage, ScheduleMessage, SiteReportMessage } from '../../src/fleet/messages.ts';
 import { removeFleetTestState } from '../fleet/services.ts';
+import { siteKpi, sitePlan, siteReport } from '../fleet/messages.ts';
 import { CHROMIUM, CHROMIUM_ARGS, ensureWebBuild, WEB_ROOT } from './harness.ts';
 
 // End to end: the fleet dashboard (web/fleet.html) served by the fleet API of a backend that took
@@ -29,37 +30,10 @@ const IDS = ['site-a', 'site-b', 'site-c'];
 const FEEDER_CAP_KW = 9000;
 const WAIT_MS = 20_000;
 
-const kpi = (i: number, day: number): KpiMessage => ({
-  timeMs: T0 + day * DAY_MS + 23 * 60 * MIN_MS,
-  day: `2026-08-0${3 + day}`,
-  importKwh: 1000 * (i + 1),
-  consumptionKwh: 2000 * (i + 1),
-  pvKwh: 500,
-  costKrw: 100_000 * (i + 1),
-  selfSufficiency: 0.5,
-  re100HourlyMatching: 0.25 * (i + 1),
-  monthPeakKw: 5000,
-  billingDemandKw: 6000,
-});
-const report = (i: number): SiteReportMessage => ({
-  timeMs: T0,
-  wantKw: 5000,
-  inflexibleKw: 1000,
-  ownLimitKw: 16000,
-  valueKrwPerKwh: 100 * (i + 1),
-  importKw: 5000,
-  limitKw: 16000,
-});
-const schedule: ScheduleMessage = {
-  timeMs: T0,
-  scheduleId: 7,
-  strategy: 'optimal',
-  madeMs: T0,
-  startMs: T0,
-  stepMinutes: 15,
-  importKw: [4000, 4100, 4200, 4300],
-  exportKw: [0, 0, 0, 0],
-};
+const kpi = (i: number, day: number): KpiMessage =>
+  siteKpi(i, T0 + day * DAY_MS + 23 * 60 * MIN_MS, `2026-08-0${3 + day}`);
+const report = (i: number): SiteReportMessage => siteReport(i, T0);
+const schedule: ScheduleMessage = sitePlan(T0, [4000, 4100, 4200, 4300]);
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
   const end = Date.now() + timeoutMs;
