@@ -294,6 +294,47 @@ function billingDemand(
   return { billingDemandKw, source };
 }
 
+/**
+ * The electricity charge of one bill (a calendar month or a meter-reading period), component by
+ * component, each truncated to the won as KEPCO prints it: the demand charge, energy, the climate and
+ * fuel adders, and the contract-excess penalty (초과사용부가금) on the highest 15-minute import.
+ */
+export function electricityCharges(o: {
+  /** Demand charge before truncation, 원. */
+  demandChargeKrw: number;
+  /** Energy charge before truncation, 원. */
+  energyKrw: number;
+  importKwh: number;
+  maxImportKw: number;
+  contractKw: number;
+  /** Basic charge the excess penalty is priced at, 원/kW. */
+  basicChargeKrwPerKw: number;
+  tariff: GridConfig['tariff'];
+}) {
+  const excessKw = o.maxImportKw - o.contractKw;
+  const penalty =
+    excessKw > 0 ? excessKw * o.basicChargeKrwPerKw * excessPenaltyMultiplier(excessKw / o.contractKw) : 0;
+  const demandChargeKrw = Math.trunc(o.demandChargeKrw);
+  const energyChargeKrw = Math.trunc(o.energyKrw);
+  const climateEnvironmentKrw = Math.trunc(o.importKwh * o.tariff.climate_environment_krw_per_kwh);
+  const fuelCostAdjustmentKrw = Math.trunc(o.importKwh * o.tariff.fuel_cost_adjustment_krw_per_kwh);
+  const excessDemandPenaltyKrw = Math.trunc(penalty);
+  const electricityChargeKrw =
+    demandChargeKrw +
+    energyChargeKrw +
+    climateEnvironmentKrw +
+    fuelCostAdjustmentKrw +
+    excessDemandPenaltyKrw;
+  return {
+    demandChargeKrw,
+    energyChargeKrw,
+    climateEnvironmentKrw,
+    fuelCostAdjustmentKrw,
+    excessDemandPenaltyKrw,
+    electricityChargeKrw,
+  };
+}
+
 /** One month's bill: demand and energy charges, adders, the contract-excess penalty, VAT and fund. */
 function monthBill(
   months: readonly MonthAcc[],
@@ -307,22 +348,16 @@ function monthBill(
   const monthMs = m.endMs - m.startMs;
   const coveredFraction = m.coveredMs / monthMs;
   const unitPrice = m.basicPriceTimeSum / m.coveredMs;
-  const demandCharge = (billingDemandKw * m.basicPriceTimeSum) / monthMs;
-  const excessKw = m.maxImportKw - contractKw;
-  const penalty = excessKw > 0 ? excessKw * unitPrice * excessPenaltyMultiplier(excessKw / contractKw) : 0;
-
-  const demandChargeKrw = Math.trunc(demandCharge);
-  const energyChargeKrw = Math.trunc(m.energyKrw);
-  const climateEnvironmentKrw = Math.trunc(m.importKwh * tc.climate_environment_krw_per_kwh);
-  const fuelCostAdjustmentKrw = Math.trunc(m.importKwh * tc.fuel_cost_adjustment_krw_per_kwh);
-  const excessDemandPenaltyKrw = Math.trunc(penalty);
-  const electricityChargeKrw =
-    demandChargeKrw +
-    energyChargeKrw +
-    climateEnvironmentKrw +
-    fuelCostAdjustmentKrw +
-    excessDemandPenaltyKrw;
-  const taxes = monthlyTaxes(electricityChargeKrw, tc.vat_fraction, tc.power_fund_fraction);
+  const charges = electricityCharges({
+    demandChargeKrw: (billingDemandKw * m.basicPriceTimeSum) / monthMs,
+    energyKrw: m.energyKrw,
+    importKwh: m.importKwh,
+    maxImportKw: m.maxImportKw,
+    contractKw,
+    basicChargeKrwPerKw: unitPrice,
+    tariff: tc,
+  });
+  const taxes = monthlyTaxes(charges.electricityChargeKrw, tc.vat_fraction, tc.power_fund_fraction);
   return {
     month: m.key,
     startMs: m.startMs,
@@ -335,12 +370,7 @@ function monthBill(
     billingDemandKw,
     billingDemandSource: source,
     basicChargeKrwPerKw: unitPrice,
-    demandChargeKrw,
-    energyChargeKrw,
-    climateEnvironmentKrw,
-    fuelCostAdjustmentKrw,
-    excessDemandPenaltyKrw,
-    electricityChargeKrw,
+    ...charges,
     ...taxes,
     exportRevenueKrw: m.exportKrw,
     co2Kg: m.importKwh * gridConfig.emission_factor_kg_per_kwh,

@@ -3,7 +3,7 @@ import type { GridConfig } from '../model/schema.ts';
 import { intervalMs, MS_PER_HOUR, timeAt } from '../model/time.ts';
 import type { Band } from './data/types.ts';
 import { BILLING_DEMAND_FLOOR_FRACTION, DEMAND_INTERVAL_MINUTES } from './data/kepco-tou-bands.ts';
-import { excessPenaltyMultiplier, monthlyTaxes, type BillInput, type BillingDemandSource } from './bill.ts';
+import { electricityCharges, monthlyTaxes, type BillInput, type BillingDemandSource } from './bill.ts';
 import { BAND_OF_CODE, type TariffEngine } from './engine.ts';
 import { tariffSeries } from './series.ts';
 
@@ -115,20 +115,15 @@ export function computePeriodBill(
     billingDemandSource = 'contract_floor';
   }
   const basicChargeKrwPerKw = grid.count > 0 ? basicPriceSum / grid.count : 0;
-  const excessKw = maxImportKw - contractKw;
-  const penalty =
-    excessKw > 0 ? excessKw * basicChargeKrwPerKw * excessPenaltyMultiplier(excessKw / contractKw) : 0;
-  const demandChargeKrw = Math.trunc(billingDemandKw * basicChargeKrwPerKw);
-  const energyChargeKrw = Math.trunc(energyKrw);
-  const climateEnvironmentKrw = Math.trunc(importKwh * tc.climate_environment_krw_per_kwh);
-  const fuelCostAdjustmentKrw = Math.trunc(importKwh * tc.fuel_cost_adjustment_krw_per_kwh);
-  const excessDemandPenaltyKrw = Math.trunc(penalty);
-  const electricityChargeKrw =
-    demandChargeKrw +
-    energyChargeKrw +
-    climateEnvironmentKrw +
-    fuelCostAdjustmentKrw +
-    excessDemandPenaltyKrw;
+  const charges = electricityCharges({
+    demandChargeKrw: billingDemandKw * basicChargeKrwPerKw,
+    energyKrw,
+    importKwh,
+    maxImportKw,
+    contractKw,
+    basicChargeKrwPerKw,
+    tariff: tc,
+  });
   return {
     startMs: period.startMs,
     endMs: period.endMs,
@@ -139,12 +134,7 @@ export function computePeriodBill(
     billingDemandKw,
     billingDemandSource,
     basicChargeKrwPerKw,
-    demandChargeKrw,
-    energyChargeKrw,
-    climateEnvironmentKrw,
-    fuelCostAdjustmentKrw,
-    excessDemandPenaltyKrw,
-    electricityChargeKrw,
-    ...monthlyTaxes(electricityChargeKrw, tc.vat_fraction, tc.power_fund_fraction),
+    ...charges,
+    ...monthlyTaxes(charges.electricityChargeKrw, tc.vat_fraction, tc.power_fund_fraction),
   };
 }
