@@ -1,9 +1,9 @@
-import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useLive } from './live.ts';
 import { useSession } from './session.ts';
-import { toggleTheme, useTheme } from './theme.ts';
-import { SignIn } from './views/SignIn.tsx';
+import { SignIn } from './components/SignIn.tsx';
+import { Switches } from './components/Switches.tsx';
 import { Overview } from './views/Overview.tsx';
 
 // The shell: navigation, language and theme switches, the stream indicator. Views are routed by
@@ -36,10 +36,9 @@ function StreamBadge() {
 }
 
 export function App() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const session = useSession();
   const [view, setView] = useState<View>(viewFromPath);
-  const theme = useTheme((s) => s.theme);
   // Phones: the header folds the switches and sign-out into a menu (see styles.css).
   const [menuOpen, setMenuOpen] = useState(false);
   const [restoring, setRestoring] = useState(true);
@@ -58,30 +57,17 @@ export function App() {
     setMenuOpen(false);
   };
 
-  const switches: ReactNode = (
-    <div className="switches">
-      <button
-        type="button"
-        className="ghost"
-        data-testid="lang-switch"
-        onClick={() => void i18n.changeLanguage(i18n.language === 'ko' ? 'en' : 'ko')}
-      >
-        {i18n.language === 'ko' ? 'English' : '한국어'}
-      </button>
-      <button
-        type="button"
-        className="ghost"
-        data-testid="theme-switch"
-        onClick={toggleTheme}
-        aria-label={t('app.theme')}
-      >
-        {theme === 'dark' ? '☀' : '☾'} {t(theme === 'dark' ? 'app.light' : 'app.dark')}
-      </button>
-    </div>
-  );
-
   if (restoring) return <div className="center muted">{t('app.loading')}</div>;
-  if (!session.token) return <SignIn switches={switches} />;
+  if (!session.token)
+    return (
+      <SignIn
+        signIn={session.signIn}
+        intro={t('signin.intro')}
+        placeholder="bgt_…"
+        hint={t('signin.hint')}
+        testId="signin-form"
+      />
+    );
 
   return (
     <div className="shell">
@@ -117,7 +103,7 @@ export function App() {
           <span className="badge" data-testid="role">
             {t(`role.${session.role}`)}
           </span>
-          {switches}
+          <Switches />
           <button type="button" className="ghost" data-testid="sign-out" onClick={session.signOut}>
             {t('app.signOut')}
           </button>

@@ -1,15 +1,15 @@
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useMemo, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { timeAxis, timeTooltip, valueAxis, wallClock } from '../charts.ts';
 import { SERIES_COLOR } from '../components/chart-theme.ts';
 import { EChart } from '../components/EChart.tsx';
 import { Ring } from '../components/Gauge.tsx';
+import { SignIn } from '../components/SignIn.tsx';
+import { Switches } from '../components/Switches.tsx';
 import { currentZone, energy, krw, num, pct, power, time } from '../format.ts';
-import { toggleTheme, useTheme } from '../theme.ts';
 import {
   FLEET_TOKEN_KEY,
-  FleetApiError,
   fleetApi,
   fleetToken,
   planSeries,
@@ -37,80 +37,6 @@ function siteFromHash(): string | null {
   return location.hash.startsWith(SITE_HASH)
     ? decodeURIComponent(location.hash.slice(SITE_HASH.length))
     : null;
-}
-
-function Switches() {
-  const { t, i18n } = useTranslation();
-  const theme = useTheme((s) => s.theme);
-  return (
-    <div className="switches">
-      <button
-        type="button"
-        className="ghost"
-        data-testid="lang-switch"
-        onClick={() => void i18n.changeLanguage(i18n.language === 'ko' ? 'en' : 'ko')}
-      >
-        {i18n.language === 'ko' ? 'English' : '한국어'}
-      </button>
-      <button type="button" className="ghost" data-testid="theme-switch" onClick={toggleTheme}>
-        {theme === 'dark' ? '☀' : '☾'} {t(theme === 'dark' ? 'app.light' : 'app.dark')}
-      </button>
-    </div>
-  );
-}
-
-function SignIn({ onToken }: { onToken: (token: string) => void }) {
-  const { t } = useTranslation();
-  const [token, setToken] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await fleetApi('/fleet/sites', token.trim());
-      onToken(token.trim());
-    } catch (err) {
-      setError(
-        err instanceof FleetApiError && err.status === 401
-          ? t('signin.invalid')
-          : t('signin.failed', { message: (err as Error).message }),
-      );
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <div className="signin">
-      <form className="card" onSubmit={submit} data-testid="fleet-signin">
-        <h1>
-          <span className="logo">⚡</span> Bitgrid · {t('fleetDash.title')}
-        </h1>
-        <p className="muted">{t('fleetDash.intro')}</p>
-        <label>
-          {t('signin.token')}
-          <input
-            type="password"
-            autoComplete="off"
-            value={token}
-            onChange={(e) => setToken(e.target.value)}
-            data-testid="token-input"
-            required
-          />
-        </label>
-        {error && (
-          <p className="error" role="alert" data-testid="signin-error">
-            {error}
-          </p>
-        )}
-        <button type="submit" disabled={busy || !token.trim()} data-testid="signin-submit">
-          {busy ? t('app.loading') : t('signin.submit')}
-        </button>
-        <Switches />
-      </form>
-    </div>
-  );
 }
 
 function StatusBadge({ id, status }: { id: string; status: FleetSite['status'] }) {
@@ -489,7 +415,8 @@ export function FleetApp() {
     return () => removeEventListener('hashchange', onHash);
   }, []);
 
-  const signIn = (tk: string) => {
+  const signIn = async (tk: string) => {
+    await fleetApi('/fleet/sites', tk); // a 401 here: the token is not valid
     sessionStorage.setItem(FLEET_TOKEN_KEY, tk);
     setToken(tk);
   };
@@ -502,7 +429,15 @@ export function FleetApp() {
     setSite(id);
   };
 
-  if (!token) return <SignIn onToken={signIn} />;
+  if (!token)
+    return (
+      <SignIn
+        signIn={signIn}
+        title={t('fleetDash.title')}
+        intro={t('fleetDash.intro')}
+        testId="fleet-signin"
+      />
+    );
   const header: ReactNode = (
     <header className="top">
       <div className="brand">
