@@ -8,7 +8,7 @@ import { toIsoLocal } from '../model/time.ts';
 import { buildModel, extractSchedule, type Schedule } from '../optimize/build.ts';
 import { solveSync, highsVersion } from '../optimize/highs.ts';
 import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../optimize/horizon.ts';
-import { persistenceForecast, perfectForecast } from '../optimize/forecast-standin.ts';
+import { persistenceForecast, perfectForecast } from '../forecast/planner-standin.ts';
 import { initialView } from '../optimize/view.ts';
 import { simultaneousChargeDischarge } from '../optimize/assets/battery.ts';
 

@@ -13,12 +13,12 @@ import {
 } from '../model/load.ts';
 import type { ApiWorkerHandle } from '../server/api-host.ts';
 import type { Store } from '../store/index.ts';
-import type { Forecast } from '../optimize/forecast-standin.ts';
+import type { Forecast } from '../forecast/planner-standin.ts';
 import { SERVE_LOG_REDACT } from '../server/logging.ts';
 import { UsageError } from './errors.ts';
 import { join } from 'node:path';
 import type { Driver, SetpointKind } from '../drivers/types.ts';
-import type { TwinDistrict } from '../sim/twins/district.ts';
+import type { TwinDistrict } from '../twin/district.ts';
 
 /** Defaults of the live loop, in clock (simulated) seconds; see docs/operations.md. */
 const DEFAULT_CYCLE_S = 60;
@@ -570,7 +570,7 @@ async function loadLiveStack() {
     import('../control/jobs.ts'),
     import('../live/controller.ts'),
     import('../optimize/worker.ts'),
-    import('../sim/twins/district.ts'),
+    import('../twin/district.ts'),
   ]);
   return {
     defaultRegistry: drivers.defaultRegistry,

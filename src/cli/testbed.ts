@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadScenarioFile, REFERENCE_SCENARIO_FILE } from '../model/load.ts';
-import { strategyNames } from '../strategy/index.ts';
+import { strategyNames } from '../scenario/strategies.ts';
 import {
   ACTION_SCHEMA,
   controllerSpec,

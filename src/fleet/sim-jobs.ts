@@ -154,7 +154,7 @@ export async function runSimJob(job: SimJob, workerId: string): Promise<SimJobRe
         import('../model/load.ts'),
         import('../sim/district.ts'),
         import('../sim/engine.ts'),
-        import('../strategy/index.ts'),
+        import('../scenario/strategies.ts'),
         import('../tariff/index.ts'),
       ]);
     const file = join(dir, 'district.yaml');

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { District } from '../sim/district.ts';
-import type { StepView, JobState } from '../strategy/types.ts';
-import type { Forecast } from '../optimize/forecast-standin.ts';
+import type { StepView, JobState } from '../sim/strategy-interface.ts';
+import type { Forecast } from '../forecast/planner-standin.ts';
 import { solarPositionSeries } from '../weather/index.ts';
 import { haurwitzGhiWPerM2 } from '../weather/clearsky.ts';
 import { dayKind } from '../model/calendar.ts';

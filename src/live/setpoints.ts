@@ -1,5 +1,5 @@
 import type { Setpoint } from '../drivers/types.ts';
-import type { Dispatch } from '../strategy/types.ts';
+import type { Dispatch } from '../sim/strategy-interface.ts';
 import type { LiveView } from './site-state.ts';
 
 // A strategy's Dispatch as device setpoints: one per battery and PV inverter, one charging limit per

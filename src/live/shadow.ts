@@ -9,9 +9,9 @@ import type { GridSignal } from '../drivers/types.ts';
 import type { Actor } from '../control/types.ts';
 import { Guards } from '../control/guards.ts';
 import type { Store, JsonValue } from '../store/index.ts';
-import type { Dispatch, StepView } from '../strategy/types.ts';
+import type { Dispatch, StepView } from '../sim/strategy-interface.ts';
 import { plannedDatacenterKw } from '../strategy/common.ts';
-import type { Forecast } from '../optimize/forecast-standin.ts';
+import type { Forecast } from '../forecast/planner-standin.ts';
 import {
   persistenceForecaster,
   pointForecaster,

@@ -2,7 +2,13 @@ import type { District } from '../sim/district.ts';
 import type { ChargingSessionInfo } from '../drivers/types.ts';
 import type { ProcessImage } from '../control/loop.ts';
 import type { DemandState } from '../control/demand.ts';
-import type { BusState, DatacenterState, EvSessionState, JobState, StepView } from '../strategy/types.ts';
+import type {
+  BusState,
+  DatacenterState,
+  EvSessionState,
+  JobState,
+  StepView,
+} from '../sim/strategy-interface.ts';
 import type { EvSession } from '../sim/assets/ev.ts';
 import type { TrainingJob } from '../sim/assets/datacenter.ts';
 import { batteryLimits } from '../sim/assets/battery.ts';

@@ -1,5 +1,5 @@
 import type { District } from '../sim/district.ts';
-import type { StepView } from '../strategy/types.ts';
+import type { StepView } from '../sim/strategy-interface.ts';
 import { requiredDepartureSoc } from '../sim/assets/bus.ts';
 import { MS_PER_HOUR } from '../model/time.ts';
 import { DEMAND_INTERVAL_MINUTES } from '../tariff/index.ts';
@@ -12,7 +12,7 @@ import type {
   JobInput,
   Weights,
 } from './problem.ts';
-import type { Forecast } from './forecast-standin.ts';
+import type { Forecast } from '../forecast/planner-standin.ts';
 import type { GridSignal } from '../drivers/types.ts';
 import { applyGridSignals } from './signals.ts';
 import { deferrableInputs } from './assets/deferrable.ts';

@@ -1,12 +1,12 @@
 import type { District } from '../sim/district.ts';
-import type { Dispatch, Strategy, StepView } from '../strategy/types.ts';
+import type { Dispatch, Strategy, StepView } from '../sim/strategy-interface.ts';
 import { emptyDispatch, plannedDatacenterKw } from '../strategy/common.ts';
 import { rulesStrategy } from '../strategy/rules.ts';
 import { noneStrategy } from '../strategy/none.ts';
 import { MS_PER_HOUR } from '../model/time.ts';
 import { solveHorizon, type Schedule } from './build.ts';
 import { problemFromView, DEFAULT_PLAN_OPTIONS, type PlanOptions } from './horizon.ts';
-import type { Forecast } from './forecast-standin.ts';
+import type { Forecast } from '../forecast/planner-standin.ts';
 import type { SolveOptions } from './highs.ts';
 import { shedFlexibleLoads } from './peak-hold.ts';
 import { deferrableDispatch } from './assets/deferrable.ts';

@@ -1,4 +1,4 @@
-import type { Dispatch, StepView } from '../strategy/types.ts';
+import type { Dispatch, StepView } from '../sim/strategy-interface.ts';
 import { plannedDatacenterKw } from '../strategy/common.ts';
 import { MS_PER_HOUR } from '../model/time.ts';
 

@@ -1,6 +1,6 @@
 import type { District } from '../sim/district.ts';
 import { runSimulation } from '../sim/engine.ts';
-import type { StepView, Strategy } from '../strategy/types.ts';
+import type { StepView, Strategy } from '../sim/strategy-interface.ts';
 import { rulesStrategy } from '../strategy/rules.ts';
 import { noneStrategy } from '../strategy/none.ts';
 

@@ -1,5 +1,5 @@
 import { timeAt, toIsoLocal } from '../model/time.ts';
-import type { ScenarioRun } from '../sim/run.ts';
+import type { ScenarioRun } from './scenario-run.ts';
 
 const COLUMNS = [
   ['grid_kw', 'gridKw'],

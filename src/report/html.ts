@@ -1,5 +1,5 @@
 import { timeAt } from '../model/time.ts';
-import type { ScenarioRun } from '../sim/run.ts';
+import type { ScenarioRun } from './scenario-run.ts';
 import { downsample, esc, lineChart, stackedChart, type Line } from './svg.ts';
 import { KPI_ROWS, formatKpi } from './table.ts';
 

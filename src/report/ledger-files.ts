@@ -1,6 +1,6 @@
 import { ledgerCsv, ledgerJson } from '../ledger/index.ts';
 import { simLedger } from './ledger-sim.ts';
-import type { ScenarioRun } from '../sim/run.ts';
+import type { ScenarioRun } from './scenario-run.ts';
 
 /**
  * The hourly RE100 ledger of every strategy of a run, as `simulate --out` writes it: `ledger-<strategy>.csv`

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LoadedScenario } from '../model/load.ts';
-import { runSummary, simulateScenario } from '../sim/run.ts';
+import { runSummary, simulateScenario } from '../scenario/run.ts';
 import { jsonSafe } from './json.ts';
 
 // One simulation in a worker thread (see simulations.ts): runs the scenario, posts progress now and

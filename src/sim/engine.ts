@@ -11,7 +11,7 @@ import type {
   JobState,
   Strategy,
   StepView,
-} from '../strategy/types.ts';
+} from './strategy-interface.ts';
 import { MS_PER_MINUTE, timeAt } from '../model/time.ts';
 import { DEMAND_INTERVAL_MINUTES } from '../tariff/index.ts';
 import { RatchetBook, monthIndexOf } from '../tariff/ratchet.ts';

@@ -1,4 +1,4 @@
-import type { Dispatch, StepView } from './types.ts';
+import type { Dispatch, StepView } from '../sim/strategy-interface.ts';
 import { throughputAtCap, trainingItKw } from '../sim/assets/datacenter.ts';
 
 export function emptyDispatch(view: StepView): Dispatch {

@@ -1,4 +1,4 @@
-import type { Strategy } from './types.ts';
+import type { Strategy } from '../sim/strategy-interface.ts';
 import { emptyDispatch, runJobsAsSubmitted } from './common.ts';
 
 /**

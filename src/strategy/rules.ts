@@ -1,7 +1,7 @@
 import type { District } from '../sim/district.ts';
 import { MS_PER_HOUR } from '../model/time.ts';
 import { BAND_CODE } from '../tariff/index.ts';
-import type { Strategy, StepView } from './types.ts';
+import type { Strategy, StepView } from '../sim/strategy-interface.ts';
 import { emptyDispatch, plannedDatacenterKw, runJobsAsSubmitted } from './common.ts';
 
 // What today's open EMSs do, rule by rule and without a forecast:

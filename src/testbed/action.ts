@@ -1,4 +1,4 @@
-import type { Dispatch, StepView } from '../strategy/types.ts';
+import type { Dispatch, StepView } from '../sim/strategy-interface.ts';
 import type { Action } from './protocol.ts';
 import { busId } from './observation.ts';
 

@@ -1,8 +1,8 @@
 import type { District } from '../sim/district.ts';
-import type { StepView } from '../strategy/types.ts';
+import type { StepView } from '../sim/strategy-interface.ts';
 import type { GridSignal } from '../drivers/types.ts';
 import { createDistrictForecaster, type DistrictForecast } from '../forecast/index.ts';
-import { persistenceForecast, type Forecast } from '../optimize/forecast-standin.ts';
+import { persistenceForecast, type Forecast } from '../forecast/planner-standin.ts';
 import { BAND_OF_CODE } from '../tariff/index.ts';
 import { MS_PER_HOUR, MS_PER_MINUTE, toIsoLocal } from '../model/time.ts';
 import { PROTOCOL_VERSION, type ForecastSeries, type Observation } from './protocol.ts';
@@ -90,7 +90,7 @@ export function districtForecaster(d: District, warn: (m: string) => void = () =
   };
 }
 
-/** Persistence (src/optimize/forecast-standin.ts): P50 only, so P10 = P50 = P90. */
+/** Persistence (src/forecast/planner-standin.ts): P50 only, so P10 = P50 = P90. */
 export function persistenceForecaster(d: District): ObservationForecaster {
   return pointForecaster(d, persistenceForecast(d), 'persistence (no band)');
 }

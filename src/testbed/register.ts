@@ -1,4 +1,4 @@
-import { registerStrategy, strategyNames } from '../strategy/index.ts';
+import { registerStrategy, strategyNames } from '../scenario/strategies.ts';
 import { controllerSpec, DEFAULT_LIMITS, looksLikeController, type ControllerLimits } from './host.ts';
 import { persistenceForecaster } from './observation.ts';
 import { controllerStrategy, type ControllerRunStats, type ControllerStrategy } from './strategy.ts';

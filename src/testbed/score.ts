@@ -2,7 +2,7 @@ import type { Scenario } from '../model/schema.ts';
 import { prepareDistrict, type District } from '../sim/district.ts';
 import { runSimulation, type SimResult } from '../sim/engine.ts';
 import { computeKpis, type Kpis } from '../report/kpis.ts';
-import { getStrategy } from '../strategy/index.ts';
+import { getStrategy } from '../scenario/strategies.ts';
 import { toIsoLocal } from '../model/time.ts';
 import { BILLING_DEMAND_FLOOR_FRACTION, DEMAND_INTERVAL_MINUTES } from '../tariff/index.ts';
 import {

@@ -1,5 +1,5 @@
 import type { District } from '../sim/district.ts';
-import type { Dispatch, StepView, Strategy } from '../strategy/types.ts';
+import type { Dispatch, StepView, Strategy } from '../sim/strategy-interface.ts';
 import { rulesStrategy } from '../strategy/rules.ts';
 import { noneStrategy } from '../strategy/none.ts';
 import { actionToDispatch, type Clamp } from './action.ts';

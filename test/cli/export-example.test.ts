@@ -4,7 +4,7 @@ import { simLedger } from '../../src/report/ledger-sim.ts';
 import { loadScenarioFile } from '../../src/model/load.ts';
 import { prepareDistrict } from '../../src/sim/district.ts';
 import { runSimulation } from '../../src/sim/engine.ts';
-import { getStrategy } from '../../src/strategy/index.ts';
+import { getStrategy } from '../../src/scenario/strategies.ts';
 
 // The example district built from public measured data (scenarios/measured-carpark, sources and
 // licences in its README) reads cleanly and replays; optimal is run by hand (it takes seconds a day).

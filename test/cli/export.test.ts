@@ -7,7 +7,7 @@ import { loadScenarioFile } from '../../src/model/load.ts';
 import { timeAt } from '../../src/model/time.ts';
 import { prepareDistrict, type District } from '../../src/sim/district.ts';
 import { runSimulation, type SimResult } from '../../src/sim/engine.ts';
-import { getStrategy } from '../../src/strategy/index.ts';
+import { getStrategy } from '../../src/scenario/strategies.ts';
 import { openStore, type Store, type TelemetryPoint } from '../../src/store/index.ts';
 
 // export → simulate round trip: a simulated period written to the store as the live system meters it

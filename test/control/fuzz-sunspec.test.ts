@@ -6,7 +6,7 @@ import { loadScenarioFile } from '../../src/model/load.ts';
 import { openStore } from '../../src/store/index.ts';
 import { ControlLoop } from '../../src/control/loop.ts';
 import { defaultRegistry } from '../../src/drivers/index.ts';
-import { SunSpecBatteryTwin } from '../../src/sim/twins/sunspec/index.ts';
+import { SunSpecBatteryTwin } from '../../src/twin/sunspec/index.ts';
 import { createRandom } from '../../src/weather/index.ts';
 import { RATING_MARGIN } from '../../src/control/plausibility.ts';
 

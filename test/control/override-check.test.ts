@@ -3,7 +3,7 @@ import { checkOverrideTarget, type OverrideCharger } from '../../src/control/ove
 import { loadScenarioFile } from '../../src/model/index.ts';
 import type { Scenario } from '../../src/model/schema.ts';
 
-// The reference district with chargers laid out as its twin configures them (src/sim/twins/district.ts):
+// The reference district with chargers laid out as its twin configures them (src/twin/district.ts):
 // campus AC chargers with two connectors (not V2G), campus DC chargers with two EVSEs (V2G), and
 // single-connector depot chargers of which the first ten are V2G.
 const { scenario } = loadScenarioFile();

@@ -8,7 +8,7 @@ import {
 } from '../../src/model/measurements.ts';
 import { defaultRegistry } from '../../src/drivers/index.ts';
 import type { Driver } from '../../src/drivers/types.ts';
-import { connectChargePoints, startTwinDistrict, type TwinDistrict } from '../../src/sim/twins/district.ts';
+import { connectChargePoints, startTwinDistrict, type TwinDistrict } from '../../src/twin/district.ts';
 
 // What the drivers emit when they read the twin district over its real protocols (SunSpec/Modbus,
 // MQTT, OCPP, OpenADR): every measurement name and stream key is in the vocabulary

@@ -8,7 +8,7 @@ import {
   startEmbeddedBroker,
 } from '../../src/drivers/mqtt/index.ts';
 import type { Measurement } from '../../src/drivers/types.ts';
-import { MqttMeterTwin } from '../../src/sim/twins/mqtt/index.ts';
+import { MqttMeterTwin } from '../../src/twin/mqtt/index.ts';
 import { testContext, waitFor } from './sunspec-helpers.ts';
 
 const cleanups: (() => Promise<void>)[] = [];

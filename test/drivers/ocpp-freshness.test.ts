@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OFFLINE_SESSION_GRACE_MS } from '../../src/drivers/ocpp/index.ts';
 import type { Measurement } from '../../src/drivers/types.ts';
-import { ManualClock, TwinChargePoint } from '../../src/sim/twins/ocpp/index.ts';
+import { ManualClock, TwinChargePoint } from '../../src/twin/ocpp/index.ts';
 import { callsOf, startCsms, waitFor } from './ocpp-helpers.ts';
 
 // Freshness of charger telemetry over real sockets: every measurement carries the time the charger

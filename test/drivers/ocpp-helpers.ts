@@ -1,7 +1,7 @@
 import { OcppCsmsDriver, ocppConfigSchema } from '../../src/drivers/ocpp/index.ts';
 import type { OcppConfigInput } from '../../src/drivers/ocpp/index.ts';
 import type { DriverContext } from '../../src/drivers/types.ts';
-import type { TwinClock } from '../../src/sim/twins/ocpp/index.ts';
+import type { TwinClock } from '../../src/twin/ocpp/index.ts';
 
 /** A decoded OCPP payload in assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test assertions on free-form JSON

@@ -3,7 +3,7 @@ import { MAX_CLOCK_AHEAD_MS, RATING_MARGIN, REGISTER_RESOLUTION_KWH } from '../.
 import { RPCClient } from '../../src/drivers/ocpp/rpc.ts';
 import type { RpcClient } from '../../src/drivers/ocpp/rpc.ts';
 import type { Measurement } from '../../src/drivers/types.ts';
-import { ManualClock } from '../../src/sim/twins/ocpp/index.ts';
+import { ManualClock } from '../../src/twin/ocpp/index.ts';
 import { startCsms, type Json } from './ocpp-helpers.ts';
 
 // A fuzz of implausible MeterValues over real sockets, both protocols: a charge point (a raw

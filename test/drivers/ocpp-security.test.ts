@@ -7,7 +7,7 @@ import { guarded, installWireErrorCodes } from '../../src/drivers/ocpp/errors.ts
 import { hashPassword } from '../../src/drivers/ocpp/index.ts';
 import { RPCClient, RPCServer } from '../../src/drivers/ocpp/rpc.ts';
 import type { RpcClient } from '../../src/drivers/ocpp/rpc.ts';
-import { ManualClock, TwinChargePoint } from '../../src/sim/twins/ocpp/index.ts';
+import { ManualClock, TwinChargePoint } from '../../src/twin/ocpp/index.ts';
 import { startCsms, waitFor } from './ocpp-helpers.ts';
 
 let cleanup: Array<() => Promise<unknown>> = [];

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OcppCsmsDriver } from '../../src/drivers/ocpp/index.ts';
-import { ManualClock, TwinChargePoint } from '../../src/sim/twins/ocpp/index.ts';
+import { ManualClock, TwinChargePoint } from '../../src/twin/ocpp/index.ts';
 import type { Measurement } from '../../src/drivers/types.ts';
 import { callsOf, resultOf, startCsms, summarize, type Json } from './ocpp-helpers.ts';
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RPCClient } from '../../src/drivers/ocpp/rpc.ts';
 import type { ChargingSessionInfo } from '../../src/drivers/types.ts';
-import { ManualClock, TwinChargePoint } from '../../src/sim/twins/ocpp/index.ts';
-import type { EvSession } from '../../src/sim/twins/ocpp/index.ts';
+import { ManualClock, TwinChargePoint } from '../../src/twin/ocpp/index.ts';
+import type { EvSession } from '../../src/twin/ocpp/index.ts';
 import { callsOf, resultOf, startCsms, type Json } from './ocpp-helpers.ts';
 
 const T0 = Date.parse('2026-03-02T08:00:00Z');

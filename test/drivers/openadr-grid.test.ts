@@ -5,8 +5,8 @@ import {
   openAdrVenConfigSchema,
   type OpenAdrVenConfigInput,
 } from '../../src/drivers/openadr/index.ts';
-import { ManualClock } from '../../src/sim/twins/ocpp/index.ts';
-import { VtnTwin } from '../../src/sim/twins/openadr/index.ts';
+import { ManualClock } from '../../src/twin/ocpp/index.ts';
+import { VtnTwin } from '../../src/twin/openadr/index.ts';
 import { testContext, waitFor } from './ocpp-helpers.ts';
 
 // The VEN against the VTN twin over loopback HTTP: capacity limits and dispatch setpoints as grid

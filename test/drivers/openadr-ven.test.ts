@@ -7,8 +7,8 @@ import {
   type OpenAdrComponent,
   type OpenAdrVenConfigInput,
 } from '../../src/drivers/openadr/index.ts';
-import { ManualClock } from '../../src/sim/twins/ocpp/index.ts';
-import { VtnTwin, type VtnExchange } from '../../src/sim/twins/openadr/index.ts';
+import { ManualClock } from '../../src/twin/ocpp/index.ts';
+import { VtnTwin, type VtnExchange } from '../../src/twin/openadr/index.ts';
 import { testContext } from './ocpp-helpers.ts';
 
 const T0 = Date.parse('2026-07-01T00:00:00Z');

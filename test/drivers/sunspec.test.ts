@@ -11,7 +11,7 @@ import {
   ModbusExceptionError,
   SunSpecBatteryTwin,
   SunSpecPvInverterTwin,
-} from '../../src/sim/twins/sunspec/index.ts';
+} from '../../src/twin/sunspec/index.ts';
 import { testContext, waitFor } from './sunspec-helpers.ts';
 
 const HOUR = 3_600_000;

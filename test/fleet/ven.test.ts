@@ -8,7 +8,7 @@ import { FleetBackend } from '../../src/fleet/backend.ts';
 import { FleetEdge } from '../../src/fleet/edge.ts';
 import type { FleetCommand, SiteReportMessage } from '../../src/fleet/messages.ts';
 import { eventShareId, splitEvent } from '../../src/fleet/ven.ts';
-import { VtnTwin } from '../../src/sim/twins/openadr/index.ts';
+import { VtnTwin } from '../../src/twin/openadr/index.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { removeFleetTestState } from './services.ts';
 

@@ -7,10 +7,10 @@ import { startServe } from '../../src/cli/serve.ts';
 import { loadScenarioFile, REFERENCE_SCENARIO_FILE } from '../../src/model/load.ts';
 import { prepareDistrict } from '../../src/sim/district.ts';
 import { runSimulation } from '../../src/sim/engine.ts';
-import { optimalStrategy } from '../../src/strategy/optimal.ts';
+import { optimalStrategy } from '../../src/optimize/optimal.ts';
 import { computeBill } from '../../src/tariff/index.ts';
-import type { TwinDistrict } from '../../src/sim/twins/district.ts';
-import { DEFAULT_WORLD_SEED } from '../../src/sim/twins/world.ts';
+import type { TwinDistrict } from '../../src/twin/district.ts';
+import { DEFAULT_WORLD_SEED } from '../../src/twin/world.ts';
 
 // `serve --twin --strategy optimal` over three simulated days of the reference district, the real
 // command in process: the twin plays its own world (weather, loads, arrivals, jobs on a seed the

@@ -9,7 +9,7 @@ import { openStore, type Store } from '../../src/store/index.ts';
 import type { MeasurementName } from '../../src/model/measurements.ts';
 import { ControlLoop, type Dispatcher } from '../../src/control/loop.ts';
 import { LiveController } from '../../src/live/controller.ts';
-import { connectChargePoints, startTwinDistrict, type TwinDistrict } from '../../src/sim/twins/district.ts';
+import { connectChargePoints, startTwinDistrict, type TwinDistrict } from '../../src/twin/district.ts';
 import { createRandom } from '../../src/weather/index.ts';
 
 // The whole live path on loopback for a simulated day: twin devices over SunSpec/Modbus, MQTT, OCPP

@@ -6,7 +6,7 @@ import { GRID_ASSET_ID } from '../../src/model/schema.ts';
 import { timeAt, toIsoLocal } from '../../src/model/time.ts';
 import { computeKpis } from '../../src/report/kpis.ts';
 import { runSimulation } from '../../src/sim/engine.ts';
-import { getStrategy } from '../../src/strategy/index.ts';
+import { getStrategy } from '../../src/scenario/strategies.ts';
 import type { TelemetryPoint } from '../../src/store/index.ts';
 import { call, startTestServer, type TestServer } from '../server/fixture.ts';
 import { referenceDistrict } from '../sim/helpers.ts';

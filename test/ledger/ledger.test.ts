@@ -8,7 +8,7 @@ import {
 } from '../../src/ledger/index.ts';
 import { simLedger } from '../../src/report/ledger-sim.ts';
 import { runSimulation } from '../../src/sim/engine.ts';
-import { getStrategy } from '../../src/strategy/index.ts';
+import { getStrategy } from '../../src/scenario/strategies.ts';
 import { computeKpis } from '../../src/report/kpis.ts';
 import { referenceDistrict } from '../sim/helpers.ts';
 

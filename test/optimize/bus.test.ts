@@ -5,12 +5,12 @@ import { prepareDistrict, type District } from '../../src/sim/district.ts';
 import { runSimulation } from '../../src/sim/engine.ts';
 import { solveHorizon, type Schedule } from '../../src/optimize/build.ts';
 import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizon.ts';
-import { perfectForecast, persistenceForecast } from '../../src/optimize/forecast-standin.ts';
+import { perfectForecast, persistenceForecast } from '../../src/forecast/planner-standin.ts';
 import { initialView } from '../../src/optimize/view.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
 import type { HorizonProblem } from '../../src/optimize/problem.ts';
-import { optimalStrategy } from '../../src/strategy/optimal.ts';
-import type { Strategy, StepView } from '../../src/strategy/types.ts';
+import { optimalStrategy } from '../../src/optimize/optimal.ts';
+import type { Strategy, StepView } from '../../src/sim/strategy-interface.ts';
 
 // Solver tolerance on energies and powers.
 const TOL = 1e-6;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { loadScenarioFile } from '../../src/model/index.ts';
 import { prepareDistrict } from '../../src/sim/district.ts';
 import { initialView } from '../../src/optimize/view.ts';
-import { perfectForecast } from '../../src/optimize/forecast-standin.ts';
+import { perfectForecast } from '../../src/forecast/planner-standin.ts';
 import { DEFAULT_PLAN_OPTIONS, problemFromView } from '../../src/optimize/horizon.ts';
 import { solveHorizon } from '../../src/optimize/build.ts';
 
@@ -53,7 +53,7 @@ describe('the EMHASS-shaped week', () => {
 
 describe('deferrable loads under a planner', () => {
   it('run as the plan says, not as early as allowed', async () => {
-    const { oracleStrategy } = await import('../../src/strategy/oracle.ts');
+    const { oracleStrategy } = await import('../../src/optimize/oracle.ts');
     const { noneStrategy } = await import('../../src/strategy/none.ts');
     const { runSimulation } = await import('../../src/sim/engine.ts');
     const { scenario, baseDir } = loadScenarioFile(join(here, '../../scenarios/emhass-week/district.yaml'));

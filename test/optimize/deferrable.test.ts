@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadScenarioFile } from '../../src/model/index.ts';
 import { prepareDistrict } from '../../src/sim/district.ts';
 import { initialView } from '../../src/optimize/view.ts';
-import { perfectForecast } from '../../src/optimize/forecast-standin.ts';
+import { perfectForecast } from '../../src/forecast/planner-standin.ts';
 import { DEFAULT_PLAN_OPTIONS, problemFromView } from '../../src/optimize/horizon.ts';
 import { deferrableInputs } from '../../src/optimize/assets/deferrable.ts';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { buildModel } from '../../src/optimize/build.ts';
 import { solveSync } from '../../src/optimize/highs.ts';
 import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizon.ts';
-import { perfectForecast } from '../../src/optimize/forecast-standin.ts';
+import { perfectForecast } from '../../src/forecast/planner-standin.ts';
 import { loadScenarioFile } from '../../src/model/index.ts';
 import { prepareDistrict } from '../../src/sim/district.ts';
 import { initialView } from '../../src/optimize/view.ts';

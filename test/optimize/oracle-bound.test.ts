@@ -3,7 +3,7 @@ import { loadScenarioFile } from '../../src/model/index.ts';
 import { prepareDistrict } from '../../src/sim/district.ts';
 import { runSimulation } from '../../src/sim/engine.ts';
 import { computeKpis } from '../../src/report/kpis.ts';
-import { getStrategy } from '../../src/strategy/index.ts';
+import { getStrategy } from '../../src/scenario/strategies.ts';
 
 // The oracle is what the other strategies are measured against (docs/optimizer.md): perfect foresight
 // over the whole run. It is not a proven bound (its dispatch rounds GPUs to whole jobs), so this checks

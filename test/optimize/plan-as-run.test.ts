@@ -14,7 +14,7 @@ import { noneStrategy } from '../../src/strategy/none.ts';
 import { computeKpis, peakCostAfterRun } from '../../src/report/kpis.ts';
 import { MS_PER_HOUR } from '../../src/model/time.ts';
 import { datacenterInput, trainingDatacenter } from './fixtures.ts';
-import type { StepView } from '../../src/strategy/types.ts';
+import type { StepView } from '../../src/sim/strategy-interface.ts';
 
 // What a plan promises is what the district does: training jobs run whole at one cap where the plan
 // will be carried out, the peak keeps room for forecast error, the real-time layer holds the peak

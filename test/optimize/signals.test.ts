@@ -4,13 +4,13 @@ import { loadScenarioFile } from '../../src/model/index.ts';
 import { prepareDistrict, type District } from '../../src/sim/district.ts';
 import { solveHorizon, type Schedule } from '../../src/optimize/build.ts';
 import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizon.ts';
-import { perfectForecast } from '../../src/optimize/forecast-standin.ts';
+import { perfectForecast } from '../../src/forecast/planner-standin.ts';
 import { initialView } from '../../src/optimize/view.ts';
 import { dispatchFromSchedule } from '../../src/optimize/mpc.ts';
 import { applyGridSignals, baselineImportKw } from '../../src/optimize/signals.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
 import { plannedDatacenterKw } from '../../src/strategy/common.ts';
-import type { Dispatch, StepView } from '../../src/strategy/types.ts';
+import type { Dispatch, StepView } from '../../src/sim/strategy-interface.ts';
 import type { GridSignal } from '../../src/drivers/types.ts';
 import type { HorizonProblem } from '../../src/optimize/problem.ts';
 

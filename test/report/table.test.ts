@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runSimulation } from '../../src/sim/engine.ts';
-import { getStrategy } from '../../src/strategy/index.ts';
+import { getStrategy } from '../../src/scenario/strategies.ts';
 import { COST_COMPONENTS, computeKpis } from '../../src/report/kpis.ts';
 import { COST_ROWS, KPI_ROWS, kpiTable } from '../../src/report/table.ts';
 import { referenceDistrict } from '../sim/helpers.ts';

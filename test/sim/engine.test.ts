@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runSimulation } from '../../src/sim/engine.ts';
-import { getStrategy, strategyNames } from '../../src/strategy/index.ts';
+import { getStrategy, strategyNames } from '../../src/scenario/strategies.ts';
 import { computeKpis } from '../../src/report/kpis.ts';
 import { referenceDistrict } from './helpers.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Dispatch, StepView, Strategy } from '../../src/strategy/types.ts';
+import type { Dispatch, StepView, Strategy } from '../../src/sim/strategy-interface.ts';
 import { runSimulation } from '../../src/sim/engine.ts';
 import { computeKpis } from '../../src/report/kpis.ts';
 import { noneStrategy } from '../../src/strategy/none.ts';

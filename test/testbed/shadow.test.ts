@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { runSimulation } from '../../src/sim/engine.ts';
 import { noneStrategy } from '../../src/strategy/none.ts';
-import type { Dispatch, StepView } from '../../src/strategy/types.ts';
+import type { Dispatch, StepView } from '../../src/sim/strategy-interface.ts';
 import type { LiveView } from '../../src/live/site-state.ts';
 import { ShadowError, ShadowRunner } from '../../src/live/shadow.ts';
 import { FIXTURES, oneDay } from './helpers.ts';

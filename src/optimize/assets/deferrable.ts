@@ -1,6 +1,6 @@
 import type { BuildContext } from './context.ts';
 import type { DeferrableInput, DeferrableWindowInput, HorizonProblem } from '../problem.ts';
-import type { StepView } from '../../strategy/types.ts';
+import type { StepView } from '../../sim/strategy-interface.ts';
 import {
   DEFERRABLE_DONE_EPS_KWH,
   durationSteps,

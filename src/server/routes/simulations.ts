@@ -10,7 +10,7 @@ import {
   type LoadedScenario,
 } from '../../model/load.ts';
 import { LIST_MAX_ROWS, type JsonValue } from '../../store/index.ts';
-import { strategyNames } from '../../strategy/index.ts';
+import { strategyNames } from '../../scenario/strategies.ts';
 import type { RoutePluginOptions } from '../deps.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 import { simRunOut } from '../records.ts';

@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { isoWithOffset, telemetryTopic } from '../../../drivers/mqtt/payload.ts';
+import { isoWithOffset, telemetryTopic } from '../../drivers/mqtt/payload.ts';
 
 // An MQTT power meter: publishes `power` (and the integrated `energy`) for one asset on the
 // Bitgrid topic scheme, retained at QoS 1, from a power function of time. publish() sends one

@@ -1,4 +1,4 @@
-import type { OcppPayload } from '../../../drivers/ocpp/rpc.ts';
+import type { OcppPayload } from '../../drivers/ocpp/rpc.ts';
 
 // The charge point side of smart charging: stored profiles, the limit in force at a time, and the
 // composite schedule. Both protocols are kept in one internal form.

@@ -1,11 +1,11 @@
-import { model124, model704, model802 } from '../../../drivers/sunspec/models/models.generated.ts';
+import { model124, model704, model802 } from '../../drivers/sunspec/models/models.generated.ts';
 import {
   batteryLimits,
   initialBatteryState,
   stepBattery,
   type BatteryConfig,
   type BatteryState,
-} from '../../assets/battery.ts';
+} from '../../sim/assets/battery.ts';
 import { ILLEGAL_DATA_VALUE, type PointWrite } from './image.ts';
 import { scaleFactorFor, SunSpecTwin, type SunSpecTwinOptions } from './base.ts';
 

@@ -1,11 +1,7 @@
 import type { District } from '../sim/district.ts';
-import type { StepView } from '../strategy/types.ts';
-import {
-  createDistrictForecaster,
-  type DistrictForecast,
-  type DistrictForecaster,
-} from '../forecast/index.ts';
-import { persistenceForecast, type Forecast } from './forecast-standin.ts';
+import type { StepView } from '../sim/strategy-interface.ts';
+import { createDistrictForecaster, type DistrictForecast, type DistrictForecaster } from './index.ts';
+import { persistenceForecast, type Forecast } from './planner-standin.ts';
 
 // The optimizer's view of the future from the learned forecasters (src/forecast): PV per array and
 // the fixed loads, P50, issued at each re-plan from what was known then, on forecast weather with

@@ -1,11 +1,11 @@
 import { DateTime } from 'luxon';
-import type { Scenario } from '../../model/schema.ts';
-import { MS_PER_DAY, MS_PER_HOUR, intervalMs } from '../../model/time.ts';
-import { createRandom } from '../../weather/index.ts';
-import { mixSeed, prepareDistrict, type District } from '../district.ts';
-import { requiredDepartureSoc, type BusBlock } from '../assets/bus.ts';
-import type { EvSession } from '../assets/ev.ts';
-import type { TrainingJob } from '../assets/datacenter.ts';
+import type { Scenario } from '../model/schema.ts';
+import { MS_PER_DAY, MS_PER_HOUR, intervalMs } from '../model/time.ts';
+import { createRandom } from '../weather/index.ts';
+import { mixSeed, prepareDistrict, type District } from '../sim/district.ts';
+import { requiredDepartureSoc, type BusBlock } from '../sim/assets/bus.ts';
+import type { EvSession } from '../sim/assets/ev.ts';
+import type { TrainingJob } from '../sim/assets/datacenter.ts';
 
 // The digital twin's own truth: the district as it "really" happens, drawn on a random stream the
 // planner never sees. Weather, loads, EV sessions and training jobs come from the district

@@ -6,8 +6,8 @@ import {
   model701,
   model702,
   model704,
-} from '../../../drivers/sunspec/models/models.generated.ts';
-import type { SunSpecModelDef } from '../../../drivers/sunspec/models/types.ts';
+} from '../../drivers/sunspec/models/models.generated.ts';
+import type { SunSpecModelDef } from '../../drivers/sunspec/models/types.ts';
 import { ILLEGAL_DATA_VALUE, type PointWrite } from './image.ts';
 import { scaleFactorFor, SunSpecTwin, type SunSpecTwinOptions } from './base.ts';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkSchema, type OpenAdrComponent } from '../../../drivers/openadr/schema.ts';
+import { checkSchema, type OpenAdrComponent } from '../../drivers/openadr/schema.ts';
 
 // A minimal OpenADR 3.0.1 VTN on node:http: client-credentials tokens, programs, events, vens,
 // subscriptions with webhook delivery, and reports. Enough for a VEN to run against on loopback;

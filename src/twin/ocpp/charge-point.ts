@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { guarded, installWireErrorCodes } from '../../../drivers/ocpp/errors.ts';
-import { RPCClient, RPC_OPEN } from '../../../drivers/ocpp/rpc.ts';
-import type { OcppPayload, RpcClient } from '../../../drivers/ocpp/rpc.ts';
+import { guarded, installWireErrorCodes } from '../../drivers/ocpp/errors.ts';
+import { RPCClient, RPC_OPEN } from '../../drivers/ocpp/rpc.ts';
+import type { OcppPayload, RpcClient } from '../../drivers/ocpp/rpc.ts';
 import { systemClock, type TwinClock } from './clock.ts';
 import {
   breakpoints,

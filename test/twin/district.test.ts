@@ -8,7 +8,7 @@ import {
   startTwinDistrict,
   type TwinDistrict,
   type TwinJobSubmission,
-} from '../../src/sim/twins/district.ts';
+} from '../../src/twin/district.ts';
 
 // The twin district in its own world, with Bitgrid's real OCPP CSMS driver on loopback: the device
 // configurations validate, two-connector chargers take an EV on connector 2, 2.0.1 EVs announce

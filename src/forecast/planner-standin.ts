@@ -1,5 +1,5 @@
 import type { District } from '../sim/district.ts';
-import type { EvSessionState, JobState, StepView } from '../strategy/types.ts';
+import type { EvSessionState, JobState, StepView } from '../sim/strategy-interface.ts';
 import { solarPositionSeries } from '../weather/index.ts';
 import { haurwitzGhiWPerM2 } from '../weather/clearsky.ts';
 import { MS_PER_DAY } from '../model/time.ts';

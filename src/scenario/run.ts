@@ -1,10 +1,12 @@
 import { loadScenarioFile, type LoadedScenario } from '../model/load.ts';
 import { toIsoLocal } from '../model/time.ts';
-import { getStrategy, strategyNames } from '../strategy/index.ts';
-import { computeKpis, type Kpis } from '../report/kpis.ts';
-import type { Bill } from '../tariff/index.ts';
-import { prepareDistrict, type District } from './district.ts';
-import { runSimulation, type SimResult } from './engine.ts';
+import { getStrategy, strategyNames } from './strategies.ts';
+import { computeKpis } from '../report/kpis.ts';
+import type { ScenarioRun, StrategyRun } from '../report/scenario-run.ts';
+import { prepareDistrict } from '../sim/district.ts';
+import { runSimulation } from '../sim/engine.ts';
+
+export type { ScenarioRun, StrategyRun };
 
 export interface SimulateOptions {
   scenarioFile?: string;
@@ -15,27 +17,6 @@ export interface SimulateOptions {
   seed?: number;
   /** Progress of the whole run: strategy name, intervals done and total. */
   onProgress?: (strategy: string, done: number, total: number) => void;
-}
-
-export interface StrategyRun {
-  strategy: string;
-  kpis: Kpis;
-  bill: Bill;
-  result: SimResult;
-  runtimeMs: number;
-}
-
-export interface ScenarioRun {
-  scenarioName: string;
-  scenarioFile: string;
-  /** First interval start, ISO 8601 with the district's offset. */
-  start: string;
-  days: number;
-  intervalMinutes: number;
-  seed?: number;
-  tariffSchedules: string[];
-  district: District;
-  runs: StrategyRun[];
 }
 
 /** Prepares the district once and runs each strategy on it. */

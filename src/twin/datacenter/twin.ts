@@ -1,13 +1,13 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import type { AssetOf } from '../../../model/schema.ts';
-import { MS_PER_HOUR } from '../../../model/time.ts';
-import { isoWithOffset, parseIsoWithOffset, telemetryTopic } from '../../../drivers/mqtt/payload.ts';
+import type { AssetOf } from '../../model/schema.ts';
+import { MS_PER_HOUR } from '../../model/time.ts';
+import { isoWithOffset, parseIsoWithOffset, telemetryTopic } from '../../drivers/mqtt/payload.ts';
 import {
   datacenterLayout,
   throughputAtCap,
   trainingItKw,
   type DatacenterLayout,
-} from '../../assets/datacenter.ts';
+} from '../../sim/assets/datacenter.ts';
 
 // The AI data center as an MQTT device: its scheduler takes Bitgrid's setpoints for the asset
 // (`<prefix>/<site>/<asset>/set/job_gpus` with channel = job id, and `.../set/gpu_power_cap_fraction`),

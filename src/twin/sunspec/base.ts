@@ -1,5 +1,5 @@
-import type { SunSpecModelDef } from '../../../drivers/sunspec/models/types.ts';
-import { model1 } from '../../../drivers/sunspec/models/models.generated.ts';
+import type { SunSpecModelDef } from '../../drivers/sunspec/models/types.ts';
+import { model1 } from '../../drivers/sunspec/models/models.generated.ts';
 import { ILLEGAL_DATA_VALUE, SunSpecRegisterImage, type PointWrite } from './image.ts';
 import { ModbusTwinServer, type ModbusTwinServerOptions } from './server.ts';
 

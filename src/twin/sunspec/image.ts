@@ -8,8 +8,8 @@ import {
   SUNS_MARKER,
   toNumber,
   unscale,
-} from '../../../drivers/sunspec/codec.ts';
-import type { SunSpecModelDef, SunSpecPointDef } from '../../../drivers/sunspec/models/types.ts';
+} from '../../drivers/sunspec/codec.ts';
+import type { SunSpecModelDef, SunSpecPointDef } from '../../drivers/sunspec/models/types.ts';
 
 // The holding-register image of a SunSpec device: "SunS", the model chain laid out from the
 // register-map tables exactly as a device would, and the 0xFFFF end model. Reads outside the

@@ -2,8 +2,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadScenarioFile, type AssetOf } from '../../src/model/index.ts';
 import { mqttConfigSchema, MqttDriver, startEmbeddedBroker } from '../../src/drivers/mqtt/index.ts';
-import { ManualClock } from '../../src/sim/twins/ocpp/index.ts';
-import { DatacenterTwin, JOB_DONE_MEASUREMENT } from '../../src/sim/twins/datacenter/index.ts';
+import { ManualClock } from '../../src/twin/ocpp/index.ts';
+import { DatacenterTwin, JOB_DONE_MEASUREMENT } from '../../src/twin/datacenter/index.ts';
 import { datacenterLayout, throughputAtCap, trainingItKw } from '../../src/sim/assets/datacenter.ts';
 
 // The data-center twin on a real embedded broker, commanded by Bitgrid's own MQTT driver: a job given

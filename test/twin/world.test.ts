@@ -7,7 +7,7 @@ import {
   TwinWorld,
   WORLD_KEEP_PAST_MS,
   WORLD_LOOKAHEAD_MS,
-} from '../../src/sim/twins/world.ts';
+} from '../../src/twin/world.ts';
 
 // The twin's world: its own draws of weather, loads, sessions and jobs (not the planner's), the
 // public bus timetable, and no end — it prepares days as it goes and forgets old ones.

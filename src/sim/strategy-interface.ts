@@ -1,10 +1,10 @@
-import type { District } from '../sim/district.ts';
-import type { EvSession } from '../sim/assets/ev.ts';
-import type { BusBlock } from '../sim/assets/bus.ts';
-import type { TrainingJob } from '../sim/assets/datacenter.ts';
-import type { BatteryLimits } from '../sim/assets/battery.ts';
+import type { District } from './district.ts';
+import type { EvSession } from './assets/ev.ts';
+import type { BusBlock } from './assets/bus.ts';
+import type { TrainingJob } from './assets/datacenter.ts';
+import type { BatteryLimits } from './assets/battery.ts';
 import type { LocalTime } from '../model/time.ts';
-import type { DeferrableState } from '../sim/assets/deferrable.ts';
+import type { DeferrableState } from './assets/deferrable.ts';
 
 // A strategy turns what is known at the start of an interval into setpoints for that interval. The
 // simulator, the digital twin and the live control loop all call the same interface; the physics

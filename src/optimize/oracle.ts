@@ -1,6 +1,6 @@
 import type { District } from '../sim/district.ts';
-import { plannerStrategy, plannerDefaults, type PlannerStrategy } from '../optimize/mpc.ts';
-import { perfectForecast } from '../optimize/forecast-standin.ts';
+import { plannerStrategy, plannerDefaults, type PlannerStrategy } from './mpc.ts';
+import { perfectForecast } from '../forecast/planner-standin.ts';
 
 /** Runs up to this long are solved as one horizon; longer ones in day-sized chunks. */
 export const ORACLE_SINGLE_SOLVE_DAYS = 8;

@@ -1,7 +1,7 @@
 import type { District } from '../sim/district.ts';
-import { plannerStrategy, plannerDefaults, type PlannerStrategy } from '../optimize/mpc.ts';
-import { persistenceForecast, type Forecast } from '../optimize/forecast-standin.ts';
-import { learnedForecast } from '../optimize/forecast-learned.ts';
+import { plannerStrategy, plannerDefaults, type PlannerStrategy } from './mpc.ts';
+import { persistenceForecast, type Forecast } from '../forecast/planner-standin.ts';
+import { learnedForecast } from '../forecast/planner-learned.ts';
 
 /** Re-plans every hour over this many hours ahead: covers tonight's charging and tomorrow's peak. */
 export const OPTIMAL_HORIZON_HOURS = 24;

@@ -1,10 +1,10 @@
-import type { StrategyFactory } from './types.ts';
-import { noneStrategy } from './none.ts';
-import { rulesStrategy } from './rules.ts';
-import { optimalStrategy } from './optimal.ts';
-import { oracleStrategy } from './oracle.ts';
+import type { StrategyFactory } from '../sim/strategy-interface.ts';
+import { noneStrategy } from '../strategy/none.ts';
+import { rulesStrategy } from '../strategy/rules.ts';
+import { optimalStrategy } from '../optimize/optimal.ts';
+import { oracleStrategy } from '../optimize/oracle.ts';
 
-export type { Strategy, StrategyFactory, StepView, Dispatch } from './types.ts';
+export type { Strategy, StrategyFactory, StepView, Dispatch } from '../sim/strategy-interface.ts';
 
 /** Built-in strategies by name. Third-party strategies register through `registerStrategy`. */
 const registry = new Map<string, StrategyFactory>([

@@ -1,13 +1,13 @@
-import type { AssetOf, Scenario } from '../../model/schema.ts';
+import type { AssetOf, Scenario } from '../model/schema.ts';
 import { SunSpecBatteryTwin, SunSpecPvInverterTwin } from './sunspec/index.ts';
 import { MqttMeterTwin } from './mqtt/index.ts';
 import { ScaledClock, TwinChargePoint } from './ocpp/index.ts';
 import { VtnTwin } from './openadr/index.ts';
 import { DatacenterTwin } from './datacenter/index.ts';
 import { TwinWorld, type WorldBusStay } from './world.ts';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../drivers/mqtt/index.ts';
-import { chargerSlots } from '../assets/ev.ts';
-import { GRID_ASSET_ID } from '../../model/schema.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../drivers/mqtt/index.ts';
+import { chargerSlots } from '../sim/assets/ev.ts';
+import { GRID_ASSET_ID } from '../model/schema.ts';
 
 // The reference district as devices on loopback, living in the twin's own world (./world.ts): every
 // PV array a SunSpec inverter, the battery a SunSpec battery, loads MQTT meters, the data center an
