@@ -8,7 +8,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { OcppCsmsDriver, ocppConfigSchema } from '../src/drivers/ocpp/index.ts';
-import { ScaledClock, TwinChargePoint } from '../src/sim/twins/ocpp/index.ts';
+import { ScaledClock, TwinChargePoint } from '../src/twin/ocpp/index.ts';
 
 export interface OcppScaleOptions {
   chargePoints?: number;

@@ -5,11 +5,11 @@ import { assetSchema, type AssetOf } from '../src/model/schema.ts';
 import { buildModel, extractSchedule } from '../src/optimize/build.ts';
 import { solveSync } from '../src/optimize/highs.ts';
 import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../src/optimize/horizon.ts';
-import { perfectForecast, persistenceForecast } from '../src/optimize/forecast-standin.ts';
+import { perfectForecast, persistenceForecast } from '../src/forecast/planner-standin.ts';
 import { initialView } from '../src/optimize/view.ts';
 import { emptyProblem } from '../src/optimize/testing.ts';
 import type { HorizonProblem } from '../src/optimize/problem.ts';
-import { optimalStrategy } from '../src/strategy/optimal.ts';
+import { optimalStrategy } from '../src/optimize/optimal.ts';
 import { createRandom } from '../src/weather/index.ts';
 import { fileURLToPath } from 'node:url';
 

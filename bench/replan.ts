@@ -2,7 +2,7 @@ import { loadScenarioFile } from '../src/model/index.ts';
 import { prepareDistrict } from '../src/sim/district.ts';
 import { solveHorizon } from '../src/optimize/build.ts';
 import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../src/optimize/horizon.ts';
-import { persistenceForecast } from '../src/optimize/forecast-standin.ts';
+import { persistenceForecast } from '../src/forecast/planner-standin.ts';
 import { initialView } from '../src/optimize/view.ts';
 import { shutdownPlannerWorker, solveHorizonInWorker, warmPlannerWorker } from '../src/optimize/worker.ts';
 import type { HorizonProblem } from '../src/optimize/problem.ts';

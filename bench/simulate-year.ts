@@ -1,7 +1,7 @@
 import { loadScenarioFile } from '../src/model/index.ts';
 import { prepareDistrict } from '../src/sim/district.ts';
 import { runSimulation } from '../src/sim/engine.ts';
-import { getStrategy } from '../src/strategy/index.ts';
+import { getStrategy } from '../src/scenario/strategies.ts';
 import { computeKpis } from '../src/report/kpis.ts';
 
 /** A year of the reference district at 15 minutes under one strategy: preparation, stepping, KPIs. */
