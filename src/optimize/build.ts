@@ -134,6 +134,8 @@ export interface Schedule {
   jobRemainingGpuHours: Map<string, number>[];
   datacenterKw: Float64Array;
   peakKw: number;
+  /** Planned import above the contract demand in the worst 15-minute window, kW (0 without the term). */
+  contractExcessKw: number;
   objectiveKrw: number;
   evUnmetKwh: number;
   busUnmetKwh: number;
@@ -186,6 +188,7 @@ export function extractSchedule(
     dcPowerCap: b.datacenter.capCol.map((caps) => Float64Array.from(caps, (c) => (c >= 0 ? x[c] : NaN))),
     datacenterKw: new Float64Array(n),
     peakKw: col(b.grid.peakCol),
+    contractExcessKw: col(b.grid.excessCol),
     objectiveKrw: objective,
     evUnmetKwh: 0,
     busUnmetKwh: 0,

@@ -2,8 +2,9 @@ import type { District } from '../sim/district.ts';
 import type { StepView } from '../sim/strategy-interface.ts';
 import { requiredDepartureSoc } from '../sim/assets/bus.ts';
 import { MS_PER_HOUR } from '../model/time.ts';
-import { DEMAND_INTERVAL_MINUTES } from '../tariff/index.ts';
+import { DEMAND_INTERVAL_MINUTES, EXCESS_PENALTY_TIERS } from '../tariff/index.ts';
 import type {
+  ContractExcessInput,
   BusInput,
   DatacenterInput,
   DepotInput,
@@ -98,6 +99,25 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
 };
 
 /**
+ * The contract-excess term, only where the connection lets import pass the contract demand: at or
+ * below it the import limit already keeps every plan under the contract, and the rows would be dead
+ * weight in every re-plan. Priced at the highest basic charge in the horizon.
+ */
+function contractExcessInput(view: StepView, steps: number): ContractExcessInput | undefined {
+  const d = view.district;
+  const g = d.scenario.grid;
+  if (!(g.import_limit_kw > g.contract_demand_kw)) return undefined;
+  let basicKrwPerKw = 0;
+  for (let k = 0; k < steps; k++)
+    basicKrwPerKw = Math.max(basicKrwPerKw, d.prices.basicChargeKrwPerKw[view.index + k]);
+  return {
+    contractKw: g.contract_demand_kw,
+    monthMaxImportKw: view.monthMaxImportKw ?? 0,
+    costKrwPerKw: basicKrwPerKw * EXCESS_PENALTY_TIERS[0][1],
+  };
+}
+
+/**
  * One horizon's problem from the district's state and a forecast. `signals` (OpenADR events) are
  * applied step by step: see signals.ts and docs/optimizer.md.
  */
@@ -137,6 +157,7 @@ export function problemFromView(
   }
   const taxFactor = 1 + tc.vat_fraction + tc.power_fund_fraction;
   const cert = d.scenario.contracts.certificates;
+  const contractExcess = contractExcessInput(view, steps);
 
   const hourKey = new Int32Array(steps);
   for (let k = 0; k < steps; k++) hourKey[k] = Math.floor((t0 + k * dtMs) / MS_PER_HOUR);
@@ -193,6 +214,7 @@ export function problemFromView(
     billingDemandKw: view.billingDemandKw,
     peakCostKrwPerKw: peakCost,
     taxFactor,
+    ...(contractExcess && { contractExcess }),
     emissionFactorKgPerKwh: new Float64Array(steps).fill(g.emission_factor_kg_per_kwh),
     consumptionCostKrwPerKwh: cert ? (cert.annual_share * cert.price_krw_per_mwh) / 1000 : 0,
     terminalValueKrwPerKwh: Number.isFinite(minPrice) ? minPrice * taxFactor : 0,

@@ -151,6 +151,11 @@ export interface HorizonProblem {
   peakCostKrwPerKw: number;
   /** 1 + VAT + 전력산업기반기금: what one 원 of electricity charge costs once billed. */
   taxFactor: number;
+  /**
+   * The contract-excess penalty (초과사용부가금) on the highest 15-minute import at any hour, where
+   * the import limit lets import pass the contract demand; absent where it cannot.
+   */
+  contractExcess?: ContractExcessInput;
   /** Grid emission factor per step, kg CO₂/kWh (the scenario's, or a `ghg_kg_per_kwh` signal's). */
   emissionFactorKgPerKwh: Float64Array;
   /** Marginal certificate cost per kWh consumed (annual-share RECs scale with consumption). */
@@ -198,4 +203,13 @@ export interface HorizonProblem {
   blockStarts?: Int32Array;
   /** How the battery's no-simultaneous-charge-and-discharge rule is modelled. */
   batteryBinaries: 'auto' | 'always' | 'never';
+}
+
+export interface ContractExcessInput {
+  /** Contract demand (계약전력), kW. */
+  contractKw: number;
+  /** Highest 15-minute import at any hour so far this month, kW: excess up to here is already billed. */
+  monthMaxImportKw: number;
+  /** Penalty per kW above the contract, 원/kW before VAT and fund (the basic charge × the first tier's multiplier). */
+  costKrwPerKw: number;
 }

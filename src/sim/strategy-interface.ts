@@ -63,6 +63,11 @@ export interface StepView {
   monthPeakImportKw: number;
   /** Highest billing demand that already applies (ratchet history and this run), kW. */
   billingDemandKw: number;
+  /**
+   * Highest 15-minute import at any hour so far this month, kW (the contract-excess penalty's basis);
+   * absent where it is not tracked, and then taken as 0: the planner counts any excess as new.
+   */
+  monthMaxImportKw?: number;
 }
 
 export interface Dispatch {

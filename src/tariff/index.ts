@@ -13,6 +13,7 @@ export {
   RATCHET_MONTHS,
   BILLING_DEMAND_FLOOR_FRACTION,
   DEMAND_INTERVAL_MINUTES,
+  EXCESS_PENALTY_TIERS,
 } from './data/kepco-tou-bands.ts';
 export { computePeriodBill, billingPeriod, MAX_METER_READING_DAY } from './period-bill.ts';
 export type { PeriodBill } from './period-bill.ts';

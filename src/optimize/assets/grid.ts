@@ -1,4 +1,5 @@
 import type { BuildContext } from './context.ts';
+import type { ContractExcessInput } from '../problem.ts';
 
 // Grid connection: import and export within their per-step limits (the connection's, tightened by
 // DR signals) at the time-of-use and SMP prices (or a signal's), a soft DR import target, the
@@ -13,13 +14,22 @@ export interface GridHandles {
   /** Per step, import above the DR target (−1 where no target applies). */
   aboveTargetCol: number[];
   peakCol: number;
+  /** Import above the contract demand in the worst 15-minute window, kW (−1 without the term). */
+  excessCol: number;
 }
 
 export function addGrid(ctx: BuildContext): GridHandles {
   const { m, p } = ctx;
   const dt = p.stepHours;
   const w = p.weights;
-  const h: GridHandles = { importCol: [], exportCol: [], overloadCol: [], aboveTargetCol: [], peakCol: -1 };
+  const h: GridHandles = {
+    importCol: [],
+    exportCol: [],
+    overloadCol: [],
+    aboveTargetCol: [],
+    peakCol: -1,
+    excessCol: -1,
+  };
   for (let k = 0; k < p.steps; k++) {
     const imp = m.addVar(`g_imp_${k}`, 0, Math.max(0, p.importLimitKw[k]), ctx.importCostKrwPerKwh[k] * dt);
     const exp = m.addVar(
@@ -73,6 +83,7 @@ export function addGrid(ctx: BuildContext): GridHandles {
     // The window's mean import plus the reserve against forecast error stays under the peak.
     m.addRow(`g_peak_${k0}`, terms, -Infinity, -reserveKw);
   }
+  if (p.contractExcess) h.excessCol = addContractExcess(ctx, h, p.contractExcess);
   // Hourly RE100: unmatched energy of an hour ≥ its import minus PPA delivery (on-site PV consumed
   // on site is clean by construction, so import is what clean supply failed to cover).
   if (w.re100KrwPerKwh > 0) {
@@ -90,4 +101,28 @@ export function addGrid(ctx: BuildContext): GridHandles {
     }
   }
   return h;
+}
+
+/**
+ * The contract-excess penalty: every 15-minute window, at any hour, bounds one excess column from
+ * below, and only the part above what this month's import has already exceeded by costs anything
+ * (as with the peak). The penalty is linear at the first tier's multiplier: exact up to the second
+ * tier's ratio (20 % over the contract), an underestimate beyond it.
+ */
+function addContractExcess(ctx: BuildContext, h: GridHandles, c: ContractExcessInput): number {
+  const { m, p } = ctx;
+  const cost = p.weights.cost * c.costKrwPerKw * p.taxFactor;
+  const alreadyKw = Math.max(0, c.monthMaxImportKw - c.contractKw);
+  const col = m.addVar('g_excess', alreadyKw, Infinity, cost);
+  m.objectiveOffset -= cost * alreadyKw;
+  const win = Math.max(1, p.demandWindowSteps);
+  for (let k0 = 0; k0 + win <= p.steps; k0 += win) {
+    const terms = [{ col, coef: -1 }];
+    for (let k = k0; k < k0 + win; k++) {
+      terms.push({ col: h.importCol[k], coef: 1 / win });
+      terms.push({ col: h.overloadCol[k], coef: 1 / win });
+    }
+    m.addRow(`g_excess_${k0}`, terms, -Infinity, c.contractKw);
+  }
+  return col;
 }
