@@ -1,64 +1,21 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  OpenAdrVenDriver,
-  checkSchema,
-  openAdrVenConfigSchema,
-  type OpenAdrVenConfigInput,
-} from '../../src/drivers/openadr/index.ts';
-import { ManualClock } from '../../src/twin/ocpp/index.ts';
-import { VtnTwin } from '../../src/twin/openadr/index.ts';
-import { testContext, waitFor } from './ocpp-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { checkSchema } from '../../src/drivers/openadr/index.ts';
+import { waitFor } from './ocpp-helpers.ts';
+import { H, MIN, issueImportLimit, logLines as lines, venAgainstVtn } from './openadr-helpers.ts';
 
 // The VEN against the VTN twin over loopback HTTP: capacity limits and dispatch setpoints as grid
 // signals (the complete set on every call), reports from the grid meter, and recovery after the
 // VTN lost its records.
 
 const T0 = Date.parse('2026-08-03T00:00:00Z');
-const MIN = 60_000;
-const H = 3_600_000;
 
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
-  cleanup = [];
-});
-
-async function setup(ven: Partial<OpenAdrVenConfigInput> = {}) {
-  const clock = new ManualClock(T0);
-  const vtn = new VtnTwin({ clients: { 'bitgrid-ven': 's3cret-ven' } });
-  await vtn.start();
-  cleanup.push(() => vtn.stop());
-  const program = vtn.createProgram({ programName: 'KEPCO-DR', country: 'KR' });
-  const ctx = testContext(clock);
-  // No report_asset: the default (the grid connection meter, asset `grid`) answers reports.
-  const config = openAdrVenConfigSchema.parse({
-    id: 'kepco-vtn',
-    type: 'openadr_ven',
-    vtn_url: vtn.url,
-    client_id: 'bitgrid-ven',
-    client_secret: 's3cret-ven',
-    ven_name: 'bitgrid-gwangju',
-    poll_interval_s: 3600,
-    ...ven,
-  });
-  const driver = new OpenAdrVenDriver(config, ctx);
-  cleanup.push(() => driver.stop());
-  return { clock, vtn, program, ctx, ven: driver };
-}
-
-const lines = (ctx: ReturnType<typeof testContext>, re: RegExp) =>
-  ctx.lines.filter((l) => re.test(l.msg ?? ''));
+// No report_asset: the default (the grid connection meter, asset `grid`) answers reports.
+const setup = venAgainstVtn(T0, { program: { programName: 'KEPCO-DR', country: 'KR' } });
 
 describe('OpenADR grid signals: the complete set in force', () => {
   it('an IMPORT_CAPACITY_LIMIT of 100 kW becomes import_limit_kw 100 for the event window', async () => {
-    const { vtn, ven, program } = await setup({ subscribe: false });
-    const limit = await vtn.issueCapacityLimitEvent({
-      programID: program.id,
-      startMs: T0 + 14 * H,
-      durationMinutes: 90,
-      limitKw: 100,
-      direction: 'import',
-    });
+    const { vtn, ven, program } = await setup({ ven: { subscribe: false } });
+    const limit = await issueImportLimit(vtn, program.id, T0 + 14 * H, 90, 100);
     expect(checkSchema('event', vtn.events.get(limit.id)).errors).toEqual([]);
     await ven.start();
     const expected = {
@@ -123,14 +80,8 @@ describe('OpenADR grid signals: the complete set in force', () => {
   });
 
   it('an event deleted at the VTN is gone from signals() after the next poll; ended intervals drop out', async () => {
-    const { vtn, ven, program, clock } = await setup({ subscribe: false });
-    const limit = await vtn.issueCapacityLimitEvent({
-      programID: program.id,
-      startMs: T0 + 14 * H,
-      durationMinutes: 60,
-      limitKw: 100,
-      direction: 'import',
-    });
+    const { vtn, ven, program, clock } = await setup({ ven: { subscribe: false } });
+    const limit = await issueImportLimit(vtn, program.id, T0 + 14 * H, 60, 100);
     const prices = await vtn.issuePriceEvent({
       programID: program.id,
       startMs: T0,
@@ -156,13 +107,7 @@ describe('OpenADR grid signals: the complete set in force', () => {
   it("an update replaces the event's signals; a payload in unknown units is logged and skipped", async () => {
     const { vtn, ven, program, ctx } = await setup();
     await ven.start();
-    const limit = await vtn.issueCapacityLimitEvent({
-      programID: program.id,
-      startMs: T0 + 14 * H,
-      durationMinutes: 60,
-      limitKw: 100,
-      direction: 'import',
-    });
+    const limit = await issueImportLimit(vtn, program.id, T0 + 14 * H, 60, 100);
     await vtn.updateEvent(limit.id, {
       payloadDescriptors: [
         { objectType: 'EVENT_PAYLOAD_DESCRIPTOR', payloadType: 'IMPORT_CAPACITY_LIMIT', units: 'HP' },
@@ -181,13 +126,7 @@ describe('OpenADR reports from the grid meter', () => {
   it('posts DEMAND and USAGE after the event ends, from measured import, validated by the VTN', async () => {
     const { vtn, ven, program, clock } = await setup();
     await ven.start();
-    const limit = await vtn.issueCapacityLimitEvent({
-      programID: program.id,
-      startMs: T0,
-      durationMinutes: 60,
-      limitKw: 1000,
-      direction: 'import',
-    });
+    const limit = await issueImportLimit(vtn, program.id, T0, 60, 1000);
     // Grid import 1000 kW for 45 minutes, then 600 kW: time-weighted mean 900 kW, 900 kWh.
     ven.ingest([{ assetId: 'grid', measurement: 'power_kw', value: 1000, timeMs: T0 }]);
     ven.ingest([{ assetId: 'grid', measurement: 'power_kw', value: 1000, timeMs: T0 }]); // same sample again
@@ -242,21 +181,10 @@ describe('OpenADR reports from the grid meter', () => {
   it('waits for late telemetry, converts to the units asked for, and gives up with one warning', async () => {
     const { vtn, ven, program, clock, ctx } = await setup();
     await ven.start();
-    const late = await vtn.issueCapacityLimitEvent({
-      programID: program.id,
-      startMs: T0,
-      durationMinutes: 30,
-      limitKw: 500,
-      direction: 'import',
+    const late = await issueImportLimit(vtn, program.id, T0, 30, 500, {
       reportDescriptors: [{ payloadType: 'DEMAND', units: 'MW' }],
     });
-    const never = await vtn.issueCapacityLimitEvent({
-      programID: program.id,
-      startMs: T0 + 2 * H,
-      durationMinutes: 30,
-      limitKw: 500,
-      direction: 'import',
-    });
+    const never = await issueImportLimit(vtn, program.id, T0 + 2 * H, 30, 500);
     clock.set(T0 + 31 * MIN);
     await ven.sync();
     expect(vtn.reports()).toEqual([]); // no samples yet: nothing invented
@@ -278,13 +206,7 @@ describe('OpenADR reports from the grid meter', () => {
   });
   it('the VTN twin refuses a report that breaks the schema or answers what the event did not ask', async () => {
     const { vtn, program } = await setup();
-    const limit = await vtn.issueCapacityLimitEvent({
-      programID: program.id,
-      startMs: T0,
-      durationMinutes: 60,
-      limitKw: 1000,
-      direction: 'import',
-    });
+    const limit = await issueImportLimit(vtn, program.id, T0, 60, 1000);
     const tokenRes = await fetch(`${vtn.url}/auth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -338,13 +260,7 @@ describe('OpenADR recovery after the VTN lost its records', () => {
     expect(lines(ctx, /lost this VEN's records/)).toHaveLength(1);
     expect(lines(ctx, /re-registered and re-subscribed/)).toHaveLength(1);
 
-    const limit = await vtn.issueCapacityLimitEvent({
-      programID: program.id,
-      startMs: T0 + 14 * H,
-      durationMinutes: 60,
-      limitKw: 100,
-      direction: 'import',
-    });
+    const limit = await issueImportLimit(vtn, program.id, T0 + 14 * H, 60, 100);
     expect(vtn.deliveries.at(-1)).toMatchObject({ status: 200, notification: { operation: 'POST' } });
     expect(ven.signals()).toEqual([
       expect.objectContaining({ kind: 'import_limit_kw', value: 100, eventId: limit.id }),
@@ -357,7 +273,7 @@ describe('OpenADR recovery after the VTN lost its records', () => {
   });
 
   it('after a VTN restart without its records it retries with back-off by itself, logging once', async () => {
-    const { vtn, ven, program, ctx } = await setup({ reconnect_min_ms: 20, reconnect_max_ms: 80 });
+    const { vtn, ven, program, ctx } = await setup({ ven: { reconnect_min_ms: 20, reconnect_max_ms: 80 } });
     await ven.start();
     const port = Number(new URL(vtn.url).port);
 
@@ -376,13 +292,7 @@ describe('OpenADR recovery after the VTN lost its records', () => {
     expect(lines(ctx, /lost this VEN's records/)).toHaveLength(1);
     expect(lines(ctx, /re-registered and re-subscribed/)).toHaveLength(1);
 
-    const limit = await vtn.issueCapacityLimitEvent({
-      programID: program.id,
-      startMs: T0 + 14 * H,
-      durationMinutes: 60,
-      limitKw: 100,
-      direction: 'import',
-    });
+    const limit = await issueImportLimit(vtn, program.id, T0 + 14 * H, 60, 100);
     expect(ven.signals().map((s) => s.eventId)).toEqual([limit.id]);
   });
 });

@@ -1,59 +1,21 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  OpenAdrVenDriver,
-  checkSchema,
-  checkSchemaArray,
-  openAdrVenConfigSchema,
-  type OpenAdrComponent,
-  type OpenAdrVenConfigInput,
-} from '../../src/drivers/openadr/index.ts';
-import { ManualClock } from '../../src/twin/ocpp/index.ts';
-import { VtnTwin, type VtnExchange } from '../../src/twin/openadr/index.ts';
-import { testContext } from './ocpp-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { checkSchema, checkSchemaArray, type OpenAdrComponent } from '../../src/drivers/openadr/index.ts';
+import type { VtnTwin, VtnExchange } from '../../src/twin/openadr/index.ts';
+import { H, venAgainstVtn } from './openadr-helpers.ts';
 
 const T0 = Date.parse('2026-07-01T00:00:00Z');
-const H = 3_600_000;
 
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
-  cleanup = [];
-});
-
-async function setup(
-  opts: {
-    vtn?: Partial<ConstructorParameters<typeof VtnTwin>[0]>;
-    ven?: Partial<OpenAdrVenConfigInput>;
-  } = {},
-) {
-  const clock = new ManualClock(T0);
-  const vtn = new VtnTwin({ clients: { 'bitgrid-ven': 's3cret-ven' }, ...opts.vtn });
-  await vtn.start();
-  cleanup.push(() => vtn.stop());
-  const program = vtn.createProgram({
+const setup = venAgainstVtn(T0, {
+  program: {
     programName: 'KEPCO-DR',
     programLongName: 'KEPCO demand response (test)',
     country: 'KR',
     payloadDescriptors: [
       { objectType: 'EVENT_PAYLOAD_DESCRIPTOR', payloadType: 'PRICE', units: 'KWH', currency: 'KRW' },
     ],
-  });
-  const ctx = testContext(clock);
-  const config = openAdrVenConfigSchema.parse({
-    id: 'kepco-vtn',
-    type: 'openadr_ven',
-    vtn_url: vtn.url,
-    client_id: 'bitgrid-ven',
-    client_secret: 's3cret-ven',
-    ven_name: 'bitgrid-gwangju',
-    poll_interval_s: 3600,
-    report_asset: 'site-grid',
-    ...opts.ven,
-  });
-  const ven = new OpenAdrVenDriver(config, ctx);
-  cleanup.push(() => ven.stop());
-  return { clock, vtn, program, ctx, ven };
-}
+  },
+  ven: { report_asset: 'site-grid' },
+});
 
 /** The schema each VTN endpoint answers with. */
 function componentFor(x: VtnExchange): { component: OpenAdrComponent; array: boolean } {
