@@ -412,188 +412,28 @@ export class FleetBackend {
     this.partitions.add(m.name);
   }
 
+  /**
+   * Stores one batch in one transaction: the malformed messages are set aside first, a message id
+   * stored before is counted and dropped, the rest is stored, and only after the commit are the
+   * counts kept, the feeders told and the messages acknowledged. A batch that fails is rolled back
+   * and not acknowledged, so JetStream delivers it again.
+   */
   private async takeBatch(batch: JsMsg[]): Promise<void> {
-    type Valid = { m: JsMsg; msgId: string; edgeId: string } & (
-      | { kind: 'telemetry'; points: TelemetryPointMessage[] }
-      | { kind: 'events'; event: EventMessage }
-      | { kind: 'report'; report: SiteReportMessage }
-      | { kind: 'kpi'; kpi: KpiMessage }
-      | { kind: 'schedule'; schedule: ScheduleMessage }
-    );
-    const valid: Valid[] = [];
-    for (const m of batch) {
-      const up = this.names.parseUp(m.subject);
-      const msgId = m.headers?.get('Nats-Msg-Id');
-      let body: unknown;
-      try {
-        body = m.json();
-      } catch {
-        body = undefined;
-      }
-      const tel = up?.kind === 'telemetry' ? telemetryMessageSchema.safeParse(body) : undefined;
-      const ev = up?.kind === 'events' ? eventMessageSchema.safeParse(body) : undefined;
-      const rep = up?.kind === 'report' ? siteReportSchema.safeParse(body) : undefined;
-      const kpi = up?.kind === 'kpi' ? kpiMessageSchema.safeParse(body) : undefined;
-      const sch = up?.kind === 'schedule' ? scheduleMessageSchema.safeParse(body) : undefined;
-      if (up && msgId && tel?.success)
-        valid.push({ m, msgId, edgeId: up.edgeId, kind: 'telemetry', points: tel.data.points });
-      else if (up && msgId && ev?.success)
-        valid.push({ m, msgId, edgeId: up.edgeId, kind: 'events', event: ev.data });
-      else if (up && msgId && rep?.success)
-        valid.push({ m, msgId, edgeId: up.edgeId, kind: 'report', report: rep.data });
-      else if (up && msgId && kpi?.success)
-        valid.push({ m, msgId, edgeId: up.edgeId, kind: 'kpi', kpi: kpi.data });
-      else if (up && msgId && sch?.success)
-        valid.push({ m, msgId, edgeId: up.edgeId, kind: 'schedule', schedule: sch.data });
-      else {
-        this.counts.rejected++;
-        this.o.log?.warn({ subject: m.subject, msgId }, 'fleet: malformed message set aside');
-        m.term();
-      }
-    }
+    const valid = this.validate(batch);
     if (valid.length === 0) return;
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');
       const storedMs = Date.now();
-      const fresh = new Set(
-        (
-          await c.query<{ msg_id: string }>(
-            `INSERT INTO fleet_messages (msg_id, edge_id, subject, stored_ms)
-             SELECT id, e, s, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, e, s)
-             ON CONFLICT DO NOTHING RETURNING msg_id`,
-            [valid.map((v) => v.msgId), valid.map((v) => v.edgeId), valid.map((v) => v.m.subject), storedMs],
-          )
-        ).rows.map((r) => r.msg_id),
-      );
-      // One row per key: a later message's value wins (the same reading sent twice is the same row).
-      const rows = new Map<string, [string, string, string, string, number, number]>();
-      const events: Extract<Valid, { kind: 'events' }>[] = [];
-      const reports: Extract<Valid, { kind: 'report' }>[] = [];
-      for (const v of valid) {
-        if (!fresh.has(v.msgId)) {
-          this.counts.duplicates++;
-          continue;
-        }
-        if (v.kind === 'events') events.push(v);
-        else if (v.kind === 'report') reports.push(v);
-        else if (v.kind === 'kpi')
-          await c.query(
-            `INSERT INTO fleet_kpis (edge_id, time_ms, day, kpi, stored_ms) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (edge_id, time_ms) DO UPDATE SET kpi = excluded.kpi, day = excluded.day`,
-            [v.edgeId, v.kpi.timeMs, v.kpi.day, JSON.stringify(v.kpi), storedMs],
-          );
-        else if (v.kind === 'schedule')
-          await c.query(
-            `INSERT INTO fleet_schedules (edge_id, schedule_id, made_ms, time_ms, schedule, stored_ms)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (edge_id, schedule_id) DO UPDATE SET schedule = excluded.schedule, time_ms = excluded.time_ms`,
-            [
-              v.edgeId,
-              v.schedule.scheduleId,
-              v.schedule.madeMs,
-              v.schedule.timeMs,
-              JSON.stringify(v.schedule),
-              storedMs,
-            ],
-          );
-        else
-          for (const p of v.points) {
-            await this.ensurePartition(c, p.timeMs);
-            const ch = p.channel ?? '';
-            rows.set(`${v.edgeId}\u0000${p.assetId}\u0000${p.measurement}\u0000${ch}\u0000${p.timeMs}`, [
-              v.edgeId,
-              p.assetId,
-              p.measurement,
-              ch,
-              p.timeMs,
-              p.value,
-            ]);
-          }
-      }
-      if (rows.size > 0) {
-        const r = [...rows.values()];
-        await c.query(
-          `INSERT INTO fleet_telemetry (edge_id, asset_id, measurement, channel, time_ms, value, stored_ms)
-           SELECT e, a, m, ch, t, v, $7
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::float8[]) AS u(e, a, m, ch, t, v)
-           ON CONFLICT (edge_id, asset_id, measurement, channel, time_ms) DO UPDATE SET value = excluded.value`,
-          [
-            r.map((x) => x[0]),
-            r.map((x) => x[1]),
-            r.map((x) => x[2]),
-            r.map((x) => x[3]),
-            r.map((x) => x[4]),
-            r.map((x) => x[5]),
-            storedMs,
-          ],
-        );
-      }
-      for (const v of events) {
-        const e = v.event;
-        await c.query(
-          'INSERT INTO fleet_events (msg_id, edge_id, time_ms, severity, code, message, asset_id) VALUES ($1,$2,$3,$4,$5,$6,$7)',
-          [v.msgId, v.edgeId, e.timeMs, e.severity, e.code, e.message, e.assetId ?? null],
-        );
-      }
-      if (reports.length > 0)
-        await c.query(
-          `INSERT INTO fleet_site_reports (edge_id, time_ms, report, stored_ms)
-           SELECT e, t, r, $4 FROM unnest($1::text[], $2::bigint[], $3::jsonb[]) AS u(e, t, r)
-           ON CONFLICT (edge_id, time_ms) DO UPDATE SET report = excluded.report`,
-          [
-            reports.map((v) => v.edgeId),
-            reports.map((v) => v.report.timeMs),
-            reports.map((v) => JSON.stringify(v.report)),
-            storedMs,
-          ],
-        );
-      // Per site: when the backend last heard from it, and its newest telemetry (site clock).
-      const seen = new Map<string, number>();
-      for (const v of valid) {
-        if (!fresh.has(v.msgId)) continue;
-        const newest = v.kind === 'telemetry' ? Math.max(...v.points.map((p) => p.timeMs)) : -1;
-        seen.set(v.edgeId, Math.max(seen.get(v.edgeId) ?? -1, newest));
-      }
-      if (seen.size > 0)
-        await c.query(
-          `INSERT INTO fleet_sites (edge_id, first_seen_ms, last_seen_ms, last_telemetry_ms)
-           SELECT e, $3, $3, NULLIF(t, -1) FROM unnest($1::text[], $2::bigint[]) AS u(e, t)
-           ON CONFLICT (edge_id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms,
-             last_telemetry_ms = GREATEST(fleet_sites.last_telemetry_ms, excluded.last_telemetry_ms)`,
-          [[...seen.keys()], [...seen.values()], storedMs],
-        );
+      const fresh = await recordMessageIds(c, valid, storedMs);
+      const { events, reports } = await this.storeFresh(c, valid, fresh, storedMs);
+      await insertEvents(c, events);
+      await insertReports(c, reports, storedMs);
+      await updateSites(c, valid, fresh, storedMs);
       await c.query('COMMIT');
-      for (const v of valid) {
-        if (!fresh.has(v.msgId)) continue;
-        this.counts.messages++;
-        if (v.kind === 'telemetry') this.counts.points += v.points.length;
-        else if (v.kind === 'report') this.counts.reports++;
-        else if (v.kind === 'kpi') this.counts.kpis++;
-        else if (v.kind === 'schedule') this.counts.schedules++;
-        else this.counts.events++;
-        const seq = Number(v.msgId.slice(v.msgId.lastIndexOf(':') + 1));
-        if (Number.isInteger(seq)) {
-          if (seq < (this.lastSeq.get(v.edgeId) ?? -Infinity)) this.counts.outOfOrder++;
-          else this.lastSeq.set(v.edgeId, seq);
-        }
-      }
-      // Reports that change a feeder's picture re-split it (after the commit: a share is only ever
-      // decided from a stored report).
-      const touched = new Map<FeederCoordinator, string[]>();
-      for (const v of reports)
-        for (const f of this.feeders.values())
-          if (f.observe(v.edgeId, v.report)) touched.set(f, [...(touched.get(f) ?? []), v.edgeId]);
-      for (const [f, edges] of touched) this.resplit(f, `report from ${[...new Set(edges)].join(', ')}`);
-      // Confirmed by the server: a message stored and acknowledged is not delivered again. (A crash
-      // between the two is what the message-id record above is for.)
-      await Promise.all(
-        valid.map((v) =>
-          v.m
-            .ackAck()
-            .catch((e: Error) => this.o.log?.warn({ err: e.message }, 'fleet: acknowledgement lost')),
-        ),
-      );
+      this.countStored(valid.filter((v) => fresh.has(v.msgId)));
+      this.observeReports(reports);
+      await this.acknowledge(valid);
     } catch (e) {
       await c.query('ROLLBACK').catch(() => undefined);
       // Not acknowledged: JetStream delivers them again.
@@ -603,4 +443,254 @@ export class FleetBackend {
       c.release();
     }
   }
+
+  /** The messages of a batch that are what their subject says; the others are counted and set aside. */
+  private validate(batch: JsMsg[]): UpMessage[] {
+    const valid: UpMessage[] = [];
+    for (const m of batch) {
+      const v = decodeUp(m, this.names.parseUp(m.subject));
+      if (v) valid.push(v);
+      else {
+        this.counts.rejected++;
+        this.o.log?.warn(
+          { subject: m.subject, msgId: m.headers?.get('Nats-Msg-Id') },
+          'fleet: malformed message set aside',
+        );
+        m.term();
+      }
+    }
+    return valid;
+  }
+
+  /**
+   * Stores the messages not seen before, in the batch's order: KPI summaries and plans row by row,
+   * telemetry as one insert; events and reports are handed back for the inserts that follow.
+   */
+  private async storeFresh(c: pg.PoolClient, valid: UpMessage[], fresh: Set<string>, storedMs: number) {
+    // One row per key: a later message's value wins (the same reading sent twice is the same row).
+    const rows = new Map<string, TelemetryRow>();
+    const events: UpOf<'events'>[] = [];
+    const reports: UpOf<'report'>[] = [];
+    for (const v of valid) {
+      if (!fresh.has(v.msgId)) {
+        this.counts.duplicates++;
+        continue;
+      }
+      if (v.kind === 'events') events.push(v);
+      else if (v.kind === 'report') reports.push(v);
+      else if (v.kind === 'kpi') await insertKpi(c, v, storedMs);
+      else if (v.kind === 'schedule') await insertSchedule(c, v, storedMs);
+      else
+        for (const p of v.points) {
+          await this.ensurePartition(c, p.timeMs);
+          const ch = p.channel ?? '';
+          rows.set(`${v.edgeId}\u0000${p.assetId}\u0000${p.measurement}\u0000${ch}\u0000${p.timeMs}`, [
+            v.edgeId,
+            p.assetId,
+            p.measurement,
+            ch,
+            p.timeMs,
+            p.value,
+          ]);
+        }
+    }
+    await insertTelemetry(c, [...rows.values()], storedMs);
+    return { events, reports };
+  }
+
+  /** What was stored (not what was dropped as seen before), and whether each edge kept its order. */
+  private countStored(stored: UpMessage[]): void {
+    for (const v of stored) {
+      this.counts.messages++;
+      if (v.kind === 'telemetry') this.counts.points += v.points.length;
+      else if (v.kind === 'report') this.counts.reports++;
+      else if (v.kind === 'kpi') this.counts.kpis++;
+      else if (v.kind === 'schedule') this.counts.schedules++;
+      else this.counts.events++;
+      const seq = Number(v.msgId.slice(v.msgId.lastIndexOf(':') + 1));
+      if (Number.isInteger(seq)) {
+        if (seq < (this.lastSeq.get(v.edgeId) ?? -Infinity)) this.counts.outOfOrder++;
+        else this.lastSeq.set(v.edgeId, seq);
+      }
+    }
+  }
+
+  /**
+   * Reports that change a feeder's picture re-split it (after the commit: a share is only ever
+   * decided from a stored report).
+   */
+  private observeReports(reports: UpOf<'report'>[]): void {
+    const touched = new Map<FeederCoordinator, string[]>();
+    for (const v of reports)
+      for (const f of this.feeders.values())
+        if (f.observe(v.edgeId, v.report)) touched.set(f, [...(touched.get(f) ?? []), v.edgeId]);
+    for (const [f, edges] of touched) this.resplit(f, `report from ${[...new Set(edges)].join(', ')}`);
+  }
+
+  /**
+   * Confirmed by the server: a message stored and acknowledged is not delivered again. (A crash
+   * between the two is what the message-id record is for.)
+   */
+  private async acknowledge(valid: UpMessage[]): Promise<void> {
+    await Promise.all(
+      valid.map((v) =>
+        v.m.ackAck().catch((e: Error) => this.o.log?.warn({ err: e.message }, 'fleet: acknowledgement lost')),
+      ),
+    );
+  }
+}
+
+/** A message from an edge, checked against its subject's schema. */
+type UpMessage = { m: JsMsg; msgId: string; edgeId: string } & (
+  | { kind: 'telemetry'; points: TelemetryPointMessage[] }
+  | { kind: 'events'; event: EventMessage }
+  | { kind: 'report'; report: SiteReportMessage }
+  | { kind: 'kpi'; kpi: KpiMessage }
+  | { kind: 'schedule'; schedule: ScheduleMessage }
+);
+type UpOf<K extends UpMessage['kind']> = Extract<UpMessage, { kind: K }>;
+/** edge, asset, measurement, channel, time ms, value */
+type TelemetryRow = [string, string, string, string, number, number];
+
+/** The message as its subject's kind, or undefined when it is not one (no id, bad JSON, bad shape). */
+function decodeUp(m: JsMsg, up: ReturnType<FleetNames['parseUp']>): UpMessage | undefined {
+  const msgId = m.headers?.get('Nats-Msg-Id');
+  if (!up || !msgId) return undefined;
+  let body: unknown;
+  try {
+    body = m.json();
+  } catch {
+    body = undefined;
+  }
+  const at = { m, msgId, edgeId: up.edgeId };
+  switch (up.kind) {
+    case 'telemetry': {
+      const r = telemetryMessageSchema.safeParse(body);
+      return r.success ? { ...at, kind: 'telemetry', points: r.data.points } : undefined;
+    }
+    case 'events': {
+      const r = eventMessageSchema.safeParse(body);
+      return r.success ? { ...at, kind: 'events', event: r.data } : undefined;
+    }
+    case 'report': {
+      const r = siteReportSchema.safeParse(body);
+      return r.success ? { ...at, kind: 'report', report: r.data } : undefined;
+    }
+    case 'kpi': {
+      const r = kpiMessageSchema.safeParse(body);
+      return r.success ? { ...at, kind: 'kpi', kpi: r.data } : undefined;
+    }
+    case 'schedule': {
+      const r = scheduleMessageSchema.safeParse(body);
+      return r.success ? { ...at, kind: 'schedule', schedule: r.data } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Records the batch's message ids; returns those not stored before (the rest are re-sends). */
+async function recordMessageIds(
+  c: pg.PoolClient,
+  valid: UpMessage[],
+  storedMs: number,
+): Promise<Set<string>> {
+  const r = await c.query<{ msg_id: string }>(
+    `INSERT INTO fleet_messages (msg_id, edge_id, subject, stored_ms)
+     SELECT id, e, s, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, e, s)
+     ON CONFLICT DO NOTHING RETURNING msg_id`,
+    [valid.map((v) => v.msgId), valid.map((v) => v.edgeId), valid.map((v) => v.m.subject), storedMs],
+  );
+  return new Set(r.rows.map((x) => x.msg_id));
+}
+
+async function insertKpi(c: pg.PoolClient, v: UpOf<'kpi'>, storedMs: number): Promise<void> {
+  await c.query(
+    `INSERT INTO fleet_kpis (edge_id, time_ms, day, kpi, stored_ms) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (edge_id, time_ms) DO UPDATE SET kpi = excluded.kpi, day = excluded.day`,
+    [v.edgeId, v.kpi.timeMs, v.kpi.day, JSON.stringify(v.kpi), storedMs],
+  );
+}
+
+async function insertSchedule(c: pg.PoolClient, v: UpOf<'schedule'>, storedMs: number): Promise<void> {
+  await c.query(
+    `INSERT INTO fleet_schedules (edge_id, schedule_id, made_ms, time_ms, schedule, stored_ms)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (edge_id, schedule_id) DO UPDATE SET schedule = excluded.schedule, time_ms = excluded.time_ms`,
+    [
+      v.edgeId,
+      v.schedule.scheduleId,
+      v.schedule.madeMs,
+      v.schedule.timeMs,
+      JSON.stringify(v.schedule),
+      storedMs,
+    ],
+  );
+}
+
+async function insertTelemetry(c: pg.PoolClient, r: TelemetryRow[], storedMs: number): Promise<void> {
+  if (r.length === 0) return;
+  await c.query(
+    `INSERT INTO fleet_telemetry (edge_id, asset_id, measurement, channel, time_ms, value, stored_ms)
+     SELECT e, a, m, ch, t, v, $7
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::float8[]) AS u(e, a, m, ch, t, v)
+     ON CONFLICT (edge_id, asset_id, measurement, channel, time_ms) DO UPDATE SET value = excluded.value`,
+    [
+      r.map((x) => x[0]),
+      r.map((x) => x[1]),
+      r.map((x) => x[2]),
+      r.map((x) => x[3]),
+      r.map((x) => x[4]),
+      r.map((x) => x[5]),
+      storedMs,
+    ],
+  );
+}
+
+async function insertEvents(c: pg.PoolClient, events: UpOf<'events'>[]): Promise<void> {
+  for (const v of events) {
+    const e = v.event;
+    await c.query(
+      'INSERT INTO fleet_events (msg_id, edge_id, time_ms, severity, code, message, asset_id) VALUES ($1,$2,$3,$4,$5,$6,$7)',
+      [v.msgId, v.edgeId, e.timeMs, e.severity, e.code, e.message, e.assetId ?? null],
+    );
+  }
+}
+
+async function insertReports(c: pg.PoolClient, reports: UpOf<'report'>[], storedMs: number): Promise<void> {
+  if (reports.length === 0) return;
+  await c.query(
+    `INSERT INTO fleet_site_reports (edge_id, time_ms, report, stored_ms)
+     SELECT e, t, r, $4 FROM unnest($1::text[], $2::bigint[], $3::jsonb[]) AS u(e, t, r)
+     ON CONFLICT (edge_id, time_ms) DO UPDATE SET report = excluded.report`,
+    [
+      reports.map((v) => v.edgeId),
+      reports.map((v) => v.report.timeMs),
+      reports.map((v) => JSON.stringify(v.report)),
+      storedMs,
+    ],
+  );
+}
+
+/** Per site: when the backend last heard from it, and its newest telemetry (site clock). */
+async function updateSites(
+  c: pg.PoolClient,
+  valid: UpMessage[],
+  fresh: Set<string>,
+  storedMs: number,
+): Promise<void> {
+  const seen = new Map<string, number>();
+  for (const v of valid) {
+    if (!fresh.has(v.msgId)) continue;
+    const newest = v.kind === 'telemetry' ? Math.max(...v.points.map((p) => p.timeMs)) : -1;
+    seen.set(v.edgeId, Math.max(seen.get(v.edgeId) ?? -1, newest));
+  }
+  if (seen.size === 0) return;
+  await c.query(
+    `INSERT INTO fleet_sites (edge_id, first_seen_ms, last_seen_ms, last_telemetry_ms)
+     SELECT e, $3, $3, NULLIF(t, -1) FROM unnest($1::text[], $2::bigint[]) AS u(e, t)
+     ON CONFLICT (edge_id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms,
+       last_telemetry_ms = GREATEST(fleet_sites.last_telemetry_ms, excluded.last_telemetry_ms)`,
+    [[...seen.keys()], [...seen.values()], storedMs],
+  );
 }
