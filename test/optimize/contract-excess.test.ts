@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { assetSchema, type AssetOf } from '../../src/model/schema.ts';
 import { loadScenarioFile } from '../../src/model/load.ts';
 import { prepareDistrict } from '../../src/sim/district.ts';
 import { solveHorizon } from '../../src/optimize/build.ts';
@@ -8,27 +7,13 @@ import { DEFAULT_PLAN_OPTIONS, problemFromView } from '../../src/optimize/horizo
 import { initialView } from '../../src/optimize/view.ts';
 import { persistenceForecast } from '../../src/forecast/planner-standin.ts';
 import { EXCESS_PENALTY_TIERS } from '../../src/tariff/index.ts';
+import { testBattery as battery } from './fixtures.ts';
 
 // The contract-excess penalty (초과사용부가금) as a model term: where the connection lets import pass
 // the contract demand, the plan pays for the worst 15-minute window above it, counting only what this
 // month has not already exceeded by, and prefers any cheaper way to stay under it.
 
 const PENALTY_KRW_PER_KW = 10_000;
-const battery = (over: Partial<AssetOf<'battery'>> = {}) =>
-  assetSchema.parse({
-    id: 'b',
-    type: 'battery',
-    capacity_kwh: 100,
-    max_charge_kw: 50,
-    max_discharge_kw: 50,
-    round_trip_efficiency: 0.81,
-    soc_min: 0,
-    soc_max: 1,
-    soc_initial: 0.5,
-    degradation_cost_krw_per_kwh: 0,
-    ...over,
-  }) as AssetOf<'battery'>;
-
 /** Two 1-hour steps at 100 원/kWh, 120 kW of load then none, a 200 kW connection on a 100 kW contract. */
 function overContract(monthMaxImportKw = 0) {
   const p = emptyProblem(2, 1);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { assetSchema, type AssetOf } from '../../src/model/schema.ts';
+import type { AssetOf } from '../../src/model/schema.ts';
 import { solveHorizon } from '../../src/optimize/build.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
 import type { DeferrableInput, HorizonProblem } from '../../src/optimize/problem.ts';
+import { testBattery } from './fixtures.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadScenarioFile } from '../../src/model/index.ts';
@@ -115,20 +116,16 @@ describe('deferrable load MILP on cases solved by hand', () => {
   });
 });
 
+/** 10 kWh, 5 kW, lossless, half full. */
 const battery = (over: Partial<AssetOf<'battery'>> = {}) =>
-  assetSchema.parse({
-    id: 'b',
-    type: 'battery',
+  testBattery({
     capacity_kwh: 10,
     max_charge_kw: 5,
     max_discharge_kw: 5,
     round_trip_efficiency: 1,
-    soc_min: 0,
-    soc_max: 1,
     soc_initial: 0.5,
-    degradation_cost_krw_per_kwh: 0,
     ...over,
-  }) as AssetOf<'battery'>;
+  });
 
 describe('battery end-of-horizon SoC target', () => {
   it('charges to the target at the cheapest time, and not without one', () => {

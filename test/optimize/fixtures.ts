@@ -60,3 +60,23 @@ export function datacenterInput(
     jobs,
   };
 }
+
+/**
+ * A battery of 100 kWh and 50 kW each way, 81 % round trip (90 % each way), empty, free of wear:
+ * arbitrage and peak cases are worked out by hand on it; `over` changes any field.
+ */
+export function testBattery(over: Partial<AssetOf<'battery'>> = {}): AssetOf<'battery'> {
+  return assetSchema.parse({
+    id: 'b',
+    type: 'battery',
+    capacity_kwh: 100,
+    max_charge_kw: 50,
+    max_discharge_kw: 50,
+    round_trip_efficiency: 0.81,
+    soc_min: 0,
+    soc_max: 1,
+    soc_initial: 0,
+    degradation_cost_krw_per_kwh: 0,
+    ...over,
+  }) as AssetOf<'battery'>;
+}

@@ -1,25 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { assetSchema, type AssetOf } from '../../src/model/schema.ts';
 import { solveHorizon, buildModel } from '../../src/optimize/build.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
 import { solveSync, solveInWorker } from '../../src/optimize/highs.ts';
 import { LpModel } from '../../src/optimize/lp.ts';
-import { datacenterInput, trainingDatacenter } from './fixtures.ts';
-
-const battery = (over: Partial<AssetOf<'battery'>> = {}) =>
-  assetSchema.parse({
-    id: 'b',
-    type: 'battery',
-    capacity_kwh: 100,
-    max_charge_kw: 50,
-    max_discharge_kw: 50,
-    round_trip_efficiency: 0.81,
-    soc_min: 0,
-    soc_max: 1,
-    soc_initial: 0,
-    degradation_cost_krw_per_kwh: 0,
-    ...over,
-  }) as AssetOf<'battery'>;
+import { datacenterInput, testBattery as battery, trainingDatacenter } from './fixtures.ts';
 
 describe('horizon MILP on cases solved by hand', () => {
   it('a battery arbitrages two prices: fills when cheap, serves the load when dear', () => {
