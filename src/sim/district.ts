@@ -1,76 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { assetSchema, type AssetOf, type Scenario } from '../model/schema.ts';
+import { assetSchema, type Asset, type AssetOf, type Scenario } from '../model/schema.ts';
 import { gridForLocalDays, localTimes, type LocalTime, type TimeGrid } from '../model/time.ts';
 import { koreanHolidayCalendar, type HolidayCalendar } from '../model/calendar.ts';
 import { createRandom, loadScenarioWeather, type WeatherSeries } from '../weather/index.ts';
 import { createTariff, tariffSeries, type TariffEngine, type TariffSeries } from '../tariff/index.ts';
-import { pvAvailablePowerKw } from './assets/pv.ts';
-import { generateEvSessions, type EvSession } from './assets/ev.ts';
-import { planBusBlocks, type BusPlan } from './assets/bus.ts';
-import {
-  datacenterLayout,
-  generateTrainingJobs,
-  inferenceItKw,
-  pue,
-  type DatacenterLayout,
-  type TrainingJob,
-} from './assets/datacenter.ts';
-import { loadSeriesKw } from './assets/load.ts';
-import { deferrableWindows, type DeferrableUnit } from './assets/deferrable.ts';
-import {
-  InputError,
-  readJobTrace,
-  readBusBlocks,
-  readProfileCsv,
-  readSessionLog,
-  type InputReport,
-} from './inputs/index.ts';
+import { pvAvailablePowerKw, preparePv, type PvUnit } from './assets/pv.ts';
+import { prepareBattery, type BatteryUnit } from './assets/battery.ts';
+import { prepareLoad, type LoadUnit } from './assets/load.ts';
+import { prepareEv, type EvUnit } from './assets/ev.ts';
+import { prepareDepot, type DepotUnit } from './assets/bus.ts';
+import { prepareDatacenter, type DatacenterUnit } from './assets/datacenter.ts';
+import { prepareDeferrable, type DeferrableUnit } from './assets/deferrable.ts';
+import type { PrepareContext } from './assets/context.ts';
+import { InputError, readProfileCsv, type InputReport } from './inputs/index.ts';
+
+export type { PvUnit, BatteryUnit, LoadUnit, EvUnit, DepotUnit, DatacenterUnit };
 
 // Everything about a run that does not depend on decisions: the time grid, weather, prices, PV
 // potential, fixed loads, EV sessions, bus timetable and training jobs. Prepared once, then every
 // strategy runs against the same district so their results compare like for like.
-
-export interface PvUnit {
-  id: string;
-  siteId: string;
-  cfg: AssetOf<'pv'>;
-  availableKw: Float64Array;
-}
-export interface BatteryUnit {
-  id: string;
-  siteId: string;
-  cfg: AssetOf<'battery'>;
-}
-export interface LoadUnit {
-  id: string;
-  siteId: string;
-  cfg: AssetOf<'load'>;
-  kw: Float64Array;
-}
-export interface EvUnit {
-  id: string;
-  siteId: string;
-  cfg: AssetOf<'ev_chargers'>;
-  sessions: EvSession[];
-  turnedAway: number;
-}
-export interface DepotUnit {
-  id: string;
-  siteId: string;
-  cfg: AssetOf<'bus_depot'>;
-  plan: BusPlan;
-}
-export interface DatacenterUnit {
-  id: string;
-  siteId: string;
-  cfg: AssetOf<'datacenter'>;
-  layout: DatacenterLayout;
-  /** Inference IT power, kW. */
-  inferenceItKw: Float64Array;
-  pue: Float64Array;
-  jobs: TrainingJob[];
-}
 
 export interface District {
   scenario: Scenario;
@@ -118,14 +67,33 @@ export function prepareDistrict(scenario: Scenario, opts: DistrictOptions): Dist
   const calendar = koreanHolidayCalendar(scenario.extra_holidays);
   const weather = loadScenarioWeather(withSeed(scenario, opts.seed), opts.baseDir, grid);
   const tariff = createTariff(scenario.grid, zone, calendar);
-  const prices = tariffSeries(tariff, grid);
-  const seeded = (seed: number) => createRandom(opts.seed === undefined ? seed : mixSeed(seed, opts.seed));
-  const location = {
-    latitudeDeg: scenario.location.latitude_deg,
-    longitudeDeg: scenario.location.longitude_deg,
-    altitudeM: scenario.location.altitude_m,
+  const inputReports: InputReport[] = [];
+  const ctx: PrepareContext = {
+    grid,
+    zone,
+    local,
+    calendar,
+    weather,
+    location: {
+      latitudeDeg: scenario.location.latitude_deg,
+      longitudeDeg: scenario.location.longitude_deg,
+      altitudeM: scenario.location.altitude_m,
+    },
+    seeded: (seed) => createRandom(opts.seed === undefined ? seed : mixSeed(seed, opts.seed)),
+    // Measured inputs replace the modelled series where the district file names one (docs/simulation.md).
+    readInput: (path, parse) => {
+      const file = resolve(opts.baseDir, path);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new InputError(file, undefined, `cannot read file: ${(e as Error).message}`);
+      }
+      const r = parse(text, file);
+      inputReports.push(r.report);
+      return r;
+    },
   };
-
   const d: District = {
     scenario,
     zone,
@@ -135,7 +103,7 @@ export function prepareDistrict(scenario: Scenario, opts: DistrictOptions): Dist
     calendar,
     weather,
     tariff,
-    prices,
+    prices: tariffSeries(tariff, grid),
     pv: [],
     batteries: [],
     loads: [],
@@ -144,128 +112,77 @@ export function prepareDistrict(scenario: Scenario, opts: DistrictOptions): Dist
     datacenters: [],
     deferrables: [],
     ppaKw: new Float64Array(grid.count),
-    inputReports: [],
+    inputReports,
   };
-  // Measured inputs replace the modelled series where the district file names one (docs/simulation.md).
-  const measured = (path: string) => {
-    const file = resolve(opts.baseDir, path);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new InputError(file, undefined, `cannot read file: ${(e as Error).message}`);
-    }
-    return { file, text };
-  };
-  const note = (r: InputReport) => d.inputReports!.push(r);
-  for (const site of scenario.sites) {
-    for (const a of site.assets) {
-      const base = { id: a.id, siteId: site.id };
-      switch (a.type) {
-        case 'pv': {
-          let availableKw: Float64Array;
-          if (a.measured_csv) {
-            const { file, text } = measured(a.measured_csv);
-            const r = readProfileCsv(text, file, grid, { zone });
-            note(r.report);
-            availableKw = r.kw;
-          } else availableKw = pvAvailablePowerKw(a, weather, location);
-          d.pv.push({ ...base, cfg: a, availableKw });
-          break;
-        }
-        case 'battery':
-          d.batteries.push({ ...base, cfg: a });
-          break;
-        case 'load': {
-          let kw: Float64Array;
-          if (a.measured_csv) {
-            const { file, text } = measured(a.measured_csv);
-            const r = readProfileCsv(text, file, grid, { zone });
-            note(r.report);
-            kw = r.kw;
-          } else kw = loadSeriesKw(a, local, weather.temperatureC, calendar, seeded(a.seed));
-          d.loads.push({ ...base, cfg: a, kw });
-          break;
-        }
-        case 'ev_chargers': {
-          let gen: { sessions: EvSession[]; turnedAway: number };
-          if (a.session_log) {
-            const { file, text } = measured(a.session_log);
-            const r = readSessionLog(text, file, a, grid);
-            note(r.report);
-            gen = r;
-          } else gen = generateEvSessions(a, grid, local, calendar, seeded(a.sessions.seed));
-          d.ev.push({ ...base, cfg: a, sessions: gen.sessions, turnedAway: gen.turnedAway });
-          break;
-        }
-        case 'bus_depot': {
-          let plan: BusPlan;
-          if (a.blocks_csv) {
-            const { file, text } = measured(a.blocks_csv);
-            const r = readBusBlocks(text, file, a, grid, zone);
-            note(r.report);
-            plan = r.plan;
-          } else plan = planBusBlocks(a, grid, local, calendar, seeded(a.timetable.seed));
-          d.depots.push({ ...base, cfg: a, plan });
-          break;
-        }
-        case 'datacenter': {
-          const layout = datacenterLayout(a);
-          const inf = new Float64Array(grid.count);
-          const p = new Float64Array(grid.count);
-          for (let i = 0; i < grid.count; i++) {
-            inf[i] = inferenceItKw(a, layout, local[i].hour);
-            p[i] = pue(a, weather.temperatureC[i]);
-          }
-          let jobs: TrainingJob[];
-          if (a.job_trace) {
-            const { file, text } = measured(a.job_trace);
-            const r = readJobTrace(text, file, a, layout, grid);
-            note(r.report);
-            jobs = r.jobs;
-          } else jobs = generateTrainingJobs(a, grid, local, seeded(a.training.seed));
-          d.datacenters.push({ ...base, cfg: a, layout, inferenceItKw: inf, pue: p, jobs });
-          break;
-        }
-        case 'deferrable_load':
-          d.deferrables!.push({ ...base, cfg: a, windows: deferrableWindows(a, grid, zone) });
-          break;
-      }
-    }
-  }
-  // Price series replace the tariff's energy prices (the demand charge stays the tariff's).
-  const g = scenario.grid;
-  if (g.import_price_krw_per_kwh_csv) {
-    const { file, text } = measured(g.import_price_krw_per_kwh_csv);
-    const r = readProfileCsv(text, file, grid, { zone, valueName: 'price_krw_per_kwh', allowNegative: true });
-    note(r.report);
-    prices.importPriceKrwPerKwh.set(r.kw);
-    prices.energyChargeKrwPerKwh.set(r.kw);
-    prices.adderKrwPerKwh.fill(0);
-  }
-  if (g.export_price_krw_per_kwh_csv) {
-    const { file, text } = measured(g.export_price_krw_per_kwh_csv);
-    const r = readProfileCsv(text, file, grid, { zone, valueName: 'price_krw_per_kwh', allowNegative: true });
-    note(r.report);
-    prices.exportPriceKrwPerKwh.set(r.kw);
-  }
-  const ppa = scenario.contracts.ppa;
-  if (ppa) {
-    // The PPA farm sees the same weather, at its own latitude and tilt; its output reaches the
-    // district through the grid, so only its profile matters here.
-    const farm = assetSchema.parse({
-      id: 'ppa',
-      type: 'pv',
-      capacity_kwp: ppa.capacity_kwp,
-      tilt_deg: ppa.tilt_deg,
-    }) as AssetOf<'pv'>;
-    d.ppaKw = pvAvailablePowerKw(farm, weather, {
-      latitudeDeg: ppa.latitude_deg,
-      longitudeDeg: ppa.longitude_deg,
-      altitudeM: 0,
-    });
-  }
+  for (const site of scenario.sites) for (const a of site.assets) addAsset(d, a, site.id, ctx);
+  applyPriceSeries(d, ctx);
+  if (scenario.contracts.ppa) d.ppaKw = ppaProfileKw(scenario.contracts.ppa, weather);
   return d;
+}
+
+/** One asset of the district file, prepared by its kind's own file in assets/. */
+function addAsset(d: District, a: Asset, siteId: string, ctx: PrepareContext): void {
+  switch (a.type) {
+    case 'pv':
+      d.pv.push(preparePv(a, siteId, ctx));
+      break;
+    case 'battery':
+      d.batteries.push(prepareBattery(a, siteId));
+      break;
+    case 'load':
+      d.loads.push(prepareLoad(a, siteId, ctx));
+      break;
+    case 'ev_chargers':
+      d.ev.push(prepareEv(a, siteId, ctx));
+      break;
+    case 'bus_depot':
+      d.depots.push(prepareDepot(a, siteId, ctx));
+      break;
+    case 'datacenter':
+      d.datacenters.push(prepareDatacenter(a, siteId, ctx));
+      break;
+    case 'deferrable_load':
+      d.deferrables!.push(prepareDeferrable(a, siteId, ctx));
+      break;
+  }
+}
+
+/** Price series replace the tariff's energy prices (the demand charge stays the tariff's). */
+function applyPriceSeries(d: District, ctx: PrepareContext): void {
+  const g = d.scenario.grid;
+  const read = (path: string) =>
+    ctx.readInput(path, (text, file) =>
+      readProfileCsv(text, file, d.grid, {
+        zone: d.zone,
+        valueName: 'price_krw_per_kwh',
+        allowNegative: true,
+      }),
+    ).kw;
+  if (g.import_price_krw_per_kwh_csv) {
+    const kw = read(g.import_price_krw_per_kwh_csv);
+    d.prices.importPriceKrwPerKwh.set(kw);
+    d.prices.energyChargeKrwPerKwh.set(kw);
+    d.prices.adderKrwPerKwh.fill(0);
+  }
+  if (g.export_price_krw_per_kwh_csv) d.prices.exportPriceKrwPerKwh.set(read(g.export_price_krw_per_kwh_csv));
+}
+
+/**
+ * The PPA farm sees the same weather, at its own latitude and tilt; its output reaches the district
+ * through the grid, so only its profile matters here.
+ */
+function ppaProfileKw(ppa: NonNullable<Scenario['contracts']['ppa']>, weather: WeatherSeries): Float64Array {
+  const farm = assetSchema.parse({
+    id: 'ppa',
+    type: 'pv',
+    capacity_kwp: ppa.capacity_kwp,
+    tilt_deg: ppa.tilt_deg,
+  }) as AssetOf<'pv'>;
+  return pvAvailablePowerKw(farm, weather, {
+    latitudeDeg: ppa.latitude_deg,
+    longitudeDeg: ppa.longitude_deg,
+    altitudeM: 0,
+  });
 }
 
 function withSeed(s: Scenario, seed: number | undefined): Scenario {

@@ -60,3 +60,13 @@ export function stepBattery(
   // Float error must not walk the SoC outside its bounds over a year of steps.
   return { powerKw, socKwh: Math.min(hi, Math.max(lo, socKwh)), throughputKwh: Math.abs(energyKwh) };
 }
+
+export interface BatteryUnit {
+  id: string;
+  siteId: string;
+  cfg: BatteryConfig;
+}
+
+export function prepareBattery(cfg: BatteryConfig, siteId: string): BatteryUnit {
+  return { id: cfg.id, siteId, cfg };
+}

@@ -3,6 +3,8 @@ import { MS_PER_HOUR, type LocalTime, type TimeGrid, intervalMs, timeAt } from '
 import { dayKind, type HolidayCalendar } from '../../model/calendar.ts';
 import type { Rng } from './rng.ts';
 import { createRandom } from '../../weather/random.ts';
+import { readBusBlocks } from '../inputs/index.ts';
+import type { PrepareContext } from './context.ts';
 
 export type BusDepotConfig = AssetOf<'bus_depot'>;
 
@@ -92,4 +94,19 @@ export function planBusBlocks(
 export function requiredDepartureSoc(cfg: BusDepotConfig, block: BusBlock): number {
   const needed = cfg.soc_min + block.energyKwh / cfg.battery_kwh;
   return Math.min(cfg.soc_max, block.isPullOut ? Math.max(cfg.pull_out_soc_min, needed) : needed);
+}
+
+export interface DepotUnit {
+  id: string;
+  siteId: string;
+  cfg: BusDepotConfig;
+  plan: BusPlan;
+}
+
+/** The depot's blocks over the run: from the blocks file where the district file names one, else planned. */
+export function prepareDepot(cfg: BusDepotConfig, siteId: string, ctx: PrepareContext): DepotUnit {
+  const plan = cfg.blocks_csv
+    ? ctx.readInput(cfg.blocks_csv, (text, file) => readBusBlocks(text, file, cfg, ctx.grid, ctx.zone)).plan
+    : planBusBlocks(cfg, ctx.grid, ctx.local, ctx.calendar, ctx.seeded(cfg.timetable.seed));
+  return { id: cfg.id, siteId, cfg, plan };
 }

@@ -1,6 +1,8 @@
 import type { AssetOf } from '../../model/schema.ts';
 import { MS_PER_HOUR, type LocalTime, type TimeGrid, intervalMs, timeAt } from '../../model/time.ts';
 import { type Rng, pick, poisson, uniform } from './rng.ts';
+import { readJobTrace } from '../inputs/index.ts';
+import type { PrepareContext } from './context.ts';
 
 export type DatacenterConfig = AssetOf<'datacenter'>;
 
@@ -107,4 +109,38 @@ export function generateTrainingJobs(
     }
   }
   return jobs.sort((a, b) => a.submitMs - b.submitMs);
+}
+
+export interface DatacenterUnit {
+  id: string;
+  siteId: string;
+  cfg: DatacenterConfig;
+  layout: DatacenterLayout;
+  /** Inference IT power, kW. */
+  inferenceItKw: Float64Array;
+  pue: Float64Array;
+  jobs: TrainingJob[];
+}
+
+/**
+ * The data center over the run: inference power and PUE per interval, and its training jobs from the
+ * job trace where the district file names one, else drawn.
+ */
+export function prepareDatacenter(
+  cfg: DatacenterConfig,
+  siteId: string,
+  ctx: PrepareContext,
+): DatacenterUnit {
+  const { grid, local } = ctx;
+  const layout = datacenterLayout(cfg);
+  const inf = new Float64Array(grid.count);
+  const p = new Float64Array(grid.count);
+  for (let i = 0; i < grid.count; i++) {
+    inf[i] = inferenceItKw(cfg, layout, local[i].hour);
+    p[i] = pue(cfg, ctx.weather.temperatureC[i]);
+  }
+  const jobs = cfg.job_trace
+    ? ctx.readInput(cfg.job_trace, (text, file) => readJobTrace(text, file, cfg, layout, grid)).jobs
+    : generateTrainingJobs(cfg, grid, local, ctx.seeded(cfg.training.seed));
+  return { id: cfg.id, siteId, cfg, layout, inferenceItKw: inf, pue: p, jobs };
 }

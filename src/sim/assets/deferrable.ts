@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { deferrableEnergyKwh, HOURS_PER_DAY, type AssetOf } from '../../model/schema.ts';
 import { intervalHours, intervalMs, MS_PER_DAY, timeAt, type TimeGrid } from '../../model/time.ts';
+import type { PrepareContext } from './context.ts';
 
 // A deferrable load (a washing line, a pump, a process batch, a water heater): it owes an amount of
 // energy in each of its daily windows and may run only inside them, at its nominal power when
@@ -156,4 +157,12 @@ export function stepDeferrable(
     st.deliveredKwh = 0;
   }
   return { kw, started, unmetKwh };
+}
+
+export function prepareDeferrable(
+  cfg: DeferrableConfig,
+  siteId: string,
+  ctx: PrepareContext,
+): DeferrableUnit {
+  return { id: cfg.id, siteId, cfg, windows: deferrableWindows(cfg, ctx.grid, ctx.zone) };
 }

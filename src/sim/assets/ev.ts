@@ -2,6 +2,8 @@ import type { AssetOf } from '../../model/schema.ts';
 import { MS_PER_HOUR, type LocalTime, type TimeGrid, intervalMs, timeAt } from '../../model/time.ts';
 import { dayKind, type HolidayCalendar } from '../../model/calendar.ts';
 import { type Rng, uniform } from './rng.ts';
+import { readSessionLog } from '../inputs/index.ts';
+import type { PrepareContext } from './context.ts';
 
 export type EvChargersConfig = AssetOf<'ev_chargers'>;
 
@@ -143,4 +145,20 @@ function alignDown(ms: number, grid: TimeGrid): number {
 
 function clamp(x: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, x));
+}
+
+export interface EvUnit {
+  id: string;
+  siteId: string;
+  cfg: EvChargersConfig;
+  sessions: EvSession[];
+  turnedAway: number;
+}
+
+/** The chargers' sessions over the run: from the session log where the district file names one, else drawn. */
+export function prepareEv(cfg: EvChargersConfig, siteId: string, ctx: PrepareContext): EvUnit {
+  const gen: EvGeneration = cfg.session_log
+    ? ctx.readInput(cfg.session_log, (text, file) => readSessionLog(text, file, cfg, ctx.grid))
+    : generateEvSessions(cfg, ctx.grid, ctx.local, ctx.calendar, ctx.seeded(cfg.sessions.seed));
+  return { id: cfg.id, siteId, cfg, sessions: gen.sessions, turnedAway: gen.turnedAway };
 }

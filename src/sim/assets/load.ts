@@ -2,6 +2,8 @@ import type { AssetOf } from '../../model/schema.ts';
 import type { LocalTime } from '../../model/time.ts';
 import { dayKind, type HolidayCalendar } from '../../model/calendar.ts';
 import type { Rng } from './rng.ts';
+import { readProfileCsv } from '../inputs/index.ts';
+import type { PrepareContext } from './context.ts';
 
 export type LoadConfig = AssetOf<'load'>;
 
@@ -57,4 +59,21 @@ export function loadSeriesKw(
     out[i] = Math.max(0, kw);
   }
   return out;
+}
+
+export interface LoadUnit {
+  id: string;
+  siteId: string;
+  cfg: LoadConfig;
+  kw: Float64Array;
+}
+
+/** The load over the run: its measured profile where the district file names one, else modelled. */
+export function prepareLoad(cfg: LoadConfig, siteId: string, ctx: PrepareContext): LoadUnit {
+  const kw = cfg.measured_csv
+    ? ctx.readInput(cfg.measured_csv, (text, file) =>
+        readProfileCsv(text, file, ctx.grid, { zone: ctx.zone }),
+      ).kw
+    : loadSeriesKw(cfg, ctx.local, ctx.weather.temperatureC, ctx.calendar, ctx.seeded(cfg.seed));
+  return { id: cfg.id, siteId, cfg, kw };
 }

@@ -9,6 +9,8 @@ import {
   type SkyDiffuseModel,
 } from '../../weather/poa.ts';
 import type { SiteLocation, WeatherSeries } from '../../weather/types.ts';
+import { readProfileCsv } from '../inputs/index.ts';
+import type { PrepareContext } from './context.ts';
 
 // PV array: plane-of-array irradiance (Perez transposition), reflection losses at the glass, Faiman cell
 // temperature, a linear power-temperature coefficient, lumped system losses, inverter efficiency and
@@ -138,4 +140,21 @@ export function pvAvailablePowerKw(
     out[i] = acKw > inverterKw ? inverterKw : acKw > 0 ? acKw : 0;
   }
   return out;
+}
+
+export interface PvUnit {
+  id: string;
+  siteId: string;
+  cfg: PvConfig;
+  availableKw: Float64Array;
+}
+
+/** The array's potential over the run: its measured output where the district file names one, else modelled. */
+export function preparePv(cfg: PvConfig, siteId: string, ctx: PrepareContext): PvUnit {
+  const availableKw = cfg.measured_csv
+    ? ctx.readInput(cfg.measured_csv, (text, file) =>
+        readProfileCsv(text, file, ctx.grid, { zone: ctx.zone }),
+      ).kw
+    : pvAvailablePowerKw(cfg, ctx.weather, ctx.location);
+  return { id: cfg.id, siteId, cfg, availableKw };
 }

@@ -1,0 +1,25 @@
+import type { LocalTime, TimeGrid } from '../../model/time.ts';
+import type { HolidayCalendar } from '../../model/calendar.ts';
+import type { SiteLocation, WeatherSeries } from '../../weather/types.ts';
+import type { InputReport } from '../inputs/index.ts';
+import type { Rng } from './rng.ts';
+
+// What each asset kind's preparation (prepareDistrict) is handed, so an asset file needs nothing
+// from the district but this.
+
+/** The run's grid and surroundings, for turning one asset of the district file into its unit. */
+export interface PrepareContext {
+  grid: TimeGrid;
+  zone: string;
+  local: LocalTime[];
+  calendar: HolidayCalendar;
+  weather: WeatherSeries;
+  location: SiteLocation;
+  /** A random stream for a seed of the district file (mixed with the run's seed when there is one). */
+  seeded(seed: number): Rng;
+  /**
+   * Reads a measured input file the district file names (relative to it) and parses it; the
+   * parser's report is kept for the run's report of what each input became.
+   */
+  readInput<T extends { report: InputReport }>(path: string, parse: (text: string, file: string) => T): T;
+}
