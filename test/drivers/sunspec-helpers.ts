@@ -30,11 +30,4 @@ export function testContext(startMs = Date.UTC(2026, 5, 1, 3)): DriverContext & 
   };
 }
 
-/** Polls `cond` every 10 ms until it holds or `timeoutMs` passes. */
-export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { waitFor } from './ocpp-helpers.ts';

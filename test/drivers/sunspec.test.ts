@@ -39,6 +39,28 @@ function value(ms: Measurement[], name: string): number | undefined {
   return ms.find((m) => m.measurement === name)?.value;
 }
 
+/** Starts the twin and a driver polling it on loopback; both are stopped after the test. */
+async function connect<T extends { start(): Promise<number>; stop(): Promise<void> }>(
+  ctx: ReturnType<typeof testContext>,
+  twin: T,
+  driver: object,
+) {
+  const port = await twin.start();
+  cleanups.push(() => twin.stop());
+  const config = sunspecModbusConfigSchema.parse({
+    type: 'sunspec_modbus',
+    host: '127.0.0.1',
+    port,
+    poll_ms: 100,
+    timeout_ms: 500,
+    reconnect_min_ms: 20,
+    ...driver,
+  });
+  const modbus = new SunSpecModbusDriver(config, ctx);
+  cleanups.push(() => modbus.stop());
+  return { ctx, twin, driver: modbus, port };
+}
+
 async function pvSetup(
   opts: {
     availableKw?: number;
@@ -58,45 +80,28 @@ async function pvSetup(
     controls: opts.controls,
     profile: opts.profile,
   });
-  const port = await twin.start();
-  cleanups.push(() => twin.stop());
-  const config = sunspecModbusConfigSchema.parse({
+  return connect(ctx, twin, {
     id: 'factory-pv-inv',
-    type: 'sunspec_modbus',
     asset: 'factory-pv',
-    host: '127.0.0.1',
-    port,
     unit_id: 1,
-    poll_ms: 100,
-    timeout_ms: 500,
-    reconnect_min_ms: 20,
     reconnect_max_ms: 200,
     ...opts.driver,
   });
-  const driver = new SunSpecModbusDriver(config, ctx);
-  cleanups.push(() => driver.stop());
-  return { ctx, twin, driver, port };
 }
 
 async function batterySetup(controls?: 124 | 704) {
   const ctx = testContext();
   const twin = new SunSpecBatteryTwin({ battery, now: ctx.now, controls });
-  const port = await twin.start();
-  cleanups.push(() => twin.stop());
-  const config = sunspecModbusConfigSchema.parse({
-    id: 'bess-pcs',
-    type: 'sunspec_modbus',
-    asset: 'bess',
-    host: '127.0.0.1',
-    port,
-    poll_ms: 100,
-    timeout_ms: 500,
-    reconnect_min_ms: 20,
-  });
-  const driver = new SunSpecModbusDriver(config, ctx);
-  cleanups.push(() => driver.stop());
-  return { ctx, twin, driver, port };
+  return connect(ctx, twin, { id: 'bess-pcs', asset: 'bess' });
 }
+
+/** A PV power-limit setpoint for the inverter under test. */
+const limit = (value: number, validUntilMs?: number) => ({
+  assetId: 'factory-pv',
+  kind: 'pv_power_limit_kw' as const,
+  value,
+  ...(validUntilMs !== undefined ? { validUntilMs } : {}),
+});
 
 describe('SunSpec PV inverter over Modbus TCP', () => {
   it('discovers the model chain and reads telemetry with scale factors applied', async () => {
@@ -141,15 +146,10 @@ describe('SunSpec PV inverter over Modbus TCP', () => {
   it('writes an active-power limit (model 123) that the twin obeys, and reverts when it expires', async () => {
     const { driver, twin, ctx } = await pvSetup({ availableKw: 80 });
     await driver.start();
-    expect(driver.accepts({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: 1 })).toBe(true);
+    expect(driver.accepts(limit(1))).toBe(true);
     expect(driver.accepts({ assetId: 'factory-pv', kind: 'battery_power_kw', value: 1 })).toBe(false);
     expect(driver.accepts({ assetId: 'other', kind: 'pv_power_limit_kw', value: 1 })).toBe(false);
-    await driver.write({
-      assetId: 'factory-pv',
-      kind: 'pv_power_limit_kw',
-      value: 30,
-      validUntilMs: ctx.clock.t + 15 * 60_000,
-    });
+    await driver.write(limit(30, ctx.clock.t + 15 * 60_000));
     expect(twin.image.get(123, 'WMaxLimPct')).toBeCloseTo(30, 6);
     expect(twin.image.getRaw(123, 'WMaxLim_Ena')).toBe(1);
     expect(twin.image.getRaw(123, 'WMaxLimPct_RvrtTms')).toBe(900);
@@ -170,12 +170,7 @@ describe('SunSpec PV inverter over Modbus TCP', () => {
     const { driver, twin, ctx } = await pvSetup({ availableKw: 80, controls: 704 });
     await driver.start();
     expect(driver.models?.map((m) => m.id)).toEqual([1, 103, 120, 121, 704]);
-    await driver.write({
-      assetId: 'factory-pv',
-      kind: 'pv_power_limit_kw',
-      value: 25,
-      validUntilMs: ctx.clock.t + 60_000,
-    });
+    await driver.write(limit(25, ctx.clock.t + 60_000));
     expect(twin.image.getRaw(704, 'WMaxLimPctEna')).toBe(1);
     expect(twin.image.getRaw(704, 'WMaxLimPctRvrtTms')).toBe(60);
     ctx.clock.advance(30_000);
@@ -189,14 +184,10 @@ describe('SunSpec PV inverter over Modbus TCP', () => {
   it('clamps a limit above the rating to 100 % and refuses a negative one without writing', async () => {
     const { driver, twin } = await pvSetup();
     await driver.start();
-    await driver.write({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: 500 });
+    await driver.write(limit(500));
     expect(twin.image.get(123, 'WMaxLimPct')).toBe(100);
-    await expect(
-      driver.write({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: -5 }),
-    ).rejects.toThrow(/≥ 0/);
-    await expect(
-      driver.write({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: NaN }),
-    ).rejects.toThrow(/finite/);
+    await expect(driver.write(limit(-5))).rejects.toThrow(/≥ 0/);
+    await expect(driver.write(limit(NaN))).rejects.toThrow(/finite/);
     expect(twin.image.get(123, 'WMaxLimPct')).toBe(100);
     expect(driver.status().health).toBe('online');
   });
@@ -209,9 +200,7 @@ describe('SunSpec PV inverter over Modbus TCP', () => {
     await expect(driver.read()).resolves.toEqual([]);
     await waitFor(() => driver.status().health === 'offline', 2000, 'offline');
     expect(driver.status().lastError).toMatch(/closed|ECONNREFUSED/);
-    await expect(
-      driver.write({ assetId: 'factory-pv', kind: 'pv_power_limit_kw', value: 10 }),
-    ).rejects.toThrow(/offline/);
+    await expect(driver.write(limit(10))).rejects.toThrow(/offline/);
     await new Promise((r) => setTimeout(r, 150)); // a few failed reconnects with backoff
     expect(await twin.start()).toBe(port);
     await waitFor(() => driver.status().health === 'online', 3000, 'online again');
@@ -311,13 +300,6 @@ describe('SunSpec PV inverter over Modbus TCP', () => {
 });
 
 describe('SunSpec IEEE 1547 inverter (models 1, 701, 702, 704 only)', () => {
-  const limit = (value: number, validUntilMs?: number) => ({
-    assetId: 'factory-pv',
-    kind: 'pv_power_limit_kw' as const,
-    value,
-    ...(validUntilMs !== undefined ? { validUntilMs } : {}),
-  });
-
   it('reads 701 measurements and the 702 rating', async () => {
     const { driver, ctx } = await pvSetup({ profile: '7xx', ratedKw: 250, availableKw: 120 });
     await driver.start();
@@ -451,12 +433,7 @@ describe('SunSpec inverter with both 123 and 704', () => {
     expect(driver.models?.map((m) => m.id)).toEqual([1, 103, 120, 121, 123, 702, 704]);
     const seen: number[] = [];
     for (const kw of [30, 80, 45, 100]) {
-      await driver.write({
-        assetId: 'factory-pv',
-        kind: 'pv_power_limit_kw',
-        value: kw,
-        validUntilMs: ctx.clock.t + 5 * 60_000,
-      });
+      await driver.write(limit(kw, ctx.clock.t + 5 * 60_000));
       ctx.clock.advance(60_000);
       const ms = await driver.read();
       seen.push(value(ms, 'power_kw')!);
@@ -481,12 +458,7 @@ describe('SunSpec inverter with both 123 and 704', () => {
     });
     await driver.start();
     for (const kw of [20, 70]) {
-      await driver.write({
-        assetId: 'factory-pv',
-        kind: 'pv_power_limit_kw',
-        value: kw,
-        validUntilMs: ctx.clock.t + 5 * 60_000,
-      });
+      await driver.write(limit(kw, ctx.clock.t + 5 * 60_000));
       ctx.clock.advance(60_000);
       const ms = await driver.read();
       expect(value(ms, 'power_kw')).toBeCloseTo(kw, 6);
