@@ -109,6 +109,27 @@ class Where {
   }
 }
 
+/** The `a = ?, b = ?` of an UPDATE from the columns that change, with their parameters. */
+class Assignments {
+  private readonly columns: string[] = [];
+  readonly params: Param[] = [];
+  set(column: string, v: Param) {
+    this.columns.push(column);
+    this.params.push(v);
+    return this;
+  }
+  toString() {
+    return this.columns.map((c) => `${c} = ?`).join(', ');
+  }
+}
+
+/** A time after `start`; `at` names the field, `startName` the one it must follow. */
+function requireTimeAfter(v: unknown, start: number, at: string, startName: string): number {
+  const end = requireTimeMs(v, at);
+  if (end <= start) throw inputError(at, `must be after ${startName} (${end} <= ${start})`);
+  return end;
+}
+
 const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 const seriesKey = (assetId: string, measurement: string, channel: string) =>
   `${assetId}\u0000${measurement}\u0000${channel}`;
@@ -366,15 +387,47 @@ export class SqlStore implements Store {
       .addIf(optionalId(query.model, `${at}.model`), 'model = ?')
       .addIf(optionalTimeMs(query.issuedFromMs, `${at}.issuedFromMs`), 'issued_ms >= ?')
       .addIf(optionalTimeMs(query.issuedToMs, `${at}.issuedToMs`), 'issued_ms < ?');
-    const rows = await this.sql.all(`SELECT * FROM forecasts${w} ORDER BY issued_ms DESC, id DESC LIMIT ?`, [
-      ...w.params,
-      this.limit(query.limit, at),
-    ]);
+    const rows = await this.listRows('forecasts', w, 'issued_ms DESC, id DESC', query.limit, at);
     return rows.map((r) => this.forecastOf(r));
   }
 
   private limit(v: unknown, at: string) {
     return v === undefined ? LIST_DEFAULT_ROWS : limitOf(v, `${at}.limit`, LIST_MAX_ROWS);
+  }
+
+  /** The rows of `table` that `w` selects, in `order`, at most the query's limit (`at` names the query). */
+  private listRows(table: string, w: Where, order: string, limit: unknown, at: string) {
+    return this.sql.all(`SELECT * FROM ${table}${w} ORDER BY ${order} LIMIT ?`, [
+      ...w.params,
+      this.limit(limit, at),
+    ]);
+  }
+
+  private rowById(q: SqlQueryable, table: string, id: Param) {
+    return q.get(`SELECT * FROM ${table} WHERE id = ?`, [id]);
+  }
+
+  /** Updates the row `id` of `table` and returns it as it now is; `what` names it when there is none. */
+  private async updateRow(q: SqlQueryable, table: string, id: Param, sets: Assignments, what: string) {
+    if (!(await q.run(`UPDATE ${table} SET ${sets} WHERE id = ?`, [...sets.params, id])))
+      throw notFound(what);
+    return (await this.rowById(q, table, id))!;
+  }
+
+  /**
+   * Stamps the row `id` of `table` (when, and by whom, it was acknowledged, cleared or revoked) and returns
+   * it; a row whose first stamp column is already set keeps its first stamp.
+   */
+  private stampOnce(table: string, id: Param, stamp: Record<string, Param>, what: string) {
+    const sets = new Assignments();
+    for (const [column, v] of Object.entries(stamp)) sets.set(column, v);
+    return this.sql.tx(async (q) => {
+      const first = Object.keys(stamp)[0];
+      await q.run(`UPDATE ${table} SET ${sets} WHERE id = ? AND ${first} IS NULL`, [...sets.params, id]);
+      const row = await this.rowById(q, table, id);
+      if (!row) throw notFound(what);
+      return row;
+    });
   }
 
   // ---- schedules
@@ -384,8 +437,7 @@ export class SqlStore implements Store {
     requireObject(s, w);
     const createdMs = requireTimeMs(s.createdMs, `${w}.createdMs`);
     const startMs = requireTimeMs(s.startMs, `${w}.startMs`);
-    const endMs = requireTimeMs(s.endMs, `${w}.endMs`);
-    if (endMs <= startMs) throw inputError(`${w}.endMs`, `must be after startMs (${endMs} <= ${startMs})`);
+    const endMs = requireTimeAfter(s.endMs, startMs, `${w}.endMs`, 'startMs');
     const strategy = requireId(s.strategy, `${w}.strategy`);
     const status = optionalOneOf(s.status, SCHEDULE_STATUSES, `${w}.status`) ?? 'proposed';
     if (s.payload === undefined) throw inputError(`${w}.payload`, 'is required (JSON)');
@@ -412,9 +464,7 @@ export class SqlStore implements Store {
   }
 
   async getSchedule(id: number): Promise<ScheduleRecord | undefined> {
-    const r = await this.sql.get('SELECT * FROM schedules WHERE id = ?', [
-      requirePositiveInt(id, 'getSchedule: id'),
-    ]);
+    const r = await this.rowById(this.sql, 'schedules', requirePositiveInt(id, 'getSchedule: id'));
     return r && this.scheduleOf(r);
   }
 
@@ -426,22 +476,17 @@ export class SqlStore implements Store {
       .addIf(optionalTimeMs(query.toMs, `${at}.toMs`), 'start_ms < ?')
       .addIf(optionalOneOf(query.status, SCHEDULE_STATUSES, `${at}.status`), 'status = ?')
       .addIf(optionalId(query.strategy, `${at}.strategy`), 'strategy = ?');
-    const rows = await this.sql.all(`SELECT * FROM schedules${w} ORDER BY start_ms DESC, id DESC LIMIT ?`, [
-      ...w.params,
-      this.limit(query.limit, at),
-    ]);
+    const rows = await this.listRows('schedules', w, 'start_ms DESC, id DESC', query.limit, at);
     return rows.map((r) => this.scheduleOf(r));
   }
 
   async setScheduleStatus(id: number, status: ScheduleStatus): Promise<ScheduleRecord> {
     const i = requirePositiveInt(id, 'setScheduleStatus: id');
     const s = requireOneOf(status, SCHEDULE_STATUSES, 'setScheduleStatus: status');
-    const r = await this.sql.tx(async (q) => {
-      if (!(await q.run('UPDATE schedules SET status = ? WHERE id = ?', [s, i])))
-        throw notFound(`schedule ${i}`);
-      return q.get('SELECT * FROM schedules WHERE id = ?', [i]);
-    });
-    return this.scheduleOf(r!);
+    const r = await this.sql.tx((q) =>
+      this.updateRow(q, 'schedules', i, new Assignments().set('status', s), `schedule ${i}`),
+    );
+    return this.scheduleOf(r);
   }
 
   // ---- events
@@ -497,10 +542,7 @@ export class SqlStore implements Store {
     if (query.unacknowledgedOnly !== undefined && typeof query.unacknowledgedOnly !== 'boolean')
       throw inputError(`${at}.unacknowledgedOnly`, 'must be true or false');
     if (query.unacknowledgedOnly) w.add('acknowledged_ms IS NULL');
-    const rows = await this.sql.all(`SELECT * FROM events${w} ORDER BY time_ms DESC, id DESC LIMIT ?`, [
-      ...w.params,
-      this.limit(query.limit, at),
-    ]);
+    const rows = await this.listRows('events', w, 'time_ms DESC, id DESC', query.limit, at);
     return rows.map((r) => this.eventOf(r));
   }
 
@@ -508,15 +550,7 @@ export class SqlStore implements Store {
     const i = requirePositiveInt(id, 'acknowledgeEvent: id');
     const who = requireId(by, 'acknowledgeEvent: by');
     const t = requireTimeMs(atMs, 'acknowledgeEvent: atMs');
-    const r = await this.sql.tx(async (q) => {
-      await q.run(
-        'UPDATE events SET acknowledged_ms = ?, acknowledged_by = ? WHERE id = ? AND acknowledged_ms IS NULL',
-        [t, who, i],
-      );
-      const row = await q.get('SELECT * FROM events WHERE id = ?', [i]);
-      if (!row) throw notFound(`event ${i}`);
-      return row;
-    });
+    const r = await this.stampOnce('events', i, { acknowledged_ms: t, acknowledged_by: who }, `event ${i}`);
     return this.eventOf(r);
   }
 
@@ -565,10 +599,7 @@ export class SqlStore implements Store {
         'id < ?',
       );
     const order = optionalOneOf(query.order, ['asc', 'desc'] as const, `${at}.order`) ?? 'desc';
-    const rows = await this.sql.all(
-      `SELECT * FROM audit_log${w} ORDER BY id ${order.toUpperCase()} LIMIT ?`,
-      [...w.params, this.limit(query.limit, at)],
-    );
+    const rows = await this.listRows('audit_log', w, `id ${order.toUpperCase()}`, query.limit, at);
     return rows.map((r) => ({
       id: r.id as number,
       timeMs: r.time_ms as number,
@@ -638,12 +669,7 @@ export class SqlStore implements Store {
   async revokeToken(id: string, atMs: number): Promise<TokenRecord> {
     const i = requireId(id, 'revokeToken: id');
     const t = requireTimeMs(atMs, 'revokeToken: atMs');
-    const r = await this.sql.tx(async (q) => {
-      await q.run('UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL', [t, i]);
-      const row = await q.get('SELECT * FROM api_tokens WHERE id = ?', [i]);
-      if (!row) throw notFound(`token ${i}`);
-      return row;
-    });
+    const r = await this.stampOnce('api_tokens', i, { revoked_ms: t }, `token ${i}`);
     return this.tokenOf(r);
   }
 
@@ -664,8 +690,7 @@ export class SqlStore implements Store {
       reason: requireText(o.reason, `${w}.reason`),
       createdMs: requireTimeMs(o.createdMs, `${w}.createdMs`),
     };
-    if (rec.expiryMs <= rec.startMs)
-      throw inputError(`${w}.expiryMs`, `must be after startMs (${rec.expiryMs} <= ${rec.startMs})`);
+    requireTimeAfter(rec.expiryMs, rec.startMs, `${w}.expiryMs`, 'startMs');
     const row = await this.sql.tx((q) =>
       q.get<{ id: number }>(
         'INSERT INTO overrides (asset_id, kind, value, channel, start_ms, expiry_ms, created_by, reason, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
@@ -710,10 +735,7 @@ export class SqlStore implements Store {
     const w = new Where().addIf(optionalId(query.assetId, `${at}.assetId`), 'asset_id = ?');
     const active = optionalTimeMs(query.activeAtMs, `${at}.activeAtMs`);
     if (active !== undefined) w.add('start_ms <= ? AND expiry_ms > ? AND cleared_ms IS NULL', active, active);
-    const rows = await this.sql.all(`SELECT * FROM overrides${w} ORDER BY start_ms DESC, id DESC LIMIT ?`, [
-      ...w.params,
-      this.limit(query.limit, at),
-    ]);
+    const rows = await this.listRows('overrides', w, 'start_ms DESC, id DESC', query.limit, at);
     return rows.map((r) => this.overrideOf(r));
   }
 
@@ -721,16 +743,7 @@ export class SqlStore implements Store {
     const i = requirePositiveInt(id, 'clearOverride: id');
     const who = requireId(by, 'clearOverride: by');
     const t = requireTimeMs(atMs, 'clearOverride: atMs');
-    const r = await this.sql.tx(async (q) => {
-      await q.run('UPDATE overrides SET cleared_ms = ?, cleared_by = ? WHERE id = ? AND cleared_ms IS NULL', [
-        t,
-        who,
-        i,
-      ]);
-      const row = await q.get('SELECT * FROM overrides WHERE id = ?', [i]);
-      if (!row) throw notFound(`override ${i}`);
-      return row;
-    });
+    const r = await this.stampOnce('overrides', i, { cleared_ms: t, cleared_by: who }, `override ${i}`);
     return this.overrideOf(r);
   }
 
@@ -771,30 +784,21 @@ export class SqlStore implements Store {
     const i = requireId(id, 'updateSimRun: id');
     const w = 'updateSimRun: update';
     requireObject(u, w);
-    const sets: string[] = ['updated_ms = ?'];
-    const params: Param[] = [requireTimeMs(u.updatedMs, `${w}.updatedMs`)];
-    const set = (column: string, v: Param) => {
-      sets.push(`${column} = ?`);
-      params.push(v);
-    };
-    if (u.status !== undefined) set('status', requireOneOf(u.status, SIM_RUN_STATUSES, `${w}.status`));
+    const sets = new Assignments().set('updated_ms', requireTimeMs(u.updatedMs, `${w}.updatedMs`));
+    if (u.status !== undefined) sets.set('status', requireOneOf(u.status, SIM_RUN_STATUSES, `${w}.status`));
     if (u.progress !== undefined) {
       const p = requireFinite(u.progress, `${w}.progress`);
       if (p < 0 || p > 1) throw inputError(`${w}.progress`, `must be a fraction from 0 to 1 (got ${p})`);
-      set('progress', p);
+      sets.set('progress', p);
     }
-    if (u.result !== undefined) set('result', toJson(u.result, `${w}.result`));
-    if (u.error !== undefined) set('error', requireText(u.error, `${w}.error`));
-    const r = await this.sql.tx(async (q) => {
-      if (!(await q.run(`UPDATE sim_runs SET ${sets.join(', ')} WHERE id = ?`, [...params, i])))
-        throw notFound(`simulation run ${i}`);
-      return q.get('SELECT * FROM sim_runs WHERE id = ?', [i]);
-    });
-    return this.simRunOf(r!);
+    if (u.result !== undefined) sets.set('result', toJson(u.result, `${w}.result`));
+    if (u.error !== undefined) sets.set('error', requireText(u.error, `${w}.error`));
+    const r = await this.sql.tx((q) => this.updateRow(q, 'sim_runs', i, sets, `simulation run ${i}`));
+    return this.simRunOf(r);
   }
 
   async getSimRun(id: string): Promise<SimRunRecord | undefined> {
-    const r = await this.sql.get('SELECT * FROM sim_runs WHERE id = ?', [requireId(id, 'getSimRun: id')]);
+    const r = await this.rowById(this.sql, 'sim_runs', requireId(id, 'getSimRun: id'));
     return r && this.simRunOf(r);
   }
 
@@ -802,10 +806,7 @@ export class SqlStore implements Store {
     const at = 'listSimRuns: query';
     requireObject(query, at);
     const w = new Where().addIf(optionalOneOf(query.status, SIM_RUN_STATUSES, `${at}.status`), 'status = ?');
-    const rows = await this.sql.all(`SELECT * FROM sim_runs${w} ORDER BY created_ms DESC, id DESC LIMIT ?`, [
-      ...w.params,
-      this.limit(query.limit, at),
-    ]);
+    const rows = await this.listRows('sim_runs', w, 'created_ms DESC, id DESC', query.limit, at);
     return rows.map((r) => this.simRunOf(r));
   }
 
@@ -816,12 +817,7 @@ export class SqlStore implements Store {
     requireObject(j, w);
     const id = optionalId(j.id, `${w}.id`) ?? randomUUID();
     const earliestStartMs = requireTimeMs(j.earliestStartMs, `${w}.earliestStartMs`);
-    const deadlineMs = requireTimeMs(j.deadlineMs, `${w}.deadlineMs`);
-    if (deadlineMs <= earliestStartMs)
-      throw inputError(
-        `${w}.deadlineMs`,
-        `must be after earliestStartMs (${deadlineMs} <= ${earliestStartMs})`,
-      );
+    const deadlineMs = requireTimeAfter(j.deadlineMs, earliestStartMs, `${w}.deadlineMs`, 'earliestStartMs');
     const gpuHours = requireFinite(j.gpuHours, `${w}.gpuHours`);
     if (gpuHours <= 0) throw inputError(`${w}.gpuHours`, `must be positive (got ${gpuHours})`);
     const submittedMs = requireTimeMs(j.submittedMs, `${w}.submittedMs`);
@@ -894,7 +890,7 @@ export class SqlStore implements Store {
   }
 
   async getJob(id: string): Promise<DatacenterJob | undefined> {
-    const r = await this.sql.get('SELECT * FROM datacenter_jobs WHERE id = ?', [requireId(id, 'getJob: id')]);
+    const r = await this.rowById(this.sql, 'datacenter_jobs', requireId(id, 'getJob: id'));
     return r && this.jobOf(r);
   }
 
@@ -910,10 +906,7 @@ export class SqlStore implements Store {
       w.add(`status IN (${statuses.map(() => '?').join(', ')})`, ...statuses);
     }
     const order = optionalOneOf(query.order, ['asc', 'desc'] as const, `${at}.order`) ?? 'desc';
-    const rows = await this.sql.all(
-      `SELECT * FROM datacenter_jobs${w} ORDER BY seq ${order.toUpperCase()} LIMIT ?`,
-      [...w.params, this.limit(query.limit, at)],
-    );
+    const rows = await this.listRows('datacenter_jobs', w, `seq ${order.toUpperCase()}`, query.limit, at);
     return rows.map((r) => this.jobOf(r));
   }
 
@@ -921,20 +914,15 @@ export class SqlStore implements Store {
     const i = requireId(id, 'updateJob: id');
     const w = 'updateJob: patch';
     requireObject(u, w);
-    const sets: string[] = ['updated_ms = ?'];
-    const params: Param[] = [requireTimeMs(u.updatedMs, `${w}.updatedMs`)];
-    const set = (column: string, v: Param) => {
-      sets.push(`${column} = ?`);
-      params.push(v);
-    };
-    if (u.status !== undefined) set('status', requireOneOf(u.status, JOB_STATUSES, `${w}.status`));
+    const sets = new Assignments().set('updated_ms', requireTimeMs(u.updatedMs, `${w}.updatedMs`));
+    if (u.status !== undefined) sets.set('status', requireOneOf(u.status, JOB_STATUSES, `${w}.status`));
     let done: number | undefined;
     if (u.doneGpuHours !== undefined) {
       done = requireFinite(u.doneGpuHours, `${w}.doneGpuHours`);
       if (done < 0) throw inputError(`${w}.doneGpuHours`, `must not be negative (got ${done})`);
-      set('done_gpu_hours', done);
+      sets.set('done_gpu_hours', done);
     }
-    if (u.finishedMs !== undefined) set('finished_ms', requireTimeMs(u.finishedMs, `${w}.finishedMs`));
+    if (u.finishedMs !== undefined) sets.set('finished_ms', requireTimeMs(u.finishedMs, `${w}.finishedMs`));
     const r = await this.sql.tx(async (q) => {
       const row = await q.get<{ gpu_hours: number }>('SELECT gpu_hours FROM datacenter_jobs WHERE id = ?', [
         i,
@@ -945,9 +933,8 @@ export class SqlStore implements Store {
           `${w}.doneGpuHours`,
           `must not exceed the job's ${row.gpu_hours} GPU-hours (got ${done})`,
         );
-      await q.run(`UPDATE datacenter_jobs SET ${sets.join(', ')} WHERE id = ?`, [...params, i]);
-      return q.get('SELECT * FROM datacenter_jobs WHERE id = ?', [i]);
+      return this.updateRow(q, 'datacenter_jobs', i, sets, `job ${i}`);
     });
-    return this.jobOf(r!);
+    return this.jobOf(r);
   }
 }
