@@ -72,14 +72,8 @@ export interface NewForecast {
   quantiles: Record<string, ArrayLike<number>>;
 }
 
-export interface ForecastRecord {
+export interface ForecastRecord extends Omit<NewForecast, 'quantiles'> {
   id: number;
-  issuedMs: number;
-  assetId: string;
-  target: string;
-  model: string;
-  startMs: number;
-  intervalMs: number;
   /** End of the last interval, UTC ms (startMs + intervals × intervalMs). */
   endMs: number;
   quantiles: Record<string, number[]>;
@@ -109,14 +103,8 @@ export interface NewSchedule {
   status?: ScheduleStatus;
 }
 
-export interface ScheduleRecord {
+export interface ScheduleRecord extends Required<NewSchedule> {
   id: number;
-  createdMs: number;
-  startMs: number;
-  endMs: number;
-  strategy: string;
-  payload: JsonValue;
-  status: ScheduleStatus;
 }
 
 export interface ScheduleQuery {
@@ -305,16 +293,7 @@ export interface NewJob {
   submittedBy: string;
 }
 
-export interface DatacenterJob {
-  id: string;
-  datacenterId: string;
-  name: string;
-  gpus: number;
-  gpuHours: number;
-  earliestStartMs: number;
-  deadlineMs: number;
-  priority: number;
-  interruptible: boolean;
+export interface DatacenterJob extends Required<NewJob> {
   status: JobStatus;
   /** Work done so far, GPU-hours at full speed (0 … gpuHours). */
   doneGpuHours: number;
