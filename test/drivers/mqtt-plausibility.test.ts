@@ -183,27 +183,13 @@ function suite(getUrl: () => Promise<string>) {
       await waitFor(() => driver.stats().received === 1, 3000, 'retained reading');
       expect(driver.counters().refused_retained_time_implausible).toBe(1);
       const ts = new Date(ctx.now()).toISOString();
-      await mosquittoPub(
-        url,
-        telemetryTopic(p, 'campus', 'bess', 'soc'),
-        JSON.stringify({ value: 250, unit: '%', ts }),
-      );
-      await mosquittoPub(
-        url,
-        telemetryTopic(p, 'campus', 'bess', 'voltage'),
-        JSON.stringify({ value: -400, unit: 'V', ts }),
-      );
-      await mosquittoPub(
-        url,
-        telemetryTopic(p, 'campus', 'bess', 'soc'),
-        JSON.stringify({ value: 55, unit: '%', ts }),
-      );
+      const pubBess = (point: string, reading: object) =>
+        mosquittoPub(url, telemetryTopic(p, 'campus', 'bess', point), JSON.stringify(reading));
+      await pubBess('soc', { value: 250, unit: '%', ts });
+      await pubBess('voltage', { value: -400, unit: 'V', ts });
+      await pubBess('soc', { value: 55, unit: '%', ts });
       // Live (not retained) with an unset clock: the server time, counted.
-      await mosquittoPub(
-        url,
-        telemetryTopic(p, 'campus', 'bess', 'temperature'),
-        JSON.stringify({ value: 21, unit: 'C', ts: '1970-01-01T00:00:00Z' }),
-      );
+      await pubBess('temperature', { value: 21, unit: 'C', ts: '1970-01-01T00:00:00Z' });
       await waitFor(() => driver.stats().received === 5, 3000, 'five readings');
       const ms = await driver.read();
       expect(ms.map((m) => [m.measurement, m.value, m.timeMs]).sort()).toEqual([
