@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startTestServer, type TestServer } from './fixture.ts';
+import { call, goodOverride, startTestServer, type TestServer } from './fixture.ts';
 
 // Auth, roles, validation and the audit trail over real HTTP. Every refused request is checked to
 // leave the state as it was: overrides, tokens and events read before and after.
@@ -9,14 +9,6 @@ beforeAll(async () => {
   srv = await startTestServer();
 });
 afterAll(async () => srv?.close());
-
-const goodOverride = {
-  assetId: 'shared-battery',
-  kind: 'battery_power_kw',
-  value: 500,
-  durationMinutes: 30,
-  reason: 'test',
-};
 
 async function stateOf() {
   const overrides = srv.live.overrides().map((o) => o.id);

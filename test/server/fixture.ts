@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,15 @@ import type { StreamKey } from '../../src/model/measurements.ts';
 // audited as the LiveSystem contract asks, and deltas published on demand.
 
 export const T0_MS = Date.parse('2026-08-03T00:00:00+09:00');
+
+/** An override every guard lets through: half an hour of 500 kW from the shared battery. */
+export const goodOverride = {
+  assetId: 'shared-battery',
+  kind: 'battery_power_kw',
+  value: 500,
+  durationMinutes: 30,
+  reason: 'test',
+};
 
 function flatten(obj: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
   if (obj === null || typeof obj !== 'object') {
@@ -267,4 +277,16 @@ export async function call(
     // not JSON: keep the text
   }
   return { status: res.status, headers: res.headers, body: parsed };
+}
+
+/** A fresh server from `start` for each test of the calling describe block, closed after it. */
+export function serverPerTest(start: () => Promise<{ close(): Promise<unknown> }>): void {
+  let current: { close(): Promise<unknown> } | undefined;
+  beforeEach(async () => {
+    current = await start();
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
 }

@@ -10,7 +10,15 @@ import type { LiveHealth, LivePlanner } from '../../src/control/types.ts';
 import type { LoadedScenario } from '../../src/model/load.ts';
 import { createServer } from '../../src/server/index.ts';
 import { openStore, StoreError, type Store } from '../../src/store/index.ts';
-import { call, referenceScenario, startTestServer, TestLive, T0_MS, type TestServer } from './fixture.ts';
+import {
+  call,
+  goodOverride,
+  referenceScenario,
+  startTestServer,
+  TestLive,
+  T0_MS,
+  type TestServer,
+} from './fixture.ts';
 
 // What keeps the API answering and honest when things go wrong: a store outage (cached token
 // checks), a control loop in trouble (/api/health), API load (shedding), hostile browsers (headers),
@@ -72,13 +80,14 @@ class ReportingLive extends TestLive {
 }
 const reporting = (s: LoadedScenario, st: Store) => new ReportingLive(s, st);
 
-const goodOverride = {
-  assetId: 'shared-battery',
-  kind: 'battery_power_kw',
-  value: 500,
-  durationMinutes: 30,
-  reason: 'test',
-};
+/** Shedding that trips at 20 ms of event-loop delay or 50 % utilisation, once it has lasted `sustainedMs`. */
+const shedding = (sustainedMs: number) => ({
+  maxEventLoopDelayMs: 20,
+  maxEventLoopUtilization: 0.5,
+  sampleIntervalMs: 50,
+  retryAfterS: 2,
+  sustainedMs,
+});
 
 describe('token checks through a store outage', () => {
   let srv: TestServer;
@@ -253,15 +262,7 @@ describe('load shedding', () => {
   }
 
   it('sheds reads with 503 and Retry-After while the event loop is saturated; health, writes and open streams go on', async () => {
-    srv = await startTestServer({
-      shedding: {
-        maxEventLoopDelayMs: 20,
-        maxEventLoopUtilization: 0.5,
-        sampleIntervalMs: 50,
-        retryAfterS: 2,
-        sustainedMs: 0,
-      },
-    });
+    srv = await startTestServer({ shedding: shedding(0) });
     const ac = new AbortController();
     // Opened once the server is not shedding: on a machine shared with other work, the start-up of
     // this very file can hold the event loop past the tight limits above for a moment.
@@ -319,15 +320,7 @@ describe('load shedding', () => {
 
 describe('load shedding of a passing spike', () => {
   it('does not shed for one long turn of the event loop when pressure must last', async () => {
-    const srv = await startTestServer({
-      shedding: {
-        maxEventLoopDelayMs: 20,
-        maxEventLoopUtilization: 0.5,
-        sampleIntervalMs: 50,
-        retryAfterS: 2,
-        sustainedMs: 10_000,
-      },
-    });
+    const srv = await startTestServer({ shedding: shedding(10_000) });
     try {
       const end = Date.now() + 400;
       while (Date.now() < end) {

@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JobBook } from '../../src/control/jobs.ts';
 import { MS_PER_HOUR } from '../../src/model/time.ts';
-import { call, startTestServer, T0_MS, TestLive, type TestServer } from './fixture.ts';
+import { call, serverPerTest, startTestServer, T0_MS, TestLive, type TestServer } from './fixture.ts';
 
 // The jobs and schedule-history routes on a real server on a loopback port, with a real SQLite store
 // and a real JobBook over the reference district (data center `dc-gpu`, 2,664 training GPUs).
@@ -36,12 +36,7 @@ const newJob = (over: Record<string, unknown> = {}) => ({
 
 describe('jobs API', () => {
   let srv: Awaited<ReturnType<typeof startJobsServer>>;
-  beforeEach(async () => {
-    srv = await startJobsServer();
-  });
-  afterEach(async () => {
-    await srv.close();
-  });
+  serverPerTest(async () => (srv = await startJobsServer()));
 
   it('submits (operator), lists and reads back (viewer) with the planned intervals and expected finish', async () => {
     const r = await call(srv, 'POST', '/api/jobs', {
@@ -232,12 +227,7 @@ describe('jobs API', () => {
 
 describe('jobs API without a job book', () => {
   let srv: TestServer;
-  beforeEach(async () => {
-    srv = await startTestServer({ rateLimit: false });
-  });
-  afterEach(async () => {
-    await srv.close();
-  });
+  serverPerTest(async () => (srv = await startTestServer({ rateLimit: false })));
 
   it('answers 503 BITGRID_ERR_JOBS_UNAVAILABLE on every jobs route', async () => {
     for (const [method, path, token, body] of [
@@ -256,12 +246,7 @@ describe('jobs API without a job book', () => {
 
 describe('schedule history', () => {
   let srv: TestServer;
-  beforeEach(async () => {
-    srv = await startTestServer({ rateLimit: false });
-  });
-  afterEach(async () => {
-    await srv.close();
-  });
+  serverPerTest(async () => (srv = await startTestServer({ rateLimit: false })));
 
   it('lists versions newest first with the planner figures, without setpoints', async () => {
     const H = MS_PER_HOUR;

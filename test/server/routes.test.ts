@@ -12,11 +12,13 @@ beforeAll(async () => {
 });
 afterAll(async () => srv?.close());
 
+const get = (path: string) => call(srv, 'GET', path, { token: srv.tokens.viewer });
+
 const H = 3_600_000;
 
 describe('district and live state', () => {
   it('lists sites and assets from the scenario', async () => {
-    const r = await call(srv, 'GET', '/api/district', { token: srv.tokens.viewer });
+    const r = await get('/api/district');
     expect(r.status).toBe(200);
     const s = srv.scenario.scenario;
     expect(r.body.name).toBe(s.name);
@@ -29,7 +31,7 @@ describe('district and live state', () => {
 
   it('gives one asset with its config and live state, ISO times with the district offset', async () => {
     srv.live.step('shared-battery', 'soc_fraction', 0.42);
-    const r = await call(srv, 'GET', '/api/assets/shared-battery', { token: srv.tokens.viewer });
+    const r = await get('/api/assets/shared-battery');
     expect(r.status).toBe(200);
     expect(r.body.config).toMatchObject({ id: 'shared-battery', type: 'battery' });
     expect(r.body.config.capacity_kwh).toBeGreaterThan(0);
@@ -37,7 +39,7 @@ describe('district and live state', () => {
   });
 
   it('serves the snapshot keyed by id with …Ms fields as ISO times', async () => {
-    const r = await call(srv, 'GET', '/api/state', { token: srv.tokens.viewer });
+    const r = await get('/api/state');
     expect(r.status).toBe(200);
     expect(r.body.time).toBe('2026-08-03T00:01:00+09:00');
     expect(r.body).not.toHaveProperty('timeMs');
@@ -63,13 +65,8 @@ describe('telemetry', () => {
   });
 
   it('returns raw points in range with ISO times', async () => {
-    const r = await call(
-      srv,
-      'GET',
+    const r = await get(
       '/api/telemetry?asset=grid&measurement=power_kw&from=2026-08-03T00:00:00%2B09:00&to=2026-08-03T00:05:00%2B09:00',
-      {
-        token: srv.tokens.viewer,
-      },
     );
     expect(r.status).toBe(200);
     expect(r.body.points).toHaveLength(5);
@@ -78,13 +75,8 @@ describe('telemetry', () => {
   });
 
   it('downsamples into buckets, accepting Z times', async () => {
-    const r = await call(
-      srv,
-      'GET',
+    const r = await get(
       '/api/telemetry?asset=grid&measurement=power_kw&from=2026-08-02T15:00:00Z&to=2026-08-03T15:00:00Z&bucket=PT6H',
-      {
-        token: srv.tokens.viewer,
-      },
     );
     expect(r.status).toBe(200);
     expect(r.body.bucketMinutes).toBe(360);
@@ -99,20 +91,11 @@ describe('telemetry', () => {
 
   it('refuses a reversed range, a bad bucket and reports truncation', async () => {
     const base = '/api/telemetry?asset=grid&measurement=power_kw';
-    const rev = await call(srv, 'GET', `${base}&from=2026-08-04T00:00:00Z&to=2026-08-03T00:00:00Z`, {
-      token: srv.tokens.viewer,
-    });
+    const rev = await get(`${base}&from=2026-08-04T00:00:00Z&to=2026-08-03T00:00:00Z`);
     expect(rev.body.error).toMatchObject({ code: 'BITGRID_ERR_VALIDATION', field: 'to' });
-    const bucket = await call(
-      srv,
-      'GET',
-      `${base}&from=2026-08-03T00:00:00Z&to=2026-08-04T00:00:00Z&bucket=P1M`,
-      { token: srv.tokens.viewer },
-    );
+    const bucket = await get(`${base}&from=2026-08-03T00:00:00Z&to=2026-08-04T00:00:00Z&bucket=P1M`);
     expect(bucket.body.error).toMatchObject({ code: 'BITGRID_ERR_VALIDATION', field: 'bucket' });
-    const cut = await call(srv, 'GET', `${base}&from=2026-08-02T15:00:00Z&to=2026-08-03T15:00:00Z&limit=10`, {
-      token: srv.tokens.viewer,
-    });
+    const cut = await get(`${base}&from=2026-08-02T15:00:00Z&to=2026-08-03T15:00:00Z&limit=10`);
     expect(cut.body.points).toHaveLength(10);
     expect(cut.body.truncated).toBe(true);
   });
@@ -120,11 +103,8 @@ describe('telemetry', () => {
 
 describe('measurement names at the API', () => {
   it('refuses a name outside the vocabulary with a 400 that names it and where', async () => {
-    const r = await call(
-      srv,
-      'GET',
+    const r = await get(
       '/api/telemetry?asset=grid&measurement=power_kwh&from=2026-08-03T00:00:00Z&to=2026-08-04T00:00:00Z',
-      { token: srv.tokens.viewer },
     );
     expect(r.status).toBe(400);
     expect(r.body.error).toMatchObject({ code: 'BITGRID_ERR_VALIDATION', field: 'measurement' });
@@ -136,12 +116,7 @@ describe('measurement names at the API', () => {
 
 describe('KPIs from stored telemetry', () => {
   it('bills the stored grid series exactly as computeBill does', async () => {
-    const r = await call(
-      srv,
-      'GET',
-      '/api/kpis?from=2026-08-03T00:00:00%2B09:00&to=2026-08-04T00:00:00%2B09:00',
-      { token: srv.tokens.viewer },
-    );
+    const r = await get('/api/kpis?from=2026-08-03T00:00:00%2B09:00&to=2026-08-04T00:00:00%2B09:00');
     expect(r.status).toBe(200);
     expect(r.body.coverage).toBe(1);
     expect(r.body.intervals).toBe(96);
@@ -166,20 +141,13 @@ describe('KPIs from stored telemetry', () => {
   });
 
   it('shows gaps as coverage below 1', async () => {
-    const r = await call(
-      srv,
-      'GET',
-      '/api/kpis?from=2026-08-03T00:00:00%2B09:00&to=2026-08-05T00:00:00%2B09:00',
-      { token: srv.tokens.viewer },
-    );
+    const r = await get('/api/kpis?from=2026-08-03T00:00:00%2B09:00&to=2026-08-05T00:00:00%2B09:00');
     expect(r.body.coverage).toBeCloseTo(0.5, 9);
     expect(r.body.importKwh).toBeCloseTo(12_000, 6);
   });
 
   it('refuses a period longer than a year', async () => {
-    const r = await call(srv, 'GET', '/api/kpis?from=2025-01-01T00:00:00Z&to=2026-08-03T00:00:00Z', {
-      token: srv.tokens.viewer,
-    });
+    const r = await get('/api/kpis?from=2025-01-01T00:00:00Z&to=2026-08-03T00:00:00Z');
     expect(r.status).toBe(400);
     expect(r.body.error.field).toBe('to');
   });
@@ -201,7 +169,7 @@ describe('forecasts and schedule', () => {
         intervalMs: 15 * 60_000,
         quantiles: { p50: [1, 2, 3] },
       });
-    const all = await call(srv, 'GET', '/api/forecasts?asset=factory-pv', { token: srv.tokens.viewer });
+    const all = await get('/api/forecasts?asset=factory-pv');
     expect(all.body.forecasts).toHaveLength(3);
     expect(all.body.forecasts[0]).toMatchObject({
       issued: '2026-08-03T01:00:00+09:00',
@@ -209,9 +177,7 @@ describe('forecasts and schedule', () => {
       quantiles: { p50: [1, 2, 3] },
     });
     expect(all.body.forecasts[0].end).toBe('2026-08-03T01:45:00+09:00');
-    const latest = await call(srv, 'GET', '/api/forecasts?asset=factory-pv&latest=true', {
-      token: srv.tokens.viewer,
-    });
+    const latest = await get('/api/forecasts?asset=factory-pv&latest=true');
     expect(
       latest.body.forecasts.map((f: { target: string; issued: string }) => [f.target, f.issued]),
     ).toEqual([
@@ -221,7 +187,7 @@ describe('forecasts and schedule', () => {
   });
 
   it('returns null without an active schedule, then the one covering now', async () => {
-    const none = await call(srv, 'GET', '/api/schedule', { token: srv.tokens.viewer });
+    const none = await get('/api/schedule');
     expect(none.body).toEqual({ schedule: null });
     await srv.store.addSchedule({
       createdMs: T0_MS,
@@ -239,7 +205,7 @@ describe('forecasts and schedule', () => {
       payload: { setpoints: [1, 2] },
       status: 'active',
     });
-    const r = await call(srv, 'GET', '/api/schedule', { token: srv.tokens.viewer });
+    const r = await get('/api/schedule');
     expect(r.body.schedule).toMatchObject({
       strategy: 'optimal',
       status: 'active',
@@ -266,13 +232,13 @@ describe('events', () => {
       code: 'NOTE',
       message: 'note',
     });
-    const alarms = await call(srv, 'GET', '/api/events?minSeverity=alarm', { token: srv.tokens.viewer });
+    const alarms = await get('/api/events?minSeverity=alarm');
     expect(alarms.body.events.map((e: { id: number }) => e.id)).toEqual([a.id]);
     const ack = await call(srv, 'POST', `/api/events/${a.id}/ack`, { token: srv.tokens.operator });
     expect(ack.status).toBe(200);
     expect(ack.body).toMatchObject({ id: a.id, acknowledged: true, acknowledgedBy: srv.tokenIds.operator });
     expect(ack.body.acknowledgedAt).toMatch(/\+09:00$/);
-    const open = await call(srv, 'GET', '/api/events?unacknowledged=true', { token: srv.tokens.viewer });
+    const open = await get('/api/events?unacknowledged=true');
     expect(open.body.events.map((e: { id: number }) => e.id)).not.toContain(a.id);
     const audit = await call(srv, 'GET', `/api/audit?target=event:${a.id}`, { token: srv.tokens.operator });
     expect(audit.body.entries).toHaveLength(1);
@@ -294,13 +260,13 @@ describe('events', () => {
 
 describe('unknown routes', () => {
   it('answer 404 in the error shape', async () => {
-    const r = await call(srv, 'GET', '/api/nowhere', { token: srv.tokens.viewer });
+    const r = await get('/api/nowhere');
     expect(r.status).toBe(404);
     expect(r.body.error.code).toBe('BITGRID_ERR_NOT_FOUND');
   });
 
   it('a plain GET on the WebSocket endpoint is told to upgrade', async () => {
-    const r = await call(srv, 'GET', '/api/stream', { token: srv.tokens.viewer });
+    const r = await get('/api/stream');
     expect(r.status).toBe(426);
     expect(r.body.error.code).toBe('BITGRID_ERR_UPGRADE_REQUIRED');
   });
