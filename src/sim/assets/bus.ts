@@ -3,8 +3,9 @@ import { MS_PER_HOUR, type LocalTime, type TimeGrid, intervalMs, timeAt } from '
 import { dayKind, type HolidayCalendar } from '../../model/calendar.ts';
 import type { Rng } from './rng.ts';
 import { createRandom } from '../../weather/random.ts';
+import type { BusState, Dispatch } from '../strategy-interface.ts';
 import { readBusBlocks } from '../inputs/index.ts';
-import type { PrepareContext } from './context.ts';
+import { clamp, finite, type PrepareContext, type RunContext } from './context.ts';
 
 export type BusDepotConfig = AssetOf<'bus_depot'>;
 
@@ -109,4 +110,110 @@ export function prepareDepot(cfg: BusDepotConfig, siteId: string, ctx: PrepareCo
     ? ctx.readInput(cfg.blocks_csv, (text, file) => readBusBlocks(text, file, cfg, ctx.grid, ctx.zone)).plan
     : planBusBlocks(cfg, ctx.grid, ctx.local, ctx.calendar, ctx.seeded(cfg.timetable.seed));
   return { id: cfg.id, siteId, cfg, plan };
+}
+
+type DepotBus = BusState & { blockCursor: number; drainKwhPerInterval: number };
+
+/** Every depot's buses through a run, flattened over depots in district order. */
+export class BusStepper {
+  /** What the strategy sees; `Dispatch.busKw` follows this order. */
+  readonly buses: DepotBus[] = [];
+
+  constructor(
+    private readonly depots: DepotUnit[],
+    private readonly run: RunContext,
+  ) {
+    depots.forEach((dep, di) => {
+      for (let b = 0; b < dep.cfg.buses; b++) {
+        // A bus starts the run charged for its first pull-out, as a depot would have it.
+        const first = dep.plan.blocksByBus[b][0];
+        const socKwh =
+          dep.cfg.battery_kwh * (first ? requiredDepartureSoc(dep.cfg, first) : dep.cfg.pull_out_soc_min);
+        this.buses.push({
+          depotIndex: di,
+          busIndex: b,
+          atDepot: true,
+          socKwh,
+          requiredSocKwh: 0,
+          blockCursor: 0,
+          drainKwhPerInterval: 0,
+        });
+      }
+    });
+  }
+
+  /**
+   * Sends buses out on blocks that start now (what they lack then counts unmet) and brings back
+   * those whose block ended; each bus then knows its next block and the SoC it needs for it.
+   */
+  move(timeMs: number, endMs: number): void {
+    for (const bus of this.buses) {
+      const dep = this.depots[bus.depotIndex];
+      const blocks = dep.plan.blocksByBus[bus.busIndex];
+      const blk = blocks[bus.blockCursor];
+      if (bus.atDepot && blk && blk.startMs <= timeMs) {
+        const required = requiredDepartureSoc(dep.cfg, blk) * dep.cfg.battery_kwh;
+        this.run.totals.busUnmetKwh += Math.max(0, required - bus.socKwh);
+        bus.atDepot = false;
+        bus.drainKwhPerInterval =
+          blk.energyKwh / Math.max(1, Math.round((blk.endMs - blk.startMs) / (endMs - timeMs)));
+      }
+      if (!bus.atDepot && blk && blk.endMs <= timeMs) {
+        bus.atDepot = true;
+        bus.blockCursor++;
+      }
+      bus.nextBlock = blocks[bus.blockCursor];
+      bus.requiredSocKwh = bus.nextBlock
+        ? requiredDepartureSoc(dep.cfg, bus.nextBlock) * dep.cfg.battery_kwh
+        : 0;
+    }
+  }
+
+  /** Charges or discharges each bus at its depot as the dispatch asks, within its limits; kW. */
+  apply(dispatch: Dispatch, i: number): number {
+    const dt = this.run.intervalHours;
+    const chargers = this.depots.map(() => ({ charging: 0, discharging: 0 }));
+    let busKw = 0;
+    for (let b = 0; b < this.buses.length; b++) {
+      const bus = this.buses[b];
+      const dep = this.depots[bus.depotIndex];
+      const cfg = dep.cfg;
+      if (!bus.atDepot) {
+        bus.socKwh = Math.max(0, bus.socKwh - bus.drainKwhPerInterval);
+        continue;
+      }
+      const eta = cfg.charging_efficiency;
+      const roomKwh = cfg.soc_max * cfg.battery_kwh - bus.socKwh;
+      const spareKwh = bus.socKwh - cfg.soc_min * cfg.battery_kwh;
+      const wantKw = clamp(
+        finite(dispatch.busKw[b]),
+        -Math.min(cfg.charger_kw, (Math.max(0, spareKwh) * eta) / dt),
+        Math.min(cfg.charger_kw, Math.max(0, roomKwh) / eta / dt),
+      );
+      const p = takeCharger(cfg, chargers[bus.depotIndex], wantKw);
+      bus.socKwh += p >= 0 ? p * dt * eta : (p * dt) / eta;
+      busKw += p;
+      this.run.assetKw(dep.id)[i] += p;
+    }
+    return busKw;
+  }
+}
+
+/**
+ * Chargers are shared: the first buses to ask get them (the strategy orders its requests), and only
+ * the V2G ones discharge. Returns the power the bus gets, 0 when no charger is left for it.
+ */
+function takeCharger(
+  cfg: BusDepotConfig,
+  taken: { charging: number; discharging: number },
+  kw: number,
+): number {
+  if (kw > 0) {
+    if (taken.charging + taken.discharging >= cfg.chargers) return 0;
+    taken.charging++;
+  } else if (kw < 0) {
+    if (taken.discharging >= cfg.v2g_chargers || taken.charging + taken.discharging >= cfg.chargers) return 0;
+    taken.discharging++;
+  }
+  return kw;
 }

@@ -2,10 +2,11 @@ import type { LocalTime, TimeGrid } from '../../model/time.ts';
 import type { HolidayCalendar } from '../../model/calendar.ts';
 import type { SiteLocation, WeatherSeries } from '../../weather/types.ts';
 import type { InputReport } from '../inputs/index.ts';
+import type { SimTotals } from '../results.ts';
 import type { Rng } from './rng.ts';
 
-// What each asset kind's preparation (prepareDistrict) is handed, so an asset file needs nothing
-// from the district but this.
+// What each asset kind's preparation (prepareDistrict) and stepper (runSimulation) are handed, so an
+// asset file needs nothing from the district or the engine but this.
 
 /** The run's grid and surroundings, for turning one asset of the district file into its unit. */
 export interface PrepareContext {
@@ -22,4 +23,21 @@ export interface PrepareContext {
    * parser's report is kept for the run's report of what each input became.
    */
   readInput<T extends { report: InputReport }>(path: string, parse: (text: string, file: string) => T): T;
+}
+
+/** Shared by every stepper of one run. */
+export interface RunContext {
+  intervalHours: number;
+  totals: SimTotals;
+  /** The asset's own series in `SimSeries.byAsset`, created on first use. */
+  assetKw(id: string): Float64Array;
+}
+
+export function clamp(x: number, lo: number, hi: number): number {
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+/** A strategy's NaN or infinity becomes the safe default rather than poisoning the run. */
+export function finite(x: number | undefined, fallback = 0): number {
+  return x !== undefined && Number.isFinite(x) ? x : fallback;
 }

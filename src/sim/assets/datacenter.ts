@@ -1,8 +1,9 @@
 import type { AssetOf } from '../../model/schema.ts';
 import { MS_PER_HOUR, type LocalTime, type TimeGrid, intervalMs, timeAt } from '../../model/time.ts';
 import { type Rng, pick, poisson, uniform } from './rng.ts';
+import type { DatacenterState, Dispatch, JobState } from '../strategy-interface.ts';
 import { readJobTrace } from '../inputs/index.ts';
-import type { PrepareContext } from './context.ts';
+import { clamp, finite, type PrepareContext, type RunContext } from './context.ts';
 
 export type DatacenterConfig = AssetOf<'datacenter'>;
 
@@ -143,4 +144,107 @@ export function prepareDatacenter(
     ? ctx.readInput(cfg.job_trace, (text, file) => readJobTrace(text, file, cfg, layout, grid)).jobs
     : generateTrainingJobs(cfg, grid, local, ctx.seeded(cfg.training.seed));
   return { id: cfg.id, siteId, cfg, layout, inferenceItKw: inf, pue: p, jobs };
+}
+
+interface DatacenterRun {
+  unit: DatacenterUnit;
+  queue: TrainingJob[];
+  next: number;
+  pending: JobState[];
+}
+
+/** The district's data centers through a run: jobs as they are submitted, run and finished. */
+export class DatacenterStepper {
+  private readonly dcs: DatacenterRun[];
+
+  constructor(
+    units: DatacenterUnit[],
+    private readonly run: RunContext,
+  ) {
+    this.dcs = units.map((u) => ({ unit: u, queue: u.jobs.slice(), next: 0, pending: [] }));
+  }
+
+  /** Queues the jobs submitted by `timeMs`; returns what the strategy sees of each data center. */
+  submit(i: number, timeMs: number): DatacenterState[] {
+    return this.dcs.map((dc) => {
+      while (dc.next < dc.queue.length && dc.queue[dc.next].submitMs <= timeMs) {
+        const job = dc.queue[dc.next++];
+        dc.pending.push({ job, remainingGpuHours: job.gpuHours });
+      }
+      return {
+        pending: dc.pending,
+        trainingGpus: dc.unit.layout.trainingGpus,
+        inferenceItKw: dc.unit.inferenceItKw[i],
+        pue: dc.unit.pue[i],
+      };
+    });
+  }
+
+  /** Runs the jobs the dispatch picks (while GPUs last) at its power cap; returns the facility kW. */
+  apply(dispatch: Dispatch, i: number, endMs: number): number {
+    let dcKw = 0;
+    this.dcs.forEach((dc, k) => {
+      const kw = this.applyOne(dc, dispatch.datacenters[k] ?? { runJobIds: [], powerCap: 1 }, i, endMs);
+      dcKw += kw;
+      this.run.assetKw(dc.unit.id)[i] = kw;
+    });
+    return dcKw;
+  }
+
+  private applyOne(
+    dc: DatacenterRun,
+    cmd: Dispatch['datacenters'][number],
+    i: number,
+    endMs: number,
+  ): number {
+    const { cfg, layout } = dc.unit;
+    const dt = this.run.intervalHours;
+    const totals = this.run.totals;
+    const cap = clamp(finite(cmd.powerCap, 1), cfg.gpu_power_cap_min, 1);
+    const speed = throughputAtCap(cfg, cap);
+    const wanted = new Set(cmd.runJobIds);
+    let freeGpus = layout.trainingGpus;
+    let busyGpuCapSum = 0;
+    for (const js of dc.pending) {
+      if (!wanted.has(js.job.id) || js.job.gpus > freeGpus) continue;
+      freeGpus -= js.job.gpus;
+      const workGpuHours = Math.min(js.remainingGpuHours, js.job.gpus * speed * dt);
+      // A job that finishes part-way through the interval draws power only for that part.
+      busyGpuCapSum += (cap * workGpuHours) / (speed * dt);
+      js.remainingGpuHours -= workGpuHours;
+    }
+    const still: JobState[] = [];
+    for (const js of dc.pending) {
+      if (js.remainingGpuHours <= 1e-9) {
+        if (endMs > js.job.deadlineMs) {
+          totals.trainingDeadlineMisses++;
+          totals.trainingLateGpuHours += js.job.gpuHours;
+        }
+      } else still.push(js);
+    }
+    dc.pending = still;
+    return (dc.unit.inferenceItKw[i] + trainingItKw(cfg, layout, busyGpuCapSum)) * dc.unit.pue[i];
+  }
+
+  /**
+   * Counts the work still pending when the run ends: all of it as unfinished, and as late where its
+   * deadline fell inside the run (`runEndMs`; `n` intervals).
+   */
+  finish(runEndMs: number, n: number): void {
+    const totals = this.run.totals;
+    for (const dc of this.dcs) {
+      // Finishing the rest later takes the GPUs' dynamic power at full cap, at the run's mean PUE.
+      let pueSum = 0;
+      for (let i = 0; i < n; i++) pueSum += dc.unit.pue[i];
+      const kwhPerGpuHour = dc.unit.layout.gpuDynamicKw * (n > 0 ? pueSum / n : 1);
+      for (const js of dc.pending) {
+        totals.trainingUnfinishedGpuHours += js.remainingGpuHours;
+        totals.trainingUnfinishedKwh += js.remainingGpuHours * kwhPerGpuHour;
+        if (js.job.deadlineMs <= runEndMs) {
+          totals.trainingDeadlineMisses++;
+          totals.trainingLateGpuHours += js.job.gpuHours;
+        }
+      }
+    }
+  }
 }

@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
 import { deferrableEnergyKwh, HOURS_PER_DAY, type AssetOf } from '../../model/schema.ts';
 import { intervalHours, intervalMs, MS_PER_DAY, timeAt, type TimeGrid } from '../../model/time.ts';
-import type { PrepareContext } from './context.ts';
+import type { Dispatch } from '../strategy-interface.ts';
+import type { PrepareContext, RunContext } from './context.ts';
 
 // A deferrable load (a washing line, a pump, a process batch, a water heater): it owes an amount of
 // energy in each of its daily windows and may run only inside them, at its nominal power when
@@ -165,4 +166,31 @@ export function prepareDeferrable(
   ctx: PrepareContext,
 ): DeferrableUnit {
   return { id: cfg.id, siteId, cfg, windows: deferrableWindows(cfg, ctx.grid, ctx.zone) };
+}
+
+/** The district's deferrable loads through a run. */
+export class DeferrableStepper {
+  /** Per unit, in district order (what the strategy sees). */
+  readonly states: DeferrableState[];
+
+  constructor(
+    private readonly units: DeferrableUnit[],
+    private readonly run: RunContext,
+  ) {
+    this.states = units.map(initialDeferrableState);
+  }
+
+  /** Runs each load as the dispatch asks within its limits; returns their kW together. */
+  apply(dispatch: Dispatch, i: number): number {
+    const totals = this.run.totals;
+    let kw = 0;
+    this.units.forEach((u, k) => {
+      const r = stepDeferrable(u, this.states[k], i, dispatch.deferrableKw?.[k], this.run.intervalHours);
+      kw += r.kw;
+      totals.deferrableUnmetKwh += r.unmetKwh;
+      if (r.started) totals.deferrableStarts++;
+      this.run.assetKw(u.id)[i] = r.kw;
+    });
+    return kw;
+  }
 }

@@ -2,8 +2,9 @@ import type { AssetOf } from '../../model/schema.ts';
 import { MS_PER_HOUR, type LocalTime, type TimeGrid, intervalMs, timeAt } from '../../model/time.ts';
 import { dayKind, type HolidayCalendar } from '../../model/calendar.ts';
 import { type Rng, uniform } from './rng.ts';
+import type { Dispatch, EvSessionState } from '../strategy-interface.ts';
 import { readSessionLog } from '../inputs/index.ts';
-import type { PrepareContext } from './context.ts';
+import { clamp as clampSetpoint, finite, type PrepareContext, type RunContext } from './context.ts';
 
 export type EvChargersConfig = AssetOf<'ev_chargers'>;
 
@@ -161,4 +162,59 @@ export function prepareEv(cfg: EvChargersConfig, siteId: string, ctx: PrepareCon
     ? ctx.readInput(cfg.session_log, (text, file) => readSessionLog(text, file, cfg, ctx.grid))
     : generateEvSessions(cfg, ctx.grid, ctx.local, ctx.calendar, ctx.seeded(cfg.sessions.seed));
   return { id: cfg.id, siteId, cfg, sessions: gen.sessions, turnedAway: gen.turnedAway };
+}
+
+/** Every charger asset's sessions through a run, in order of arrival. */
+export class EvStepper {
+  /** The sessions plugged in now (what the strategy sees). */
+  active: EvSessionState[] = [];
+  private readonly sessions: EvSession[];
+  private next = 0;
+
+  constructor(
+    units: EvUnit[],
+    private readonly run: RunContext,
+  ) {
+    this.sessions = units.flatMap((u) => u.sessions).sort((a, b) => a.arrivalMs - b.arrivalMs);
+    run.totals.evSessions = this.sessions.length;
+    run.totals.evTurnedAway = units.reduce((x, u) => x + u.turnedAway, 0);
+  }
+
+  /** Plugs in the cars that have arrived by `timeMs` and not already left. */
+  arrive(timeMs: number): void {
+    while (this.next < this.sessions.length && this.sessions[this.next].arrivalMs <= timeMs) {
+      const ses = this.sessions[this.next++];
+      if (ses.departureMs > timeMs)
+        this.active.push({ session: ses, deliveredKwh: 0, remainingKwh: ses.energyKwh });
+    }
+  }
+
+  /** Charges (or, V2G, discharges) each plugged-in car as the dispatch asks, within its limits; kW. */
+  apply(dispatch: Dispatch, i: number): number {
+    const dt = this.run.intervalHours;
+    let evKw = 0;
+    for (const st of this.active) {
+      const ses = st.session;
+      const req = dispatch.evKw.get(ses.id) ?? 0;
+      const maxChargeKw = Math.min(ses.maxPowerKw, st.remainingKwh / dt);
+      // V2G may give back at most what the car asked for, which it must then take again.
+      const maxDischargeKw = Math.min(ses.maxDischargeKw, Math.max(0, st.deliveredKwh + ses.energyKwh) / dt);
+      const p = clampSetpoint(finite(req), -maxDischargeKw, Math.max(0, maxChargeKw));
+      st.deliveredKwh += p * dt;
+      st.remainingKwh = ses.energyKwh - st.deliveredKwh;
+      evKw += p;
+      this.run.assetKw(ses.assetId)[i] += p;
+    }
+    return evKw;
+  }
+
+  /** Unplugs the cars leaving by `endMs`; what they still wanted counts unmet. */
+  depart(endMs: number): void {
+    const still: EvSessionState[] = [];
+    for (const st of this.active) {
+      if (st.session.departureMs <= endMs) this.run.totals.evUnmetKwh += Math.max(0, st.remainingKwh);
+      else still.push(st);
+    }
+    this.active = still;
+  }
 }

@@ -77,3 +77,10 @@ export function prepareLoad(cfg: LoadConfig, siteId: string, ctx: PrepareContext
     : loadSeriesKw(cfg, ctx.local, ctx.weather.temperatureC, ctx.calendar, ctx.seeded(cfg.seed));
   return { id: cfg.id, siteId, cfg, kw };
 }
+
+/** What the fixed loads draw together in interval `i`, kW (they follow no setpoint). */
+export function fixedLoadKwAt(units: readonly LoadUnit[], i: number): number {
+  let kw = 0;
+  for (const l of units) kw += l.kw[i];
+  return kw;
+}

@@ -9,8 +9,9 @@ import {
   type SkyDiffuseModel,
 } from '../../weather/poa.ts';
 import type { SiteLocation, WeatherSeries } from '../../weather/types.ts';
+import type { Dispatch } from '../strategy-interface.ts';
 import { readProfileCsv } from '../inputs/index.ts';
-import type { PrepareContext } from './context.ts';
+import { clamp, type PrepareContext, type RunContext } from './context.ts';
 
 // PV array: plane-of-array irradiance (Perez transposition), reflection losses at the glass, Faiman cell
 // temperature, a linear power-temperature coefficient, lumped system losses, inverter efficiency and
@@ -157,4 +158,54 @@ export function preparePv(cfg: PvConfig, siteId: string, ctx: PrepareContext): P
       ).kw
     : pvAvailablePowerKw(cfg, ctx.weather, ctx.location);
   return { id: cfg.id, siteId, cfg, availableKw };
+}
+
+/** The district's PV arrays through a run: each gives what is available, or less where the dispatch caps it. */
+export class PvStepper {
+  /** Per array, kW available this interval (what the strategy sees). */
+  readonly availableKw: Float64Array;
+  /** All arrays together this interval, after `apply` and `curtail`, kW. */
+  totalKw = 0;
+  availableTotalKw = 0;
+  private outKw: Float64Array;
+
+  constructor(
+    private readonly units: PvUnit[],
+    private readonly run: RunContext,
+  ) {
+    this.availableKw = new Float64Array(units.length);
+    this.outKw = new Float64Array(units.length);
+  }
+
+  observe(i: number): void {
+    for (let k = 0; k < this.units.length; k++) this.availableKw[k] = this.units[k].availableKw[i];
+  }
+
+  apply(dispatch: Dispatch): void {
+    this.outKw = new Float64Array(this.units.length);
+    this.totalKw = 0;
+    this.availableTotalKw = 0;
+    for (let k = 0; k < this.units.length; k++) {
+      const lim = dispatch.pvLimitKw ? dispatch.pvLimitKw[k] : NaN;
+      const avail = this.availableKw[k];
+      this.outKw[k] = Number.isNaN(lim) ? avail : clamp(lim, 0, avail);
+      this.totalKw += this.outKw[k];
+      this.availableTotalKw += avail;
+    }
+  }
+
+  /** Cuts output, first array first, to take `excessKw` off the export; returns what is left to cut. */
+  curtail(excessKw: number): number {
+    for (let k = 0; k < this.units.length && excessKw > 0; k++) {
+      const cut = Math.min(this.outKw[k], excessKw);
+      this.outKw[k] -= cut;
+      this.totalKw -= cut;
+      excessKw -= cut;
+    }
+    return excessKw;
+  }
+
+  record(i: number): void {
+    for (let k = 0; k < this.units.length; k++) this.run.assetKw(this.units[k].id)[i] = this.outKw[k];
+  }
 }
