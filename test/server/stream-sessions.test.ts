@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTestServer, type TestServer } from './fixture.ts';
+import { inbox, opened } from './ws.ts';
 
 // Charging sessions in the live stream: the OCPP driver reports each session's energy on its own
 // channel (`session_energy_kwh@<charger>/tx:<id>`), which the live state keeps for good. The stream
@@ -20,28 +21,8 @@ function connect(): Promise<{ ws: WebSocket; next(): Promise<Message> }> {
   const ws = new WebSocket(`${srv.url.replace(/^http/, 'ws')}/api/stream`, {
     headers: { authorization: `Bearer ${srv.tokens.viewer}` },
   });
-  const queue: Message[] = [];
-  const waiters: ((m: Message) => void)[] = [];
-  ws.on('message', (d) => {
-    const m = JSON.parse(String(d));
-    const w = waiters.shift();
-    if (w) w(m);
-    else queue.push(m);
-  });
-  const next = () =>
-    queue.length
-      ? Promise.resolve(queue.shift())
-      : new Promise<Message>((resolve, reject) => {
-          const t = setTimeout(() => reject(new Error('no message in time')), 5_000);
-          waiters.push((m) => {
-            clearTimeout(t);
-            resolve(m);
-          });
-        });
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve({ ws, next }));
-    ws.once('error', reject);
-  });
+  const box = inbox(ws);
+  return opened(ws).then(() => ({ ws, next: () => box.next() }));
 }
 
 const measurementKeys = (state: Message, asset: string) => Object.keys(state.assets[asset].measurements);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { toIsoLocal } from '../../src/model/time.ts';
 import { startTestServer, type TestServer } from './fixture.ts';
+import { inbox, opened } from './ws.ts';
 
 // The live stream with real clients: a `ws` WebSocket and a streaming fetch for SSE. Each gets the
 // snapshot on connect, then a delta when the live system publishes one.
@@ -12,40 +13,8 @@ beforeAll(async () => {
 });
 afterAll(async () => srv?.close());
 
-/** Messages of a WebSocket, awaited one at a time. */
-function inbox(ws: WebSocket) {
-  const queue: unknown[] = [];
-  const waiters: ((m: unknown) => void)[] = [];
-  ws.on('message', (data) => {
-    const m = JSON.parse(String(data));
-    const w = waiters.shift();
-    if (w) w(m);
-    else queue.push(m);
-  });
-  return {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- stream messages are asserted field by field
-    next(timeoutMs = 5_000): Promise<any> {
-      if (queue.length) return Promise.resolve(queue.shift());
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error('no message in time')), timeoutMs);
-        waiters.push((m) => {
-          clearTimeout(t);
-          resolve(m);
-        });
-      });
-    },
-  };
-}
-
 function wsUrl(path: string) {
   return srv.url.replace(/^http/, 'ws') + path;
-}
-
-function opened(ws: WebSocket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
 }
 
 async function until(cond: () => boolean, timeoutMs = 5_000) {
