@@ -100,7 +100,8 @@ export function forecastOut(f: ForecastRecord, iso: Iso) {
   };
 }
 
-export function scheduleOut(s: ScheduleRecord, iso: Iso) {
+/** What a schedule and a schedule version both say of it. */
+function scheduleFieldsOut(s: ScheduleRecord, iso: Iso) {
   return {
     id: s.id,
     created: iso(s.createdMs),
@@ -108,8 +109,11 @@ export function scheduleOut(s: ScheduleRecord, iso: Iso) {
     end: iso(s.endMs),
     strategy: s.strategy,
     status: s.status,
-    payload: s.payload,
   };
+}
+
+export function scheduleOut(s: ScheduleRecord, iso: Iso) {
+  return { ...scheduleFieldsOut(s, iso), payload: s.payload };
 }
 
 /** A schedule version without its payload: what it is, and the planner's figures when it stored them. */
@@ -123,12 +127,7 @@ export function scheduleVersionOut(s: ScheduleRecord, iso: Iso) {
   const solveMs = num(p.solveMs);
   const objectiveKrw = num(p.objectiveKrw);
   return {
-    id: s.id,
-    created: iso(s.createdMs),
-    start: iso(s.startMs),
-    end: iso(s.endMs),
-    strategy: s.strategy,
-    status: s.status,
+    ...scheduleFieldsOut(s, iso),
     ...(intervalMinutes !== undefined ? { intervalMinutes } : {}),
     ...(solveMs !== undefined ? { solveMs } : {}),
     ...(objectiveKrw !== undefined ? { objectiveKrw } : {}),

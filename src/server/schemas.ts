@@ -2,6 +2,15 @@ import { z } from 'zod';
 import { apiRegistry } from './registry.ts';
 import { parseDurationMs, parseInstant } from './wire.ts';
 import { MEASUREMENT_NAMES, unknownMeasurementProblem } from '../model/measurements.ts';
+import {
+  ACTOR_ROLES,
+  AUDIT_OUTCOMES,
+  EVENT_SEVERITIES,
+  JOB_STATUSES,
+  SCHEDULE_STATUSES,
+  SIM_RUN_STATUSES,
+  TOKEN_ROLES,
+} from '../store/index.ts';
 
 // Zod schemas shared by the routes. Request schemas validate (every problem → 400 naming the field);
 // response schemas serialize and document (docs/openapi.json is generated from them). Times at the
@@ -139,7 +148,7 @@ export const eventSchema = z
   .object({
     id: z.number().int(),
     time: isoTime,
-    severity: z.enum(['info', 'warning', 'alarm', 'critical']),
+    severity: z.enum(EVENT_SEVERITIES),
     source: z.string(),
     code: z.string(),
     message: z.string(),
@@ -155,15 +164,15 @@ export const auditEntrySchema = z
     id: z.number().int(),
     time: isoTime,
     actor: z.string().register(apiRegistry, { description: 'token id, or `system`' }),
-    role: z.enum(['viewer', 'operator', 'admin', 'system']),
+    role: z.enum(ACTOR_ROLES),
     action: z.string(),
     target: z.string(),
     details: z.unknown(),
-    outcome: z.enum(['ok', 'denied', 'failed']),
+    outcome: z.enum(AUDIT_OUTCOMES),
   })
   .register(apiRegistry, { id: 'AuditEntry' });
 
-export const tokenRoleSchema = z.enum(['viewer', 'operator', 'admin']);
+export const tokenRoleSchema = z.enum(TOKEN_ROLES);
 
 export const tokenRecordSchema = z
   .object({
@@ -179,7 +188,7 @@ export const tokenRecordSchema = z
 export const simRunSchema = z
   .object({
     id: z.string(),
-    status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
+    status: z.enum(SIM_RUN_STATUSES),
     progress: z.number().min(0).max(1),
     params: z.unknown(),
     result: z
@@ -208,26 +217,23 @@ export const forecastSchema = z
   })
   .register(apiRegistry, { id: 'Forecast' });
 
+/** What a schedule and a schedule version both say of it. */
+const scheduleFields = {
+  id: z.number().int(),
+  created: isoTime,
+  start: isoTime,
+  end: isoTime,
+  strategy: z.string(),
+  status: z.enum(SCHEDULE_STATUSES),
+};
+
 export const scheduleSchema = z
-  .object({
-    id: z.number().int(),
-    created: isoTime,
-    start: isoTime,
-    end: isoTime,
-    strategy: z.string(),
-    status: z.enum(['proposed', 'active', 'superseded', 'completed', 'failed', 'cancelled']),
-    payload: z.unknown(),
-  })
+  .object({ ...scheduleFields, payload: z.unknown() })
   .register(apiRegistry, { id: 'Schedule' });
 
 export const scheduleVersionSchema = z
   .object({
-    id: z.number().int(),
-    created: isoTime,
-    start: isoTime,
-    end: isoTime,
-    strategy: z.string(),
-    status: z.enum(['proposed', 'active', 'superseded', 'completed', 'failed', 'cancelled']),
+    ...scheduleFields,
     intervalMinutes: z.number().optional(),
     solveMs: z.number().optional().register(apiRegistry, { description: 'how long the solver took, ms' }),
     objectiveKrw: z
@@ -241,7 +247,7 @@ export const scheduleVersionSchema = z
   })
   .register(apiRegistry, { id: 'ScheduleVersion' });
 
-export const jobStatusSchema = z.enum(['queued', 'running', 'done', 'cancelled']);
+export const jobStatusSchema = z.enum(JOB_STATUSES);
 
 export const plannedIntervalSchema = z
   .object({

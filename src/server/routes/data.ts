@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { apiRegistry } from '../registry.ts';
 import { MS_PER_DAY } from '../../model/time.ts';
-import { TELEMETRY_READ_MAX_ROWS } from '../../store/index.ts';
+import { TELEMETRY_AGGREGATES, TELEMETRY_READ_MAX_ROWS } from '../../store/index.ts';
 import type { RoutePluginOptions } from '../deps.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 import { KPI_MAX_DAYS, kpisFromTelemetry } from '../kpis.ts';
@@ -51,7 +51,7 @@ const telemetryReply = z
     from: isoTime,
     to: isoTime,
     bucketMinutes: z.number().optional(),
-    aggregate: z.enum(['mean', 'min', 'max', 'last']).optional(),
+    aggregate: z.enum(TELEMETRY_AGGREGATES).optional(),
     points: z.array(z.object({ time: isoTime, value: z.number(), count: z.number().int() })),
     truncated: z
       .boolean()

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { LIST_MAX_ROWS } from '../../store/index.ts';
+import { EVENT_SEVERITIES, LIST_MAX_ROWS } from '../../store/index.ts';
 import { actorOf } from '../auth.ts';
 import type { RoutePluginOptions } from '../deps.ts';
 import { errorResponses } from '../errors.ts';
@@ -23,7 +23,7 @@ export const eventRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app
         querystring: z.object({
           from: instantParam.optional(),
           to: instantParam.optional(),
-          minSeverity: z.enum(['info', 'warning', 'alarm', 'critical']).optional(),
+          minSeverity: z.enum(EVENT_SEVERITIES).optional(),
           asset: z.string().min(1).optional(),
           source: z.string().min(1).optional(),
           unacknowledged: flagParam.optional(),

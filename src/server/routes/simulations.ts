@@ -9,7 +9,7 @@ import {
   REFERENCE_SCENARIO_FILE,
   type LoadedScenario,
 } from '../../model/load.ts';
-import { LIST_MAX_ROWS, type JsonValue } from '../../store/index.ts';
+import { LIST_MAX_ROWS, SIM_RUN_STATUSES, type JsonValue } from '../../store/index.ts';
 import { strategyNames } from '../../scenario/strategies.ts';
 import type { RoutePluginOptions } from '../deps.ts';
 import { ApiError, errorResponses } from '../errors.ts';
@@ -157,7 +157,7 @@ export const simulationRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async
         summary: 'Simulation runs, newest first (without their results)',
         tags: ['simulations'],
         querystring: z.object({
-          status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']).optional(),
+          status: z.enum(SIM_RUN_STATUSES).optional(),
           limit: countParam(LIST_MAX_ROWS).optional(),
         }),
         response: {
