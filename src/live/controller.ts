@@ -1,6 +1,7 @@
 import type { Scenario } from '../model/schema.ts';
 import type { Setpoint } from '../drivers/types.ts';
 import type { Dispatcher, ProcessImage } from '../control/loop.ts';
+import type { JobPlan } from '../control/jobs.ts';
 import type { Actor, LivePlanner } from '../control/types.ts';
 import type { Store, JsonValue } from '../store/index.ts';
 import type { District } from '../sim/district.ts';
@@ -28,7 +29,7 @@ import { SessionDefaults } from './session-defaults.ts';
 import { setpointsFromDispatch } from './setpoints.ts';
 import { MeasuredHistory } from './history.ts';
 import { LiveForecast } from './forecast.ts';
-import { scheduleToJson, scheduleFromJson, jobPlanFromSchedule, type JobPlan } from './schedule-json.ts';
+import { scheduleToJson, scheduleFromJson, jobPlanFromSchedule } from './schedule-json.ts';
 import { streamKey } from '../model/measurements.ts';
 
 // The live decision path. Every control cycle it builds the district's state from telemetry (and what

@@ -1,3 +1,4 @@
+import type { JobPlan } from '../control/jobs.ts';
 import type { JsonValue } from '../store/index.ts';
 import type { Schedule } from '../optimize/build.ts';
 import type { District } from '../sim/district.ts';
@@ -10,15 +11,6 @@ import { MS_PER_HOUR } from '../model/time.ts';
 /** Decimal places kept for stored powers and energies (0.001 kW is below any meter's resolution). */
 const DECIMALS = 3;
 const SCALE = 10 ** DECIMALS;
-
-export interface JobPlan {
-  madeMs: number;
-  jobs: {
-    id: string;
-    intervals: { startMs: number; endMs: number; gpus: number; powerCapFraction: number }[];
-    expectedFinishMs?: number;
-  }[];
-}
 
 export function scheduleToJson(s: Schedule, d: District): { [k: string]: JsonValue } {
   const round = (a: ArrayLike<number>) => Array.from(a, (v) => Math.round(v * 10) / 10);
