@@ -12,25 +12,18 @@ import { tariffSeries, type TariffSeries } from './series.ts';
 /** What set a month's billing demand (요금적용전력). */
 export type BillingDemandSource = 'current_month' | 'ratchet' | 'history' | 'contract_floor';
 
-export interface MonthBill {
-  /** Local month YYYY-MM. */
-  month: string;
-  /** UTC bounds of the whole local month. */
-  startMs: number;
-  endMs: number;
-  /** Share of the month covered by the simulated period (the basic charge is prorated by it). */
-  coveredFraction: number;
+/** The import side of a KEPCO bill: demand, the charges and the taxes, over a month or a meter-reading period. */
+export interface ImportCharges {
   importKwh: number;
-  exportKwh: number;
   /** Highest 15-minute average import in the demand window (mid/peak band, not Sunday/holiday), kW. */
   maxDemandKw: number;
   /** Highest 15-minute average import at any hour, kW: the basis of the contract-excess penalty. */
   maxImportKw: number;
   billingDemandKw: number;
   billingDemandSource: BillingDemandSource;
-  /** Basic charge unit price over the covered part of the month, 원/kW/month. */
+  /** Basic charge unit price over the billed part of the month, 원/kW/month. */
   basicChargeKrwPerKw: number;
-  // Components, each truncated to whole 원 per monthly bill (원 미만 절사).
+  // Components, each truncated to whole 원 per bill (원 미만 절사).
   demandChargeKrw: number;
   energyChargeKrw: number;
   climateEnvironmentKrw: number;
@@ -44,6 +37,17 @@ export interface MonthBill {
   powerFundKrw: number;
   /** 청구금액: electricity charge + VAT + fund, truncated to 10 원. */
   importBillKrw: number;
+}
+
+export interface MonthBill extends ImportCharges {
+  /** Local month YYYY-MM. */
+  month: string;
+  /** UTC bounds of the whole local month. */
+  startMs: number;
+  endMs: number;
+  /** Share of the month covered by the simulated period (the basic charge is prorated by it). */
+  coveredFraction: number;
+  exportKwh: number;
   /** SMP × scale × export kWh (no VAT, not rounded). */
   exportRevenueKrw: number;
   co2Kg: number;

@@ -3,7 +3,13 @@ import type { GridConfig } from '../model/schema.ts';
 import { intervalMs, MS_PER_HOUR, timeAt } from '../model/time.ts';
 import type { Band } from './data/types.ts';
 import { BILLING_DEMAND_FLOOR_FRACTION, DEMAND_INTERVAL_MINUTES } from './data/kepco-tou-bands.ts';
-import { electricityCharges, monthlyTaxes, type BillInput, type BillingDemandSource } from './bill.ts';
+import {
+  electricityCharges,
+  monthlyTaxes,
+  type BillInput,
+  type BillingDemandSource,
+  type ImportCharges,
+} from './bill.ts';
 import { BAND_OF_CODE, type TariffEngine } from './engine.ts';
 import { tariffSeries } from './series.ts';
 
@@ -34,28 +40,15 @@ export function billingPeriod(
   return { startMs: dayIn(month.minus({ months: 1 })).toMillis(), endMs: dayIn(month).toMillis() };
 }
 
-/** A bill over one meter-reading period; each charge truncated to 원 as in MonthBill. */
-export interface PeriodBill {
+/**
+ * A bill over one meter-reading period; its basic unit price is time-weighted over the period (a schedule
+ * change inside it is split).
+ */
+export interface PeriodBill extends ImportCharges {
   startMs: number;
   endMs: number;
-  importKwh: number;
   /** Import per band after the day rules (Sundays and holidays light, Saturday peak billed as mid). */
   kwhByBand: Record<Band, number>;
-  maxDemandKw: number;
-  maxImportKw: number;
-  billingDemandKw: number;
-  billingDemandSource: BillingDemandSource;
-  /** Basic unit price, time-weighted over the period (a schedule change inside it is split), 원/kW. */
-  basicChargeKrwPerKw: number;
-  demandChargeKrw: number;
-  energyChargeKrw: number;
-  climateEnvironmentKrw: number;
-  fuelCostAdjustmentKrw: number;
-  excessDemandPenaltyKrw: number;
-  electricityChargeKrw: number;
-  vatKrw: number;
-  powerFundKrw: number;
-  importBillKrw: number;
 }
 
 /**
