@@ -1,11 +1,16 @@
 import { DateTime } from 'luxon';
-import { applyBand, learnBand, type BandOptions } from './band.ts';
-import { pvScale, recentClearSkyIndex } from './baselines.ts';
+import { applyBand, learnBand } from './band.ts';
 import { gridCalendar } from './calendar-features.ts';
 import { fitGbt, predictGbt, GBT_DEFAULTS, type GbtData, type GbtModel } from './gbt.ts';
 import { blendNowcast } from './nowcast.ts';
-import { forecastCloud, pvBandBucket } from './pv-model.ts';
-import { clearSkyCurve, totalCapacityKw, type PvSiteSpec } from './pv-physics.ts';
+import {
+  clearSkyIndexAt,
+  dayAheadClearSkyIndex,
+  forecastCloud,
+  pvBandOptions,
+  type PvModelOptions,
+} from './pv-model.ts';
+import { clearSkyCurve, totalCapacityKw } from './pv-physics.ts';
 import type { QuantileTable } from './quantiles.ts';
 import { indexOf, stepMs, trainingWindow } from './series.ts';
 import type { Forecaster, PredictRequest, QuantileForecast, SiteSeries } from './types.ts';
@@ -24,15 +29,9 @@ const KC_A = 0.75;
 const KC_B = 3.4;
 /** Highest clear-sky index trained on: cloud-edge enhancement rarely lifts an hourly mean above 1.3. */
 const MAX_TRAIN_INDEX = 1.5;
-/** Clear-sky index assumed when no recent daylight is known. */
-const DEFAULT_CLEAR_SKY_INDEX = 0.6;
 const N_FEATURES = 11;
 
-export interface PvGbtOptions {
-  site: PvSiteSpec;
-  horizonHours: number;
-  trainDays?: number;
-}
+export type PvGbtOptions = PvModelOptions;
 
 function clearSkyIndexOfCover(c: number): number {
   return Number.isFinite(c) ? 1 - KC_A * Math.pow(Math.min(1, Math.max(0, c)), KC_B) : NaN;
@@ -110,23 +109,7 @@ export class PvGbtForecaster implements Forecaster {
   ): GbtData {
     const cal = gridCalendar(data.startMs, data.intervalMinutes, data.count, data.zone);
     const cs = clearSkyCurve(this.opts.site, data.startMs, data.intervalMinutes, data.count).powerKw;
-    // The recent clear-sky index each row would have been forecast with: that of its day-ahead issue.
-    const kByDay = new Map<number, number>();
-    const kOf = (i: number) => {
-      const d = cal.localDay[i];
-      let k = kByDay.get(d);
-      if (k === undefined) {
-        const issueMs = DateTime.fromMillis(data.startMs + i * stepMs(data), { zone: data.zone })
-          .startOf('day')
-          .minus({ days: 1 })
-          .plus({ hours: issueHour })
-          .toMillis();
-        k = recentClearSkyIndex(data, this.opts.site, issueMs);
-        if (!Number.isFinite(k)) k = DEFAULT_CLEAR_SKY_INDEX;
-        kByDay.set(d, k);
-      }
-      return k;
-    };
+    const kOf = dayAheadClearSkyIndex(data, this.opts.site, cal.localDay, issueHour);
     const rows = this.rows(data, from, to, untilMs, kOf);
     const x: Float64Array[] = [];
     const y: number[] = [];
@@ -157,30 +140,19 @@ export class PvGbtForecaster implements Forecaster {
     this.model = fitGbt(train, hold);
     const trees = this.model.trees.length;
     const splitMs = data.startMs + split * stepMs(data);
-    this.band = learnBand(data, untilMs, (d, r) => this.point(d, r), this.bandOptions(holdoutDays), splitMs);
+    const band = pvBandOptions(this.opts, this.capKw, holdoutDays);
+    this.band = learnBand(data, untilMs, (d, r) => this.point(d, r), band, splitMs);
     this.model = fitGbt(this.trainingData(data, first, known, untilMs, issueHour), undefined, {
       ...GBT_DEFAULTS,
       maxTrees: trees,
     });
   }
 
-  private bandOptions(replayDays: number): BandOptions {
-    return {
-      replayDays,
-      horizonHours: this.opts.horizonHours,
-      floor: 0,
-      cap: this.capKw,
-      scale: pvScale(this.opts.site),
-      bucket: pvBandBucket,
-    };
-  }
-
   private point(data: SiteSeries, req: PredictRequest): Float64Array {
     const start = indexOf(data, req.startMs);
     const n = Math.max(data.count, start + req.count);
     const cs = clearSkyCurve(this.opts.site, data.startMs, data.intervalMinutes, n).powerKw;
-    let k = recentClearSkyIndex(data, this.opts.site, req.issueMs);
-    if (!Number.isFinite(k)) k = DEFAULT_CLEAR_SKY_INDEX;
+    const k = clearSkyIndexAt(data, this.opts.site, req.issueMs);
     const rows = this.rows(data, start, start + req.count, req.issueMs, () => k);
     const out = new Float64Array(req.count);
     rows.forEach((r, j) => {
@@ -191,6 +163,6 @@ export class PvGbtForecaster implements Forecaster {
 
   predict(data: SiteSeries, req: PredictRequest): QuantileForecast {
     if (!this.model || !this.band) throw new Error('pv-gbt: predict before fit');
-    return applyBand(data, req, this.point(data, req), this.band, this.bandOptions(0));
+    return applyBand(data, req, this.point(data, req), this.band, pvBandOptions(this.opts, this.capKw, 0));
   }
 }

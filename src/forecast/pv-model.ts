@@ -91,6 +91,50 @@ export function forecastCloud(data: SiteSeries, i: number, limitMs: number): num
   return cloudCoverFromSky(f.sky[i]);
 }
 
+/** The clear-sky index of the last daylight known at `issueMs`, or a default when none is. */
+export function clearSkyIndexAt(data: SiteSeries, site: PvSiteSpec, issueMs: number): number {
+  const k = recentClearSkyIndex(data, site, issueMs);
+  return Number.isFinite(k) ? k : DEFAULT_CLEAR_SKY_INDEX;
+}
+
+/**
+ * The clear-sky index each interval would have been forecast with: that known at its day-ahead issue
+ * (the day before, at `issueHour`); computed once per local day.
+ */
+export function dayAheadClearSkyIndex(
+  data: SiteSeries,
+  site: PvSiteSpec,
+  localDay: ArrayLike<number>,
+  issueHour: number,
+): (i: number) => number {
+  const byDay = new Map<number, number>();
+  return (i) => {
+    let k = byDay.get(localDay[i]);
+    if (k === undefined) {
+      const issueMs = DateTime.fromMillis(data.startMs + i * stepMs(data), { zone: data.zone })
+        .startOf('day')
+        .minus({ days: 1 })
+        .plus({ hours: issueHour })
+        .toMillis();
+      k = clearSkyIndexAt(data, site, issueMs);
+      byDay.set(localDay[i], k);
+    }
+    return k;
+  };
+}
+
+/** The error band of a PV forecaster of `opts` whose output is capped at `capKw`. */
+export function pvBandOptions(opts: PvModelOptions, capKw: number, replayDays: number): BandOptions {
+  return {
+    replayDays,
+    horizonHours: opts.horizonHours,
+    floor: 0,
+    cap: capKw,
+    scale: pvScale(opts.site),
+    bucket: pvBandBucket,
+  };
+}
+
 /**
  * PV band bucket: forecast sky state (clear, mostly cloudy, overcast, no forecast) × lead day. Errors are
  * already per clear-sky kW, so the hour needs no bucket of its own; few buckets keep each one's 10 %
@@ -168,20 +212,10 @@ export class PvForecaster implements Forecaster {
     const issueHour = DateTime.fromMillis(untilMs, { zone: data.zone }).hour;
     this.solve(data, first, split, issueHour, untilMs);
     const splitMs = data.startMs + split * stepMs(data);
-    this.band = learnBand(data, untilMs, (d, r) => this.point(d, r), this.bandOptions(holdoutDays), splitMs);
+    const band = pvBandOptions(this.opts, this.capKw, holdoutDays);
+    this.band = learnBand(data, untilMs, (d, r) => this.point(d, r), band, splitMs);
     this.solve(data, first, known, issueHour, untilMs);
     this.fittedUntilMs = untilMs;
-  }
-
-  private bandOptions(replayDays: number): BandOptions {
-    return {
-      replayDays,
-      horizonHours: this.opts.horizonHours,
-      floor: 0,
-      cap: this.capKw,
-      scale: pvScale(this.opts.site),
-      bucket: pvBandBucket,
-    };
   }
 
   private solve(data: SiteSeries, from: number, to: number, issueHour: number, untilMs: number): void {
@@ -191,26 +225,13 @@ export class PvForecaster implements Forecaster {
     const neB = new NormalEquations(N_FALLBACK);
     const xf = new Float64Array(N_FULL);
     const xb = new Float64Array(N_FALLBACK);
-    // The recent clear-sky index each row would have been forecast with: that of its day-ahead issue.
-    const kByDay = new Map<number, number>();
+    const kOf = dayAheadClearSkyIndex(data, this.opts.site, cal.localDay, issueHour);
     for (let i = from; i < to; i++) {
       const y = data.targetKw[i];
       const cs = curve.powerKw[i];
       if (!Number.isFinite(y) || !(cs > 0)) continue;
-      const day = cal.localDay[i];
-      let k = kByDay.get(day);
-      if (k === undefined) {
-        const issueMs = DateTime.fromMillis(data.startMs + i * stepMs(data), { zone: data.zone })
-          .startOf('day')
-          .minus({ days: 1 })
-          .plus({ hours: issueHour })
-          .toMillis();
-        k = recentClearSkyIndex(data, this.opts.site, issueMs);
-        if (!Number.isFinite(k)) k = DEFAULT_CLEAR_SKY_INDEX;
-        kByDay.set(day, k);
-      }
-      if (this.features(data, i, untilMs, cal.hour[i], k, cs, xf, xb))
-        rows.push({ x: Float64Array.from(xf), y, block: day });
+      if (this.features(data, i, untilMs, cal.hour[i], kOf(i), cs, xf, xb))
+        rows.push({ x: Float64Array.from(xf), y, block: cal.localDay[i] });
       neB.add(xb, y);
     }
     this.fallback = neB.solve(RIDGE_LAMBDA);
@@ -230,8 +251,7 @@ export class PvForecaster implements Forecaster {
     const n = Math.max(data.count, start + req.count);
     const cal = gridCalendar(data.startMs, data.intervalMinutes, n, data.zone);
     const curve = clearSkyCurve(this.opts.site, data.startMs, data.intervalMinutes, n);
-    let k = recentClearSkyIndex(data, this.opts.site, req.issueMs);
-    if (!Number.isFinite(k)) k = DEFAULT_CLEAR_SKY_INDEX;
+    const k = clearSkyIndexAt(data, this.opts.site, req.issueMs);
     const xf = new Float64Array(N_FULL);
     const xb = new Float64Array(N_FALLBACK);
     const out = new Float64Array(req.count);
@@ -248,7 +268,7 @@ export class PvForecaster implements Forecaster {
 
   predict(data: SiteSeries, req: PredictRequest): QuantileForecast {
     if (!this.fallback || !this.band) throw new Error('pv-ridge: predict before fit');
-    return applyBand(data, req, this.point(data, req), this.band, this.bandOptions(0));
+    return applyBand(data, req, this.point(data, req), this.band, pvBandOptions(this.opts, this.capKw, 0));
   }
 
   save(): PvModelState {
