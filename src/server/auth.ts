@@ -59,6 +59,25 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Hands the write to a component that audits it itself, what it refuses (a `refusal`) as well as what it
+ * does, so the API does not audit it a second time.
+ */
+export async function handOverAudit<T>(
+  req: FastifyRequest,
+  refusal: abstract new (...args: never[]) => Error,
+  write: () => Promise<T>,
+): Promise<T> {
+  try {
+    const done = await write();
+    req.auditHandled = true;
+    return done;
+  } catch (e) {
+    if (e instanceof refusal) req.auditHandled = true;
+    throw e;
+  }
+}
+
 export function actorOf(req: FastifyRequest): Actor {
   if (!req.auth) throw new ApiError('BITGRID_ERR_UNAUTHENTICATED', 'authentication required');
   return { id: req.auth.id, role: req.auth.role };

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { JOB_NAME_MAX_CHARS, JobError } from '../../control/jobs.ts';
 import type { JobDesk } from '../../control/types.ts';
 import { apiRegistry } from '../registry.ts';
-import { actorOf } from '../auth.ts';
+import { actorOf, handOverAudit } from '../auth.ts';
 import type { RouteDeps, RoutePluginOptions } from '../deps.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 import { jobOut } from '../records.ts';
@@ -133,8 +133,8 @@ export const jobRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, 
     async (req, reply) => {
       const book = bookOf(deps);
       const b = req.body;
-      try {
-        const job = await book.submit(
+      const job = await handOverAudit(req, JobError, () =>
+        book.submit(
           {
             datacenterId: b.datacenterId,
             name: b.name,
@@ -146,17 +146,12 @@ export const jobRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, 
             ...(b.interruptible !== undefined ? { interruptible: b.interruptible } : {}),
           },
           actorOf(req),
-        );
-        req.auditHandled = true;
-        return reply
-          .code(201)
-          .header('location', `/api/jobs/${encodeURIComponent(job.id)}`)
-          .send(jobOut(job, book.plan(), deps.iso));
-      } catch (e) {
-        // The book audits what it refuses as well as what it accepts.
-        if (e instanceof JobError) req.auditHandled = true;
-        throw e;
-      }
+        ),
+      );
+      return reply
+        .code(201)
+        .header('location', `/api/jobs/${encodeURIComponent(job.id)}`)
+        .send(jobOut(job, book.plan(), deps.iso));
     },
   );
 
@@ -176,14 +171,8 @@ export const jobRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, 
     },
     async (req) => {
       const book = bookOf(deps);
-      try {
-        const job = await book.cancel(req.params.id, actorOf(req));
-        req.auditHandled = true;
-        return jobOut(job, book.plan(), deps.iso);
-      } catch (e) {
-        if (e instanceof JobError) req.auditHandled = true;
-        throw e;
-      }
+      const job = await handOverAudit(req, JobError, () => book.cancel(req.params.id, actorOf(req)));
+      return jobOut(job, book.plan(), deps.iso);
     },
   );
 };

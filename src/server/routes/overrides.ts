@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { apiRegistry } from '../registry.ts';
 import { GuardRejection } from '../../control/types.ts';
-import { actorOf, AUDIT_TARGET_MAX_CHARS } from '../auth.ts';
+import { actorOf, AUDIT_TARGET_MAX_CHARS, handOverAudit } from '../auth.ts';
 import type { RoutePluginOptions } from '../deps.ts';
 import { ApiError, errorResponses } from '../errors.ts';
 import { overrideOut } from '../records.ts';
@@ -75,8 +75,8 @@ export const overrideRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (
     async (req, reply) => {
       const b = req.body;
       req.auditDetails = { kind: b.kind, value: b.value, durationMinutes: b.durationMinutes };
-      try {
-        const o = await deps.live.setOverride(
+      const o = await handOverAudit(req, GuardRejection, () =>
+        deps.live.setOverride(
           {
             assetId: b.assetId,
             kind: b.kind,
@@ -86,14 +86,9 @@ export const overrideRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (
             reason: b.reason,
           },
           actorOf(req),
-        );
-        req.auditHandled = true;
-        return reply.code(201).send(overrideOut(o, deps.iso));
-      } catch (e) {
-        // The live system audits what it refuses as well as what it applies.
-        if (e instanceof GuardRejection) req.auditHandled = true;
-        throw e;
-      }
+        ),
+      );
+      return reply.code(201).send(overrideOut(o, deps.iso));
     },
   );
 
@@ -122,14 +117,10 @@ export const overrideRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (
       if (!o) throw new ApiError('BITGRID_ERR_NOT_FOUND', `no override "${req.params.id}" in force`, 'id');
       req.auditTarget = o.assetId;
       try {
-        await deps.live.clearOverride(o.id, actorOf(req));
-        req.auditHandled = true;
+        await handOverAudit(req, GuardRejection, () => deps.live.clearOverride(o.id, actorOf(req)));
       } catch (e) {
-        if (e instanceof GuardRejection) {
-          // It expired or was cleared between the lookup and the call.
-          req.auditHandled = true;
-          throw new ApiError('BITGRID_ERR_NOT_FOUND', e.message, 'id');
-        }
+        // It expired or was cleared between the lookup and the call.
+        if (e instanceof GuardRejection) throw new ApiError('BITGRID_ERR_NOT_FOUND', e.message, 'id');
         throw e;
       }
       return { id: o.id, cleared: true as const };
