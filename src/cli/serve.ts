@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import type { Logger } from 'pino';
-import type { ControlLoop, ControlLoopOptions } from '../control/loop.ts';
+import type { ControlLoop } from '../control/loop.ts';
 import type { JobBook } from '../control/jobs.ts';
 import type { FleetEdge } from '../fleet/edge.ts';
 import type { LiveController } from '../live/controller.ts';
@@ -15,10 +15,9 @@ import type { ApiWorkerHandle } from '../server/api-host.ts';
 import type { Store } from '../store/index.ts';
 import type { Forecast } from '../forecast/planner-standin.ts';
 import { SERVE_LOG_REDACT } from '../server/logging.ts';
-import { UsageError } from './errors.ts';
-import { join } from 'node:path';
-import type { Driver, SetpointKind } from '../drivers/types.ts';
-import type { TwinDistrict } from '../twin/district.ts';
+import type { Driver } from '../drivers/types.ts';
+import type { TwinDistrict, TwinJobSubmission } from '../twin/district.ts';
+import { edgeTap, fleetEdge, siteReporter, siteUpstream } from './serve-fleet.ts';
 
 /** Defaults of the live loop, in clock (simulated) seconds; see docs/operations.md. */
 const DEFAULT_CYCLE_S = 60;
@@ -155,119 +154,29 @@ export function serveCommand(): Command {
 }
 
 export async function startServe(opts: ServeOptions) {
-  const {
-    defaultRegistry,
-    openStore,
-    parseStoreUrl,
-    ControlLoop,
-    JobBook,
-    LiveController,
-    solveHorizonInWorker,
-    shutdownPlannerWorker,
-    connectChargePoints,
-    startTwinDistrict,
-  } = await loadLiveStack();
-  const log = pino(
-    { level: process.env.BITGRID_LOG_LEVEL ?? 'info', redact: SERVE_LOG_REDACT },
-    pino.destination(2),
-  );
+  const stack = await loadLiveStack();
+  const log = serveLogger();
   // Checked before anything starts, so a half-given TLS pair never leaves devices connected.
   if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey))
     throw new InvalidArgumentError('--tls-cert and --tls-key go together: give both or neither');
-  const loaded = loadScenarioFile(opts.scenario);
-  const scenario = loaded.scenario;
-  const registry = defaultRegistry();
-  const storeUrl = opts.db ?? process.env.BITGRID_DATABASE_URL;
-  const store = await openStore(storeUrl, { baseDir: loaded.baseDir });
-
-  let twin: TwinDistrict | undefined;
-  let deviceConfigs: unknown[] = scenario.devices;
-  let now = () => Date.now();
-  // The job book exists before the twin, whose data-center team submits through it; its clock is the
-  // twin's once there is one.
-  const jobs = new JobBook({ store, now: () => now(), scenario, log });
-  await jobs.restore();
-  if (opts.twin) {
-    twin = await startTwinDistrict({
-      scenario,
-      baseDir: loaded.baseDir,
-      start: opts.start,
-      speed: opts.speed,
-      worldSeed: opts.worldSeed,
-      log: (msg, detail) => log.warn(detail ?? {}, msg),
-      submitJob: (j) => submitTwinJob(jobs, j),
-    });
-    deviceConfigs = twin.devices;
-    now = () => twin!.clock.now();
-  }
-  const problems = registry.validateDeviceConfig(deviceConfigs);
-  if (problems.length) throw new ConfigError(loaded.file, problems);
-  if (!opts.twin && deviceConfigs.length === 0)
-    log.warn(
-      'the scenario lists no devices: the loop runs without telemetry (use --twin for the digital twin)',
-    );
-
-  const ctx = { log, now };
-  const drivers: Driver[] = deviceConfigs.map((c) => registry.createDriver(c, ctx));
-  await Promise.all(drivers.map((d) => d.start()));
-  if (twin) await connectChargePoints(twin, Math.max(20, 1000 / opts.speed));
+  const site = await openSite(opts, stack, log);
+  const { loaded, store, now } = site;
+  const drivers = await startDrivers(opts, site, stack, log);
 
   // A fleet edge: the site decides on its own whatever happens upstream; the edge only reports and
-  // takes commands, through an outbox on disk beside the store.
+  // takes commands, through an outbox on disk beside the store. Its commands reach the loop, which
+  // is made after it.
+  const late: { loop?: ControlLoop } = {};
   const edge = opts.backend
-    ? await fleetEdge(opts, loaded, log, (): ControlLoop => loop, now, store)
+    ? await fleetEdge(opts, loaded, log, (): ControlLoop => late.loop!, now, store)
     : undefined;
   // Its feeder share reaches the loop as an import limit signal, beside the grid operator's.
   if (edge) drivers.push(edge.importLimit);
 
   const wallPerClock = opts.twin ? 1 / opts.speed : 1;
-  // Outside controllers in shadow mode (docs/testbed.md), registered through the API.
-  const { ShadowRunner, testbedChannelName } = await import('../live/shadow.ts');
-  const shadow = new ShadowRunner({
-    scenario,
-    store,
-    now,
-    forecast: (): Forecast => controller.forecast,
-    log,
-    channel: testbedChannelName(loaded.file),
-  });
-  const controller = new LiveController({
-    scenario,
-    baseDir: loaded.baseDir,
-    strategy: opts.strategy,
-    store,
-    now,
-    wallPerClockMs: wallPerClock,
-    jobs,
-    replanEveryMs: opts.replanMin * 60_000,
-    horizonHours: opts.horizonH,
-    solveBudgetMs: opts.solveBudgetS !== undefined ? opts.solveBudgetS * 1000 : undefined,
-    solver: (problem, budgetMs, signal) => solveHorizonInWorker(problem, { budgetMs }, signal),
-    shadow,
-    log,
-  });
-  await controller.restore();
-  const loop = new ControlLoop({
-    scenario,
-    drivers,
-    store,
-    dispatcher: edge
-      ? (await siteReporter(edge, opts, scenario, (): ControlLoop => loop)).wrap(controller)
-      : controller,
-    planner: controller,
-    chargers: ocppChargers(deviceConfigs),
-    jobs,
-    now,
-    staleAfterMs: opts.staleS * 1000,
-    log,
-    ...(edge ? { tap: edgeTap(edge) } : {}),
-  });
-  await loop.restore();
-  // The site's KPIs and plan in force go up too, after each cycle.
-  if (edge) {
-    const up = await siteUpstream(edge, scenario, loop, controller, store, log);
-    loop.subscribe(() => up.tick());
-  }
+  const { shadow, controller } = await startController(opts, site, stack, wallPerClock, log);
+  const loop = await makeLoop(opts, site, { stack, drivers, edge, controller, log });
+  late.loop = loop;
   edge?.start();
   loop.start(opts.cycleS * 1000 * wallPerClock);
 
@@ -278,7 +187,15 @@ export async function startServe(opts: ServeOptions) {
     log,
   });
 
-  const { api, apiWorker } = await startApi(opts, { loop, store, loaded, storeUrl, now, log, parseStoreUrl });
+  const { api, apiWorker } = await startApi(opts, {
+    loop,
+    store,
+    loaded,
+    storeUrl: site.storeUrl,
+    now,
+    log,
+    parseStoreUrl: stack.parseStoreUrl,
+  });
   const address = api.address;
   announce(opts, address, drivers.length, log);
 
@@ -287,9 +204,9 @@ export async function startServe(opts: ServeOptions) {
     loop,
     controller,
     shadow,
-    jobs,
+    jobs: site.jobs,
     store,
-    twin,
+    twin: site.twin,
     drivers,
     address,
     /** The API's worker thread (absent when the API runs inline). */
@@ -305,14 +222,148 @@ export async function startServe(opts: ServeOptions) {
         ['fleet edge', async () => edge && (await edge.flush(), await edge.stop())],
         ['loop', () => loop.close()],
         ['drivers', () => Promise.all(drivers.map((d) => d.stop().catch(() => undefined)))],
-        ['twin', async () => twin?.stop()],
-        ['planner worker', () => shutdownPlannerWorker()],
+        ['twin', async () => site.twin?.stop()],
+        ['planner worker', () => stack.shutdownPlannerWorker()],
         ['shadow controllers', () => shadow.close()],
         ['store', () => store.close()],
       ];
       for (const [what, stopPart] of parts) await boundedStep(what, stopPart(), log);
     },
   };
+}
+
+/** JSON lines on stderr, at BITGRID_LOG_LEVEL (default info), secrets redacted. */
+function serveLogger(): Logger {
+  return pino(
+    { level: process.env.BITGRID_LOG_LEVEL ?? 'info', redact: SERVE_LOG_REDACT },
+    pino.destination(2),
+  );
+}
+
+type LiveStack = Awaited<ReturnType<typeof loadLiveStack>>;
+type Site = Awaited<ReturnType<typeof openSite>>;
+
+/**
+ * The scenario, the store, the job book and, with --twin, the digital twin whose devices the
+ * drivers talk to; `now` is the twin's clock then, else the wall clock.
+ */
+async function openSite(opts: ServeOptions, stack: LiveStack, log: Logger) {
+  const loaded = loadScenarioFile(opts.scenario);
+  const scenario = loaded.scenario;
+  const storeUrl = opts.db ?? process.env.BITGRID_DATABASE_URL;
+  const store = await stack.openStore(storeUrl, { baseDir: loaded.baseDir });
+  let twin: TwinDistrict | undefined;
+  let deviceConfigs: unknown[] = scenario.devices;
+  let now = () => Date.now();
+  // The job book exists before the twin, whose data-center team submits through it; its clock is the
+  // twin's once there is one.
+  const jobs = new stack.JobBook({ store, now: () => now(), scenario, log });
+  await jobs.restore();
+  if (opts.twin) {
+    twin = await stack.startTwinDistrict({
+      scenario,
+      baseDir: loaded.baseDir,
+      start: opts.start,
+      speed: opts.speed,
+      worldSeed: opts.worldSeed,
+      log: (msg, detail) => log.warn(detail ?? {}, msg),
+      submitJob: (j) => submitTwinJob(jobs, j),
+    });
+    deviceConfigs = twin.devices;
+    now = () => twin!.clock.now();
+  }
+  return { loaded, scenario, storeUrl, store, jobs, twin, deviceConfigs, now };
+}
+
+/** A driver for each device the site (or its twin) lists, checked first and then started. */
+async function startDrivers(
+  opts: ServeOptions,
+  site: Site,
+  stack: LiveStack,
+  log: Logger,
+): Promise<Driver[]> {
+  const registry = stack.defaultRegistry();
+  const problems = registry.validateDeviceConfig(site.deviceConfigs);
+  if (problems.length) throw new ConfigError(site.loaded.file, problems);
+  if (!opts.twin && site.deviceConfigs.length === 0)
+    log.warn(
+      'the scenario lists no devices: the loop runs without telemetry (use --twin for the digital twin)',
+    );
+  const ctx = { log, now: site.now };
+  const drivers: Driver[] = site.deviceConfigs.map((c) => registry.createDriver(c, ctx));
+  await Promise.all(drivers.map((d) => d.start()));
+  if (site.twin) await stack.connectChargePoints(site.twin, Math.max(20, 1000 / opts.speed));
+  return drivers;
+}
+
+/** What decides (the live controller, its strategy and planner) and the outside controllers it shadows. */
+async function startController(
+  opts: ServeOptions,
+  site: Site,
+  stack: LiveStack,
+  wallPerClock: number,
+  log: Logger,
+) {
+  const { scenario, store, now } = site;
+  // Outside controllers in shadow mode (docs/testbed.md), registered through the API.
+  const { ShadowRunner, testbedChannelName } = await import('../live/shadow.ts');
+  const shadow = new ShadowRunner({
+    scenario,
+    store,
+    now,
+    forecast: (): Forecast => controller.forecast,
+    log,
+    channel: testbedChannelName(site.loaded.file),
+  });
+  const controller = new stack.LiveController({
+    scenario,
+    baseDir: site.loaded.baseDir,
+    strategy: opts.strategy,
+    store,
+    now,
+    wallPerClockMs: wallPerClock,
+    jobs: site.jobs,
+    replanEveryMs: opts.replanMin * 60_000,
+    horizonHours: opts.horizonH,
+    solveBudgetMs: opts.solveBudgetS !== undefined ? opts.solveBudgetS * 1000 : undefined,
+    solver: (problem, budgetMs, signal) => stack.solveHorizonInWorker(problem, { budgetMs }, signal),
+    shadow,
+    log,
+  });
+  await controller.restore();
+  return { shadow, controller };
+}
+
+/** The control loop, restored but not yet started; a fleet edge reports through it. */
+async function makeLoop(
+  opts: ServeOptions,
+  site: Site,
+  p: { stack: LiveStack; drivers: Driver[]; edge?: FleetEdge; controller: LiveController; log: Logger },
+): Promise<ControlLoop> {
+  const { scenario, store } = site;
+  const edge = p.edge;
+  const loop = new p.stack.ControlLoop({
+    scenario,
+    drivers: p.drivers,
+    store,
+    dispatcher: edge
+      ? (await siteReporter(edge, opts, scenario, (): ControlLoop => loop)).wrap(p.controller)
+      : p.controller,
+    planner: p.controller,
+    chargers: ocppChargers(site.deviceConfigs),
+    jobs: site.jobs,
+    now: site.now,
+    staleAfterMs: opts.staleS * 1000,
+    log: p.log,
+    ...(edge ? { tap: edgeTap(edge) } : {}),
+  });
+  await loop.restore();
+  // The site's KPIs and plan in force go up too, after each cycle.
+  if (edge) {
+    const up = await siteUpstream(edge, scenario, loop, p.controller, store, p.log);
+    loop.subscribe(() => up.tick());
+  }
+  return loop;
 }
 
 /** The chargers the OCPP devices declare, so the loop can check an override against its connector. */
@@ -458,17 +509,7 @@ async function startApi(
 }
 
 /** A job the twin's data-center team submits, through the job book like any other (audited as the team). */
-async function submitTwinJob(
-  jobs: JobBook,
-  j: {
-    id: string;
-    datacenterId: string;
-    gpus: number;
-    gpuHours: number;
-    earliestStartMs: number;
-    deadlineMs: number;
-  },
-): Promise<string> {
+async function submitTwinJob(jobs: JobBook, j: TwinJobSubmission): Promise<string> {
   const job = await jobs.submit(
     {
       datacenterId: j.datacenterId,
@@ -481,74 +522,6 @@ async function submitTwinJob(
     TWIN_DC_TEAM,
   );
   return job.id;
-}
-
-/** This site as an edge of a fleet backend (docs/fleet.md); its commands go through the loop. */
-async function fleetEdge(
-  opts: ServeOptions,
-  loaded: LoadedScenario,
-  log: Logger,
-  loop: () => ControlLoop,
-  now: () => number,
-  store: Store,
-): Promise<FleetEdge> {
-  if (!opts.edgeId) throw new UsageError("--backend needs --edge-id (this site's id at the backend)");
-  const { FleetEdge } = await import('../fleet/edge.ts');
-  return new FleetEdge({
-    edgeId: opts.edgeId,
-    natsUrl: opts.backend!,
-    outboxFile: join(loaded.baseDir, '.bitgrid', `fleet-outbox-${opts.edgeId}.db`),
-    namespace: opts.fleetNamespace,
-    log,
-    now,
-    // Each share the edge applies (a feeder's, or of the fleet's OpenADR event) goes in the site's audit log.
-    audit: (e) => store.appendAudit({ ...e, actor: 'fleet-backend', role: 'operator' }),
-    onCommand: async (cmd) => {
-      const actor = { id: 'fleet-backend', role: 'operator' } as const;
-      if (cmd.kind === 'override.set')
-        await loop().setOverride({ ...cmd.override, kind: cmd.override.kind as SetpointKind }, actor);
-      else if (cmd.kind === 'override.clear') await loop().clearOverride(cmd.overrideId, actor);
-      // import_limit.*: the edge holds the share itself (edge.importLimit, a signal source of the loop).
-    },
-  });
-}
-
-/** The site's KPI summary and plan in force, sent up (src/fleet/site.ts). */
-async function siteUpstream(
-  edge: FleetEdge,
-  scenario: LoadedScenario['scenario'],
-  loop: ControlLoop,
-  controller: LiveController,
-  store: Store,
-  log: Logger,
-) {
-  const { SiteUpstream } = await import('../fleet/site.ts');
-  return new SiteUpstream({
-    timezone: scenario.timezone,
-    snapshot: () => loop.snapshot(),
-    plannerStatus: () => controller.status(),
-    schedule: (id) => store.getSchedule(id),
-    publishKpi: (k) => edge.publishKpi(k),
-    publishSchedule: (s) => edge.publishSchedule(s),
-    log,
-  });
-}
-
-/** What this site tells its feeder's coordinator each cycle (src/fleet/site.ts). */
-async function siteReporter(
-  edge: FleetEdge,
-  opts: ServeOptions,
-  scenario: LoadedScenario['scenario'],
-  loop: () => ControlLoop,
-) {
-  const { SiteReporter } = await import('../fleet/site.ts');
-  return new SiteReporter({
-    connectionLimitKw: scenario.grid.import_limit_kw,
-    valueKrwPerKwh: (t) => opts.flexValueKrwPerKwh ?? loop().demand.tariff.importPriceKrwPerKwh(t),
-    guards: () => loop().guards,
-    overrides: () => loop().overrides(),
-    publish: (r) => edge.publishReport(r),
-  });
 }
 
 function announce(opts: ServeOptions, address: string, devices: number, log: Logger): void {
@@ -583,13 +556,5 @@ async function loadLiveStack() {
     shutdownPlannerWorker: planner.shutdownPlannerWorker,
     connectChargePoints: twins.connectChargePoints,
     startTwinDistrict: twins.startTwinDistrict,
-  };
-}
-
-/** What the loop hands the fleet edge: every accepted measurement and every event. */
-function edgeTap(edge: FleetEdge): NonNullable<ControlLoopOptions['tap']> {
-  return {
-    telemetry: (points) => edge.publishTelemetry(points),
-    event: (e) => edge.publishEvent(e),
   };
 }
