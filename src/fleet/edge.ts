@@ -176,7 +176,8 @@ export class FleetEdge {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.commands?.stop();
-    await this.nc?.drain().catch(() => undefined);
+    // Drain fails on a connection cut off; closed instead, it stops trying to reconnect to a stopped edge.
+    await this.nc?.drain().catch(() => this.nc?.close().catch(() => undefined));
     this.outbox.close();
   }
 
@@ -216,6 +217,7 @@ export class FleetEdge {
   /** After nats.js has reconnected, what queued meanwhile goes out. */
   private async watchStatus(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
+      if (this.stopped) return;
       if (s.type === 'reconnect') {
         this.log.info({ edge: this.edgeId, queued: this.outbox.size() }, 'fleet: reconnected');
         this.backoff.reset();

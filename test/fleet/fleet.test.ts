@@ -3,11 +3,14 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetBackend } from '../../src/fleet/backend.ts';
 import { FleetEdge } from '../../src/fleet/edge.ts';
 import type { FleetCommand, TelemetryPointMessage } from '../../src/fleet/messages.ts';
+import { fleetNames } from '../../src/fleet/subjects.ts';
 import { removeFleetTestState } from './services.ts';
 
 // Three edges and a backend on the machine's NATS (JetStream) and PostgreSQL: each edge's telemetry
@@ -174,4 +177,36 @@ describe.skipIf(!NATS_URL || !PG_URL)('fleet over NATS JetStream and PostgreSQL'
     expect(c.stats().dropped).toBe(0);
     expect(backend.stats()).toMatchObject({ duplicates: 0, rejected: 0, outOfOrder: 0 });
   }, 120_000);
+
+  it('sets aside a malformed message, and drops a re-send whose id was stored before', async () => {
+    const before = backend.stats();
+    const subject = fleetNames(ns).telemetry('edge-a');
+    // A re-send past JetStream's duplicate window reaches the backend with an id it has stored.
+    const db = new pg.Client({ connectionString: PG_URL });
+    await db.connect();
+    await db.query(
+      `INSERT INTO ${schema}.fleet_messages (msg_id, edge_id, subject, stored_ms) VALUES ($1, $2, $3, 0)`,
+      ['edge-a:resent', 'edge-a', subject],
+    );
+    await db.end();
+    const nc = await connect({ servers: NATS_URL! });
+    try {
+      const js = jetstream(nc);
+      await js.publish(subject, 'not JSON', { msgID: 'edge-a:malformed' });
+      await js.publish(subject, JSON.stringify({ points: cycle(1_000) }), { msgID: 'edge-a:resent' });
+    } finally {
+      await nc.close();
+    }
+    await until('both taken', () => {
+      const s = backend.stats();
+      return s.rejected > before.rejected && s.duplicates > before.duplicates;
+    });
+    expect(backend.stats()).toMatchObject({
+      rejected: before.rejected + 1,
+      duplicates: before.duplicates + 1,
+      messages: before.messages,
+      points: before.points,
+    });
+    expect(await storedRows()).toEqual({ 'edge-a': 100, 'edge-b': 100, 'edge-c': 140 });
+  });
 });
