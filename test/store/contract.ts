@@ -31,6 +31,11 @@ export async function expectStoreError(p: Promise<unknown>, code: StoreErrorCode
   return e as StoreError;
 }
 
+/** The call fails as bad input (BITGRID_ERR_STORE_INPUT), with a message matching `message`. */
+export function expectInputError(p: Promise<unknown>, message?: RegExp) {
+  return expectStoreError(p, 'BITGRID_ERR_STORE_INPUT', message);
+}
+
 const pts = (
   assetId: string,
   measurement: MeasurementName,
@@ -402,9 +407,8 @@ export function storeContract(name: string, factory: HarnessFactory) {
             msg,
           );
         }
-        await expectStoreError(
+        await expectInputError(
           store.appendTelemetry('nope' as unknown as TelemetryPoint[]),
-          'BITGRID_ERR_STORE_INPUT',
           /points: must be an array/,
         );
         expect(await store.latestTelemetry()).toEqual([]);
@@ -422,29 +426,21 @@ export function storeContract(name: string, factory: HarnessFactory) {
 
       it('refuses bad read queries', async () => {
         const q: TelemetryQuery = { assetId: 'a', measurement: 'power_kw', fromMs: T0, toMs: T0 + MIN };
-        await expectStoreError(
+        await expectInputError(
           store.readTelemetry({ ...q, toMs: T0 - 1 }),
-          'BITGRID_ERR_STORE_INPUT',
           /toMs: must not be before fromMs/,
         );
-        await expectStoreError(
+        await expectInputError(
           store.readTelemetry({ ...q, bucketMs: 0 }),
-          'BITGRID_ERR_STORE_INPUT',
           /bucketMs: must be a positive whole number/,
         );
-        await expectStoreError(
+        await expectInputError(
           store.readTelemetry({ ...q, bucketMs: 1000, aggregate: 'median' as 'mean' }),
-          'BITGRID_ERR_STORE_INPUT',
           /aggregate: must be one of "mean", "min", "max", "last"/,
         );
-        await expectStoreError(
-          store.readTelemetry({ ...q, fromMs: NaN }),
-          'BITGRID_ERR_STORE_INPUT',
-          /fromMs/,
-        );
-        await expectStoreError(
+        await expectInputError(store.readTelemetry({ ...q, fromMs: NaN }), /fromMs/);
+        await expectInputError(
           store.readTelemetry({ ...q, measurement: 'soc' as MeasurementName }),
-          'BITGRID_ERR_STORE_INPUT',
           /readTelemetry: query\.measurement: unknown measurement "soc".*did you mean "soc_fraction"/,
         );
       });
@@ -621,34 +617,25 @@ export function storeContract(name: string, factory: HarnessFactory) {
       });
 
       it('refuses malformed horizons', async () => {
-        await expectStoreError(
+        await expectInputError(
           store.addForecast(f(T0, [1, NaN])),
-          'BITGRID_ERR_STORE_INPUT',
           /quantiles\.p10\[1\]: must be a finite number/,
         );
-        await expectStoreError(
+        await expectInputError(
           store.addForecast({ ...f(T0, [1, 2]), quantiles: { p50: [1, 2], p90: [3] } }),
-          'BITGRID_ERR_STORE_INPUT',
           /p90: has 1 values, other quantiles have 2/,
         );
-        await expectStoreError(
+        await expectInputError(
           store.addForecast({ ...f(T0, [1]), quantiles: { p10: [1] } }),
-          'BITGRID_ERR_STORE_INPUT',
           /must include p50/,
         );
-        await expectStoreError(
+        await expectInputError(
           store.addForecast({ ...f(T0, [1]), quantiles: { median: [1], p50: [1] } }),
-          'BITGRID_ERR_STORE_INPUT',
           /quantiles\.median/,
         );
-        await expectStoreError(
-          store.addForecast({ ...f(T0, [1]), intervalMs: 0 }),
-          'BITGRID_ERR_STORE_INPUT',
-          /intervalMs/,
-        );
-        await expectStoreError(
+        await expectInputError(store.addForecast({ ...f(T0, [1]), intervalMs: 0 }), /intervalMs/);
+        await expectInputError(
           store.addForecast({ ...f(T0, [1]), quantiles: { p50: [] } }),
-          'BITGRID_ERR_STORE_INPUT',
           /at least one value/,
         );
         expect(await store.listForecasts()).toEqual([]);
@@ -678,44 +665,25 @@ export function storeContract(name: string, factory: HarnessFactory) {
         expect((await store.setScheduleStatus(b.id, 'superseded')).status).toBe('superseded');
         expect((await store.getSchedule(b.id))!.payload).toEqual({ batteryKw: [[1.5, -2]], note: '한글' });
         await expectStoreError(store.setScheduleStatus(b.id + 1000, 'active'), 'BITGRID_ERR_STORE_NOT_FOUND');
-        await expectStoreError(
-          store.setScheduleStatus(a.id, 'done' as 'active'),
-          'BITGRID_ERR_STORE_INPUT',
-          /status: must be one of/,
-        );
+        await expectInputError(store.setScheduleStatus(a.id, 'done' as 'active'), /status: must be one of/);
       });
 
       it('refuses payloads JSON would silently change, and bad horizons', async () => {
-        await expectStoreError(
+        await expectInputError(
           store.addSchedule(s(T0, { payload: { batteryKw: [1, NaN] } })),
-          'BITGRID_ERR_STORE_INPUT',
           /payload\.batteryKw\[1\]: must be a finite number/,
         );
-        await expectStoreError(
+        await expectInputError(
           store.addSchedule(s(T0, { payload: { ev: new Map([['a', 1]]) } })),
-          'BITGRID_ERR_STORE_INPUT',
           /payload\.ev: must be a plain object or array.*Map/,
         );
-        await expectStoreError(
+        await expectInputError(
           store.addSchedule(s(T0, { payload: { x: new Float64Array(2) } })),
-          'BITGRID_ERR_STORE_INPUT',
           /Float64Array/,
         );
-        await expectStoreError(
-          store.addSchedule(s(T0, { payload: undefined })),
-          'BITGRID_ERR_STORE_INPUT',
-          /payload: is required/,
-        );
-        await expectStoreError(
-          store.addSchedule(s(T0, { endMs: T0 })),
-          'BITGRID_ERR_STORE_INPUT',
-          /endMs: must be after startMs/,
-        );
-        await expectStoreError(
-          store.addSchedule(s(T0, { status: 'draft' })),
-          'BITGRID_ERR_STORE_INPUT',
-          /status/,
-        );
+        await expectInputError(store.addSchedule(s(T0, { payload: undefined })), /payload: is required/);
+        await expectInputError(store.addSchedule(s(T0, { endMs: T0 })), /endMs: must be after startMs/);
+        await expectInputError(store.addSchedule(s(T0, { status: 'draft' })), /status/);
         expect(await store.listSchedules()).toEqual([]);
       });
     });
@@ -772,19 +740,13 @@ export function storeContract(name: string, factory: HarnessFactory) {
 
       it('refuses bad events', async () => {
         const ok = { timeMs: T0, severity: 'alarm' as const, source: 's', code: 'C', message: 'm' };
-        await expectStoreError(
+        await expectInputError(
           store.addEvent({ ...ok, severity: 'fatal' as 'alarm' }),
-          'BITGRID_ERR_STORE_INPUT',
           /severity: must be one of "info", "warning", "alarm", "critical" \(got "fatal"\)/,
         );
-        await expectStoreError(
-          store.addEvent({ ...ok, message: undefined as unknown as string }),
-          'BITGRID_ERR_STORE_INPUT',
-          /message/,
-        );
-        await expectStoreError(
+        await expectInputError(store.addEvent({ ...ok, message: undefined as unknown as string }), /message/);
+        await expectInputError(
           store.addEvent({ ...ok, code: 'x'.repeat(201) }),
-          'BITGRID_ERR_STORE_INPUT',
           /code: must be at most 200 characters/,
         );
         expect(await store.listEvents()).toEqual([]);
@@ -853,34 +815,19 @@ export function storeContract(name: string, factory: HarnessFactory) {
           target: 'y',
           outcome: 'ok' as const,
         };
-        await expectStoreError(
+        await expectInputError(
           store.appendAudit({ ...ok, role: 'root' as 'admin' }),
-          'BITGRID_ERR_STORE_INPUT',
           /role: must be one of "viewer", "operator", "admin", "system"/,
         );
-        await expectStoreError(
-          store.appendAudit({ ...ok, actor: 'system' }),
-          'BITGRID_ERR_STORE_INPUT',
-          /role: must be "system"/,
-        );
-        await expectStoreError(
-          store.appendAudit({ ...ok, role: 'system' }),
-          'BITGRID_ERR_STORE_INPUT',
-          /actor: must be "system"/,
-        );
-        await expectStoreError(
-          store.appendAudit({ ...ok, outcome: 'maybe' as 'ok' }),
-          'BITGRID_ERR_STORE_INPUT',
-          /outcome/,
-        );
-        await expectStoreError(
+        await expectInputError(store.appendAudit({ ...ok, actor: 'system' }), /role: must be "system"/);
+        await expectInputError(store.appendAudit({ ...ok, role: 'system' }), /actor: must be "system"/);
+        await expectInputError(store.appendAudit({ ...ok, outcome: 'maybe' as 'ok' }), /outcome/);
+        await expectInputError(
           store.appendAudit({ ...ok, details: { at: new Date(0) } as never }),
-          'BITGRID_ERR_STORE_INPUT',
           /details\.at: .*Date/,
         );
-        await expectStoreError(
+        await expectInputError(
           store.appendAudit({ ...ok, action: '' }),
-          'BITGRID_ERR_STORE_INPUT',
           /action: must be a non-empty string/,
         );
         expect(await store.listAudit()).toEqual([]);
@@ -920,16 +867,11 @@ export function storeContract(name: string, factory: HarnessFactory) {
       });
 
       it('refuses an unknown role', async () => {
-        await expectStoreError(
+        await expectInputError(
           store.createToken({ name: 'x', role: 'superuser' as 'admin', createdMs: T0 }),
-          'BITGRID_ERR_STORE_INPUT',
           /role: must be one of "viewer", "operator", "admin" \(got "superuser"\)/,
         );
-        await expectStoreError(
-          store.createToken({ name: '', role: 'admin', createdMs: T0 }),
-          'BITGRID_ERR_STORE_INPUT',
-          /name/,
-        );
+        await expectInputError(store.createToken({ name: '', role: 'admin', createdMs: T0 }), /name/);
         expect(await store.listTokens()).toEqual([]);
       });
     });
@@ -997,16 +939,11 @@ export function storeContract(name: string, factory: HarnessFactory) {
       });
 
       it('refuses an empty or non-text channel, and the database refuses an empty one too', async () => {
-        await expectStoreError(
+        await expectInputError(
           store.addOverride(o({ channel: '' })),
-          'BITGRID_ERR_STORE_INPUT',
           /addOverride: override\.channel: must be a non-empty string/,
         );
-        await expectStoreError(
-          store.addOverride(o({ channel: 7 })),
-          'BITGRID_ERR_STORE_INPUT',
-          /override\.channel/,
-        );
+        await expectInputError(store.addOverride(o({ channel: 7 })), /override\.channel/);
         expect(await store.listOverrides()).toEqual([]);
         await expect(
           h.exec(
@@ -1043,22 +980,13 @@ export function storeContract(name: string, factory: HarnessFactory) {
       });
 
       it('refuses overrides that never expire or carry bad values', async () => {
-        await expectStoreError(
-          store.addOverride(o({ expiryMs: T0 })),
-          'BITGRID_ERR_STORE_INPUT',
-          /expiryMs: must be after startMs/,
-        );
-        await expectStoreError(
+        await expectInputError(store.addOverride(o({ expiryMs: T0 })), /expiryMs: must be after startMs/);
+        await expectInputError(
           store.addOverride(o({ expiryMs: undefined })),
-          'BITGRID_ERR_STORE_INPUT',
           /expiryMs: must be a whole number/,
         );
-        await expectStoreError(
-          store.addOverride(o({ value: NaN })),
-          'BITGRID_ERR_STORE_INPUT',
-          /value: must be a finite number/,
-        );
-        await expectStoreError(store.addOverride(o({ reason: '' })), 'BITGRID_ERR_STORE_INPUT', /reason/);
+        await expectInputError(store.addOverride(o({ value: NaN })), /value: must be a finite number/);
+        await expectInputError(store.addOverride(o({ reason: '' })), /reason/);
         expect(await store.listOverrides()).toEqual([]);
       });
     });
@@ -1099,33 +1027,25 @@ export function storeContract(name: string, factory: HarnessFactory) {
 
       it('refuses bad updates and duplicate ids, changing nothing', async () => {
         const a = await store.createSimRun({ id: 'r1', createdMs: T0, params: {} });
-        await expectStoreError(
-          store.createSimRun({ id: 'r1', createdMs: T0, params: {} }),
-          'BITGRID_ERR_STORE_INPUT',
-          /already exists/,
-        );
-        await expectStoreError(
+        await expectInputError(store.createSimRun({ id: 'r1', createdMs: T0, params: {} }), /already exists/);
+        await expectInputError(
           store.updateSimRun('r1', { updatedMs: T0, progress: 1.5 }),
-          'BITGRID_ERR_STORE_INPUT',
           /progress: must be a fraction from 0 to 1/,
         );
-        await expectStoreError(
+        await expectInputError(
           store.updateSimRun('r1', { updatedMs: T0, status: 'running', result: { x: NaN } }),
-          'BITGRID_ERR_STORE_INPUT',
           /result\.x/,
         );
-        await expectStoreError(
+        await expectInputError(
           store.updateSimRun('r1', { updatedMs: T0, status: 'paused' as 'running' }),
-          'BITGRID_ERR_STORE_INPUT',
           /status/,
         );
         await expectStoreError(
           store.updateSimRun('r2', { updatedMs: T0, progress: 0.5 }),
           'BITGRID_ERR_STORE_NOT_FOUND',
         );
-        await expectStoreError(
+        await expectInputError(
           store.createSimRun({ createdMs: T0, params: { f: () => 1 } as never }),
-          'BITGRID_ERR_STORE_INPUT',
           /params\.f: cannot be stored as JSON/,
         );
         expect(await store.getSimRun('r1')).toEqual(a);
@@ -1234,20 +1154,17 @@ export function storeContract(name: string, factory: HarnessFactory) {
         expect(await store.listJobs()).toEqual([]);
 
         const a = await store.addJob(job({ id: 'j1' }));
-        await expectStoreError(store.addJob(job({ id: 'j1' })), 'BITGRID_ERR_STORE_INPUT', /already exists/);
-        await expectStoreError(
+        await expectInputError(store.addJob(job({ id: 'j1' })), /already exists/);
+        await expectInputError(
           store.updateJob('j1', { updatedMs: T0, doneGpuHours: 641 }),
-          'BITGRID_ERR_STORE_INPUT',
           /doneGpuHours: must not exceed the job's 640 GPU-hours/,
         );
-        await expectStoreError(
+        await expectInputError(
           store.updateJob('j1', { updatedMs: T0, doneGpuHours: -1 }),
-          'BITGRID_ERR_STORE_INPUT',
           /doneGpuHours: must not be negative/,
         );
-        await expectStoreError(
+        await expectInputError(
           store.updateJob('j1', { updatedMs: T0, status: 'paused' as 'running' }),
-          'BITGRID_ERR_STORE_INPUT',
           /status: must be one of "queued", "running", "done", "cancelled"/,
         );
         await expectStoreError(
@@ -1255,11 +1172,7 @@ export function storeContract(name: string, factory: HarnessFactory) {
           'BITGRID_ERR_STORE_NOT_FOUND',
           /job j2/,
         );
-        await expectStoreError(
-          store.listJobs({ status: ['queued', 'late' as 'queued'] }),
-          'BITGRID_ERR_STORE_INPUT',
-          /status\[1\]/,
-        );
+        await expectInputError(store.listJobs({ status: ['queued', 'late' as 'queued'] }), /status\[1\]/);
         expect(await store.listJobs()).toEqual([a]);
       });
     });
