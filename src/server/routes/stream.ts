@@ -73,6 +73,58 @@ async function tokenStillValid(deps: RouteDeps, req: FastifyRequest): Promise<bo
   return checked.kind === 'valid' && checked.rec.id === req.auth.id;
 }
 
+/** How one kind of connection carries the stream. */
+interface StreamTransport {
+  /** Whether a message can be written now (false: it is skipped). */
+  writable(): boolean;
+  /** Bytes queued for the client. */
+  buffered(): number;
+  write(m: StreamMessage): void;
+  keepAlive(): void;
+  keepAliveEveryMs: number;
+  close(code?: number, reason?: string): void;
+}
+
+/**
+ * Feeds one client until it closes, its token no longer stands or it falls too far behind; returns the
+ * stop function, which `streams` holds while the stream is open.
+ */
+function serveStream(
+  deps: RouteDeps,
+  req: FastifyRequest,
+  streams: Set<(code?: number, reason?: string) => void>,
+  t: StreamTransport,
+) {
+  let closed = false;
+  const stop = (code?: number, reason?: string) => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    clearInterval(timer);
+    clearInterval(recheck);
+    streams.delete(stop);
+    t.close(code, reason);
+  };
+  const send = (m: StreamMessage) => {
+    if (closed || !t.writable()) return;
+    if (t.buffered() > STREAM_MAX_BUFFERED_BYTES) {
+      req.log.warn({ buffered: t.buffered() }, 'stream client too slow; closing');
+      stop(WS_CLOSE_SLOW, 'too slow: reconnect for a fresh snapshot');
+      return;
+    }
+    t.write(m);
+  };
+  const timer = setInterval(() => t.keepAlive(), t.keepAliveEveryMs);
+  timer.unref();
+  const recheck = setInterval(async () => {
+    if (!closed && !(await tokenStillValid(deps, req))) stop(WS_CLOSE_REVOKED, 'token revoked');
+  }, deps.streamTokenRecheckMs);
+  recheck.unref();
+  const unsubscribe = feed(deps, send);
+  streams.add(stop);
+  return stop;
+}
+
 export const streamRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   const streams = new Set<(code?: number, reason?: string) => void>();
   // Open SSE responses would keep the HTTP server from closing; WebSockets get 1001 (see index.ts).
@@ -100,37 +152,20 @@ export const streamRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (ap
       );
     },
     wsHandler: (socket: WebSocket, req) => {
-      let closed = false;
-      // 1001 "going away": the server is closing (or the peer already went).
-      const stop = (code = 1001, reason = 'server closing') => {
-        if (closed) return;
-        closed = true;
-        unsubscribe();
-        clearInterval(timer);
-        clearInterval(recheck);
-        streams.delete(stop);
-        if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING)
-          socket.close(code, reason);
-      };
-      const send = (m: StreamMessage) => {
-        if (closed || socket.readyState !== socket.OPEN) return;
-        if (socket.bufferedAmount > STREAM_MAX_BUFFERED_BYTES) {
-          req.log.warn({ buffered: socket.bufferedAmount }, 'stream client too slow; closing');
-          stop(WS_CLOSE_SLOW, 'too slow: reconnect for a fresh snapshot');
-          return;
-        }
-        socket.send(JSON.stringify(m));
-      };
-      const timer = setInterval(() => {
-        if (socket.readyState === socket.OPEN) socket.ping();
-      }, WS_PING_EVERY_MS);
-      timer.unref();
-      const recheck = setInterval(async () => {
-        if (!closed && !(await tokenStillValid(deps, req))) stop(WS_CLOSE_REVOKED, 'token revoked');
-      }, deps.streamTokenRecheckMs);
-      recheck.unref();
-      const unsubscribe = feed(deps, send);
-      streams.add(stop);
+      const stop = serveStream(deps, req, streams, {
+        writable: () => socket.readyState === socket.OPEN,
+        buffered: () => socket.bufferedAmount,
+        write: (m) => socket.send(JSON.stringify(m)),
+        keepAlive: () => {
+          if (socket.readyState === socket.OPEN) socket.ping();
+        },
+        keepAliveEveryMs: WS_PING_EVERY_MS,
+        // 1001 "going away": the server is closing (or the peer already went).
+        close: (code = 1001, reason = 'server closing') => {
+          if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING)
+            socket.close(code, reason);
+        },
+      });
       socket.on('close', () => stop());
       socket.on('error', () => stop());
       // Clients have nothing to say on this stream; whatever they send is ignored.
@@ -163,36 +198,17 @@ export const streamRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (ap
         'x-accel-buffering': 'no',
       });
       res.write(`retry: ${SSE_RETRY_MS}\n\n`);
-      let closed = false;
-      const stop = () => {
-        if (closed) return;
-        closed = true;
-        unsubscribe();
-        clearInterval(timer);
-        clearInterval(recheck);
-        streams.delete(stop);
-        res.end();
-      };
-      const send = (m: StreamMessage) => {
-        if (closed) return;
-        if (res.writableLength > STREAM_MAX_BUFFERED_BYTES) {
-          req.log.warn({ buffered: res.writableLength }, 'stream client too slow; closing');
-          stop();
-          return;
-        }
-        const { type, ...data } = m;
-        res.write(`event: ${type}\nid: ${m.seq}\ndata: ${JSON.stringify(data)}\n\n`);
-      };
-      const timer = setInterval(() => {
-        if (!closed) res.write(': keep-alive\n\n');
-      }, SSE_KEEPALIVE_EVERY_MS);
-      timer.unref();
-      const recheck = setInterval(async () => {
-        if (!closed && !(await tokenStillValid(deps, req))) stop();
-      }, deps.streamTokenRecheckMs);
-      recheck.unref();
-      const unsubscribe = feed(deps, send);
-      streams.add(stop);
+      const stop = serveStream(deps, req, streams, {
+        writable: () => true,
+        buffered: () => res.writableLength,
+        write: (m) => {
+          const { type, ...data } = m;
+          res.write(`event: ${type}\nid: ${m.seq}\ndata: ${JSON.stringify(data)}\n\n`);
+        },
+        keepAlive: () => res.write(': keep-alive\n\n'),
+        keepAliveEveryMs: SSE_KEEPALIVE_EVERY_MS,
+        close: () => res.end(),
+      });
       req.raw.on('close', stop);
       res.on('error', stop);
     },
