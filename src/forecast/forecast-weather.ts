@@ -99,16 +99,10 @@ function latentOfCover(c: number): number {
 }
 
 /** A forecast issued at one time, on the truth's grid from the first interval at or after the issue. */
-export interface IssuedWeatherForecast {
+export interface IssuedWeatherForecast extends Omit<ForecastWeather, 'issueMs'> {
   issueMs: number;
   startMs: number;
   intervalMinutes: number;
-  temperatureC: Float64Array;
-  cloudCover: Float64Array;
-  sky: Float64Array;
-  popPercent: Float64Array;
-  rehPercent: Float64Array;
-  ptyCode: Float64Array;
 }
 
 export interface ForecastWeatherOptions {
