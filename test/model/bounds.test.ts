@@ -1,29 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import {
-  ConfigError,
-  MAX_CHARGERS_PER_ASSET,
-  MAX_CONNECTION_KW,
-  parseScenario,
-  REFERENCE_SCENARIO_FILE,
-} from '../../src/model/index.ts';
+import { MAX_CHARGERS_PER_ASSET, MAX_CONNECTION_KW } from '../../src/model/index.ts';
+import { problemsOf, reference } from './helpers.ts';
 
 // Absurd sizes in a district file are refused at validation with their path and line, so that no
 // run is ever built from them; the same for min/max pairs the wrong way round and for YAML problems
 // the parser only finds when it builds the data (aliases).
 
-const reference = readFileSync(REFERENCE_SCENARIO_FILE, 'utf8');
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
-
-function problemsOf(text: string) {
-  try {
-    parseScenario(text, 'test.yaml');
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error('expected the scenario to be refused');
-}
 
 describe('district file bounds', () => {
   it('refuses absurd counts and sizes, each with its path and line', () => {

@@ -1,23 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import {
-  ConfigError,
-  loadScenarioFile,
-  parseScenario,
-  REFERENCE_SCENARIO_FILE,
-} from '../../src/model/index.ts';
-
-const reference = readFileSync(REFERENCE_SCENARIO_FILE, 'utf8');
-
-function problemsOf(text: string) {
-  try {
-    parseScenario(text, 'test.yaml');
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error('expected the scenario to be refused');
-}
+import { loadScenarioFile } from '../../src/model/index.ts';
+import { problemsOf, reference } from './helpers.ts';
 
 describe('district configuration', () => {
   it('accepts the reference district with its numbers', () => {

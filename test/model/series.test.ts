@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadScenarioFile, parseScenario } from '../../src/model/index.ts';
+import { loadScenarioFile, parseScenario } from '../../src/model/index.ts';
 import { gridForLocalDays } from '../../src/model/time.ts';
 import { InputError, readProfileCsv } from '../../src/sim/inputs/index.ts';
 import { prepareDistrict } from '../../src/sim/district.ts';
+import { problemsOf as refusals } from './helpers.ts';
 
 const ZONE = 'Asia/Seoul';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -102,13 +103,7 @@ sites:
 `;
 
 function problemsOf(assets: string) {
-  try {
-    parseScenario(base + assets, 'test.yaml');
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  throw new Error('expected the scenario to be refused');
+  return refusals(base + assets).map((p) => `${p.path}: ${p.message}`);
 }
 
 describe('deferrable load and battery target in the district file', () => {
