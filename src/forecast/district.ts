@@ -43,7 +43,10 @@ export interface DistrictForecast {
 }
 
 export interface DistrictForecasterOptions {
-  /** Folder relative paths of the scenario resolve against (KMA weather files); '.' when absent. */
+  /**
+   * Folder relative paths of the scenario resolve against (weather and measured series); the
+   * district's own when absent, else '.'.
+   */
   baseDir?: string;
   historyDays?: number;
   seed?: number;
@@ -75,7 +78,7 @@ export function createDistrictForecaster(
   const hist = prepareDistrict(district.scenario, {
     start: runStart.minus({ days: historyDays }).toISODate()!,
     days: historyDays,
-    baseDir: opts.baseDir ?? '.',
+    baseDir: opts.baseDir ?? district.baseDir ?? '.',
   });
   if (hist.grid.startMs + hist.grid.count * hist.grid.intervalMinutes * 60_000 !== district.grid.startMs)
     throw new RangeError('history does not join the run (interval or zone mismatch)');

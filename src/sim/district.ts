@@ -43,6 +43,11 @@ export interface District {
   ppaKw: Float64Array;
   /** What each measured input file became and what was fixed on the way (none: all synthetic). */
   inputReports?: InputReport[];
+  /**
+   * Folder the scenario's relative paths resolved against, so that whatever prepares the district
+   * again (the forecasters' history) reads the same files; absent where a district is built by hand.
+   */
+  baseDir?: string;
 }
 
 export interface DistrictOptions {
@@ -113,6 +118,7 @@ export function prepareDistrict(scenario: Scenario, opts: DistrictOptions): Dist
     deferrables: [],
     ppaKw: new Float64Array(grid.count),
     inputReports,
+    baseDir: opts.baseDir,
   };
   for (const site of scenario.sites) for (const a of site.assets) addAsset(d, a, site.id, ctx);
   applyPriceSeries(d, ctx);
