@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../src/model/load.ts';
-import { PlanningCalendar } from '../../src/live/window.ts';
-import { BusTracker, busIdToken, buildLiveView } from '../../src/live/site-state.ts';
-import { SessionDefaults } from '../../src/live/session-defaults.ts';
+import { BusTracker, busIdToken } from '../../src/live/site-state.ts';
 import type { ChargingSessionInfo } from '../../src/drivers/types.ts';
-import type { ProcessImage } from '../../src/control/loop.ts';
+import { liveViewAt } from './helpers.ts';
 
 // Buses live: the timetable says when each leaves; a bus is on a charger when its fleet token holds a
 // transaction there; its SoC is what the charger reports, else tracked from the energy charged.
@@ -33,28 +31,7 @@ function session(over: Partial<ChargingSessionInfo>): ChargingSessionInfo {
 }
 
 function build(tracker: BusTracker, sessions: ChargingSessionInfo[], nowMs = NOW) {
-  const cal = new PlanningCalendar(scenario, loaded.baseDir);
-  const d = cal.at(nowMs, 86_400_000);
-  const image: ProcessImage = {
-    timeMs: nowMs,
-    values: new Map(),
-    signals: [],
-    sessions,
-    monthPeakKw: 0,
-    billingDemandKw: 0,
-  };
-  return buildLiveView({
-    district: d,
-    index: PlanningCalendar.indexAt(d, nowMs),
-    nowMs,
-    image,
-    sessions,
-    demand: { monthPeakKw: 0, billingDemandKw: 0 },
-    jobs: [],
-    needs: new Map(),
-    defaults: new SessionDefaults(scenario),
-    buses: tracker,
-  });
+  return liveViewAt(loaded, nowMs, { horizonMs: 86_400_000, sessions, buses: tracker });
 }
 
 describe('buses in the live view', () => {

@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../src/model/load.ts';
 import { localTime } from '../../src/model/time.ts';
-import { PlanningCalendar } from '../../src/live/window.ts';
 import { MeasuredHistory } from '../../src/live/history.ts';
 import { VALIDATED_LOAD_MIN_DAYS, LiveForecast } from '../../src/live/forecast.ts';
-import { BusTracker, buildLiveView } from '../../src/live/site-state.ts';
-import { SessionDefaults } from '../../src/live/session-defaults.ts';
-import type { ProcessImage } from '../../src/control/loop.ts';
+import { liveViewAt } from './helpers.ts';
 
 // The live planner's forecasts come from the site's own measured history: persistence while the
 // history is short, then the model chosen by validation on that history (the learned hour × day-kind
@@ -34,34 +31,13 @@ function noiseKw(t: number, amplitudeKw: number): number {
 }
 
 function viewAt(history: MeasuredHistory, nowMs: number, measured: Record<string, number>) {
-  const cal = new PlanningCalendar(scenario, loaded.baseDir);
-  const d = cal.at(nowMs, 2 * DAY);
   const values = new Map(
     Object.entries(measured).map(([id, v]) => [
       id,
       new Map([['power_kw' as const, { value: v, timeMs: nowMs, measurement: 'power_kw' as const }]]),
     ]),
   );
-  const image: ProcessImage = {
-    timeMs: nowMs,
-    values,
-    signals: [],
-    sessions: [],
-    monthPeakKw: 0,
-    billingDemandKw: 0,
-  };
-  return buildLiveView({
-    district: d,
-    index: PlanningCalendar.indexAt(d, nowMs),
-    nowMs,
-    image,
-    sessions: [],
-    demand: { monthPeakKw: 0, billingDemandKw: 0 },
-    jobs: [],
-    needs: new Map(),
-    defaults: new SessionDefaults(scenario),
-    buses: new BusTracker(),
-  }).view;
+  return liveViewAt(loaded, nowMs, { horizonMs: 2 * DAY, values }).view;
 }
 
 function feed(history: MeasuredHistory, id: string, fromMs: number, toMs: number, kw: (t: number) => number) {
