@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { guarded, installWireErrorCodes } from '../../drivers/ocpp/errors.ts';
 import { RPCClient, RPC_OPEN } from '../../drivers/ocpp/rpc.ts';
-import type { OcppPayload, RpcClient } from '../../drivers/ocpp/rpc.ts';
+import type { RpcClient } from '../../drivers/ocpp/rpc.ts';
+import { callOcpp, handlerEntries } from '../../drivers/ocpp/messages.ts';
+import type {
+  Ocpp16,
+  Ocpp16Calls,
+  Ocpp201,
+  Ocpp201Calls,
+  OcppHandlers,
+  OcppRequest,
+  OcppResponse,
+} from '../../drivers/ocpp/messages.ts';
 import { systemClock, type TwinClock } from './clock.ts';
 import {
   breakpoints,
@@ -97,7 +107,10 @@ export interface ConnectorSnapshot {
   evPresent: boolean;
 }
 
-type Params = OcppPayload;
+type SampledValue16 = Ocpp16.MeterValuesRequest['meterValue'][number]['sampledValue'][number];
+type SchedulePeriod = Ocpp201.ChargingSchedulePeriodType;
+/** Why a transaction stops here; both protocols name these reasons alike. */
+type StopReason = 'DeAuthorized' | 'EVDisconnected';
 
 /** Battery assumed for V2G limits when the session names none: a mid-size EV. */
 const DEFAULT_EV_BATTERY_KWH = 60;
@@ -110,7 +123,11 @@ const DC_EV_MAX_VOLTAGE_V = 500;
 const W_PER_KW = 1000;
 const WH_PER_KWH = 1000;
 const PERCENT = 100;
-const AC_MODES: Record<number, string> = { 1: 'AC_single_phase', 2: 'AC_two_phase', 3: 'AC_three_phase' };
+const AC_MODES: Record<number, Ocpp201.EnergyTransferModeEnumType> = {
+  1: 'AC_single_phase',
+  2: 'AC_two_phase',
+  3: 'AC_three_phase',
+};
 
 export class TwinChargePoint {
   readonly id: string;
@@ -235,27 +252,9 @@ export class TwinChargePoint {
       }
     });
     const onError = (err: unknown, method: string) => this.note(`handler ${method} failed`, err);
-    const handlers: Record<string, (p: Params) => unknown> =
-      this.protocol === 'ocpp1.6'
-        ? {
-            SetChargingProfile: (p) =>
-              this.onSetChargingProfile(p.connectorId, fromProfile16(p.csChargingProfiles)),
-            ClearChargingProfile: (p) =>
-              this.onClear(p.id, p.connectorId, p.chargingProfilePurpose, p.stackLevel),
-            GetCompositeSchedule: (p) => this.onComposite16(p),
-          }
-        : {
-            SetChargingProfile: (p) => this.onSetChargingProfile(p.evseId, fromProfile201(p.chargingProfile)),
-            ClearChargingProfile: (p) =>
-              this.onClear(
-                p.chargingProfileId,
-                p.chargingProfileCriteria?.evseId,
-                p.chargingProfileCriteria?.chargingProfilePurpose,
-                p.chargingProfileCriteria?.stackLevel,
-              ),
-            GetCompositeSchedule: (p) => this.onComposite201(p),
-          };
-    for (const [m, fn] of Object.entries(handlers)) client.handle(m, guarded(m, fn, onError));
+    const handlers =
+      this.protocol === 'ocpp1.6' ? handlerEntries(this.handlers16()) : handlerEntries(this.handlers201());
+    for (const [m, fn] of handlers) client.handle(m, guarded(m, fn, onError));
     await client.connect();
     await this.boot();
   }
@@ -300,7 +299,8 @@ export class TwinChargePoint {
     this.integrate(now);
     if (now - this.lastHeartbeatMs >= this.heartbeatIntervalMs) {
       this.lastHeartbeatMs = now;
-      await this.call('Heartbeat', {});
+      if (this.protocol === 'ocpp1.6') await this.call16('Heartbeat', {});
+      else await this.call201('Heartbeat', {});
     }
     for (const c of this.connectors) {
       if (c.active && now >= c.active.session.departureMs) await this.depart(c, now);
@@ -391,11 +391,25 @@ export class TwinChargePoint {
 
   // ---- OCPP messages -----------------------------------------------------------------------------
 
-  private async call(method: string, params: unknown): Promise<Params> {
+  private call16<A extends keyof Ocpp16Calls & string>(
+    action: A,
+    request: OcppRequest<Ocpp16Calls, A>,
+  ): Promise<OcppResponse<Ocpp16Calls, A>> {
+    return this.counted((client) => callOcpp<Ocpp16Calls, A>(client, action, request));
+  }
+
+  private call201<A extends keyof Ocpp201Calls & string>(
+    action: A,
+    request: OcppRequest<Ocpp201Calls, A>,
+  ): Promise<OcppResponse<Ocpp201Calls, A>> {
+    return this.counted((client) => callOcpp<Ocpp201Calls, A>(client, action, request));
+  }
+
+  private async counted<T>(send: (client: RpcClient) => Promise<T>): Promise<T> {
     if (!this.client) throw new Error('not started');
     this.counters.callsSent++;
     try {
-      return (await this.client.call(method, params)) as Params;
+      return await send(this.client);
     } catch (err) {
       this.counters.callsFailed++;
       throw err;
@@ -409,11 +423,11 @@ export class TwinChargePoint {
   private async boot(): Promise<void> {
     const res =
       this.protocol === 'ocpp1.6'
-        ? await this.call('BootNotification', {
+        ? await this.call16('BootNotification', {
             chargePointVendor: this.opts.vendor ?? 'Bitgrid',
             chargePointModel: this.opts.model ?? 'TwinCP',
           })
-        : await this.call('BootNotification', {
+        : await this.call201('BootNotification', {
             reason: 'PowerUp',
             chargingStation: {
               vendorName: this.opts.vendor ?? 'Bitgrid',
@@ -438,8 +452,8 @@ export class TwinChargePoint {
     }
   }
 
-  private status16(connectorId: number, status: string) {
-    return this.call('StatusNotification', {
+  private status16(connectorId: number, status: Ocpp16.StatusNotificationRequest['status']) {
+    return this.call16('StatusNotification', {
       connectorId,
       errorCode: 'NoError',
       status,
@@ -447,8 +461,8 @@ export class TwinChargePoint {
     });
   }
 
-  private status201(evseId: number, connectorStatus: string) {
-    return this.call('StatusNotification', {
+  private status201(evseId: number, connectorStatus: Ocpp201.ConnectorStatusEnumType) {
+    return this.call201('StatusNotification', {
       timestamp: this.iso(),
       connectorStatus,
       evseId,
@@ -462,9 +476,9 @@ export class TwinChargePoint {
     c.profiles = c.profiles.filter((p) => p.purpose !== 'TxProfile');
     if (this.protocol === 'ocpp1.6') {
       await this.status16(c.id, 'Preparing');
-      const auth = await this.call('Authorize', { idTag: a.idTag });
+      const auth = await this.call16('Authorize', { idTag: a.idTag });
       if (auth.idTagInfo.status !== 'Accepted') return;
-      const res = await this.call('StartTransaction', {
+      const res = await this.call16('StartTransaction', {
         connectorId: c.id,
         idTag: a.idTag,
         meterStart: Math.round(c.energyImportWh),
@@ -480,11 +494,11 @@ export class TwinChargePoint {
     } else {
       await this.status201(c.id, 'Occupied');
       if (s.announce) await this.notifyNeeds(c, a);
-      const auth = await this.call('Authorize', { idToken: { idToken: a.idTag, type: 'ISO14443' } });
+      const auth = await this.call201('Authorize', { idToken: { idToken: a.idTag, type: 'ISO14443' } });
       if (auth.idTokenInfo.status !== 'Accepted') return;
       a.txId = randomUUID();
       a.txStartMs = now;
-      await this.call('TransactionEvent', {
+      await this.call201('TransactionEvent', {
         eventType: 'Started',
         timestamp: this.iso(now),
         triggerReason: 'Authorized',
@@ -504,7 +518,7 @@ export class TwinChargePoint {
     const s = a.session;
     const energyAmount = Math.round(s.energyNeededKwh * WH_PER_KWH);
     const acMaxKw = (AC_MAX_CURRENT_A * this.el.voltageV * this.el.phases) / W_PER_KW;
-    const chargingNeeds: Params =
+    const chargingNeeds: Ocpp201.ChargingNeedsType =
       this.opts.maxPowerKw <= acMaxKw
         ? {
             requestedEnergyTransfer: AC_MODES[this.el.phases] ?? 'AC_three_phase',
@@ -531,7 +545,7 @@ export class TwinChargePoint {
             },
           };
     chargingNeeds.departureTime = this.iso(s.departureMs);
-    const res = await this.call('NotifyEVChargingNeeds', { evseId: c.id, chargingNeeds });
+    const res = await this.call201('NotifyEVChargingNeeds', { evseId: c.id, chargingNeeds });
     if (res.status !== 'Accepted')
       this.note('NotifyEVChargingNeeds not accepted', new Error(String(res.status)));
   }
@@ -549,12 +563,12 @@ export class TwinChargePoint {
     }
   }
 
-  private async stopTx(c: Connector, now: number, reason: string): Promise<void> {
+  private async stopTx(c: Connector, now: number, reason: StopReason): Promise<void> {
     const a = c.active;
     if (!a?.txId) return;
     c.powerKw = 0;
     if (this.protocol === 'ocpp1.6') {
-      await this.call('StopTransaction', {
+      await this.call16('StopTransaction', {
         transactionId: Number(a.txId),
         idTag: a.idTag,
         meterStop: Math.round(c.energyImportWh),
@@ -562,7 +576,7 @@ export class TwinChargePoint {
         reason,
       });
     } else {
-      await this.call('TransactionEvent', {
+      await this.call201('TransactionEvent', {
         eventType: 'Ended',
         timestamp: this.iso(now),
         triggerReason: reason === 'EVDisconnected' ? 'EVDeparted' : 'Deauthorized',
@@ -581,7 +595,7 @@ export class TwinChargePoint {
     this.counters.meterValuesSent++;
     if (this.protocol === 'ocpp1.6') {
       const ctx = 'Sample.Periodic';
-      const sv: Params[] = [
+      const sv: SampledValue16[] = [
         {
           value: String(Math.round(c.energyImportWh)),
           context: ctx,
@@ -619,13 +633,13 @@ export class TwinChargePoint {
           unit: 'Percent',
           location: 'EV',
         });
-      await this.call('MeterValues', {
+      await this.call16('MeterValues', {
         connectorId: c.id,
         transactionId: Number(a.txId),
         meterValue: [{ timestamp: this.iso(now), sampledValue: sv }],
       });
     } else {
-      await this.call('TransactionEvent', {
+      await this.call201('TransactionEvent', {
         eventType: 'Updated',
         timestamp: this.iso(now),
         triggerReason: 'MeterValuePeriodic',
@@ -639,8 +653,13 @@ export class TwinChargePoint {
     }
   }
 
-  private meterValue201(c: Connector, now: number, context: string, full: boolean) {
-    const sv: Params[] = [
+  private meterValue201(
+    c: Connector,
+    now: number,
+    context: Ocpp201.ReadingContextEnumType,
+    full: boolean,
+  ): Ocpp201.MeterValueType {
+    const sv: Ocpp201.MeterValueType['sampledValue'] = [
       {
         value: Math.round(c.energyImportWh),
         context,
@@ -686,7 +705,33 @@ export class TwinChargePoint {
 
   // ---- CSMS-initiated calls ----------------------------------------------------------------------
 
-  private onSetChargingProfile(connectorId: number, profile: TwinProfile): Params {
+  private handlers16(): OcppHandlers<Ocpp16Calls> {
+    return {
+      SetChargingProfile: (p) =>
+        this.onSetChargingProfile(p.connectorId, fromProfile16(p.csChargingProfiles)),
+      ClearChargingProfile: (p) => this.onClear(p.id, p.connectorId, p.chargingProfilePurpose, p.stackLevel),
+      GetCompositeSchedule: (p) => this.onComposite16(p),
+    };
+  }
+
+  private handlers201(): OcppHandlers<Ocpp201Calls> {
+    return {
+      SetChargingProfile: (p) => this.onSetChargingProfile(p.evseId, fromProfile201(p.chargingProfile)),
+      ClearChargingProfile: (p) =>
+        this.onClear(
+          p.chargingProfileId,
+          p.chargingProfileCriteria?.evseId,
+          p.chargingProfileCriteria?.chargingProfilePurpose,
+          p.chargingProfileCriteria?.stackLevel,
+        ),
+      GetCompositeSchedule: (p) => this.onComposite201(p),
+    };
+  }
+
+  private onSetChargingProfile(
+    connectorId: number,
+    profile: TwinProfile,
+  ): { status: 'Accepted' | 'Rejected' } {
     const now = this.clock.now();
     this.integrate(now);
     if (profile.purpose === 'ChargePointMaxProfile') {
@@ -714,7 +759,12 @@ export class TwinChargePoint {
     list.splice(0, list.length, ...keep, p);
   }
 
-  private onClear(id?: number, connectorId?: number, purpose?: string, stackLevel?: number): Params {
+  private onClear(
+    id?: number,
+    connectorId?: number,
+    purpose?: string,
+    stackLevel?: number,
+  ): { status: 'Accepted' | 'Unknown' } {
     const now = this.clock.now();
     this.integrate(now);
     const match = (p: TwinProfile) =>
@@ -751,18 +801,24 @@ export class TwinChargePoint {
     const hwKw = this.opts.maxPowerKw;
     const toUnit = (kw: number) =>
       Math.round((unit === 'W' ? kw * 1000 : (kw * 1000) / (this.el.voltageV * this.el.phases)) * 10) / 10;
-    const periods: Array<{ startPeriod: number; limit: number }> = [];
-    for (const t of breakpoints(profiles, now, end, tx?.startMs)) {
+    const period = (t: number): SchedulePeriod => {
       const kw = Math.min(hwKw, effectiveLimitKw(c?.profiles ?? [], this.chargerProfiles, t, tx, this.el));
-      const limit = toUnit(Math.max(kw, this.opts.v2g ? -hwKw : 0));
-      if (periods.length === 0 || periods[periods.length - 1].limit !== limit) {
-        periods.push({ startPeriod: Math.round((t - now) / 1000), limit });
-      }
+      return {
+        startPeriod: Math.round((t - now) / 1000),
+        limit: toUnit(Math.max(kw, this.opts.v2g ? -hwKw : 0)),
+      };
+    };
+    // The first breakpoint is now, so the schedule always has a period.
+    const [first, ...later] = breakpoints(profiles, now, end, tx?.startMs);
+    const periods: [SchedulePeriod, ...SchedulePeriod[]] = [period(first)];
+    for (const t of later) {
+      const next = period(t);
+      if (periods[periods.length - 1].limit !== next.limit) periods.push(next);
     }
     return { now, periods };
   }
 
-  private onComposite16(p: Params): Params {
+  private onComposite16(p: Ocpp16.GetCompositeScheduleRequest): Ocpp16.GetCompositeScheduleResponse {
     if (p.connectorId < 0 || p.connectorId > this.connectors.length) return { status: 'Rejected' };
     const unit = p.chargingRateUnit ?? 'W';
     const { now, periods } = this.composite(p.connectorId, p.duration, unit);
@@ -774,7 +830,7 @@ export class TwinChargePoint {
     };
   }
 
-  private onComposite201(p: Params): Params {
+  private onComposite201(p: Ocpp201.GetCompositeScheduleRequest): Ocpp201.GetCompositeScheduleResponse {
     if (p.evseId < 0 || p.evseId > this.connectors.length) return { status: 'Rejected' };
     const unit = p.chargingRateUnit ?? 'W';
     const { now, periods } = this.composite(p.evseId, p.duration, unit);

@@ -1,9 +1,11 @@
-import type { OcppPayload } from '../../drivers/ocpp/rpc.ts';
+import type { Ocpp16, Ocpp201 } from '../../drivers/ocpp/messages.ts';
 
 // The charge point side of smart charging: stored profiles, the limit in force at a time, and the
 // composite schedule. Both protocols are kept in one internal form.
 
-export type TwinPurpose = 'ChargePointMaxProfile' | 'TxDefaultProfile' | 'TxProfile';
+/** ChargingStationExternalConstraints (2.0.1) is kept and cleared like the others, but never limits. */
+export type TwinPurpose =
+  'ChargePointMaxProfile' | 'TxDefaultProfile' | 'TxProfile' | 'ChargingStationExternalConstraints';
 
 export interface TwinProfile {
   id: number;
@@ -27,7 +29,7 @@ export interface ElectricalConfig {
 
 const parseTime = (s: string | undefined) => (s === undefined ? undefined : Date.parse(s));
 
-export function fromProfile16(p: OcppPayload): TwinProfile {
+export function fromProfile16(p: Ocpp16.SetChargingProfileRequest['csChargingProfiles']): TwinProfile {
   const s = p.chargingSchedule;
   return {
     id: p.chargingProfileId,
@@ -45,7 +47,7 @@ export function fromProfile16(p: OcppPayload): TwinProfile {
   };
 }
 
-export function fromProfile201(p: OcppPayload): TwinProfile {
+export function fromProfile201(p: Ocpp201.ChargingProfileType): TwinProfile {
   const s = p.chargingSchedule[0];
   const purpose =
     p.chargingProfilePurpose === 'ChargingStationMaxProfile'
