@@ -8,7 +8,13 @@ import {
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
-import { FeederCoordinator, type FeederConfig, type FeederEvent, type FeederStatus } from './coordinator.ts';
+import {
+  FeederCoordinator,
+  type FeederConfig,
+  type FeederEvent,
+  type FeederStatus,
+  type ShareDecision,
+} from './coordinator.ts';
 import {
   eventMessageSchema,
   kpiMessageSchema,
@@ -236,14 +242,7 @@ export class FleetBackend {
 
   private shareSeq = 0;
 
-  private async sendShare(d: {
-    feederId: string;
-    edgeId: string;
-    limitKw: number;
-    wantKw: number;
-    inflexibleKw: number;
-    reason: string;
-  }): Promise<void> {
+  private async sendShare(d: ShareDecision): Promise<void> {
     const issuedMs = Date.now();
     await this.sendCommand(d.edgeId, {
       id: `share-${d.feederId}-${d.edgeId}-${issuedMs}-${++this.shareSeq}`,

@@ -28,6 +28,15 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, timeo
   }
 }
 
+/** The work queue's streams of a test's namespace, removed from the machine's NATS. */
+async function removeSimJobStreams(ns: string): Promise<void> {
+  const nc = await connect({ servers: NATS_URL! });
+  const jsm = await jetstreamManager(nc);
+  for (const s of [`${ns.toUpperCase()}_SIMJOBS`, `${ns.toUpperCase()}_SIMRESULTS`])
+    await jsm.streams.delete(s).catch(() => undefined);
+  await nc.close();
+}
+
 describe.skipIf(!NATS_URL)('simulation jobs on a work queue', () => {
   const ns = `s${randomBytes(4).toString('hex')}`;
   const yaml = readFileSync(REFERENCE_SCENARIO_FILE, 'utf8');
@@ -48,11 +57,7 @@ describe.skipIf(!NATS_URL)('simulation jobs on a work queue', () => {
   afterAll(async () => {
     for (const w of workers) await w.stop();
     await queue?.stop();
-    const nc = await connect({ servers: NATS_URL! });
-    const jsm = await jetstreamManager(nc);
-    for (const s of [`${ns.toUpperCase()}_SIMJOBS`, `${ns.toUpperCase()}_SIMRESULTS`])
-      await jsm.streams.delete(s).catch(() => undefined);
-    await nc.close();
+    await removeSimJobStreams(ns);
   }, 60_000);
 
   it('runs every job once across the workers, and answers a bad job with its error', async () => {
@@ -115,11 +120,7 @@ describe.skipIf(!NATS_URL)('test-bed challenge runs on the same work queue', () 
   afterAll(async () => {
     await worker?.stop();
     await queue?.stop();
-    const nc = await connect({ servers: NATS_URL! });
-    const jsm = await jetstreamManager(nc);
-    for (const s of [`${ns.toUpperCase()}_SIMJOBS`, `${ns.toUpperCase()}_SIMRESULTS`])
-      await jsm.streams.delete(s).catch(() => undefined);
-    await nc.close();
+    await removeSimJobStreams(ns);
   }, 60_000);
 
   it('runs a challenge run on a worker with the same leaderboard as a local run', async () => {
