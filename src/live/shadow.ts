@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { rmSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { Scenario } from '../model/schema.ts';
 import type { GridSignal } from '../drivers/types.ts';
@@ -22,6 +19,8 @@ import {
   buildObservation,
   checkAction,
   DEFAULT_LIMITS,
+  loopbackUrlProblem,
+  privateModuleSpec,
   type ControllerLimits,
   type ControllerSpec,
   type Failure,
@@ -52,8 +51,6 @@ export const MAX_SHADOWS = 4;
  * a stopped clock) must not have a stale decision priced over the gap.
  */
 const MAX_COMPARED_GAP_HOURS = 1;
-/** Hosts a shadow controller's URL may name: the local socket, never a host elsewhere. */
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 export interface ShadowEstimate {
   /** Energy bought less energy sold over the compared cycles, KRW (tariff prices before VAT). */
@@ -271,25 +268,12 @@ export class ShadowRunner {
     let spec: ControllerSpec;
     let dir: string | undefined;
     if (reg.url) {
-      let u: URL;
-      try {
-        u = new URL(reg.url);
-      } catch {
-        throw new ShadowError('bad_request', `url: "${reg.url}" is not a URL`, 'url');
-      }
-      if (u.protocol !== 'http:' || !LOOPBACK_HOSTS.has(u.hostname))
-        throw new ShadowError(
-          'bad_request',
-          'url: only http:// on this machine (127.0.0.1, localhost, [::1])',
-          'url',
-        );
-      spec = { kind: 'http', target: u.href, label: u.href };
+      const problem = loopbackUrlProblem(reg.url);
+      if (problem) throw new ShadowError('bad_request', problem, 'url');
+      const href = new URL(reg.url).href;
+      spec = { kind: 'http', target: href, label: href };
     } else {
-      // The module lives in a folder of its own that only this process can read.
-      dir = mkdtempSync(join(tmpdir(), 'bitgrid-shadow-'));
-      const file = join(dir, `${reg.name}.mjs`);
-      writeFileSync(file, reg.source!, { mode: 0o600 });
-      spec = { kind: 'module', target: pathToFileURL(file).href, label: `${reg.name}.mjs` };
+      ({ spec, dir } = privateModuleSpec('bitgrid-shadow-', reg.name, reg.source!));
     }
     const limits = {
       ...this.limits,

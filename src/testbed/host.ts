@@ -1,7 +1,8 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { spawn as spawnChild, spawnSync } from 'node:child_process';
 
 // Runs an outside controller where it cannot take the caller down. An ES module runs in a child
@@ -241,6 +242,37 @@ function killQuietly(pid: number): void {
 const YOUNG_GENERATION_SHARE = 1 / 8;
 /** Stack of the controller's thread, MB: Node's default (4 MB), stated so a change of default does not change the limits. */
 const WORKER_STACK_MB = 4;
+
+/** Hosts an http:// controller submitted through the API may be at: this machine only. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Why `url` is not an http:// address on this machine; undefined when it is one. */
+export function loopbackUrlProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return `url: "${url}" is not a URL`;
+  }
+  if (u.protocol !== 'http:' || !LOOPBACK_HOSTS.has(u.hostname))
+    return 'url: only http:// on this machine (127.0.0.1, localhost, [::1])';
+  return undefined;
+}
+
+/**
+ * A submitted controller module, written as `<name>.mjs` in a new folder `<prefix>…` of its own that only
+ * this process can read; the caller removes `dir` when done with it.
+ */
+export function privateModuleSpec(
+  prefix: string,
+  name: string,
+  source: string,
+): { spec: ControllerSpec; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const file = join(dir, `${name}.mjs`);
+  writeFileSync(file, source, { mode: 0o600 });
+  return { spec: { kind: 'module', target: pathToFileURL(file).href, label: `${name}.mjs` }, dir };
+}
 
 /** `./my.mjs`, `/abs/my.js` → module; `http://…` → http. Anything else is refused with the reason. */
 export function controllerSpec(arg: string, cwd = process.cwd()): ControllerSpec {

@@ -23,6 +23,8 @@ export {
   type Launcher,
   confinedCommand,
   controllerSpec,
+  loopbackUrlProblem,
+  privateModuleSpec,
   looksLikeController,
   DEFAULT_LIMITS,
   type ControllerLimits,

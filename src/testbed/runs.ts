@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Actor } from '../control/types.ts';
 import type { LoadedScenario } from '../model/load.ts';
 import type { AuditEntry, AuditQuery, JsonValue, NewAuditEntry } from '../store/types.ts';
-import { DEFAULT_LIMITS, type ControllerLimits, type ControllerSpec } from './host.ts';
+import { DEFAULT_LIMITS, privateModuleSpec, type ControllerLimits, type ControllerSpec } from './host.ts';
 import type { ChallengeSetName, RunJobInput, RunJobMessage, RunSummary } from './run-job.ts';
 import type { Contender } from './score.ts';
 
@@ -113,11 +110,7 @@ export class ChallengeRuns {
     if (req.url) {
       spec = { kind: 'http', target: req.url, label: req.url };
     } else {
-      // The module lives in a folder of its own that only this process can read.
-      dir = mkdtempSync(join(tmpdir(), 'bitgrid-challenge-'));
-      const file = join(dir, `${req.name}.mjs`);
-      writeFileSync(file, req.source!, { mode: 0o600 });
-      spec = { kind: 'module', target: pathToFileURL(file).href, label: `${req.name}.mjs` };
+      ({ spec, dir } = privateModuleSpec('bitgrid-challenge-', req.name, req.source!));
     }
     const limits = {
       ...(this.o.limits ?? DEFAULT_LIMITS),

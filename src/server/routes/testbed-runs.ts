@@ -4,6 +4,7 @@ import { apiRegistry } from '../registry.ts';
 import { actorOf } from '../auth.ts';
 import type { RoutePluginOptions } from '../deps.ts';
 import { ApiError, errorResponses } from '../errors.ts';
+import { loopbackUrlProblem } from '../../testbed/host.ts';
 import { ChallengeRuns, RunRefused, type RunRecord } from '../../testbed/runs.ts';
 import { controllerFields } from './testbed-fields.ts';
 
@@ -11,9 +12,6 @@ import { controllerFields } from './testbed-fields.ts';
 // controller's source or a loopback URL; anyone who may look sees the runs, their progress and,
 // when done, the leaderboard beside the built-ins. The run itself is in a worker thread
 // (testbed/runs.ts), the controller in its confined process.
-
-/** Hosts a controller URL may name: this machine only, as for shadow controllers. */
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 const failureSchema = z.object({
   caseId: z.string(),
@@ -156,20 +154,8 @@ export const testbedRunRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async
         set: b.set,
         sourceChars: b.source?.length ?? 0,
       };
-      if (b.url) {
-        let u: URL;
-        try {
-          u = new URL(b.url);
-        } catch {
-          throw new ApiError('BITGRID_ERR_VALIDATION', `url: "${b.url}" is not a URL`, 'url');
-        }
-        if (u.protocol !== 'http:' || !LOOPBACK_HOSTS.has(u.hostname))
-          throw new ApiError(
-            'BITGRID_ERR_VALIDATION',
-            'url: only http:// on this machine (127.0.0.1, localhost, [::1])',
-            'url',
-          );
-      }
+      const problem = b.url ? loopbackUrlProblem(b.url) : undefined;
+      if (problem) throw new ApiError('BITGRID_ERR_VALIDATION', problem, 'url');
       let r: RunRecord;
       try {
         r = runs.start(b, actorOf(req));
