@@ -34,6 +34,16 @@ export interface Delivery {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenADR objects, checked against the OpenAPI schemas
 type Obj = Record<string, any>;
 
+/** One request to the VTN's API, past authentication. */
+interface VtnCall {
+  req: IncomingMessage;
+  res: ServerResponse;
+  method: string;
+  /** The path segment after the collection, if any. */
+  id: string | undefined;
+  q: URLSearchParams;
+}
+
 export type VtnFault = 'invalid-events' | 'invalid-programs' | 'not-json' | undefined;
 
 export class VtnTwin {
@@ -288,97 +298,117 @@ export class VtnTwin {
       return this.problem(req, res, 403, 'Forbidden', 'missing or expired token');
 
     const [, collection, id] = path.split('/');
-    const page = <T>(list: T[]) => {
-      const skip = Number(q.get('skip') ?? 0);
-      const limit = Math.min(50, Number(q.get('limit') ?? 50));
-      return list.slice(skip, skip + limit);
-    };
+    const call: VtnCall = { req, res, method, id, q };
+    if (collection === 'programs' && method === 'GET') return this.programsRoute(call);
+    if (collection === 'events' && method === 'GET') return this.eventsRoute(call);
+    if (collection === 'vens') return this.vensRoute(call);
+    if (collection === 'subscriptions') return this.subscriptionsRoute(call);
+    if (collection === 'reports') return this.reportsRoute(call);
+    return this.problem(req, res, 404, 'Not Found');
+  }
 
-    if (collection === 'programs' && method === 'GET') {
-      if (id) return this.getOne(req, res, this.programs, id);
-      if (this.fault === 'invalid-programs')
-        return this.send(req, res, 200, [{ programLongName: 'no name' }]);
-      return this.send(req, res, 200, page([...this.programs.values()]));
+  /** The `skip` / `limit` window of a list (at most 50). */
+  private page<T>(list: T[], q: URLSearchParams): T[] {
+    const skip = Number(q.get('skip') ?? 0);
+    const limit = Math.min(50, Number(q.get('limit') ?? 50));
+    return list.slice(skip, skip + limit);
+  }
+
+  private programsRoute({ req, res, id, q }: VtnCall): Promise<void> | void {
+    if (id) return this.getOne(req, res, this.programs, id);
+    if (this.fault === 'invalid-programs') return this.send(req, res, 200, [{ programLongName: 'no name' }]);
+    return this.send(req, res, 200, this.page([...this.programs.values()], q));
+  }
+
+  private eventsRoute({ req, res, id, q }: VtnCall): Promise<void> | void {
+    if (id) return this.getOne(req, res, this.events, id);
+    if (this.fault === 'invalid-events') {
+      return this.send(req, res, 200, [
+        { id: 'broken', programID: q.get('programID'), intervals: [{ id: 'zero' }] },
+      ]);
     }
-    if (collection === 'events' && method === 'GET') {
-      if (id) return this.getOne(req, res, this.events, id);
-      if (this.fault === 'invalid-events') {
-        return this.send(req, res, 200, [
-          { id: 'broken', programID: q.get('programID'), intervals: [{ id: 'zero' }] },
-        ]);
-      }
-      if (this.fault === 'not-json') return this.send(req, res, 200, '<html>', '<html>oops</html>');
-      const programID = q.get('programID');
+    if (this.fault === 'not-json') return this.send(req, res, 200, '<html>', '<html>oops</html>');
+    const programID = q.get('programID');
+    return this.send(
+      req,
+      res,
+      200,
+      this.page(
+        [...this.events.values()].filter((e) => !programID || e.programID === programID),
+        q,
+      ),
+    );
+  }
+
+  private async vensRoute({ req, res, method, id, q }: VtnCall): Promise<void> {
+    if (method === 'GET') {
+      if (id) return this.getOne(req, res, this.vens, id);
+      const name = q.get('venName');
       return this.send(
         req,
         res,
         200,
-        page([...this.events.values()].filter((e) => !programID || e.programID === programID)),
+        this.page(
+          [...this.vens.values()].filter((v) => !name || v.venName === name),
+          q,
+        ),
       );
     }
-    if (collection === 'vens') {
-      if (method === 'GET') {
-        if (id) return this.getOne(req, res, this.vens, id);
-        const name = q.get('venName');
-        return this.send(
-          req,
-          res,
-          200,
-          page([...this.vens.values()].filter((v) => !name || v.venName === name)),
-        );
+    if (method === 'POST') {
+      const body = await this.body(req, res, 'ven');
+      if (!body) return;
+      if ([...this.vens.values()].some((v) => v.venName === body.venName)) {
+        return this.problem(req, res, 409, 'Conflict', 'venName exists');
       }
-      if (method === 'POST') {
-        const body = await this.body(req, res, 'ven');
-        if (!body) return;
-        if ([...this.vens.values()].some((v) => v.venName === body.venName)) {
-          return this.problem(req, res, 409, 'Conflict', 'venName exists');
-        }
-        const ven = { ...body, ...this.stamp('VEN') };
-        this.vens.set(ven.id, ven);
-        return this.send(req, res, 201, ven);
-      }
+      const ven = { ...body, ...this.stamp('VEN') };
+      this.vens.set(ven.id, ven);
+      return this.send(req, res, 201, ven);
     }
-    if (collection === 'subscriptions') {
-      if (method === 'GET') {
-        if (id) return this.getOne(req, res, this.subscriptions, id);
-        const programID = q.get('programID');
-        const clientName = q.get('clientName');
-        const list = [...this.subscriptions.values()].filter(
-          (s) => (!programID || s.programID === programID) && (!clientName || s.clientName === clientName),
-        );
-        return this.send(req, res, 200, page(list));
-      }
-      if (method === 'POST') {
-        const body = await this.body(req, res, 'subscription');
-        if (!body) return;
-        const sub = { ...body, ...this.stamp('SUBSCRIPTION') };
-        this.subscriptions.set(sub.id, sub);
-        return this.send(req, res, 201, sub);
-      }
-      if (method === 'DELETE' && id) {
-        const sub = this.subscriptions.get(id);
-        if (!sub) return this.problem(req, res, 404, 'Not Found');
-        this.subscriptions.delete(id);
-        return this.send(req, res, 200, sub);
-      }
+    return this.problem(req, res, 404, 'Not Found');
+  }
+
+  private async subscriptionsRoute({ req, res, method, id, q }: VtnCall): Promise<void> {
+    if (method === 'GET') {
+      if (id) return this.getOne(req, res, this.subscriptions, id);
+      const programID = q.get('programID');
+      const clientName = q.get('clientName');
+      const list = [...this.subscriptions.values()].filter(
+        (s) => (!programID || s.programID === programID) && (!clientName || s.clientName === clientName),
+      );
+      return this.send(req, res, 200, this.page(list, q));
     }
-    if (collection === 'reports') {
-      if (method === 'GET') {
-        if (id) return this.getOne(req, res, this.reportStore, id);
-        return this.send(req, res, 200, page(this.reports()));
+    if (method === 'POST') {
+      const body = await this.body(req, res, 'subscription');
+      if (!body) return;
+      const sub = { ...body, ...this.stamp('SUBSCRIPTION') };
+      this.subscriptions.set(sub.id, sub);
+      return this.send(req, res, 201, sub);
+    }
+    if (method === 'DELETE' && id) {
+      const sub = this.subscriptions.get(id);
+      if (!sub) return this.problem(req, res, 404, 'Not Found');
+      this.subscriptions.delete(id);
+      return this.send(req, res, 200, sub);
+    }
+    return this.problem(req, res, 404, 'Not Found');
+  }
+
+  private async reportsRoute({ req, res, method, id, q }: VtnCall): Promise<void> {
+    if (method === 'GET') {
+      if (id) return this.getOne(req, res, this.reportStore, id);
+      return this.send(req, res, 200, this.page(this.reports(), q));
+    }
+    if (method === 'POST') {
+      const body = await this.body(req, res, 'report');
+      if (!body) return;
+      const problems = this.reportProblems(body);
+      if (problems.length) {
+        this.rejectedReports.push({ body, errors: problems });
+        return this.problem(req, res, 400, 'Bad Request', problems.join('; '));
       }
-      if (method === 'POST') {
-        const body = await this.body(req, res, 'report');
-        if (!body) return;
-        const problems = this.reportProblems(body);
-        if (problems.length) {
-          this.rejectedReports.push({ body, errors: problems });
-          return this.problem(req, res, 400, 'Bad Request', problems.join('; '));
-        }
-        const report = { ...body, ...this.stamp('REPORT') };
-        this.reportStore.set(report.id, report);
-        return this.send(req, res, 201, report);
-      }
+      const report = { ...body, ...this.stamp('REPORT') };
+      this.reportStore.set(report.id, report);
+      return this.send(req, res, 201, report);
     }
     return this.problem(req, res, 404, 'Not Found');
   }

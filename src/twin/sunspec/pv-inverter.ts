@@ -8,7 +8,7 @@ import {
   model704,
 } from '../../drivers/sunspec/models/models.generated.ts';
 import type { SunSpecModelDef } from '../../drivers/sunspec/models/types.ts';
-import { ILLEGAL_DATA_VALUE, type PointWrite } from './image.ts';
+import { ILLEGAL_DATA_VALUE, type PointWrite, type SunSpecRegisterImage } from './image.ts';
 import { scaleFactorFor, SunSpecTwin, type SunSpecTwinOptions } from './base.ts';
 
 // A three-phase PV inverter as SunSpec models. Its AC output is the available PV power, clipped at
@@ -99,106 +99,13 @@ export class SunSpecPvInverterTwin extends SunSpecTwin {
     this.ratedKw = opts.ratedKw;
     this.availableKw = opts.availableKw;
     this.maxStepMs = opts.maxStepMs ?? 60_000;
-    const img = this.image;
     const ratedW = opts.ratedKw * 1000;
     const wSf = scaleFactorFor(ratedW, true);
-    if (this.has1xx) {
-      // 103: measurements. Scale factors chosen like a real device: negative for fine quantities.
-      img.setRaw(103, 'A_SF', -1);
-      img.setRaw(103, 'V_SF', -1);
-      img.setRaw(103, 'W_SF', wSf);
-      img.setRaw(103, 'Hz_SF', -2);
-      img.setRaw(103, 'VA_SF', wSf);
-      img.setRaw(103, 'VAr_SF', wSf);
-      img.setRaw(103, 'PF_SF', -1);
-      img.setRaw(103, 'WH_SF', 0);
-      img.setRaw(103, 'DCA_SF', -1);
-      img.setRaw(103, 'DCV_SF', -1);
-      img.setRaw(103, 'DCW_SF', wSf);
-      img.setRaw(103, 'Tmp_SF', -1);
-      for (const n of ['PPVphAB', 'PPVphBC', 'PPVphCA']) img.set(103, n, LINE_V);
-      for (const n of ['PhVphA', 'PhVphB', 'PhVphC']) img.set(103, n, PHASE_V);
-      img.set(103, 'Hz', GRID_HZ);
-      img.set(103, 'VAr', 0);
-      img.set(103, 'PF', PERCENT);
-      img.set(103, 'TmpCab', CABINET_TEMPERATURE_C);
-      for (const n of ['Evt1', 'Evt2', 'EvtVnd1', 'EvtVnd2', 'EvtVnd3', 'EvtVnd4']) img.setRaw(103, n, 0);
-      // 120 nameplate.
-      img.setRaw(120, 'DERTyp', DER_TYPE_PV);
-      img.setRaw(120, 'WRtg_SF', wSf);
-      img.set(120, 'WRtg', ratedW);
-      img.setRaw(120, 'VARtg_SF', wSf);
-      img.set(120, 'VARtg', ratedW);
-      img.setRaw(120, 'ARtg_SF', -1);
-      img.set(120, 'ARtg', ratedW / (Math.sqrt(3) * LINE_V));
-      // 121 settings.
-      img.setRaw(121, 'WMax_SF', wSf);
-      img.set(121, 'WMax', ratedW);
-      img.setRaw(121, 'VRef_SF', -1);
-      img.set(121, 'VRef', PHASE_V);
-    } else {
-      // 701: measurements.
-      img.setRaw(701, 'A_SF', -1);
-      img.setRaw(701, 'V_SF', -1);
-      img.setRaw(701, 'Hz_SF', -2);
-      img.setRaw(701, 'W_SF', wSf);
-      img.setRaw(701, 'PF_SF', -3);
-      img.setRaw(701, 'VA_SF', wSf);
-      img.setRaw(701, 'Var_SF', wSf);
-      img.setRaw(701, 'TotWh_SF', 0);
-      img.setRaw(701, 'TotVarh_SF', 0);
-      img.setRaw(701, 'Tmp_SF', -1);
-      img.setRaw(701, 'ACType', AC_THREE_PHASE);
-      img.setRaw(701, 'ConnSt', CONNECTED);
-      img.setRaw(701, 'Alrm', 0);
-      img.set(701, 'Var', 0);
-      img.set(701, 'PF', 1);
-      img.set(701, 'LLV', LINE_V);
-      img.set(701, 'LNV', PHASE_V);
-      img.set(701, 'Hz', GRID_HZ);
-      img.set(701, 'TmpCab', CABINET_TEMPERATURE_C);
-    }
-    if (this.has702) {
-      img.setRaw(702, 'W_SF', wSf);
-      img.setRaw(702, 'VA_SF', wSf);
-      img.setRaw(702, 'V_SF', -1);
-      img.setRaw(702, 'A_SF', -1);
-      img.set(702, 'WMaxRtg', ratedW);
-      img.set(702, 'VAMaxRtg', ratedW);
-      img.set(702, 'VNomRtg', LINE_V);
-      img.set(702, 'AMaxRtg', ratedW / (Math.sqrt(3) * LINE_V));
-      img.set(702, 'WMax', ratedW);
-      img.set(702, 'VAMax', ratedW);
-    }
-    if (this.has704) {
-      img.setRaw(704, 'WMaxLimPct_SF', -1);
-      img.setRaw(704, 'WSet_SF', wSf);
-      img.setRaw(704, 'WSetPct_SF', -1);
-      img.setRaw(704, 'WMaxLimPctEna', DISABLED);
-      img.set(704, 'WMaxLimPct', PERCENT);
-      img.setRaw(704, 'WMaxLimPctRvrtTms', 0);
-      img.setRaw(704, 'WMaxLimPctRvrtRem', 0);
-      // The 7xx inverter also implements the reversion values (what the limit becomes on expiry).
-      if (!this.has1xx) {
-        img.set(704, 'WMaxLimPctRvrt', PERCENT);
-        img.setRaw(704, 'WMaxLimPctEnaRvrt', DISABLED);
-      }
-    }
-    if (this.has123) {
-      // 123 immediate controls.
-      img.setRaw(123, 'WMaxLimPct_SF', -1);
-      img.setRaw(123, 'OutPFSet_SF', -3);
-      img.setRaw(123, 'VArPct_SF', -1);
-      img.setRaw(123, 'Conn', 1);
-      img.set(123, 'WMaxLimPct', PERCENT);
-      img.setRaw(123, 'WMaxLimPct_WinTms', 0);
-      img.setRaw(123, 'WMaxLimPct_RvrtTms', 0);
-      img.setRaw(123, 'WMaxLimPct_RmpTms', 0);
-      img.setRaw(123, 'WMaxLim_Ena', DISABLED);
-      img.set(123, 'OutPFSet', 1);
-      img.setRaw(123, 'OutPFSet_Ena', DISABLED);
-      img.setRaw(123, 'VArPct_Ena', DISABLED);
-    }
+    if (this.has1xx) init1xx(this.image, ratedW, wSf);
+    else init701(this.image, wSf);
+    if (this.has702) init702(this.image, ratedW, wSf);
+    if (this.has704) init704(this.image, wSf, this.has1xx);
+    if (this.has123) init123(this.image);
     this.refresh();
   }
 
@@ -339,4 +246,110 @@ export class SunSpecPvInverterTwin extends SunSpecTwin {
         img.getRaw(123, 'WMaxLim_Ena') === ENABLED && rvrtS > 0 ? this.lastMs + rvrtS * 1000 : undefined;
     }
   }
+}
+
+/** Models 103, 120 and 121: measurements, nameplate and settings. */
+function init1xx(img: SunSpecRegisterImage, ratedW: number, wSf: number): void {
+  // 103: measurements. Scale factors chosen like a real device: negative for fine quantities.
+  img.setRaw(103, 'A_SF', -1);
+  img.setRaw(103, 'V_SF', -1);
+  img.setRaw(103, 'W_SF', wSf);
+  img.setRaw(103, 'Hz_SF', -2);
+  img.setRaw(103, 'VA_SF', wSf);
+  img.setRaw(103, 'VAr_SF', wSf);
+  img.setRaw(103, 'PF_SF', -1);
+  img.setRaw(103, 'WH_SF', 0);
+  img.setRaw(103, 'DCA_SF', -1);
+  img.setRaw(103, 'DCV_SF', -1);
+  img.setRaw(103, 'DCW_SF', wSf);
+  img.setRaw(103, 'Tmp_SF', -1);
+  for (const n of ['PPVphAB', 'PPVphBC', 'PPVphCA']) img.set(103, n, LINE_V);
+  for (const n of ['PhVphA', 'PhVphB', 'PhVphC']) img.set(103, n, PHASE_V);
+  img.set(103, 'Hz', GRID_HZ);
+  img.set(103, 'VAr', 0);
+  img.set(103, 'PF', PERCENT);
+  img.set(103, 'TmpCab', CABINET_TEMPERATURE_C);
+  for (const n of ['Evt1', 'Evt2', 'EvtVnd1', 'EvtVnd2', 'EvtVnd3', 'EvtVnd4']) img.setRaw(103, n, 0);
+  // 120 nameplate.
+  img.setRaw(120, 'DERTyp', DER_TYPE_PV);
+  img.setRaw(120, 'WRtg_SF', wSf);
+  img.set(120, 'WRtg', ratedW);
+  img.setRaw(120, 'VARtg_SF', wSf);
+  img.set(120, 'VARtg', ratedW);
+  img.setRaw(120, 'ARtg_SF', -1);
+  img.set(120, 'ARtg', ratedW / (Math.sqrt(3) * LINE_V));
+  // 121 settings.
+  img.setRaw(121, 'WMax_SF', wSf);
+  img.set(121, 'WMax', ratedW);
+  img.setRaw(121, 'VRef_SF', -1);
+  img.set(121, 'VRef', PHASE_V);
+}
+
+function init701(img: SunSpecRegisterImage, wSf: number): void {
+  // 701: measurements.
+  img.setRaw(701, 'A_SF', -1);
+  img.setRaw(701, 'V_SF', -1);
+  img.setRaw(701, 'Hz_SF', -2);
+  img.setRaw(701, 'W_SF', wSf);
+  img.setRaw(701, 'PF_SF', -3);
+  img.setRaw(701, 'VA_SF', wSf);
+  img.setRaw(701, 'Var_SF', wSf);
+  img.setRaw(701, 'TotWh_SF', 0);
+  img.setRaw(701, 'TotVarh_SF', 0);
+  img.setRaw(701, 'Tmp_SF', -1);
+  img.setRaw(701, 'ACType', AC_THREE_PHASE);
+  img.setRaw(701, 'ConnSt', CONNECTED);
+  img.setRaw(701, 'Alrm', 0);
+  img.set(701, 'Var', 0);
+  img.set(701, 'PF', 1);
+  img.set(701, 'LLV', LINE_V);
+  img.set(701, 'LNV', PHASE_V);
+  img.set(701, 'Hz', GRID_HZ);
+  img.set(701, 'TmpCab', CABINET_TEMPERATURE_C);
+}
+
+/** Model 702: ratings and settings. */
+function init702(img: SunSpecRegisterImage, ratedW: number, wSf: number): void {
+  img.setRaw(702, 'W_SF', wSf);
+  img.setRaw(702, 'VA_SF', wSf);
+  img.setRaw(702, 'V_SF', -1);
+  img.setRaw(702, 'A_SF', -1);
+  img.set(702, 'WMaxRtg', ratedW);
+  img.set(702, 'VAMaxRtg', ratedW);
+  img.set(702, 'VNomRtg', LINE_V);
+  img.set(702, 'AMaxRtg', ratedW / (Math.sqrt(3) * LINE_V));
+  img.set(702, 'WMax', ratedW);
+  img.set(702, 'VAMax', ratedW);
+}
+
+/** Model 704: the active power limit, off. */
+function init704(img: SunSpecRegisterImage, wSf: number, has1xx: boolean): void {
+  img.setRaw(704, 'WMaxLimPct_SF', -1);
+  img.setRaw(704, 'WSet_SF', wSf);
+  img.setRaw(704, 'WSetPct_SF', -1);
+  img.setRaw(704, 'WMaxLimPctEna', DISABLED);
+  img.set(704, 'WMaxLimPct', PERCENT);
+  img.setRaw(704, 'WMaxLimPctRvrtTms', 0);
+  img.setRaw(704, 'WMaxLimPctRvrtRem', 0);
+  // The 7xx inverter also implements the reversion values (what the limit becomes on expiry).
+  if (!has1xx) {
+    img.set(704, 'WMaxLimPctRvrt', PERCENT);
+    img.setRaw(704, 'WMaxLimPctEnaRvrt', DISABLED);
+  }
+}
+
+function init123(img: SunSpecRegisterImage): void {
+  // 123 immediate controls.
+  img.setRaw(123, 'WMaxLimPct_SF', -1);
+  img.setRaw(123, 'OutPFSet_SF', -3);
+  img.setRaw(123, 'VArPct_SF', -1);
+  img.setRaw(123, 'Conn', 1);
+  img.set(123, 'WMaxLimPct', PERCENT);
+  img.setRaw(123, 'WMaxLimPct_WinTms', 0);
+  img.setRaw(123, 'WMaxLimPct_RvrtTms', 0);
+  img.setRaw(123, 'WMaxLimPct_RmpTms', 0);
+  img.setRaw(123, 'WMaxLim_Ena', DISABLED);
+  img.set(123, 'OutPFSet', 1);
+  img.setRaw(123, 'OutPFSet_Ena', DISABLED);
+  img.setRaw(123, 'VArPct_Ena', DISABLED);
 }
