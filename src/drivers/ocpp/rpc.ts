@@ -5,13 +5,6 @@ import type { Duplex } from 'node:stream';
 // A typed facade over the parts of ocpp-rpc (CommonJS) used here. Its bundled .d.ts marks every
 // client option as required and has no default export, so the module is loaded through require.
 
-/**
- * A payload that ocpp-rpc strict mode has checked against the official OCPP JSON schema, untyped.
- * The CSMS uses the generated message types instead (messages.ts); this is for code not yet moved.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the JSON schemas, not TypeScript, enforce its shape
-export type OcppPayload = Record<string, any>;
-
 /* eslint-disable @typescript-eslint/no-explicit-any -- EventEmitter listener signatures */
 export interface RpcCallContext {
   method: string;
