@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ControlLoop, SESSION_VALUE_RETENTION_MS } from '../../src/control/loop.ts';
 import type { Driver, Measurement } from '../../src/drivers/types.ts';
 import { loadScenarioFile } from '../../src/model/load.ts';
-import { openStore, type Store } from '../../src/store/index.ts';
+import { type Store } from '../../src/store/index.ts';
+import { sqliteStorePerTest } from './helpers.ts';
 
 // The live state is bounded: each charging session adds its energy under a channel of its own
 // (`session_energy_kwh@<charger>/tx:<id>`), and a system that runs for months must not keep one key
@@ -17,16 +15,8 @@ const MIN = 60_000;
 const T0 = Date.parse('2026-08-04T10:00:00+09:00');
 
 describe('live state bounds', () => {
-  let dir: string;
   let store: Store;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'bitgrid-bounds-'));
-    store = await openStore(`sqlite:${join(dir, 'b.db')}`);
-  });
-  afterEach(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  sqliteStorePerTest('bitgrid-bounds-', (s) => (store = s));
 
   it('keeps finished sessions for the retention period only', async () => {
     let t = T0;

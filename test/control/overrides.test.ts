@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../src/model/load.ts';
-import { openStore, type Store } from '../../src/store/index.ts';
+import { type Store } from '../../src/store/index.ts';
+import { sqliteStorePerTest } from './helpers.ts';
 import { ControlLoop } from '../../src/control/loop.ts';
 import { GuardRejection } from '../../src/control/types.ts';
 import { TestPlant } from '../live/plant.ts';
@@ -20,16 +18,8 @@ const chargers = [
 ];
 
 describe('overrides checked against the device', () => {
-  let dir: string;
   let store: Store;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'bitgrid-ovr-'));
-    store = await openStore(`sqlite:${join(dir, 'o.db')}`);
-  });
-  afterEach(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  sqliteStorePerTest('bitgrid-ovr-', (s) => (store = s));
   const loop = (s: Store) =>
     new ControlLoop({
       scenario,

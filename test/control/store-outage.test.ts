@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../src/model/load.ts';
-import { openStore, type Store } from '../../src/store/index.ts';
+import { type Store } from '../../src/store/index.ts';
+import { sqliteStorePerTest } from './helpers.ts';
 import { ControlLoop } from '../../src/control/loop.ts';
 import { LiveController } from '../../src/live/controller.ts';
 import { TestPlant } from '../live/plant.ts';
@@ -44,16 +42,8 @@ function flaky(store: Store): Store & { down: boolean } {
 }
 
 describe('control through a store outage', () => {
-  let dir: string;
   let base: Store;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'bitgrid-outage-'));
-    base = await openStore(`sqlite:${join(dir, 'outage.db')}`);
-  });
-  afterEach(async () => {
-    await base.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  sqliteStorePerTest('bitgrid-outage-', (s) => (base = s));
 
   it('keeps dispatching, then writes everything the outage held back', async () => {
     let t = T0;

@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ControlLoop } from '../../src/control/loop.ts';
 import type { Driver, Measurement } from '../../src/drivers/types.ts';
 import { ledgerFromTelemetry } from '../../src/ledger/index.ts';
 import { loadScenarioFile } from '../../src/model/load.ts';
-import { openStore, type Store } from '../../src/store/index.ts';
+import { type Store } from '../../src/store/index.ts';
+import { sqliteStorePerTest } from './helpers.ts';
 
 // One definition of hourly RE100 matching: the live state's figure for today (the dashboard's
 // overview) is the ledger's (GET /api/ledger) for the same day, from the same meters — PV surplus
@@ -18,16 +16,8 @@ const DAY_START = Date.parse('2026-08-04T00:00:00+09:00');
 const T0 = Date.parse('2026-08-04T10:00:00+09:00');
 
 describe("today's RE100 matching", () => {
-  let dir: string;
   let store: Store;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'bitgrid-today-'));
-    store = await openStore(`sqlite:${join(dir, 't.db')}`);
-  });
-  afterEach(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  sqliteStorePerTest('bitgrid-today-', (s) => (store = s));
 
   it('is the ledger of the same day, from the same meters', async () => {
     const pvIds = scenario.sites
