@@ -1,7 +1,9 @@
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 
 // The fields that name a controller for the test bed — its name, and either a local URL (a socket
-// controller) or an uploaded ES module — shared by the shadow registration and the challenge-run form.
+// controller) or an uploaded ES module — and the admin form around them, shared by the shadow
+// registration and the challenge-run form.
 
 export interface ControllerFieldsProps {
   name: string;
@@ -51,5 +53,57 @@ export function ControllerFields(p: ControllerFieldsProps) {
         />
       </label>
     </>
+  );
+}
+
+/** The controller fields' state, what a request names the controller by, and a reset for after it. */
+export function useControllerFields() {
+  const [name, setName] = useState('');
+  const [url, setUrl] = useState('');
+  const [source, setSource] = useState('');
+  return {
+    name,
+    /** `{ source }` for an uploaded module, else `{ url }`. */
+    controller: source ? { source } : { url },
+    ready: !!name && (!!url || !!source),
+    reset: () => {
+      setName('');
+      setUrl('');
+      setSource('');
+    },
+    fieldProps: { name, url, source, onName: setName, onUrl: setUrl, onSource: setSource },
+  };
+}
+
+export interface ControllerFormProps {
+  fields: ReturnType<typeof useControllerFields>;
+  /** Prefix of the test ids (`<prefix>-form`, `-submit` and the fields'). */
+  testIdPrefix: string;
+  title: string;
+  note: string;
+  submitLabel: string;
+  pending: boolean;
+  onSubmit: () => void;
+  /** Fields after the controller's, before the submit button. */
+  children?: ReactNode;
+}
+
+export function ControllerForm(p: ControllerFormProps) {
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    p.onSubmit();
+  };
+  return (
+    <form className="sim-form" onSubmit={submit} data-testid={`${p.testIdPrefix}-form`}>
+      <h3>{p.title}</h3>
+      <p className="muted small">{p.note}</p>
+      <fieldset disabled={p.pending}>
+        <ControllerFields {...p.fields.fieldProps} testIdPrefix={p.testIdPrefix} />
+        {p.children}
+        <button type="submit" disabled={!p.fields.ready} data-testid={`${p.testIdPrefix}-submit`}>
+          {p.submitLabel}
+        </button>
+      </fieldset>
+    </form>
   );
 }

@@ -1,8 +1,9 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { ControllerFields } from './ControllerFields.tsx';
+import { ControllerForm, useControllerFields } from './ControllerFields.tsx';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError } from '../api.ts';
+import { api } from '../api.ts';
+import { ApiErrorAlert } from './ApiErrorAlert.tsx';
 import { krw, num, pct } from '../format.ts';
 import { anyActive, leaderboardRows, shownRun, type ChallengeRun } from '../testbed-runs.ts';
 
@@ -18,9 +19,7 @@ const RUNS_IDLE_POLL_MS = 30_000;
  */
 export function TestbedRuns({ canWrite }: { canWrite: boolean }) {
   const { t } = useTranslation();
-  const [name, setName] = useState('');
-  const [url, setUrl] = useState('');
-  const [source, setSource] = useState('');
+  const controller = useControllerFields();
   const [set, setSet] = useState<'quick' | 'full'>('quick');
   const [chosen, setChosen] = useState<string | undefined>();
   const runs = useQuery({
@@ -32,22 +31,16 @@ export function TestbedRuns({ canWrite }: { canWrite: boolean }) {
     mutationFn: () =>
       api<ChallengeRun>('/api/testbed/runs', {
         method: 'POST',
-        body: { name, set, ...(source ? { source } : { url }) },
+        body: { name: controller.name, set, ...controller.controller },
       }),
     onSuccess: () => {
-      setName('');
-      setUrl('');
-      setSource('');
+      controller.reset();
       void runs.refetch();
     },
   });
   const list = runs.data?.runs ?? [];
   const run = shownRun(list, chosen);
   const rows = leaderboardRows(run);
-  const err =
-    (start.error instanceof ApiError && start.error) ||
-    (runs.error instanceof ApiError && runs.error) ||
-    null;
   return (
     <section className="card" data-testid="leaderboard">
       <h2>{t('leaderboard.title')}</h2>
@@ -159,44 +152,25 @@ export function TestbedRuns({ canWrite }: { canWrite: boolean }) {
         </table>
       )}
       {canWrite && (
-        <form
-          className="sim-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            start.mutate();
-          }}
-          data-testid="leaderboard-form"
+        <ControllerForm
+          fields={controller}
+          testIdPrefix="leaderboard"
+          title={t('leaderboard.start')}
+          note={t('leaderboard.adminsOnly')}
+          submitLabel={t('leaderboard.run')}
+          pending={start.isPending}
+          onSubmit={() => start.mutate()}
         >
-          <h3>{t('leaderboard.start')}</h3>
-          <p className="muted small">{t('leaderboard.adminsOnly')}</p>
-          <fieldset disabled={start.isPending}>
-            <ControllerFields
-              name={name}
-              url={url}
-              source={source}
-              onName={setName}
-              onUrl={setUrl}
-              onSource={setSource}
-              testIdPrefix="leaderboard"
-            />
-            <label>
-              {t('leaderboard.set')}
-              <select value={set} onChange={(e) => setSet(e.target.value as 'quick' | 'full')}>
-                <option value="quick">{t('leaderboard.sets.quick')}</option>
-                <option value="full">{t('leaderboard.sets.full')}</option>
-              </select>
-            </label>
-            <button type="submit" disabled={!name || (!url && !source)} data-testid="leaderboard-submit">
-              {t('leaderboard.run')}
-            </button>
-          </fieldset>
-        </form>
+          <label>
+            {t('leaderboard.set')}
+            <select value={set} onChange={(e) => setSet(e.target.value as 'quick' | 'full')}>
+              <option value="quick">{t('leaderboard.sets.quick')}</option>
+              <option value="full">{t('leaderboard.sets.full')}</option>
+            </select>
+          </label>
+        </ControllerForm>
       )}
-      {err && (
-        <p className="error" role="alert">
-          {err.code}: {err.message}
-        </p>
-      )}
+      <ApiErrorAlert errors={[start.error, runs.error]} />
     </section>
   );
 }

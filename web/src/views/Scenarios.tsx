@@ -1,8 +1,9 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { ControllerFields } from '../components/ControllerFields.tsx';
+import { ControllerForm, useControllerFields } from '../components/ControllerFields.tsx';
 import { useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError, STRATEGIES, type SimRun } from '../api.ts';
+import { api, STRATEGIES, type SimRun } from '../api.ts';
+import { ApiErrorAlert } from '../components/ApiErrorAlert.tsx';
 import { EChart } from '../components/EChart.tsx';
 import { TestbedRuns } from '../components/TestbedRuns.tsx';
 import { krw, num, pct, power } from '../format.ts';
@@ -133,9 +134,7 @@ function Compare({ run }: { run: SimRun }) {
  */
 function TestBed({ canWrite }: { canWrite: boolean }) {
   const { t } = useTranslation();
-  const [name, setName] = useState('');
-  const [url, setUrl] = useState('');
-  const [source, setSource] = useState('');
+  const controller = useControllerFields();
   const shadows = useQuery({
     queryKey: ['shadows'],
     queryFn: () => api<{ shadows: Shadow[] }>('/api/testbed/shadows'),
@@ -145,12 +144,10 @@ function TestBed({ canWrite }: { canWrite: boolean }) {
     mutationFn: () =>
       api<Shadow>('/api/testbed/shadows', {
         method: 'POST',
-        body: { name, ...(source ? { source } : { url }) },
+        body: { name: controller.name, ...controller.controller },
       }),
     onSuccess: () => {
-      setName('');
-      setUrl('');
-      setSource('');
+      controller.reset();
       void shadows.refetch();
     },
   });
@@ -173,11 +170,6 @@ function TestBed({ canWrite }: { canWrite: boolean }) {
     }),
     [list, t],
   );
-  const err =
-    (register.error instanceof ApiError && register.error) ||
-    (remove.error instanceof ApiError && remove.error) ||
-    (shadows.error instanceof ApiError && shadows.error) ||
-    null;
   return (
     <section className="card" data-testid="testbed">
       <h2>{t('testbed.title')}</h2>
@@ -245,37 +237,17 @@ function TestBed({ canWrite }: { canWrite: boolean }) {
         </>
       )}
       {canWrite && (
-        <form
-          className="sim-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            register.mutate();
-          }}
-          data-testid="testbed-form"
-        >
-          <h3>{t('testbed.register')}</h3>
-          <p className="muted small">{t('testbed.adminsOnly')}</p>
-          <fieldset disabled={register.isPending}>
-            <ControllerFields
-              name={name}
-              url={url}
-              source={source}
-              onName={setName}
-              onUrl={setUrl}
-              onSource={setSource}
-              testIdPrefix="testbed"
-            />
-            <button type="submit" disabled={!name || (!url && !source)} data-testid="testbed-submit">
-              {t('testbed.start')}
-            </button>
-          </fieldset>
-        </form>
+        <ControllerForm
+          fields={controller}
+          testIdPrefix="testbed"
+          title={t('testbed.register')}
+          note={t('testbed.adminsOnly')}
+          submitLabel={t('testbed.start')}
+          pending={register.isPending}
+          onSubmit={() => register.mutate()}
+        />
       )}
-      {err && (
-        <p className="error" role="alert">
-          {err.code}: {err.message}
-        </p>
-      )}
+      <ApiErrorAlert errors={[register.error, remove.error, shadows.error]} />
     </section>
   );
 }
@@ -312,7 +284,6 @@ export default function Scenarios() {
     startRun.mutate();
   };
   const r = run.data;
-  const err = startRun.error instanceof ApiError ? startRun.error : null;
   return (
     <div className="col">
       <form className="card sim-form" onSubmit={submit} data-testid="sim-form">
@@ -359,11 +330,7 @@ export default function Scenarios() {
             {t('scen.run')}
           </button>
         </fieldset>
-        {err && (
-          <p className="error" role="alert">
-            {err.code}: {err.message}
-          </p>
-        )}
+        <ApiErrorAlert errors={[startRun.error]} />
         {r && r.status !== 'done' && (
           <div className="progress" data-testid="sim-progress">
             <div className="progress-fill" style={{ width: `${Math.round(r.progress * 100)}%` }} />
