@@ -2,12 +2,12 @@ import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type ScheduleRec, type TelemetrySeries } from '../api.ts';
-import { nowLine, planPoints, timeAxis, timeTooltip, valueAxis, wallClock } from '../charts.ts';
+import { planPoints, wallClock } from '../charts.ts';
 import { useZone } from '../district.ts';
-import { isoAt, num, power, time } from '../format.ts';
+import { isoAt, time } from '../format.ts';
 import { GRID_ID } from '../labels.ts';
 import { EChart } from './EChart.tsx';
-import { SERIES_COLOR } from './chart-theme.ts';
+import { actualVsPlanOption } from './actual-vs-plan.ts';
 
 // The grid import of the last hours against what the plan in force expects for the next ones: the
 // first thing an operator checks after the flows (is the district on plan, is a peak coming).
@@ -40,36 +40,16 @@ export function GridOutlook({ nowMs }: { nowMs: number }) {
   const option = useMemo(() => {
     const wall = wallClock(zone);
     const planPts = planPoints(s, GRID_ID, from, nowMs + AHEAD_MS, wall);
-    return {
-      useUTC: true,
-      legend: { top: 0 },
+    return actualVsPlanOption({
+      wall,
+      fromMs: from,
+      toMs: nowMs + AHEAD_MS,
+      nowMs,
+      actual: actual.data?.points ?? [],
+      plan: planPts,
+      labels: { actual: t('power.actual'), plan: t('power.planGrid'), now: t('power.now') },
       grid: { left: 8, right: 16, top: 36, bottom: 4, containLabel: true },
-      tooltip: timeTooltip((_, v) => power(v)),
-      xAxis: timeAxis(wall(from), wall(nowMs + AHEAD_MS)),
-      yAxis: valueAxis('kW', (v: number) => num(v, 0)),
-      series: [
-        {
-          id: 'actual',
-          name: t('power.actual'),
-          type: 'line',
-          showSymbol: false,
-          data: (actual.data?.points ?? []).map((x) => [wall(Date.parse(x.time)), x.value]),
-          lineStyle: { color: SERIES_COLOR.actual, width: 2 },
-          itemStyle: { color: SERIES_COLOR.actual },
-          markLine: nowLine(wall(nowMs), t('power.now')),
-        },
-        {
-          id: 'plan',
-          name: t('power.planGrid'),
-          type: 'line',
-          step: 'start',
-          showSymbol: false,
-          data: planPts,
-          lineStyle: { color: SERIES_COLOR.plan, width: 1.5 },
-          itemStyle: { color: SERIES_COLOR.plan },
-        },
-      ],
-    };
+    });
   }, [actual.data, s, zone, from, nowMs, t]);
   return (
     <section className="card outlook" data-testid="grid-outlook">

@@ -11,8 +11,8 @@ import {
   type ScheduleRec,
   type TelemetrySeries,
 } from '../api.ts';
-import { nowLine, planPoints, timeAxis, timeTooltip, valueAxis, wallClock } from '../charts.ts';
-import { SERIES_COLOR } from '../components/chart-theme.ts';
+import { planPoints, wallClock } from '../charts.ts';
+import { actualVsPlanOption } from '../components/actual-vs-plan.ts';
 import { EChart } from '../components/EChart.tsx';
 import { JobTimeline } from '../components/JobTimeline.tsx';
 import { useZone } from '../district.ts';
@@ -215,37 +215,17 @@ function DataCenter({ asset, nowMs }: { asset: AssetLive; nowMs: number }) {
     const wall = wallClock(zone);
     const s = sched.data?.schedule;
     const planPts = planPoints(s, asset.id, from, nowMs + DC_AHEAD_MS, wall);
-    return {
-      useUTC: true,
-      legend: { top: 0 },
+    return actualVsPlanOption({
+      wall,
+      fromMs: from,
+      toMs: nowMs + DC_AHEAD_MS,
+      nowMs,
+      actual: q.data?.points ?? [],
+      plan: planPts,
+      labels: { actual: t('power.actual'), plan: t('power.plan'), now: t('power.now') },
       grid: { left: 8, right: 24, top: 40, bottom: 8, containLabel: true },
-      tooltip: timeTooltip((_, v) => power(v)),
-      xAxis: timeAxis(wall(from), wall(nowMs + DC_AHEAD_MS)),
-      yAxis: valueAxis('kW', (v: number) => num(v, 0)),
-      series: [
-        {
-          id: 'actual',
-          name: t('power.actual'),
-          type: 'line',
-          showSymbol: false,
-          data: (q.data?.points ?? []).map((x) => [wall(Date.parse(x.time)), x.value]),
-          lineStyle: { color: SERIES_COLOR.actual, width: 2 },
-          itemStyle: { color: SERIES_COLOR.actual },
-          areaStyle: { color: SERIES_COLOR.actual, opacity: 0.1 },
-          markLine: nowLine(wall(nowMs), t('power.now')),
-        },
-        {
-          id: 'plan',
-          name: t('power.plan'),
-          type: 'line',
-          step: 'start',
-          showSymbol: false,
-          data: planPts,
-          lineStyle: { color: SERIES_COLOR.plan, width: 1.5 },
-          itemStyle: { color: SERIES_COLOR.plan },
-        },
-      ],
-    };
+      area: true,
+    });
   }, [q.data, sched.data, zone, from, nowMs, asset.id, t]);
   return (
     <section className="card" data-testid="fleet-datacenter">
