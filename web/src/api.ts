@@ -156,13 +156,7 @@ export interface ScheduleRec {
   payload: unknown;
 }
 /** A schedule version without its setpoints (GET /api/schedules). */
-export interface ScheduleVersion {
-  id: number;
-  created: string;
-  start: string;
-  end: string;
-  strategy: string;
-  status: string;
+export interface ScheduleVersion extends Omit<ScheduleRec, 'payload'> {
   intervalMinutes?: number;
   solveMs?: number;
   objectiveKrw?: number;
