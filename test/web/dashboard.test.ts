@@ -19,6 +19,23 @@ type PageWindow = {
 const SHOTS = 'test-results';
 const hasChromium = existsSync(CHROMIUM);
 
+/** Waits until the element with `testId` holds `text` or has `className` among its classes. */
+function waitForTestId(
+  page: Page,
+  testId: string,
+  has: { text?: string; className?: string },
+  timeout?: number,
+) {
+  return page.waitForFunction(
+    ([id, text, cls]) => {
+      const el = (globalThis as unknown as PageWindow).document.querySelector(`[data-testid=${id}]`);
+      return text !== undefined ? el?.textContent?.includes(text) : el?.className.includes(cls ?? '');
+    },
+    [testId, has.text, has.className] as const,
+    timeout === undefined ? {} : { timeout },
+  );
+}
+
 describe.skipIf(!hasChromium)(
   `dashboard end to end${hasChromium ? '' : ` (skipped: ${CHROMIUM} not found; apt-get install chromium)`}`,
   () => {
@@ -61,11 +78,7 @@ describe.skipIf(!hasChromium)(
       await page.getByTestId('token-input').fill(dash.tokens.operator);
       await page.getByTestId('signin-submit').click();
       await page.getByTestId('flow-diagram').waitFor({ timeout: 20_000 });
-      await page.waitForFunction(() =>
-        (globalThis as unknown as PageWindow).document
-          .querySelector('[data-testid=stream-status]')
-          ?.className.includes('stream-open'),
-      );
+      await waitForTestId(page, 'stream-status', { className: 'stream-open' });
       expect(await page.getByTestId('role').textContent()).toBe('운영자');
 
       const read = async () => ({
@@ -149,32 +162,11 @@ describe.skipIf(!hasChromium)(
       await page.getByTestId('override-reason').fill('e2e: peak test');
       await page.getByTestId('override-submit').click();
       await page.getByTestId('override-ok').waitFor({ timeout: 10_000 });
-      await page.waitForFunction(
-        () =>
-          (globalThis as unknown as PageWindow).document
-            .querySelector('[data-testid=overrides-table]')
-            ?.textContent?.includes('공장 배터리'),
-        null,
-        { timeout: 10_000 },
-      );
+      await waitForTestId(page, 'overrides-table', { text: '공장 배터리' }, 10_000);
       // The loop applies it and the stream reports the asset's mode.
-      await page.waitForFunction(
-        () =>
-          (globalThis as unknown as PageWindow).document
-            .querySelector('[data-testid=mode-shared-battery]')
-            ?.className.includes('mode-override'),
-        null,
-        { timeout: 20_000 },
-      );
+      await waitForTestId(page, 'mode-shared-battery', { className: 'mode-override' }, 20_000);
       expect(await page.getByTestId('mode-shared-battery').textContent()).toBe('수동');
-      await page.waitForFunction(
-        () =>
-          (globalThis as unknown as PageWindow).document
-            .querySelector('[data-testid=audit-table]')
-            ?.textContent?.includes('수동 제어 설정'),
-        null,
-        { timeout: 10_000 },
-      );
+      await waitForTestId(page, 'audit-table', { text: '수동 제어 설정' }, 10_000);
       await page.screenshot({ path: `${SHOTS}/web-operations-operator.png`, fullPage: true });
     });
 
@@ -209,14 +201,7 @@ describe.skipIf(!hasChromium)(
         expect(refused.status).toBe(403);
         expect(refused.body.error.code).toBe('BITGRID_ERR_FORBIDDEN');
         // The operator's override is visible to the viewer, without the button to end it.
-        await p.waitForFunction(
-          () =>
-            (globalThis as unknown as PageWindow).document
-              .querySelector('[data-testid=overrides-table]')
-              ?.textContent?.includes('공장 배터리'),
-          null,
-          { timeout: 10_000 },
-        );
+        await waitForTestId(p, 'overrides-table', { text: '공장 배터리' }, 10_000);
         expect(await p.locator('[data-testid^=override-clear-]').count()).toBe(0);
         await p.screenshot({ path: `${SHOTS}/web-operations-viewer.png`, fullPage: true });
       } finally {
