@@ -1,7 +1,7 @@
 import { loadScenarioFile } from '../src/model/index.ts';
 import { prepareDistrict } from '../src/sim/district.ts';
 import { solveHorizon } from '../src/optimize/build.ts';
-import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../src/optimize/horizon.ts';
+import { problemFromView, DEFAULT_PLAN_OPTIONS, type MoveBlocking } from '../src/optimize/horizon.ts';
 import { persistenceForecast } from '../src/forecast/planner-standin.ts';
 import { initialView } from '../src/optimize/view.ts';
 import { shutdownPlannerWorker, solveHorizonInWorker, warmPlannerWorker } from '../src/optimize/worker.ts';
@@ -10,15 +10,19 @@ import type { HorizonProblem } from '../src/optimize/problem.ts';
 // The live re-plan: latency of one 24-hour, 15-minute horizon of the reference district solved in
 // the planner worker, cold (a new worker: thread, TypeScript loader and HiGHS's WebAssembly) and
 // warm (the worker reused), and what the main thread's event loop feels meanwhile — the lateness
-// of a 10 ms timer while the same problems solve in the worker and in-thread; and the warm re-plan
-// with move blocking (the buses' far-ahead hours as blocks) beside it.
+// of a 10 ms timer while the same problems solve in the worker and in-thread; and, side by side in
+// the same run, the same horizons with move blocking of the buses only and of buses, EVs and
+// training jobs (blocks.ts), each as a ratio to the full model.
 
 /** Intervals of the first day (15 min each) to plan from: night, morning, the demand-charge day, evening. */
 const START_INTERVALS = [0, 28, 40, 56, 72, 84];
 /** Warm solves per problem (the cold ones are one per problem: each starts a worker). */
 const WARM_REPEATS = 3;
 /** Move blocking measured beside the full model: 4 h step by step, then 1 h blocks (blocks.ts). */
-const MOVE_BLOCKING = { fineHours: 4, blockHours: 1 };
+const MOVE_BLOCKING: Record<string, MoveBlocking> = {
+  'buses blocked': { fineHours: 4, blockHours: 1, assets: ['buses'] },
+  'all blocked': { fineHours: 4, blockHours: 1 },
+};
 /** The control loop's timer period the delay is measured on. */
 const TIMER_PERIOD_MS = 10;
 /** A budget no re-plan here comes near: the bench measures, it does not cut solves short. */
@@ -56,30 +60,34 @@ export async function benchReplan() {
   const { scenario, baseDir } = loadScenarioFile();
   const d = prepareDistrict(scenario, { days: 2, baseDir });
   const forecast = persistenceForecast(d);
-  const problems = START_INTERVALS.map((i) =>
-    problemFromView(initialView(d, i), forecast, { ...DEFAULT_PLAN_OPTIONS, horizonHours: 24 }),
-  );
+  const horizons = (moveBlocking?: MoveBlocking) =>
+    START_INTERVALS.map((i) =>
+      problemFromView(initialView(d, i), forecast, {
+        ...DEFAULT_PLAN_OPTIONS,
+        horizonHours: 24,
+        ...(moveBlocking ? { moveBlocking } : {}),
+      }),
+    );
+  // The full model (the default) first, then the same horizons with each kind of move blocking.
+  const variants: [string, HorizonProblem[]][] = [
+    ['full', horizons()],
+    ...Object.entries(MOVE_BLOCKING).map(([name, mb]): [string, HorizonProblem[]] => [name, horizons(mb)]),
+  ];
+  const problems = variants[0][1];
 
-  // The same horizons with move blocking: the first hours step by step, then hour-long blocks.
-  const blocked = START_INTERVALS.map((i) =>
-    problemFromView(initialView(d, i), forecast, {
-      ...DEFAULT_PLAN_OPTIONS,
-      horizonHours: 24,
-      moveBlocking: MOVE_BLOCKING,
-    }),
-  );
-
-  const cold: number[] = [];
-  for (const p of problems) {
-    await shutdownPlannerWorker();
-    cold.push(await inWorker(p));
-  }
+  // Cold: a new worker per solve; the variants take turns so the machine's load falls on each alike.
+  const cold = new Map<string, number[]>(variants.map(([name]) => [name, []]));
+  for (let i = 0; i < START_INTERVALS.length; i++)
+    for (const [name, ps] of variants) {
+      await shutdownPlannerWorker();
+      cold.get(name)!.push(await inWorker(ps[i]));
+    }
 
   await warmPlannerWorker(BUDGET_MS);
-  const warm: number[] = [];
-  for (let r = 0; r < WARM_REPEATS; r++) for (const p of problems) warm.push(await inWorker(p));
-  const warmBlocked: number[] = [];
-  for (let r = 0; r < WARM_REPEATS; r++) for (const p of blocked) warmBlocked.push(await inWorker(p));
+  const warm = new Map<string, number[]>(variants.map(([name]) => [name, []]));
+  for (let r = 0; r < WARM_REPEATS; r++)
+    for (let i = 0; i < START_INTERVALS.length; i++)
+      for (const [name, ps] of variants) warm.get(name)!.push(await inWorker(ps[i]));
 
   // In-thread, as the simulator solves; the first solve in this thread pays for HiGHS's compile, so
   // one is run before timing.
@@ -108,17 +116,23 @@ export async function benchReplan() {
 
   const maxWorker = Math.max(...lagWorker);
   const maxHere = Math.max(...lagHere);
+  const p50 = (xs: number[]) => percentile(xs, 0.5);
+  const out: Record<string, number> = { 'problems (24 h, 15 min)': problems.length };
+  for (const [name] of variants) {
+    out[`${name}: cold p50 ms`] = p50(cold.get(name)!);
+    out[`${name}: cold p99 ms`] = percentile(cold.get(name)!, 0.99);
+    out[`${name}: warm p50 ms`] = p50(warm.get(name)!);
+    out[`${name}: warm p99 ms`] = percentile(warm.get(name)!, 0.99);
+  }
+  for (const [name] of variants.slice(1)) {
+    out[`${name} / full, cold p50`] = p50(cold.get(name)!) / p50(cold.get('full')!);
+    out[`${name} / full, warm p50`] = p50(warm.get(name)!) / p50(warm.get('full')!);
+  }
   return {
-    'problems (24 h, 15 min)': problems.length,
-    'cold replan p50 ms': percentile(cold, 0.5),
-    'cold replan p99 ms': percentile(cold, 0.99),
-    'warm replan p50 ms': percentile(warm, 0.5),
-    'warm replan p99 ms': percentile(warm, 0.99),
-    'in-thread solve p50 ms': percentile(here, 0.5),
-    'warm blocked p50 ms': percentile(warmBlocked, 0.5),
-    'warm blocked / warm p50': percentile(warmBlocked, 0.5) / percentile(warm, 0.5),
-    'cold / warm p50': percentile(cold, 0.5) / percentile(warm, 0.5),
-    'warm / in-thread p50': percentile(warm, 0.5) / percentile(here, 0.5),
+    ...out,
+    'in-thread solve p50 ms (full)': p50(here),
+    'cold / warm p50 (full)': p50(cold.get('full')!) / p50(warm.get('full')!),
+    'warm / in-thread p50 (full)': p50(warm.get('full')!) / p50(here),
     'loop delay worker max ms': maxWorker,
     'loop delay worker p99 ms': percentile(lagWorker, 0.99),
     'loop delay in-thread max ms': maxHere,
@@ -131,6 +145,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const out = await benchReplan();
   for (const [k, v] of Object.entries(out))
     process.stdout.write(
-      `  ${k.padEnd(30)} ${Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2)}\n`,
+      `  ${k.padEnd(36)} ${Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2)}\n`,
     );
 }

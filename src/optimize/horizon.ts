@@ -17,7 +17,7 @@ import type { Forecast } from '../forecast/planner-standin.ts';
 import type { GridSignal } from '../drivers/types.ts';
 import { applyGridSignals } from './signals.ts';
 import { deferrableInputs } from './assets/deferrable.ts';
-import { moveBlockStarts } from './blocks.ts';
+import { BLOCKABLE_ASSETS, moveBlockStarts, type BlockableAsset } from './blocks.ts';
 
 // From what a strategy sees (StepView) and a forecast to one horizon's HorizonProblem.
 
@@ -51,9 +51,16 @@ export interface PlanOptions {
   wholeJobHours?: number;
   /**
    * Move blocking (blocks.ts): hours at the start planned step by step, and the length of the blocks
-   * after them, hours. Absent: every step is planned on its own.
+   * after them, hours (a whole number); `assets` names whose decisions are blocked (default: buses,
+   * EVs and training jobs). Absent: every step is planned on its own.
    */
-  moveBlocking?: { fineHours: number; blockHours: number };
+  moveBlocking?: MoveBlocking;
+}
+
+export interface MoveBlocking {
+  fineHours: number;
+  blockHours: number;
+  assets?: readonly BlockableAsset[];
 }
 
 /**
@@ -233,21 +240,29 @@ export function problemFromView(
     batteryBinaries: opts.batteryBinaries,
     evFleetThreshold: opts.evFleetThreshold,
     wholeJobSteps: Math.min(steps, Math.round(((opts.wholeJobHours ?? 0) * MS_PER_HOUR) / dtMs)),
-    ...(opts.moveBlocking
-      ? {
-          blockStarts: moveBlockStarts(
-            t0,
-            steps,
-            dtMs,
-            opts.moveBlocking.fineHours,
-            opts.moveBlocking.blockHours,
-          ),
-        }
-      : {}),
+    ...(opts.moveBlocking ? moveBlockingOf(opts.moveBlocking, t0, steps, dtMs) : {}),
   };
   // The terminal value above stays on the tariff's prices: a signal is a passing event, and energy
   // left at the end is refilled after it.
   return signals.length ? applyGridSignals(p, signals).problem : p;
+}
+
+/** The problem's block starts and blocked assets for `PlanOptions.moveBlocking`; bad settings throw. */
+function moveBlockingOf(
+  mb: MoveBlocking,
+  t0: number,
+  steps: number,
+  dtMs: number,
+): Pick<HorizonProblem, 'blockStarts' | 'blockedAssets'> {
+  for (const a of mb.assets ?? [])
+    if (!BLOCKABLE_ASSETS.includes(a))
+      throw new RangeError(
+        `moveBlocking.assets: unknown asset "${String(a)}" (known: ${BLOCKABLE_ASSETS.join(', ')})`,
+      );
+  return {
+    blockStarts: moveBlockStarts(t0, steps, dtMs, mb.fineHours, mb.blockHours),
+    ...(mb.assets ? { blockedAssets: [...mb.assets] } : {}),
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { AssetOf } from '../model/schema.ts';
 import type { DatacenterLayout } from '../sim/assets/datacenter.ts';
+import type { BlockableAsset } from './blocks.ts';
 
 // One horizon's optimisation problem, already reduced to numbers on a uniform step grid: what the
 // assets can do, what they must achieve, prices and forecasts. The strategies build it from a
@@ -197,10 +198,13 @@ export interface HorizonProblem {
   wholeJobSteps: number;
   /**
    * Move blocking (blocks.ts): the steps where a block starts, ascending from 0. Within a block the
-   * buses hold one charge power and their stored energy is kept only at the block's end, which makes
-   * far-ahead steps cheap; balance, prices and demand windows stay per step. Absent: one step per block.
+   * buses hold one charge power and their stored energy is kept only at the block's end, each EV one
+   * charging power, each training job one GPU count, cap sum and work rate, which makes far-ahead
+   * steps cheap; balance, prices and demand windows stay per step. Absent: one step per block.
    */
   blockStarts?: Int32Array;
+  /** Whose decisions the blocks hold (default: buses, EVs and training jobs). */
+  blockedAssets?: readonly BlockableAsset[];
   /** How the battery's no-simultaneous-charge-and-discharge rule is modelled. */
   batteryBinaries: 'auto' | 'always' | 'never';
 }

@@ -1,7 +1,7 @@
 import type { BuildContext } from './context.ts';
 import type { HorizonProblem } from '../problem.ts';
 import type { Term } from '../lp.ts';
-import { blockBounds } from '../blocks.ts';
+import { assetBlockBounds } from '../blocks.ts';
 
 // E-bus depot: each bus's stored energy across its timetable blocks. At the depot it charges (and, on
 // one of the depot's V2G chargers, discharges) with the depot's efficiency; away on a block it drains
@@ -84,7 +84,7 @@ export function addBuses(
   restrictions: readonly ChargerRestrictions[] = noChargerRestrictions(ctx.p),
 ): BusHandles {
   const { m, p } = ctx;
-  const bounds = blockBounds(p);
+  const bounds = assetBlockBounds(p, 'buses');
   const h: BusHandles = {
     chargeCol: [],
     dischargeCol: [],
@@ -164,11 +164,11 @@ function addBus(
   // The stored energy at the start of the block: a column (the previous block's end) or, in the
   // first block, the measured value.
   let prev = -1;
-  const requirement = (step: number, terms: Term[], knownKwh: number) => {
+  const requirement = (step: number, terms: () => Term[], knownKwh: number) => {
     const needKwh = requiredAt.get(step);
     if (needKwh === undefined) return;
     const u = m.addVar(`${name}_u_${step}`, 0, needKwh, p.unmetPenaltyKrwPerKwh);
-    m.addRow(`${name}_req_${step}`, [...terms, { col: u, coef: 1 }], needKwh - knownKwh, Infinity);
+    m.addRow(`${name}_req_${step}`, [...terms(), { col: u, coef: 1 }], needKwh - knownKwh, Infinity);
     out.unmet.push(u);
   };
   for (let b = 0; b + 1 < bounds.length; b++) {
@@ -213,7 +213,7 @@ function addBus(
     };
     const knownKwh = () => (prev >= 0 ? 0 : bus.socKwh) - drainBeforeKwh;
     for (let k = s0; k < s1; k++) {
-      requirement(k, stateTerms(), knownKwh());
+      requirement(k, stateTerms, knownKwh());
       if (bus.atDepot[k] === 1) depotBefore++;
       else if (bus.drainKwh[k] > 0 && (k === 0 || bus.atDepot[k - 1] === 1)) {
         // First step away (of a block, or of the horizon): whatever of the block's remaining drain
@@ -249,7 +249,7 @@ function addBus(
     out.below[s1 - 1] = u;
     prev = s;
   }
-  if (requiredAt.has(p.steps)) requirement(p.steps, [{ col: prev, coef: 1 }], 0);
+  if (requiredAt.has(p.steps)) requirement(p.steps, () => [{ col: prev, coef: 1 }], 0);
   if (prev >= 0) m.addCost(prev, -p.weights.cost * p.terminalValueKrwPerKwh);
   return out;
 }

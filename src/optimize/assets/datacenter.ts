@@ -1,4 +1,7 @@
 import type { BuildContext } from './context.ts';
+import type { HorizonProblem } from '../problem.ts';
+import type { Term } from '../lp.ts';
+import { assetBlockBounds, blockPieces } from '../blocks.ts';
 
 // AI data center. Inference runs as it must (a fixed load); training jobs are GPU-hours of work to
 // finish between submission and deadline. Per job and step: n = GPUs running, g = Σ of their power
@@ -9,6 +12,9 @@ import type { BuildContext } from './context.ts';
 // give. n is continuous (a job may run on part of its GPUs in the relaxation); the dispatch rounds
 // it to whole jobs and one cap per data center. Facility power = PUE × (inference + idle training
 // nodes + GPU dynamic power × Σ g). Late work is soft with a penalty per GPU-hour.
+// Far ahead, under move blocking (blocks.ts), a job holds one n, g and h over each block (or the part
+// of it inside its window); every row still holds at every step, since each step's values are the
+// block's. The whole-job steps stay one step each.
 
 export interface DatacenterHandles {
   /** Per data center, per job: columns per step from the job's startStep. */
@@ -62,35 +68,42 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
     const capCols: number[] = [];
     for (let k = 0; k < p.steps; k++)
       capCols.push(k < wholeSteps ? m.addVar(`dc${di}_cap_${k}`, capMin, 1, 0) : -1);
+    const bounds = jobBounds(p, wholeSteps);
+    const prefix = `dc${di}`;
     dc.jobs.forEach((job, ji) => {
-      const name = `dc${di}j${ji}`;
+      const name = `${prefix}j${ji}`;
       const n: number[] = [];
       const g: number[] = [];
       const w: number[] = [];
       const total: { col: number; coef: number }[] = [];
-      for (let k = job.startStep; k < job.endStep; k++) {
-        const powerKwPerCap = dc.pue[k] * dc.layout.gpuDynamicKw;
-        const whole = k < wholeSteps;
+      // One piece per block the job may run in (one step each in the whole-job steps).
+      for (const [k0, k1] of blockPieces(bounds, job.startStep, job.endStep)) {
+        const whole = k0 < wholeSteps;
         // n in GPUs: the column itself, or gpus × the binary y.
         const nGpus = whole ? job.gpus : 1;
+        let powerKwPerCapSum = 0;
+        let waitKrw = 0;
+        for (let k = k0; k < k1; k++) {
+          powerKwPerCapSum += dc.pue[k] * dc.layout.gpuDynamicKw;
+          // A late job's work costs more the longer it waits (k + 1 steps from now).
+          if (job.lateAlready) waitKrw += p.lateDelayKrwPerGpuHourHour * dt * (k + 1) * dt;
+        }
         const nk = whole
-          ? m.addVar(`${name}_y_${k}`, 0, 1, 0, true)
-          : m.addVar(`${name}_n_${k}`, 0, job.gpus, 0);
-        const gk = m.addVar(`${name}_g_${k}`, 0, job.gpus, consumptionCost * powerKwPerCap);
+          ? m.addVar(`${name}_y_${k0}`, 0, 1, 0, true)
+          : m.addVar(`${name}_n_${k0}`, 0, job.gpus, 0);
+        const gk = m.addVar(`${name}_g_${k0}`, 0, job.gpus, consumptionCost * powerKwPerCapSum);
         if (whole) {
           // |g − gpus·c| ≤ gpus·(1 − y): the shared cap binds a job exactly when it runs.
           const terms = [
             { col: gk, coef: 1 },
-            { col: capCols[k], coef: -job.gpus },
+            { col: capCols[k0], coef: -job.gpus },
           ];
-          m.addRow(`${name}_gch_${k}`, [...terms, { col: nk, coef: job.gpus }], -Infinity, job.gpus);
-          m.addRow(`${name}_gcl_${k}`, [...terms, { col: nk, coef: -job.gpus }], -job.gpus, Infinity);
+          m.addRow(`${name}_gch_${k0}`, [...terms, { col: nk, coef: job.gpus }], -Infinity, job.gpus);
+          m.addRow(`${name}_gcl_${k0}`, [...terms, { col: nk, coef: -job.gpus }], -job.gpus, Infinity);
         }
-        // A late job's work costs more the longer it waits (k + 1 steps from now).
-        const waitKrw = job.lateAlready ? p.lateDelayKrwPerGpuHourHour * dt * (k + 1) * dt : 0;
-        const wk = m.addVar(`${name}_w_${k}`, 0, job.gpus, waitKrw);
+        const wk = m.addVar(`${name}_w_${k0}`, 0, job.gpus, waitKrw);
         m.addRow(
-          `${name}_cmin_${k}`,
+          `${name}_cmin_${k0}`,
           [
             { col: gk, coef: 1 },
             { col: nk, coef: -capMin * nGpus },
@@ -99,7 +112,7 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
           Infinity,
         );
         m.addRow(
-          `${name}_cmax_${k}`,
+          `${name}_cmax_${k0}`,
           [
             { col: gk, coef: 1 },
             { col: nk, coef: -nGpus },
@@ -107,24 +120,26 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
           -Infinity,
           0,
         );
-        segs.forEach((s, si) =>
+        segs.forEach((sg, si) =>
           m.addRow(
-            `${name}_f${si}_${k}`,
+            `${name}_f${si}_${k0}`,
             [
               { col: wk, coef: 1 },
-              { col: gk, coef: -s.slope },
-              { col: nk, coef: -s.intercept * nGpus },
+              { col: gk, coef: -sg.slope },
+              { col: nk, coef: -sg.intercept * nGpus },
             ],
             -Infinity,
             0,
           ),
         );
-        ctx.balance.add(k, gk, -powerKwPerCap);
-        byStep[k].push({ col: nk, coef: nGpus });
-        total.push({ col: wk, coef: dt });
-        n.push(nk);
-        g.push(gk);
-        w.push(wk);
+        for (let k = k0; k < k1; k++) {
+          ctx.balance.add(k, gk, -dc.pue[k] * dc.layout.gpuDynamicKw);
+          byStep[k].push({ col: nk, coef: nGpus });
+          n.push(nk);
+          g.push(gk);
+          w.push(wk);
+        }
+        total.push({ col: wk, coef: dt * (k1 - k0) });
       }
       const lateCol = m.addVar(`${name}_late`, 0, job.requiredGpuHours, p.latePenaltyKrwPerGpuHour);
       if (total.length > 0) {
@@ -136,8 +151,11 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
       work.push(w);
       late.push(lateCol);
     });
+    // The training pool per step; inside a block the same jobs hold the same columns, so a step
+    // whose row would repeat the step before's adds nothing.
     for (let k = 0; k < p.steps; k++)
-      if (byStep[k].length > 0) m.addRow(`dc${di}_gpus_${k}`, byStep[k], -Infinity, dc.layout.trainingGpus);
+      if (byStep[k].length > 0 && !(k > 0 && sameTerms(byStep[k], byStep[k - 1])))
+        m.addRow(`${prefix}_gpus_${k}`, byStep[k], -Infinity, dc.layout.trainingGpus);
     h.capCol.push(capCols);
     h.runningCol.push(run);
     h.capSumCol.push(cap);
@@ -145,4 +163,20 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
     h.lateCol.push(late);
   });
   return h;
+}
+
+/** The jobs' block bounds: the problem's, with every whole-job step a block of its own. */
+function jobBounds(p: HorizonProblem, wholeSteps: number): Int32Array {
+  const bounds = assetBlockBounds(p, 'jobs');
+  const out: number[] = [];
+  for (let k = 0; k <= wholeSteps; k++) out.push(k);
+  for (const b of bounds) if (b > wholeSteps) out.push(b);
+  return Int32Array.from(out);
+}
+
+/** Two rows with the same columns and coefficients in the same order. */
+function sameTerms(a: readonly Term[], b: readonly Term[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i].col !== b[i].col || a[i].coef !== b[i].coef) return false;
+  return true;
 }
