@@ -28,18 +28,46 @@ export interface ModelData {
 /** Values below this are dropped from rows: HiGHS treats |a| ≤ 1e-9 as zero anyway. */
 const ZERO_COEF = 1e-12;
 
+/** A typed array that doubles when full (the model's columns, rows and entries). */
+class Grow<T extends Float64Array | Int32Array | Uint8Array> {
+  a: T;
+  n = 0;
+  constructor(private readonly make: (size: number) => T) {
+    this.a = make(1024);
+  }
+  push(v: number): void {
+    if (this.n === this.a.length) this.reserve(this.n + 1);
+    this.a[this.n++] = v;
+  }
+  reserve(size: number): void {
+    if (size <= this.a.length) return;
+    const b = this.make(Math.max(size, 2 * this.a.length));
+    b.set(this.a);
+    this.a = b;
+  }
+  /** A copy of the first n entries, as HiGHS takes them. */
+  copy(): T {
+    return this.a.slice(0, this.n) as T;
+  }
+}
+
+const f64 = (n: number) => new Float64Array(n);
+const i32 = (n: number) => new Int32Array(n);
+
 export class LpModel {
   readonly colNames: string[] = [];
   readonly rowNames: string[] = [];
-  private lo: number[] = [];
-  private hi: number[] = [];
-  private cost: number[] = [];
-  private integer: boolean[] = [];
-  private rowLo: number[] = [];
-  private rowHi: number[] = [];
-  private starts: number[] = [0];
-  private idx: number[] = [];
-  private val: number[] = [];
+  // Columns, rows and the row-wise matrix in growable typed arrays: a horizon adds tens of thousands
+  // of each, and plain arrays of numbers cost the build more in allocation than the entries are worth.
+  private lo = new Grow(f64);
+  private hi = new Grow(f64);
+  private cost = new Grow(f64);
+  private integer = new Grow((n) => new Uint8Array(n));
+  private rowLo = new Grow(f64);
+  private rowHi = new Grow(f64);
+  private starts = new Grow(i32);
+  private idx = new Grow(i32);
+  private val = new Grow(f64);
   /** Constant added to the objective (costs already sunk into the horizon). */
   objectiveOffset = 0;
   private names = new Set<string>();
@@ -48,17 +76,23 @@ export class LpModel {
   private rowOfCol = new Int32Array(0);
   private slotOfCol = new Int32Array(0);
 
+  constructor() {
+    this.starts.push(0);
+  }
+
   get numCols(): number {
-    return this.lo.length;
+    return this.lo.n;
   }
   get numRows(): number {
-    return this.rowLo.length;
+    return this.rowLo.n;
   }
   get numNonzeros(): number {
-    return this.idx.length;
+    return this.idx.n;
   }
   get numIntegers(): number {
-    return this.integer.reduce((n, b) => n + (b ? 1 : 0), 0);
+    let n = 0;
+    for (let j = 0; j < this.integer.n; j++) n += this.integer.a[j];
+    return n;
   }
 
   /** Adds a column; returns its index. Names must be unique and LP-safe (letters, digits, _ . [ ]). */
@@ -71,25 +105,25 @@ export class LpModel {
     this.lo.push(lower);
     this.hi.push(upper);
     this.cost.push(cost);
-    this.integer.push(integer);
-    return this.lo.length - 1;
+    this.integer.push(integer ? 1 : 0);
+    return this.lo.n - 1;
   }
 
   addCost(col: number, cost: number): void {
-    this.cost[col] += cost;
+    this.cost.a[col] += cost;
   }
 
   setBounds(col: number, lower: number, upper: number): void {
-    this.lo[col] = lower;
-    this.hi[col] = upper;
+    this.lo.a[col] = lower;
+    this.hi.a[col] = upper;
   }
 
   bounds(col: number): [number, number] {
-    return [this.lo[col], this.hi[col]];
+    return [this.lo.a[col], this.hi.a[col]];
   }
 
   costOf(col: number): number {
-    return this.cost[col];
+    return this.cost.a[col];
   }
 
   /** Adds `lower ≤ Σ coef·x ≤ upper`; duplicate columns in `terms` are summed. Returns the row index. */
@@ -104,48 +138,54 @@ export class LpModel {
       slots.set(this.slotOfCol);
       this.slotOfCol = slots;
     }
-    const row = this.rowLo.length;
-    const start = this.idx.length;
+    const row = this.rowLo.n;
+    const start = this.idx.n;
+    this.idx.reserve(start + terms.length);
+    this.val.reserve(start + terms.length);
+    const idx = this.idx.a;
+    const val = this.val.a;
+    let end = start;
     for (const t of terms) {
       if (!Number.isFinite(t.coef)) throw new Error(`LpModel: row "${name}" has coefficient ${t.coef}`);
-      if (this.rowOfCol[t.col] === row) this.val[this.slotOfCol[t.col]] += t.coef;
+      if (this.rowOfCol[t.col] === row) val[this.slotOfCol[t.col]] += t.coef;
       else {
         this.rowOfCol[t.col] = row;
-        this.slotOfCol[t.col] = this.idx.length;
-        this.idx.push(t.col);
-        this.val.push(t.coef);
+        this.slotOfCol[t.col] = end;
+        idx[end] = t.col;
+        val[end] = t.coef;
+        end++;
       }
     }
     // Entries that summed to (near) zero are dropped, keeping first-seen order.
     let w = start;
-    for (let r = start; r < this.idx.length; r++) {
-      if (Math.abs(this.val[r]) <= ZERO_COEF) continue;
-      this.idx[w] = this.idx[r];
-      this.val[w] = this.val[r];
+    for (let r = start; r < end; r++) {
+      if (Math.abs(val[r]) <= ZERO_COEF) continue;
+      idx[w] = idx[r];
+      val[w] = val[r];
       w++;
     }
-    this.idx.length = w;
-    this.val.length = w;
-    this.starts.push(this.idx.length);
+    this.idx.n = w;
+    this.val.n = w;
+    this.starts.push(w);
     this.rowNames.push(name);
     this.rowLo.push(lower);
     this.rowHi.push(upper);
-    return this.rowLo.length - 1;
+    return row;
   }
 
   toModelData(): ModelData {
     return {
       numCols: this.numCols,
       numRows: this.numRows,
-      colCost: Float64Array.from(this.cost),
-      colLower: Float64Array.from(this.lo),
-      colUpper: Float64Array.from(this.hi),
-      rowLower: Float64Array.from(this.rowLo),
-      rowUpper: Float64Array.from(this.rowHi),
-      integrality: Int32Array.from(this.integer, (b) => (b ? 1 : 0)),
-      starts: Int32Array.from(this.starts),
-      indices: Int32Array.from(this.idx),
-      values: Float64Array.from(this.val),
+      colCost: this.cost.copy(),
+      colLower: this.lo.copy(),
+      colUpper: this.hi.copy(),
+      rowLower: this.rowLo.copy(),
+      rowUpper: this.rowHi.copy(),
+      integrality: Int32Array.from(this.integer.copy()),
+      starts: this.starts.copy(),
+      indices: this.idx.copy(),
+      values: this.val.copy(),
       offset: this.objectiveOffset,
     };
   }
@@ -153,7 +193,7 @@ export class LpModel {
   /** Objective of a given column vector (including the offset). */
   objectiveAt(x: ArrayLike<number>): number {
     let z = this.objectiveOffset;
-    for (let j = 0; j < this.cost.length; j++) z += this.cost[j] * x[j];
+    for (let j = 0; j < this.cost.n; j++) z += this.cost.a[j] * x[j];
     return z;
   }
 
@@ -162,23 +202,23 @@ export class LpModel {
     const out: string[] = [`\\ ${title}`, 'Minimize'];
     out.push(' obj:');
     let any = false;
-    for (let j = 0; j < this.cost.length; j++) {
-      if (this.cost[j] === 0) continue;
-      out.push(`  ${num(this.cost[j], true)} ${this.colNames[j]}`);
+    for (let j = 0; j < this.cost.n; j++) {
+      if (this.cost.a[j] === 0) continue;
+      out.push(`  ${num(this.cost.a[j], true)} ${this.colNames[j]}`);
       any = true;
     }
     // An LP objective needs at least one term; a zero-cost first column keeps the file valid.
-    if (!any && this.cost.length > 0) out.push(`  0 ${this.colNames[0]}`);
+    if (!any && this.cost.n > 0) out.push(`  0 ${this.colNames[0]}`);
     if (this.objectiveOffset !== 0) out.push(`  ${num(this.objectiveOffset, true)} __offset`);
     out.push('Subject To');
-    for (let r = 0; r < this.rowLo.length; r++) {
-      const lo = this.rowLo[r];
-      const hi = this.rowHi[r];
-      const s = this.starts[r];
-      const e = this.starts[r + 1];
+    for (let r = 0; r < this.rowLo.n; r++) {
+      const lo = this.rowLo.a[r];
+      const hi = this.rowHi.a[r];
+      const s = this.starts.a[r];
+      const e = this.starts.a[r + 1];
       if (e === s) continue;
       const body: string[] = [];
-      for (let k = s; k < e; k++) body.push(`  ${num(this.val[k], true)} ${this.colNames[this.idx[k]]}`);
+      for (let k = s; k < e; k++) body.push(`  ${num(this.val.a[k], true)} ${this.colNames[this.idx.a[k]]}`);
       const name = this.rowNames[r];
       const emit = (suffix: string, sense: string, rhs: number) => {
         out.push(` ${name}${suffix}:`);
@@ -192,9 +232,9 @@ export class LpModel {
       }
     }
     out.push('Bounds');
-    for (let j = 0; j < this.lo.length; j++) {
-      const lo = this.lo[j];
-      const hi = this.hi[j];
+    for (let j = 0; j < this.lo.n; j++) {
+      const lo = this.lo.a[j];
+      const hi = this.hi.a[j];
       const n = this.colNames[j];
       if (lo === hi) out.push(` ${n} = ${num(lo)}`);
       else if (lo === -INF && hi === INF) out.push(` ${n} free`);
@@ -204,7 +244,7 @@ export class LpModel {
       } else out.push(` ${num(lo)} <= ${n} <= ${num(hi)}`);
     }
     if (this.objectiveOffset !== 0) out.push(' __offset = 1');
-    const ints = this.colNames.filter((_, j) => this.integer[j]);
+    const ints = this.colNames.filter((_, j) => this.integer.a[j]);
     if (ints.length) {
       out.push('General');
       for (const n of ints) out.push(` ${n}`);
