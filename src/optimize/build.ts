@@ -18,6 +18,7 @@ import {
 import { addDatacenters, type DatacenterHandles } from './assets/datacenter.ts';
 import { addDeferrables, extractDeferrables, type DeferrableHandles } from './assets/deferrable.ts';
 import { solveSync, type SolveOptions, type SolveResult } from './highs.ts';
+import { wholeJobStart } from './mip-start.ts';
 
 // One MILP per horizon: every asset type adds its own variables, constraints and objective terms
 // (src/optimize/assets/*), and the bus balance of each step ties them together:
@@ -284,13 +285,23 @@ export const MAX_SOLVES_PER_HORIZON = 8;
  * Builds and solves one horizon. The LP relaxation goes first. With `batteryBinaries: 'auto'`,
  * battery binaries are added only when its solution charges and discharges a battery at once; where
  * it uses more bus chargers or V2G chargers than a depot has, the least-used buses there lose the
- * charger and the model is solved again (assets/bus.ts), until the counts hold.
+ * charger and the model is solved again (assets/bus.ts), until the counts hold. `previous`, the plan
+ * in force, gives the MIP a start (mip-start.ts).
  */
-export function solveHorizon(p: HorizonProblem, options: SolveOptions = {}): HorizonSolve {
+export function solveHorizon(
+  p: HorizonProblem,
+  options: SolveOptions = {},
+  previous?: Schedule,
+): HorizonSolve {
   let batteryBinaries = p.batteryBinaries === 'always';
   const chargers = v2gAssignment(p);
+  // The previous plan, when given, starts the MIP (mip-start.ts).
+  const withStart = (b: BuiltModel): SolveOptions => {
+    const start = options.start ?? wholeJobStart(p, b, previous);
+    return start ? { ...options, start } : options;
+  };
   let built = buildModel(p, batteryBinaries, chargers);
-  let result = solveSync(built.model.toModelData(), options);
+  let result = solveSync(built.model.toModelData(), withStart(built));
   let solves = 1;
   while (result.ok && solves < MAX_SOLVES_PER_HORIZON) {
     let again = restrictV2g(p, built.bus, result.x, chargers);
@@ -304,7 +315,7 @@ export function solveHorizon(p: HorizonProblem, options: SolveOptions = {}): Hor
     }
     if (!again) break;
     const next = buildModel(p, batteryBinaries, chargers);
-    const nextResult = solveSync(next.model.toModelData(), options);
+    const nextResult = solveSync(next.model.toModelData(), withStart(next));
     solves++;
     // A MIP that finds no incumbent in time leaves the previous plan, which is still a plan.
     if (!nextResult.ok) break;

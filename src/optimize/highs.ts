@@ -26,9 +26,21 @@ export interface SolveOptions {
   mipRelGap?: number;
   /** Collect HiGHS's log lines in the result. */
   log?: boolean;
+  /** A MIP start: values for some columns (HiGHS completes the rest); ignored for an LP. */
+  start?: MipStart;
 }
 
-export const DEFAULT_SOLVE_OPTIONS: Required<SolveOptions> = { timeLimitS: 30, mipRelGap: 1e-4, log: false };
+/** Column values to start a MIP from; HiGHS keeps the completed point as incumbent if feasible. */
+export interface MipStart {
+  indices: Int32Array;
+  values: Float64Array;
+}
+
+export const DEFAULT_SOLVE_OPTIONS: Required<Omit<SolveOptions, 'start'>> = {
+  timeLimitS: 30,
+  mipRelGap: 1e-4,
+  log: false,
+};
 
 export type SolveStatus = 'optimal' | 'infeasible' | 'unbounded' | 'time_limit' | 'interrupted' | 'error';
 
@@ -45,6 +57,8 @@ export interface SolveResult {
   modelStatus: number;
   message?: string;
   log: string[];
+  /** Whether HiGHS took the MIP start (absent when none was given). */
+  startAccepted?: boolean;
 }
 
 /** A model as sparse arrays or as CPLEX LP text (for replaying a saved file). */

@@ -1,6 +1,6 @@
-import type { SolveInput, SolveResult } from './highs.ts';
+import type { MipStart, SolveInput, SolveResult } from './highs.ts';
 export function runSolve(
   highs: unknown,
   input: SolveInput,
-  options: { timeLimitS: number; mipRelGap: number; log: boolean },
+  options: { timeLimitS: number; mipRelGap: number; log: boolean; start?: MipStart },
 ): SolveResult;

@@ -18,11 +18,13 @@ export function runSolve(highs, input, o) {
   const t0 = performance.now();
   const log = [];
   let model;
+  let isMip = false;
   try {
     if ('lp' in input) {
       model = highs.createModel({ format: 'lp', data: input.lp });
     } else {
       const hasInt = input.integrality.some((v) => v !== 0);
+      isMip = hasInt;
       model = highs.createModel({
         numCols: input.numCols,
         numRows: input.numRows,
@@ -49,6 +51,18 @@ export function runSolve(highs, input, o) {
       time_limit: o.timeLimitS,
       mip_rel_gap: o.mipRelGap,
     });
+    // A MIP start (some columns' values, say the integers of the previous plan): HiGHS completes it
+    // and keeps it as the first incumbent if it is feasible, and ignores it otherwise.
+    let startAccepted;
+    if (o.start && o.start.indices.length > 0 && isMip) {
+      try {
+        model.setSolution({ indices: o.start.indices, values: o.start.values });
+        startAccepted = true;
+      } catch (e) {
+        startAccepted = false;
+        log.push(`MIP start refused: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     const callbacks = o.log
       ? {
           [highs.constants.callbackType.logging]: (e) => {
@@ -72,7 +86,17 @@ export function runSolve(highs, input, o) {
     } catch {
       mipGap = 0;
     }
-    return { status, ok, objective, x, mipGap, solveMs: performance.now() - t0, modelStatus: code, log };
+    return {
+      status,
+      ok,
+      objective,
+      x,
+      mipGap,
+      solveMs: performance.now() - t0,
+      modelStatus: code,
+      log,
+      ...(startAccepted === undefined ? {} : { startAccepted }),
+    };
   } catch (e) {
     return {
       status: 'error',
