@@ -11,7 +11,7 @@ import { rulesStrategy } from '../strategy/rules.ts';
 import { noneStrategy } from '../strategy/none.ts';
 import { OPTIMAL_HORIZON_HOURS, OPTIMAL_TIME_LIMIT_S } from '../optimize/optimal.ts';
 import { dispatchFromSchedule, plannerDefaults } from '../optimize/mpc.ts';
-import { problemFromView } from '../optimize/horizon.ts';
+import { problemFromView, DEFAULT_MOVE_BLOCKING } from '../optimize/horizon.ts';
 import type { Schedule } from '../optimize/build.ts';
 import type { HorizonProblem } from '../optimize/problem.ts';
 import { throughputAtCap } from '../sim/assets/datacenter.ts';
@@ -364,7 +364,7 @@ export class LiveController implements Dispatcher, LivePlanner {
       problem = problemFromView(
         lv.view,
         this.forecast,
-        plannerDefaults(this.horizonHours),
+        { ...plannerDefaults(this.horizonHours), moveBlocking: DEFAULT_MOVE_BLOCKING },
         lv.view.batterySocKwh,
         image.signals,
       );

@@ -2,6 +2,7 @@ import type { District } from '../sim/district.ts';
 import { plannerStrategy, plannerDefaults, type PlannerStrategy } from './mpc.ts';
 import { persistenceForecast, type Forecast } from '../forecast/planner-standin.ts';
 import { learnedForecast } from '../forecast/planner-learned.ts';
+import { DEFAULT_MOVE_BLOCKING } from './horizon.ts';
 
 /** Re-plans every hour over this many hours ahead: covers tonight's charging and tomorrow's peak. */
 export const OPTIMAL_HORIZON_HOURS = 24;
@@ -30,7 +31,7 @@ export function optimalStrategy(d: District, forecast: Forecast = optimalForecas
   return plannerStrategy(d, {
     name: 'optimal',
     forecast,
-    plan: plannerDefaults(OPTIMAL_HORIZON_HOURS),
+    plan: { ...plannerDefaults(OPTIMAL_HORIZON_HOURS), moveBlocking: DEFAULT_MOVE_BLOCKING },
     solve: { timeLimitS: OPTIMAL_TIME_LIMIT_S, mipRelGap: 1e-4 },
     replanEveryHours: OPTIMAL_REPLAN_HOURS,
   });
