@@ -3,12 +3,12 @@ import { loadScenarioFile } from '../../src/model/index.ts';
 import { prepareDistrict, type District } from '../../src/sim/district.ts';
 import { solveHorizon, type HorizonSolve } from '../../src/optimize/build.ts';
 import { problemFromView, DEFAULT_PLAN_OPTIONS, type MoveBlocking } from '../../src/optimize/horizon.ts';
-import { perfectForecast } from '../../src/optimize/forecast-standin.ts';
+import { perfectForecast } from '../../src/forecast/planner-standin.ts';
 import { throughputSegments } from '../../src/optimize/assets/datacenter.ts';
 import { blockPieces, moveBlockStarts, stepBounds } from '../../src/optimize/blocks.ts';
 import { initialView } from '../../src/optimize/view.ts';
 import type { HorizonProblem } from '../../src/optimize/problem.ts';
-import type { StepView } from '../../src/strategy/types.ts';
+import type { StepView } from '../../src/sim/strategy-interface.ts';
 
 // Move blocking of the EVs' charging and the training jobs (blocks.ts) on the reference district:
 // past the first hours each car holds one power and each job one GPU count, cap sum and work rate

@@ -4,7 +4,7 @@ import { prepareDistrict, type District } from '../../src/sim/district.ts';
 import { buildModel, solveHorizon } from '../../src/optimize/build.ts';
 import { v2gAssignment } from '../../src/optimize/assets/bus.ts';
 import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizon.ts';
-import { perfectForecast } from '../../src/optimize/forecast-standin.ts';
+import { perfectForecast } from '../../src/forecast/planner-standin.ts';
 import { wholeJobStart } from '../../src/optimize/mip-start.ts';
 import { initialView } from '../../src/optimize/view.ts';
 
