@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import Database, { type SqliteDatabase } from '../store/sqlite-binding.ts';
 
 // What an edge has to send while the backend cannot be reached, on disk: a crash or a restart of
 // the edge loses nothing, messages leave in the order they were made, and the queue is bounded (the
@@ -28,7 +28,7 @@ export interface OutboxMessage {
 }
 
 export class Outbox {
-  private readonly db: Database.Database;
+  private readonly db: SqliteDatabase;
   private droppedCount = 0;
 
   constructor(

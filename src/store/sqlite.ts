@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import Database, { type SqliteDatabase, type SqliteStatement } from './sqlite-binding.ts';
 import { StoreError } from './errors.ts';
 import type { Param, Row, Sql, SqlTx } from './sql.ts';
 import type { JsonValue } from './types.ts';
@@ -40,12 +40,12 @@ export function openSqlite(file: string, options: SqliteOptions = {}): Sql {
 
 class SqliteSql implements Sql {
   readonly dialect = 'sqlite' as const;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, SqliteStatement>();
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly direct: SqlTx;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(private readonly db: SqliteDatabase) {
     // Statements inside a transaction go straight to the connection: the transaction holds the queue.
     this.direct = {
       all: async <T>(sql: string, params: readonly Param[] = []) => this.prepare(sql).all(...params) as T[],
@@ -64,7 +64,7 @@ class SqliteSql implements Sql {
     };
   }
 
-  private prepare(sql: string): Database.Statement {
+  private prepare(sql: string): SqliteStatement {
     let s = this.statements.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
