@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../../src/store/sqlite-binding.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Outbox } from '../../src/fleet/outbox.ts';
 import { FleetImportLimit } from '../../src/fleet/site.ts';

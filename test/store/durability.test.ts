@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import Database from '../../src/store/sqlite-binding.ts';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import Database from '../../src/store/sqlite-binding.ts';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import Database from '../../src/store/sqlite-binding.ts';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
