@@ -2,7 +2,7 @@ import * as highsModule from 'highs';
 import type { Highs } from 'highs';
 import { Worker } from 'node:worker_threads';
 import type { ModelData } from './lp.ts';
-import { runSolve } from './solve-core.mjs';
+import { errorResult, runSolve } from './solve-core.mjs';
 
 // HiGHS (WebAssembly) loaded once per process at import time. Two ways in:
 // - solveSync: in-process and blocking. The simulator's Strategy.decide is synchronous and runs
@@ -91,17 +91,7 @@ export function solveInWorker(
       void worker.terminate();
       resolve(r);
     };
-    const fail = (message: string): SolveResult => ({
-      status: 'error',
-      ok: false,
-      objective: NaN,
-      x: new Float64Array(0),
-      mipGap: NaN,
-      solveMs: performance.now() - t0,
-      modelStatus: -1,
-      message,
-      log: [],
-    });
+    const fail = (message: string): SolveResult => errorResult(message, performance.now() - t0);
     const timer = setTimeout(
       () => finish(fail(`solver worker did not answer within ${o.timeLimitS + graceS} s`)),
       (o.timeLimitS + graceS) * 1000,

@@ -4,3 +4,4 @@ export function runSolve(
   input: SolveInput,
   options: { timeLimitS: number; mipRelGap: number; log: boolean; start?: MipStart },
 ): SolveResult;
+export function errorResult(message: string, solveMs: number, log?: string[]): SolveResult;

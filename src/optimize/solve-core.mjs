@@ -98,18 +98,30 @@ export function runSolve(highs, input, o) {
       ...(startAccepted === undefined ? {} : { startAccepted }),
     };
   } catch (e) {
-    return {
-      status: 'error',
-      ok: false,
-      objective: NaN,
-      x: new Float64Array(0),
-      mipGap: NaN,
-      solveMs: performance.now() - t0,
-      modelStatus: -1,
-      message: e instanceof Error ? e.message : String(e),
-      log,
-    };
+    return errorResult(e instanceof Error ? e.message : String(e), performance.now() - t0, log);
   } finally {
     model?.dispose();
   }
+}
+
+/**
+ * A solve that gave no answer (the solver threw, or its worker died or overran): never a primal
+ * solution, so callers that check `ok` fall back.
+ * @param {string} message
+ * @param {number} solveMs
+ * @param {string[]} [log]
+ * @returns {import('./highs.ts').SolveResult}
+ */
+export function errorResult(message, solveMs, log = []) {
+  return {
+    status: 'error',
+    ok: false,
+    objective: NaN,
+    x: new Float64Array(0),
+    mipGap: NaN,
+    solveMs,
+    modelStatus: -1,
+    message,
+    log,
+  };
 }
