@@ -1,5 +1,8 @@
 import { DateTime } from 'luxon';
 import { intervalMs, MS_PER_HOUR, MS_PER_MINUTE, timeAt, toIsoLocal, type TimeGrid } from '../model/time.ts';
+import type { LedgerEnergyKey, LedgerHour, LedgerJson, LedgerTotals } from './types.ts';
+
+export type { LedgerEnergyKey, LedgerHour, LedgerJson, LedgerTotals };
 
 // The hourly RE100 ledger: one definition of "clean energy used" shared by `simulate`, the API, the
 // dashboard and the reports (docs/ledger.md). It starts from metered power flows per interval — what
@@ -36,34 +39,6 @@ export interface LedgerParams {
   emissionFactorKgPerKwh: number;
 }
 
-/** One clock hour of the ledger. Energies in kWh, emissions in kg CO₂, share 0–1. */
-export interface LedgerHour {
-  hourStartMs: number;
-  consumptionKwh: number;
-  /** On-site PV consumed in the hour, directly or through the battery (at most the consumption). */
-  pvUsedKwh: number;
-  ppaDeliveredKwh: number;
-  /** PPA delivery matched against the consumption left after on-site PV in the same hour. */
-  ppaUsedKwh: number;
-  /** Certificates retired against this hour: certificate share × consumption (annual instrument). */
-  certificatesKwh: number;
-  /** Consumption not matched in its hour: consumption − PV used − PPA used. */
-  gridResidualKwh: number;
-  /** (PV used + PPA used) ÷ consumption; 0 in an hour with no consumption. */
-  matchingShare: number;
-  /** Grid import × location-based factor. */
-  emissionsKg: number;
-}
-
-export type LedgerEnergyKey =
-  | 'consumptionKwh'
-  | 'pvUsedKwh'
-  | 'ppaDeliveredKwh'
-  | 'ppaUsedKwh'
-  | 'certificatesKwh'
-  | 'gridResidualKwh'
-  | 'emissionsKg';
-
 export const LEDGER_SUM_KEYS: readonly LedgerEnergyKey[] = [
   'consumptionKwh',
   'pvUsedKwh',
@@ -73,15 +48,6 @@ export const LEDGER_SUM_KEYS: readonly LedgerEnergyKey[] = [
   'gridResidualKwh',
   'emissionsKg',
 ];
-
-export interface LedgerTotals extends Record<LedgerEnergyKey, number> {
-  /** Equal to hourlyMatchingShare: the consumption-weighted mean of the hours' shares. */
-  matchingShare: number;
-  /** Annual RE100 accounting: (PV used + PPA delivered + certificates) ÷ consumption, at most 1. */
-  annualMatchingShare: number;
-  /** Hourly (24/7) matching: Σ (PV used + PPA used) ÷ Σ consumption. */
-  hourlyMatchingShare: number;
-}
 
 export interface Ledger {
   zone: string;
@@ -223,14 +189,6 @@ export function ledgerTotals(hours: readonly LedgerHour[]): LedgerTotals {
       ? Math.min(1, (sums.pvUsedKwh + sums.ppaDeliveredKwh + sums.certificatesKwh) / cons)
       : 0;
   return { ...sums, matchingShare: hourly, annualMatchingShare: annual, hourlyMatchingShare: hourly };
-}
-
-/** The wire shape (API, `simulate --out`, dashboard): ISO 8601 with the zone's offset at every boundary. */
-export interface LedgerJson {
-  from: string;
-  to: string;
-  hours: (Omit<LedgerHour, 'hourStartMs'> & { hourStart: string })[];
-  totals: LedgerTotals;
 }
 
 export function ledgerJson(l: Ledger): LedgerJson {

@@ -7,28 +7,14 @@ import { EChart } from '../components/EChart.tsx';
 import { useZone } from '../district.ts';
 import { energy, isoAt, localDate, localMidnightMs, num, pct } from '../format.ts';
 import { useLive } from '../live.ts';
+import type { LedgerEnergyKey, LedgerJson } from '../../../src/ledger/types.ts';
 
 // The hourly RE100 ledger (GET /api/ledger, docs/ledger.md): the same figures `simulate --out` and the
 // monthly report print, for this month so far or the last 7 days. Annual and hourly (24/7) matching
 // are shown side by side; every hour splits consumption into on-site PV, PPA and grid residual.
 
-/** The wire shape of GET /api/ledger (src/server/routes/ledger.ts). */
-interface LedgerFields {
-  consumptionKwh: number;
-  pvUsedKwh: number;
-  ppaDeliveredKwh: number;
-  ppaUsedKwh: number;
-  certificatesKwh: number;
-  gridResidualKwh: number;
-  matchingShare: number;
-  emissionsKg: number;
-}
-export interface LedgerReply {
-  from: string;
-  to: string;
-  hours: (LedgerFields & { hourStart: string })[];
-  totals: LedgerFields & { annualMatchingShare: number; hourlyMatchingShare: number };
-}
+/** The wire shape of GET /api/ledger (src/server/routes/ledger.ts), the backend's own declaration. */
+export type LedgerReply = LedgerJson;
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -64,7 +50,7 @@ export default function Ledger() {
   const option = useMemo(() => {
     const wall = wallClock(zone);
     const hours = l?.hours ?? [];
-    const series = (id: 'pv' | 'ppa' | 'grid', key: keyof LedgerFields) => ({
+    const series = (id: 'pv' | 'ppa' | 'grid', key: LedgerEnergyKey) => ({
       id,
       name: t(`ledger.${id}`),
       type: 'bar',
