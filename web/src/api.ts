@@ -2,6 +2,7 @@
 // `{ error: { code, message, field? } }` (see src/server/errors.ts).
 
 import type { MeasurementName, StreamKey } from '../../src/model/measurements.ts';
+import type { Bill } from '../../src/tariff/bill-types.ts';
 
 // Measurement names and stream keys are the server's own vocabulary, imported rather than copied.
 export type { MeasurementName, StreamKey };
@@ -233,17 +234,8 @@ export interface PeriodKpis {
   billingDemandKw: number;
   co2Kg: number;
   netCostKrw: number;
-  bill: {
-    energyChargeKrw: number;
-    demandChargeKrw: number;
-    climateEnvironmentKrw: number;
-    fuelCostAdjustmentKrw: number;
-    excessDemandPenaltyKrw: number;
-    vatKrw: number;
-    powerFundKrw: number;
-    importBillKrw: number;
-    exportRevenueKrw: number;
-  };
+  /** The bill as computeBill makes it, but `months`: their `startMs`/`endMs` go out as ISO `start`/`end`. */
+  bill: Omit<Bill, 'months'>;
 }
 /** One strategy's KPIs in a simulation result (src/report/kpis.ts Kpis). */
 export interface SimKpis {
