@@ -2,6 +2,7 @@
 // `{ error: { code, message, field? } }` (see src/server/errors.ts).
 
 import type { MeasurementName, StreamKey } from '../../src/model/measurements.ts';
+import type { Kpis } from '../../src/report/kpi-types.ts';
 import type { Bill } from '../../src/tariff/bill-types.ts';
 
 // Measurement names and stream keys are the server's own vocabulary, imported rather than copied.
@@ -237,24 +238,11 @@ export interface PeriodKpis {
   /** The bill as computeBill makes it, but `months`: their `startMs`/`endMs` go out as ISO `start`/`end`. */
   bill: Omit<Bill, 'months'>;
 }
-/** One strategy's KPIs in a simulation result (src/report/kpis.ts Kpis). */
-export interface SimKpis {
-  totalCostKrw: number;
-  energyCostKrw: number;
-  demandChargeKrw: number;
-  taxesKrw: number;
-  exportRevenueKrw: number;
-  ppaCostKrw: number;
-  certificateCostKrw: number;
-  batteryDegradationCostKrw: number;
-  peakImportKw: number;
-  billingDemandKw: number;
-  selfSufficiency: number;
-  re100HourlyMatching: number;
-  re100AnnualShare: number;
-  co2Kg: number;
-  importKwh: number;
-  pvKwh: number;
+/**
+ * One strategy's KPIs in a simulation result: every field of src/report/kpi-types.ts Kpis, which the
+ * run sends whole; indexable by name for the comparison table's rows.
+ */
+export interface SimKpis extends Kpis {
   [k: string]: number;
 }
 export interface SimRun {
