@@ -4,6 +4,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawn as spawnChild, spawnSync } from 'node:child_process';
+import type { Failure, FailureReason } from './score-types.ts';
+
+export type { Failure, FailureReason };
 
 // Runs an outside controller where it cannot take the caller down. An ES module runs in a child
 // process of its own, confined: an empty environment, Node's permission model (it reads its own
@@ -14,16 +17,6 @@ import { spawn as spawnChild, spawnSync } from 'node:child_process';
 // Atomics.wait for at most the decision timeout, and the worker does the asynchronous part. When a
 // decision is over time the controller's process is killed; the live shadow uses AsyncHost, which
 // never blocks the event loop. Either way every failure comes back as a value with its reason.
-
-export type FailureReason =
-  'load-failed' | 'threw' | 'timeout' | 'out-of-memory' | 'invalid-answer' | 'unreachable' | 'run-budget';
-
-export interface Failure {
-  reason: FailureReason;
-  message: string;
-  /** Decision (0-based) at which it failed; absent when it failed to start. */
-  decision?: number;
-}
 
 export interface ControllerSpec {
   /** `module`: path of an ES module exporting decide(); `http`: the URL observations are POSTed to. */

@@ -16,6 +16,9 @@ import { DEFAULT_LIMITS, type ControllerLimits, type ControllerSpec, type Failur
 import { districtForecaster, persistenceForecaster } from './observation.ts';
 import { controllerStrategy } from './strategy.ts';
 import { PROTOCOL_VERSION } from './protocol.ts';
+import type { Contender } from './score-types.ts';
+
+export type { Contender };
 
 // Scores a controller over a challenge set beside the built-in strategies: every case is prepared
 // once and every contender runs on the same district, so their figures compare like for like.
@@ -48,26 +51,6 @@ export interface CaseScore {
   maxDecisionMs: number;
   /** For the report: import per interval, kW. */
   importKw?: number[];
-}
-
-export interface Contender {
-  strategy: string;
-  kind: 'controller' | 'built-in';
-  status: 'ok' | 'failed';
-  failures: (Failure & { caseId: string })[];
-  totalCostKrw: number;
-  costKrw: number;
-  newPeakCost12MonthsKrw: number;
-  re100HourlyMatching: number;
-  co2Kg: number;
-  unmetKwh: number;
-  deadlineMisses: number;
-  drExcessKwh: number;
-  clamps: number;
-  failedDecisions: number;
-  decisions: number;
-  meanDecisionMs: number;
-  p95DecisionMs: number;
 }
 
 export interface Scorecard {

@@ -1,25 +1,10 @@
 // Challenge-set runs against the twin (GET /api/testbed/runs, docs/testbed.md) and the leaderboard
 // the scenarios view draws from one of them. Pure functions, so they are tested without a browser.
 
-export interface Contender {
-  strategy: string;
-  kind: 'controller' | 'built-in';
-  status: 'ok' | 'failed';
-  failures: { caseId: string; reason: string; message: string; decision?: number }[];
-  totalCostKrw: number;
-  costKrw: number;
-  newPeakCost12MonthsKrw: number;
-  re100HourlyMatching: number;
-  co2Kg: number;
-  unmetKwh: number;
-  deadlineMisses: number;
-  drExcessKwh: number;
-  clamps: number;
-  failedDecisions: number;
-  decisions: number;
-  meanDecisionMs: number;
-  p95DecisionMs: number;
-}
+import type { Contender } from '../../src/testbed/score-types.ts';
+
+// A leaderboard row is the test bed's own declaration, imported rather than copied.
+export type { Contender };
 
 export interface ChallengeRun {
   id: string;
