@@ -1,18 +1,13 @@
 import type { Setpoint, SetpointKind } from '../drivers/types.ts';
 import type { DatacenterJob, JobPlan, JobSubmission } from './jobs.ts';
 import type { StreamKey } from '../model/measurements.ts';
+import type { AssetMode, LiveGrid, LiveToday } from './api-types.ts';
+
+export type { AssetMode, LiveGrid, LiveToday };
 
 // What the live system shows and accepts: the control loop implements it, the HTTP API and the
 // dashboard use it. All times UTC epoch ms; powers in kW with the sign conventions of
 // docs/conventions.md.
-
-/**
- * - auto: following the schedule within the guards;
- * - override: an operator's value (with expiry) within the guards;
- * - safe: telemetry stale or device fault — the asset's safe setpoint is applied;
- * - offline: no driver connection at all.
- */
-export type AssetMode = 'auto' | 'override' | 'safe' | 'offline';
 
 export interface MeasuredValue {
   value: number;
@@ -37,24 +32,9 @@ export interface LiveSnapshot {
   districtName: string;
   sites: { id: string; name: string }[];
   assets: AssetLiveState[];
-  grid: {
-    importKw: number;
-    exportKw: number;
-    /** Highest 15-minute mean import in demand-charge hours this month so far, kW. */
-    monthPeakKw: number;
-    billingDemandKw: number;
-    /** The import limit in force now: the connection's, or a grid operator's (OpenADR) tighter one. */
-    importLimitKw?: number;
-  };
+  grid: LiveGrid;
   /** Running figures for the current local day. */
-  today: {
-    costKrw: number;
-    importKwh: number;
-    pvKwh: number;
-    consumptionKwh: number;
-    selfSufficiency: number;
-    re100HourlyMatching: number;
-  };
+  today: LiveToday;
   strategy: string;
   /** Control cycles run since start. */
   cycle: number;

@@ -1,12 +1,15 @@
 // The HTTP API of `bitgrid serve` as the dashboard uses it: same origin, bearer token, errors as
 // `{ error: { code, message, field? } }` (see src/server/errors.ts).
 
+import type { AssetMode, LiveGrid, LiveToday } from '../../src/control/api-types.ts';
 import type { MeasurementName, StreamKey } from '../../src/model/measurements.ts';
 import type { Kpis } from '../../src/report/kpi-types.ts';
 import type { Bill } from '../../src/tariff/bill-types.ts';
 
 // Measurement names and stream keys are the server's own vocabulary, imported rather than copied.
 export type { MeasurementName, StreamKey };
+// The asset modes, and the live state's grid and today figures, which reach the wire as they are.
+export type { AssetMode, LiveGrid, LiveToday };
 
 export const TOKEN_KEY = 'bitgrid.token';
 
@@ -68,7 +71,6 @@ export interface Measured {
   value: number;
   time: string;
 }
-export type AssetMode = 'auto' | 'override' | 'safe' | 'offline';
 export interface AssetLive {
   id: string;
   siteId: string;
@@ -78,20 +80,17 @@ export interface AssetLive {
   setpoint?: { assetId: string; kind: string; value: number; channel?: string; validUntil?: string };
   reason?: string;
 }
+/**
+ * src/control/types.ts LiveSnapshot as src/server/wire.ts sends it: `…Ms` times become ISO strings and
+ * the site and asset lists objects keyed by id, so only its grid and today parts are the same type.
+ */
 export interface LiveState {
   time: string;
   districtName: string;
   sites: Record<string, { id: string; name: string }>;
   assets: Record<string, AssetLive>;
-  grid: { importKw: number; exportKw: number; monthPeakKw: number; billingDemandKw: number };
-  today: {
-    costKrw: number;
-    importKwh: number;
-    pvKwh: number;
-    consumptionKwh: number;
-    selfSufficiency: number;
-    re100HourlyMatching: number;
-  };
+  grid: LiveGrid;
+  today: LiveToday;
   strategy: string;
   cycle: number;
 }
