@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../src/model/index.ts';
-import { assetSchema, type AssetOf } from '../../src/model/schema.ts';
 import { prepareDistrict, type District } from '../../src/sim/district.ts';
 import { runSimulation } from '../../src/sim/engine.ts';
 import { solveHorizon } from '../../src/optimize/build.ts';
@@ -13,7 +12,7 @@ import { emptyDispatch, plannedDatacenterKw } from '../../src/strategy/common.ts
 import { noneStrategy } from '../../src/strategy/none.ts';
 import { computeKpis, peakCostAfterRun } from '../../src/report/kpis.ts';
 import { MS_PER_HOUR } from '../../src/model/time.ts';
-import { datacenterInput, trainingDatacenter } from './fixtures.ts';
+import { datacenterInput, testBattery, trainingDatacenter } from './fixtures.ts';
 import type { StepView } from '../../src/sim/strategy-interface.ts';
 
 // What a plan promises is what the district does: training jobs run whole at one cap where the plan
@@ -173,18 +172,7 @@ describe('room for forecast error under the peak', () => {
     p.batteries = [
       {
         id: 'b',
-        cfg: assetSchema.parse({
-          id: 'b',
-          type: 'battery',
-          capacity_kwh: 100,
-          max_charge_kw: 50,
-          max_discharge_kw: 50,
-          round_trip_efficiency: 1,
-          soc_min: 0,
-          soc_max: 1,
-          soc_initial: 0.5,
-          degradation_cost_krw_per_kwh: 0,
-        }) as AssetOf<'battery'>,
+        cfg: testBattery({ round_trip_efficiency: 1, soc_initial: 0.5 }),
         socKwh: 50,
       },
     ];

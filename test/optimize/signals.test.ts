@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assetSchema, type AssetOf } from '../../src/model/schema.ts';
+import { testBattery } from './fixtures.ts';
 import { loadScenarioFile } from '../../src/model/index.ts';
 import { prepareDistrict, type District } from '../../src/sim/district.ts';
 import { solveHorizon, type Schedule } from '../../src/optimize/build.ts';
@@ -97,18 +97,7 @@ describe('grid signals applied to a problem, step by step', () => {
 });
 
 describe('signals in the MILP on cases solved by hand', () => {
-  const battery = assetSchema.parse({
-    id: 'b',
-    type: 'battery',
-    capacity_kwh: 100,
-    max_charge_kw: 50,
-    max_discharge_kw: 50,
-    round_trip_efficiency: 1,
-    soc_min: 0,
-    soc_max: 1,
-    soc_initial: 0,
-    degradation_cost_krw_per_kwh: 0,
-  }) as AssetOf<'battery'>;
+  const battery = testBattery({ round_trip_efficiency: 1 });
 
   it('a shed target is met from the battery, and a target no asset can meet only costs its penalty', () => {
     // Four 1-h steps of 100 kW at 100 원; a 40 kW shed in step 2 (baseline 100 → target 60). The
