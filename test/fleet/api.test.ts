@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleetApi, loadTokensFile, SITE_STALE_AFTER_MS, sha256Hex } from '../../src/fleet/api.ts';
-import { FleetBackend } from '../../src/fleet/backend.ts';
-import { FleetEdge } from '../../src/fleet/edge.ts';
+import type { FleetBackend } from '../../src/fleet/backend.ts';
+import type { FleetEdge } from '../../src/fleet/edge.ts';
 import type { KpiMessage, ScheduleMessage, SiteReportMessage } from '../../src/fleet/messages.ts';
-import { removeFleetTestState } from './services.ts';
+import { removeFleetTestState, startFleet, until } from './services.ts';
 import { siteKpi, sitePlan, siteReport } from './messages.ts';
 
 // The fleet API over a real loopback socket, on what three edges sent through the machine's NATS
@@ -19,14 +19,6 @@ const PG_URL = process.env.BITGRID_TEST_PG_URL;
 const T0 = Date.parse('2026-08-03T00:00:00+09:00');
 const MIN = 60_000;
 const IDS = ['site-a', 'site-b', 'site-c'];
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const kpi = (i: number): KpiMessage => siteKpi(i, T0 + 15 * MIN, '2026-08-03');
 const report = (i: number): SiteReportMessage => siteReport(i, T0);
@@ -42,7 +34,7 @@ describe.skipIf(!NATS_URL || !PG_URL)('fleet API', () => {
   let api: FastifyInstance;
   let base: string;
   let clockOffsetMs = 0;
-  const edges: FleetEdge[] = [];
+  let edges: FleetEdge[] = [];
 
   const get = async (path: string, token?: string) => {
     const r = await fetch(`${base}${path}`, {
@@ -53,31 +45,24 @@ describe.skipIf(!NATS_URL || !PG_URL)('fleet API', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bitgrid-fleet-api-'));
-    backend = new FleetBackend({
+    ({ backend, edges } = await startFleet({
       natsUrl: NATS_URL!,
       pgUrl: PG_URL!,
-      pgSchema: schema,
       namespace: ns,
-      feeders: [{ id: 'feeder-1', capKw: 9000, sites: IDS }],
-    });
-    await backend.start();
-    IDS.forEach((id, i) => {
-      const e = new FleetEdge({
-        edgeId: id,
-        natsUrl: NATS_URL!,
-        outboxFile: join(dir, `${id}.db`),
-        namespace: ns,
-      });
-      e.start();
-      edges.push(e);
-      e.publishTelemetry([
-        { assetId: 'grid', measurement: 'power_kw', timeMs: T0, value: 4000 + i },
-        { assetId: 'grid', measurement: 'power_kw', timeMs: T0 + MIN, value: 4500 + i },
-      ]);
-      e.publishKpi(kpi(i));
-      e.publishReport(report(i));
-      if (id === 'site-a') e.publishSchedule(schedule);
-    });
+      schema,
+      dir,
+      ids: IDS,
+      capKw: 9000,
+      send: (e, id, i) => {
+        e.publishTelemetry([
+          { assetId: 'grid', measurement: 'power_kw', timeMs: T0, value: 4000 + i },
+          { assetId: 'grid', measurement: 'power_kw', timeMs: T0 + MIN, value: 4500 + i },
+        ]);
+        e.publishKpi(kpi(i));
+        e.publishReport(report(i));
+        if (id === 'site-a') e.publishSchedule(schedule);
+      },
+    }));
     await until('everything stored', () => {
       const s = backend.stats();
       return s.points === 6 && s.kpis === 3 && s.reports === 3 && s.schedules === 1;

@@ -7,10 +7,10 @@ import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleetApi, sha256Hex, SITE_STALE_AFTER_MS } from '../../src/fleet/api.ts';
-import { FleetBackend } from '../../src/fleet/backend.ts';
-import { FleetEdge } from '../../src/fleet/edge.ts';
+import type { FleetBackend } from '../../src/fleet/backend.ts';
+import type { FleetEdge } from '../../src/fleet/edge.ts';
 import type { KpiMessage, ScheduleMessage, SiteReportMessage } from '../../src/fleet/messages.ts';
-import { removeFleetTestState } from '../fleet/services.ts';
+import { removeFleetTestState, startFleet, until } from '../fleet/services.ts';
 import { siteKpi, sitePlan, siteReport } from '../fleet/messages.ts';
 import { CHROMIUM, CHROMIUM_ARGS, ensureWebBuild, WEB_ROOT } from './harness.ts';
 
@@ -35,14 +35,6 @@ const kpi = (i: number, day: number): KpiMessage =>
 const report = (i: number): SiteReportMessage => siteReport(i, T0);
 const schedule: ScheduleMessage = sitePlan(T0, [4000, 4100, 4200, 4300]);
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** The page's globals, typed here because the root tsconfig has no DOM lib (functions run in the browser). */
 type PageWindow = {
   document: { querySelector(s: string): { getAttribute(a: string): string | null } | null };
@@ -66,7 +58,7 @@ describe.skipIf(skipWhy !== '')(`fleet dashboard end to end${skipWhy}`, () => {
   let url: string;
   let browser: Browser;
   let page: Page;
-  const edges: FleetEdge[] = [];
+  let edges: FleetEdge[] = [];
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -74,36 +66,29 @@ describe.skipIf(skipWhy !== '')(`fleet dashboard end to end${skipWhy}`, () => {
     const { chromium } = await import('playwright-core');
     const launching = chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     await ensureWebBuild();
-    backend = new FleetBackend({
+    ({ backend, edges } = await startFleet({
       natsUrl: NATS_URL!,
       pgUrl: PG_URL!,
-      pgSchema: schema,
       namespace: ns,
-      feeders: [{ id: 'feeder-1', capKw: FEEDER_CAP_KW, sites: IDS }],
-    });
-    await backend.start();
-    IDS.forEach((id, i) => {
-      const e = new FleetEdge({
-        edgeId: id,
-        natsUrl: NATS_URL!,
-        outboxFile: join(dir, `${id}.db`),
-        namespace: ns,
-      });
-      e.start();
-      edges.push(e);
-      e.publishTelemetry(
-        Array.from({ length: 10 }, (_, k) => ({
-          assetId: 'grid',
-          measurement: 'power_kw',
-          timeMs: T0 + k * MIN_MS,
-          value: 4000 + 100 * k + i,
-        })),
-      );
-      e.publishKpi(kpi(i, 0));
-      e.publishKpi(kpi(i, 1));
-      e.publishReport(report(i));
-      if (id === 'site-a') e.publishSchedule(schedule);
-    });
+      schema,
+      dir,
+      ids: IDS,
+      capKw: FEEDER_CAP_KW,
+      send: (e, id, i) => {
+        e.publishTelemetry(
+          Array.from({ length: 10 }, (_, k) => ({
+            assetId: 'grid',
+            measurement: 'power_kw',
+            timeMs: T0 + k * MIN_MS,
+            value: 4000 + 100 * k + i,
+          })),
+        );
+        e.publishKpi(kpi(i, 0));
+        e.publishKpi(kpi(i, 1));
+        e.publishReport(report(i));
+        if (id === 'site-a') e.publishSchedule(schedule);
+      },
+    }));
     await until('everything stored', () => {
       const s = backend.stats();
       return s.points === 30 && s.kpis === 6 && s.reports === 3 && s.schedules === 1;
