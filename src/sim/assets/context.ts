@@ -1,7 +1,7 @@
 import type { LocalTime, TimeGrid } from '../../model/time.ts';
 import type { HolidayCalendar } from '../../model/calendar.ts';
 import type { SiteLocation, WeatherSeries } from '../../weather/types.ts';
-import type { InputReport } from '../inputs/index.ts';
+import { readProfileCsv, type InputReport } from '../inputs/index.ts';
 import type { SimTotals } from '../results.ts';
 import type { Rng } from './rng.ts';
 
@@ -23,6 +23,11 @@ export interface PrepareContext {
    * parser's report is kept for the run's report of what each input became.
    */
   readInput<T extends { report: InputReport }>(path: string, parse: (text: string, file: string) => T): T;
+}
+
+/** A measured power profile the district file names (a load's or an array's), on the run's grid, kW. */
+export function measuredProfileKw(ctx: PrepareContext, path: string): Float64Array {
+  return ctx.readInput(path, (text, file) => readProfileCsv(text, file, ctx.grid, { zone: ctx.zone })).kw;
 }
 
 /** Shared by every stepper of one run. */

@@ -2,8 +2,7 @@ import type { AssetOf } from '../../model/schema.ts';
 import type { LocalTime } from '../../model/time.ts';
 import { dayKind, type HolidayCalendar } from '../../model/calendar.ts';
 import type { Rng } from './rng.ts';
-import { readProfileCsv } from '../inputs/index.ts';
-import type { PrepareContext } from './context.ts';
+import { measuredProfileKw, type PrepareContext } from './context.ts';
 
 export type LoadConfig = AssetOf<'load'>;
 
@@ -71,9 +70,7 @@ export interface LoadUnit {
 /** The load over the run: its measured profile where the district file names one, else modelled. */
 export function prepareLoad(cfg: LoadConfig, siteId: string, ctx: PrepareContext): LoadUnit {
   const kw = cfg.measured_csv
-    ? ctx.readInput(cfg.measured_csv, (text, file) =>
-        readProfileCsv(text, file, ctx.grid, { zone: ctx.zone }),
-      ).kw
+    ? measuredProfileKw(ctx, cfg.measured_csv)
     : loadSeriesKw(cfg, ctx.local, ctx.weather.temperatureC, ctx.calendar, ctx.seeded(cfg.seed));
   return { id: cfg.id, siteId, cfg, kw };
 }

@@ -10,8 +10,7 @@ import {
 } from '../../weather/poa.ts';
 import type { SiteLocation, WeatherSeries } from '../../weather/types.ts';
 import type { Dispatch } from '../strategy-interface.ts';
-import { readProfileCsv } from '../inputs/index.ts';
-import { clamp, type PrepareContext, type RunContext } from './context.ts';
+import { clamp, measuredProfileKw, type PrepareContext, type RunContext } from './context.ts';
 
 // PV array: plane-of-array irradiance (Perez transposition), reflection losses at the glass, Faiman cell
 // temperature, a linear power-temperature coefficient, lumped system losses, inverter efficiency and
@@ -153,9 +152,7 @@ export interface PvUnit {
 /** The array's potential over the run: its measured output where the district file names one, else modelled. */
 export function preparePv(cfg: PvConfig, siteId: string, ctx: PrepareContext): PvUnit {
   const availableKw = cfg.measured_csv
-    ? ctx.readInput(cfg.measured_csv, (text, file) =>
-        readProfileCsv(text, file, ctx.grid, { zone: ctx.zone }),
-      ).kw
+    ? measuredProfileKw(ctx, cfg.measured_csv)
     : pvAvailablePowerKw(cfg, ctx.weather, ctx.location);
   return { id: cfg.id, siteId, cfg, availableKw };
 }
