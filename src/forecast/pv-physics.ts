@@ -4,7 +4,7 @@ import {
   ineichenPerez,
   type ClearSkyIrradiance,
 } from '../weather/clearsky.ts';
-import { poaIrradiance, type PoaIrradiance } from '../weather/poa.ts';
+import { darkPoa, poaIrradiance, type PoaIrradiance } from '../weather/poa.ts';
 import { solarPositionAt } from '../weather/spa.ts';
 
 // The physics half of the PV forecaster: what each array would deliver under a clear sky at 25 °C
@@ -82,13 +82,7 @@ export function clearSkyCurve(
     cosZenith: new Float64Array(count),
   };
   const cs: ClearSkyIrradiance = { ghiWPerM2: 0, dniWPerM2: 0, dhiWPerM2: 0 };
-  const poa: PoaIrradiance = {
-    poaGlobalWPerM2: 0,
-    poaBeamWPerM2: 0,
-    poaSkyDiffuseWPerM2: 0,
-    poaGroundWPerM2: 0,
-    incidenceDeg: 90,
-  };
+  const poa: PoaIrradiance = darkPoa();
   for (let n = 0; n < times.length; n++) {
     const i = Math.floor(n / SUBSTEPS);
     const z = pos.zenithDeg[n];

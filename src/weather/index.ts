@@ -40,7 +40,7 @@ export {
   SOLAR_CONSTANT_W_PER_M2,
 } from './clearsky.ts';
 export { erbs, clearnessIndex } from './decomposition.ts';
-export { poaIrradiance, DEFAULT_ALBEDO } from './poa.ts';
+export { poaIrradiance, darkPoa, DEFAULT_ALBEDO } from './poa.ts';
 export type { PoaInput, PoaIrradiance, SkyDiffuseModel } from './poa.ts';
 
 export interface SolarPositionOptions {

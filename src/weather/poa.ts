@@ -60,17 +60,19 @@ const ANISOTROPIC_MAX_ZENITH_DEG = 87;
 /** Floor of cos(zenith) in the circumsolar ratio a/b (Perez: the sun is taken no lower than 85°). */
 const COS_85 = Math.cos(85 * DEG);
 
-/** Plane-of-array irradiance from GHI/DNI/DHI and the geometry. */
-export function poaIrradiance(
-  i: PoaInput,
-  out: PoaIrradiance = {
+/** No light in the plane (the sun behind it): the start of a reused `poaIrradiance` output. */
+export function darkPoa(): PoaIrradiance {
+  return {
     poaGlobalWPerM2: 0,
     poaBeamWPerM2: 0,
     poaSkyDiffuseWPerM2: 0,
     poaGroundWPerM2: 0,
     incidenceDeg: 90,
-  },
-): PoaIrradiance {
+  };
+}
+
+/** Plane-of-array irradiance from GHI/DNI/DHI and the geometry. */
+export function poaIrradiance(i: PoaInput, out: PoaIrradiance = darkPoa()): PoaIrradiance {
   const tilt = i.surfaceTiltDeg * DEG;
   const z = i.zenithDeg * DEG;
   const cosTilt = Math.cos(tilt);

@@ -4,6 +4,7 @@ import { extraterrestrialNormalWPerM2 } from '../../weather/clearsky.ts';
 import { solarPositionSeries } from '../../weather/index.ts';
 import {
   DEFAULT_ALBEDO,
+  darkPoa,
   poaIrradiance,
   type PoaIrradiance,
   type SkyDiffuseModel,
@@ -93,13 +94,7 @@ export function pvAvailablePowerKw(
   const albedo = opts.albedo ?? DEFAULT_ALBEDO;
   const model = opts.skyModel ?? 'perez';
   const iamD = opts.noReflectionLoss ? { sky: 1, ground: 1 } : diffuseIncidenceModifiers(tilt);
-  const poa: PoaIrradiance = {
-    poaGlobalWPerM2: 0,
-    poaBeamWPerM2: 0,
-    poaSkyDiffuseWPerM2: 0,
-    poaGroundWPerM2: 0,
-    incidenceDeg: 90,
-  };
+  const poa: PoaIrradiance = darkPoa();
   const wind = weather.windSpeedMPerS;
   const input = {
     surfaceTiltDeg: tilt,
