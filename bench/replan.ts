@@ -1,7 +1,13 @@
 import { loadScenarioFile } from '../src/model/index.ts';
 import { prepareDistrict } from '../src/sim/district.ts';
 import { solveHorizon } from '../src/optimize/build.ts';
-import { problemFromView, DEFAULT_PLAN_OPTIONS, type MoveBlocking } from '../src/optimize/horizon.ts';
+import {
+  problemFromView,
+  DEFAULT_MOVE_BLOCKING,
+  DEFAULT_PLAN_OPTIONS,
+  type MoveBlocking,
+} from '../src/optimize/horizon.ts';
+import { OPTIMAL_REPLAN_HOURS } from '../src/optimize/optimal.ts';
 import { persistenceForecast } from '../src/forecast/planner-standin.ts';
 import { initialView } from '../src/optimize/view.ts';
 import { shutdownPlannerWorker, solveHorizonInWorker, warmPlannerWorker } from '../src/optimize/worker.ts';
@@ -60,18 +66,22 @@ export async function benchReplan() {
   const { scenario, baseDir } = loadScenarioFile();
   const d = prepareDistrict(scenario, { days: 2, baseDir });
   const forecast = persistenceForecast(d);
-  const horizons = (moveBlocking?: MoveBlocking) =>
+  const horizons = (moveBlocking?: MoveBlocking, wholeJobHours = 0) =>
     START_INTERVALS.map((i) =>
       problemFromView(initialView(d, i), forecast, {
         ...DEFAULT_PLAN_OPTIONS,
         horizonHours: 24,
+        wholeJobHours,
         ...(moveBlocking ? { moveBlocking } : {}),
       }),
     );
-  // The full model (the default) first, then the same horizons with each kind of move blocking.
+  // The full model first, then the same horizons with each kind of move blocking (all blocked is
+  // what the live planner solves), and last the MIP `optimal` solves in the simulator: all blocked,
+  // with whole jobs (binaries) in the first hour.
   const variants: [string, HorizonProblem[]][] = [
     ['full', horizons()],
     ...Object.entries(MOVE_BLOCKING).map(([name, mb]): [string, HorizonProblem[]] => [name, horizons(mb)]),
+    ['all blocked + whole jobs 1 h', horizons(DEFAULT_MOVE_BLOCKING, OPTIMAL_REPLAN_HOURS)],
   ];
   const problems = variants[0][1];
 
