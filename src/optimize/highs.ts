@@ -24,10 +24,21 @@ export interface SolveOptions {
   timeLimitS?: number;
   /** Relative MIP gap at which branch-and-bound stops. */
   mipRelGap?: number;
+  /**
+   * Absolute MIP gap (in the objective's unit) at which branch-and-bound stops as well: for objectives
+   * near 0, where a relative gap asks for more digits than the costs behind them have.
+   */
+  mipAbsGap?: number;
   /** Collect HiGHS's log lines in the result. */
   log?: boolean;
   /** A MIP start: values for some columns (HiGHS completes the rest); ignored for an LP. */
   start?: MipStart;
+  /**
+   * Branch and bound on LP hot starts before HiGHS's MIP solver (solve-core.mjs `relaxAndBranch`),
+   * for MIPs whose relaxation sets most binaries by itself; the same gap as the MIP. Off: HiGHS's MIP
+   * solver at once.
+   */
+  relaxBranch?: boolean;
 }
 
 /** Column values to start a MIP from; HiGHS keeps the completed point as incumbent if feasible. */
@@ -36,7 +47,7 @@ export interface MipStart {
   values: Float64Array;
 }
 
-export const DEFAULT_SOLVE_OPTIONS: Required<Omit<SolveOptions, 'start'>> = {
+export const DEFAULT_SOLVE_OPTIONS: Required<Omit<SolveOptions, 'start' | 'relaxBranch' | 'mipAbsGap'>> = {
   timeLimitS: 30,
   mipRelGap: 1e-4,
   log: false,
@@ -59,6 +70,8 @@ export interface SolveResult {
   log: string[];
   /** Whether HiGHS took the MIP start (absent when none was given). */
   startAccepted?: boolean;
+  /** Set when `relaxBranch` answered: nodes solved, and the root relaxation's objective. */
+  relaxBranch?: { nodes: number; rootBound: number };
 }
 
 /** A model as sparse arrays or as CPLEX LP text (for replaying a saved file). */

@@ -32,7 +32,7 @@ export function optimalStrategy(d: District, forecast: Forecast = optimalForecas
     name: 'optimal',
     forecast,
     plan: { ...plannerDefaults(OPTIMAL_HORIZON_HOURS), moveBlocking: DEFAULT_MOVE_BLOCKING },
-    solve: { timeLimitS: OPTIMAL_TIME_LIMIT_S, mipRelGap: 1e-4 },
+    solve: { timeLimitS: OPTIMAL_TIME_LIMIT_S, mipRelGap: 1e-4, relaxBranch: true },
     replanEveryHours: OPTIMAL_REPLAN_HOURS,
   });
 }

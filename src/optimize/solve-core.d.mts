@@ -2,6 +2,13 @@ import type { MipStart, SolveInput, SolveResult } from './highs.ts';
 export function runSolve(
   highs: unknown,
   input: SolveInput,
-  options: { timeLimitS: number; mipRelGap: number; log: boolean; start?: MipStart },
+  options: {
+    timeLimitS: number;
+    mipRelGap: number;
+    log: boolean;
+    start?: MipStart;
+    relaxBranch?: boolean;
+    mipAbsGap?: number;
+  },
 ): SolveResult;
 export function errorResult(message: string, solveMs: number, log?: string[]): SolveResult;

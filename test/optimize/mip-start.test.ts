@@ -32,8 +32,8 @@ describe('a MIP start from the previous plan (reference district, 10:00 and 11:0
     const p = plan(44);
     const b = buildModel(p, false, v2gAssignment(p));
     const start = wholeJobStart(p, b, earlier.schedule)!;
-    // One value per whole-job binary of the first hour, each 0 or 1.
-    const binaries = b.model.colNames.filter((n) => /^dc\d+j\d+_y_/.test(n)).length;
+    // One value per whole-job binary of the first hour (one per job), each 0 or 1.
+    const binaries = b.model.colNames.filter((n) => /^dc\d+j\d+_y$/.test(n)).length;
     expect(binaries).toBeGreaterThan(0);
     expect(start.indices.length).toBe(binaries);
     for (const v of start.values) expect([0, 1]).toContain(v);

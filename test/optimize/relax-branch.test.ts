@@ -1,0 +1,105 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadScenarioFile } from '../../src/model/index.ts';
+import { prepareDistrict, type District } from '../../src/sim/district.ts';
+import { buildModel } from '../../src/optimize/build.ts';
+import { v2gAssignment } from '../../src/optimize/assets/bus.ts';
+import { problemFromView, DEFAULT_PLAN_OPTIONS, DEFAULT_MOVE_BLOCKING } from '../../src/optimize/horizon.ts';
+import { perfectForecast } from '../../src/forecast/planner-standin.ts';
+import { initialView } from '../../src/optimize/view.ts';
+import { solveSync } from '../../src/optimize/highs.ts';
+import { LpModel } from '../../src/optimize/lp.ts';
+
+// Branch and bound on LP hot starts before HiGHS's MIP solver (solve-core.mjs `relaxAndBranch`):
+// the same optimum as HiGHS's MIP, integral binaries, and HiGHS's own search where it gives up.
+
+/** max Σ value·x s.t. Σ weight·x ≤ capacity, x binary — as a minimisation. */
+function knapsack(values: number[], weights: number[], capacity: number): LpModel {
+  const m = new LpModel();
+  const cols = values.map((v, i) => m.addVar(`x${i}`, 0, 1, -v, true));
+  m.addRow(
+    'cap',
+    cols.map((col, i) => ({ col, coef: weights[i] })),
+    -Infinity,
+    capacity,
+  );
+  return m;
+}
+
+const integral = (x: ArrayLike<number>) => Array.from(x).every((v) => Math.abs(v - Math.round(v)) < 1e-9);
+
+describe('relax and branch', () => {
+  it('branches where the relaxation is fractional and reaches the MIP optimum', () => {
+    // Relaxation: items 0 and 1 whole, item 2 at 2/3 (value 60 + 100 + 80 = 240). Best whole choice:
+    // items 1 and 2 (weights 20 + 30 = 50, value 220).
+    const m = knapsack([60, 100, 120], [10, 20, 30], 50);
+    const mip = solveSync(m.toModelData());
+    const rb = solveSync(m.toModelData(), { relaxBranch: true });
+    expect(mip.objective).toBeCloseTo(-220, 9);
+    expect(rb.status).toBe('optimal');
+    expect(rb.objective).toBeCloseTo(-220, 9);
+    expect(rb.relaxBranch!.nodes).toBeGreaterThan(1);
+    expect(rb.relaxBranch!.rootBound).toBeCloseTo(-240, 9);
+    expect(integral(rb.x)).toBe(true);
+    expect(Array.from(rb.x)).toEqual([0, 1, 1]);
+  });
+
+  it('answers from the relaxation alone when it is integral', () => {
+    const m = knapsack([60, 100, 120], [10, 20, 30], 60);
+    const rb = solveSync(m.toModelData(), { relaxBranch: true });
+    expect(rb.objective).toBeCloseTo(-280, 9);
+    expect(rb.relaxBranch!.nodes).toBe(1);
+    expect(rb.mipGap).toBe(0);
+  });
+
+  it('hands a search it cannot close in its node limit to HiGHS, with the same optimum', () => {
+    // 40 items of nearly equal value per weight: many fractional branches before the gap closes.
+    const values = Array.from({ length: 40 }, (_, i) => 1000 + ((i * 37) % 17));
+    const weights = Array.from({ length: 40 }, (_, i) => 1000 + ((i * 53) % 19));
+    const m = knapsack(values, weights, 19_500);
+    const mip = solveSync(m.toModelData());
+    const rb = solveSync(m.toModelData(), { relaxBranch: true });
+    expect(rb.relaxBranch).toBeUndefined();
+    expect(rb.log.some((l) => l.includes("HiGHS's MIP solver takes over"))).toBe(true);
+    expect(rb.objective).toBeCloseTo(mip.objective, 6);
+  });
+
+  it('reports an infeasible MIP as HiGHS does', () => {
+    const m = new LpModel();
+    const y = m.addVar('y', 0, 1, 1, true);
+    m.addRow('r', [{ col: y, coef: 2 }], 1, 1);
+    expect(solveSync(m.toModelData(), { relaxBranch: true }).status).toBe('infeasible');
+  });
+
+  it('an absolute gap stops the search where the relative one would not', () => {
+    const m = knapsack([60, 100, 120], [10, 20, 30], 50);
+    // Within 25 of the root bound (240): the first whole point found (value 220) is accepted.
+    const rb = solveSync(m.toModelData(), { relaxBranch: true, mipRelGap: 0, mipAbsGap: 25 });
+    expect(rb.objective).toBeLessThanOrEqual(-215);
+    expect(rb.mipGap * Math.abs(rb.objective)).toBeLessThanOrEqual(25 + 1e-9);
+  });
+});
+
+describe('relax and branch on the reference district (11:00, whole jobs in the first hour)', () => {
+  let d: District;
+  beforeAll(() => {
+    const { scenario, baseDir } = loadScenarioFile();
+    d = prepareDistrict(scenario, { days: 2, baseDir });
+  });
+
+  it('plans within the MIP gap of HiGHS MIP, with whole jobs', () => {
+    const p = problemFromView(initialView(d, 44), perfectForecast(d), {
+      ...DEFAULT_PLAN_OPTIONS,
+      horizonHours: 24,
+      wholeJobHours: 1,
+      moveBlocking: DEFAULT_MOVE_BLOCKING,
+    });
+    const b = buildModel(p, false, v2gAssignment(p));
+    const data = b.model.toModelData();
+    const mip = solveSync(data, { timeLimitS: 120 });
+    const rb = solveSync(data, { timeLimitS: 120, relaxBranch: true });
+    expect(mip.status).toBe('optimal');
+    expect(rb.status).toBe('optimal');
+    expect(Math.abs(rb.objective - mip.objective)).toBeLessThanOrEqual(2e-4 * Math.abs(mip.objective));
+    for (let j = 0; j < data.numCols; j++) if (data.integrality[j]) expect([0, 1]).toContain(rb.x[j]);
+  }, 120_000);
+});
