@@ -12,6 +12,7 @@ import { persistenceForecast } from '../src/forecast/planner-standin.ts';
 import { initialView } from '../src/optimize/view.ts';
 import { shutdownPlannerWorker, solveHorizonInWorker, warmPlannerWorker } from '../src/optimize/worker.ts';
 import type { HorizonProblem } from '../src/optimize/problem.ts';
+import type { SolveOptions } from '../src/optimize/highs.ts';
 
 // The live re-plan: latency of one 24-hour, 15-minute horizon of the reference district solved in
 // the planner worker, cold (a new worker: thread, TypeScript loader and HiGHS's WebAssembly) and
@@ -55,8 +56,8 @@ function lagMonitor(periodMs: number) {
   };
 }
 
-async function inWorker(p: HorizonProblem): Promise<number> {
-  const r = await solveHorizonInWorker(p, { budgetMs: BUDGET_MS });
+async function inWorker(p: HorizonProblem, options: SolveOptions = {}): Promise<number> {
+  const r = await solveHorizonInWorker(p, { ...options, budgetMs: BUDGET_MS });
   if (r.status !== 'optimal' && r.status !== 'feasible')
     throw new Error(`re-plan ended ${r.status}: ${r.message}`);
   return r.solveMs;
@@ -77,27 +78,30 @@ export async function benchReplan() {
     );
   // The full model first, then the same horizons with each kind of move blocking (all blocked is
   // what the live planner solves), and last the MIP `optimal` solves in the simulator: all blocked,
-  // with whole jobs (binaries) in the first hour.
-  const variants: [string, HorizonProblem[]][] = [
+  // with whole jobs (binaries) in the first hour, by HiGHS's MIP solver and, as `optimal` now solves
+  // it, by relax and branch first (SolveOptions.relaxBranch).
+  const whole = horizons(DEFAULT_MOVE_BLOCKING, OPTIMAL_REPLAN_HOURS);
+  const variants: [string, HorizonProblem[], SolveOptions?][] = [
     ['full', horizons()],
     ...Object.entries(MOVE_BLOCKING).map(([name, mb]): [string, HorizonProblem[]] => [name, horizons(mb)]),
-    ['all blocked + whole jobs 1 h', horizons(DEFAULT_MOVE_BLOCKING, OPTIMAL_REPLAN_HOURS)],
+    ['all blocked + whole jobs 1 h', whole],
+    ['whole jobs, relax and branch', whole, { relaxBranch: true }],
   ];
   const problems = variants[0][1];
 
   // Cold: a new worker per solve; the variants take turns so the machine's load falls on each alike.
   const cold = new Map<string, number[]>(variants.map(([name]) => [name, []]));
   for (let i = 0; i < START_INTERVALS.length; i++)
-    for (const [name, ps] of variants) {
+    for (const [name, ps, options] of variants) {
       await shutdownPlannerWorker();
-      cold.get(name)!.push(await inWorker(ps[i]));
+      cold.get(name)!.push(await inWorker(ps[i], options));
     }
 
   await warmPlannerWorker(BUDGET_MS);
   const warm = new Map<string, number[]>(variants.map(([name]) => [name, []]));
   for (let r = 0; r < WARM_REPEATS; r++)
     for (let i = 0; i < START_INTERVALS.length; i++)
-      for (const [name, ps] of variants) warm.get(name)!.push(await inWorker(ps[i]));
+      for (const [name, ps, options] of variants) warm.get(name)!.push(await inWorker(ps[i], options));
 
   // In-thread, as the simulator solves; the first solve in this thread pays for HiGHS's compile, so
   // one is run before timing.
