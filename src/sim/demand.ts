@@ -5,10 +5,12 @@ import { RatchetBook, monthIndexOf } from '../tariff/ratchet.ts';
 
 /**
  * The month's peak import in 15-minute windows within demand-charge hours, and the billing demand
- * the ratchet makes of it: what a strategy sees of the demand charge so far.
+ * the ratchet makes of it: what a strategy sees of the demand charge so far. Also the month's highest
+ * 15-minute import at any hour, the contract-excess penalty's basis.
  */
 export class DemandTracker {
   monthPeakKw = 0;
+  monthMaxKw = 0;
   billingDemandKw: number;
   private readonly windowIntervals: number;
   private readonly ratchet: RatchetBook;
@@ -31,6 +33,7 @@ export class DemandTracker {
     this.ratchet.record(this.monthIndex, this.monthPeakKw);
     this.monthIndex = monthIndexOf(lt.year, lt.month);
     this.monthPeakKw = 0;
+    this.monthMaxKw = 0;
     this.billingDemandKw = this.ratchet.billingDemandKw(this.monthIndex, this.monthPeakKw);
   }
 
@@ -40,6 +43,7 @@ export class DemandTracker {
     this.windowCount++;
     if (this.windowCount !== this.windowIntervals) return;
     const avgKw = this.windowSumKw / this.windowCount;
+    this.monthMaxKw = Math.max(this.monthMaxKw, avgKw);
     if (countsForDemand) {
       this.monthPeakKw = Math.max(this.monthPeakKw, avgKw);
       this.billingDemandKw = Math.max(this.billingDemandKw, this.monthPeakKw);

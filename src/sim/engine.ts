@@ -117,6 +117,7 @@ function observe(d: District, a: Steppers, demand: DemandTracker, at: Interval):
     deferrables: a.deferrables.states,
     monthPeakImportKw: demand.monthPeakKw,
     billingDemandKw: demand.billingDemandKw,
+    monthMaxImportKw: demand.monthMaxKw,
   };
 }
 

@@ -65,7 +65,8 @@ export interface StepView {
   billingDemandKw: number;
   /**
    * Highest 15-minute import at any hour so far this month, kW (the contract-excess penalty's basis);
-   * absent where it is not tracked, and then taken as 0: the planner counts any excess as new.
+   * the simulator fills it. Absent where it is not tracked (the live controller, for now), and then
+   * taken as 0: the planner counts any excess as new.
    */
   monthMaxImportKw?: number;
 }

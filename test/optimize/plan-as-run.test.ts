@@ -12,6 +12,7 @@ import { emptyDispatch, plannedDatacenterKw } from '../../src/strategy/common.ts
 import { noneStrategy } from '../../src/strategy/none.ts';
 import { computeKpis, peakCostAfterRun } from '../../src/report/kpis.ts';
 import { MS_PER_HOUR } from '../../src/model/time.ts';
+import { DEMAND_INTERVAL_MINUTES } from '../../src/tariff/index.ts';
 import { datacenterInput, testBattery, trainingDatacenter } from './fixtures.ts';
 import type { StepView } from '../../src/sim/strategy-interface.ts';
 
@@ -253,6 +254,35 @@ describe('the billing demand a strategy sees, and what a peak costs after the ru
     expect(marchPeakKw).toBeGreaterThan(carriedKw);
     expect(april[0].billingKw).toBeCloseTo(carriedKw, 6);
     for (const x of april) expect(x.billingKw).toBeCloseTo(Math.max(carriedKw, x.monthPeakKw), 6);
+  });
+
+  it("hands strategies the month's highest 15-minute import at any hour, from the run's own import", () => {
+    const { scenario, baseDir } = loadScenarioFile();
+    const d = prepareDistrict(scenario, { start: '2026-03-30', days: 4, baseDir });
+    const seen: { index: number; month: number; maxKw: number | undefined }[] = [];
+    const none = noneStrategy();
+    const r = runSimulation(d, {
+      name: 'probe',
+      decide(v) {
+        seen.push({ index: v.index, month: v.local.month, maxKw: v.monthMaxImportKw });
+        return none.decide(v);
+      },
+    });
+    // By hand from the import series: 15-minute windows of this month closed before the interval.
+    const perWindow = Math.round(DEMAND_INTERVAL_MINUTES / d.grid.intervalMinutes);
+    for (const x of seen) {
+      let maxKw = 0;
+      for (let w = 0; w + perWindow <= x.index; w += perWindow) {
+        if (d.local[w].month !== x.month) continue;
+        let sumKw = 0;
+        for (let i = w; i < w + perWindow; i++) sumKw += r.series.importKw[i];
+        maxKw = Math.max(maxKw, sumKw / perWindow);
+      }
+      expect(x.maxKw).toBeCloseTo(maxKw, 6);
+    }
+    // It covers every hour, so it is at least the demand-hours peak; April starts again from 0.
+    expect(seen.find((x) => x.month === 4)!.maxKw).toBe(0);
+    expect(Math.max(...seen.map((x) => x.maxKw!))).toBeGreaterThan(0);
   });
 
   it('charges a ratchet-month peak for the 11 months after an August run, and nothing after an April one', () => {
