@@ -326,7 +326,9 @@ async function startController(
     replanEveryMs: opts.replanMin * 60_000,
     horizonHours: opts.horizonH,
     solveBudgetMs: opts.solveBudgetS !== undefined ? opts.solveBudgetS * 1000 : undefined,
-    solver: (problem, budgetMs, signal) => stack.solveHorizonInWorker(problem, { budgetMs }, signal),
+    // Relax and branch first: the whole-job binaries of the interval carried out cost about an LP.
+    solver: (problem, budgetMs, signal) =>
+      stack.solveHorizonInWorker(problem, { budgetMs, relaxBranch: true }, signal),
     shadow,
     log,
   });

@@ -364,7 +364,12 @@ export class LiveController implements Dispatcher, LivePlanner {
       problem = problemFromView(
         lv.view,
         this.forecast,
-        { ...plannerDefaults(this.horizonHours), moveBlocking: DEFAULT_MOVE_BLOCKING },
+        {
+          ...plannerDefaults(this.horizonHours),
+          moveBlocking: DEFAULT_MOVE_BLOCKING,
+          // Until the next scheduled re-plan the data center runs whole jobs at one cap, as planned.
+          wholeJobHours: (this.o.replanEveryMs ?? DEFAULT_REPLAN_EVERY_MS) / MS_PER_HOUR,
+        },
         lv.view.batterySocKwh,
         image.signals,
       );

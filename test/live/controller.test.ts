@@ -74,7 +74,14 @@ describe('live controller', () => {
   };
 
   it('plans from the measured state, stores each schedule version and dispatches from the newest', async () => {
-    const { controller, loop } = make(realSolver);
+    // The interval until the next scheduled re-plan (15 min: one step) is planned as whole jobs.
+    const wholeJobSteps: number[] = [];
+    const { controller, loop } = make((p, budgetMs, signal) => {
+      wholeJobSteps.push(p.wholeJobSteps);
+      return realSolver(p, budgetMs, signal);
+      expect(wholeJobSteps.length).toBeGreaterThan(0);
+      for (const n of wholeJobSteps) expect(n).toBe(1);
+    });
     await controller.restore();
     await loop.restore();
     await loop.cycle();
