@@ -59,11 +59,12 @@ describe('contract excess from a district', () => {
     const s = structuredClone(scenario);
     s.grid.import_limit_kw = importLimitKw;
     const d = prepareDistrict(s, { start: '2026-08-03', days: 1, baseDir });
-    const p = problemFromView(initialView(d, 40), persistenceForecast(d), {
+    const view = initialView(d, 40);
+    const p = problemFromView(view, persistenceForecast(d), {
       ...DEFAULT_PLAN_OPTIONS,
       horizonHours: 4,
     });
-    return { d, p };
+    return { d, p, view };
   };
 
   it('adds no term where the import limit already holds import to the contract', () => {
@@ -72,11 +73,13 @@ describe('contract excess from a district', () => {
   });
 
   it('adds the term at the first tier over the horizon’s highest basic charge where import can pass it', () => {
-    const { d, p } = problemFor(scenario.grid.contract_demand_kw + 2_000);
+    const { d, p, view } = problemFor(scenario.grid.contract_demand_kw + 2_000);
     const basic = Math.max(...d.prices.basicChargeKrwPerKw.slice(40, 40 + p.steps));
+    // The month's highest import so far comes from the 10 hours the view was run to.
+    expect(view.monthMaxImportKw).toBeGreaterThan(0);
     expect(p.contractExcess).toEqual({
       contractKw: scenario.grid.contract_demand_kw,
-      monthMaxImportKw: 0,
+      monthMaxImportKw: view.monthMaxImportKw,
       costKrwPerKw: basic * EXCESS_PENALTY_TIERS[0][1],
     });
     expect(basic).toBeGreaterThan(0);
