@@ -19,6 +19,11 @@ const RATCHET_MONTHS_BACK = 11;
 export interface DemandState {
   /** Highest 15-minute mean import in demand-charge hours this local month, kW. */
   monthPeakKw: number;
+  /**
+   * Highest 15-minute mean import this local month at any hour, kW: what the contract-excess penalty
+   * is measured against (tariff/bill.ts), which counts every hour, not only demand-charge ones.
+   */
+  monthMaxKw: number;
   /** Local month the peak belongs to, `YYYY-MM`. */
   monthKey: string;
   /** Highest of the month's peak, the ratchet months' peaks, the history peak and the floor, kW. */
@@ -33,6 +38,7 @@ export class DemandTracker {
   private monthKey = '';
   private monthIndex = 0;
   private monthPeakKw = 0;
+  private monthMaxKw = 0;
   /** Peaks of past ratchet months by month index (year × 12 + month − 1). */
   private readonly ratchet: RatchetBook;
   private windowStartMs = NaN;
@@ -75,9 +81,15 @@ export class DemandTracker {
         aggregate: 'mean',
       });
       let peakKw = 0;
-      for (const r of rows) if (this.tariff.countsForDemand(r.timeMs)) peakKw = Math.max(peakKw, r.value);
-      if (m.index === month.index) this.monthPeakKw = Math.max(this.monthPeakKw, peakKw);
-      else this.ratchet.record(m.index, peakKw);
+      let maxKw = 0;
+      for (const r of rows) {
+        maxKw = Math.max(maxKw, r.value);
+        if (this.tariff.countsForDemand(r.timeMs)) peakKw = Math.max(peakKw, r.value);
+      }
+      if (m.index === month.index) {
+        this.monthPeakKw = Math.max(this.monthPeakKw, peakKw);
+        this.monthMaxKw = Math.max(this.monthMaxKw, maxKw);
+      } else this.ratchet.record(m.index, peakKw);
       startMs = m.endMs;
     }
     this.monthKey = month.key;
@@ -119,6 +131,7 @@ export class DemandTracker {
       // A window seen only in part (start-up, a gap) counts as what was seen of it.
       const meanKw = this.windowKwMs / this.windowMs;
       this.rollMonth(this.windowStartMs);
+      this.monthMaxKw = Math.max(this.monthMaxKw, meanKw);
       if (this.tariff.countsForDemand(this.windowStartMs))
         this.monthPeakKw = Math.max(this.monthPeakKw, meanKw);
     }
@@ -132,7 +145,10 @@ export class DemandTracker {
     const m = this.tariff.monthAt(timeMs);
     if (m.key === this.monthKey) return;
     if (this.monthKey) this.ratchet.record(this.monthIndex, this.monthPeakKw);
-    if (m.index > this.monthIndex || !this.monthKey) this.monthPeakKw = 0;
+    if (m.index > this.monthIndex || !this.monthKey) {
+      this.monthPeakKw = 0;
+      this.monthMaxKw = 0;
+    }
     this.monthKey = m.key;
     this.monthIndex = m.index;
   }
@@ -141,6 +157,7 @@ export class DemandTracker {
     const billingKw = this.ratchet.billingDemandKw(this.monthIndex, this.monthPeakKw);
     return {
       monthPeakKw: this.monthPeakKw,
+      monthMaxKw: this.monthMaxKw,
       monthKey: this.monthKey,
       billingDemandKw: billingKw,
       windowMeanKw: this.windowMs > 0 ? this.windowKwMs / this.windowMs : Math.max(0, this.lastKw),

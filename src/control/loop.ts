@@ -73,8 +73,9 @@ export interface ProcessImage {
   signals: GridSignal[];
   /** Charging sessions in progress, as the chargers report them. */
   sessions: ChargingSessionInfo[];
-  /** Month's 15-minute peak and billing demand from the grid meter, kW. */
+  /** Month's 15-minute peak (demand-charge hours; any hour) and billing demand from the grid meter, kW. */
   monthPeakKw: number;
+  monthMaxKw: number;
   billingDemandKw: number;
 }
 
@@ -145,6 +146,7 @@ export class ControlLoop implements LiveSystem {
     signals: [],
     sessions: [],
     monthPeakKw: 0,
+    monthMaxKw: 0,
     billingDemandKw: 0,
   };
   readonly demand: DemandTracker;
@@ -359,6 +361,7 @@ export class ControlLoop implements LiveSystem {
       signals: [...this.signalsByDriver.values()].flat().filter((s) => s.endMs > nowMs),
       sessions,
       monthPeakKw: demand.monthPeakKw,
+      monthMaxKw: demand.monthMaxKw,
       billingDemandKw: demand.billingDemandKw,
     };
     this.store(points);

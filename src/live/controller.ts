@@ -269,7 +269,11 @@ export class LiveController implements Dispatcher, LivePlanner {
       nowMs,
       image,
       sessions: image.sessions,
-      demand: { monthPeakKw: image.monthPeakKw, billingDemandKw: image.billingDemandKw },
+      demand: {
+        monthPeakKw: image.monthPeakKw,
+        monthMaxKw: image.monthMaxKw,
+        billingDemandKw: image.billingDemandKw,
+      },
       jobs,
       needs: this.needs,
       defaults: this.defaults,

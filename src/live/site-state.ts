@@ -115,7 +115,7 @@ export interface BuildInputs {
   nowMs: number;
   image: ProcessImage;
   sessions: readonly ChargingSessionInfo[];
-  demand: Pick<DemandState, 'monthPeakKw' | 'billingDemandKw'>;
+  demand: Pick<DemandState, 'monthPeakKw' | 'monthMaxKw' | 'billingDemandKw'>;
   jobs: readonly KnownJob[];
   needs: ReadonlyMap<string, SessionNeeds>;
   defaults: SessionDefaults;
@@ -248,6 +248,7 @@ export function buildLiveView(inp: BuildInputs): LiveView {
     buses,
     datacenters,
     monthPeakImportKw: inp.demand.monthPeakKw,
+    monthMaxImportKw: inp.demand.monthMaxKw,
     billingDemandKw: inp.demand.billingDemandKw,
   };
   return { view, sessionChannels, buses, futureJobs, measuredAt: inp.nowMs };

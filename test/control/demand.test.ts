@@ -31,6 +31,8 @@ describe('demand tracker', () => {
     feed(d, local('2026-08-04T23:00:00'), 60, () => 15_000); // light band
     feed(d, local('2026-08-09T14:00:00'), 60, () => 14_000); // a Sunday
     expect(d.state().monthPeakKw).toBe(0);
+    // The contract-excess basis counts every hour: the night's 15 MW is the month's highest import.
+    expect(d.state().monthMaxKw).toBeCloseTo(15_000, 6);
     feed(d, local('2026-08-31T15:00:00'), 30, () => 9000);
     expect(d.state().monthPeakKw).toBeCloseTo(9000, 6);
     // September, in Korea: August's peak moves to the ratchet history and keeps the billing demand up.
@@ -38,6 +40,7 @@ describe('demand tracker', () => {
     const s = d.state();
     expect(s.monthKey).toBe('2026-09');
     expect(s.monthPeakKw).toBeCloseTo(7000, 6);
+    expect(s.monthMaxKw).toBeCloseTo(7000, 6);
     expect(s.billingDemandKw).toBeGreaterThanOrEqual(9000);
   });
 

@@ -31,6 +31,7 @@ function image(timeMs: number, gridKw: number, batteryKw: number, signals: Proce
     signals,
     sessions: [],
     monthPeakKw: 0,
+    monthMaxKw: 0,
     billingDemandKw: 0,
   } as ProcessImage;
 }

@@ -180,7 +180,7 @@ describe('live controller', () => {
 
   it('restores the month’s 15-minute peak and the schedule in force after a restart', async () => {
     // The month so far: 8,000 kW steady, one quarter hour at 9,000 kW in demand hours (Monday 10:00),
-    // and 12,000 kW at night (light band: does not count).
+    // and 12,000 kW at night (light band: no demand charge).
     const points: TelemetryPoint[] = [];
     const monday = Date.parse('2026-08-03T00:00:00+09:00');
     for (let m = 0; m < 24 * 60; m += 1) {
@@ -194,7 +194,10 @@ describe('live controller', () => {
     await first.controller.restore();
     await first.loop.restore();
     expect(first.loop.demand.state().monthPeakKw).toBeCloseTo(9000, 3);
+    // The contract-excess basis counts the night too, and reaches the planner's view.
+    expect(first.loop.demand.state().monthMaxKw).toBeCloseTo(12_000, 3);
     await first.loop.cycle();
+    expect(first.controller.view()?.view.monthMaxImportKw).toBeCloseTo(12_000, 3);
     await until(() => first.controller.status().scheduleId !== undefined, 'a schedule');
     const id = first.controller.status().scheduleId!;
     first.controller.stop();

@@ -28,6 +28,7 @@ export function liveViewAt(
     signals: [],
     sessions,
     monthPeakKw: 0,
+    monthMaxKw: 0,
     billingDemandKw: 0,
   };
   return buildLiveView({
@@ -36,7 +37,7 @@ export function liveViewAt(
     nowMs,
     image,
     sessions,
-    demand: { monthPeakKw: 0, billingDemandKw: 0 },
+    demand: { monthPeakKw: 0, monthMaxKw: 0, billingDemandKw: 0 },
     jobs: [],
     needs: new Map(),
     defaults: new SessionDefaults(scenario),

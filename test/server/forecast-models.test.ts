@@ -44,6 +44,7 @@ function forecastAtT0(loaded: LoadedScenario): LiveForecast {
     signals: [],
     sessions: [],
     monthPeakKw: 0,
+    monthMaxKw: 0,
     billingDemandKw: 0,
   };
   const { view } = buildLiveView({
@@ -52,7 +53,7 @@ function forecastAtT0(loaded: LoadedScenario): LiveForecast {
     nowMs: T0_MS,
     image,
     sessions: [],
-    demand: { monthPeakKw: 0, billingDemandKw: 0 },
+    demand: { monthPeakKw: 0, monthMaxKw: 0, billingDemandKw: 0 },
     jobs: [],
     needs: new Map(),
     defaults: new SessionDefaults(loaded.scenario),
