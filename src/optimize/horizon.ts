@@ -18,6 +18,7 @@ import type { GridSignal } from '../drivers/types.ts';
 import { applyGridSignals } from './signals.ts';
 import { deferrableInputs } from './assets/deferrable.ts';
 import { BLOCKABLE_ASSETS, moveBlockStarts, type BlockableAsset } from './blocks.ts';
+import { finishesWithinStep } from './assets/datacenter.ts';
 
 // From what a strategy sees (StepView) and a forecast to one horizon's HorizonProblem.
 
@@ -198,14 +199,29 @@ export function problemFromView(
 
   const frame: HorizonFrame = { t0, endMs, steps, dtMs };
   const depots = depotInputs(view, frame);
-  const datacenters = d.datacenters.map((u, k): DatacenterInput => ({
-    id: u.id,
-    cfg: u.cfg,
-    layout: u.layout,
-    inferenceItKw: sl(u.inferenceItKw),
-    pue: forecast.pue(view, k, steps),
-    jobs: jobInputs(view, forecast, k, frame),
-  }));
+  let meanPriceKrwPerKwh = 0;
+  for (let k = 0; k < steps; k++) meanPriceKrwPerKwh += pr.importPriceKrwPerKwh[i0 + k] / steps;
+  const consumptionCostKrwPerKwh = cert ? (cert.annual_share * cert.price_krw_per_mwh) / 1000 : 0;
+  const datacenters = d.datacenters.map((u, k): DatacenterInput => {
+    const pue = forecast.pue(view, k, steps);
+    let meanPue = 0;
+    for (let j = 0; j < steps; j++) meanPue += pue[j] / steps;
+    // Work left at the end is done later at the cap that takes the least energy per GPU-hour (the
+    // lowest: throughput is concave) and at the horizon's mean price, the price of an hour the
+    // planner does not choose. A dearer hour in the horizon is then worth leaving work for later, a
+    // cheaper one worth doing it in.
+    const kwhPerGpuHour =
+      meanPue * u.layout.gpuDynamicKw * Math.pow(u.cfg.gpu_power_cap_min, 1 - u.cfg.throughput_exponent);
+    return {
+      id: u.id,
+      cfg: u.cfg,
+      layout: u.layout,
+      inferenceItKw: sl(u.inferenceItKw),
+      pue,
+      ...jobInputs(view, forecast, k, frame, pue[0]),
+      workLeftKrwPerGpuHour: kwhPerGpuHour * (meanPriceKrwPerKwh * taxFactor + consumptionCostKrwPerKwh),
+    };
+  });
 
   const p: HorizonProblem = {
     startMs: t0,
@@ -231,7 +247,7 @@ export function problemFromView(
     taxFactor,
     ...(contractExcess && { contractExcess }),
     emissionFactorKgPerKwh: new Float64Array(steps).fill(g.emission_factor_kg_per_kwh),
-    consumptionCostKrwPerKwh: cert ? (cert.annual_share * cert.price_krw_per_mwh) / 1000 : 0,
+    consumptionCostKrwPerKwh,
     terminalValueKrwPerKwh: Number.isFinite(minPrice) ? minPrice * taxFactor : 0,
     unmetPenaltyKrwPerKwh: opts.unmetPenaltyKrwPerKwh,
     latePenaltyKrwPerGpuHour: opts.latePenaltyKrwPerGpuHour,
@@ -276,24 +292,29 @@ function moveBlockingOf(
 /**
  * Work due after the horizon that the GPUs cannot all do after it must start inside it. Taking the
  * jobs by deadline (earliest first), the work due by each deadline, less what the plan must already
- * do inside the horizon, may not exceed what all training GPUs give between the horizon's end and that
- * deadline at full speed (1 GPU-hour per GPU and hour); the excess is required inside the horizon,
- * from the jobs due first. Each job alone is already held to what its own GPUs can do after the
- * horizon; this adds the shared pool, so a queue of jobs due just after the horizon is not left to
- * the last hours, where it could never fit.
+ * do inside the horizon, may not exceed what the training pool gives between the horizon's end and
+ * that deadline (`poolGpuHoursPerHour`: GPU-hours of work per hour, its GPUs × their speed) beyond
+ * the new work expected meanwhile (`arrivalGpuHoursPerHour`); the excess is required inside the
+ * horizon, from the jobs due first.
+ * Each job alone is already held to what its own GPUs can do after the horizon; this adds the shared
+ * pool, so a queue of jobs due just after the horizon is not left to the last hours, where it could
+ * never fit, nor into hours that the jobs submitted after this plan will want.
  */
 export function requireWhatCannotFitLater(
   due: readonly { job: JobInput; deadlineMs: number }[],
-  trainingGpus: number,
+  poolGpuHoursPerHour: number,
   horizonEndMs: number,
+  arrivalGpuHoursPerHour = 0,
 ): void {
+  const spareGpuHoursPerHour = Math.max(0, poolGpuHoursPerHour - arrivalGpuHoursPerHour);
   const byDeadline = [...due].sort((a, b) => a.deadlineMs - b.deadlineMs);
   let remainingGpuHours = 0;
   let requiredGpuHours = 0;
   for (let i = 0; i < byDeadline.length; i++) {
     remainingGpuHours += byDeadline[i].job.remainingGpuHours;
     requiredGpuHours += byDeadline[i].job.requiredGpuHours;
-    const laterCapacityGpuHours = (trainingGpus * (byDeadline[i].deadlineMs - horizonEndMs)) / MS_PER_HOUR;
+    const laterCapacityGpuHours =
+      (spareGpuHoursPerHour * (byDeadline[i].deadlineMs - horizonEndMs)) / MS_PER_HOUR;
     let excess = remainingGpuHours - requiredGpuHours - laterCapacityGpuHours;
     for (let j = 0; j <= i && excess > 1e-9; j++) {
       const job = byDeadline[j].job;
@@ -356,14 +377,44 @@ function depotInputs(view: StepView, f: HorizonFrame): DepotInput[] {
   return depots;
 }
 
-/** Data center k's training jobs over the horizon: where each may run, what it must get done in it. */
-function jobInputs(view: StepView, forecast: Forecast, k: number, f: HorizonFrame): JobInput[] {
+/**
+ * Data center k's training jobs over the horizon: where each may run, what it must get done in it;
+ * and those submitted that finish in the first step, which the dispatch runs there (`pueNow`: the
+ * PUE of that step).
+ */
+function jobInputs(
+  view: StepView,
+  forecast: Forecast,
+  k: number,
+  f: HorizonFrame,
+  pueNow: number,
+): Pick<DatacenterInput, 'jobs' | 'finishingGpus' | 'finishingKw'> {
   const { t0, endMs, steps, dtMs } = f;
   const stepOf = (ms: number) => Math.round((ms - t0) / dtMs);
   const jobs: JobInput[] = [];
   const dueAfter: { job: JobInput; deadlineMs: number }[] = [];
+  const unit = view.district.datacenters[k];
+  const dtHours = dtMs / MS_PER_HOUR;
+  let finishingGpus = 0;
+  let finishingKw = 0;
+  const slowSpeed = Math.pow(unit.cfg.gpu_power_cap_min, unit.cfg.throughput_exponent);
   for (const js of forecast.jobs(view, k, endMs)) {
     const job = js.job;
+    if (
+      job.submitMs <= t0 &&
+      finishesWithinStep(
+        js.remainingGpuHours,
+        job.gpus,
+        unit.cfg.gpu_power_cap_min,
+        unit.cfg.throughput_exponent,
+        dtHours,
+      )
+    ) {
+      finishingGpus += job.gpus;
+      // At most a full-cap GPU's power per GPU-hour of work (a GPU at cap c draws c^(1 − exponent) of it).
+      finishingKw += (pueNow * unit.layout.gpuDynamicKw * js.remainingGpuHours) / dtHours;
+      continue;
+    }
     const startStep = Math.max(0, stepOf(job.submitMs));
     // Work counts as on time when its interval ends by the deadline.
     const endStep = Math.min(steps, Math.floor((job.deadlineMs - t0) / dtMs));
@@ -384,6 +435,14 @@ function jobInputs(view: StepView, forecast: Forecast, k: number, f: HorizonFram
     jobs.push(input);
     if (job.deadlineMs > endMs) dueAfter.push({ job: input, deadlineMs: job.deadlineMs });
   }
-  requireWhatCannotFitLater(dueAfter, view.district.datacenters[k].layout.trainingGpus, endMs);
-  return jobs;
+  // After the horizon the pool is counted at the lowest cap's speed, the one plans choose wherever
+  // nothing presses (it takes the least energy per GPU-hour): counted at full speed, January 2026
+  // missed 26 deadlines instead of 10 (docs/optimizer.md).
+  requireWhatCannotFitLater(
+    dueAfter,
+    unit.layout.trainingGpus * slowSpeed,
+    endMs,
+    forecast.trainingArrivalGpuHoursPerHour?.(view, k) ?? 0,
+  );
+  return { jobs, finishingGpus, finishingKw };
 }

@@ -10,6 +10,7 @@ import type { Forecast } from '../forecast/planner-standin.ts';
 import type { SolveOptions } from './highs.ts';
 import { shedFlexibleLoads } from './peak-hold.ts';
 import { deferrableDispatch } from './assets/deferrable.ts';
+import { finishesWithinStep } from './assets/datacenter.ts';
 
 // Rolling-horizon control around the horizon MILP: re-plan every `replanEveryHours` on the forecast,
 // apply the current interval of the newest plan, and never go without a decision — a failed or
@@ -209,12 +210,30 @@ function dispatchTrainingJobs(view: StepView, s: Schedule, k: number, dp: Dispat
     const unit = d.datacenters[di];
     const gpus = s.jobGpus[di];
     const caps = s.jobCapSum[di];
-    // Where the plan ran whole jobs, the data center runs exactly those, at the plan's cap.
+    const finishing = (js: (typeof dc.pending)[number]) =>
+      finishesWithinStep(
+        js.remainingGpuHours,
+        js.job.gpus,
+        unit.cfg.gpu_power_cap_min,
+        unit.cfg.throughput_exponent,
+        dt,
+      );
+    // Where the plan ran whole jobs, the data center runs exactly those, at the plan's cap, and the
+    // jobs that finish within this step where the GPUs the plan leaves free allow (the plan held
+    // room for those pending when it was made: horizon.ts).
     if (k < s.wholeJobSteps && Number.isFinite(s.dcPowerCap[di]?.[k])) {
+      const planned = new Set(
+        dc.pending.filter((js) => (gpus?.get(js.job.id)?.[k] ?? 0) >= js.job.gpus / 2).map((js) => js.job.id),
+      );
+      let free = dc.trainingGpus;
+      for (const js of dc.pending) if (planned.has(js.job.id)) free -= js.job.gpus;
+      for (const js of dc.pending)
+        if (!planned.has(js.job.id) && js.job.gpus <= free && finishing(js)) {
+          planned.add(js.job.id);
+          free -= js.job.gpus;
+        }
       dp.datacenters[di] = {
-        runJobIds: dc.pending
-          .filter((js) => (gpus?.get(js.job.id)?.[k] ?? 0) >= js.job.gpus / 2)
-          .map((js) => js.job.id),
+        runJobIds: dc.pending.filter((js) => planned.has(js.job.id)).map((js) => js.job.id),
         powerCap: Math.min(1, Math.max(unit.cfg.gpu_power_cap_min, s.dcPowerCap[di][k])),
       };
       return;
@@ -236,18 +255,19 @@ function dispatchTrainingJobs(view: StepView, s: Schedule, k: number, dp: Dispat
         deficit -= start - js.remainingGpuHours;
       }
       const laxityH = (js.job.deadlineMs - view.timeMs) / MS_PER_HOUR - js.remainingGpuHours / js.job.gpus;
-      return { js, n, g, laxityH, deficit };
+      // Behind its plan, or finishing within the step: runs whatever the plan's total.
+      const behind = deficit > 1e-6 || finishing(js);
+      return { js, n, g, laxityH, behind };
     });
-    cand.sort((a, b) => (b.deficit > 1e-6 ? 1 : 0) - (a.deficit > 1e-6 ? 1 : 0) || a.laxityH - b.laxityH);
+    cand.sort((a, b) => (b.behind ? 1 : 0) - (a.behind ? 1 : 0) || a.laxityH - b.laxityH);
     let free = dc.trainingGpus;
     let capMax = 0;
     let running = 0;
     const ids: string[] = [];
     for (const c of cand) {
       if (c.js.job.gpus > free) continue;
-      // A job behind its plan always runs; others when that brings the running total nearer the plan's.
-      const behind = c.deficit > 1e-6;
-      if (!behind && Math.abs(running + c.js.job.gpus - plannedGpus) >= Math.abs(running - plannedGpus))
+      // A job behind always runs; others when that brings the running total nearer the plan's.
+      if (!c.behind && Math.abs(running + c.js.job.gpus - plannedGpus) >= Math.abs(running - plannedGpus))
         continue;
       free -= c.js.job.gpus;
       running += c.js.job.gpus;

@@ -81,6 +81,19 @@ export interface DatacenterInput {
   inferenceItKw: Float64Array;
   pue: Float64Array;
   jobs: JobInput[];
+  /**
+   * GPUs and facility kW in the first step of jobs that finish in it even at the lowest cap: the
+   * dispatch runs them there (`finishesWithinStep`), so they are not planned, only held room for.
+   * Absent: none.
+   */
+  finishingGpus?: number;
+  finishingKw?: number;
+  /**
+   * 원 per GPU-hour of work still to do when the horizon ends: what it costs to do after it (see
+   * horizon.ts). Without it, work the horizon need not hold looks free to leave, and every plan
+   * defers all of it to the last hours its deadline allows. Absent: 0.
+   */
+  workLeftKrwPerGpuHour?: number;
 }
 
 /** One window of a deferrable load that overlaps the horizon (steps clipped to it). */

@@ -26,6 +26,22 @@ export interface DatacenterHandles {
   lateCol: number[][];
 }
 
+/**
+ * A job whose remaining work its GPUs finish within one step even at the lowest cap: the dispatch
+ * runs it in the next step whatever the plan says (a plan would rather leave a few GPU-minutes for
+ * later than pay a whole step of a job's power for them, and leave them again at every re-plan), and
+ * the plan holds its GPUs and power there instead of planning it.
+ */
+export function finishesWithinStep(
+  remainingGpuHours: number,
+  gpus: number,
+  capMin: number,
+  exponent: number,
+  stepHours: number,
+): boolean {
+  return remainingGpuHours <= gpus * Math.pow(capMin, exponent) * stepHours;
+}
+
 /** Segments of the piecewise-linear throughput curve between cap_min and 1. */
 export const THROUGHPUT_SEGMENTS = 4;
 
@@ -54,9 +70,12 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
     const cfg = dc.cfg;
     const capMin = cfg.gpu_power_cap_min;
     const segs = throughputSegments(capMin, cfg.throughput_exponent);
-    // The fixed part of the facility's power: inference and idle training nodes.
+    // The fixed part of the facility's power: inference and idle training nodes; jobs finishing in
+    // the first step.
     for (let k = 0; k < p.steps; k++)
       ctx.fixedKw[k] += dc.pue[k] * (dc.inferenceItKw[k] + dc.layout.trainingNodes * cfg.node_idle_kw);
+    ctx.fixedKw[0] += dc.finishingKw ?? 0;
+    const workLeftKrwPerGpuHour = p.weights.cost * (dc.workLeftKrwPerGpuHour ?? 0);
     const byStep: { col: number; coef: number }[][] = Array.from({ length: p.steps }, () => []);
     const run: number[][] = [];
     const cap: number[][] = [];
@@ -103,7 +122,8 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
           m.addRow(`${name}_gch_${k0}`, [...terms, { col: nk, coef: job.gpus }], -Infinity, job.gpus);
           m.addRow(`${name}_gcl_${k0}`, [...terms, { col: nk, coef: -job.gpus }], -job.gpus, Infinity);
         }
-        const wk = m.addVar(`${name}_w_${k0}`, 0, job.gpus, waitKrw);
+        // Work done here is work not left at the end: its value there is a credit now.
+        const wk = m.addVar(`${name}_w_${k0}`, 0, job.gpus, waitKrw - workLeftKrwPerGpuHour * dt * (k1 - k0));
         m.addRow(
           `${name}_cmin_${k0}`,
           [
@@ -157,7 +177,12 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
     // whose row would repeat the step before's adds nothing.
     for (let k = 0; k < p.steps; k++)
       if (byStep[k].length > 0 && !(k > 0 && sameTerms(byStep[k], byStep[k - 1])))
-        m.addRow(`${prefix}_gpus_${k}`, byStep[k], -Infinity, dc.layout.trainingGpus);
+        m.addRow(
+          `${prefix}_gpus_${k}`,
+          byStep[k],
+          -Infinity,
+          dc.layout.trainingGpus - (k === 0 ? (dc.finishingGpus ?? 0) : 0),
+        );
     h.capCol.push(capCols);
     h.runningCol.push(run);
     h.capSumCol.push(cap);
