@@ -1,3 +1,4 @@
+import { referenceWeekdayMorning } from './fixtures.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../src/model/index.ts';
 import { prepareDistrict, type District } from '../../src/sim/district.ts';
@@ -36,9 +37,7 @@ describe('move blocking of EVs and training jobs on the reference district (24 h
   };
 
   beforeAll(() => {
-    const { scenario, baseDir } = loadScenarioFile();
-    d = prepareDistrict(scenario, { days: 2, baseDir });
-    view = initialView(d, 40);
+    ({ d, view } = referenceWeekdayMorning());
     full = solve();
     blocked = solve(BLOCKING);
   });

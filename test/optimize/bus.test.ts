@@ -1,3 +1,4 @@
+import { referenceWeekdayMorning } from './fixtures.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../src/model/index.ts';
 import { assetSchema, type AssetOf } from '../../src/model/schema.ts';
@@ -29,20 +30,24 @@ describe('bus depot on the reference district (24 h from 10:00 on a weekday in A
   let view: StepView;
 
   beforeAll(() => {
-    const { scenario, baseDir } = loadScenarioFile();
-    d = prepareDistrict(scenario, { days: 2, baseDir });
-    view = initialView(d, 40);
+    ({ d, view } = referenceWeekdayMorning());
   });
 
-  const plan = (v: StepView) => {
+  /** The plan from `v`, with `v2gChargers` V2G chargers at the depot where given. */
+  const plan = (v: StepView, v2gChargers?: number) => {
     const p = problemFromView(v, perfectForecast(d), { ...DEFAULT_PLAN_OPTIONS, horizonHours: 24 });
+    if (v2gChargers !== undefined)
+      p.depots[0] = { ...p.depots[0], cfg: { ...p.depots[0].cfg, v2g_chargers: v2gChargers } };
     const r = solveHorizon(p);
     expect(r.result.status).toBe('optimal');
     return { p, s: r.schedule!, solves: r.solves };
   };
 
   it('keeps every bus within [soc_min, soc_max] × battery at every step, away or not, and discharges at most v2g_chargers buses at once', () => {
-    const { p, s } = plan(view);
+    // The plan would discharge up to 8 of the depot's buses at once here; with 4 V2G chargers the
+    // limit binds.
+    const V2G_CHARGERS = 4;
+    const { p, s } = plan(view, V2G_CHARGERS);
     const cfg = p.depots[0].cfg;
     const floorKwh = cfg.soc_min * cfg.battery_kwh;
     const topKwh = cfg.soc_max * cfg.battery_kwh;
@@ -63,7 +68,8 @@ describe('bus depot on the reference district (24 h from 10:00 on a weekday in A
 
     const counts = dischargingBuses(p, s, 0);
     // V2G is used, so the count is a real limit here, not an idle one.
-    expect(Math.max(...counts)).toBe(cfg.v2g_chargers);
+    expect(cfg.v2g_chargers).toBe(V2G_CHARGERS);
+    expect(Math.max(...counts)).toBe(V2G_CHARGERS);
     for (const n of counts) expect(n).toBeLessThanOrEqual(cfg.v2g_chargers);
     // A discharging bus gives back no more than one charger's power.
     for (const kw of s.busKw.values())

@@ -1,5 +1,9 @@
 import { assetSchema, type AssetOf } from '../../src/model/schema.ts';
 import type { DatacenterInput, JobInput } from '../../src/optimize/problem.ts';
+import { loadScenarioFile } from '../../src/model/index.ts';
+import { prepareDistrict, type District } from '../../src/sim/district.ts';
+import { initialView } from '../../src/optimize/view.ts';
+import type { StepView } from '../../src/sim/strategy-interface.ts';
 
 // Small hand-checkable assets for the optimizer's tests.
 
@@ -79,4 +83,15 @@ export function testBattery(over: Partial<AssetOf<'battery'>> = {}): AssetOf<'ba
     degradation_cost_krw_per_kwh: 0,
     ...over,
   }) as AssetOf<'battery'>;
+}
+
+/**
+ * The reference district over 2 days and what a strategy sees at 10:00 on its first weekday (interval
+ * 40, after `rules` ran until then): demand-charge hours, cars plugged in, buses at the depot, training
+ * jobs running.
+ */
+export function referenceWeekdayMorning(): { d: District; view: StepView } {
+  const { scenario, baseDir } = loadScenarioFile();
+  const d = prepareDistrict(scenario, { days: 2, baseDir });
+  return { d, view: initialView(d, 40) };
 }

@@ -8,7 +8,6 @@ import {
   requireWhatCannotFitLater,
   DEFAULT_PLAN_OPTIONS,
 } from '../../src/optimize/horizon.ts';
-import { initialView } from '../../src/optimize/view.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
 import { finishesWithinStep } from '../../src/optimize/assets/datacenter.ts';
 import { persistenceForecast } from '../../src/forecast/planner-standin.ts';
@@ -18,7 +17,7 @@ import {
   declaredTrainingGpuHoursPerHour,
 } from '../../src/forecast/training-arrivals.ts';
 import { MS_PER_HOUR } from '../../src/model/time.ts';
-import { datacenterInput, trainingDatacenter } from './fixtures.ts';
+import { datacenterInput, trainingDatacenter, referenceWeekdayMorning } from './fixtures.ts';
 import type { StepView } from '../../src/sim/strategy-interface.ts';
 
 // Training work does not pile up behind the plan: the last minutes of a job run at once, work left at
@@ -28,10 +27,7 @@ describe('a job that finishes within the next step', () => {
   let d: District;
   let view: StepView;
   beforeAll(() => {
-    const { scenario, baseDir } = loadScenarioFile();
-    d = prepareDistrict(scenario, { days: 2, baseDir });
-    // 10:00 on the first weekday, jobs running.
-    view = initialView(d, 40);
+    ({ d, view } = referenceWeekdayMorning());
   });
 
   it('is not planned, holds its GPUs and power in the first step, and is run by the dispatch', () => {

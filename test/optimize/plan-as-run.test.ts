@@ -13,7 +13,7 @@ import { noneStrategy } from '../../src/strategy/none.ts';
 import { computeKpis, peakCostAfterRun } from '../../src/report/kpis.ts';
 import { MS_PER_HOUR } from '../../src/model/time.ts';
 import { DEMAND_INTERVAL_MINUTES } from '../../src/tariff/index.ts';
-import { datacenterInput, testBattery, trainingDatacenter } from './fixtures.ts';
+import { datacenterInput, testBattery, trainingDatacenter, referenceWeekdayMorning } from './fixtures.ts';
 import type { StepView } from '../../src/sim/strategy-interface.ts';
 
 // What a plan promises is what the district does: training jobs run whole at one cap where the plan
@@ -187,10 +187,7 @@ describe('the real-time layer holds the peak with the flexible loads', () => {
   let d: District;
   let view: StepView;
   beforeAll(() => {
-    const { scenario, baseDir } = loadScenarioFile();
-    d = prepareDistrict(scenario, { days: 2, baseDir });
-    // 10:00 on the first weekday: cars plugged in, jobs running.
-    view = initialView(d, 40);
+    ({ d, view } = referenceWeekdayMorning());
   });
 
   it('cuts EV charging only as far as every car can still finish by its departure', () => {

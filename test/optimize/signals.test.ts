@@ -1,11 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { testBattery } from './fixtures.ts';
-import { loadScenarioFile } from '../../src/model/index.ts';
-import { prepareDistrict, type District } from '../../src/sim/district.ts';
+import { testBattery, referenceWeekdayMorning } from './fixtures.ts';
+import type { District } from '../../src/sim/district.ts';
 import { solveHorizon, type Schedule } from '../../src/optimize/build.ts';
 import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizon.ts';
 import { perfectForecast } from '../../src/forecast/planner-standin.ts';
-import { initialView } from '../../src/optimize/view.ts';
 import { dispatchFromSchedule } from '../../src/optimize/mpc.ts';
 import { applyGridSignals, baselineImportKw } from '../../src/optimize/signals.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
@@ -157,9 +155,7 @@ describe('grid signals on the reference district (24 h from 10:00 on a weekday i
   let base: ReturnType<typeof plan>;
 
   beforeAll(() => {
-    const { scenario, baseDir } = loadScenarioFile();
-    d = prepareDistrict(scenario, { days: 2, baseDir });
-    view = initialView(d, 40);
+    ({ d, view } = referenceWeekdayMorning());
     base = plan();
   });
 
