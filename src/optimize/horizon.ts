@@ -292,29 +292,25 @@ function moveBlockingOf(
 /**
  * Work due after the horizon that the GPUs cannot all do after it must start inside it. Taking the
  * jobs by deadline (earliest first), the work due by each deadline, less what the plan must already
- * do inside the horizon, may not exceed what the training pool gives between the horizon's end and
- * that deadline (`poolGpuHoursPerHour`: GPU-hours of work per hour, its GPUs × their speed) beyond
- * the new work expected meanwhile (`arrivalGpuHoursPerHour`); the excess is required inside the
- * horizon, from the jobs due first.
+ * do inside the horizon, may not exceed what all training GPUs give between the horizon's end and that
+ * deadline at full speed (1 GPU-hour per GPU and hour); the excess is required inside the horizon,
+ * from the jobs due first.
  * Each job alone is already held to what its own GPUs can do after the horizon; this adds the shared
  * pool, so a queue of jobs due just after the horizon is not left to the last hours, where it could
- * never fit, nor into hours that the jobs submitted after this plan will want.
+ * never fit.
  */
 export function requireWhatCannotFitLater(
   due: readonly { job: JobInput; deadlineMs: number }[],
-  poolGpuHoursPerHour: number,
+  trainingGpus: number,
   horizonEndMs: number,
-  arrivalGpuHoursPerHour = 0,
 ): void {
-  const spareGpuHoursPerHour = Math.max(0, poolGpuHoursPerHour - arrivalGpuHoursPerHour);
   const byDeadline = [...due].sort((a, b) => a.deadlineMs - b.deadlineMs);
   let remainingGpuHours = 0;
   let requiredGpuHours = 0;
   for (let i = 0; i < byDeadline.length; i++) {
     remainingGpuHours += byDeadline[i].job.remainingGpuHours;
     requiredGpuHours += byDeadline[i].job.requiredGpuHours;
-    const laterCapacityGpuHours =
-      (spareGpuHoursPerHour * (byDeadline[i].deadlineMs - horizonEndMs)) / MS_PER_HOUR;
+    const laterCapacityGpuHours = (trainingGpus * (byDeadline[i].deadlineMs - horizonEndMs)) / MS_PER_HOUR;
     let excess = remainingGpuHours - requiredGpuHours - laterCapacityGpuHours;
     for (let j = 0; j <= i && excess > 1e-9; j++) {
       const job = byDeadline[j].job;
@@ -397,7 +393,6 @@ function jobInputs(
   const dtHours = dtMs / MS_PER_HOUR;
   let finishingGpus = 0;
   let finishingKw = 0;
-  const slowSpeed = Math.pow(unit.cfg.gpu_power_cap_min, unit.cfg.throughput_exponent);
   for (const js of forecast.jobs(view, k, endMs)) {
     const job = js.job;
     if (
@@ -435,14 +430,6 @@ function jobInputs(
     jobs.push(input);
     if (job.deadlineMs > endMs) dueAfter.push({ job: input, deadlineMs: job.deadlineMs });
   }
-  // After the horizon the pool is counted at the lowest cap's speed, the one plans choose wherever
-  // nothing presses (it takes the least energy per GPU-hour): counted at full speed, January 2026
-  // missed 26 deadlines instead of 10 (docs/optimizer.md).
-  requireWhatCannotFitLater(
-    dueAfter,
-    unit.layout.trainingGpus * slowSpeed,
-    endMs,
-    forecast.trainingArrivalGpuHoursPerHour?.(view, k) ?? 0,
-  );
+  requireWhatCannotFitLater(dueAfter, unit.layout.trainingGpus, endMs);
   return { jobs, finishingGpus, finishingKw };
 }

@@ -1,27 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadScenarioFile } from '../../src/model/index.ts';
-import { prepareDistrict, type District } from '../../src/sim/district.ts';
+import type { District } from '../../src/sim/district.ts';
 import { solveHorizon } from '../../src/optimize/build.ts';
 import { dispatchFromSchedule } from '../../src/optimize/mpc.ts';
-import {
-  problemFromView,
-  requireWhatCannotFitLater,
-  DEFAULT_PLAN_OPTIONS,
-} from '../../src/optimize/horizon.ts';
+import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizon.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
 import { finishesWithinStep } from '../../src/optimize/assets/datacenter.ts';
 import { persistenceForecast } from '../../src/forecast/planner-standin.ts';
-import {
-  TRAINING_ARRIVAL_WINDOW_MS,
-  TrainingArrivals,
-  declaredTrainingGpuHoursPerHour,
-} from '../../src/forecast/training-arrivals.ts';
-import { MS_PER_HOUR } from '../../src/model/time.ts';
 import { datacenterInput, trainingDatacenter, referenceWeekdayMorning } from './fixtures.ts';
 import type { StepView } from '../../src/sim/strategy-interface.ts';
 
-// Training work does not pile up behind the plan: the last minutes of a job run at once, work left at
-// the horizon's end is not free, and the room after the horizon is what new jobs leave of it.
+// Training work does not pile up behind the plan: the last minutes of a job run at once, and work left
+// at the horizon's end is not free.
 
 describe('a job that finishes within the next step', () => {
   let d: District;
@@ -106,60 +95,5 @@ describe('work left at the end of the horizon', () => {
     expect(w[1]).toBeGreaterThan(1);
     expect(w[2]).toBeCloseTo(0, 6);
     expect(w[3]).toBeCloseTo(0, 6);
-  });
-});
-
-describe('room after the horizon for work not yet submitted', () => {
-  const job = (id: string, gpus: number, remainingGpuHours: number) => ({
-    id,
-    gpus,
-    startStep: 0,
-    endStep: 4,
-    remainingGpuHours,
-    requiredGpuHours: 0,
-  });
-
-  it('is what the pool gives beyond the new work expected', () => {
-    // 10 GPUs; 8 GPU-hours due 2 h after the horizon. Alone it fits after the horizon; with 8 GPU-hours
-    // of new work expected each hour, only 4 GPU-hours of room remain by then: 4 are required inside.
-    const a = job('a', 8, 8);
-    requireWhatCannotFitLater([{ job: a, deadlineMs: 2 * MS_PER_HOUR }], 10, 0);
-    expect(a.requiredGpuHours).toBeCloseTo(0, 9);
-    const b = job('b', 8, 8);
-    requireWhatCannotFitLater([{ job: b, deadlineMs: 2 * MS_PER_HOUR }], 10, 0, 8);
-    expect(b.requiredGpuHours).toBeCloseTo(4, 9);
-  });
-
-  it('is expected at the declared rate before anything is seen, then at the rate seen over the past week', () => {
-    const { scenario, baseDir } = loadScenarioFile();
-    const d = prepareDistrict(scenario, { days: 9, baseDir });
-    const u = d.datacenters[0];
-    const declared = declaredTrainingGpuHoursPerHour(u.cfg, u.layout);
-    // The reference data center: 14 jobs a day of 64–512 GPUs (mean 240) for 3–20 h (mean 11.5).
-    expect(declared).toBeCloseTo((14 * 240 * 11.5) / 24, 6);
-    const arrivals = new TrainingArrivals([declared]);
-    const viewAt = (timeMs: number): StepView =>
-      ({
-        timeMs,
-        datacenters: [
-          {
-            pending: u.jobs
-              .filter((j) => j.submitMs <= timeMs && j.submitMs > timeMs - MS_PER_HOUR)
-              .map((job) => ({ job, remainingGpuHours: job.gpuHours })),
-          },
-        ],
-      }) as unknown as StepView;
-    const t0 = d.grid.startMs;
-    expect(arrivals.gpuHoursPerHour(viewAt(t0), 0)).toBeCloseTo(declared, 6);
-    // Eight days of hourly views: the rate is then the last week's submissions, nothing declared.
-    const endMs = t0 + 8 * 24 * MS_PER_HOUR;
-    for (let t = t0 + MS_PER_HOUR; t < endMs; t += MS_PER_HOUR) arrivals.observe(viewAt(t));
-    let seenGpuHours = 0;
-    for (const j of u.jobs)
-      if (j.submitMs >= endMs - TRAINING_ARRIVAL_WINDOW_MS && j.submitMs <= endMs) seenGpuHours += j.gpuHours;
-    expect(arrivals.gpuHoursPerHour(viewAt(endMs), 0)).toBeCloseTo(
-      seenGpuHours / (TRAINING_ARRIVAL_WINDOW_MS / MS_PER_HOUR),
-      6,
-    );
   });
 });
