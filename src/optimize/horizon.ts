@@ -294,10 +294,9 @@ function moveBlockingOf(
  * jobs by deadline (earliest first), the work due by each deadline, less what the plan must already
  * do inside the horizon, may not exceed what all training GPUs give between the horizon's end and that
  * deadline at full speed (1 GPU-hour per GPU and hour); the excess is required inside the horizon,
- * from the jobs due first.
- * Each job alone is already held to what its own GPUs can do after the horizon; this adds the shared
- * pool, so a queue of jobs due just after the horizon is not left to the last hours, where it could
- * never fit.
+ * from the jobs due first. Each job alone is already held to what its own GPUs can do after the
+ * horizon; this adds the shared pool, so a queue of jobs due just after the horizon is not left to
+ * the last hours, where it could never fit.
  */
 export function requireWhatCannotFitLater(
   due: readonly { job: JobInput; deadlineMs: number }[],
