@@ -19,6 +19,7 @@ import { applyGridSignals } from './signals.ts';
 import { deferrableInputs } from './assets/deferrable.ts';
 import { BLOCKABLE_ASSETS, moveBlockStarts, type BlockableAsset } from './blocks.ts';
 import { finishesWithinStep } from './assets/datacenter.ts';
+import { throughputAtCap } from '../sim/assets/datacenter.ts';
 
 // From what a strategy sees (StepView) and a forecast to one horizon's HorizonProblem.
 
@@ -211,7 +212,8 @@ export function problemFromView(
     // planner does not choose. A dearer hour in the horizon is then worth leaving work for later, a
     // cheaper one worth doing it in.
     const kwhPerGpuHour =
-      meanPue * u.layout.gpuDynamicKw * Math.pow(u.cfg.gpu_power_cap_min, 1 - u.cfg.throughput_exponent);
+      (meanPue * u.layout.gpuDynamicKw * u.cfg.gpu_power_cap_min) /
+      throughputAtCap(u.cfg, u.cfg.gpu_power_cap_min);
     return {
       id: u.id,
       cfg: u.cfg,
@@ -394,16 +396,7 @@ function jobInputs(
   let finishingKw = 0;
   for (const js of forecast.jobs(view, k, endMs)) {
     const job = js.job;
-    if (
-      job.submitMs <= t0 &&
-      finishesWithinStep(
-        js.remainingGpuHours,
-        job.gpus,
-        unit.cfg.gpu_power_cap_min,
-        unit.cfg.throughput_exponent,
-        dtHours,
-      )
-    ) {
+    if (job.submitMs <= t0 && finishesWithinStep(js.remainingGpuHours, job.gpus, unit.cfg, dtHours)) {
       finishingGpus += job.gpus;
       // At most a full-cap GPU's power per GPU-hour of work (a GPU at cap c draws c^(1 − exponent) of it).
       finishingKw += (pueNow * unit.layout.gpuDynamicKw * js.remainingGpuHours) / dtHours;

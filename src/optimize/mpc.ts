@@ -211,13 +211,7 @@ function dispatchTrainingJobs(view: StepView, s: Schedule, k: number, dp: Dispat
     const gpus = s.jobGpus[di];
     const caps = s.jobCapSum[di];
     const finishing = (js: (typeof dc.pending)[number]) =>
-      finishesWithinStep(
-        js.remainingGpuHours,
-        js.job.gpus,
-        unit.cfg.gpu_power_cap_min,
-        unit.cfg.throughput_exponent,
-        dt,
-      );
+      finishesWithinStep(js.remainingGpuHours, js.job.gpus, unit.cfg, dt);
     // Where the plan ran whole jobs, the data center runs exactly those, at the plan's cap, and the
     // jobs that finish within this step where the GPUs the plan leaves free allow (the plan held
     // room for those pending when it was made: horizon.ts).

@@ -29,15 +29,7 @@ describe('a job that finishes within the next step', () => {
     const saved = tail.remainingGpuHours;
     tail.remainingGpuHours = tail.job.gpus / 60;
     try {
-      expect(
-        finishesWithinStep(
-          tail.remainingGpuHours,
-          tail.job.gpus,
-          cfg.gpu_power_cap_min,
-          cfg.throughput_exponent,
-          0.25,
-        ),
-      ).toBe(true);
+      expect(finishesWithinStep(tail.remainingGpuHours, tail.job.gpus, cfg, 0.25)).toBe(true);
       const p = problemFromView(view, persistenceForecast(d), { ...DEFAULT_PLAN_OPTIONS, wholeJobHours: 1 });
       const dcIn = p.datacenters[0];
       expect(dcIn.jobs.some((j) => j.id === tail.job.id)).toBe(false);

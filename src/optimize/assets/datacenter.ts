@@ -2,6 +2,7 @@ import type { BuildContext } from './context.ts';
 import type { HorizonProblem } from '../problem.ts';
 import type { Term } from '../lp.ts';
 import { assetBlockBounds, blockPieces } from '../blocks.ts';
+import { throughputAtCap, type DatacenterConfig } from '../../sim/assets/datacenter.ts';
 
 // AI data center. Inference runs as it must (a fixed load); training jobs are GPU-hours of work to
 // finish between submission and deadline. Per job and step: n = GPUs running, g = Σ of their power
@@ -35,11 +36,10 @@ export interface DatacenterHandles {
 export function finishesWithinStep(
   remainingGpuHours: number,
   gpus: number,
-  capMin: number,
-  exponent: number,
+  cfg: DatacenterConfig,
   stepHours: number,
 ): boolean {
-  return remainingGpuHours <= gpus * Math.pow(capMin, exponent) * stepHours;
+  return remainingGpuHours <= gpus * throughputAtCap(cfg, cfg.gpu_power_cap_min) * stepHours;
 }
 
 /** Segments of the piecewise-linear throughput curve between cap_min and 1. */
