@@ -40,6 +40,8 @@ export interface PlanOptions {
   lateDelayKrwPerGpuHourHour?: number;
   /** 원 per kWh a bus is below its floor at a step's end (default `DEFAULT_BUS_BELOW_FLOOR_PENALTY_KRW_PER_KWH`). */
   busBelowFloorPenaltyKrwPerKwh?: number;
+  /** 원 per GPU-hour short of what the slow pool needs done now (default `DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR`). */
+  poolShortfallKrwPerGpuHour?: number;
   overloadPenaltyKrwPerKw: number;
   /** 원 per kWh imported above a DR import target (default `DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH`). */
   importTargetPenaltyKrwPerKwh?: number;
@@ -89,6 +91,18 @@ export const DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH = 1_000_000;
  * for a lower demand window rather than set one.
  */
 export const DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR = 1_000;
+
+/**
+ * Work due after the horizon that the training pool could fit after it only at full speed, not at
+ * the lowest cap's (the speed plans choose wherever nothing presses: it takes the least energy per
+ * GPU-hour), is wanted inside the horizon at this cost per GPU-hour short. Well above a GPU-hour's
+ * energy in the dearest hour (≈ 220 원, above), so it is done now rather than moved to a cheaper hour
+ * later; well below what a new peak costs (≈ 100,000 원 per GPU-hour: one hour of a 512-GPU job's
+ * ≈ 470 kW at ≈ 112,500 원/kW in a ratchet month), so it never buys one. Required at the lateness
+ * penalty instead, it bought a new ratchet peak (docs/optimizer.md); not required at all, January 2026
+ * missed 26 deadlines where counting the pool at the lowest cap's speed missed 10.
+ */
+export const DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR = 10_000;
 
 /**
  * A bus below its floor ranks with service: discharging 1 kWh below it for one 15-minute step could
@@ -255,6 +269,7 @@ export function problemFromView(
     unmetPenaltyKrwPerKwh: opts.unmetPenaltyKrwPerKwh,
     latePenaltyKrwPerGpuHour: opts.latePenaltyKrwPerGpuHour,
     lateDelayKrwPerGpuHourHour: opts.lateDelayKrwPerGpuHourHour ?? DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR,
+    poolShortfallKrwPerGpuHour: opts.poolShortfallKrwPerGpuHour ?? DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR,
     busBelowFloorPenaltyKrwPerKwh:
       opts.busBelowFloorPenaltyKrwPerKwh ?? DEFAULT_BUS_BELOW_FLOOR_PENALTY_KRW_PER_KWH,
     overloadPenaltyKrwPerKw: opts.overloadPenaltyKrwPerKw,
@@ -294,35 +309,40 @@ function moveBlockingOf(
 
 /**
  * Work due after the horizon that the GPUs cannot all do after it must start inside it. Taking the
- * jobs by deadline (earliest first), the work due by each deadline, less what the plan must already
- * do inside the horizon, may not exceed what all training GPUs give between the horizon's end and that
- * deadline at full speed (1 GPU-hour per GPU and hour); the excess is required inside the horizon,
- * from the jobs due first. Each job alone is already held to what its own GPUs can do after the
- * horizon; this adds the shared pool, so a queue of jobs due just after the horizon is not left to
- * the last hours, where it could never fit.
+ * jobs by deadline (earliest first), the work due by each deadline, less what the plan already does
+ * inside the horizon (`inside`), may not exceed what the training pool gives between the horizon's
+ * end and that deadline (`poolGpuHoursPerHour`: its GPUs × their speed); the excess goes inside the
+ * horizon, from the jobs due first. Returns each job's GPU-hours inside the horizon, in `due`'s order.
+ * Each job alone is already held to what its own GPUs can do after the horizon; this adds the shared
+ * pool, so a queue of jobs due just after the horizon is not left to the last hours, where it could
+ * never fit.
  */
-export function requireWhatCannotFitLater(
+export function workThatCannotFitLater(
   due: readonly { job: JobInput; deadlineMs: number }[],
-  trainingGpus: number,
+  inside: readonly number[],
+  poolGpuHoursPerHour: number,
   horizonEndMs: number,
-): void {
-  const byDeadline = [...due].sort((a, b) => a.deadlineMs - b.deadlineMs);
+): number[] {
+  const out = inside.slice();
+  const order = due.map((_, i) => i).sort((a, b) => due[a].deadlineMs - due[b].deadlineMs);
   let remainingGpuHours = 0;
-  let requiredGpuHours = 0;
-  for (let i = 0; i < byDeadline.length; i++) {
-    remainingGpuHours += byDeadline[i].job.remainingGpuHours;
-    requiredGpuHours += byDeadline[i].job.requiredGpuHours;
-    const laterCapacityGpuHours = (trainingGpus * (byDeadline[i].deadlineMs - horizonEndMs)) / MS_PER_HOUR;
-    let excess = remainingGpuHours - requiredGpuHours - laterCapacityGpuHours;
+  let insideGpuHours = 0;
+  for (let i = 0; i < order.length; i++) {
+    const { job, deadlineMs } = due[order[i]];
+    remainingGpuHours += job.remainingGpuHours;
+    insideGpuHours += out[order[i]];
+    const laterCapacityGpuHours = (poolGpuHoursPerHour * (deadlineMs - horizonEndMs)) / MS_PER_HOUR;
+    let excess = remainingGpuHours - insideGpuHours - laterCapacityGpuHours;
     for (let j = 0; j <= i && excess > 1e-9; j++) {
-      const job = byDeadline[j].job;
-      const add = Math.min(excess, job.remainingGpuHours - job.requiredGpuHours);
+      const at = order[j];
+      const add = Math.min(excess, due[at].job.remainingGpuHours - out[at]);
       if (add <= 0) continue;
-      job.requiredGpuHours += add;
-      requiredGpuHours += add;
+      out[at] += add;
+      insideGpuHours += add;
       excess -= add;
     }
   }
+  return out;
 }
 
 /** The horizon's clock: first step's start, end, step count and length. */
@@ -435,6 +455,23 @@ function jobInputs(
     jobs.push(input);
     if (job.deadlineMs > endMs) dueAfter.push({ job: input, deadlineMs: job.deadlineMs });
   }
-  requireWhatCannotFitLater(dueAfter, unit.layout.trainingGpus, endMs);
+  // Required: what the pool cannot fit at full speed. Preferred: what it cannot fit at the lowest
+  // cap's speed (DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR).
+  const required = workThatCannotFitLater(
+    dueAfter,
+    dueAfter.map((x) => x.job.requiredGpuHours),
+    unit.layout.trainingGpus,
+    endMs,
+  );
+  const preferred = workThatCannotFitLater(
+    dueAfter,
+    required,
+    unit.layout.trainingGpus * throughputAtCap(unit.cfg, unit.cfg.gpu_power_cap_min),
+    endMs,
+  );
+  dueAfter.forEach(({ job }, i) => {
+    job.requiredGpuHours = required[i];
+    if (preferred[i] > required[i] + 1e-9) job.preferredGpuHours = preferred[i];
+  });
   return { jobs, finishingGpus, finishingKw };
 }

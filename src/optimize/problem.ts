@@ -70,6 +70,12 @@ export interface JobInput {
   remainingGpuHours: number;
   /** GPU-hours that must be done inside the horizon (deadline beyond it: only what cannot wait). */
   requiredGpuHours: number;
+  /**
+   * GPU-hours the horizon should do (≥ requiredGpuHours): what the training pool could not fit after
+   * it at its lowest cap's speed. The shortfall below it costs `poolShortfallKrwPerGpuHour`, not the
+   * lateness penalty. Absent: requiredGpuHours.
+   */
+  preferredGpuHours?: number;
   /** Past its deadline already: each hour its work waits costs `lateDelayKrwPerGpuHourHour`. */
   lateAlready?: boolean;
 }
@@ -185,6 +191,8 @@ export interface HorizonProblem {
    * grows with delay, so a late job runs now rather than anywhere in the next 24 h.
    */
   lateDelayKrwPerGpuHourHour: number;
+  /** Per GPU-hour of a job's work short of its `preferredGpuHours`, 원 (absent: 0). */
+  poolShortfallKrwPerGpuHour?: number;
   /**
    * Penalty per kWh a bus holds below its floor (soc_min × battery) at the end of a step, counted at
    * every such step: the plan goes there only where it cannot be helped (a bus measured low).

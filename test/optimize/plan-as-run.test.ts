@@ -5,7 +5,7 @@ import { runSimulation } from '../../src/sim/engine.ts';
 import { solveHorizon } from '../../src/optimize/build.ts';
 import { dispatchFromSchedule } from '../../src/optimize/mpc.ts';
 import { shedFlexibleLoads } from '../../src/optimize/peak-hold.ts';
-import { requireWhatCannotFitLater } from '../../src/optimize/horizon.ts';
+import { workThatCannotFitLater } from '../../src/optimize/horizon.ts';
 import { initialView } from '../../src/optimize/view.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
 import { emptyDispatch, plannedDatacenterKw } from '../../src/strategy/common.ts';
@@ -145,16 +145,70 @@ describe('work due after the horizon that the pool cannot do after it', () => {
     });
     const a = job('a', 8, 8);
     const b = job('b', 8, 16);
-    requireWhatCannotFitLater(
+    const inside = workThatCannotFitLater(
       [
         { job: b, deadlineMs: 2 * MS_PER_HOUR },
         { job: a, deadlineMs: MS_PER_HOUR },
       ],
+      [0, 0],
       10,
       0,
     );
-    expect(a.requiredGpuHours).toBeCloseTo(4, 9);
-    expect(b.requiredGpuHours).toBeCloseTo(0, 9);
+    expect(inside[1]).toBeCloseTo(4, 9);
+    expect(inside[0]).toBeCloseTo(0, 9);
+    // At 7.7 GPU-hours per hour (the lowest cap's speed) the pool gives 15.4 by the second deadline:
+    // 8.6 inside in all, 4.6 more than at full speed; the first job gives its other 4, the second 0.6.
+    const slow = workThatCannotFitLater(
+      [
+        { job: b, deadlineMs: 2 * MS_PER_HOUR },
+        { job: a, deadlineMs: MS_PER_HOUR },
+      ],
+      inside,
+      7.7,
+      0,
+    );
+    expect(slow[1]).toBeCloseTo(8, 9);
+    expect(slow[0]).toBeCloseTo(0.6, 9);
+  });
+});
+
+describe('work the pool fits after the horizon only at full speed', () => {
+  /** 8 GPUs at 1 kW, one job over 2 hours: 4 GPU-h required, 12 wanted, 100 원/kWh. */
+  const problem = (poolShortfallKrwPerGpuHour: number, peakCostKrwPerKw = 0) => {
+    const p = emptyProblem(8, 0.25);
+    p.importPriceKrwPerKwh.fill(100);
+    p.poolShortfallKrwPerGpuHour = poolShortfallKrwPerGpuHour;
+    p.countsForDemand.fill(1);
+    p.peakCostKrwPerKw = peakCostKrwPerKw;
+    p.datacenters = [
+      datacenterInput(trainingDatacenter(1, 8, 0.6), 8, [
+        {
+          id: 'a',
+          gpus: 8,
+          startStep: 0,
+          endStep: 8,
+          remainingGpuHours: 100,
+          requiredGpuHours: 4,
+          preferredGpuHours: 12,
+        },
+      ]),
+    ];
+    return p;
+  };
+  const doneGpuHours = (p: ReturnType<typeof problem>) =>
+    Array.from(solveHorizon(p).schedule!.jobWork[0].get('a')!).reduce((a, w) => a + w * 0.25, 0);
+
+  it('is done inside the horizon when its shortfall has a cost, and only what is required without', () => {
+    expect(doneGpuHours(problem(0))).toBeCloseTo(4, 6);
+    expect(doneGpuHours(problem(10_000))).toBeCloseTo(12, 6);
+  });
+
+  it('is not worth a new peak: only the required work is done where more would raise it', () => {
+    // Over two hours each GPU-hour adds at least 0.3 kW to the peak (at the lowest cap); at 1,000,000
+    // 원 per kW of new peak the shortfall's 10,000 원 per GPU-hour is the cheaper, lateness's 2,000,000
+    // is not.
+    const done = doneGpuHours(problem(10_000, 1_000_000));
+    expect(done).toBeCloseTo(4, 6);
   });
 });
 

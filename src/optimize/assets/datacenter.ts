@@ -193,8 +193,27 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
         total.push({ col: wk, coef: dt * (k1 - k0) });
       }
       const lateCol = m.addVar(`${name}_late`, 0, job.requiredGpuHours, p.latePenaltyKrwPerGpuHour);
+      // Work wanted beyond what is required: short of it costs the softer pool shortfall.
+      const wantedGpuHours = Math.max(job.requiredGpuHours, job.preferredGpuHours ?? 0);
+      const shortTerms: Term[] = [];
+      if (wantedGpuHours > job.requiredGpuHours && (p.poolShortfallKrwPerGpuHour ?? 0) > 0)
+        shortTerms.push({
+          col: m.addVar(
+            `${name}_short`,
+            0,
+            wantedGpuHours - job.requiredGpuHours,
+            p.poolShortfallKrwPerGpuHour ?? 0,
+          ),
+          coef: 1,
+        });
+      const floorGpuHours = shortTerms.length > 0 ? wantedGpuHours : job.requiredGpuHours;
       if (total.length > 0) {
-        m.addRow(`${name}_req`, [...total, { col: lateCol, coef: 1 }], job.requiredGpuHours, Infinity);
+        m.addRow(
+          `${name}_req`,
+          [...total, { col: lateCol, coef: 1 }, ...shortTerms],
+          floorGpuHours,
+          Infinity,
+        );
         m.addRow(`${name}_max`, total, -Infinity, job.remainingGpuHours);
       }
       run.push(n);
