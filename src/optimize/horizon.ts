@@ -18,7 +18,7 @@ import type { GridSignal } from '../drivers/types.ts';
 import { applyGridSignals } from './signals.ts';
 import { deferrableInputs } from './assets/deferrable.ts';
 import { BLOCKABLE_ASSETS, moveBlockStarts, type BlockableAsset } from './blocks.ts';
-import { finishesWithinSteps, holdFinishingJob } from './assets/datacenter.ts';
+import { finishesWithinStep } from './assets/datacenter.ts';
 import { throughputAtCap } from '../sim/assets/datacenter.ts';
 
 // From what a strategy sees (StepView) and a forecast to one horizon's HorizonProblem.
@@ -212,7 +212,6 @@ export function problemFromView(
     });
   }
 
-  const wholeJobSteps = Math.min(steps, Math.round(((opts.wholeJobHours ?? 0) * MS_PER_HOUR) / dtMs));
   const frame: HorizonFrame = { t0, endMs, steps, dtMs };
   const depots = depotInputs(view, frame);
   let meanPriceKrwPerKwh = 0;
@@ -235,7 +234,7 @@ export function problemFromView(
       layout: u.layout,
       inferenceItKw: sl(u.inferenceItKw),
       pue,
-      ...jobInputs(view, forecast, k, frame, pue[0], Math.max(1, wholeJobSteps)),
+      ...jobInputs(view, forecast, k, frame, pue[0]),
       workLeftKrwPerGpuHour: kwhPerGpuHour * (meanPriceKrwPerKwh * taxFactor + consumptionCostKrwPerKwh),
     };
   });
@@ -281,7 +280,7 @@ export function problemFromView(
     deferrables: deferrableInputs(view, steps),
     batteryBinaries: opts.batteryBinaries,
     evFleetThreshold: opts.evFleetThreshold,
-    wholeJobSteps,
+    wholeJobSteps: Math.min(steps, Math.round(((opts.wholeJobHours ?? 0) * MS_PER_HOUR) / dtMs)),
     ...(opts.moveBlocking ? moveBlockingOf(opts.moveBlocking, t0, steps, dtMs) : {}),
   };
   // The terminal value above stays on the tariff's prices: a signal is a passing event, and energy
@@ -397,8 +396,8 @@ function depotInputs(view: StepView, f: HorizonFrame): DepotInput[] {
 
 /**
  * Data center k's training jobs over the horizon: where each may run, what it must get done in it;
- * and those submitted that finish within `finishSteps` (the whole-job steps, at least one), which the
- * dispatch runs at once (`pueNow`: the PUE of the first step).
+ * and those submitted that finish in the first step, which the dispatch runs there (`pueNow`: the
+ * PUE of that step).
  */
 function jobInputs(
   view: StepView,
@@ -406,7 +405,6 @@ function jobInputs(
   k: number,
   f: HorizonFrame,
   pueNow: number,
-  finishSteps: number,
 ): Pick<DatacenterInput, 'jobs' | 'finishingGpus' | 'finishingKw'> {
   const { t0, endMs, steps, dtMs } = f;
   const stepOf = (ms: number) => Math.round((ms - t0) / dtMs);
@@ -414,25 +412,14 @@ function jobInputs(
   const dueAfter: { job: JobInput; deadlineMs: number }[] = [];
   const unit = view.district.datacenters[k];
   const dtHours = dtMs / MS_PER_HOUR;
-  const finishingGpus = new Float64Array(finishSteps);
-  const finishingKw = new Float64Array(finishSteps);
+  let finishingGpus = 0;
+  let finishingKw = 0;
   for (const js of forecast.jobs(view, k, endMs)) {
     const job = js.job;
-    if (
-      job.submitMs <= t0 &&
-      js.remainingGpuHours > 1e-9 &&
-      finishesWithinSteps(js.remainingGpuHours, job.gpus, unit.cfg, dtHours, finishSteps)
-    ) {
-      const kwPerGpu = pueNow * unit.layout.gpuDynamicKw;
-      holdFinishingJob(
-        js.remainingGpuHours,
-        job.gpus,
-        unit.cfg,
-        kwPerGpu,
-        dtHours,
-        finishingGpus,
-        finishingKw,
-      );
+    if (job.submitMs <= t0 && finishesWithinStep(js.remainingGpuHours, job.gpus, unit.cfg, dtHours)) {
+      finishingGpus += job.gpus;
+      // At most a full-cap GPU's power per GPU-hour of work (a GPU at cap c draws c^(1 − exponent) of it).
+      finishingKw += (pueNow * unit.layout.gpuDynamicKw * js.remainingGpuHours) / dtHours;
       continue;
     }
     const startStep = Math.max(0, stepOf(job.submitMs));

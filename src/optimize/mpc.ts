@@ -10,7 +10,7 @@ import type { Forecast } from '../forecast/planner-standin.ts';
 import type { SolveOptions } from './highs.ts';
 import { shedFlexibleLoads } from './peak-hold.ts';
 import { deferrableDispatch } from './assets/deferrable.ts';
-import { finishesWithinSteps } from './assets/datacenter.ts';
+import { finishesWithinStep } from './assets/datacenter.ts';
 
 // Rolling-horizon control around the horizon MILP: re-plan every `replanEveryHours` on the forecast,
 // apply the current interval of the newest plan, and never go without a decision — a failed or
@@ -210,13 +210,11 @@ function dispatchTrainingJobs(view: StepView, s: Schedule, k: number, dp: Dispat
     const unit = d.datacenters[di];
     const gpus = s.jobGpus[di];
     const caps = s.jobCapSum[di];
-    // Jobs that finish within the plan's whole-job steps left (within this step past them) run at
-    // once: the plan held room for those pending when it was made (horizon.ts).
-    const finishSteps = Math.max(1, s.wholeJobSteps - k);
     const finishing = (js: (typeof dc.pending)[number]) =>
-      finishesWithinSteps(js.remainingGpuHours, js.job.gpus, unit.cfg, dt, finishSteps);
+      finishesWithinStep(js.remainingGpuHours, js.job.gpus, unit.cfg, dt);
     // Where the plan ran whole jobs, the data center runs exactly those, at the plan's cap, and the
-    // finishing jobs where the GPUs the plan leaves free allow.
+    // jobs that finish within this step where the GPUs the plan leaves free allow (the plan held
+    // room for those pending when it was made: horizon.ts).
     if (k < s.wholeJobSteps && Number.isFinite(s.dcPowerCap[di]?.[k])) {
       const planned = new Set(
         dc.pending.filter((js) => (gpus?.get(js.job.id)?.[k] ?? 0) >= js.job.gpus / 2).map((js) => js.job.id),

@@ -88,13 +88,12 @@ export interface DatacenterInput {
   pue: Float64Array;
   jobs: JobInput[];
   /**
-   * GPUs and facility kW, per step from the first, of jobs that finish within the whole-job steps
-   * (at least one step) even at the lowest cap: the dispatch runs them at once
-   * (`finishesWithinSteps`), so they are not planned, only held room for (`holdFinishingJob`).
-   * Absent or shorter than the horizon: none past its end.
+   * GPUs and facility kW in the first step of jobs that finish in it even at the lowest cap: the
+   * dispatch runs them there (`finishesWithinStep`), so they are not planned, only held room for.
+   * Absent: none.
    */
-  finishingGpus?: Float64Array;
-  finishingKw?: Float64Array;
+  finishingGpus?: number;
+  finishingKw?: number;
   /**
    * 원 per GPU-hour of work still to do when the horizon ends: what it costs to do after it (see
    * horizon.ts). Without it, work the horizon need not hold looks free to leave, and every plan

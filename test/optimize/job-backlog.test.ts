@@ -4,8 +4,7 @@ import { solveHorizon } from '../../src/optimize/build.ts';
 import { dispatchFromSchedule } from '../../src/optimize/mpc.ts';
 import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizon.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
-import { finishesWithinSteps } from '../../src/optimize/assets/datacenter.ts';
-import { throughputAtCap } from '../../src/sim/assets/datacenter.ts';
+import { finishesWithinStep } from '../../src/optimize/assets/datacenter.ts';
 import { persistenceForecast } from '../../src/forecast/planner-standin.ts';
 import { datacenterInput, trainingDatacenter, referenceWeekdayMorning } from './fixtures.ts';
 import type { StepView } from '../../src/sim/strategy-interface.ts';
@@ -13,102 +12,46 @@ import type { StepView } from '../../src/sim/strategy-interface.ts';
 // Training work does not pile up behind the plan: the last minutes of a job run at once, and work left
 // at the horizon's end is not free.
 
-describe('a job that finishes within the whole-job steps', () => {
+describe('a job that finishes within the next step', () => {
   let d: District;
   let view: StepView;
   beforeAll(() => {
     ({ d, view } = referenceWeekdayMorning());
   });
 
-  /** Plans an hour of whole jobs with the last-submitted job's work left set to `gpuHours`. */
-  const withTail = <T>(gpuHours: number, check: (tail: StepView['datacenters'][0]['pending'][0]) => T): T => {
+  it('is not planned, holds its GPUs and power in the first step, and is run by the dispatch', () => {
     const dc = view.datacenters[0];
+    const cfg = d.datacenters[0].cfg;
     expect(dc.pending.length).toBeGreaterThan(1);
+    // The job last submitted has a minute of work left: a tail a plan would put off forever, since
+    // a whole step of its power buys less than a step of fractional GPUs later.
     const tail = dc.pending[dc.pending.length - 1];
     const saved = tail.remainingGpuHours;
-    tail.remainingGpuHours = gpuHours;
+    tail.remainingGpuHours = tail.job.gpus / 60;
     try {
-      return check(tail);
-    } finally {
-      tail.remainingGpuHours = saved;
-    }
-  };
-  const plan = () =>
-    problemFromView(view, persistenceForecast(d), { ...DEFAULT_PLAN_OPTIONS, wholeJobHours: 1 });
-  /** GPU-hours a job's GPUs do in one 15-minute step at the lowest cap. */
-  const stepAtMinCapGpuHours = (gpus: number) => {
-    const cfg = d.datacenters[0].cfg;
-    return gpus * throughputAtCap(cfg, cfg.gpu_power_cap_min) * 0.25;
-  };
-
-  it('a minute of work: not planned, holds its GPUs and power in the first step, run by the dispatch', () => {
-    const dc = view.datacenters[0];
-    const cfg = d.datacenters[0].cfg;
-    // A tail a plan would put off forever, since a step of its power buys less than a step of
-    // fractional GPUs later.
-    withTail(dc.pending[dc.pending.length - 1].job.gpus / 60, (tail) => {
-      expect(finishesWithinSteps(tail.remainingGpuHours, tail.job.gpus, cfg, 0.25, 1)).toBe(true);
-      const p = plan();
+      expect(finishesWithinStep(tail.remainingGpuHours, tail.job.gpus, cfg, 0.25)).toBe(true);
+      const p = problemFromView(view, persistenceForecast(d), { ...DEFAULT_PLAN_OPTIONS, wholeJobHours: 1 });
       const dcIn = p.datacenters[0];
       expect(dcIn.jobs.some((j) => j.id === tail.job.id)).toBe(false);
-      expect(Array.from(dcIn.finishingGpus!)).toEqual([tail.job.gpus, 0, 0, 0]);
+      expect(dcIn.finishingGpus).toBe(tail.job.gpus);
       // A full-cap GPU's power per GPU-hour of work over the quarter hour, at the PUE of now.
-      expect(dcIn.finishingKw![0]).toBeCloseTo(
+      expect(dcIn.finishingKw).toBeCloseTo(
         (dcIn.pue[0] * d.datacenters[0].layout.gpuDynamicKw * tail.remainingGpuHours) / 0.25,
         6,
       );
-      const s = solveHorizon(p, { relaxBranch: true }).schedule!;
-      expect(s).toBeDefined();
+      const r = solveHorizon(p, { relaxBranch: true });
+      expect(r.schedule).toBeDefined();
+      const s = r.schedule!;
       // The plan's jobs leave room for it in the first step, and the dispatch runs it there.
       let plannedGpus = 0;
       for (const js of dc.pending)
         if ((s.jobGpus[0].get(js.job.id)?.[0] ?? 0) >= js.job.gpus / 2) plannedGpus += js.job.gpus;
       expect(plannedGpus + tail.job.gpus).toBeLessThanOrEqual(dc.trainingGpus);
-      expect(dispatchFromSchedule(view, s, 0).datacenters[0].runJobIds).toContain(tail.job.id);
-    });
-  });
-
-  it('2.5 steps of work: held for 3 steps, run from the first step and still in the third', () => {
-    // The whole-job binary would hold all the job's GPUs and power for the hour: a remainder shorter
-    // than that was put off from plan to plan, past the deadline.
-    const dc = view.datacenters[0];
-    const gpus = dc.pending[dc.pending.length - 1].job.gpus;
-    withTail(2.5 * stepAtMinCapGpuHours(gpus), (tail) => {
-      const p = plan();
-      const dcIn = p.datacenters[0];
-      expect(p.wholeJobSteps).toBe(4);
-      expect(dcIn.jobs.some((j) => j.id === tail.job.id)).toBe(false);
-      expect(Array.from(dcIn.finishingGpus!)).toEqual([gpus, gpus, gpus, 0]);
-      // Power as at full cap, where the work takes fewer steps; energy a full-cap GPU's per GPU-hour.
-      const kwPerGpu = dcIn.pue[0] * d.datacenters[0].layout.gpuDynamicKw;
-      let energyKwh = 0;
-      for (const kw of dcIn.finishingKw!) {
-        expect(kw).toBeLessThanOrEqual(gpus * kwPerGpu + 1e-6);
-        energyKwh += kw * 0.25;
-      }
-      expect(energyKwh).toBeCloseTo(kwPerGpu * tail.remainingGpuHours, 6);
-      const s = solveHorizon(p, { relaxBranch: true }).schedule!;
-      for (let k = 0; k < 3; k++) {
-        let plannedGpus = 0;
-        for (const js of dc.pending)
-          if ((s.jobGpus[0].get(js.job.id)?.[k] ?? 0) >= js.job.gpus / 2) plannedGpus += js.job.gpus;
-        expect(plannedGpus + gpus).toBeLessThanOrEqual(dc.trainingGpus);
-      }
-      expect(dispatchFromSchedule(view, s, 0).datacenters[0].runJobIds).toContain(tail.job.id);
-      // Two steps on, with half a step's work left, the dispatch still runs it.
-      tail.remainingGpuHours = 0.5 * stepAtMinCapGpuHours(gpus);
-      expect(dispatchFromSchedule(view, s, 2).datacenters[0].runJobIds).toContain(tail.job.id);
-    });
-  });
-
-  it('more work than the whole-job steps hold is planned as before', () => {
-    const dc = view.datacenters[0];
-    const gpus = dc.pending[dc.pending.length - 1].job.gpus;
-    withTail(4.5 * stepAtMinCapGpuHours(gpus), (tail) => {
-      const dcIn = plan().datacenters[0];
-      expect(dcIn.jobs.some((j) => j.id === tail.job.id)).toBe(true);
-      expect(Array.from(dcIn.finishingGpus!).every((g) => g === 0)).toBe(true);
-    });
+      const dp = dispatchFromSchedule(view, s, 0);
+      expect(dp.datacenters[0].runJobIds).toContain(tail.job.id);
+    } finally {
+      tail.remainingGpuHours = saved;
+    }
   });
 });
 

@@ -28,46 +28,18 @@ export interface DatacenterHandles {
 }
 
 /**
- * A job whose remaining work its GPUs finish within `steps` steps even at the lowest cap: the
- * dispatch runs it at once whatever the plan says, and the plan holds its GPUs and power there instead
- * of planning it. A plan would rather leave a few GPU-minutes for later than pay a step of a job's
- * power for them, and leave them again at every re-plan; in the whole-job steps, where a job's one
- * binary holds all its GPUs for all of them, it would put off anything short of their whole length.
+ * A job whose remaining work its GPUs finish within one step even at the lowest cap: the dispatch
+ * runs it in the next step whatever the plan says (a plan would rather leave a few GPU-minutes for
+ * later than pay a whole step of a job's power for them, and leave them again at every re-plan), and
+ * the plan holds its GPUs and power there instead of planning it.
  */
-export function finishesWithinSteps(
+export function finishesWithinStep(
   remainingGpuHours: number,
   gpus: number,
   cfg: DatacenterConfig,
   stepHours: number,
-  steps: number,
 ): boolean {
-  return remainingGpuHours <= gpus * throughputAtCap(cfg, cfg.gpu_power_cap_min) * stepHours * steps;
-}
-
-/**
- * What a finishing job holds, per step from now: its GPUs until its work is done at the lowest cap,
- * and at most a full-cap GPU's power per GPU-hour of work (a GPU at cap c draws c^(1 − exponent) of
- * it) in the steps it would run at full cap. Adds into `gpus` and `kw` (per step, from step 0).
- */
-export function holdFinishingJob(
-  remainingGpuHours: number,
-  jobGpus: number,
-  cfg: DatacenterConfig,
-  facilityKwPerGpu: number,
-  stepHours: number,
-  gpus: Float64Array,
-  kw: Float64Array,
-): void {
-  const perStepAtMinCap = jobGpus * throughputAtCap(cfg, cfg.gpu_power_cap_min) * stepHours;
-  const holdSteps = Math.min(gpus.length, Math.max(1, Math.ceil(remainingGpuHours / perStepAtMinCap - 1e-9)));
-  for (let k = 0; k < holdSteps; k++) {
-    gpus[k] += jobGpus;
-    const workAtFullCap = Math.min(
-      jobGpus * stepHours,
-      Math.max(0, remainingGpuHours - jobGpus * stepHours * k),
-    );
-    kw[k] += (facilityKwPerGpu * workAtFullCap) / stepHours;
-  }
+  return remainingGpuHours <= gpus * throughputAtCap(cfg, cfg.gpu_power_cap_min) * stepHours;
 }
 
 /** Segments of the piecewise-linear throughput curve between cap_min and 1. */
@@ -99,11 +71,10 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
     const capMin = cfg.gpu_power_cap_min;
     const segs = throughputSegments(capMin, cfg.throughput_exponent);
     // The fixed part of the facility's power: inference and idle training nodes; jobs finishing in
-    // the first steps.
+    // the first step.
     for (let k = 0; k < p.steps; k++)
-      ctx.fixedKw[k] +=
-        dc.pue[k] * (dc.inferenceItKw[k] + dc.layout.trainingNodes * cfg.node_idle_kw) +
-        (dc.finishingKw?.[k] ?? 0);
+      ctx.fixedKw[k] += dc.pue[k] * (dc.inferenceItKw[k] + dc.layout.trainingNodes * cfg.node_idle_kw);
+    ctx.fixedKw[0] += dc.finishingKw ?? 0;
     const workLeftKrwPerGpuHour = p.weights.cost * (dc.workLeftKrwPerGpuHour ?? 0);
     const byStep: { col: number; coef: number }[][] = Array.from({ length: p.steps }, () => []);
     const run: number[][] = [];
@@ -221,15 +192,16 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
       work.push(w);
       late.push(lateCol);
     });
-    // The training pool per step, less the GPUs finishing jobs hold; inside a block the same jobs hold
-    // the same columns, so a step whose row would repeat the step before's adds nothing.
-    const poolGpus = (k: number) => dc.layout.trainingGpus - (dc.finishingGpus?.[k] ?? 0);
+    // The training pool per step; inside a block the same jobs hold the same columns, so a step
+    // whose row would repeat the step before's adds nothing.
     for (let k = 0; k < p.steps; k++)
-      if (
-        byStep[k].length > 0 &&
-        !(k > 0 && poolGpus(k) === poolGpus(k - 1) && sameTerms(byStep[k], byStep[k - 1]))
-      )
-        m.addRow(`${prefix}_gpus_${k}`, byStep[k], -Infinity, poolGpus(k));
+      if (byStep[k].length > 0 && !(k > 0 && sameTerms(byStep[k], byStep[k - 1])))
+        m.addRow(
+          `${prefix}_gpus_${k}`,
+          byStep[k],
+          -Infinity,
+          dc.layout.trainingGpus - (k === 0 ? (dc.finishingGpus ?? 0) : 0),
+        );
     h.capCol.push(capCols);
     h.runningCol.push(run);
     h.capSumCol.push(cap);
