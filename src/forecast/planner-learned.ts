@@ -54,6 +54,7 @@ export function learnedForecast(
     pue: fallback.pue,
     evSessions: fallback.evSessions,
     jobs: fallback.jobs,
+    trainingArrivalGpuHoursPerHour: fallback.trainingArrivalGpuHoursPerHour,
     // Load above its P90 or PV below its P10 is a 1-in-10 surprise each; taken as independent, the
     // import the plan may be short by is their root sum of squares (the interval in progress is
     // measured, so it needs none).

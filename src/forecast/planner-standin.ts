@@ -4,6 +4,7 @@ import { solarPositionSeries } from '../weather/index.ts';
 import { haurwitzGhiWPerM2 } from '../weather/clearsky.ts';
 import { MS_PER_DAY } from '../model/time.ts';
 import { dayKind } from '../model/calendar.ts';
+import { TrainingArrivals, declaredTrainingGpuHoursPerHour } from './training-arrivals.ts';
 
 // What the optimizer may know about the future. `optimal` uses the stand-in below until the
 // forecasting module (src/forecast) is wired in; `oracle` uses the truth. Anything with this shape
@@ -22,6 +23,11 @@ export interface Forecast {
   evSessions(view: StepView, endMs: number): EvSessionState[];
   /** Training jobs the plan covers per data center. */
   jobs(view: StepView, k: number, endMs: number): JobState[];
+  /**
+   * New training work data center k can expect per hour after `view`, GPU-hours per hour: room the
+   * plan leaves after its horizon for jobs not yet submitted. Absent: none.
+   */
+  trainingArrivalGpuHoursPerHour?(view: StepView, k: number): number;
   /**
    * Import the forecast may be short by, per interval, kW (more load or less PV than its median):
    * the plan keeps this much headroom under the peak in demand-charge windows. Absent: none.
@@ -43,7 +49,8 @@ const DEFAULT_PV_KW_PER_KWP_PER_W_PER_M2 = 0.8 / 1000;
  *   Sunday/holiday), else a week ago, else yesterday; before any history, the value measured now;
  * - PPA: as PV; PUE: same time yesterday, else now;
  * - EV sessions only once plugged in (departure and energy then known), training jobs only once
- *   submitted, the bus timetable in full.
+ *   submitted, the bus timetable in full; new training work at the rate submitted over the past
+ *   week (the district file's declared workload for the part of the week not yet seen).
  */
 export function persistenceForecast(d: District): Forecast {
   const pos = solarPositionSeries(d.grid, {
@@ -58,6 +65,9 @@ export function persistenceForecast(d: District): Forecast {
   const fixedLoad = new Float64Array(n);
   for (const l of d.loads) for (let i = 0; i < n; i++) fixedLoad[i] += l.kw[i];
   const kinds = d.local.map((lt) => dayKind(lt.date, lt.weekday, d.calendar));
+  const arrivals = new TrainingArrivals(
+    d.datacenters.map((u) => declaredTrainingGpuHoursPerHour(u.cfg, u.layout)),
+  );
 
   const solar = (series: Float64Array, capacityKw: number, view: StepView, steps: number, nowKw: number) => {
     const out = new Float64Array(steps);
@@ -114,6 +124,7 @@ export function persistenceForecast(d: District): Forecast {
     pue: (view, k, steps) => persist(d.datacenters[k].pue, view, steps, view.datacenters[k].pue, false),
     evSessions: (view) => view.ev,
     jobs: (view, k) => view.datacenters[k].pending,
+    trainingArrivalGpuHoursPerHour: (view, k) => arrivals.gpuHoursPerHour(view, k),
   };
 }
 

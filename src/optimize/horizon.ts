@@ -95,12 +95,13 @@ export const DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR = 1_000;
 /**
  * Work due after the horizon that the training pool could fit after it only at full speed, not at
  * the lowest cap's (the speed plans choose wherever nothing presses: it takes the least energy per
- * GPU-hour), is wanted inside the horizon at this cost per GPU-hour short. Well above a GPU-hour's
+ * GPU-hour) beside the new work expected meanwhile, is wanted inside the horizon at this cost per
+ * GPU-hour short. Well above a GPU-hour's
  * energy in the dearest hour (≈ 220 원, above), so it is done now rather than moved to a cheaper hour
  * later; well below what a new peak costs (≈ 100,000 원 per GPU-hour: one hour of a 512-GPU job's
  * ≈ 470 kW at ≈ 112,500 원/kW in a ratchet month), so it never buys one. Required at the lateness
  * penalty instead, it bought a new ratchet peak (docs/optimizer.md); not required at all, January 2026
- * missed 26 deadlines where counting the pool at the lowest cap's speed missed 10.
+ * missed 26 deadlines where counting the pool that way missed 10.
  */
 export const DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR = 10_000;
 
@@ -443,17 +444,20 @@ function jobInputs(
     if (job.deadlineMs > endMs) dueAfter.push({ job: input, deadlineMs: job.deadlineMs });
   }
   // Required: what the pool cannot fit at full speed. Preferred: what it cannot fit at the lowest
-  // cap's speed (DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR).
+  // cap's speed beside the new work expected meanwhile (DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR).
   const required = workThatCannotFitLater(
     dueAfter,
     dueAfter.map((x) => x.job.requiredGpuHours),
     unit.layout.trainingGpus,
     endMs,
   );
+  const slowPoolGpuHoursPerHour =
+    unit.layout.trainingGpus * throughputAtCap(unit.cfg, unit.cfg.gpu_power_cap_min);
+  const arrivalGpuHoursPerHour = forecast.trainingArrivalGpuHoursPerHour?.(view, k) ?? 0;
   const preferred = workThatCannotFitLater(
     dueAfter,
     required,
-    unit.layout.trainingGpus * throughputAtCap(unit.cfg, unit.cfg.gpu_power_cap_min),
+    Math.max(0, slowPoolGpuHoursPerHour - arrivalGpuHoursPerHour),
     endMs,
   );
   dueAfter.forEach(({ job }, i) => {

@@ -6,6 +6,14 @@ import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizo
 import { emptyProblem } from '../../src/optimize/testing.ts';
 import { finishesWithinStep } from '../../src/optimize/assets/datacenter.ts';
 import { persistenceForecast } from '../../src/forecast/planner-standin.ts';
+import {
+  TRAINING_ARRIVAL_WINDOW_MS,
+  TrainingArrivals,
+  declaredTrainingGpuHoursPerHour,
+} from '../../src/forecast/training-arrivals.ts';
+import { loadScenarioFile } from '../../src/model/index.ts';
+import { prepareDistrict } from '../../src/sim/district.ts';
+import { MS_PER_HOUR } from '../../src/model/time.ts';
 import { datacenterInput, trainingDatacenter, referenceWeekdayMorning } from './fixtures.ts';
 import type { StepView } from '../../src/sim/strategy-interface.ts';
 
@@ -87,5 +95,66 @@ describe('work left at the end of the horizon', () => {
     expect(w[1]).toBeGreaterThan(1);
     expect(w[2]).toBeCloseTo(0, 6);
     expect(w[3]).toBeCloseTo(0, 6);
+  });
+});
+
+describe('new training work expected after the horizon', () => {
+  it('is expected at the declared rate before anything is seen, then at the rate seen over the past week', () => {
+    const { scenario, baseDir } = loadScenarioFile();
+    const d = prepareDistrict(scenario, { days: 9, baseDir });
+    const u = d.datacenters[0];
+    const declared = declaredTrainingGpuHoursPerHour(u.cfg, u.layout);
+    // The reference data center: 14 jobs a day of 64–512 GPUs (mean 240) for 3–20 h (mean 11.5).
+    expect(declared).toBeCloseTo((14 * 240 * 11.5) / 24, 6);
+    const arrivals = new TrainingArrivals([declared]);
+    const viewAt = (timeMs: number): StepView =>
+      ({
+        timeMs,
+        datacenters: [
+          {
+            pending: u.jobs
+              .filter((j) => j.submitMs <= timeMs && j.submitMs > timeMs - MS_PER_HOUR)
+              .map((job) => ({ job, remainingGpuHours: job.gpuHours })),
+          },
+        ],
+      }) as unknown as StepView;
+    const t0 = d.grid.startMs;
+    expect(arrivals.gpuHoursPerHour(viewAt(t0), 0)).toBeCloseTo(declared, 6);
+    // Eight days of hourly views: the rate is then the last week's submissions, nothing declared.
+    const endMs = t0 + 8 * 24 * MS_PER_HOUR;
+    for (let t = t0 + MS_PER_HOUR; t < endMs; t += MS_PER_HOUR) arrivals.observe(viewAt(t));
+    let seenGpuHours = 0;
+    for (const j of u.jobs)
+      if (j.submitMs >= endMs - TRAINING_ARRIVAL_WINDOW_MS && j.submitMs <= endMs) seenGpuHours += j.gpuHours;
+    expect(arrivals.gpuHoursPerHour(viewAt(endMs), 0)).toBeCloseTo(
+      seenGpuHours / (TRAINING_ARRIVAL_WINDOW_MS / MS_PER_HOUR),
+      6,
+    );
+  });
+
+  it('leaves room in the slow pool after the horizon: work it would crowd out is wanted now, softly', () => {
+    const { d, view } = referenceWeekdayMorning();
+    const withRate = (gpuHoursPerHour: number) => {
+      const f = { ...persistenceForecast(d), trainingArrivalGpuHoursPerHour: () => gpuHoursPerHour };
+      return problemFromView(view, f, { ...DEFAULT_PLAN_OPTIONS, wholeJobHours: 1 }).datacenters[0].jobs;
+    };
+    const wanted = (jobs: ReturnType<typeof withRate>) =>
+      jobs.reduce((a, j) => a + Math.max(j.requiredGpuHours, j.preferredGpuHours ?? 0), 0);
+    const required = (jobs: ReturnType<typeof withRate>) => jobs.reduce((a, j) => a + j.requiredGpuHours, 0);
+    const none = withRate(0);
+    // The whole pool's worth of new work: nothing due after the horizon fits after it any more.
+    const full = withRate(view.datacenters[0].trainingGpus);
+    expect(required(full)).toBeCloseTo(required(none), 6);
+    expect(wanted(full)).toBeGreaterThan(wanted(none) + 100);
+    // Each job due after the horizon is then wanted in full inside it.
+    const endMs = view.timeMs + 24 * MS_PER_HOUR;
+    let dueAfter = 0;
+    for (const j of full) {
+      const deadlineMs = view.datacenters[0].pending.find((js) => js.job.id === j.id)!.job.deadlineMs;
+      if (deadlineMs <= endMs) continue;
+      dueAfter++;
+      expect(Math.max(j.requiredGpuHours, j.preferredGpuHours ?? 0)).toBeCloseTo(j.remainingGpuHours, 6);
+    }
+    expect(dueAfter).toBeGreaterThan(0);
   });
 });
