@@ -18,6 +18,7 @@ import {
   type ModelChoice,
 } from '../forecast/index.ts';
 import type { MeasuredHistory } from './history.ts';
+import { TrainingArrivals, declaredTrainingGpuHoursPerHour } from '../forecast/training-arrivals.ts';
 
 // What the live planner expects of the future, from the site's own measured history only:
 // - PV per array: smart persistence of the clear-sky index — the ratio of measured power to clear-sky
@@ -28,6 +29,8 @@ import type { MeasuredHistory } from './history.ts';
 //   interval on the newest past day of the same kind (weekday, Saturday, Sunday/holiday), else the
 //   newest past day, else the value measured now;
 // - EV sessions as the chargers report them; training jobs the API was told about, later ones included;
+//   new training work at the rate submitted over the past week (the district file's declared workload
+//   for the part of the week not yet seen), as the simulator's planner expects it;
 // - PPA output and PUE from the planning calendar's climatology.
 
 /** Below this clear-sky GHI the sky ratio of an interval says nothing (dawn, dusk), W/m². */
@@ -92,6 +95,8 @@ export interface LiveForecastOptions {
 export class LiveForecast implements Forecast {
   readonly name = 'live';
   private futureJobs: JobState[][] = [];
+  /** Training work submitted per hour, seen from the jobs the views show (created at the first plan). */
+  private arrivals?: TrainingArrivals;
   private readonly loadModels = new Map<string, { model: AutoForecaster; fittedMs: number }>();
   /** Which model each series is forecast with now, for the API and the schedule's inputs. */
   readonly models = new Map<string, string>();
@@ -316,6 +321,13 @@ export class LiveForecast implements Forecast {
   jobs(view: StepView, k: number, endMs: number): JobState[] {
     const later = (this.futureJobs[k] ?? []).filter((js) => js.job.submitMs < endMs);
     return [...view.datacenters[k].pending, ...later];
+  }
+
+  trainingArrivalGpuHoursPerHour(view: StepView, k: number): number {
+    this.arrivals ??= new TrainingArrivals(
+      view.district.datacenters.map((u) => declaredTrainingGpuHoursPerHour(u.cfg, u.layout)),
+    );
+    return this.arrivals.gpuHoursPerHour(view, k);
   }
 }
 

@@ -4,6 +4,7 @@ import { localTime } from '../../src/model/time.ts';
 import { MeasuredHistory } from '../../src/live/history.ts';
 import { VALIDATED_LOAD_MIN_DAYS, LiveForecast } from '../../src/live/forecast.ts';
 import { liveViewAt } from './helpers.ts';
+import { declaredTrainingGpuHoursPerHour } from '../../src/forecast/training-arrivals.ts';
 
 // The live planner's forecasts come from the site's own measured history: persistence while the
 // history is short, then the model chosen by validation on that history (the learned hour × day-kind
@@ -115,5 +116,16 @@ describe('live forecasts from measured history', () => {
     expect(pv[12]).toBeGreaterThan(pv[0]);
     expect(pv[60]).toBe(0);
     expect(Math.max(...pv)).toBeLessThanOrEqual(2600 + 1e-9);
+  });
+
+  it('expects new training work at the declared rate before a week of jobs is seen, as the simulator does', () => {
+    const history = new MeasuredHistory(STEP_MS, 35);
+    const f = new LiveForecast({ history, horizonHours: 24 });
+    const view = viewAt(history, NOW, {});
+    const u = view.district.datacenters[0];
+    const declared = declaredTrainingGpuHoursPerHour(u.cfg, u.layout);
+    expect(declared).toBeGreaterThan(0);
+    // Nothing observed yet: the whole week stands at the declared rate.
+    expect(f.trainingArrivalGpuHoursPerHour(view, 0)).toBeCloseTo(declared, 6);
   });
 });
