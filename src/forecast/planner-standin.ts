@@ -4,7 +4,7 @@ import { solarPositionSeries } from '../weather/index.ts';
 import { haurwitzGhiWPerM2 } from '../weather/clearsky.ts';
 import { MS_PER_DAY } from '../model/time.ts';
 import { dayKind } from '../model/calendar.ts';
-import { TrainingArrivals, declaredTrainingGpuHoursPerHour } from './training-arrivals.ts';
+import { TrainingArrivals } from './training-arrivals.ts';
 
 // What the optimizer may know about the future. `optimal` uses the stand-in below until the
 // forecasting module (src/forecast) is wired in; `oracle` uses the truth. Anything with this shape
@@ -65,9 +65,7 @@ export function persistenceForecast(d: District): Forecast {
   const fixedLoad = new Float64Array(n);
   for (const l of d.loads) for (let i = 0; i < n; i++) fixedLoad[i] += l.kw[i];
   const kinds = d.local.map((lt) => dayKind(lt.date, lt.weekday, d.calendar));
-  const arrivals = new TrainingArrivals(
-    d.datacenters.map((u) => declaredTrainingGpuHoursPerHour(u.cfg, u.layout)),
-  );
+  const arrivals = TrainingArrivals.declared(d.datacenters);
 
   const solar = (series: Float64Array, capacityKw: number, view: StepView, steps: number, nowKw: number) => {
     const out = new Float64Array(steps);

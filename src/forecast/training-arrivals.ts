@@ -32,6 +32,11 @@ export class TrainingArrivals {
   private readonly submissions: { submitMs: number; gpuHours: number }[][];
   private firstMs = Infinity;
 
+  /** One rate per data center, each at its district file's declared workload until observed. */
+  static declared(units: readonly { cfg: DatacenterConfig; layout: DatacenterLayout }[]): TrainingArrivals {
+    return new TrainingArrivals(units.map((u) => declaredTrainingGpuHoursPerHour(u.cfg, u.layout)));
+  }
+
   constructor(private readonly declaredGpuHoursPerHour: readonly number[]) {
     this.seen = declaredGpuHoursPerHour.map(() => new Set());
     this.submissions = declaredGpuHoursPerHour.map(() => []);

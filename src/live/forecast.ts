@@ -18,7 +18,7 @@ import {
   type ModelChoice,
 } from '../forecast/index.ts';
 import type { MeasuredHistory } from './history.ts';
-import { TrainingArrivals, declaredTrainingGpuHoursPerHour } from '../forecast/training-arrivals.ts';
+import { TrainingArrivals } from '../forecast/training-arrivals.ts';
 
 // What the live planner expects of the future, from the site's own measured history only:
 // - PV per array: smart persistence of the clear-sky index — the ratio of measured power to clear-sky
@@ -324,9 +324,7 @@ export class LiveForecast implements Forecast {
   }
 
   trainingArrivalGpuHoursPerHour(view: StepView, k: number): number {
-    this.arrivals ??= new TrainingArrivals(
-      view.district.datacenters.map((u) => declaredTrainingGpuHoursPerHour(u.cfg, u.layout)),
-    );
+    this.arrivals ??= TrainingArrivals.declared(view.district.datacenters);
     return this.arrivals.gpuHoursPerHour(view, k);
   }
 }

@@ -165,26 +165,17 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
       }
       const lateCol = m.addVar(`${name}_late`, 0, job.requiredGpuHours, p.latePenaltyKrwPerGpuHour);
       // Work wanted beyond what is required: short of it costs the softer pool shortfall.
-      const wantedGpuHours = Math.max(job.requiredGpuHours, job.preferredGpuHours ?? 0);
-      const shortTerms: Term[] = [];
-      if (wantedGpuHours > job.requiredGpuHours && (p.poolShortfallKrwPerGpuHour ?? 0) > 0)
-        shortTerms.push({
-          col: m.addVar(
-            `${name}_short`,
-            0,
-            wantedGpuHours - job.requiredGpuHours,
-            p.poolShortfallKrwPerGpuHour ?? 0,
-          ),
-          coef: 1,
-        });
-      const floorGpuHours = shortTerms.length > 0 ? wantedGpuHours : job.requiredGpuHours;
+      const shortfallKrwPerGpuHour = p.poolShortfallKrwPerGpuHour ?? 0;
+      const wantedExtraGpuHours =
+        shortfallKrwPerGpuHour > 0 ? Math.max(0, (job.preferredGpuHours ?? 0) - job.requiredGpuHours) : 0;
       if (total.length > 0) {
-        m.addRow(
-          `${name}_req`,
-          [...total, { col: lateCol, coef: 1 }, ...shortTerms],
-          floorGpuHours,
-          Infinity,
-        );
+        const req = [...total, { col: lateCol, coef: 1 }];
+        if (wantedExtraGpuHours > 0)
+          req.push({
+            col: m.addVar(`${name}_short`, 0, wantedExtraGpuHours, shortfallKrwPerGpuHour),
+            coef: 1,
+          });
+        m.addRow(`${name}_req`, req, job.requiredGpuHours + wantedExtraGpuHours, Infinity);
         m.addRow(`${name}_max`, total, -Infinity, job.remainingGpuHours);
       }
       run.push(n);
