@@ -94,17 +94,15 @@ export const DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR = 1_000;
 
 /**
  * Work due after the horizon that the training pool could fit after it only at full speed, not at
- * the lowest cap's (the speed plans choose wherever nothing presses: it takes the least energy per
- * GPU-hour) beside the new work expected meanwhile, is wanted inside the horizon at this cost per
- * GPU-hour short: just above a GPU-hour's energy in the dearest hour (≈ 220 원, above), so the work is
- * done in any hour rather than left for a cheaper one after the horizon, and far below what a new peak
- * costs per GPU-hour (≈ 100,000 원: one hour of a 512-GPU job's ≈ 470 kW at ≈ 112,500 원/kW in a
- * ratchet month). On January 2026 (docs/optimizer.md): 18 misses at 300 원, 23 and a new peak at 100,
- * 1 at 10,000, where plans also raise the caps for it; at 10,000 the simulator's plans did about
- * 15,000 GPU-hours more work than the live planner's over the twin's 3 days, and their bills parted by
- * 6 % (live-mpc.test.ts allows 5).
+ * the lowest cap's (the speed plans choose wherever nothing presses) beside the new work expected
+ * meanwhile, can be wanted inside the horizon at a cost per GPU-hour short
+ * (`PlanOptions.poolShortfallKrwPerGpuHour`). Off by default (0): on January 2026 it cut the misses
+ * from 35 to 18 at 300 원 (just above a GPU-hour's energy in the dearest hour, ≈ 220 원) and to 1 at
+ * 10,000, but it moves the simulator's plans away from the live planner's: over the twin's 3 days
+ * their bills parted by 4.0–5.0 % at 300 and 6 % at 10,000, against the 5 % live-mpc.test.ts allows,
+ * and why the live planner does less of the work is not yet known (docs/optimizer.md).
  */
-export const DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR = 300;
+export const DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR = 0;
 
 /**
  * A bus below its floor ranks with service: discharging 1 kWh below it for one 15-minute step could
