@@ -470,15 +470,20 @@ function hashLabel(label: string): number {
   return h;
 }
 
-/** The scenario with the world seed mixed into every seed but the bus timetable's. */
+/**
+ * The scenario with the world's weather: synthetic weather is drawn per day from its seed, so one
+ * seed keeps the world's days continuous and a preparation of many days meets the same weather.
+ */
+export function worldWeatherScenario(s: Scenario, worldSeed: number): Scenario {
+  return s.weather.source === 'synthetic'
+    ? { ...s, weather: { ...s.weather, seed: mixSeed(s.weather.seed, worldSeed) } }
+    : s;
+}
+
+/** The scenario of one world day: the world's weather, and the day's seed in every other draw but the bus timetable's. */
 function worldScenario(s: Scenario, worldSeed: number, daySeed: number): Scenario {
   return {
-    ...s,
-    // Synthetic weather is drawn per day from its seed, so one seed keeps the world's days continuous.
-    weather:
-      s.weather.source === 'synthetic'
-        ? { ...s.weather, seed: mixSeed(s.weather.seed, worldSeed) }
-        : s.weather,
+    ...worldWeatherScenario(s, worldSeed),
     sites: s.sites.map((site) => ({
       ...site,
       assets: site.assets.map((a) => {

@@ -5,12 +5,11 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { startServe } from '../../src/cli/serve.ts';
 import { loadScenarioFile, REFERENCE_SCENARIO_FILE } from '../../src/model/load.ts';
-import { prepareDistrict } from '../../src/sim/district.ts';
 import { runSimulation } from '../../src/sim/engine.ts';
 import { optimalStrategy } from '../../src/optimize/optimal.ts';
 import { computeBill } from '../../src/tariff/index.ts';
 import type { TwinDistrict } from '../../src/twin/district.ts';
-import { DEFAULT_WORLD_SEED } from '../../src/twin/world.ts';
+import { worldDistrict } from '../../src/twin/world-district.ts';
 
 // `serve --twin --strategy optimal` over three simulated days of the reference district, the real
 // command in process: the twin plays its own world (weather, loads, arrivals, jobs on a seed the
@@ -23,7 +22,8 @@ import { DEFAULT_WORLD_SEED } from '../../src/twin/world.ts';
 // - the grid operator's VTN publishes an import capacity limit of 6 MW for 2 h starting 30 minutes
 //   later; the metered 15-minute import must stay at or below it, and the VEN must post the report.
 // Then: at least one schedule per simulated hour, each made from the state of its time, and the bill
-// of the metered import within 5 % of `simulate --strategies optimal` on the same days.
+// of the metered import within 5 % of `simulate --strategies optimal` on the same days of the same
+// world (`worldDistrict`: the twin's weather, loads, sessions and jobs).
 
 /** Clock speed: the highest at which the loop, the drivers and the re-plans keep up on two cores. */
 const SPEED = 600;
@@ -262,11 +262,13 @@ describe('serve --twin --strategy optimal, three simulated days', () => {
     const n = Math.round((endMs - startMs) / stepMs);
     const metered = new Float64Array(n);
     for (const r of rows) metered[Math.round((r.timeMs - startMs) / stepMs)] = r.value;
-    const district = prepareDistrict(scenario, {
-      days: DAYS,
-      baseDir: loaded.baseDir,
-      seed: DEFAULT_WORLD_SEED,
-    });
+    // The simulator replays the twin's own world, with the job the test submitted through the API.
+    const district = worldDistrict({ scenario, baseDir: loaded.baseDir, days: DAYS });
+    const dc = district.datacenters.find((u) => u.id === 'dc-gpu')!;
+    dc.jobs = [
+      ...dc.jobs,
+      { id: jobId, gpus: 512, gpuHours: 1024, submitMs: at(0, 10), deadlineMs: jobDeadlineMs },
+    ].sort((a, b) => a.submitMs - b.submitMs);
     const bill = (gridKw: ArrayLike<number>) =>
       computeBill(
         {
@@ -282,6 +284,14 @@ describe('serve --twin --strategy optimal, three simulated days', () => {
     const live = bill(metered);
     const sim = runSimulation(district, optimalStrategy(district));
     const simulated = bill(sim.series.gridKw);
+    // The training work each left undone (what the twin's data center counts, what the simulator's does).
+    const twinDc = twin.datacenters.get('dc-gpu')!;
+    findings.unfinishedGpuHours = {
+      live: Math.round(
+        dc.jobs.reduce((sum, j) => sum + j.gpuHours - (twinDc.job(j.id)?.doneGpuHours ?? 0), 0),
+      ),
+      simulate: Math.round(sim.totals.trainingUnfinishedGpuHours),
+    };
     const liveTotal = live.importBillKrw - live.exportRevenueKrw;
     const simTotal = simulated.importBillKrw - simulated.exportRevenueKrw;
     findings.billKrw = { live: liveTotal, simulate: simTotal, ratio: liveTotal / simTotal };
