@@ -142,5 +142,8 @@ describe('data-center twin over MQTT', () => {
     // b took the GPUs a left the moment a finished, a's work / its GPUs into the first hour.
     const aFinishH = a.gpuHours / layout.trainingGpus;
     expect(await reportAfter(H, 'b')).toBeCloseTo(64 * (2 - aFinishH), 3);
+    // The total of work done is the two jobs' progress.
+    expect(twin.workDoneGpuHours).toBeCloseTo(twin.job('a')!.doneGpuHours + twin.job('b')!.doneGpuHours, 9);
+    expect(twin.workDoneGpuHours).toBeCloseTo(10 + 64 * (2 - aFinishH), 3);
   });
 });

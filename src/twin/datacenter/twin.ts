@@ -79,6 +79,8 @@ export class DatacenterTwin {
   readonly layout: DatacenterLayout;
   /** Facility energy since start, kWh. */
   energyKwh = 0;
+  /** Training work its jobs have done since start, GPU-hours (jobs it has forgotten included). */
+  workDoneGpuHours = 0;
   /** Setpoint messages taken / refused (malformed or for an unknown kind). */
   readonly counters = { setpoints: 0, refused: 0, published: 0 };
   private client: MqttClient | undefined;
@@ -248,12 +250,14 @@ export class DatacenterTwin {
       let busyGpuCapSum = 0;
       for (const [id, gpus] of running) {
         const j = this.jobs.get(id)!;
+        const before = j.doneGpuHours;
         j.doneGpuHours = Math.min(j.gpuHours, j.doneGpuHours + gpus * speed * dtH);
         busyGpuCapSum += gpus * cap;
         if (j.gpuHours - j.doneGpuHours <= 1e-9) {
           j.doneGpuHours = j.gpuHours;
           j.finishedMs = Math.min(end, t);
         }
+        this.workDoneGpuHours += j.doneGpuHours - before;
       }
       const itKw = this.opts.inferenceItKw(from) + trainingItKw(this.opts.cfg, this.layout, busyGpuCapSum);
       this.energyKwh += itKw * this.opts.pue(from) * dtH;
