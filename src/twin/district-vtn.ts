@@ -7,6 +7,12 @@ import type { DistrictContext } from './district-parts.ts';
 const VTN_CLIENT_ID = 'bitgrid-ven';
 const VTN_PROGRAM = 'gwangju-dr';
 const MINUTES_PER_HOUR = 60;
+/**
+ * How often the district's VEN polls the VTN, seconds of wall time (the driver's timer is not scaled
+ * by the twin's clock speed). It also posts an ended event's report at a poll, so at 600× a report
+ * comes up to 50 simulated minutes after the event.
+ */
+export const VTN_POLL_INTERVAL_S = 5;
 
 export interface DistrictVtn {
   vtn: VtnTwin;
@@ -30,7 +36,7 @@ export async function startVtnTwin(ctx: DistrictContext): Promise<DistrictVtn> {
     client_id: VTN_CLIENT_ID,
     client_secret: secret,
     ven_name: 'bitgrid-gwangju',
-    poll_interval_s: 5,
+    poll_interval_s: VTN_POLL_INTERVAL_S,
     subscribe: true,
   });
   return { vtn, syncPrices };

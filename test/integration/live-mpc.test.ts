@@ -10,6 +10,7 @@ import { optimalStrategy } from '../../src/optimize/optimal.ts';
 import { computeBill } from '../../src/tariff/index.ts';
 import type { TwinDistrict } from '../../src/twin/district.ts';
 import { worldDistrict } from '../../src/twin/world-district.ts';
+import { VTN_POLL_INTERVAL_S } from '../../src/twin/district-vtn.ts';
 
 // `serve --twin --strategy optimal` over three simulated days of the reference district, the real
 // command in process: the twin plays its own world (weather, loads, arrivals, jobs on a seed the
@@ -223,6 +224,9 @@ describe('serve --twin --strategy optimal, three simulated days', () => {
       aggregate: 'mean',
     });
     findings.dayBeforeSameWindowMaxImportKw = Math.round(Math.max(...before.map((r) => r.value)));
+    // The VEN posts the report at its first poll after the event's end, a wall-clock timer.
+    const reportBy = Date.now() + 3 * VTN_POLL_INTERVAL_S * 1000;
+    while (twin.vtn.reports().length === 0 && Date.now() < reportBy) await sleep(100);
     const reports = twin.vtn.reports() as { eventID?: string }[];
     expect(reports.length).toBeGreaterThan(0);
   }, 900_000);
