@@ -55,24 +55,6 @@ const ROOT_SEARCH_MAX_FRACTIONAL = 8;
 const ROOT_SEARCH_MAX_NODES = 32;
 
 /**
- * Of the binaries `candidates` (indices into `ints`), the one farthest from 0 or 1 in `x`; −1 if all
- * are whole.
- */
-function mostFractional(x, ints, candidates) {
-  let branch = -1;
-  let frac = 0;
-  for (const i of candidates) {
-    const v = x[ints[i]];
-    const f = Math.abs(v - Math.round(v));
-    if (f > INTEGRALITY_TOLERANCE && f > frac) {
-      frac = f;
-      branch = i;
-    }
-  }
-  return branch;
-}
-
-/**
  * A whole point near the root relaxation: the binaries it set to 0 or 1 stay there, and a depth-first
  * search (the nearer side first) runs over the few it left fractional, a node skipped once the best
  * point found is within the gap of its parent's bound (`closeEnough(objective, bound)`). Best-first
@@ -97,7 +79,16 @@ function searchRootNeighbourhood(root, ints, solveNode, closeEnough) {
   // Each entry: fixings and the relaxation that bounds them (the parent's solution).
   const stack = [];
   const expand = (fix, r) => {
-    const branch = mostFractional(r.x, ints, fractional);
+    let branch = -1;
+    let frac = 0;
+    for (const i of fractional) {
+      const v = r.x[ints[i]];
+      const f = Math.abs(v - Math.round(v));
+      if (f > INTEGRALITY_TOLERANCE && f > frac) {
+        frac = f;
+        branch = i;
+      }
+    }
     if (branch < 0) {
       if (best === undefined || r.objective < best.objective) best = r;
       return;
@@ -203,7 +194,16 @@ function relaxAndBranch(highs, input, o, t0, log) {
         prunedBound = Math.min(prunedBound, r.objective);
         continue;
       }
-      const branch = mostFractional(r.x, ints, ints.keys());
+      let branch = -1;
+      let frac = 0;
+      for (let i = 0; i < ints.length; i++) {
+        const v = r.x[ints[i]];
+        const f = Math.abs(v - Math.round(v));
+        if (f > INTEGRALITY_TOLERANCE && f > frac) {
+          frac = f;
+          branch = i;
+        }
+      }
       if (branch < 0) {
         if (best === undefined || r.objective < best.objective) best = r;
         continue;
