@@ -44,73 +44,6 @@ function createFromData(highs, input, integrality) {
 const RELAX_BRANCH_MAX_NODES = 48;
 
 /**
- * The root's whole-point search (`searchRootNeighbourhood`) runs where the root relaxation leaves at
- * most this many binaries fractional, in at most this many LP solves. Measured on the 14 re-plans of
- * 2026-02-04 to 07 that the best-first search alone handed to HiGHS (solved again at a 10⁻³ gap): 8
- * and 32 took their solve time from 22.7 to 13.5 s and the hand-overs from 14 to 7, each plan within
- * the gap of the one before; 14 and 64 left 4 hand-overs but took longer (17.8 s against 14.4 s for
- * 8 and 32, both before the search skipped nodes within the gap).
- */
-const ROOT_SEARCH_MAX_FRACTIONAL = 8;
-const ROOT_SEARCH_MAX_NODES = 32;
-
-/**
- * A whole point near the root relaxation: the binaries it set to 0 or 1 stay there, and a depth-first
- * search (the nearer side first) runs over the few it left fractional, a node skipped once the best
- * point found is within the gap of its parent's bound (`closeEnough(objective, bound)`). Best-first
- * search from the root rarely reaches a whole point on the planner's job knapsacks (a child's
- * relaxation makes other binaries fractional), so without this it handed most hard re-plans to HiGHS
- * with no incumbent and no way to stop at the gap. Returns the best whole point and the LP solves it
- * took.
- */
-function searchRootNeighbourhood(root, ints, solveNode, closeEnough) {
-  const fractional = [];
-  for (let i = 0; i < ints.length; i++) {
-    const v = root.x[ints[i]];
-    if (Math.abs(v - Math.round(v)) > INTEGRALITY_TOLERANCE) fractional.push(i);
-  }
-  if (fractional.length === 0 || fractional.length > ROOT_SEARCH_MAX_FRACTIONAL)
-    return { best: undefined, solves: 0 };
-  const free = new Set(fractional);
-  const fixed = new Map();
-  for (let i = 0; i < ints.length; i++) if (!free.has(i)) fixed.set(i, Math.round(root.x[ints[i]]));
-  let best;
-  let solves = 0;
-  // Each entry: fixings and the relaxation that bounds them (the parent's solution).
-  const stack = [];
-  const expand = (fix, r) => {
-    let branch = -1;
-    let frac = 0;
-    for (const i of fractional) {
-      const v = r.x[ints[i]];
-      const f = Math.abs(v - Math.round(v));
-      if (f > INTEGRALITY_TOLERANCE && f > frac) {
-        frac = f;
-        branch = i;
-      }
-    }
-    if (branch < 0) {
-      if (best === undefined || r.objective < best.objective) best = r;
-      return;
-    }
-    const near = Math.round(r.x[ints[branch]]);
-    stack.push({ fix: new Map(fix).set(branch, 1 - near), bound: r.objective });
-    stack.push({ fix: new Map(fix).set(branch, near), bound: r.objective }); // popped first
-  };
-  // The root's solution already holds the kept binaries at their values: branch from it directly.
-  expand(fixed, root);
-  while (stack.length > 0 && solves < ROOT_SEARCH_MAX_NODES) {
-    const node = stack.pop();
-    if (best !== undefined && (node.bound >= best.objective || closeEnough(best.objective, node.bound)))
-      continue;
-    solves++;
-    const r = solveNode(node.fix);
-    if (r !== null && (best === undefined || r.objective < best.objective)) expand(node.fix, r);
-  }
-  return { best, solves };
-}
-
-/**
  * A small branch and bound over LP hot starts, for MIPs whose binaries the LP relaxation mostly sets
  * by itself (the planner's whole-job binaries: of the 22 re-plans of 2026-08-03 that had any, 6
  * relaxations were integral at the root and the rest closed in 2–15 nodes). If the relaxation is integral, its
@@ -119,9 +52,7 @@ function searchRootNeighbourhood(root, ints, solveNode, closeEnough) {
  * simplex starts from the last basis: tens of iterations, where HiGHS's MIP solver would start its
  * root over), until the incumbent is within `mipRelGap` (or `mipAbsGap`) of the lowest open bound, as
  * HiGHS's MIP stops. More than RELAX_BRANCH_MAX_NODES nodes, or a relaxation that does not solve:
- * no answer, and the caller runs HiGHS's MIP solver, started from the best whole point found if
- * there was one (`{ incumbent }`: every column's value, binaries rounded). On a February 2026 week
- * of `optimal` that start cut the solve time of the hand-overs by 14 % (111 → 96 s over 168 re-plans).
+ * `undefined`, and the caller runs HiGHS's MIP solver.
  */
 function relaxAndBranch(highs, input, o, t0, log) {
   const MS = highs.constants.modelStatus;
@@ -153,18 +84,16 @@ function relaxAndBranch(highs, input, o, t0, log) {
     let nodes = 0;
     // Open nodes: fixings and the bound their parent's relaxation gave them.
     const open = [{ fix: new Map(), bound: -Infinity }];
-    // The lowest bound of the nodes left unexplored because they were within the gap of the best.
-    let prunedBound = Infinity;
-    let rootSearchSolves = 0;
-    const withinGap = (objective, bound) =>
-      objective - bound <= Math.max(o.mipRelGap * Math.max(1, Math.abs(objective)), o.mipAbsGap ?? 0);
-    const gapOk = (bound) => best !== undefined && withinGap(best.objective, bound);
+    const gapOk = (bound) =>
+      best !== undefined &&
+      best.objective - bound <=
+        Math.max(o.mipRelGap * Math.max(1, Math.abs(best.objective)), o.mipAbsGap ?? 0);
     while (open.length > 0) {
       const lowest = open.reduce((m, n) => Math.min(m, n.bound), Infinity);
       if (gapOk(lowest)) break;
-      if (nodes - rootSearchSolves >= RELAX_BRANCH_MAX_NODES) {
+      if (nodes >= RELAX_BRANCH_MAX_NODES) {
         log.push(`relax and branch: ${nodes} nodes without closing the gap: HiGHS's MIP solver takes over`);
-        return best === undefined ? undefined : { incumbent: wholePoint(best.x, ints) };
+        return undefined;
       }
       // Best first (lowest bound; the deeper on a tie): a rounding that costs a deadline is left
       // for last instead of searched through.
@@ -176,24 +105,11 @@ function relaxAndBranch(highs, input, o, t0, log) {
         )
           at = i;
       const node = open.splice(at, 1)[0];
-      if (best !== undefined && gapOk(node.bound)) {
-        prunedBound = Math.min(prunedBound, node.bound);
-        continue;
-      }
+      if (best !== undefined && gapOk(node.bound)) continue;
       nodes++;
       const r = solveNode(node.fix);
-      if (nodes === 1 && r !== null) {
-        rootBound = r.objective;
-        const found = searchRootNeighbourhood(r, ints, solveNode, withinGap);
-        nodes += found.solves;
-        rootSearchSolves = found.solves;
-        best = found.best;
-      }
-      if (r === null) continue;
-      if (best !== undefined && gapOk(r.objective)) {
-        prunedBound = Math.min(prunedBound, r.objective);
-        continue;
-      }
+      if (nodes === 1) rootBound = r ? r.objective : NaN;
+      if (r === null || (best !== undefined && gapOk(r.objective))) continue;
       let branch = -1;
       let frac = 0;
       for (let i = 0; i < ints.length; i++) {
@@ -216,8 +132,9 @@ function relaxAndBranch(highs, input, o, t0, log) {
       open.push({ fix: new Map(node.fix).set(branch, near), bound: r.objective });
     }
     if (best === undefined) return undefined;
-    const lowest = open.reduce((m, n) => Math.min(m, n.bound), Math.min(best.objective, prunedBound));
-    const x = wholePoint(best.x, ints);
+    const lowest = open.reduce((m, n) => Math.min(m, n.bound), best.objective);
+    const x = best.x;
+    for (const j of ints) x[j] = Math.round(x[j]) || 0; // || 0: no -0 for a binary
     return {
       status: 'optimal',
       ok: true,
@@ -234,25 +151,13 @@ function relaxAndBranch(highs, input, o, t0, log) {
   }
 }
 
-/** A relaxation's solution with its binaries rounded to exactly 0 or 1 (`|| 0`: no −0). */
-function wholePoint(x, ints) {
-  const whole = Float64Array.from(x);
-  for (const j of ints) whole[j] = Math.round(whole[j]) || 0;
-  return whole;
-}
-
 export function runSolve(highs, input, o) {
   const t0 = performance.now();
   const log = [];
   if (o.relaxBranch && !('lp' in input) && input.integrality.some((v) => v !== 0)) {
     try {
       const r = relaxAndBranch(highs, input, o, t0, log);
-      if (r && 'incumbent' in r) {
-        // A feasible point of this very model: a better start than the previous plan's integers,
-        // which may not fit the new state.
-        o = { ...o, start: { indices: Int32Array.from(r.incumbent.keys()), values: r.incumbent } };
-        log.push("HiGHS's MIP solver starts from relax and branch's best whole point");
-      } else if (r) return r;
+      if (r) return r;
     } catch (e) {
       log.push(
         `relax and branch stopped (${e instanceof Error ? e.message : String(e)}): HiGHS's MIP solver takes over`,

@@ -63,45 +63,6 @@ describe('relax and branch', () => {
     expect(rb.objective).toBeCloseTo(mip.objective, 6);
   });
 
-  it("starts HiGHS's search from the best whole point it found before handing over", () => {
-    // 15 items of one weight and nearly equal values, room for 7.35: the search finds whole points
-    // but does not close the gap in its node limit.
-    const values = Array.from({ length: 15 }, (_, i) => 1000 + ((i * 7) % 17));
-    const weights = values.map(() => 1000);
-    const m = knapsack(values, weights, 7_350);
-    const mip = solveSync(m.toModelData());
-    const rb = solveSync(m.toModelData(), { relaxBranch: true });
-    expect(rb.log.some((l) => l.includes("HiGHS's MIP solver takes over"))).toBe(true);
-    expect(rb.log).toContain("HiGHS's MIP solver starts from relax and branch's best whole point");
-    expect(rb.startAccepted).toBe(true);
-    expect(rb.objective).toBeCloseTo(mip.objective, 6);
-    expect(integral(rb.x)).toBe(true);
-  });
-
-  it('finds a whole point next to the root: its whole binaries kept, the fractional ones searched', () => {
-    // Equal weights, room for 7.35 items: the root takes the 7 best whole and the 8th at 0.35.
-    // Keeping the 7 and searching the 8th gives the optimum at once; the gap left is the root's 0.35
-    // of the 8th, which a 6 % gap accepts, and the result reports it.
-    const values = Array.from({ length: 15 }, (_, i) => 1000 + ((i * 7) % 17));
-    const m = knapsack(
-      values,
-      values.map(() => 1000),
-      7_350,
-    );
-    const mip = solveSync(m.toModelData(), { mipRelGap: 0 });
-    const rb = solveSync(m.toModelData(), { relaxBranch: true, mipRelGap: 0.06 });
-    expect(rb.objective).toBeCloseTo(mip.objective, 9);
-    expect(rb.relaxBranch!.nodes).toBe(2);
-    const sorted = [...values].sort((a, b) => b - a);
-    expect(rb.relaxBranch!.rootBound).toBeCloseTo(
-      -(sorted.slice(0, 7).reduce((a, b) => a + b) + 0.35 * sorted[7]),
-      6,
-    );
-    expect(rb.mipGap).toBeCloseTo((rb.objective - rb.relaxBranch!.rootBound) / Math.abs(rb.objective), 9);
-    expect(rb.mipGap).toBeGreaterThan(0.04);
-    expect(integral(rb.x)).toBe(true);
-  });
-
   it('reports an infeasible MIP as HiGHS does', () => {
     const m = new LpModel();
     const y = m.addVar('y', 0, 1, 1, true);
