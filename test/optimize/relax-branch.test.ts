@@ -8,6 +8,7 @@ import { perfectForecast } from '../../src/forecast/planner-standin.ts';
 import { initialView } from '../../src/optimize/view.ts';
 import { solveSync } from '../../src/optimize/highs.ts';
 import { LpModel } from '../../src/optimize/lp.ts';
+import { wholeJobsFit } from '../../src/optimize/assets/datacenter.ts';
 
 // Branch and bound on LP hot starts before HiGHS's MIP solver (solve-core.mjs `relaxAndBranch`):
 // the same optimum as HiGHS's MIP, integral binaries, and HiGHS's own search where it gives up.
@@ -79,6 +80,19 @@ describe('relax and branch', () => {
   });
 });
 
+describe('the training pool in the whole-job hour', () => {
+  const terms = (sizes: number[]) => sizes.map((coef, col) => ({ col, coef }));
+
+  it('holds only what whole jobs can fill: the free GPUs down to a multiple of every size', () => {
+    expect(wholeJobsFit(terms([64, 128, 512, 256]), 2_664)).toBe(2_624);
+    expect(wholeJobsFit(terms([512, 512]), 2_664)).toBe(2_560);
+    expect(wholeJobsFit(terms([64, 128]), 2_624)).toBe(2_624);
+    // Nothing to round by: sizes with no common factor, or a continuous share of a job.
+    expect(wholeJobsFit(terms([64, 3]), 2_664)).toBe(2_664);
+    expect(wholeJobsFit(terms([64, 0.5]), 2_664)).toBe(2_664);
+  });
+});
+
 describe('relax and branch on the reference district (11:00, whole jobs in the first hour)', () => {
   let d: District;
   beforeAll(() => {
@@ -101,5 +115,36 @@ describe('relax and branch on the reference district (11:00, whole jobs in the f
     expect(rb.status).toBe('optimal');
     expect(Math.abs(rb.objective - mip.objective)).toBeLessThanOrEqual(2e-4 * Math.abs(mip.objective));
     for (let j = 0; j < data.numCols; j++) if (data.integrality[j]) expect([0, 1]).toContain(rb.x[j]);
+  }, 120_000);
+
+  it("limits the whole-job hour's pool to what whole jobs fill, so the relaxation does not count the rest", () => {
+    const p = problemFromView(initialView(d, 44), perfectForecast(d), {
+      ...DEFAULT_PLAN_OPTIONS,
+      horizonHours: 24,
+      wholeJobHours: 1,
+      moveBlocking: DEFAULT_MOVE_BLOCKING,
+    });
+    const dc = p.datacenters[0];
+    const sizes = dc.jobs.map((j) => j.gpus);
+    expect(sizes.length).toBeGreaterThan(1);
+    expect(sizes.every((g) => g % 64 === 0)).toBe(true);
+    const free = dc.layout.trainingGpus - (dc.finishingGpus ?? 0);
+    expect(free % 64).not.toBe(0); // 2,664 training GPUs: the rounding has something to remove
+    const b = buildModel(p, false, v2gAssignment(p));
+    const data = b.model.toModelData();
+    const row = b.model.rowNames.indexOf('dc0_gpus_0');
+    expect(data.rowUpper[row]).toBe(64 * Math.floor(free / 64));
+    // The relaxation's GPUs in the first step stay within it.
+    const lp = solveSync({ ...data, integrality: new Int32Array(data.numCols) });
+    let used = 0;
+    for (let q = data.starts[row]; q < data.starts[row + 1]; q++)
+      used += data.values[q] * lp.x[data.indices[q]];
+    expect(used).toBeLessThanOrEqual(64 * Math.floor(free / 64) + 1e-6);
+    // After the whole-job hour jobs may run on part of their GPUs: the pool row keeps every GPU.
+    const later = b.model.rowNames.findIndex(
+      (n) => /^dc0_gpus_(\d+)$/.test(n) && Number(n.slice(9)) >= p.wholeJobSteps,
+    );
+    expect(later).toBeGreaterThan(row);
+    expect(data.rowUpper[later]).toBe(dc.layout.trainingGpus);
   }, 120_000);
 });

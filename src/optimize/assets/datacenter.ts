@@ -186,13 +186,15 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
     // The training pool per step; inside a block the same jobs hold the same columns, so a step
     // whose row would repeat the step before's adds nothing.
     for (let k = 0; k < p.steps; k++)
-      if (byStep[k].length > 0 && !(k > 0 && sameTerms(byStep[k], byStep[k - 1])))
+      if (byStep[k].length > 0 && !(k > 0 && sameTerms(byStep[k], byStep[k - 1]))) {
+        const freeGpus = dc.layout.trainingGpus - (k === 0 ? (dc.finishingGpus ?? 0) : 0);
         m.addRow(
           `${prefix}_gpus_${k}`,
           byStep[k],
           -Infinity,
-          dc.layout.trainingGpus - (k === 0 ? (dc.finishingGpus ?? 0) : 0),
+          k < wholeSteps ? wholeJobsFit(byStep[k], freeGpus) : freeGpus,
         );
+      }
     h.capCol.push(capCols);
     h.runningCol.push(run);
     h.capSumCol.push(cap);
@@ -209,6 +211,27 @@ function jobBounds(p: HorizonProblem, wholeSteps: number): Int32Array {
   for (let k = 0; k <= wholeSteps; k++) out.push(k);
   for (const b of bounds) if (b > wholeSteps) out.push(b);
   return Int32Array.from(out);
+}
+
+/**
+ * The GPUs whole jobs can fill: where every job's size is a multiple of some g (the reference jobs
+ * are all multiples of 64), whole jobs fill the free GPUs only down to a multiple of g, so the
+ * pool row's limit is rounded down to one (a Chvátal–Gomory rounding). Every whole point still
+ * fits; what it removes is the relaxation's fractional job in the last GPUs, whose hour of work held
+ * the bound of many re-plans just outside the MIP gap: the reference data center's relaxation filled
+ * all 2,664 GPUs where whole jobs fill 2,624 (docs/optimizer.md).
+ */
+export function wholeJobsFit(terms: readonly Term[], freeGpus: number): number {
+  let g = 0;
+  for (const t of terms) {
+    if (!Number.isInteger(t.coef) || t.coef <= 0) return freeGpus;
+    g = gcd(g, t.coef);
+  }
+  return g > 1 ? g * Math.floor(freeGpus / g) : freeGpus;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }
 
 /** Two rows with the same columns and coefficients in the same order. */
