@@ -42,6 +42,8 @@ export interface PlanOptions {
   busBelowFloorPenaltyKrwPerKwh?: number;
   /** 원 per GPU-hour short of what the slow pool needs done now (default `DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR`). */
   poolShortfallKrwPerGpuHour?: number;
+  /** 원 per GPU-hour of queued work per hour it waits before its deadline (default `DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR`). */
+  queueWaitKrwPerGpuHourHour?: number;
   overloadPenaltyKrwPerKw: number;
   /** 원 per kWh imported above a DR import target (default `DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH`). */
   importTargetPenaltyKrwPerKwh?: number;
@@ -102,6 +104,18 @@ export const DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR = 1_000;
  * 300 원 and 1 at 10,000 (docs/optimizer.md).
  */
 export const DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR = 10_000;
+
+/**
+ * Training work waiting in the queue costs this per GPU-hour and per hour it waits, before its
+ * deadline too (`PlanOptions.queueWaitKrwPerGpuHourHour`): what a sooner result is worth. Without it
+ * a plan is indifferent to when work not yet due runs, so it ran work as late as its deadline and the
+ * pool allowed, and a burst of new jobs then found the pool full (February and March 2026: 7 and 10
+ * deadline misses). 3 원 is below what moving a GPU-hour from the winter mid band to the light band
+ * saves per hour moved (≈ 46 원/kWh × 0.91 kWh × 1.127 over 12 h ≈ 3.9 원), so the plan still moves
+ * work from dear hours to cheap ones, and above what it saves between bands closer in price, so
+ * work there runs sooner. Measured with it: February 0 misses and March 0 (docs/optimizer.md).
+ */
+export const DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR = 3;
 
 /**
  * A bus below its floor ranks with service: discharging 1 kWh below it for one 15-minute step could
@@ -268,6 +282,7 @@ export function problemFromView(
     latePenaltyKrwPerGpuHour: opts.latePenaltyKrwPerGpuHour,
     lateDelayKrwPerGpuHourHour: opts.lateDelayKrwPerGpuHourHour ?? DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR,
     poolShortfallKrwPerGpuHour: opts.poolShortfallKrwPerGpuHour ?? DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR,
+    queueWaitKrwPerGpuHourHour: opts.queueWaitKrwPerGpuHourHour ?? DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR,
     busBelowFloorPenaltyKrwPerKwh:
       opts.busBelowFloorPenaltyKrwPerKwh ?? DEFAULT_BUS_BELOW_FLOOR_PENALTY_KRW_PER_KWH,
     overloadPenaltyKrwPerKw: opts.overloadPenaltyKrwPerKw,

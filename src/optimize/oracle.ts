@@ -18,7 +18,13 @@ export function oracleStrategy(d: District): PlannerStrategy {
     // GPUs stay continuous in the oracle's plans: whole-job binaries over its day-long re-plan cadence
     // (≈ 96 steps × the pending jobs) did not solve within 20 minutes for two days. The dispatch
     // rounds to whole jobs, so the oracle is not yet a strict bound (docs/optimizer.md).
-    plan: { ...plannerDefaults(single ? runHours : ORACLE_CHUNK_HORIZON_HOURS), wholeJobHours: 0 },
+    // And it minimises cost alone: the queue's waiting cost is a preference of the planners that
+    // run live, not a cost on the bill the oracle bounds.
+    plan: {
+      ...plannerDefaults(single ? runHours : ORACLE_CHUNK_HORIZON_HOURS),
+      wholeJobHours: 0,
+      queueWaitKrwPerGpuHourHour: 0,
+    },
     solve: { timeLimitS: 600, mipRelGap: 1e-4 },
     replanEveryHours: single ? ORACLE_CHUNK_HOURS : ORACLE_CHUNK_HOURS,
   });

@@ -193,6 +193,11 @@ export interface HorizonProblem {
   /** Per GPU-hour of a job's work short of its `preferredGpuHours`, 원 (absent: 0). */
   poolShortfallKrwPerGpuHour?: number;
   /**
+   * Per GPU-hour of a job's work and per hour it waits before its deadline, 원 (absent: 0): what a
+   * sooner result is worth, so work is not left to the last hours its deadline allows.
+   */
+  queueWaitKrwPerGpuHourHour?: number;
+  /**
    * Penalty per kWh a bus holds below its floor (soc_min × battery) at the end of a step, counted at
    * every such step: the plan goes there only where it cannot be helped (a bus measured low).
    */

@@ -5,7 +5,10 @@ import { runSimulation } from '../../src/sim/engine.ts';
 import { solveHorizon } from '../../src/optimize/build.ts';
 import { dispatchFromSchedule } from '../../src/optimize/mpc.ts';
 import { shedFlexibleLoads } from '../../src/optimize/peak-hold.ts';
-import { workThatCannotFitLater } from '../../src/optimize/horizon.ts';
+import {
+  workThatCannotFitLater,
+  DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR,
+} from '../../src/optimize/horizon.ts';
 import { initialView } from '../../src/optimize/view.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
 import { emptyDispatch, plannedDatacenterKw } from '../../src/strategy/common.ts';
@@ -128,6 +131,48 @@ describe('a late job', () => {
     };
     expect(plan(1000)[0]).toBeCloseTo(8, 6);
     expect(plan(0)[0]).toBeLessThan(8 - 1);
+  });
+});
+
+describe('work waiting in the queue', () => {
+  // 8 GPUs, due at the end of the 4-hour horizon: energy alone spreads the work at the lowest cap
+  // (less energy per GPU-hour) over as many hours as it needs.
+  const plan = (queueWaitKrwPerGpuHourHour: number, importPriceKrwPerKwh: number[], gpuHours = 16) => {
+    const p = emptyProblem(4, 1);
+    p.importPriceKrwPerKwh = Float64Array.from(importPriceKrwPerKwh);
+    p.queueWaitKrwPerGpuHourHour = queueWaitKrwPerGpuHourHour;
+    p.datacenters = [
+      datacenterInput(datacenter(), 4, [
+        {
+          id: 'queued',
+          gpus: 8,
+          startStep: 0,
+          endStep: 4,
+          remainingGpuHours: gpuHours,
+          requiredGpuHours: gpuHours,
+        },
+      ]),
+    ];
+    return solveHorizon(p).schedule!.jobWork[0].get('queued')!;
+  };
+
+  it('runs sooner when waiting has a cost, where the hours cost about the same', () => {
+    const flat = [100, 100, 100, 100];
+    const free = plan(0, flat);
+    const waits = plan(DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR, flat);
+    // Work-weighted mean hour: later without the cost than with it.
+    const meanHour = (w: ArrayLike<number>) => Array.from(w).reduce((s, v, k) => s + v * k, 0) / 16;
+    expect(waits[0]).toBeGreaterThan(free[0] + 1);
+    expect(meanHour(waits)).toBeLessThan(meanHour(free) - 0.25);
+    expect(Array.from(waits).reduce((a, b) => a + b, 0)).toBeCloseTo(16, 6);
+  });
+
+  it('still waits for an hour that is cheaper by more than the wait costs', () => {
+    // The first two hours at a winter peak price, the last two at light load; 8 GPU-hours fit in
+    // the last two at the lowest cap.
+    const w = plan(DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR, [221.5, 221.5, 117.9, 117.9], 8);
+    expect(w[0] + w[1]).toBeLessThan(1e-6);
+    expect(w[2] + w[3]).toBeCloseTo(8, 6);
   });
 });
 

@@ -75,7 +75,11 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
     for (let k = 0; k < p.steps; k++)
       ctx.fixedKw[k] += dc.pue[k] * (dc.inferenceItKw[k] + dc.layout.trainingNodes * cfg.node_idle_kw);
     ctx.fixedKw[0] += dc.finishingKw ?? 0;
-    const workLeftKrwPerGpuHour = p.weights.cost * (dc.workLeftKrwPerGpuHour ?? 0);
+    // Work left at the end waits at least the horizon out: with a cost on waiting, that is part of
+    // what doing it inside saves.
+    const queueWaitKrwPerGpuHourHour = p.queueWaitKrwPerGpuHourHour ?? 0;
+    const workLeftKrwPerGpuHour =
+      p.weights.cost * (dc.workLeftKrwPerGpuHour ?? 0) + queueWaitKrwPerGpuHourHour * p.steps * dt;
     const byStep: { col: number; coef: number }[][] = Array.from({ length: p.steps }, () => []);
     const run: number[][] = [];
     const cap: number[][] = [];
@@ -107,8 +111,11 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
         let waitKrw = 0;
         for (let k = k0; k < k1; k++) {
           powerKwPerCapSum += dc.pue[k] * dc.layout.gpuDynamicKw;
-          // A late job's work costs more the longer it waits (k + 1 steps from now).
-          if (job.lateAlready) waitKrw += p.lateDelayKrwPerGpuHourHour * dt * (k + 1) * dt;
+          // Work costs more the longer it waits (k + 1 steps from now); a late job's much more.
+          const waitKrwPerGpuHourHour = job.lateAlready
+            ? p.lateDelayKrwPerGpuHourHour
+            : queueWaitKrwPerGpuHourHour;
+          waitKrw += waitKrwPerGpuHourHour * dt * (k + 1) * dt;
         }
         if (whole && runsCol < 0) runsCol = m.addVar(`${name}_y`, 0, 1, 0, true);
         const nk = whole ? runsCol : m.addVar(`${name}_n_${k0}`, 0, job.gpus, 0);
