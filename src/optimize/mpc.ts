@@ -8,7 +8,7 @@ import { solveHorizon, type Schedule } from './build.ts';
 import { problemFromView, DEFAULT_PLAN_OPTIONS, type PlanOptions } from './horizon.ts';
 import type { Forecast } from '../forecast/planner-standin.ts';
 import type { SolveOptions } from './highs.ts';
-import { shedFlexibleLoads } from './peak-hold.ts';
+import { evMustChargeKw, shedFlexibleLoads } from './peak-hold.ts';
 import { deferrableDispatch } from './assets/deferrable.ts';
 import { finishesWithinStep } from './assets/datacenter.ts';
 
@@ -108,11 +108,15 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
 
   for (const st of view.ev) {
     const planned = s.evKw.get(st.session.id);
-    if (planned) dp.evKw.set(st.session.id, planned[k]);
+    let kw: number;
+    if (planned) kw = planned[k];
     else {
       const hoursLeft = Math.max(dt, (st.session.departureMs - view.timeMs) / MS_PER_HOUR);
-      dp.evKw.set(st.session.id, Math.min(st.session.maxPowerKw, Math.max(0, st.remainingKwh) / hoursLeft));
+      kw = Math.min(st.session.maxPowerKw, Math.max(0, st.remainingKwh) / hoursLeft);
     }
+    // A car the real-time layer held back since the plan was made catches up before it is too late
+    // (March 2026: two cars cut at 18:15 were planned 0 kW until 19:00 and left 1.75 and 0.26 kWh short).
+    dp.evKw.set(st.session.id, Math.max(kw, evMustChargeKw(st, view.timeMs, dt)));
   }
 
   d.depots.forEach((dep, di) => {

@@ -24,6 +24,22 @@ export function shedFlexibleLoads(view: StepView, dp: Dispatch, excessKw: number
   return Math.max(0, excess);
 }
 
+/**
+ * The least a car must charge in the interval from `timeMs` to still get what it asked for by its
+ * departure at full power afterwards (capped at its full power: a car already too far behind
+ * charges flat out). The peak hold never cuts below it, and the dispatch never plans below it: a
+ * cut leaves the car behind the plan, which would otherwise go on until the next re-plan.
+ */
+export function evMustChargeKw(
+  st: { session: { departureMs: number; maxPowerKw: number }; remainingKwh: number },
+  timeMs: number,
+  intervalHours: number,
+): number {
+  const hoursLeft = (st.session.departureMs - timeMs) / MS_PER_HOUR;
+  const laterKwh = Math.max(0, hoursLeft - intervalHours) * st.session.maxPowerKw;
+  return Math.min(st.session.maxPowerKw, Math.max(0, st.remainingKwh - laterKwh) / intervalHours);
+}
+
 function shedEvCharging(view: StepView, dp: Dispatch, excessKw: number): number {
   const dt = view.intervalHours;
   let excess = excessKw;
@@ -34,13 +50,11 @@ function shedEvCharging(view: StepView, dp: Dispatch, excessKw: number): number 
       return { st, hoursLeft, laxityH: hoursLeft - st.remainingKwh / st.session.maxPowerKw };
     })
     .sort((a, b) => b.laxityH - a.laxityH);
-  for (const { st, hoursLeft } of byLaxity) {
+  for (const { st } of byLaxity) {
     if (excess <= SPARE_EPS_KW) break;
     const kw = dp.evKw.get(st.session.id) ?? 0;
     if (kw <= 0) continue;
-    const laterKwh = Math.max(0, hoursLeft - dt) * st.session.maxPowerKw;
-    const minKw = Math.max(0, st.remainingKwh - laterKwh) / dt;
-    const cut = Math.min(excess, kw - minKw);
+    const cut = Math.min(excess, kw - evMustChargeKw(st, view.timeMs, dt));
     if (cut > SPARE_EPS_KW) {
       dp.evKw.set(st.session.id, kw - cut);
       excess -= cut;

@@ -4,7 +4,9 @@ import { prepareDistrict, type District } from '../../src/sim/district.ts';
 import { runSimulation } from '../../src/sim/engine.ts';
 import { solveHorizon } from '../../src/optimize/build.ts';
 import { dispatchFromSchedule } from '../../src/optimize/mpc.ts';
-import { shedFlexibleLoads } from '../../src/optimize/peak-hold.ts';
+import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizon.ts';
+import { perfectForecast } from '../../src/forecast/planner-standin.ts';
+import { evMustChargeKw, shedFlexibleLoads } from '../../src/optimize/peak-hold.ts';
 import {
   workThatCannotFitLater,
   DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR,
@@ -308,6 +310,44 @@ describe('the real-time layer holds the peak with the flexible loads', () => {
         Math.min(st.remainingKwh, st.session.maxPowerKw * hoursLeft) - TOL,
       );
     }
+  });
+
+  it('lets a car it held back catch up before the next re-plan', () => {
+    // The plan was made for the cars as they are; then the peak hold held one back, and it now
+    // needs full power from here to its departure. The dispatch of the plan in force charges it
+    // flat out, where the plan would have charged it as before.
+    const s = solveHorizon(problemFromView(view, perfectForecast(d), DEFAULT_PLAN_OPTIONS)).schedule!;
+    const dt = view.intervalHours;
+    const st = view.ev.find((x) => (s.evKw.get(x.session.id)?.[0] ?? 0) < x.session.maxPowerKw - 1)!;
+    expect(st).toBeDefined();
+    const hoursLeft = (st.session.departureMs - view.timeMs) / MS_PER_HOUR;
+    const behind = {
+      ...view,
+      ev: view.ev.map((x) => (x === st ? { ...x, remainingKwh: st.session.maxPowerKw * hoursLeft } : x)),
+    };
+    expect(
+      evMustChargeKw(
+        behind.ev.find((x) => x.session.id === st.session.id)!,
+        view.timeMs,
+        dt,
+      ),
+    ).toBeCloseTo(st.session.maxPowerKw, 9);
+    expect(dispatchFromSchedule(behind, s, 0).evKw.get(st.session.id)).toBeCloseTo(st.session.maxPowerKw, 9);
+    // A car on its plan keeps the plan's power.
+    const other = view.ev.find(
+      (x) => x !== st && evMustChargeKw(x, view.timeMs, dt) < (s.evKw.get(x.session.id)?.[0] ?? 0) - 1e-6,
+    );
+    expect(other).toBeDefined();
+    expect(dispatchFromSchedule(view, s, 0).evKw.get(other!.session.id)).toBeCloseTo(
+      s.evKw.get(other!.session.id)![0],
+      9,
+    );
+    // Too far behind already: full power, no more.
+    const late = {
+      ...view,
+      ev: view.ev.map((x) => (x === st ? { ...x, remainingKwh: 10 * st.session.maxPowerKw * hoursLeft } : x)),
+    };
+    expect(dispatchFromSchedule(late, s, 0).evKw.get(st.session.id)).toBeCloseTo(st.session.maxPowerKw, 9);
   });
 
   it('lowers the GPU cap, never below the minimum, by as much as was asked', () => {
