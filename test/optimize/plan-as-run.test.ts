@@ -109,54 +109,47 @@ describe('training jobs planned as the data center runs them', () => {
   });
 });
 
+/** One 8-GPU job over 4 one-hour steps, due at the end: the work the plan does in each hour. */
+function planOneJob(o: {
+  gpuHours: number;
+  lateAlready?: boolean;
+  lateDelayKrwPerGpuHourHour?: number;
+  queueWaitKrwPerGpuHourHour?: number;
+  importPriceKrwPerKwh?: number[];
+}): Float64Array {
+  const p = emptyProblem(4, 1);
+  if (o.importPriceKrwPerKwh) p.importPriceKrwPerKwh = Float64Array.from(o.importPriceKrwPerKwh);
+  p.lateDelayKrwPerGpuHourHour = o.lateDelayKrwPerGpuHourHour ?? 0;
+  p.queueWaitKrwPerGpuHourHour = o.queueWaitKrwPerGpuHourHour ?? 0;
+  const job = {
+    id: 'job',
+    gpus: 8,
+    startStep: 0,
+    endStep: 4,
+    remainingGpuHours: o.gpuHours,
+    requiredGpuHours: o.gpuHours,
+    lateAlready: o.lateAlready ?? false,
+  };
+  p.datacenters = [datacenterInput(datacenter(), 4, [job])];
+  return solveHorizon(p).schedule!.jobWork[0].get('job')!;
+}
+
 describe('a late job', () => {
   it('runs now rather than at a lower cap later: its lateness grows with delay', () => {
-    // Flat prices; 8 GPUs, 8 GPU-hours left, already past its deadline. Energy alone would spread it
-    // at the lowest cap over 4 h (less energy per GPU-hour); the delay cost runs it flat out now.
-    const plan = (lateDelayKrwPerGpuHourHour: number) => {
-      const p = emptyProblem(4, 1);
-      p.lateDelayKrwPerGpuHourHour = lateDelayKrwPerGpuHourHour;
-      p.datacenters = [
-        datacenterInput(datacenter(), 4, [
-          {
-            id: 'late',
-            gpus: 8,
-            startStep: 0,
-            endStep: 4,
-            remainingGpuHours: 8,
-            requiredGpuHours: 8,
-            lateAlready: true,
-          },
-        ]),
-      ];
-      return solveHorizon(p).schedule!.jobWork[0].get('late')!;
-    };
+    // Flat prices; 8 GPU-hours left, already past its deadline. Energy alone would spread it at the
+    // lowest cap over 4 h (less energy per GPU-hour); the delay cost runs it flat out now.
+    const plan = (lateDelayKrwPerGpuHourHour: number) =>
+      planOneJob({ gpuHours: 8, lateAlready: true, lateDelayKrwPerGpuHourHour });
     expect(plan(1000)[0]).toBeCloseTo(8, 6);
     expect(plan(0)[0]).toBeLessThan(8 - 1);
   });
 });
 
 describe('work waiting in the queue', () => {
-  // 8 GPUs, due at the end of the 4-hour horizon: energy alone spreads the work at the lowest cap
-  // (less energy per GPU-hour) over as many hours as it needs.
-  const plan = (queueWaitKrwPerGpuHourHour: number, importPriceKrwPerKwh: number[], gpuHours = 16) => {
-    const p = emptyProblem(4, 1);
-    p.importPriceKrwPerKwh = Float64Array.from(importPriceKrwPerKwh);
-    p.queueWaitKrwPerGpuHourHour = queueWaitKrwPerGpuHourHour;
-    p.datacenters = [
-      datacenterInput(datacenter(), 4, [
-        {
-          id: 'queued',
-          gpus: 8,
-          startStep: 0,
-          endStep: 4,
-          remainingGpuHours: gpuHours,
-          requiredGpuHours: gpuHours,
-        },
-      ]),
-    ];
-    return solveHorizon(p).schedule!.jobWork[0].get('queued')!;
-  };
+  // Energy alone spreads the work at the lowest cap (less energy per GPU-hour) over as many hours as
+  // it needs.
+  const plan = (queueWaitKrwPerGpuHourHour: number, importPriceKrwPerKwh: number[], gpuHours = 16) =>
+    planOneJob({ gpuHours, queueWaitKrwPerGpuHourHour, importPriceKrwPerKwh });
 
   it('runs sooner when waiting has a cost, where the hours cost about the same', () => {
     const flat = [100, 100, 100, 100];

@@ -99,14 +99,17 @@ describe('relax and branch on the reference district (11:00, whole jobs in the f
     const { scenario, baseDir } = loadScenarioFile();
     d = prepareDistrict(scenario, { days: 2, baseDir });
   });
-
-  it('plans within the MIP gap of HiGHS MIP, with whole jobs', () => {
-    const p = problemFromView(initialView(d, 44), perfectForecast(d), {
+  /** The 11:00 re-plan as `optimal` poses it: 24 h, whole jobs in the first hour, moves blocked. */
+  const replanAt11 = () =>
+    problemFromView(initialView(d, 44), perfectForecast(d), {
       ...DEFAULT_PLAN_OPTIONS,
       horizonHours: 24,
       wholeJobHours: 1,
       moveBlocking: DEFAULT_MOVE_BLOCKING,
     });
+
+  it('plans within the MIP gap of HiGHS MIP, with whole jobs', () => {
+    const p = replanAt11();
     const b = buildModel(p, false, v2gAssignment(p));
     const data = b.model.toModelData();
     const mip = solveSync(data, { timeLimitS: 120 });
@@ -118,12 +121,7 @@ describe('relax and branch on the reference district (11:00, whole jobs in the f
   }, 120_000);
 
   it("limits the whole-job hour's pool to what whole jobs fill, so the relaxation does not count the rest", () => {
-    const p = problemFromView(initialView(d, 44), perfectForecast(d), {
-      ...DEFAULT_PLAN_OPTIONS,
-      horizonHours: 24,
-      wholeJobHours: 1,
-      moveBlocking: DEFAULT_MOVE_BLOCKING,
-    });
+    const p = replanAt11();
     const dc = p.datacenters[0];
     const sizes = dc.jobs.map((j) => j.gpus);
     expect(sizes.length).toBeGreaterThan(1);
