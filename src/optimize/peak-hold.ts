@@ -47,7 +47,7 @@ function shedEvCharging(view: StepView, dp: Dispatch, excessKw: number): number 
   const byLaxity = view.ev
     .map((st) => {
       const hoursLeft = (st.session.departureMs - view.timeMs) / MS_PER_HOUR;
-      return { st, hoursLeft, laxityH: hoursLeft - st.remainingKwh / st.session.maxPowerKw };
+      return { st, laxityH: hoursLeft - st.remainingKwh / st.session.maxPowerKw };
     })
     .sort((a, b) => b.laxityH - a.laxityH);
   for (const { st } of byLaxity) {
