@@ -46,6 +46,9 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
     rulesFallbacks: 0,
     solveMs: 0,
     binarySolves: 0,
+    /** Re-plans whose whole-job binaries relax and branch could not settle: HiGHS's MIP solver took over. */
+    mipHandovers: 0,
+    mipHandoverMs: 0,
   };
   // The hour until the next re-plan is planned as the data center will run it: whole jobs, one cap.
   const plan: PlanOptions = { ...o.plan, wholeJobHours: o.plan.wholeJobHours ?? o.replanEveryHours };
@@ -56,7 +59,11 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
   return {
     name: o.name,
     lastSchedule: () => schedule,
-    counters: () => ({ ...counters, solveMs: Math.round(counters.solveMs) }),
+    counters: () => ({
+      ...counters,
+      solveMs: Math.round(counters.solveMs),
+      mipHandoverMs: Math.round(counters.mipHandoverMs),
+    }),
     decide(view: StepView): Dispatch {
       if (view.index - lastAttempt >= replanEvery) {
         lastAttempt = view.index;
@@ -64,7 +71,13 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
         const r = solveHorizon(p, o.solve);
         counters.solves += r.solves;
         counters.solveMs += r.result.solveMs;
-        if (r.built.withBinaries) counters.binarySolves++;
+        if (r.built.withBinaries) {
+          counters.binarySolves++;
+          if (o.solve.relaxBranch && !r.result.relaxBranch) {
+            counters.mipHandovers++;
+            counters.mipHandoverMs += r.result.solveMs;
+          }
+        }
         if (r.schedule) {
           schedule = r.schedule;
           planIndex = view.index;
@@ -80,8 +93,7 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
       }
       const k = view.index - planIndex;
       if (!schedule || k >= schedule.steps) {
-        if (view.index !== lastAttempt || !schedule) counters.rulesFallbacks++;
-        else counters.rulesFallbacks++;
+        counters.rulesFallbacks++;
         return fallback.decide(view);
       }
       if (planIndex !== lastAttempt) counters.shiftedPlanFallbacks++;
