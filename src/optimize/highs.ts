@@ -39,6 +39,12 @@ export interface SolveOptions {
    * solver at once.
    */
   relaxBranch?: boolean;
+  /**
+   * With `relaxBranch`: wall-clock seconds HiGHS's MIP solver gets when the branch and bound hands a
+   * search over; it answers with its incumbent then (within `timeLimitS` it starts over when it has
+   * none). Unset: `timeLimitS`.
+   */
+  handoverTimeLimitS?: number;
 }
 
 /** Column values to start a MIP from; HiGHS keeps the completed point as incumbent if feasible. */
@@ -47,7 +53,9 @@ export interface MipStart {
   values: Float64Array;
 }
 
-export const DEFAULT_SOLVE_OPTIONS: Required<Omit<SolveOptions, 'start' | 'relaxBranch' | 'mipAbsGap'>> = {
+export const DEFAULT_SOLVE_OPTIONS: Required<
+  Omit<SolveOptions, 'start' | 'relaxBranch' | 'mipAbsGap' | 'handoverTimeLimitS'>
+> = {
   timeLimitS: 30,
   mipRelGap: 1e-4,
   log: false,

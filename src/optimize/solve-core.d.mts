@@ -9,6 +9,7 @@ export function runSolve(
     start?: MipStart;
     relaxBranch?: boolean;
     mipAbsGap?: number;
+    handoverTimeLimitS?: number;
   },
 ): SolveResult;
 export function errorResult(message: string, solveMs: number, log?: string[]): SolveResult;

@@ -9,6 +9,9 @@ import { initialView } from '../../src/optimize/view.ts';
 import { solveSync } from '../../src/optimize/highs.ts';
 import { LpModel } from '../../src/optimize/lp.ts';
 import { wholeJobsFit } from '../../src/optimize/assets/datacenter.ts';
+import { runSolve } from '../../src/optimize/solve-core.mjs';
+import * as highsModule from 'highs';
+import type { Highs } from 'highs';
 
 // Branch and bound on LP hot starts before HiGHS's MIP solver (solve-core.mjs `relaxAndBranch`):
 // the same optimum as HiGHS's MIP, integral binaries, and HiGHS's own search where it gives up.
@@ -62,6 +65,78 @@ describe('relax and branch', () => {
     expect(rb.relaxBranch).toBeUndefined();
     expect(rb.log.some((l) => l.includes("HiGHS's MIP solver takes over"))).toBe(true);
     expect(rb.objective).toBeCloseTo(mip.objective, 6);
+  });
+
+  describe("HiGHS's limit on a hand-over", () => {
+    const values = Array.from({ length: 40 }, (_, i) => 1000 + ((i * 37) % 17));
+    const weights = Array.from({ length: 40 }, (_, i) => 1000 + ((i * 53) % 19));
+    const base = { timeLimitS: 20, mipRelGap: 1e-4, log: false, relaxBranch: true };
+    /**
+     * The real HiGHS, recording the time limit each MIP run gets; `noIncumbentRuns` first MIP runs
+     * report that their limit stopped them without a whole plan.
+     */
+    async function recordingHighs(noIncumbentRuns: number) {
+      const mod = highsModule as unknown as { default: () => Promise<Highs> };
+      const real = await mod.default();
+      const mipLimits: number[] = [];
+      const highs = {
+        constants: real.constants,
+        createModel(data: Parameters<Highs['createModel']>[0]) {
+          const model = real.createModel(data);
+          if (!(data && 'integrality' in data && data.integrality)) return model;
+          let limit = NaN;
+          const stopped = mipLimits.length < noIncumbentRuns;
+          return new Proxy(model, {
+            get(target, key) {
+              if (key === 'options')
+                return {
+                  set: (o: Record<string, unknown>) => {
+                    if (typeof o.time_limit === 'number') limit = o.time_limit;
+                    target.options.set(o as Parameters<typeof target.options.set>[0]);
+                  },
+                };
+              if (key === 'run')
+                return (...a: Parameters<typeof target.run>) => {
+                  mipLimits.push(limit);
+                  return target.run(...a);
+                };
+              if (stopped && key === 'getModelStatus') return () => real.constants.modelStatus.timeLimit;
+              if (stopped && key === 'info')
+                return { get: (k: string) => (k === 'primal_solution_status' ? 0 : target.info.get(k)) };
+              const v = Reflect.get(target, key);
+              return typeof v === 'function' ? v.bind(target) : v;
+            },
+          });
+        },
+      };
+      return { highs, mipLimits };
+    }
+
+    it('gives HiGHS only the hand-over limit and keeps its answer', async () => {
+      const m = knapsack(values, weights, 19_500);
+      const { highs, mipLimits } = await recordingHighs(0);
+      const r = runSolve(highs, m.toModelData(), { ...base, handoverTimeLimitS: 3 });
+      expect(mipLimits).toEqual([3]);
+      expect(r.status).toBe('optimal');
+      expect(r.objective).toBeCloseTo(solveSync(m.toModelData()).objective, 6);
+    });
+
+    it('starts over with the time left when HiGHS has no whole plan by then', async () => {
+      const m = knapsack(values, weights, 19_500);
+      const { highs, mipLimits } = await recordingHighs(1);
+      const r = runSolve(highs, m.toModelData(), { ...base, handoverTimeLimitS: 3 });
+      expect(mipLimits).toEqual([3, 17]);
+      expect(r.log.some((l) => l.includes('no whole plan after 3 s'))).toBe(true);
+      expect(r.ok).toBe(true);
+      expect(r.objective).toBeCloseTo(solveSync(m.toModelData()).objective, 6);
+    });
+
+    it('without a hand-over limit HiGHS gets the whole time limit, as before', async () => {
+      const m = knapsack(values, weights, 19_500);
+      const { highs, mipLimits } = await recordingHighs(0);
+      runSolve(highs, m.toModelData(), base);
+      expect(mipLimits).toEqual([20]);
+    });
   });
 
   it('reports an infeasible MIP as HiGHS does', () => {
