@@ -80,6 +80,8 @@ export interface SolveResult {
   startAccepted?: boolean;
   /** Set when `relaxBranch` answered: nodes solved, and the root relaxation's objective. */
   relaxBranch?: { nodes: number; rootBound: number };
+  /** Set when `relaxBranch` could not settle the binaries and HiGHS's MIP solver took over. */
+  handedOver?: boolean;
 }
 
 /** A model as sparse arrays or as CPLEX LP text (for replaying a saved file). */

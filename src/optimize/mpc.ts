@@ -71,12 +71,10 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
         const r = solveHorizon(p, o.solve);
         counters.solves += r.solves;
         counters.solveMs += r.result.solveMs;
-        if (r.built.withBinaries) {
-          counters.binarySolves++;
-          if (o.solve.relaxBranch && !r.result.relaxBranch) {
-            counters.mipHandovers++;
-            counters.mipHandoverMs += r.result.solveMs;
-          }
+        if (r.built.withBinaries) counters.binarySolves++;
+        if (r.result.handedOver) {
+          counters.mipHandovers++;
+          counters.mipHandoverMs += r.result.solveMs;
         }
         if (r.schedule) {
           schedule = r.schedule;

@@ -166,12 +166,14 @@ export function runSolve(highs, input, o) {
     if (o.handoverTimeLimitS !== undefined && o.handoverTimeLimitS < o.timeLimitS) {
       const capped = highsSolve(highs, input, { ...o, timeLimitS: o.handoverTimeLimitS }, t0, log);
       // Without an incumbent by then, the search starts over with the time that is left.
-      if (capped.ok || capped.status !== 'time_limit') return capped;
+      if (capped.ok || capped.status !== 'time_limit') return { ...capped, handedOver: true };
       log.push(
         `no whole plan after ${o.handoverTimeLimitS} s of HiGHS's MIP: solving again without that limit`,
       );
-      return highsSolve(highs, input, { ...o, timeLimitS: o.timeLimitS - o.handoverTimeLimitS }, t0, log);
+      const left = o.timeLimitS - o.handoverTimeLimitS;
+      return { ...highsSolve(highs, input, { ...o, timeLimitS: left }, t0, log), handedOver: true };
     }
+    return { ...highsSolve(highs, input, o, t0, log), handedOver: true };
   }
   return highsSolve(highs, input, o, t0, log);
 }

@@ -52,6 +52,7 @@ describe('relax and branch', () => {
     const rb = solveSync(m.toModelData(), { relaxBranch: true });
     expect(rb.objective).toBeCloseTo(-280, 9);
     expect(rb.relaxBranch!.nodes).toBe(1);
+    expect(rb.handedOver).toBeUndefined();
     expect(rb.mipGap).toBe(0);
   });
 
@@ -63,6 +64,7 @@ describe('relax and branch', () => {
     const mip = solveSync(m.toModelData());
     const rb = solveSync(m.toModelData(), { relaxBranch: true });
     expect(rb.relaxBranch).toBeUndefined();
+    expect(rb.handedOver).toBe(true);
     expect(rb.log.some((l) => l.includes("HiGHS's MIP solver takes over"))).toBe(true);
     expect(rb.objective).toBeCloseTo(mip.objective, 6);
   });
