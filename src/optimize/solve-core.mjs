@@ -163,19 +163,22 @@ export function runSolve(highs, input, o) {
         `relax and branch stopped (${e instanceof Error ? e.message : String(e)}): HiGHS's MIP solver takes over`,
       );
     }
-    if (o.handoverTimeLimitS !== undefined && o.handoverTimeLimitS < o.timeLimitS) {
-      const capped = highsSolve(highs, input, { ...o, timeLimitS: o.handoverTimeLimitS }, t0, log);
-      // Without an incumbent by then, the search starts over with the time that is left.
-      if (capped.ok || capped.status !== 'time_limit') return { ...capped, handedOver: true };
-      log.push(
-        `no whole plan after ${o.handoverTimeLimitS} s of HiGHS's MIP: solving again without that limit`,
-      );
-      const left = o.timeLimitS - o.handoverTimeLimitS;
-      return { ...highsSolve(highs, input, { ...o, timeLimitS: left }, t0, log), handedOver: true };
-    }
-    return { ...highsSolve(highs, input, o, t0, log), handedOver: true };
+    return { ...handedOverSolve(highs, input, o, t0, log), handedOver: true };
   }
   return highsSolve(highs, input, o, t0, log);
+}
+
+/**
+ * HiGHS's MIP solver after relax and branch gave up: within `handoverTimeLimitS` where set, and
+ * without an incumbent by then, over again with the time left of `timeLimitS`.
+ */
+function handedOverSolve(highs, input, o, t0, log) {
+  if (o.handoverTimeLimitS === undefined || o.handoverTimeLimitS >= o.timeLimitS)
+    return highsSolve(highs, input, o, t0, log);
+  const capped = highsSolve(highs, input, { ...o, timeLimitS: o.handoverTimeLimitS }, t0, log);
+  if (capped.ok || capped.status !== 'time_limit') return capped;
+  log.push(`no whole plan after ${o.handoverTimeLimitS} s of HiGHS's MIP: solving again without that limit`);
+  return highsSolve(highs, input, { ...o, timeLimitS: o.timeLimitS - o.handoverTimeLimitS }, t0, log);
 }
 
 /** HiGHS's own solve (simplex, or its MIP solver) within `o.timeLimitS`; `solveMs` counts from `t0`. */

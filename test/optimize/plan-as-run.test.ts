@@ -4,11 +4,12 @@ import { prepareDistrict, type District } from '../../src/sim/district.ts';
 import { runSimulation } from '../../src/sim/engine.ts';
 import { solveHorizon } from '../../src/optimize/build.ts';
 import { dispatchFromSchedule } from '../../src/optimize/mpc.ts';
-import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizon.ts';
 import { perfectForecast } from '../../src/forecast/planner-standin.ts';
 import { evMustChargeKw, shedFlexibleLoads } from '../../src/optimize/peak-hold.ts';
 import {
+  problemFromView,
   workThatCannotFitLater,
+  DEFAULT_PLAN_OPTIONS,
   DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR,
 } from '../../src/optimize/horizon.ts';
 import { initialView } from '../../src/optimize/view.ts';
