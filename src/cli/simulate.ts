@@ -7,7 +7,7 @@ import { strategyNames } from '../scenario/strategies.ts';
 import { runSummary, simulateScenario } from '../scenario/run.ts';
 import { kpiTable } from '../report/table.ts';
 import { renderReport } from '../report/html.ts';
-import { timeseriesCsv } from '../report/csv.ts';
+import { timeseriesCsv, trainingJobsCsv } from '../report/csv.ts';
 import { ledgerFiles } from '../report/ledger-files.ts';
 import { createProgress } from './progress.ts';
 import { formatInputReport } from '../sim/inputs/index.ts';
@@ -55,7 +55,7 @@ export function simulateCommand(): Command {
     })
     .option(
       '--out <dir>',
-      'write report.html, kpis.json, timeseries.csv and ledger-<strategy>.csv/.json here',
+      'write report.html, kpis.json, timeseries.csv, jobs.csv and ledger-<strategy>.csv/.json here',
     )
     .addOption(new Option('--json', 'print one JSON document on stdout instead of the table'))
     .action(
@@ -107,6 +107,8 @@ export function simulateCommand(): Command {
           mkdirSync(dir, { recursive: true });
           writeFileSync(join(dir, 'kpis.json'), JSON.stringify(summary, null, 2) + '\n');
           writeFileSync(join(dir, 'timeseries.csv'), timeseriesCsv(run));
+          if (run.runs.some((r) => r.result.trainingJobs.length > 0))
+            writeFileSync(join(dir, 'jobs.csv'), trainingJobsCsv(run));
           writeFileSync(join(dir, 'report.html'), renderReport(run));
           for (const f of ledgerFiles(run)) writeFileSync(join(dir, f.name), f.text);
         }

@@ -1,4 +1,4 @@
-import { timeAt, toIsoLocal } from '../model/time.ts';
+import { MS_PER_HOUR, timeAt, toIsoLocal } from '../model/time.ts';
 import type { ScenarioRun } from './scenario-run.ts';
 
 const COLUMNS = [
@@ -48,4 +48,40 @@ export function timeseriesCsv(run: ScenarioRun): string {
 
 function round3(x: number): string {
   return String(Math.round(x * 1000) / 1000);
+}
+
+/**
+ * One row per training job and strategy: when it was submitted, started and finished against its
+ * deadline, how late it was, and the work left when the run ended. Times in ISO 8601 with the
+ * district's offset; `started`/`finished` empty where the job never ran / did not finish. `late_hours`
+ * is counted to the run's end for a job still unfinished past its deadline (at least that late).
+ */
+export function trainingJobsCsv(run: ScenarioRun): string {
+  const d = run.district;
+  const runEndMs = timeAt(d.grid, d.grid.count);
+  const iso = (ms: number | null) => (ms === null ? '' : toIsoLocal(ms, d.zone));
+  const lines = [
+    'strategy,datacenter,job,gpus,gpu_hours,submitted,deadline,started,finished,missed,late_hours,remaining_gpu_hours',
+  ];
+  for (const r of run.runs)
+    for (const j of r.result.trainingJobs) {
+      const lateHours = j.missed ? ((j.finishedMs ?? runEndMs) - j.deadlineMs) / MS_PER_HOUR : 0;
+      lines.push(
+        [
+          r.strategy,
+          j.datacenterId,
+          j.jobId,
+          j.gpus,
+          round3(j.gpuHours),
+          iso(j.submitMs),
+          iso(j.deadlineMs),
+          iso(j.startedMs),
+          iso(j.finishedMs),
+          j.missed ? 'yes' : 'no',
+          round3(lateHours),
+          round3(j.remainingGpuHours),
+        ].join(','),
+      );
+    }
+  return lines.join('\n') + '\n';
 }

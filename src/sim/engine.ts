@@ -87,6 +87,7 @@ export function runSimulation(d: District, strategy: Strategy, opts: RunOptions 
     strategy: strategy.name,
     series,
     totals,
+    trainingJobs: assets.datacenters.outcomes(),
     counters: strategy.counters?.() ?? {},
     runtimeMs: performance.now() - t0,
   };

@@ -44,10 +44,30 @@ export interface SimTotals {
   deferrableStarts: number;
 }
 
+/** What became of one training job in a run: when it ran and finished against its deadline. */
+export interface TrainingJobOutcome {
+  datacenterId: string;
+  jobId: string;
+  gpus: number;
+  gpuHours: number;
+  submitMs: number;
+  deadlineMs: number;
+  /** Start of the first interval it ran in; null if it never ran. */
+  startedMs: number | null;
+  /** End of the interval its last work was done in; null if unfinished when the run ended. */
+  finishedMs: number | null;
+  /** GPU-hours still to do when the run ended (0 when finished). */
+  remainingGpuHours: number;
+  /** Counted as a deadline miss: finished after its deadline, or unfinished with its deadline in the run. */
+  missed: boolean;
+}
+
 export interface SimResult {
   strategy: string;
   series: SimSeries;
   totals: SimTotals;
+  /** Every training job submitted in the run, in submission order per data center. */
+  trainingJobs: TrainingJobOutcome[];
   counters: Record<string, number>;
   runtimeMs: number;
 }

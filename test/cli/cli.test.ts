@@ -80,6 +80,18 @@ describe('bitgrid CLI', () => {
     expect(csv.length).toBe(1 + 2 * 96);
     expect(csv[1]).toMatch(/^2026-08-03T00:00:00\+09:00,none,/);
     expect(JSON.parse(readFileSync(join(out, 'kpis.json'), 'utf8')).results).toHaveLength(2);
+    // jobs.csv: every submitted job once per strategy, its misses the KPI's.
+    const jobs = readFileSync(join(out, 'jobs.csv'), 'utf8').trim().split('\n');
+    expect(jobs[0]).toBe(
+      'strategy,datacenter,job,gpus,gpu_hours,submitted,deadline,started,finished,missed,late_hours,remaining_gpu_hours',
+    );
+    const rows = jobs.slice(1).map((l) => l.split(','));
+    for (const [k, name] of ['none', 'rules'].entries()) {
+      const mine = rows.filter((c) => c[0] === name);
+      expect(mine.length).toBeGreaterThan(0);
+      expect(mine.filter((c) => c[9] === 'yes')).toHaveLength(doc.results[k].kpis.trainingDeadlineMisses);
+      for (const c of mine) expect(c[5]).toMatch(/^2026-08-0[34]T\d\d:\d\d:00\+09:00$/);
+    }
   });
 });
 

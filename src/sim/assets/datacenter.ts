@@ -4,6 +4,7 @@ import { type Rng, pick, poisson, uniform } from './rng.ts';
 import type { DatacenterState, Dispatch, JobState } from '../strategy-interface.ts';
 import { readJobTrace } from '../inputs/index.ts';
 import { clamp, finite, type PrepareContext, type RunContext } from './context.ts';
+import type { TrainingJobOutcome } from '../results.ts';
 
 export type DatacenterConfig = AssetOf<'datacenter'>;
 
@@ -151,6 +152,8 @@ interface DatacenterRun {
   queue: TrainingJob[];
   next: number;
   pending: JobState[];
+  /** Per submitted job, by id: what became of it (filled as it runs and finishes). */
+  outcomes: Map<string, TrainingJobOutcome>;
 }
 
 /** The district's data centers through a run: jobs as they are submitted, run and finished. */
@@ -161,7 +164,13 @@ export class DatacenterStepper {
     units: DatacenterUnit[],
     private readonly run: RunContext,
   ) {
-    this.dcs = units.map((u) => ({ unit: u, queue: u.jobs.slice(), next: 0, pending: [] }));
+    this.dcs = units.map((u) => ({
+      unit: u,
+      queue: u.jobs.slice(),
+      next: 0,
+      pending: [],
+      outcomes: new Map(),
+    }));
   }
 
   /** Queues the jobs submitted by `timeMs`; returns what the strategy sees of each data center. */
@@ -170,6 +179,18 @@ export class DatacenterStepper {
       while (dc.next < dc.queue.length && dc.queue[dc.next].submitMs <= timeMs) {
         const job = dc.queue[dc.next++];
         dc.pending.push({ job, remainingGpuHours: job.gpuHours });
+        dc.outcomes.set(job.id, {
+          datacenterId: dc.unit.id,
+          jobId: job.id,
+          gpus: job.gpus,
+          gpuHours: job.gpuHours,
+          submitMs: job.submitMs,
+          deadlineMs: job.deadlineMs,
+          startedMs: null,
+          finishedMs: null,
+          remainingGpuHours: job.gpuHours,
+          missed: false,
+        });
       }
       return {
         pending: dc.pending,
@@ -212,13 +233,22 @@ export class DatacenterStepper {
       // A job that finishes part-way through the interval draws power only for that part.
       busyGpuCapSum += (cap * workGpuHours) / (speed * dt);
       js.remainingGpuHours -= workGpuHours;
+      const outcome = dc.outcomes.get(js.job.id);
+      if (outcome && outcome.startedMs === null && workGpuHours > 0)
+        outcome.startedMs = endMs - dt * MS_PER_HOUR;
     }
     const still: JobState[] = [];
     for (const js of dc.pending) {
       if (js.remainingGpuHours <= 1e-9) {
+        const outcome = dc.outcomes.get(js.job.id);
+        if (outcome) {
+          outcome.finishedMs = endMs;
+          outcome.remainingGpuHours = 0;
+        }
         if (endMs > js.job.deadlineMs) {
           totals.trainingDeadlineMisses++;
           totals.trainingLateGpuHours += js.job.gpuHours;
+          if (outcome) outcome.missed = true;
         }
       } else still.push(js);
     }
@@ -240,11 +270,19 @@ export class DatacenterStepper {
       for (const js of dc.pending) {
         totals.trainingUnfinishedGpuHours += js.remainingGpuHours;
         totals.trainingUnfinishedKwh += js.remainingGpuHours * kwhPerGpuHour;
+        const outcome = dc.outcomes.get(js.job.id);
+        if (outcome) outcome.remainingGpuHours = js.remainingGpuHours;
         if (js.job.deadlineMs <= runEndMs) {
           totals.trainingDeadlineMisses++;
           totals.trainingLateGpuHours += js.job.gpuHours;
+          if (outcome) outcome.missed = true;
         }
       }
     }
+  }
+
+  /** What became of every job submitted so far, data center by data center, in submission order. */
+  outcomes(): TrainingJobOutcome[] {
+    return this.dcs.flatMap((dc) => [...dc.outcomes.values()].map((o) => ({ ...o })));
   }
 }
