@@ -166,6 +166,25 @@ describe('horizon MILP on cases solved by hand', () => {
     expect(g[0] + g[1]).toBeCloseTo(0, 6);
   });
 
+  it('a data center whose GPUs only run at full power (cap_min 1) runs its job in the cheap hours at cap 1', () => {
+    // 8 GPUs, 8 GPU-hours, prices 500 500 100 100: one cheap hour at full power does it, 8 kWh at 100.
+    const dc = trainingDatacenter(1, 8, 1);
+    const p = emptyProblem(4, 1);
+    p.importPriceKrwPerKwh.set([500, 500, 100, 100]);
+    p.datacenters = [
+      datacenterInput(dc, 4, [
+        { id: 'j', gpus: 8, startStep: 0, endStep: 4, remainingGpuHours: 8, requiredGpuHours: 8 },
+      ]),
+    ];
+    const r = solveHorizon(p);
+    expect(r.result.ok).toBe(true);
+    expect(r.result.objective).toBeCloseTo(800, 4);
+    expect(r.schedule!.lateGpuHours).toBeCloseTo(0, 9);
+    const g = r.schedule!.jobGpus[0].get('j')!;
+    expect(g[0] + g[1]).toBeCloseTo(0, 6);
+    expect(g[2] + g[3]).toBeCloseTo(8, 6);
+  });
+
   it('adds battery binaries when the relaxation would charge and discharge at once', () => {
     // Negative export price, a must-run source and a nearly full battery: charging 50 kW while
     // discharging 36 kW absorbs 14 kW through losses, more than the 5.6 kW the room allows. The LP

@@ -50,8 +50,10 @@ export function throughputSegments(
   exponent: number,
   segments = THROUGHPUT_SEGMENTS,
 ): { slope: number; intercept: number }[] {
-  const out: { slope: number; intercept: number }[] = [];
   const f = (c: number) => Math.pow(c, exponent);
+  // GPUs that only run at full power (cap_min 1): one point of the curve, h ≤ f(1)·n.
+  if (capMin >= 1) return [{ slope: 0, intercept: f(1) }];
+  const out: { slope: number; intercept: number }[] = [];
   for (let i = 0; i < segments; i++) {
     const a = capMin + ((1 - capMin) * i) / segments;
     const b = capMin + ((1 - capMin) * (i + 1)) / segments;
