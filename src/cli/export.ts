@@ -5,7 +5,7 @@ import { DateTime } from 'luxon';
 import { parseDocument } from 'yaml';
 import { loadScenarioFile, REFERENCE_SCENARIO_FILE, type LoadedScenario } from '../model/load.ts';
 import { MS_PER_MINUTE } from '../model/time.ts';
-import { JOB_COLUMNS, PROFILE_COLUMNS, SESSION_COLUMNS } from '../sim/inputs/index.ts';
+import { JOB_COLUMNS, PROFILE_COLUMNS, SESSION_COLUMNS, csvCell } from '../sim/inputs/index.ts';
 import { LIST_MAX_ROWS, openStore, type Store } from '../store/index.ts';
 
 // `bitgrid export --from --to`: a period of the live store as measured inputs of a district file, so
@@ -28,10 +28,6 @@ export interface ExportResult {
 
 function iso(ms: number, zone: string): string {
   return DateTime.fromMillis(ms, { zone }).toISO({ suppressMilliseconds: true })!;
-}
-
-function csvCell(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** Writes the measured inputs of [fromMs, toMs) and replay.yaml into `outDir`. */

@@ -1,4 +1,5 @@
 import { MS_PER_HOUR, timeAt, toIsoLocal } from '../model/time.ts';
+import { JOB_COLUMNS, csvCell } from '../sim/inputs/index.ts';
 import type { ScenarioRun } from './scenario-run.ts';
 
 const COLUMNS = [
@@ -55,13 +56,29 @@ function round3(x: number): string {
  * deadline, how late it was, and the work left when the run ended. Times in ISO 8601 with the
  * district's offset; `started`/`finished` empty where the job never ran / did not finish. `late_hours`
  * is counted to the run's end for a job still unfinished past its deadline (at least that late).
+ * One strategy's rows are a valid `job_trace` (docs/simulation.md): a run's jobs replayed in another.
  */
 export function trainingJobsCsv(run: ScenarioRun): string {
   const d = run.district;
   const runEndMs = timeAt(d.grid, d.grid.count);
   const iso = (ms: number | null) => (ms === null ? '' : toIsoLocal(ms, d.zone));
+  const c = JOB_COLUMNS;
+  // The job's own columns carry the job trace's names: one strategy's rows replay as a `job_trace`.
   const lines = [
-    'strategy,datacenter,job,gpus,gpu_hours,submitted,deadline,started,finished,missed,late_hours,remaining_gpu_hours',
+    [
+      'strategy',
+      'datacenter',
+      c.id,
+      c.gpus,
+      c.gpuHours,
+      c.submit,
+      c.deadline,
+      'started',
+      'finished',
+      'missed',
+      'late_hours',
+      'remaining_gpu_hours',
+    ].join(','),
   ];
   for (const r of run.runs)
     for (const j of r.result.trainingJobs) {
@@ -70,7 +87,7 @@ export function trainingJobsCsv(run: ScenarioRun): string {
         [
           r.strategy,
           j.datacenterId,
-          j.jobId,
+          csvCell(j.jobId),
           j.gpus,
           round3(j.gpuHours),
           iso(j.submitMs),

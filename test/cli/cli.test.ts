@@ -83,7 +83,7 @@ describe('bitgrid CLI', () => {
     // jobs.csv: every submitted job once per strategy, its misses the KPI's.
     const jobs = readFileSync(join(out, 'jobs.csv'), 'utf8').trim().split('\n');
     expect(jobs[0]).toBe(
-      'strategy,datacenter,job,gpus,gpu_hours,submitted,deadline,started,finished,missed,late_hours,remaining_gpu_hours',
+      'strategy,datacenter,job_id,gpus,gpu_hours,submit,deadline,started,finished,missed,late_hours,remaining_gpu_hours',
     );
     const rows = jobs.slice(1).map((l) => l.split(','));
     for (const [k, name] of ['none', 'rules'].entries()) {
@@ -92,6 +92,33 @@ describe('bitgrid CLI', () => {
       expect(mine.filter((c) => c[9] === 'yes')).toHaveLength(doc.results[k].kpis.trainingDeadlineMisses);
       for (const c of mine) expect(c[5]).toMatch(/^2026-08-0[34]T\d\d:\d\d:00\+09:00$/);
     }
+
+    // One strategy's rows replay as the data center's job trace: the same jobs in the next run.
+    const ruleRows = jobs.filter((l, i) => i === 0 || l.startsWith('rules,'));
+    writeFileSync(join(out, 'trace.csv'), ruleRows.join('\n') + '\n');
+    const district = readFileSync('scenarios/gwangju.yaml', 'utf8').replace(
+      /^(\s+)gpu_power_cap_min:/m,
+      (line, indent: string) => `${indent}job_trace: trace.csv\n${line}`,
+    );
+    expect(district).toContain('job_trace: trace.csv');
+    writeFileSync(join(out, 'replay.yaml'), district);
+    const out2 = join(out, 'replay');
+    const r2 = run([
+      'simulate',
+      '--scenario',
+      join(out, 'replay.yaml'),
+      '--days',
+      '1',
+      '--strategies',
+      'rules',
+      '--json',
+      '--out',
+      out2,
+    ]);
+    expect(r2.status, r2.stderr).toBe(0);
+    const job = (c: string[]) => [c[2].split('/').pop(), c[3], c[4], c[5], c[6]].join(',');
+    const replayed = readFileSync(join(out2, 'jobs.csv'), 'utf8').trim().split('\n').slice(1);
+    expect(replayed.map((l) => job(l.split(',')))).toEqual(ruleRows.slice(1).map((l) => job(l.split(','))));
   });
 });
 

@@ -151,3 +151,8 @@ export function parseNumber(
   if (!Number.isFinite(v)) throw new InputError(file, line, `${column}: "${s.slice(0, 40)}" is not a number`);
   return v;
 }
+
+/** A cell written to CSV: quoted where it holds a comma, quote or line break (as `readCsv` reads it). */
+export function csvCell(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}

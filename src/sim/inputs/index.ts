@@ -1,4 +1,4 @@
-export { InputError, formatInputReport, readCsv } from './csv.ts';
+export { InputError, csvCell, formatInputReport, readCsv } from './csv.ts';
 export type { InputIssue, InputReport } from './csv.ts';
 export { readProfileCsv, PROFILE_COLUMNS, SERIES_COLUMNS, MAX_HOLD_HOURS } from './profile.ts';
 export type { ProfileOptions } from './profile.ts';
