@@ -151,15 +151,7 @@ describe('horizon MILP on cases solved by hand', () => {
     // cap_min 0.64 (f = 0.8, interpolation exact at the ends): 2 cheap hours at c=1 give 16 GPU-h ≥ 4,
     // the cheapest way is the lowest cap in the cheap hours: at 0.64 a GPU does 0.8 GPU-h/h, so 4 GPU-h
     // needs 5 GPU-hours of running = cap-sum·h 3.2 → energy 3.2 × 1 kW/cap at 100 = 320.
-    const dc = trainingDatacenter(1, 8, 0.64);
-    const p = emptyProblem(4, 1);
-    p.importPriceKrwPerKwh.set([500, 500, 100, 100]);
-    p.datacenters = [
-      datacenterInput(dc, 4, [
-        { id: 'j', gpus: 8, startStep: 0, endStep: 4, remainingGpuHours: 4, requiredGpuHours: 4 },
-      ]),
-    ];
-    const r = solveHorizon(p);
+    const r = solveHorizon(oneJobInFourHours(0.64, 4));
     expect(r.result.objective).toBeCloseTo(320, 4);
     expect(r.schedule!.lateGpuHours).toBeCloseTo(0, 9);
     const g = r.schedule!.jobGpus[0].get('j')!;
@@ -168,15 +160,7 @@ describe('horizon MILP on cases solved by hand', () => {
 
   it('a data center whose GPUs only run at full power (cap_min 1) runs its job in the cheap hours at cap 1', () => {
     // 8 GPUs, 8 GPU-hours, prices 500 500 100 100: one cheap hour at full power does it, 8 kWh at 100.
-    const dc = trainingDatacenter(1, 8, 1);
-    const p = emptyProblem(4, 1);
-    p.importPriceKrwPerKwh.set([500, 500, 100, 100]);
-    p.datacenters = [
-      datacenterInput(dc, 4, [
-        { id: 'j', gpus: 8, startStep: 0, endStep: 4, remainingGpuHours: 8, requiredGpuHours: 8 },
-      ]),
-    ];
-    const r = solveHorizon(p);
+    const r = solveHorizon(oneJobInFourHours(1, 8));
     expect(r.result.ok).toBe(true);
     expect(r.result.objective).toBeCloseTo(800, 4);
     expect(r.schedule!.lateGpuHours).toBeCloseTo(0, 9);
@@ -232,3 +216,15 @@ describe('model builder and solver plumbing', () => {
     expect(w.objective).toBe(-3);
   });
 });
+
+/** One 8-GPU job of `gpuHours` due in 4 hours priced 500 500 100 100, on GPUs capped down to `capMin`. */
+function oneJobInFourHours(capMin: number, gpuHours: number) {
+  const p = emptyProblem(4, 1);
+  p.importPriceKrwPerKwh.set([500, 500, 100, 100]);
+  p.datacenters = [
+    datacenterInput(trainingDatacenter(1, 8, capMin), 4, [
+      { id: 'j', gpus: 8, startStep: 0, endStep: 4, remainingGpuHours: gpuHours, requiredGpuHours: gpuHours },
+    ]),
+  ];
+  return p;
+}
