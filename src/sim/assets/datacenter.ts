@@ -147,13 +147,18 @@ export function prepareDatacenter(
   return { id: cfg.id, siteId, cfg, layout, inferenceItKw: inf, pue: p, jobs };
 }
 
+/** A queued job with the record of what becomes of it (the strategy sees it as a JobState). */
+interface PendingJob extends JobState {
+  outcome: TrainingJobOutcome;
+}
+
 interface DatacenterRun {
   unit: DatacenterUnit;
   queue: TrainingJob[];
   next: number;
-  pending: JobState[];
-  /** Per submitted job, by id: what became of it (filled as it runs and finishes). */
-  outcomes: Map<string, TrainingJobOutcome>;
+  pending: PendingJob[];
+  /** Every submitted job's record, in submission order (filled as it runs and finishes). */
+  outcomes: TrainingJobOutcome[];
 }
 
 /** The district's data centers through a run: jobs as they are submitted, run and finished. */
@@ -169,7 +174,7 @@ export class DatacenterStepper {
       queue: u.jobs.slice(),
       next: 0,
       pending: [],
-      outcomes: new Map(),
+      outcomes: [],
     }));
   }
 
@@ -178,8 +183,7 @@ export class DatacenterStepper {
     return this.dcs.map((dc) => {
       while (dc.next < dc.queue.length && dc.queue[dc.next].submitMs <= timeMs) {
         const job = dc.queue[dc.next++];
-        dc.pending.push({ job, remainingGpuHours: job.gpuHours });
-        dc.outcomes.set(job.id, {
+        const outcome: TrainingJobOutcome = {
           datacenterId: dc.unit.id,
           jobId: job.id,
           gpus: job.gpus,
@@ -190,7 +194,9 @@ export class DatacenterStepper {
           finishedMs: null,
           remainingGpuHours: job.gpuHours,
           missed: false,
-        });
+        };
+        dc.outcomes.push(outcome);
+        dc.pending.push({ job, remainingGpuHours: job.gpuHours, outcome });
       }
       return {
         pending: dc.pending,
@@ -233,22 +239,17 @@ export class DatacenterStepper {
       // A job that finishes part-way through the interval draws power only for that part.
       busyGpuCapSum += (cap * workGpuHours) / (speed * dt);
       js.remainingGpuHours -= workGpuHours;
-      const outcome = dc.outcomes.get(js.job.id);
-      if (outcome && outcome.startedMs === null && workGpuHours > 0)
-        outcome.startedMs = endMs - dt * MS_PER_HOUR;
+      if (js.outcome.startedMs === null && workGpuHours > 0) js.outcome.startedMs = endMs - dt * MS_PER_HOUR;
     }
-    const still: JobState[] = [];
+    const still: PendingJob[] = [];
     for (const js of dc.pending) {
       if (js.remainingGpuHours <= 1e-9) {
-        const outcome = dc.outcomes.get(js.job.id);
-        if (outcome) {
-          outcome.finishedMs = endMs;
-          outcome.remainingGpuHours = 0;
-        }
+        js.outcome.finishedMs = endMs;
+        js.outcome.remainingGpuHours = 0;
         if (endMs > js.job.deadlineMs) {
           totals.trainingDeadlineMisses++;
           totals.trainingLateGpuHours += js.job.gpuHours;
-          if (outcome) outcome.missed = true;
+          js.outcome.missed = true;
         }
       } else still.push(js);
     }
@@ -270,12 +271,11 @@ export class DatacenterStepper {
       for (const js of dc.pending) {
         totals.trainingUnfinishedGpuHours += js.remainingGpuHours;
         totals.trainingUnfinishedKwh += js.remainingGpuHours * kwhPerGpuHour;
-        const outcome = dc.outcomes.get(js.job.id);
-        if (outcome) outcome.remainingGpuHours = js.remainingGpuHours;
+        js.outcome.remainingGpuHours = js.remainingGpuHours;
         if (js.job.deadlineMs <= runEndMs) {
           totals.trainingDeadlineMisses++;
           totals.trainingLateGpuHours += js.job.gpuHours;
-          if (outcome) outcome.missed = true;
+          js.outcome.missed = true;
         }
       }
     }
@@ -283,6 +283,6 @@ export class DatacenterStepper {
 
   /** What became of every job submitted so far, data center by data center, in submission order. */
   outcomes(): TrainingJobOutcome[] {
-    return this.dcs.flatMap((dc) => [...dc.outcomes.values()].map((o) => ({ ...o })));
+    return this.dcs.flatMap((dc) => dc.outcomes.map((o) => ({ ...o })));
   }
 }
