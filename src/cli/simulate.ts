@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadScenarioFile, REFERENCE_SCENARIO_FILE } from '../model/load.ts';
+import { loadScenarioFile, REFERENCE_SCENARIO_FILE, type LoadedScenario } from '../model/load.ts';
 import { MAX_SIMULATION_DAYS } from '../model/schema.ts';
 import { strategyNames } from '../scenario/strategies.ts';
 import { runSummary, simulateScenario } from '../scenario/run.ts';
@@ -35,6 +35,31 @@ function isoDate(v: string): string {
   return v;
 }
 
+/**
+ * The district with one data center's training jobs read from `spec`: `<file>` where the district
+ * has one data center, `<datacenter-id>=<file>` for any. The file is a job trace
+ * (docs/simulation.md), such as one strategy's rows of an earlier run's jobs.csv; a path is taken
+ * from the working directory, as on any command line.
+ */
+export function withJobTrace(loaded: LoadedScenario, spec: string): LoadedScenario {
+  const datacenters = loaded.scenario.sites.flatMap((s) => s.assets.filter((a) => a.type === 'datacenter'));
+  const ids = datacenters.map((a) => a.id);
+  if (datacenters.length === 0) throw new UsageError(`--job-trace: ${loaded.file} has no data center`);
+  const eq = spec.indexOf('=');
+  const named = eq > 0 && ids.includes(spec.slice(0, eq)) ? spec.slice(0, eq) : undefined;
+  const file = named ? spec.slice(eq + 1) : spec;
+  if (!file) throw new UsageError('--job-trace: a file is needed');
+  if (!named && datacenters.length > 1)
+    throw new UsageError(
+      `--job-trace: ${loaded.file} has ${datacenters.length} data centers; name one as <id>=<file> (${ids.join(', ')})`,
+    );
+  const target = named ?? ids[0];
+  const scenario = structuredClone(loaded.scenario);
+  for (const site of scenario.sites)
+    for (const a of site.assets) if (a.type === 'datacenter' && a.id === target) a.job_trace = resolve(file);
+  return { ...loaded, scenario };
+}
+
 export function simulateCommand(): Command {
   // Errors are thrown to main.ts (exit code 2 for bad arguments) rather than exiting here.
   return new Command('simulate')
@@ -47,6 +72,10 @@ export function simulateCommand(): Command {
     .option(
       '--strategies <list>',
       `comma-separated strategies (available: ${strategyNames().join(', ')}; default: ${DEFAULT_STRATEGIES.join(',')})`,
+    )
+    .option(
+      '--job-trace <[id=]file>',
+      "replay these training jobs (a job trace, or one strategy's rows of a jobs.csv) instead of the data center's own",
     )
     .option('--seed <n>', 're-draw weather, sessions and jobs with this seed', (v) => {
       const n = Number(v);
@@ -65,6 +94,7 @@ export function simulateCommand(): Command {
         days: number;
         strategies?: string;
         seed?: number;
+        jobTrace?: string;
         out?: string;
         json?: boolean;
       }) => {
@@ -84,7 +114,8 @@ export function simulateCommand(): Command {
           throw new UsageError(
             `unknown strategy ${unknown.map((u) => `"${u}"`).join(', ')} (available: ${known.join(', ')})`,
           );
-        const loaded = loadScenarioFile(opts.scenario);
+        const file = loadScenarioFile(opts.scenario);
+        const loaded = opts.jobTrace ? withJobTrace(file, opts.jobTrace) : file;
         const progress = createProgress();
         const run = simulateScenario({
           loaded,

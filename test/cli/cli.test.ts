@@ -93,32 +93,43 @@ describe('bitgrid CLI', () => {
       for (const c of mine) expect(c[5]).toMatch(/^2026-08-0[34]T\d\d:\d\d:00\+09:00$/);
     }
 
-    // One strategy's rows replay as the data center's job trace: the same jobs in the next run.
+    // One strategy's rows replay as the data center's job trace: the same jobs, by the same names,
+    // in the next run.
     const ruleRows = jobs.filter((l, i) => i === 0 || l.startsWith('rules,'));
     writeFileSync(join(out, 'trace.csv'), ruleRows.join('\n') + '\n');
-    const district = readFileSync('scenarios/gwangju.yaml', 'utf8').replace(
-      /^(\s+)gpu_power_cap_min:/m,
-      (line, indent: string) => `${indent}job_trace: trace.csv\n${line}`,
-    );
-    expect(district).toContain('job_trace: trace.csv');
-    writeFileSync(join(out, 'replay.yaml'), district);
     const out2 = join(out, 'replay');
-    const r2 = run([
-      'simulate',
-      '--scenario',
-      join(out, 'replay.yaml'),
-      '--days',
-      '1',
-      '--strategies',
-      'rules',
-      '--json',
-      '--out',
-      out2,
-    ]);
+    const replay = (trace: string, ...more: string[]) =>
+      run(['simulate', '--days', '1', '--strategies', 'rules', '--job-trace', trace, ...more]);
+    const r2 = replay(join(out, 'trace.csv'), '--json', '--out', out2);
     expect(r2.status, r2.stderr).toBe(0);
-    const job = (c: string[]) => [c[2].split('/').pop(), c[3], c[4], c[5], c[6]].join(',');
+    const job = (c: string[]) => c.slice(2, 7).join(',');
     const replayed = readFileSync(join(out2, 'jobs.csv'), 'utf8').trim().split('\n').slice(1);
     expect(replayed.map((l) => job(l.split(',')))).toEqual(ruleRows.slice(1).map((l) => job(l.split(','))));
+    // Named by the data center's id, the same.
+    const r3 = replay(`dc-gpu=${join(out, 'trace.csv')}`, '--json');
+    expect(r3.status, r3.stderr).toBe(0);
+    expect(JSON.parse(r3.stdout).results[0].kpis).toEqual(JSON.parse(r2.stdout).results[0].kpis);
+
+    // The whole jobs.csv holds each job once per strategy: refused, with the line and what to do.
+    const both = replay(join(out, 'jobs.csv'));
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(
+      /jobs\.csv:\d+: job_id "dc-gpu\/job-\d+" repeats line \d+ \(a jobs\.csv of several strategies: keep one strategy's rows\)/,
+    );
+    const missing = replay(join(out, 'no-such.csv'));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/no-such\.csv.*cannot read file/);
+    const noDc = run([
+      'simulate',
+      '--scenario',
+      'scenarios/measured-carpark/district.yaml',
+      '--days',
+      '1',
+      '--job-trace',
+      join(out, 'trace.csv'),
+    ]);
+    expect(noDc.status).toBe(2);
+    expect(noDc.stderr).toMatch(/--job-trace: .*district\.yaml has no data center/);
   });
 });
 

@@ -51,8 +51,22 @@ export function readJobTrace(
   const stepMs = intervalMs(grid);
   const endMs = timeAt(grid, grid.count);
   const jobs: TrainingJob[] = [];
+  // A job is one row: a second row with its id is a second job under the same name, or (in a
+  // jobs.csv of several strategies) the same job twice.
+  const lineOfId = new Map<string, number>();
   let outside = 0;
   for (const { line, cells } of table.rows) {
+    const given = col.id >= 0 ? (cells[col.id] ?? '').trim() : '';
+    if (given) {
+      const first = lineOfId.get(given);
+      if (first !== undefined)
+        throw new InputError(
+          file,
+          line,
+          `${JOB_COLUMNS.id} "${given}" repeats line ${first} (a jobs.csv of several strategies: keep one strategy's rows)`,
+        );
+      lineOfId.set(given, line);
+    }
     const submitRawMs = parseTime(cells[col.submit], file, line, JOB_COLUMNS.submit);
     const gpus = parseNumber(cells[col.gpus], file, line, JOB_COLUMNS.gpus);
     if (gpus === undefined || !Number.isInteger(gpus) || gpus <= 0)
@@ -99,7 +113,9 @@ export function readJobTrace(
         `line ${line}`,
       );
     }
-    const id = col.id >= 0 && cells[col.id]?.trim() ? cells[col.id].trim() : `line-${line}`;
+    // A jobs.csv names its jobs `<datacenter>/<job>`: replayed in the same data center they keep their names.
+    const own = `${cfg.id}/`;
+    const id = !given ? `line-${line}` : given.startsWith(own) ? given.slice(own.length) : given;
     jobs.push({ id: `${cfg.id}/${id}`, gpus, gpuHours, submitMs, deadlineMs });
   }
   if (outside > 0)
