@@ -40,8 +40,6 @@ export interface PlanOptions {
   lateDelayKrwPerGpuHourHour?: number;
   /** 원 per kWh a bus is below its floor at a step's end (default `DEFAULT_BUS_BELOW_FLOOR_PENALTY_KRW_PER_KWH`). */
   busBelowFloorPenaltyKrwPerKwh?: number;
-  /** GPU-hours short a deadline miss costs at least (default `DEFAULT_DEADLINE_MISS_GPU_HOURS`). */
-  deadlineMissGpuHours?: number;
   /** 원 per GPU-hour short of what the slow pool needs done now (default `DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR`). */
   poolShortfallKrwPerGpuHour?: number;
   /** 원 per GPU-hour of queued work per hour it waits before its deadline (default `DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR`). */
@@ -95,20 +93,6 @@ export const DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH = 1_000_000;
  * for a lower demand window rather than set one.
  */
 export const DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR = 1_000;
-
-/**
- * A deadline miss costs at least as much as this many GPU-hours short
- * (`PlanOptions.deadlineMissGpuHours`). A plan cannot count misses without a binary per job, and
- * with one price per GPU-hour short it is indifferent to how a shortfall the pool cannot avoid is
- * spread: in a burst of submissions it spread it over every job due, and all finished late together
- * (the week of 2026-11-10: 34 misses against `rules'` 9, docs/optimizer.md). Scaling the price of a
- * job's GPU-hours short by this ÷ its work left makes the last hours of a nearly done job as dear as
- * a miss, so the plan finishes those and leaves the shortfall to the jobs with the most work left,
- * where one miss absorbs most of it. 10,000 GPU-hours is about the largest job's work at the
- * reference sizes (512 GPUs × 20 h); measured on that week: 34 misses at 0, 23 at 3,000, 13 at
- * 10,000 and 27 at 30,000, at the same bill.
- */
-export const DEFAULT_DEADLINE_MISS_GPU_HOURS = 10_000;
 
 /**
  * Work due after the horizon that the training pool could fit after it only at full speed, not at
@@ -297,7 +281,6 @@ export function problemFromView(
     unmetPenaltyKrwPerKwh: opts.unmetPenaltyKrwPerKwh,
     latePenaltyKrwPerGpuHour: opts.latePenaltyKrwPerGpuHour,
     lateDelayKrwPerGpuHourHour: opts.lateDelayKrwPerGpuHourHour ?? DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR,
-    deadlineMissGpuHours: opts.deadlineMissGpuHours ?? DEFAULT_DEADLINE_MISS_GPU_HOURS,
     poolShortfallKrwPerGpuHour: opts.poolShortfallKrwPerGpuHour ?? DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR,
     queueWaitKrwPerGpuHourHour: opts.queueWaitKrwPerGpuHourHour ?? DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR,
     busBelowFloorPenaltyKrwPerKwh:

@@ -190,12 +190,6 @@ export interface HorizonProblem {
    * grows with delay, so a late job runs now rather than anywhere in the next 24 h.
    */
   lateDelayKrwPerGpuHourHour: number;
-  /**
-   * A deadline miss costs at least this many GPU-hours short (absent: 0, every GPU-hour short costs
-   * the same): a job on time with less work left pays `latePenaltyKrwPerGpuHour` scaled up by this ÷
-   * its work left, at most `MAX_DEADLINE_MISS_SCALE` times (assets/datacenter.ts).
-   */
-  deadlineMissGpuHours?: number;
   /** Per GPU-hour of a job's work short of its `preferredGpuHours`, 원 (absent: 0). */
   poolShortfallKrwPerGpuHour?: number;
   /**

@@ -3,7 +3,7 @@ import { solveHorizon, buildModel } from '../../src/optimize/build.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
 import { solveSync, solveInWorker } from '../../src/optimize/highs.ts';
 import { LpModel } from '../../src/optimize/lp.ts';
-import { latePenaltyKrwPerGpuHour, MAX_DEADLINE_MISS_SCALE } from '../../src/optimize/assets/datacenter.ts';
+import { DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizon.ts';
 import { datacenterInput, testBattery as battery, trainingDatacenter } from './fixtures.ts';
 
 describe('horizon MILP on cases solved by hand', () => {
@@ -170,45 +170,25 @@ describe('horizon MILP on cases solved by hand', () => {
     expect(g[2] + g[3]).toBeCloseTo(8, 6);
   });
 
-  it('when the pool cannot meet every deadline, a miss costs at least deadlineMissGpuHours short', () => {
-    // One whole-job hour, 8 GPUs at full power only, two 8-GPU jobs due at its end: A has 2 GPU-hours
-    // left, B 14; one of them runs. Priced per GPU-hour short alone (late penalty L), running B leaves
-    // 2 + 6 = 8 short (two misses) against 14 (one): B runs. With a miss worth 28 GPU-hours short,
-    // A's hours cost L × 28/2 = 14 L and B's L × 28/14 = 2 L: running A costs 14 × 2 L = 28 L, running
-    // B 2 × 14 L + 6 × 2 L = 40 L, so A runs and only B misses. Energy: 8 GPUs × 1 kW for 1 h at 100.
-    const twoJobs = (deadlineMissGpuHours: number) => {
-      const p = emptyProblem(1, 1);
-      p.wholeJobSteps = 1;
-      p.deadlineMissGpuHours = deadlineMissGpuHours;
-      p.datacenters = [
-        datacenterInput(trainingDatacenter(1, 8, 1), 1, [
-          { id: 'a', gpus: 8, startStep: 0, endStep: 1, remainingGpuHours: 2, requiredGpuHours: 2 },
-          { id: 'b', gpus: 8, startStep: 0, endStep: 1, remainingGpuHours: 14, requiredGpuHours: 14 },
-        ]),
-      ];
-      return solveHorizon(p);
-    };
-    const perGpuHour = twoJobs(0);
-    expect(perGpuHour.schedule!.jobGpus[0].get('b')![0]).toBeCloseTo(8, 6);
-    expect(perGpuHour.schedule!.lateGpuHours).toBeCloseTo(8, 6);
-    expect(perGpuHour.result.objective).toBeCloseTo(800 + 8e6, 2);
-    const perMiss = twoJobs(28);
-    expect(perMiss.schedule!.jobGpus[0].get('a')![0]).toBeCloseTo(8, 6);
-    expect(perMiss.schedule!.jobGpus[0].get('b')![0]).toBeCloseTo(0, 6);
-    expect(perMiss.schedule!.lateGpuHours).toBeCloseTo(14, 6);
-    expect(perMiss.result.objective).toBeCloseTo(800 + 28e6, 2);
-  });
-
-  it('a job already late pays the late penalty unscaled: it has missed', () => {
+  it('holds an import limit before a training deadline: the job is left short, not the limit broken', () => {
+    // 8 GPUs at full power only (1 kW each), a job with 8 GPU-hours due in the hour, a 4 kW import
+    // limit. Each kW over the limit for the hour costs the overload penalty (10,000,000), each GPU-hour
+    // short the late penalty (2,000,000 at the defaults): the plan runs 4 GPUs and leaves 4 GPU-hours
+    // short. A job's deadline priced above the overload (an experiment on deadline misses did so for
+    // nearly finished jobs) would break the limit: a DR capacity limit, a contract or a transformer.
     const p = emptyProblem(1, 1);
-    p.deadlineMissGpuHours = 28;
-    const job = { id: 'a', gpus: 8, startStep: 0, endStep: 1, remainingGpuHours: 2, requiredGpuHours: 2 };
-    expect(latePenaltyKrwPerGpuHour(p, job)).toBe(14 * p.latePenaltyKrwPerGpuHour);
-    expect(latePenaltyKrwPerGpuHour(p, { ...job, lateAlready: true })).toBe(p.latePenaltyKrwPerGpuHour);
-    expect(latePenaltyKrwPerGpuHour(p, { ...job, remainingGpuHours: 0.01 })).toBe(
-      MAX_DEADLINE_MISS_SCALE * p.latePenaltyKrwPerGpuHour,
-    );
-    expect(latePenaltyKrwPerGpuHour(p, { ...job, remainingGpuHours: 100 })).toBe(p.latePenaltyKrwPerGpuHour);
+    p.latePenaltyKrwPerGpuHour = DEFAULT_PLAN_OPTIONS.latePenaltyKrwPerGpuHour;
+    p.overloadPenaltyKrwPerKw = DEFAULT_PLAN_OPTIONS.overloadPenaltyKrwPerKw;
+    p.importLimitKw.fill(4);
+    p.datacenters = [
+      datacenterInput(trainingDatacenter(1, 8, 1), 1, [
+        { id: 'j', gpus: 8, startStep: 0, endStep: 1, remainingGpuHours: 8, requiredGpuHours: 8 },
+      ]),
+    ];
+    const r = solveHorizon(p);
+    expect(r.schedule!.importKw[0]).toBeCloseTo(4, 6);
+    expect(r.schedule!.importOverLimitKw[0]).toBeCloseTo(0, 6);
+    expect(r.schedule!.lateGpuHours).toBeCloseTo(4, 6);
   });
 
   it('adds battery binaries when the relaxation would charge and discharge at once', () => {

@@ -1,5 +1,5 @@
 import type { BuildContext } from './context.ts';
-import type { HorizonProblem, JobInput } from '../problem.ts';
+import type { HorizonProblem } from '../problem.ts';
 import type { Term } from '../lp.ts';
 import { assetBlockBounds, blockPieces } from '../blocks.ts';
 import { throughputAtCap, type DatacenterConfig } from '../../sim/assets/datacenter.ts';
@@ -172,7 +172,7 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
         }
         total.push({ col: wk, coef: dt * (k1 - k0) });
       }
-      const lateCol = m.addVar(`${name}_late`, 0, job.requiredGpuHours, latePenaltyKrwPerGpuHour(p, job));
+      const lateCol = m.addVar(`${name}_late`, 0, job.requiredGpuHours, p.latePenaltyKrwPerGpuHour);
       // Work wanted beyond what is required: short of it costs the softer pool shortfall.
       const shortfallKrwPerGpuHour = p.poolShortfallKrwPerGpuHour ?? 0;
       const wantedExtraGpuHours =
@@ -211,25 +211,6 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
     h.lateCol.push(late);
   });
   return h;
-}
-
-/**
- * The most a job's price per GPU-hour short is scaled up for a deadline miss: past it a job's last
- * GPU-hour would cost more than 20 × 2,000,000 원, and wider coefficient ranges slow HiGHS and cost it
- * accuracy, while a job with 1/20 of `deadlineMissGpuHours` left is already finished first.
- */
-export const MAX_DEADLINE_MISS_SCALE = 20;
-
-/**
- * Price per GPU-hour a job falls short of what it must do in the horizon: the late penalty, scaled
- * up for a job still on time whose work left is less than `deadlineMissGpuHours` (a miss costs at
- * least that many GPU-hours short). A job already late has missed: its work is priced as any.
- */
-export function latePenaltyKrwPerGpuHour(p: HorizonProblem, job: JobInput): number {
-  const missGpuHours = p.deadlineMissGpuHours ?? 0;
-  if (job.lateAlready || missGpuHours <= 0 || job.remainingGpuHours <= 0) return p.latePenaltyKrwPerGpuHour;
-  const scale = Math.min(MAX_DEADLINE_MISS_SCALE, Math.max(1, missGpuHours / job.remainingGpuHours));
-  return p.latePenaltyKrwPerGpuHour * scale;
 }
 
 /** The jobs' block bounds: the problem's, with every whole-job step a block of its own. */
