@@ -42,7 +42,8 @@ function isoDate(v: string): string {
  * from the working directory, as on any command line.
  */
 export function withJobTrace(loaded: LoadedScenario, spec: string): LoadedScenario {
-  const datacenters = loaded.scenario.sites.flatMap((s) => s.assets.filter((a) => a.type === 'datacenter'));
+  const scenario = structuredClone(loaded.scenario);
+  const datacenters = scenario.sites.flatMap((s) => s.assets.filter((a) => a.type === 'datacenter'));
   const ids = datacenters.map((a) => a.id);
   if (datacenters.length === 0) throw new UsageError(`--job-trace: ${loaded.file} has no data center`);
   const eq = spec.indexOf('=');
@@ -53,10 +54,7 @@ export function withJobTrace(loaded: LoadedScenario, spec: string): LoadedScenar
     throw new UsageError(
       `--job-trace: ${loaded.file} has ${datacenters.length} data centers; name one as <id>=<file> (${ids.join(', ')})`,
     );
-  const target = named ?? ids[0];
-  const scenario = structuredClone(loaded.scenario);
-  for (const site of scenario.sites)
-    for (const a of site.assets) if (a.type === 'datacenter' && a.id === target) a.job_trace = resolve(file);
+  datacenters[named ? ids.indexOf(named) : 0].job_trace = resolve(file);
   return { ...loaded, scenario };
 }
 

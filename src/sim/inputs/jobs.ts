@@ -54,6 +54,8 @@ export function readJobTrace(
   // A job is one row: a second row with its id is a second job under the same name, or (in a
   // jobs.csv of several strategies) the same job twice.
   const lineOfId = new Map<string, number>();
+  // A jobs.csv names its jobs `<datacenter>/<job>`: replayed in the same data center they keep their names.
+  const ownPrefix = `${cfg.id}/`;
   let outside = 0;
   for (const { line, cells } of table.rows) {
     const given = col.id >= 0 ? (cells[col.id] ?? '').trim() : '';
@@ -113,9 +115,7 @@ export function readJobTrace(
         `line ${line}`,
       );
     }
-    // A jobs.csv names its jobs `<datacenter>/<job>`: replayed in the same data center they keep their names.
-    const own = `${cfg.id}/`;
-    const id = !given ? `line-${line}` : given.startsWith(own) ? given.slice(own.length) : given;
+    const id = !given ? `line-${line}` : given.startsWith(ownPrefix) ? given.slice(ownPrefix.length) : given;
     jobs.push({ id: `${cfg.id}/${id}`, gpus, gpuHours, submitMs, deadlineMs });
   }
   if (outside > 0)
