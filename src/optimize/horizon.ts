@@ -40,6 +40,8 @@ export interface PlanOptions {
   lateDelayKrwPerGpuHourHour?: number;
   /** 원 per kWh a bus is below its floor at a step's end (default `DEFAULT_BUS_BELOW_FLOOR_PENALTY_KRW_PER_KWH`). */
   busBelowFloorPenaltyKrwPerKwh?: number;
+  /** GPU-hours short a deadline miss is priced as, for a job with more left (default `DEFAULT_DEADLINE_MISS_GPU_HOURS`). */
+  deadlineMissGpuHours?: number;
   /** 원 per GPU-hour short of what the slow pool needs done now (default `DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR`). */
   poolShortfallKrwPerGpuHour?: number;
   /** 원 per GPU-hour of queued work per hour it waits before its deadline (default `DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR`). */
@@ -93,6 +95,20 @@ export const DEFAULT_IMPORT_TARGET_PENALTY_KRW_PER_KWH = 1_000_000;
  * for a lower demand window rather than set one.
  */
 export const DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR = 1_000;
+
+/**
+ * Work left past which a job's deadline miss is priced as this many GPU-hours short
+ * (`PlanOptions.deadlineMissGpuHours`). A plan cannot count misses without a binary per job, and
+ * with one price per GPU-hour short it is indifferent to how a shortfall the pool cannot avoid is
+ * spread: in a burst of submissions it spread it over every job due, and all finished late together
+ * (the week of 2026-11-10: 34 misses against `rules'` 9, docs/optimizer.md). Pricing a job's
+ * GPU-hours short at the late penalty × this ÷ its work left makes missing any job cost about the
+ * same, so the plan finishes the nearly done jobs and leaves the shortfall to those with the most
+ * work left, where one miss absorbs most of it. 500 GPU-hours is a 64-GPU job's 8 hours at the
+ * reference sizes; the largest (512 GPUs × 20 h) is at the 1/20 floor. Measured on that week in
+ * docs/optimizer.md.
+ */
+export const DEFAULT_DEADLINE_MISS_GPU_HOURS = 500;
 
 /**
  * Work due after the horizon that the training pool could fit after it only at full speed, not at
@@ -281,6 +297,7 @@ export function problemFromView(
     unmetPenaltyKrwPerKwh: opts.unmetPenaltyKrwPerKwh,
     latePenaltyKrwPerGpuHour: opts.latePenaltyKrwPerGpuHour,
     lateDelayKrwPerGpuHourHour: opts.lateDelayKrwPerGpuHourHour ?? DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR,
+    deadlineMissGpuHours: opts.deadlineMissGpuHours ?? DEFAULT_DEADLINE_MISS_GPU_HOURS,
     poolShortfallKrwPerGpuHour: opts.poolShortfallKrwPerGpuHour ?? DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR,
     queueWaitKrwPerGpuHourHour: opts.queueWaitKrwPerGpuHourHour ?? DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR,
     busBelowFloorPenaltyKrwPerKwh:

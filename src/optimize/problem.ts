@@ -190,6 +190,12 @@ export interface HorizonProblem {
    * grows with delay, so a late job runs now rather than anywhere in the next 24 h.
    */
   lateDelayKrwPerGpuHourHour: number;
+  /**
+   * A deadline miss is priced as this many GPU-hours short (absent: 0, every GPU-hour short costs
+   * the same): a job on time with more work left pays `latePenaltyKrwPerGpuHour` × this ÷ its work
+   * left per GPU-hour short, never more than the late penalty (assets/datacenter.ts).
+   */
+  deadlineMissGpuHours?: number;
   /** Per GPU-hour of a job's work short of its `preferredGpuHours`, 원 (absent: 0). */
   poolShortfallKrwPerGpuHour?: number;
   /**

@@ -3,7 +3,8 @@ import { solveHorizon, buildModel } from '../../src/optimize/build.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
 import { solveSync, solveInWorker } from '../../src/optimize/highs.ts';
 import { LpModel } from '../../src/optimize/lp.ts';
-import { DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizon.ts';
+import { DEFAULT_DEADLINE_MISS_GPU_HOURS, DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizon.ts';
+import { latePenaltyKrwPerGpuHour, MIN_DEADLINE_MISS_SHARE } from '../../src/optimize/assets/datacenter.ts';
 import { datacenterInput, testBattery as battery, trainingDatacenter } from './fixtures.ts';
 
 describe('horizon MILP on cases solved by hand', () => {
@@ -170,15 +171,59 @@ describe('horizon MILP on cases solved by hand', () => {
     expect(g[2] + g[3]).toBeCloseTo(8, 6);
   });
 
+  it('when the pool cannot meet every deadline, missing any job costs the same: the nearly done one finishes', () => {
+    // One whole-job hour, 8 GPUs at full power only (1 kW each), two 8-GPU jobs due at its end: A
+    // has 2 GPU-hours left, B 14; one of them runs. Priced per GPU-hour short alone (late penalty L),
+    // running B leaves 2 + 6 = 8 short (two misses) against 14 (one): B runs. With a miss priced as 2
+    // GPU-hours short, A's hours cost L and B's L × 2/14: running A costs 14 × L/7 = 2 L, running B
+    // 2 L + 6 × L/7 ≈ 2.9 L, so A runs and only B misses. Energy: 8 kWh at 100.
+    const twoJobs = (deadlineMissGpuHours: number) => {
+      const p = emptyProblem(1, 1);
+      p.wholeJobSteps = 1;
+      p.deadlineMissGpuHours = deadlineMissGpuHours;
+      p.datacenters = [
+        datacenterInput(trainingDatacenter(1, 8, 1), 1, [
+          { id: 'a', gpus: 8, startStep: 0, endStep: 1, remainingGpuHours: 2, requiredGpuHours: 2 },
+          { id: 'b', gpus: 8, startStep: 0, endStep: 1, remainingGpuHours: 14, requiredGpuHours: 14 },
+        ]),
+      ];
+      return solveHorizon(p);
+    };
+    const perGpuHour = twoJobs(0);
+    expect(perGpuHour.schedule!.jobGpus[0].get('b')![0]).toBeCloseTo(8, 6);
+    expect(perGpuHour.schedule!.lateGpuHours).toBeCloseTo(8, 6);
+    expect(perGpuHour.result.objective).toBeCloseTo(800 + 8e6, 2);
+    const perMiss = twoJobs(2);
+    expect(perMiss.schedule!.jobGpus[0].get('a')![0]).toBeCloseTo(8, 6);
+    expect(perMiss.schedule!.jobGpus[0].get('b')![0]).toBeCloseTo(0, 6);
+    expect(perMiss.schedule!.lateGpuHours).toBeCloseTo(14, 6);
+    expect(perMiss.result.objective).toBeCloseTo(800 + 2e6, 2);
+  });
+
+  it('prices a GPU-hour short never above the late penalty, and a job already late at it', () => {
+    const p = emptyProblem(1, 1);
+    const L = p.latePenaltyKrwPerGpuHour;
+    p.deadlineMissGpuHours = 500;
+    const job = { id: 'a', gpus: 8, startStep: 0, endStep: 1, remainingGpuHours: 400, requiredGpuHours: 400 };
+    expect(latePenaltyKrwPerGpuHour(p, job)).toBe(L);
+    expect(latePenaltyKrwPerGpuHour(p, { ...job, remainingGpuHours: 2_000 })).toBe(L / 4);
+    expect(latePenaltyKrwPerGpuHour(p, { ...job, remainingGpuHours: 1e6 })).toBe(L * MIN_DEADLINE_MISS_SHARE);
+    expect(latePenaltyKrwPerGpuHour(p, { ...job, remainingGpuHours: 2_000, lateAlready: true })).toBe(L);
+    p.deadlineMissGpuHours = 0;
+    expect(latePenaltyKrwPerGpuHour(p, { ...job, remainingGpuHours: 2_000 })).toBe(L);
+  });
+
   it('holds an import limit before a training deadline: the job is left short, not the limit broken', () => {
     // 8 GPUs at full power only (1 kW each), a job with 8 GPU-hours due in the hour, a 4 kW import
     // limit. Each kW over the limit for the hour costs the overload penalty (10,000,000), each GPU-hour
     // short the late penalty (2,000,000 at the defaults): the plan runs 4 GPUs and leaves 4 GPU-hours
-    // short. A job's deadline priced above the overload (an experiment on deadline misses did so for
-    // nearly finished jobs) would break the limit: a DR capacity limit, a contract or a transformer.
+    // short, with the deadline miss price on. A job's deadline priced above the overload would break
+    // the limit: a DR capacity limit, a contract or a transformer (an earlier miss price, up to 20 ×
+    // the late penalty for nearly finished jobs, did; the price now only ever lowers it).
     const p = emptyProblem(1, 1);
     p.latePenaltyKrwPerGpuHour = DEFAULT_PLAN_OPTIONS.latePenaltyKrwPerGpuHour;
     p.overloadPenaltyKrwPerKw = DEFAULT_PLAN_OPTIONS.overloadPenaltyKrwPerKw;
+    p.deadlineMissGpuHours = DEFAULT_DEADLINE_MISS_GPU_HOURS;
     p.importLimitKw.fill(4);
     p.datacenters = [
       datacenterInput(trainingDatacenter(1, 8, 1), 1, [

@@ -1,5 +1,5 @@
 import type { BuildContext } from './context.ts';
-import type { HorizonProblem } from '../problem.ts';
+import type { HorizonProblem, JobInput } from '../problem.ts';
 import type { Term } from '../lp.ts';
 import { assetBlockBounds, blockPieces } from '../blocks.ts';
 import { throughputAtCap, type DatacenterConfig } from '../../sim/assets/datacenter.ts';
@@ -172,7 +172,7 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
         }
         total.push({ col: wk, coef: dt * (k1 - k0) });
       }
-      const lateCol = m.addVar(`${name}_late`, 0, job.requiredGpuHours, p.latePenaltyKrwPerGpuHour);
+      const lateCol = m.addVar(`${name}_late`, 0, job.requiredGpuHours, latePenaltyKrwPerGpuHour(p, job));
       // Work wanted beyond what is required: short of it costs the softer pool shortfall.
       const shortfallKrwPerGpuHour = p.poolShortfallKrwPerGpuHour ?? 0;
       const wantedExtraGpuHours =
@@ -211,6 +211,30 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
     h.lateCol.push(late);
   });
   return h;
+}
+
+/**
+ * The least a job's price per GPU-hour short falls to, as a share of the late penalty, however much
+ * work it has left: a job 20 × `deadlineMissGpuHours` or more from done still pays 100,000 원 per
+ * GPU-hour short at the default late penalty (hundreds of times the energy a GPU-hour takes), and
+ * wider coefficient ranges slow HiGHS and cost it accuracy.
+ */
+export const MIN_DEADLINE_MISS_SHARE = 1 / 20;
+
+/**
+ * Price per GPU-hour a job falls short of what it must do in the horizon: the late penalty for a job
+ * with at most `deadlineMissGpuHours` left, and for a job already late (it has missed; its work is
+ * priced as any late work); the late penalty × `deadlineMissGpuHours` ÷ its work left for a job on
+ * time with more left (at least `MIN_DEADLINE_MISS_SHARE` of it). Missing a job then costs about the
+ * same whatever its size, and never more per GPU-hour than the late penalty, which every limit and
+ * energy need already outranks.
+ */
+export function latePenaltyKrwPerGpuHour(p: HorizonProblem, job: JobInput): number {
+  const missGpuHours = p.deadlineMissGpuHours ?? 0;
+  if (job.lateAlready || missGpuHours <= 0 || job.remainingGpuHours <= missGpuHours)
+    return p.latePenaltyKrwPerGpuHour;
+  const share = Math.max(MIN_DEADLINE_MISS_SHARE, missGpuHours / job.remainingGpuHours);
+  return p.latePenaltyKrwPerGpuHour * share;
 }
 
 /** The jobs' block bounds: the problem's, with every whole-job step a block of its own. */
