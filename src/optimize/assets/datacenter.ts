@@ -12,7 +12,7 @@ import { throughputAtCap, type DatacenterConfig } from '../../sim/assets/datacen
 // segment. Interpolation lies under the curve, so the plan never counts on more speed than the GPUs
 // give. n is continuous (a job may run on part of its GPUs in the relaxation); the dispatch rounds
 // it to whole jobs and one cap per data center. Facility power = PUE × (inference + idle training
-// nodes + GPU dynamic power × Σ g). Late work is soft with a penalty per GPU-hour.
+// nodes + GPU dynamic power × Σ g). Late work is soft, priced per GPU-hour by `latePenaltyKrwPerGpuHour`.
 // Far ahead, under move blocking (blocks.ts), a job holds one n, g and h over each block (or the part
 // of it inside its window); every row still holds at every step, since each step's values are the
 // block's. The whole-job steps stay one step each.
