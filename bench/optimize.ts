@@ -15,6 +15,7 @@ import { computeKpis } from '../src/report/kpis.ts';
 import type { Kpis } from '../src/report/kpi-types.ts';
 import { createRandom } from '../src/weather/index.ts';
 import { fileURLToPath } from 'node:url';
+import { createProgress } from '../src/cli/progress.ts';
 
 // `npm run bench:optimize`: model size, build time, solve time and MIP gap for the reference
 // district's 24-hour horizon at 15 minutes and for scaled EV fleets over a 7-day horizon.
@@ -126,6 +127,7 @@ const YEAR_KPIS = [
   'totalCostComparableKrw',
   'billingDemandKw',
   'trainingDeadlineMisses',
+  'trainingLateGpuHours',
   'trainingUnfinishedGpuHours',
   'evUnmetKwh',
   'busUnmetKwh',
@@ -144,13 +146,11 @@ function benchYear(scenario: ReturnType<typeof loadScenarioFile>['scenario'], ba
     ['optimal', optimalStrategy],
   ] as const) {
     const t0 = performance.now();
+    const progress = createProgress();
     const r = runSimulation(y, make(y), {
-      onProgress: (done, total) =>
-        process.stderr.write(
-          `\r${name} year: ${done}/${total} intervals (${Math.round((100 * done) / total)} %)`,
-        ),
+      onProgress: (done, total) => progress.update(`${name} year`, done, total),
     });
-    process.stderr.write('\n');
+    progress.stop();
     out[`year ${name} totalMs`] = performance.now() - t0;
     kpis[name] = computeKpis(y, r).kpis;
     for (const k of YEAR_KPIS) out[`year ${name} ${k}`] = kpis[name][k];
