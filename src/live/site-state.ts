@@ -30,6 +30,8 @@ export interface KnownJob {
   doneGpuHours: number;
   earliestStartMs: number;
   deadlineMs: number;
+  /** Higher runs first (the job book's priority; absent: 0). */
+  priority?: number;
 }
 
 /** Departure and energy an operator gave for a session through the API (chargers that cannot). */
@@ -223,6 +225,7 @@ export function buildLiveView(inp: BuildInputs): LiveView {
         gpuHours: j.gpuHours,
         submitMs: j.earliestStartMs,
         deadlineMs: j.deadlineMs,
+        ...(j.priority ? { priority: j.priority } : {}),
       };
       (j.earliestStartMs <= inp.nowMs ? pending : futureJobs[k]).push({ job, remainingGpuHours: remaining });
     }

@@ -469,6 +469,7 @@ function jobInputs(
       remainingGpuHours: js.remainingGpuHours,
       requiredGpuHours: lateAlready ? js.remainingGpuHours : required,
       lateAlready,
+      ...(job.priority ? { priority: job.priority } : {}),
     };
     jobs.push(input);
     if (job.deadlineMs > endMs) dueAfter.push({ job: input, deadlineMs: job.deadlineMs });

@@ -104,9 +104,9 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
  * The plan's step `k` as setpoints. EVs take their planned power (one that plugged in after the plan
  * was made charges at the steady rate that finishes it by departure). Buses track their planned SoC;
  * when more want a charger than the depot has, the most urgent get them. Training jobs cover the
- * plan's busy GPUs as whole jobs: every job behind its planned work, then least laxity first, at one
- * power cap per data center: the highest the plan gives a job it runs; in the steps the plan ran whole
- * jobs (its first hour), exactly those jobs at its cap. The battery follows the plan and also covers
+ * plan's busy GPUs as whole jobs: every job behind its planned work, then higher priority, then least
+ * laxity first, at one power cap per data center: the highest the plan gives a job it runs; in the
+ * steps the plan ran whole jobs (its first hour), exactly those jobs at its cap. The battery follows the plan and also covers
  * any surprise that would lift import above the planned peak (in demand-charge hours), above the
  * import limit in force (a DR limit or the connection's), or above a DR import target; what it cannot
  * cover, EV and bus charging and the GPU caps give way for (peak-hold.ts).
@@ -215,7 +215,8 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
 
 /**
  * The data centers' run sets and caps for the plan's step `k`: in whole-job steps exactly the plan's;
- * past them, whole jobs covering the plan's busy GPUs (behind-plan first, then least laxity).
+ * past them, whole jobs covering the plan's busy GPUs (behind-plan first, then priority, then least
+ * laxity).
  */
 function dispatchTrainingJobs(view: StepView, s: Schedule, k: number, dp: Dispatch): void {
   const d = view.district;
@@ -247,7 +248,8 @@ function dispatchTrainingJobs(view: StepView, s: Schedule, k: number, dp: Dispat
       return;
     }
     // The plan's total GPUs busy this step, covered by whole jobs: those behind their planned work
-    // first, then least laxity (least time to spare before running flat out to meet the deadline).
+    // first, then higher priority, then least laxity (least time to spare before running flat out to
+    // meet the deadline).
     let plannedGpus = 0;
     const cand = dc.pending.map((js) => {
       const n = gpus?.get(js.job.id)?.[k] ?? 0;
@@ -267,7 +269,12 @@ function dispatchTrainingJobs(view: StepView, s: Schedule, k: number, dp: Dispat
       const behind = deficit > 1e-6 || finishing(js);
       return { js, n, g, laxityH, behind };
     });
-    cand.sort((a, b) => (b.behind ? 1 : 0) - (a.behind ? 1 : 0) || a.laxityH - b.laxityH);
+    cand.sort(
+      (a, b) =>
+        (b.behind ? 1 : 0) - (a.behind ? 1 : 0) ||
+        (b.js.job.priority ?? 0) - (a.js.job.priority ?? 0) ||
+        a.laxityH - b.laxityH,
+    );
     let free = dc.trainingGpus;
     let capMax = 0;
     let running = 0;

@@ -78,6 +78,8 @@ export interface JobInput {
   preferredGpuHours?: number;
   /** Past its deadline already: each hour its work waits costs `lateDelayKrwPerGpuHourHour`. */
   lateAlready?: boolean;
+  /** Higher runs first: weighs its waiting and deadline-miss prices (assets/datacenter.ts, priorityWeight). Absent: 0. */
+  priority?: number;
 }
 
 export interface DatacenterInput {

@@ -78,6 +78,7 @@ export function trainingJobsCsv(run: ScenarioRun): string {
       'missed',
       'late_hours',
       'remaining_gpu_hours',
+      c.priority,
     ].join(','),
   ];
   for (const r of run.runs)
@@ -97,6 +98,7 @@ export function trainingJobsCsv(run: ScenarioRun): string {
           j.missed ? 'yes' : 'no',
           round3(lateHours),
           round3(j.remainingGpuHours),
+          j.priority,
         ].join(','),
       );
     }

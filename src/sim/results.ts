@@ -52,6 +52,8 @@ export interface TrainingJobOutcome {
   gpuHours: number;
   submitMs: number;
   deadlineMs: number;
+  /** Higher runs first (TrainingJob.priority; 0 when it had none). */
+  priority: number;
   /** Start of the first interval it ran in; null if it never ran. */
   startedMs: number | null;
   /** End of the interval its last work was done in; null if unfinished when the run ended. */

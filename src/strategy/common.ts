@@ -10,12 +10,18 @@ export function emptyDispatch(view: StepView): Dispatch {
   };
 }
 
-/** Training jobs as submitted: first come, first served, at full GPU power. */
+/**
+ * Training jobs as a priority queue runs them: higher priority first, first come, first served among
+ * equals, at full GPU power. A job of higher priority takes the GPUs of one of lower priority at the
+ * next interval if it needs them (as a preemptive cluster scheduler does).
+ */
 export function runJobsAsSubmitted(view: StepView, dispatch: Dispatch): void {
   view.datacenters.forEach((dc, k) => {
     let free = dc.trainingGpus;
     const ids: string[] = [];
-    for (const js of dc.pending) {
+    // pending is in submission order and the sort is stable.
+    const byPriority = dc.pending.slice().sort((a, b) => (b.job.priority ?? 0) - (a.job.priority ?? 0));
+    for (const js of byPriority) {
       if (js.job.gpus <= free) {
         free -= js.job.gpus;
         ids.push(js.job.id);

@@ -83,7 +83,7 @@ describe('bitgrid CLI', () => {
     // jobs.csv: every submitted job once per strategy, its misses the KPI's.
     const jobs = readFileSync(join(out, 'jobs.csv'), 'utf8').trim().split('\n');
     expect(jobs[0]).toBe(
-      'strategy,datacenter,job_id,gpus,gpu_hours,submit,deadline,started,finished,missed,late_hours,remaining_gpu_hours',
+      'strategy,datacenter,job_id,gpus,gpu_hours,submit,deadline,started,finished,missed,late_hours,remaining_gpu_hours,priority',
     );
     const rows = jobs.slice(1).map((l) => l.split(','));
     for (const [k, name] of ['none', 'rules'].entries()) {

@@ -2,12 +2,12 @@ import type { ProcessImage } from '../../src/control/loop.ts';
 import type { ChargingSessionInfo } from '../../src/drivers/types.ts';
 import type { LoadedScenario } from '../../src/model/load.ts';
 import { SessionDefaults } from '../../src/live/session-defaults.ts';
-import { BusTracker, buildLiveView } from '../../src/live/site-state.ts';
+import { BusTracker, buildLiveView, type KnownJob } from '../../src/live/site-state.ts';
 import { PlanningCalendar } from '../../src/live/window.ts';
 
 /**
  * The live view at `nowMs` over `horizonMs`, from a process image holding only `values` and
- * `sessions`: no grid signals, no jobs, no month peak yet.
+ * `sessions`: no grid signals, no month peak yet, and the job book's `jobs` (none by default).
  */
 export function liveViewAt(
   loaded: LoadedScenario,
@@ -17,6 +17,7 @@ export function liveViewAt(
     values?: ProcessImage['values'];
     sessions?: ChargingSessionInfo[];
     buses?: BusTracker;
+    jobs?: KnownJob[];
   },
 ) {
   const { scenario } = loaded;
@@ -38,7 +39,7 @@ export function liveViewAt(
     image,
     sessions,
     demand: { monthPeakKw: 0, monthMaxKw: 0, billingDemandKw: 0 },
-    jobs: [],
+    jobs: opts.jobs ?? [],
     needs: new Map(),
     defaults: new SessionDefaults(scenario),
     buses: opts.buses ?? new BusTracker(),

@@ -80,8 +80,6 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
     // Work left at the end waits at least the horizon out: with a cost on waiting, that is part of
     // what doing it inside saves.
     const queueWaitKrwPerGpuHourHour = p.queueWaitKrwPerGpuHourHour ?? 0;
-    const workLeftKrwPerGpuHour =
-      p.weights.cost * (dc.workLeftKrwPerGpuHour ?? 0) + queueWaitKrwPerGpuHourHour * p.steps * dt;
     const byStep: { col: number; coef: number }[][] = Array.from({ length: p.steps }, () => []);
     const run: number[][] = [];
     const cap: number[][] = [];
@@ -99,6 +97,9 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
     const prefix = `dc${di}`;
     dc.jobs.forEach((job, ji) => {
       const name = `${prefix}j${ji}`;
+      const weight = priorityWeight(job.priority);
+      const workLeftKrwPerGpuHour =
+        p.weights.cost * (dc.workLeftKrwPerGpuHour ?? 0) + weight * queueWaitKrwPerGpuHourHour * p.steps * dt;
       const n: number[] = [];
       const g: number[] = [];
       const w: number[] = [];
@@ -113,10 +114,10 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
         let waitKrw = 0;
         for (let k = k0; k < k1; k++) {
           powerKwPerCapSum += dc.pue[k] * dc.layout.gpuDynamicKw;
-          // Work costs more the longer it waits (k + 1 steps from now); a late job's much more.
-          const waitKrwPerGpuHourHour = job.lateAlready
-            ? p.lateDelayKrwPerGpuHourHour
-            : queueWaitKrwPerGpuHourHour;
+          // Work costs more the longer it waits (k + 1 steps from now); a late job's much more, and
+          // a job of higher priority more than one of lower.
+          const waitKrwPerGpuHourHour =
+            weight * (job.lateAlready ? p.lateDelayKrwPerGpuHourHour : queueWaitKrwPerGpuHourHour);
           waitKrw += waitKrwPerGpuHourHour * dt * (k + 1) * dt;
         }
         if (whole && runsCol < 0) runsCol = m.addVar(`${name}_y`, 0, 1, 0, true);
@@ -221,20 +222,42 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
  */
 export const MIN_DEADLINE_MISS_SHARE = 1 / 20;
 
+/** What one step of priority multiplies a job's waiting and deadline-miss prices by. */
+export const PRIORITY_PRICE_FACTOR = 2;
+/**
+ * Priorities further from 0 weigh as ± this many steps (16× and 1/16 at a factor of 2): the prices
+ * stay within a few orders of magnitude of each other, which HiGHS needs to stay fast and accurate.
+ */
+export const PRIORITY_STEPS_MAX = 4;
+
+/**
+ * A job's weight from its priority (higher runs first; 0, the default, weighs 1): its waiting and
+ * its deadline miss cost PRIORITY_PRICE_FACTOR^priority times those of a job of priority 0. A miss
+ * never costs more per GPU-hour than the late penalty (latePenaltyKrwPerGpuHour), so priority orders
+ * jobs among themselves but never above an import limit, a car's or a bus's energy.
+ */
+export function priorityWeight(priority = 0): number {
+  const steps = Math.max(-PRIORITY_STEPS_MAX, Math.min(PRIORITY_STEPS_MAX, Math.round(priority)));
+  return PRIORITY_PRICE_FACTOR ** steps;
+}
+
 /**
  * Price per GPU-hour a job falls short of what it must do in the horizon: the late penalty for a job
  * with at most `deadlineMissGpuHours` left, and for a job already late (it has missed; its work is
  * priced as any late work); the late penalty × `deadlineMissGpuHours` ÷ its work left for a job on
  * time with more left (at least `MIN_DEADLINE_MISS_SHARE` of it). Missing a job then costs about the
  * same whatever its size, and never more per GPU-hour than the late penalty, which every limit and
- * energy need already outranks.
+ * energy need already outranks. An on-time job's price is weighted by its priority
+ * (priorityWeight), up to the late penalty.
  */
 export function latePenaltyKrwPerGpuHour(p: HorizonProblem, job: JobInput): number {
+  if (job.lateAlready) return p.latePenaltyKrwPerGpuHour;
   const missGpuHours = p.deadlineMissGpuHours ?? 0;
-  if (job.lateAlready || missGpuHours <= 0 || job.remainingGpuHours <= missGpuHours)
-    return p.latePenaltyKrwPerGpuHour;
-  const share = Math.max(MIN_DEADLINE_MISS_SHARE, missGpuHours / job.remainingGpuHours);
-  return p.latePenaltyKrwPerGpuHour * share;
+  const share =
+    missGpuHours > 0 && job.remainingGpuHours > missGpuHours
+      ? Math.max(MIN_DEADLINE_MISS_SHARE, missGpuHours / job.remainingGpuHours)
+      : 1;
+  return p.latePenaltyKrwPerGpuHour * Math.min(1, share * priorityWeight(job.priority));
 }
 
 /** The jobs' block bounds: the problem's, with every whole-job step a block of its own. */

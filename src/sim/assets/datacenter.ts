@@ -15,6 +15,8 @@ export interface TrainingJob {
   gpuHours: number;
   submitMs: number;
   deadlineMs: number;
+  /** Higher runs first (a whole number; absent: 0), as a cluster scheduler's priority. */
+  priority?: number;
 }
 
 export interface DatacenterLayout {
@@ -190,6 +192,7 @@ export class DatacenterStepper {
           gpuHours: job.gpuHours,
           submitMs: job.submitMs,
           deadlineMs: job.deadlineMs,
+          priority: job.priority ?? 0,
           startedMs: null,
           finishedMs: null,
           remainingGpuHours: job.gpuHours,

@@ -7,7 +7,8 @@ import { InputError, Issues, parseNumber, parseTime, readCsv, type InputReport }
 //   job_id, submit, gpus, gpu_hours, duration_hours, deadline, priority
 // Either gpu_hours (work at full speed) or duration_hours (at full speed on `gpus` GPUs) is given. A
 // blank deadline becomes submit + duration × the asset's `deadline_slack_max` (reported). Submission is
-// rounded up to the interval. `priority` is read and checked but the simulator schedules by deadline.
+// rounded up to the interval. `priority` (a whole number, blank 0): a job of higher priority gets GPUs
+// first under `rules` and weighs more in the optimizer's prices (optimize/assets/datacenter.ts).
 
 export const JOB_COLUMNS = {
   id: 'job_id',
@@ -90,9 +91,10 @@ export function readJobTrace(
         line,
         `${JOB_COLUMNS.gpuHours} or ${JOB_COLUMNS.duration}: a value above 0 is needed`,
       );
+    let priority: number | undefined;
     if (col.priority >= 0) {
-      const p = parseNumber(cells[col.priority], file, line, JOB_COLUMNS.priority);
-      if (p !== undefined && !Number.isInteger(p))
+      priority = parseNumber(cells[col.priority], file, line, JOB_COLUMNS.priority);
+      if (priority !== undefined && !Number.isSafeInteger(priority))
         throw new InputError(file, line, `${JOB_COLUMNS.priority}: a whole number or blank is needed`);
     }
     const submitMs = grid.startMs + Math.ceil((submitRawMs - grid.startMs) / stepMs) * stepMs;
@@ -116,7 +118,14 @@ export function readJobTrace(
       );
     }
     const id = !given ? `line-${line}` : given.startsWith(ownPrefix) ? given.slice(ownPrefix.length) : given;
-    jobs.push({ id: `${cfg.id}/${id}`, gpus, gpuHours, submitMs, deadlineMs });
+    jobs.push({
+      id: `${cfg.id}/${id}`,
+      gpus,
+      gpuHours,
+      submitMs,
+      deadlineMs,
+      ...(priority ? { priority } : {}),
+    });
   }
   if (outside > 0)
     issues.add('outside-run', 'jobs submitted outside the simulated period ignored', `${outside} jobs`);
