@@ -11,6 +11,7 @@ import type { SolveOptions } from './highs.ts';
 import { evMustChargeKw, shedFlexibleLoads } from './peak-hold.ts';
 import { deferrableDispatch } from './assets/deferrable.ts';
 import { finishesWithinStep } from './assets/datacenter.ts';
+import { higherPriorityFirst } from '../sim/assets/datacenter.ts';
 
 // Rolling-horizon control around the horizon MILP: re-plan every `replanEveryHours` on the forecast,
 // apply the current interval of the newest plan, and never go without a decision — a failed or
@@ -106,8 +107,8 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
  * when more want a charger than the depot has, the most urgent get them. Training jobs cover the
  * plan's busy GPUs as whole jobs: every job behind its planned work, then higher priority, then least
  * laxity first, at one power cap per data center: the highest the plan gives a job it runs; in the
- * steps the plan ran whole jobs (its first hour), exactly those jobs at its cap. The battery follows the plan and also covers
- * any surprise that would lift import above the planned peak (in demand-charge hours), above the
+ * steps the plan ran whole jobs (its first hour), exactly those jobs at its cap. The battery follows
+ * the plan and also covers any surprise that would lift import above the planned peak (in demand-charge hours), above the
  * import limit in force (a DR limit or the connection's), or above a DR import target; what it cannot
  * cover, EV and bus charging and the GPU caps give way for (peak-hold.ts).
  */
@@ -272,7 +273,7 @@ function dispatchTrainingJobs(view: StepView, s: Schedule, k: number, dp: Dispat
     cand.sort(
       (a, b) =>
         (b.behind ? 1 : 0) - (a.behind ? 1 : 0) ||
-        (b.js.job.priority ?? 0) - (a.js.job.priority ?? 0) ||
+        higherPriorityFirst(a.js.job, b.js.job) ||
         a.laxityH - b.laxityH,
     );
     let free = dc.trainingGpus;

@@ -1,5 +1,5 @@
 import type { Dispatch, StepView } from '../sim/strategy-interface.ts';
-import { throughputAtCap, trainingItKw } from '../sim/assets/datacenter.ts';
+import { higherPriorityFirst, throughputAtCap, trainingItKw } from '../sim/assets/datacenter.ts';
 
 export function emptyDispatch(view: StepView): Dispatch {
   return {
@@ -15,12 +15,12 @@ export function emptyDispatch(view: StepView): Dispatch {
  * equals, at full GPU power. A job of higher priority takes the GPUs of one of lower priority at the
  * next interval if it needs them (as a preemptive cluster scheduler does).
  */
-export function runJobsAsSubmitted(view: StepView, dispatch: Dispatch): void {
+export function runJobsByPriority(view: StepView, dispatch: Dispatch): void {
   view.datacenters.forEach((dc, k) => {
     let free = dc.trainingGpus;
     const ids: string[] = [];
     // pending is in submission order and the sort is stable.
-    const byPriority = dc.pending.slice().sort((a, b) => (b.job.priority ?? 0) - (a.job.priority ?? 0));
+    const byPriority = dc.pending.slice().sort((a, b) => higherPriorityFirst(a.job, b.job));
     for (const js of byPriority) {
       if (js.job.gpus <= free) {
         free -= js.job.gpus;

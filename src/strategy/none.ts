@@ -1,9 +1,9 @@
 import type { Strategy } from '../sim/strategy-interface.ts';
-import { emptyDispatch, runJobsAsSubmitted } from './common.ts';
+import { emptyDispatch, runJobsByPriority } from './common.ts';
 
 /**
  * No energy management: the battery idles, every EV and bus charges at full power from the moment
- * it plugs in (buses in depot order while chargers last), training jobs run as submitted.
+ * it plugs in (buses in depot order while chargers last), training jobs run as submitted (a priority queue: higher priority first; strategy/common.ts).
  */
 export function noneStrategy(): Strategy {
   return {
@@ -14,7 +14,7 @@ export function noneStrategy(): Strategy {
       view.buses.forEach((bus, b) => {
         if (bus.atDepot) dp.busKw[b] = view.district.depots[bus.depotIndex].cfg.charger_kw;
       });
-      runJobsAsSubmitted(view, dp);
+      runJobsByPriority(view, dp);
       return dp;
     },
   };

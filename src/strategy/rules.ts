@@ -2,7 +2,7 @@ import type { District } from '../sim/district.ts';
 import { MS_PER_HOUR } from '../model/time.ts';
 import { BAND_CODE } from '../tariff/index.ts';
 import type { Strategy, StepView } from '../sim/strategy-interface.ts';
-import { emptyDispatch, plannedDatacenterKw, runJobsAsSubmitted } from './common.ts';
+import { emptyDispatch, plannedDatacenterKw, runJobsByPriority } from './common.ts';
 
 // What today's open EMSs do, rule by rule and without a forecast:
 // - EVs and buses charge from PV surplus, and otherwise at the lowest steady rate that still meets
@@ -10,7 +10,7 @@ import { emptyDispatch, plannedDatacenterKw, runJobsAsSubmitted } from './common
 // - the battery stores PV surplus, charges from the grid in light-load hours up to a target SoC,
 //   discharges in peak-band hours down to a reserve (OpenEMS time-of-use), and defends a fixed import
 //   threshold in demand-charge hours with everything it has (OpenEMS peak shaving);
-// - training jobs run as submitted.
+// - training jobs run as submitted, higher priority first (a priority queue).
 
 const BAND_LIGHT = BAND_CODE.light;
 const BAND_PEAK = BAND_CODE.peak;
@@ -27,7 +27,7 @@ export function rulesStrategy(d: District): Strategy {
     decide(view: StepView) {
       const dp = emptyDispatch(view);
       const dt = view.intervalHours;
-      runJobsAsSubmitted(view, dp);
+      runJobsByPriority(view, dp);
       const dcKw = plannedDatacenterKw(view, dp);
       let pvKw = 0;
       for (const x of view.pvAvailableKw) pvKw += x;

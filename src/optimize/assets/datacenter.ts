@@ -98,6 +98,10 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
     dc.jobs.forEach((job, ji) => {
       const name = `${prefix}j${ji}`;
       const weight = priorityWeight(job.priority);
+      // Work costs more the longer it waits; a late job's much more, and a job of higher priority
+      // more than one of lower.
+      const waitKrwPerGpuHourHour =
+        weight * (job.lateAlready ? p.lateDelayKrwPerGpuHourHour : queueWaitKrwPerGpuHourHour);
       const workLeftKrwPerGpuHour =
         p.weights.cost * (dc.workLeftKrwPerGpuHour ?? 0) + weight * queueWaitKrwPerGpuHourHour * p.steps * dt;
       const n: number[] = [];
@@ -114,10 +118,7 @@ export function addDatacenters(ctx: BuildContext): DatacenterHandles {
         let waitKrw = 0;
         for (let k = k0; k < k1; k++) {
           powerKwPerCapSum += dc.pue[k] * dc.layout.gpuDynamicKw;
-          // Work costs more the longer it waits (k + 1 steps from now); a late job's much more, and
-          // a job of higher priority more than one of lower.
-          const waitKrwPerGpuHourHour =
-            weight * (job.lateAlready ? p.lateDelayKrwPerGpuHourHour : queueWaitKrwPerGpuHourHour);
+          // Waiting k + 1 steps from now.
           waitKrw += waitKrwPerGpuHourHour * dt * (k + 1) * dt;
         }
         if (whole && runsCol < 0) runsCol = m.addVar(`${name}_y`, 0, 1, 0, true);

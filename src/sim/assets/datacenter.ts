@@ -19,6 +19,11 @@ export interface TrainingJob {
   priority?: number;
 }
 
+/** Sort order of a priority queue: higher priority first (a stable sort keeps submission order among equals). */
+export function higherPriorityFirst(a: TrainingJob, b: TrainingJob): number {
+  return (b.priority ?? 0) - (a.priority ?? 0);
+}
+
 export interface DatacenterLayout {
   inferenceNodes: number;
   trainingNodes: number;
