@@ -45,6 +45,12 @@ export interface SolveOptions {
    * none). Unset: `timeLimitS`.
    */
   handoverTimeLimitS?: number;
+  /**
+   * With `relaxBranch`: a relative gap at which, when its node limit is reached first, it answers
+   * with the best whole plan it has (diving from its lowest open node for one) instead of handing
+   * the search over to HiGHS's MIP solver. Unset: always hand over.
+   */
+  nodeLimitGap?: number;
 }
 
 /** Column values to start a MIP from; HiGHS keeps the completed point as incumbent if feasible. */
@@ -54,7 +60,7 @@ export interface MipStart {
 }
 
 export const DEFAULT_SOLVE_OPTIONS: Required<
-  Omit<SolveOptions, 'start' | 'relaxBranch' | 'mipAbsGap' | 'handoverTimeLimitS'>
+  Omit<SolveOptions, 'start' | 'relaxBranch' | 'mipAbsGap' | 'handoverTimeLimitS' | 'nodeLimitGap'>
 > = {
   timeLimitS: 30,
   mipRelGap: 1e-4,
@@ -79,7 +85,7 @@ export interface SolveResult {
   /** Whether HiGHS took the MIP start (absent when none was given). */
   startAccepted?: boolean;
   /** Set when `relaxBranch` answered: nodes solved, and the root relaxation's objective. */
-  relaxBranch?: { nodes: number; rootBound: number };
+  relaxBranch?: { nodes: number; rootBound: number; diveNodes: number; stoppedAtNodeLimit: boolean };
   /** Set when `relaxBranch` could not settle the binaries and HiGHS's MIP solver took over. */
   handedOver?: boolean;
 }

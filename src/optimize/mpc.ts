@@ -50,6 +50,9 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
     /** Re-plans whose whole-job binaries relax and branch could not settle: HiGHS's MIP solver took over. */
     mipHandovers: 0,
     mipHandoverMs: 0,
+    /** Re-plans answered at relax and branch's node limit by its best whole plan (SolveOptions.nodeLimitGap). */
+    nodeLimitAnswers: 0,
+    nodeLimitAnswerMs: 0,
   };
   // The hour until the next re-plan is planned as the data center will run it: whole jobs, one cap.
   const plan: PlanOptions = { ...o.plan, wholeJobHours: o.plan.wholeJobHours ?? o.replanEveryHours };
@@ -64,6 +67,7 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
       ...counters,
       solveMs: Math.round(counters.solveMs),
       mipHandoverMs: Math.round(counters.mipHandoverMs),
+      nodeLimitAnswerMs: Math.round(counters.nodeLimitAnswerMs),
     }),
     decide(view: StepView): Dispatch {
       if (view.index - lastAttempt >= replanEvery) {
@@ -73,6 +77,10 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
         counters.solves += r.solves;
         counters.solveMs += r.result.solveMs;
         if (r.built.withBinaries) counters.binarySolves++;
+        if (r.result.relaxBranch?.stoppedAtNodeLimit) {
+          counters.nodeLimitAnswers++;
+          counters.nodeLimitAnswerMs += r.result.solveMs;
+        }
         if (r.result.handedOver) {
           counters.mipHandovers++;
           counters.mipHandoverMs += r.result.solveMs;

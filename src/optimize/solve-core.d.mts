@@ -10,6 +10,7 @@ export function runSolve(
     relaxBranch?: boolean;
     mipAbsGap?: number;
     handoverTimeLimitS?: number;
+    nodeLimitGap?: number;
   },
 ): SolveResult;
 export function errorResult(message: string, solveMs: number, log?: string[]): SolveResult;

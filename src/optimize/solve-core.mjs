@@ -51,8 +51,9 @@ const RELAX_BRANCH_MAX_NODES = 48;
  * nearer side first on a tie), re-solving the same HiGHS model after a bounds change (the dual
  * simplex starts from the last basis: tens of iterations, where HiGHS's MIP solver would start its
  * root over), until the incumbent is within `mipRelGap` (or `mipAbsGap`) of the lowest open bound, as
- * HiGHS's MIP stops. More than RELAX_BRANCH_MAX_NODES nodes, or a relaxation that does not solve:
- * `undefined`, and the caller runs HiGHS's MIP solver.
+ * HiGHS's MIP stops. More than RELAX_BRANCH_MAX_NODES nodes: with `nodeLimitGap`, the best whole
+ * plan (the search's or a dive's) if it is within that gap of the lowest open bound; otherwise, or
+ * when a relaxation does not solve, `undefined`, and the caller runs HiGHS's MIP solver.
  */
 function relaxAndBranch(highs, input, o, t0, log) {
   const MS = highs.constants.modelStatus;
@@ -79,19 +80,74 @@ function relaxAndBranch(highs, input, o, t0, log) {
       if (st !== MS.optimal) throw new Error(`node status ${st}`);
       return { objective: model.getObjectiveValue(), x: Float64Array.from(model.getSolution().colValue) };
     };
+    /** The binary of `x` farthest from whole (index into ints), or -1 when all are whole. */
+    const mostFractional = (x) => {
+      let branch = -1;
+      let frac = 0;
+      for (let i = 0; i < ints.length; i++) {
+        const v = x[ints[i]];
+        const f = Math.abs(v - Math.round(v));
+        if (f > INTEGRALITY_TOLERANCE && f > frac) {
+          frac = f;
+          branch = i;
+        }
+      }
+      return branch;
+    };
+    /**
+     * A whole plan by diving from the fixings `fix0`: solve both sides of the most fractional
+     * binary, keep the cheaper (the feasible one), until the relaxation is whole; two LPs per binary.
+     * Rounding to the nearer side instead, or always up, missed deadlines that the cheaper side
+     * keeps (docs/optimizer.md, "The whole-job hour at the node limit"). Undefined when both sides of
+     * a binary are infeasible.
+     */
+    const dive = (fix0) => {
+      const fix = new Map(fix0);
+      let r = solveNode(fix);
+      diveNodes += 1;
+      while (r !== null) {
+        const branch = mostFractional(r.x);
+        if (branch < 0) return r;
+        const up = solveNode(new Map(fix).set(branch, 1));
+        const down = solveNode(new Map(fix).set(branch, 0));
+        diveNodes += 2;
+        const takeUp = up !== null && (down === null || up.objective <= down.objective);
+        fix.set(branch, takeUp ? 1 : 0);
+        r = takeUp ? up : down;
+      }
+      return undefined;
+    };
     let best;
     let rootBound = NaN;
     let nodes = 0;
+    let diveNodes = 0;
+    let stoppedAtLimit = false;
     // Open nodes: fixings and the bound their parent's relaxation gave them.
     const open = [{ fix: new Map(), bound: -Infinity }];
     const gapOk = (bound) =>
       best !== undefined &&
       best.objective - bound <=
         Math.max(o.mipRelGap * Math.max(1, Math.abs(best.objective)), o.mipAbsGap ?? 0);
+    const withinNodeLimitGap = (bound) =>
+      best.objective - bound <= o.nodeLimitGap * Math.max(1, Math.abs(best.objective));
     while (open.length > 0) {
       const lowest = open.reduce((m, n) => Math.min(m, n.bound), Infinity);
       if (gapOk(lowest)) break;
       if (nodes >= RELAX_BRANCH_MAX_NODES) {
+        if (o.nodeLimitGap !== undefined) {
+          // A dive from the root, the search's own best kept if better. (From the lowest open
+          // node, it often found only plans that miss a deadline: that node's bound is its parent's,
+          // and its own fixings can cost a deadline.)
+          const r = dive(new Map());
+          if (r && (best === undefined || r.objective < best.objective)) best = r;
+          if (best !== undefined && withinNodeLimitGap(lowest)) {
+            log.push(
+              `relax and branch: ${nodes} nodes without closing the gap: answering with the best whole plan`,
+            );
+            stoppedAtLimit = true;
+            break;
+          }
+        }
         log.push(`relax and branch: ${nodes} nodes without closing the gap: HiGHS's MIP solver takes over`);
         return undefined;
       }
@@ -110,16 +166,7 @@ function relaxAndBranch(highs, input, o, t0, log) {
       const r = solveNode(node.fix);
       if (nodes === 1) rootBound = r ? r.objective : NaN;
       if (r === null || (best !== undefined && gapOk(r.objective))) continue;
-      let branch = -1;
-      let frac = 0;
-      for (let i = 0; i < ints.length; i++) {
-        const v = r.x[ints[i]];
-        const f = Math.abs(v - Math.round(v));
-        if (f > INTEGRALITY_TOLERANCE && f > frac) {
-          frac = f;
-          branch = i;
-        }
-      }
+      const branch = mostFractional(r.x);
       if (branch < 0) {
         if (best === undefined || r.objective < best.objective) best = r;
         continue;
@@ -135,16 +182,18 @@ function relaxAndBranch(highs, input, o, t0, log) {
     const lowest = open.reduce((m, n) => Math.min(m, n.bound), best.objective);
     const x = best.x;
     for (const j of ints) x[j] = Math.round(x[j]) || 0; // || 0: no -0 for a binary
+    // Stopped by the node limit, the answer is a whole plan with a known gap, as HiGHS's MIP
+    // reports an incumbent its time limit stopped.
     return {
-      status: 'optimal',
+      status: stoppedAtLimit ? 'time_limit' : 'optimal',
       ok: true,
       objective: best.objective,
       x,
       mipGap: (best.objective - lowest) / Math.max(1, Math.abs(best.objective)),
       solveMs: performance.now() - t0,
-      modelStatus: MS.optimal,
+      modelStatus: stoppedAtLimit ? MS.solutionLimit : MS.optimal,
       log,
-      relaxBranch: { nodes, rootBound },
+      relaxBranch: { nodes, rootBound, diveNodes, stoppedAtNodeLimit: stoppedAtLimit },
     };
   } finally {
     model.dispose();

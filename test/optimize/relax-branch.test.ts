@@ -69,6 +69,52 @@ describe('relax and branch', () => {
     expect(rb.objective).toBeCloseTo(mip.objective, 6);
   });
 
+  describe('at the node limit, the best whole plan within `nodeLimitGap`', () => {
+    const values = Array.from({ length: 40 }, (_, i) => 1000 + ((i * 37) % 17));
+    const weights = Array.from({ length: 40 }, (_, i) => 1000 + ((i * 53) % 19));
+
+    it("answers with a dive's whole plan instead of HiGHS's MIP, within the gap it reports", () => {
+      const m = knapsack(values, weights, 19_500);
+      const mip = solveSync(m.toModelData());
+      // The dive leaves about 2 % of this knapsack's value unused; 5 % accepts it.
+      const rb = solveSync(m.toModelData(), { relaxBranch: true, nodeLimitGap: 5e-2 });
+      expect(rb.handedOver).toBeUndefined();
+      expect(rb.relaxBranch!.stoppedAtNodeLimit).toBe(true);
+      expect(rb.relaxBranch!.diveNodes).toBeGreaterThan(0);
+      // A whole plan but not a proven optimum: reported as a limit's answer, as HiGHS reports an
+      // incumbent its time limit stopped.
+      expect(rb.status).toBe('time_limit');
+      expect(rb.ok).toBe(true);
+      expect(integral(rb.x)).toBe(true);
+      const weight = Array.from(rb.x).reduce((s, x, i) => s + x * weights[i], 0);
+      expect(weight).toBeLessThanOrEqual(19_500);
+      // Never better than the optimum, and within the gap of it.
+      expect(rb.objective).toBeGreaterThanOrEqual(mip.objective - 1e-6);
+      expect(rb.mipGap).toBeLessThanOrEqual(5e-2);
+      expect(rb.objective - mip.objective).toBeLessThanOrEqual(5e-2 * Math.abs(rb.objective));
+      expect(rb.objective).toBeCloseTo(
+        Array.from(rb.x).reduce((s, x, i) => s - x * values[i], 0),
+        6,
+      );
+    });
+
+    it('still hands over when the best plan is not within the gap', () => {
+      const m = knapsack(values, weights, 19_500);
+      const rb = solveSync(m.toModelData(), { relaxBranch: true, nodeLimitGap: 1e-12 });
+      expect(rb.handedOver).toBe(true);
+      expect(rb.objective).toBeCloseTo(solveSync(m.toModelData()).objective, 6);
+    });
+
+    it('changes nothing where the search closes the gap within its node limit', () => {
+      const m = knapsack([60, 100, 120], [10, 20, 30], 50);
+      const rb = solveSync(m.toModelData(), { relaxBranch: true, nodeLimitGap: 1e-2 });
+      expect(rb.status).toBe('optimal');
+      expect(rb.relaxBranch!.stoppedAtNodeLimit).toBe(false);
+      expect(rb.relaxBranch!.diveNodes).toBe(0);
+      expect(Array.from(rb.x)).toEqual([0, 1, 1]);
+    });
+  });
+
   describe("HiGHS's limit on a hand-over", () => {
     const values = Array.from({ length: 40 }, (_, i) => 1000 + ((i * 37) % 17));
     const weights = Array.from({ length: 40 }, (_, i) => 1000 + ((i * 53) % 19));
