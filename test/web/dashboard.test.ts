@@ -209,6 +209,41 @@ describe.skipIf(!hasChromium)(
       }
     });
 
+    it("shows a training job's priority on the data center's timeline", async () => {
+      const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      const p = await ctx.newPage();
+      try {
+        // A deadline far enough ahead of any twin clock for the job to fit.
+        const submit = async (name: string, priority?: number) => {
+          const res = await fetch(`${dash.url}/api/jobs`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${dash.tokens.operator}` },
+            body: JSON.stringify({
+              datacenterId: 'dc-gpu',
+              name,
+              gpus: 64,
+              gpuHours: 64,
+              deadline: new Date(Date.now() + 400 * 24 * 3_600_000).toISOString(),
+              ...(priority === undefined ? {} : { priority }),
+            }),
+          });
+          expect(res.status).toBe(201);
+          return ((await res.json()) as { id: string }).id;
+        };
+        const urgent = await submit('e2e-urgent', 2);
+        const plain = await submit('e2e-plain');
+        await signIn(p, dash.tokens.viewer);
+        await p.getByTestId('nav-fleets').click();
+        await waitForTestId(p, `job-priority-${urgent}`, { text: '우선순위 +2' }, 20_000);
+        // The default priority (0) says nothing.
+        await p.getByTestId(`job-${plain}`).waitFor({ timeout: 20_000 });
+        expect(await p.getByTestId(`job-${plain}`).textContent()).not.toContain('우선순위');
+        expect(await p.locator('[data-testid^=job-priority-]').count()).toBe(1);
+      } finally {
+        await ctx.close();
+      }
+    });
+
     it('lists an alarm in Korean, and an operator acknowledges it (audited)', async () => {
       const ev = await dash.store.addEvent({
         timeMs: Date.now(),

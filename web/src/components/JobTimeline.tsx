@@ -64,6 +64,12 @@ export function JobTimeline({ jobs, nowMs, zone }: { jobs: JobRec[]; nowMs: numb
               <div>
                 <strong>{j.name}</strong>{' '}
                 <span className={`job-status ${j.status}`}>{t(`jobs.status.${j.status}`)}</span>
+                {/* Priority 0 is the default and says nothing; others say which way they go. */}
+                {j.priority !== 0 && (
+                  <span className="job-priority" data-testid={`job-priority-${j.id}`}>
+                    {t('jobs.priority', { priority: j.priority > 0 ? `+${j.priority}` : String(j.priority) })}
+                  </span>
+                )}
               </div>
               <div className="muted small">
                 {t('jobs.detail', {
