@@ -7,8 +7,10 @@ import {
   DEFAULT_PLAN_OPTIONS,
   type MoveBlocking,
 } from '../src/optimize/horizon.ts';
-import { OPTIMAL_REPLAN_HOURS } from '../src/optimize/optimal.ts';
-import { persistenceForecast } from '../src/forecast/planner-standin.ts';
+import { OPTIMAL_NODE_LIMIT_GAP, OPTIMAL_REPLAN_HOURS } from '../src/optimize/optimal.ts';
+import { WarmBasis } from '../src/optimize/warm-basis.ts';
+import type { District } from '../src/sim/district.ts';
+import { persistenceForecast, type Forecast } from '../src/forecast/planner-standin.ts';
 import { initialView } from '../src/optimize/view.ts';
 import { shutdownPlannerWorker, solveHorizonInWorker, warmPlannerWorker } from '../src/optimize/worker.ts';
 import type { HorizonProblem } from '../src/optimize/problem.ts';
@@ -30,6 +32,8 @@ const MOVE_BLOCKING: Record<string, MoveBlocking> = {
   'buses blocked': { fineHours: 4, blockHours: 1, assets: ['buses'] },
   'all blocked': { fineHours: 4, blockHours: 1 },
 };
+/** Hourly re-plans of the first day solved cold and from the previous hour's basis. */
+const HOURLY_REPLANS = 24;
 /** The control loop's timer period the delay is measured on. */
 const TIMER_PERIOD_MS = 10;
 /** A budget no re-plan here comes near: the bench measures, it does not cut solves short. */
@@ -61,6 +65,44 @@ async function inWorker(p: HorizonProblem, options: SolveOptions = {}): Promise<
   if (r.status !== 'optimal' && r.status !== 'feasible')
     throw new Error(`re-plan ended ${r.status}: ${r.message}`);
   return r.solveMs;
+}
+
+/**
+ * A day of hourly re-plans as `optimal` solves them (all blocked, whole jobs in the first hour, relax
+ * and branch), in-thread, each cold and each from the previous hour's basis (warm-basis.ts), taking
+ * turns so the machine's load falls on both alike: time and the root relaxations' simplex iterations.
+ */
+function hourlyReplans(d: District, forecast: Forecast): Record<string, number> {
+  const options: SolveOptions = { relaxBranch: true, nodeLimitGap: OPTIMAL_NODE_LIMIT_GAP };
+  const warm = new WarmBasis();
+  let coldMs = 0;
+  let warmMs = 0;
+  let coldIterations = 0;
+  let warmIterations = 0;
+  const perHour = Math.round(60 / d.grid.intervalMinutes);
+  for (let i = 0; i < HOURLY_REPLANS * perHour; i += perHour) {
+    const p = problemFromView(initialView(d, i), forecast, {
+      ...DEFAULT_PLAN_OPTIONS,
+      horizonHours: 24,
+      wholeJobHours: OPTIMAL_REPLAN_HOURS,
+      moveBlocking: DEFAULT_MOVE_BLOCKING,
+    });
+    let t0 = performance.now();
+    const cold = solveHorizon(p, options);
+    coldMs += performance.now() - t0;
+    t0 = performance.now();
+    const warmed = solveHorizon(p, options, undefined, warm);
+    warmMs += performance.now() - t0;
+    coldIterations += cold.result.rootIterations ?? 0;
+    warmIterations += warmed.result.rootIterations ?? 0;
+  }
+  return {
+    [`hourly re-plans (${HOURLY_REPLANS}): cold ms`]: coldMs,
+    'hourly re-plans: warm basis ms': warmMs,
+    'hourly re-plans: warm / cold time': warmMs / coldMs,
+    'hourly: root iterations cold': coldIterations,
+    'hourly: root iterations warm': warmIterations,
+  };
 }
 
 export async function benchReplan() {
@@ -142,6 +184,7 @@ export async function benchReplan() {
     out[`${name} / full, cold p50`] = p50(cold.get(name)!) / p50(cold.get('full')!);
     out[`${name} / full, warm p50`] = p50(warm.get(name)!) / p50(warm.get('full')!);
   }
+  Object.assign(out, hourlyReplans(d, forecast));
   return {
     ...out,
     'in-thread solve p50 ms (full)': p50(here),

@@ -19,6 +19,7 @@ import { addDatacenters, type DatacenterHandles } from './assets/datacenter.ts';
 import { addDeferrables, extractDeferrables, type DeferrableHandles } from './assets/deferrable.ts';
 import { solveSync, type SolveOptions, type SolveResult } from './highs.ts';
 import { wholeJobStart } from './mip-start.ts';
+import type { WarmBasis } from './warm-basis.ts';
 
 // One MILP per horizon: every asset type adds its own variables, constraints and objective terms
 // (src/optimize/assets/*), and the bus balance of each step ties them together:
@@ -292,16 +293,22 @@ export function solveHorizon(
   p: HorizonProblem,
   options: SolveOptions = {},
   previous?: Schedule,
+  warm?: WarmBasis,
 ): HorizonSolve {
   let batteryBinaries = p.batteryBinaries === 'always';
   const chargers = v2gAssignment(p);
-  // The previous plan, when given, starts the MIP (mip-start.ts).
-  const withStart = (b: BuiltModel): SolveOptions => {
+  // The previous plan, when given, starts the MIP (mip-start.ts); the previous re-plan's basis, when
+  // kept, the LP (warm-basis.ts).
+  const solve = (b: BuiltModel): SolveResult => {
+    const data = b.model.toModelData();
     const start = options.start ?? wholeJobStart(p, b, previous);
-    return start ? { ...options, start } : options;
+    const basis = warm?.basisFor(p, b, data);
+    const r = solveSync(data, { ...options, ...(start ? { start } : {}), ...(basis ? { basis } : {}) });
+    if (r.rootBasis) warm?.remember(p, b, r.rootBasis);
+    return r;
   };
   let built = buildModel(p, batteryBinaries, chargers);
-  let result = solveSync(built.model.toModelData(), withStart(built));
+  let result = solve(built);
   let solves = 1;
   while (result.ok && solves < MAX_SOLVES_PER_HORIZON) {
     let again = restrictV2g(p, built.bus, result.x, chargers);
@@ -315,7 +322,7 @@ export function solveHorizon(
     }
     if (!again) break;
     const next = buildModel(p, batteryBinaries, chargers);
-    const nextResult = solveSync(next.model.toModelData(), withStart(next));
+    const nextResult = solve(next);
     solves++;
     // A MIP that finds no incumbent in time leaves the previous plan, which is still a plan.
     if (!nextResult.ok) break;

@@ -51,6 +51,18 @@ export interface SolveOptions {
    * the search over to HiGHS's MIP solver. Unset: always hand over.
    */
   nodeLimitGap?: number;
+  /**
+   * A simplex basis to start the LP (or relax and branch's root relaxation) from, one status per
+   * column and row of this model (HiGHS's codes: 0 lower, 1 basic, 2 upper, 3 zero, 4 nonbasic):
+   * the previous re-plan's, mapped by warm-basis.ts. A basis HiGHS refuses is logged and ignored.
+   */
+  basis?: LpBasis;
+}
+
+/** A simplex basis: HiGHS's status code per column and per row. */
+export interface LpBasis {
+  colStatus: Int32Array;
+  rowStatus: Int32Array;
 }
 
 /** Column values to start a MIP from; HiGHS keeps the completed point as incumbent if feasible. */
@@ -60,7 +72,7 @@ export interface MipStart {
 }
 
 export const DEFAULT_SOLVE_OPTIONS: Required<
-  Omit<SolveOptions, 'start' | 'relaxBranch' | 'mipAbsGap' | 'handoverTimeLimitS' | 'nodeLimitGap'>
+  Omit<SolveOptions, 'start' | 'relaxBranch' | 'mipAbsGap' | 'handoverTimeLimitS' | 'nodeLimitGap' | 'basis'>
 > = {
   timeLimitS: 30,
   mipRelGap: 1e-4,
@@ -88,6 +100,10 @@ export interface SolveResult {
   relaxBranch?: { nodes: number; rootBound: number; diveNodes: number; stoppedAtNodeLimit: boolean };
   /** Set when `relaxBranch` could not settle the binaries and HiGHS's MIP solver took over. */
   handedOver?: boolean;
+  /** The basis of the LP (or of relax and branch's root relaxation) at its optimum, to start the next from. */
+  rootBasis?: LpBasis;
+  /** Simplex iterations of the LP (or of relax and branch's root relaxation). */
+  rootIterations?: number;
 }
 
 /** A model as sparse arrays or as CPLEX LP text (for replaying a saved file). */

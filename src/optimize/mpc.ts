@@ -5,6 +5,7 @@ import { rulesStrategy } from '../strategy/rules.ts';
 import { noneStrategy } from '../strategy/none.ts';
 import { MS_PER_HOUR } from '../model/time.ts';
 import { solveHorizon, type Schedule } from './build.ts';
+import { WarmBasis } from './warm-basis.ts';
 import { problemFromView, DEFAULT_PLAN_OPTIONS, type PlanOptions } from './horizon.ts';
 import type { Forecast } from '../forecast/planner-standin.ts';
 import type { SolveOptions } from './highs.ts';
@@ -24,6 +25,11 @@ export interface PlannerOptions {
   plan: PlanOptions;
   solve: SolveOptions;
   replanEveryHours: number;
+  /**
+   * Start each re-plan's simplex from the last one's basis (warm-basis.ts; default on). Off, every
+   * re-plan starts cold: for comparing the two.
+   */
+  warmBasis?: boolean;
   /** Where fallbacks are reported (default: stderr). */
   log?: (message: string) => void;
 }
@@ -56,6 +62,7 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
   };
   // The hour until the next re-plan is planned as the data center will run it: whole jobs, one cap.
   const plan: PlanOptions = { ...o.plan, wholeJobHours: o.plan.wholeJobHours ?? o.replanEveryHours };
+  const warm = o.warmBasis === false ? undefined : new WarmBasis();
   let schedule: Schedule | undefined;
   let planIndex = -Infinity;
   let lastAttempt = -Infinity;
@@ -73,7 +80,7 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
       if (view.index - lastAttempt >= replanEvery) {
         lastAttempt = view.index;
         const p = problemFromView(view, o.forecast, plan);
-        const r = solveHorizon(p, o.solve);
+        const r = solveHorizon(p, o.solve, undefined, warm);
         counters.solves += r.solves;
         counters.solveMs += r.result.solveMs;
         if (r.built.withBinaries) counters.binarySolves++;

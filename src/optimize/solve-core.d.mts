@@ -1,4 +1,4 @@
-import type { MipStart, SolveInput, SolveResult } from './highs.ts';
+import type { LpBasis, MipStart, SolveInput, SolveResult } from './highs.ts';
 export function runSolve(
   highs: unknown,
   input: SolveInput,
@@ -11,6 +11,7 @@ export function runSolve(
     mipAbsGap?: number;
     handoverTimeLimitS?: number;
     nodeLimitGap?: number;
+    basis?: LpBasis;
   },
 ): SolveResult;
 export function errorResult(message: string, solveMs: number, log?: string[]): SolveResult;

@@ -55,11 +55,12 @@ const RELAX_BRANCH_MAX_NODES = 48;
  * plan (the search's or a dive's) if it is within that gap of the lowest open bound; otherwise, or
  * when a relaxation does not solve, `undefined`, and the caller runs HiGHS's MIP solver.
  */
-function relaxAndBranch(highs, input, o, t0, log) {
+function relaxAndBranch(highs, input, o, t0, log, out) {
   const MS = highs.constants.modelStatus;
   const model = createFromData(highs, input, undefined);
   try {
     model.options.set({ output_flag: false, log_to_console: false });
+    startFromBasis(model, o.basis, log);
     const ints = [];
     for (let j = 0; j < input.numCols; j++) if (input.integrality[j] !== 0) ints.push(j);
     const sel = { kind: 'set', indices: Int32Array.from(ints) };
@@ -164,7 +165,11 @@ function relaxAndBranch(highs, input, o, t0, log) {
       if (best !== undefined && gapOk(node.bound)) continue;
       nodes++;
       const r = solveNode(node.fix);
-      if (nodes === 1) rootBound = r ? r.objective : NaN;
+      if (nodes === 1) {
+        rootBound = r ? r.objective : NaN;
+        out.rootIterations = iterationsOf(model);
+        if (r) out.rootBasis = basisOf(model);
+      }
       if (r === null || (best !== undefined && gapOk(r.objective))) continue;
       const branch = mostFractional(r.x);
       if (branch < 0) {
@@ -204,17 +209,61 @@ export function runSolve(highs, input, o) {
   const t0 = performance.now();
   const log = [];
   if (o.relaxBranch && !('lp' in input) && input.integrality.some((v) => v !== 0)) {
+    // The root relaxation's basis, kept for the next re-plan whoever answers this one.
+    const out = {};
     try {
-      const r = relaxAndBranch(highs, input, o, t0, log);
-      if (r) return r;
+      const r = relaxAndBranch(highs, input, o, t0, log, out);
+      if (r) return withRoot(r, out);
     } catch (e) {
       log.push(
         `relax and branch stopped (${e instanceof Error ? e.message : String(e)}): HiGHS's MIP solver takes over`,
       );
     }
-    return { ...handedOverSolve(highs, input, o, t0, log), handedOver: true };
+    return withRoot({ ...handedOverSolve(highs, input, o, t0, log), handedOver: true }, out);
   }
   return highsSolve(highs, input, o, t0, log);
+}
+
+/** `r` with the root relaxation's basis and iterations, where relax and branch got that far. */
+function withRoot(r, root) {
+  return {
+    ...r,
+    ...(root.rootBasis ? { rootBasis: root.rootBasis } : {}),
+    ...(root.rootIterations !== undefined ? { rootIterations: root.rootIterations } : {}),
+  };
+}
+
+/** Simplex iterations of the model's last run (undefined where HiGHS does not say). */
+function iterationsOf(model) {
+  try {
+    const n = Number(model.info.get('simplex_iteration_count'));
+    return Number.isFinite(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts an LP's simplex from `basis` (SolveOptions.basis): one HiGHS refuses is logged and the
+ * solve starts cold, as without it.
+ */
+function startFromBasis(model, basis, log) {
+  if (!basis) return;
+  try {
+    model.setBasis({ colStatus: basis.colStatus, rowStatus: basis.rowStatus });
+  } catch (e) {
+    log.push(`starting basis refused: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** The model's current simplex basis as copies (posted from a worker, kept across solves). */
+function basisOf(model) {
+  try {
+    const b = model.getBasis();
+    return { colStatus: Int32Array.from(b.colStatus), rowStatus: Int32Array.from(b.rowStatus) };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -251,6 +300,7 @@ function highsSolve(highs, input, o, t0, log) {
     });
     // A MIP start (some columns' values, say the integers of the previous plan): HiGHS completes it
     // and keeps it as the first incumbent if it is feasible, and ignores it otherwise.
+    if (!isMip) startFromBasis(model, o.basis, log);
     let startAccepted;
     if (o.start && o.start.indices.length > 0 && isMip) {
       try {
@@ -284,6 +334,8 @@ function highsSolve(highs, input, o, t0, log) {
     } catch {
       mipGap = 0;
     }
+    const rootBasis = ok && !isMip ? basisOf(model) : undefined;
+    const rootIterations = isMip ? undefined : iterationsOf(model);
     return {
       status,
       ok,
@@ -294,6 +346,8 @@ function highsSolve(highs, input, o, t0, log) {
       modelStatus: code,
       log,
       ...(startAccepted === undefined ? {} : { startAccepted }),
+      ...(rootBasis ? { rootBasis } : {}),
+      ...(rootIterations !== undefined ? { rootIterations } : {}),
     };
   } catch (e) {
     return errorResult(e instanceof Error ? e.message : String(e), performance.now() - t0, log);
