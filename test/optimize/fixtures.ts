@@ -1,5 +1,7 @@
 import { assetSchema, type AssetOf } from '../../src/model/schema.ts';
-import type { DatacenterInput, JobInput } from '../../src/optimize/problem.ts';
+import type { DatacenterInput, HorizonProblem, JobInput } from '../../src/optimize/problem.ts';
+import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizon.ts';
+import { perfectForecast } from '../../src/forecast/planner-standin.ts';
 import { loadScenarioFile } from '../../src/model/index.ts';
 import { prepareDistrict, type District } from '../../src/sim/district.ts';
 import { initialView } from '../../src/optimize/view.ts';
@@ -94,4 +96,17 @@ export function referenceWeekdayMorning(): { d: District; view: StepView } {
   const { scenario, baseDir } = loadScenarioFile();
   const d = prepareDistrict(scenario, { days: 2, baseDir });
   return { d, view: initialView(d, 40) };
+}
+
+/**
+ * The 24-hour horizon `optimal` solves from interval `index` of `d` (whole jobs in the first hour,
+ * moves blocked after 4 hours), on a perfect forecast.
+ */
+export function referenceHourlyPlan(d: District, index: number): HorizonProblem {
+  return problemFromView(initialView(d, index), perfectForecast(d), {
+    ...DEFAULT_PLAN_OPTIONS,
+    horizonHours: 24,
+    wholeJobHours: 1,
+    moveBlocking: { fineHours: 4, blockHours: 1 },
+  });
 }

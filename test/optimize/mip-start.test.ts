@@ -2,24 +2,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../src/model/index.ts';
 import { prepareDistrict, type District } from '../../src/sim/district.ts';
 import { buildModel, solveHorizon } from '../../src/optimize/build.ts';
+import { referenceHourlyPlan } from './fixtures.ts';
 import { v2gAssignment } from '../../src/optimize/assets/bus.ts';
-import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizon.ts';
-import { perfectForecast } from '../../src/forecast/planner-standin.ts';
 import { wholeJobStart } from '../../src/optimize/mip-start.ts';
-import { initialView } from '../../src/optimize/view.ts';
 
 // The previous plan as a MIP start (mip-start.ts): whole-job binaries of the first hour, rounded
 // from what the plan an hour earlier had the jobs do then, within the training pool.
 
 describe('a MIP start from the previous plan (reference district, 10:00 and 11:00)', () => {
   let d: District;
-  const plan = (index: number) =>
-    problemFromView(initialView(d, index), perfectForecast(d), {
-      ...DEFAULT_PLAN_OPTIONS,
-      horizonHours: 24,
-      wholeJobHours: 1,
-      moveBlocking: { fineHours: 4, blockHours: 1 },
-    });
+  const plan = (index: number) => referenceHourlyPlan(d, index);
 
   beforeAll(() => {
     const { scenario, baseDir } = loadScenarioFile();

@@ -2,12 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../src/model/index.ts';
 import { prepareDistrict, type District } from '../../src/sim/district.ts';
 import { buildModel, solveHorizon } from '../../src/optimize/build.ts';
+import { referenceHourlyPlan } from './fixtures.ts';
 import { solveSync } from '../../src/optimize/highs.ts';
-import { problemFromView, DEFAULT_PLAN_OPTIONS } from '../../src/optimize/horizon.ts';
-import { perfectForecast } from '../../src/forecast/planner-standin.ts';
-import { initialView } from '../../src/optimize/view.ts';
 import { basisKeys, WarmBasis } from '../../src/optimize/warm-basis.ts';
-import type { HorizonProblem } from '../../src/optimize/problem.ts';
 
 // The previous re-plan's basis as the next one's start (warm-basis.ts): columns and rows matched by
 // what they are an hour later, the count of basic entries made right, and the same optimum reached
@@ -19,13 +16,7 @@ const UPPER = 2;
 
 describe('the last re-plan’s basis as the next one’s start (reference district, 10:00 and 11:00)', () => {
   let d: District;
-  const plan = (index: number): HorizonProblem =>
-    problemFromView(initialView(d, index), perfectForecast(d), {
-      ...DEFAULT_PLAN_OPTIONS,
-      horizonHours: 24,
-      wholeJobHours: 1,
-      moveBlocking: { fineHours: 4, blockHours: 1 },
-    });
+  const plan = (index: number) => referenceHourlyPlan(d, index);
 
   beforeAll(() => {
     const { scenario, baseDir } = loadScenarioFile();
