@@ -9,8 +9,7 @@ import {
 } from '../src/optimize/horizon.ts';
 import { OPTIMAL_NODE_LIMIT_GAP, OPTIMAL_REPLAN_HOURS } from '../src/optimize/optimal.ts';
 import { WarmBasis } from '../src/optimize/warm-basis.ts';
-import type { District } from '../src/sim/district.ts';
-import { persistenceForecast, type Forecast } from '../src/forecast/planner-standin.ts';
+import { persistenceForecast } from '../src/forecast/planner-standin.ts';
 import { initialView } from '../src/optimize/view.ts';
 import { shutdownPlannerWorker, solveHorizonInWorker, warmPlannerWorker } from '../src/optimize/worker.ts';
 import type { HorizonProblem } from '../src/optimize/problem.ts';
@@ -68,25 +67,19 @@ async function inWorker(p: HorizonProblem, options: SolveOptions = {}): Promise<
 }
 
 /**
- * A day of hourly re-plans as `optimal` solves them (all blocked, whole jobs in the first hour, relax
- * and branch), in-thread, each cold and each from the previous hour's basis (warm-basis.ts), taking
- * turns so the machine's load falls on both alike: time and the root relaxations' simplex iterations.
+ * A day of hourly re-plans as `optimal` solves them (`problems`: all blocked, whole jobs in the first
+ * hour; relax and branch), in-thread, each cold and each from the previous hour's basis
+ * (warm-basis.ts), taking turns so the machine's load falls on both alike: time and the root
+ * relaxations' simplex iterations.
  */
-function hourlyReplans(d: District, forecast: Forecast): Record<string, number> {
+function hourlyReplans(problems: HorizonProblem[]): Record<string, number> {
   const options: SolveOptions = { relaxBranch: true, nodeLimitGap: OPTIMAL_NODE_LIMIT_GAP };
   const warm = new WarmBasis();
   let coldMs = 0;
   let warmMs = 0;
   let coldIterations = 0;
   let warmIterations = 0;
-  const perHour = Math.round(60 / d.grid.intervalMinutes);
-  for (let i = 0; i < HOURLY_REPLANS * perHour; i += perHour) {
-    const p = problemFromView(initialView(d, i), forecast, {
-      ...DEFAULT_PLAN_OPTIONS,
-      horizonHours: 24,
-      wholeJobHours: OPTIMAL_REPLAN_HOURS,
-      moveBlocking: DEFAULT_MOVE_BLOCKING,
-    });
+  for (const p of problems) {
     let t0 = performance.now();
     const cold = solveHorizon(p, options);
     coldMs += performance.now() - t0;
@@ -97,7 +90,7 @@ function hourlyReplans(d: District, forecast: Forecast): Record<string, number> 
     warmIterations += warmed.result.rootIterations ?? 0;
   }
   return {
-    [`hourly re-plans (${HOURLY_REPLANS}): cold ms`]: coldMs,
+    [`hourly re-plans (${problems.length}): cold ms`]: coldMs,
     'hourly re-plans: warm basis ms': warmMs,
     'hourly re-plans: warm / cold time': warmMs / coldMs,
     'hourly: root iterations cold': coldIterations,
@@ -109,8 +102,8 @@ export async function benchReplan() {
   const { scenario, baseDir } = loadScenarioFile();
   const d = prepareDistrict(scenario, { days: 2, baseDir });
   const forecast = persistenceForecast(d);
-  const horizons = (moveBlocking?: MoveBlocking, wholeJobHours = 0) =>
-    START_INTERVALS.map((i) =>
+  const horizons = (moveBlocking?: MoveBlocking, wholeJobHours = 0, intervals = START_INTERVALS) =>
+    intervals.map((i) =>
       problemFromView(initialView(d, i), forecast, {
         ...DEFAULT_PLAN_OPTIONS,
         horizonHours: 24,
@@ -184,7 +177,9 @@ export async function benchReplan() {
     out[`${name} / full, cold p50`] = p50(cold.get(name)!) / p50(cold.get('full')!);
     out[`${name} / full, warm p50`] = p50(warm.get(name)!) / p50(warm.get('full')!);
   }
-  Object.assign(out, hourlyReplans(d, forecast));
+  const perHour = Math.round(60 / d.grid.intervalMinutes);
+  const hourly = Array.from({ length: HOURLY_REPLANS }, (_, h) => h * perHour);
+  Object.assign(out, hourlyReplans(horizons(DEFAULT_MOVE_BLOCKING, OPTIMAL_REPLAN_HOURS, hourly)));
   return {
     ...out,
     'in-thread solve p50 ms (full)': p50(here),

@@ -298,9 +298,9 @@ function highsSolve(highs, input, o, t0, log) {
       mip_rel_gap: o.mipRelGap,
       ...(o.mipAbsGap !== undefined ? { mip_abs_gap: o.mipAbsGap } : {}),
     });
+    if (!isMip) startFromBasis(model, o.basis, log);
     // A MIP start (some columns' values, say the integers of the previous plan): HiGHS completes it
     // and keeps it as the first incumbent if it is feasible, and ignores it otherwise.
-    if (!isMip) startFromBasis(model, o.basis, log);
     let startAccepted;
     if (o.start && o.start.indices.length > 0 && isMip) {
       try {
