@@ -33,6 +33,8 @@ const MOVE_BLOCKING: Record<string, MoveBlocking> = {
 };
 /** Hourly re-plans of the first day solved cold and from the previous hour's basis. */
 const HOURLY_REPLANS = 24;
+/** The live planner's 15-minute re-plans timed in the worker, from the last basis and without: 08:00–14:00. */
+const LIVE_SERIES_INTERVALS = Array.from({ length: 24 }, (_, i) => 32 + i);
 /** The control loop's timer period the delay is measured on. */
 const TIMER_PERIOD_MS = 10;
 /** A budget no re-plan here comes near: the bench measures, it does not cut solves short. */
@@ -95,6 +97,39 @@ function hourlyReplans(problems: HorizonProblem[]): Record<string, number> {
     'hourly re-plans: warm / cold time': warmMs / coldMs,
     'hourly: root iterations cold': coldIterations,
     'hourly: root iterations warm': warmIterations,
+  };
+}
+
+/**
+ * The live planner's series of 15-minute re-plans (all blocked, whole jobs in the first 15 minutes,
+ * relax and branch, as serve solves them) in the warm worker, each with the series' last basis
+ * (`warmStart`) and without, taking turns: the wall time of each re-plan, queueing and cloning
+ * included, and the root relaxations' simplex iterations.
+ */
+async function liveSeries(problems: HorizonProblem[]): Promise<Record<string, number>> {
+  await warmPlannerWorker(BUDGET_MS);
+  const series = { warm: [] as number[], cold: [] as number[] };
+  const iterations = { warm: 0, cold: 0 };
+  for (const p of problems)
+    for (const kind of ['cold', 'warm'] as const) {
+      const r = await solveHorizonInWorker(p, {
+        budgetMs: BUDGET_MS,
+        relaxBranch: true,
+        ...(kind === 'warm' ? { warmStart: 'bench' } : {}),
+      });
+      if (r.status !== 'optimal' && r.status !== 'feasible')
+        throw new Error(`live re-plan ended ${r.status}: ${r.message}`);
+      series[kind].push(r.solveMs);
+      iterations[kind] += r.rootIterations ?? 0;
+    }
+  const p50 = (xs: number[]) => percentile(xs, 0.5);
+  return {
+    [`live re-plans (${problems.length}, 15 min): cold basis p50 ms`]: p50(series.cold),
+    'live re-plans: warm basis p50 ms': p50(series.warm),
+    'live re-plans: warm basis p99 ms': percentile(series.warm, 0.99),
+    'live re-plans: warm / cold p50': p50(series.warm) / p50(series.cold),
+    'live: root iterations cold': iterations.cold,
+    'live: root iterations warm': iterations.warm,
   };
 }
 
@@ -180,6 +215,12 @@ export async function benchReplan() {
   const perHour = Math.round(60 / d.grid.intervalMinutes);
   const hourly = Array.from({ length: HOURLY_REPLANS }, (_, h) => h * perHour);
   Object.assign(out, hourlyReplans(horizons(DEFAULT_MOVE_BLOCKING, OPTIMAL_REPLAN_HOURS, hourly)));
+  const liveWholeJobHours = d.grid.intervalMinutes / 60;
+  Object.assign(
+    out,
+    await liveSeries(horizons(DEFAULT_MOVE_BLOCKING, liveWholeJobHours, LIVE_SERIES_INTERVALS)),
+  );
+  await shutdownPlannerWorker();
   return {
     ...out,
     'in-thread solve p50 ms (full)': p50(here),

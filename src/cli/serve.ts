@@ -29,6 +29,8 @@ const FORECAST_EVERY_S = 3600;
 const STOP_TIMEOUT_MS = 15_000;
 /** Longest one part (API, loop, drivers, twin, worker, store) may take to stop, ms. */
 const STOP_STEP_TIMEOUT_MS = 2_000;
+/** The name under which the planner worker keeps the live re-plans' last basis (worker.ts `warmStart`). */
+const LIVE_PLAN_SERIES = 'live';
 /** Who the twin's data-center team submits its jobs as (audited under this actor). */
 const TWIN_DC_TEAM = { id: 'twin-datacenter-team', role: 'operator' } as const;
 
@@ -327,8 +329,13 @@ async function startController(
     horizonHours: opts.horizonH,
     solveBudgetMs: opts.solveBudgetS !== undefined ? opts.solveBudgetS * 1000 : undefined,
     // Relax and branch first: the whole-job binaries of the interval carried out cost about an LP.
+    // Each re-plan starts from the last one's basis (the worker keeps it under this series' name).
     solver: (problem, budgetMs, signal) =>
-      stack.solveHorizonInWorker(problem, { budgetMs, relaxBranch: true }, signal),
+      stack.solveHorizonInWorker(
+        problem,
+        { budgetMs, relaxBranch: true, warmStart: LIVE_PLAN_SERIES },
+        signal,
+      ),
     shadow,
     log,
   });

@@ -66,6 +66,10 @@ export type SolveOutcome = {
   solveMs: number;
   message?: string;
   objectiveKrw?: number;
+  /** Simplex iterations of the plan's LP (its root relaxation), where the solver said. */
+  rootIterations?: number;
+  /** The solve started from the last re-plan's basis. */
+  warmStarted?: boolean;
 };
 
 /** Solves one horizon off the control loop (a worker in production; tests pass their own). */
@@ -452,6 +456,8 @@ export class LiveController implements Dispatcher, LivePlanner {
           solveMs: Math.round(r.solveMs),
           objectiveKrw: Math.round(r.objectiveKrw ?? s.objectiveKrw),
           solveStatus: r.status,
+          ...(r.rootIterations !== undefined ? { rootIterations: r.rootIterations } : {}),
+          ...(r.warmStarted !== undefined ? { warmStarted: r.warmStarted } : {}),
           inputs,
         },
       });

@@ -104,6 +104,8 @@ export interface SolveResult {
   rootBasis?: LpBasis;
   /** Simplex iterations of the LP (or of relax and branch's root relaxation). */
   rootIterations?: number;
+  /** HiGHS took `SolveOptions.basis` as the LP's (or the root relaxation's) start. */
+  startedFromBasis?: boolean;
 }
 
 /** A model as sparse arrays or as CPLEX LP text (for replaying a saved file). */

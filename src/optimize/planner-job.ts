@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { solveHorizon } from './build.ts';
 import { DEFAULT_SOLVE_OPTIONS } from './highs.ts';
 import type { PlannerRequest, PlannerReply } from './worker.ts';
+import { WarmBasis } from './warm-basis.ts';
 
 // The planner worker's loop (loaded by planner-worker.mjs): one request at a time, each solved by
 // solveHorizon — the code the simulator's strategies run — and answered with the schedule. The
@@ -17,6 +18,27 @@ const REPLY_RESERVE_MIN_MS = 20;
 /** HiGHS rejects a time limit of 0; the smallest it is given. */
 const MIN_TIME_LIMIT_S = 0.001;
 
+/**
+ * Series of re-plans whose last basis the worker keeps (PlannerSolveOptions.warmStart). A serve
+ * process plans one district, so one series is the rule; past this many the least recently used is
+ * forgotten (a basis of the reference district is a few hundred kB).
+ */
+const MAX_WARM_SERIES = 8;
+const warmSeries = new Map<string, WarmBasis>();
+
+/** The series' kept basis, made the most recently used; undefined for a cold solve. */
+function warmBasisOf(name: string | undefined): WarmBasis | undefined {
+  if (name === undefined) return undefined;
+  const warm = warmSeries.get(name) ?? new WarmBasis();
+  warmSeries.delete(name);
+  warmSeries.set(name, warm);
+  for (const oldest of warmSeries.keys()) {
+    if (warmSeries.size <= MAX_WARM_SERIES) break;
+    warmSeries.delete(oldest);
+  }
+  return warm;
+}
+
 const port = parentPort;
 if (!port) throw new Error('planner-job.ts runs only as a worker thread (planner-worker.mjs)');
 
@@ -31,7 +53,8 @@ port.on('message', (req: PlannerRequest) => {
       MIN_TIME_LIMIT_S,
       Math.min(req.options.timeLimitS ?? DEFAULT_SOLVE_OPTIONS.timeLimitS, (leftMs - reserveMs) / 1000),
     );
-    const r = solveHorizon(req.problem, { ...req.options, timeLimitS });
+    const warm = warmBasisOf(req.warmStart);
+    const r = solveHorizon(req.problem, { ...req.options, timeLimitS }, undefined, warm);
     const res = r.result;
     const status =
       res.status === 'optimal'
@@ -56,6 +79,8 @@ port.on('message', (req: PlannerRequest) => {
             ? 'solver time limit without a plan'
             : undefined),
       solverMs: performance.now() - t0,
+      ...(res.rootIterations !== undefined ? { rootIterations: res.rootIterations } : {}),
+      ...(warm ? { warmStarted: res.startedFromBasis === true } : {}),
     };
   } catch (e) {
     reply = {

@@ -60,7 +60,7 @@ function relaxAndBranch(highs, input, o, t0, log, out) {
   const model = createFromData(highs, input, undefined);
   try {
     model.options.set({ output_flag: false, log_to_console: false });
-    startFromBasis(model, o.basis, log);
+    if (startFromBasis(model, o.basis, log)) out.startedFromBasis = true;
     const ints = [];
     for (let j = 0; j < input.numCols; j++) if (input.integrality[j] !== 0) ints.push(j);
     const sel = { kind: 'set', indices: Int32Array.from(ints) };
@@ -228,6 +228,7 @@ export function runSolve(highs, input, o) {
 function withRoot(r, root) {
   return {
     ...r,
+    ...(root.startedFromBasis ? { startedFromBasis: true } : {}),
     ...(root.rootBasis ? { rootBasis: root.rootBasis } : {}),
     ...(root.rootIterations !== undefined ? { rootIterations: root.rootIterations } : {}),
   };
@@ -245,14 +246,16 @@ function iterationsOf(model) {
 
 /**
  * Starts an LP's simplex from `basis` (SolveOptions.basis): one HiGHS refuses is logged and the
- * solve starts cold, as without it.
+ * solve starts cold, as without it. Whether it was taken.
  */
 function startFromBasis(model, basis, log) {
-  if (!basis) return;
+  if (!basis) return false;
   try {
     model.setBasis({ colStatus: basis.colStatus, rowStatus: basis.rowStatus });
+    return true;
   } catch (e) {
     log.push(`starting basis refused: ${e instanceof Error ? e.message : String(e)}`);
+    return false;
   }
 }
 
@@ -298,7 +301,7 @@ function highsSolve(highs, input, o, t0, log) {
       mip_rel_gap: o.mipRelGap,
       ...(o.mipAbsGap !== undefined ? { mip_abs_gap: o.mipAbsGap } : {}),
     });
-    if (!isMip) startFromBasis(model, o.basis, log);
+    const startedFromBasis = !isMip && startFromBasis(model, o.basis, log);
     // A MIP start (some columns' values, say the integers of the previous plan): HiGHS completes it
     // and keeps it as the first incumbent if it is feasible, and ignores it otherwise.
     let startAccepted;
@@ -346,6 +349,7 @@ function highsSolve(highs, input, o, t0, log) {
       modelStatus: code,
       log,
       ...(startAccepted === undefined ? {} : { startAccepted }),
+      ...(startedFromBasis ? { startedFromBasis } : {}),
       ...(rootBasis ? { rootBasis } : {}),
       ...(rootIterations !== undefined ? { rootIterations } : {}),
     };

@@ -26,6 +26,10 @@ export interface PlannerResult {
   solveMs: number;
   message?: string;
   objectiveKrw?: number;
+  /** Simplex iterations of the LP (or of relax and branch's root relaxation), where HiGHS said. */
+  rootIterations?: number;
+  /** The solve started from the series' last basis (`warmStart`), and HiGHS took it. */
+  warmStarted?: boolean;
 }
 
 export type PlannerSolveOptions = SolveOptions & {
@@ -35,6 +39,12 @@ export type PlannerSolveOptions = SolveOptions & {
    * best plan as `feasible`; past the budget the worker is terminated and the answer is `timeout`.
    */
   budgetMs: number;
+  /**
+   * Names a series of re-plans of one district (the live controller's): the worker keeps the last
+   * one's simplex basis under this name and starts the next from it (warm-basis.ts). Unset: a cold
+   * start. A worker terminated for a timeout or an abort forgets its bases.
+   */
+  warmStart?: string;
 };
 
 /** What the main thread posts to the worker. */
@@ -44,6 +54,8 @@ export interface PlannerRequest {
   options: SolveOptions;
   /** Date.now() by which the answer is due. */
   deadlineEpochMs: number;
+  /** The series whose last basis starts this solve (PlannerSolveOptions.warmStart). */
+  warmStart?: string;
 }
 
 /** What the worker posts back. */
@@ -55,6 +67,8 @@ export interface PlannerReply {
   message?: string;
   /** Time inside the worker, ms. */
   solverMs: number;
+  rootIterations?: number;
+  warmStarted?: boolean;
 }
 
 /** setTimeout's largest delay (a signed 32-bit ms count); a longer budget is clamped to it. */
@@ -136,15 +150,28 @@ export function solveHorizonInWorker(
   signal?: AbortSignal,
 ): Promise<PlannerResult> {
   const t0 = performance.now();
-  const { budgetMs, ...options } = opts;
+  const { budgetMs, warmStart, ...options } = opts;
   return new Promise<PlannerResult>((resolve) => {
     const job: Job = {
-      request: { id: nextId++, problem, options, deadlineEpochMs: Date.now() + budgetMs },
+      request: {
+        id: nextId++,
+        problem,
+        options,
+        deadlineEpochMs: Date.now() + budgetMs,
+        ...(warmStart !== undefined ? { warmStart } : {}),
+      },
       settled: false,
       sent: false,
       reply: (r) =>
         settle(
-          { status: r.status, schedule: r.schedule, objectiveKrw: r.objectiveKrw, message: r.message },
+          {
+            status: r.status,
+            schedule: r.schedule,
+            objectiveKrw: r.objectiveKrw,
+            message: r.message,
+            ...(r.rootIterations !== undefined ? { rootIterations: r.rootIterations } : {}),
+            ...(r.warmStarted !== undefined ? { warmStarted: r.warmStarted } : {}),
+          },
           false,
         ),
       fail: (message) => settle({ status: 'error', message }, false),

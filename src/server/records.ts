@@ -126,11 +126,14 @@ export function scheduleVersionOut(s: ScheduleRecord, iso: Iso) {
   const intervalMinutes = num(p.intervalMinutes);
   const solveMs = num(p.solveMs);
   const objectiveKrw = num(p.objectiveKrw);
+  const rootIterations = num(p.rootIterations);
   return {
     ...scheduleFieldsOut(s, iso),
     ...(intervalMinutes !== undefined ? { intervalMinutes } : {}),
     ...(solveMs !== undefined ? { solveMs } : {}),
     ...(objectiveKrw !== undefined ? { objectiveKrw } : {}),
+    ...(typeof p.warmStarted === 'boolean' ? { warmStarted: p.warmStarted } : {}),
+    ...(rootIterations !== undefined ? { rootIterations } : {}),
     ...(p.inputs !== undefined && p.inputs !== null ? { inputs: p.inputs } : {}),
   };
 }

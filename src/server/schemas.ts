@@ -240,6 +240,14 @@ export const scheduleVersionSchema = z
       .number()
       .optional()
       .register(apiRegistry, { description: "the optimizer's objective value, KRW" }),
+    warmStarted: z
+      .boolean()
+      .optional()
+      .register(apiRegistry, { description: "the solve started from the last re-plan's simplex basis" }),
+    rootIterations: z
+      .number()
+      .optional()
+      .register(apiRegistry, { description: 'simplex iterations of the root LP relaxation' }),
     inputs: z
       .unknown()
       .optional()

@@ -94,6 +94,13 @@ describe('serve --twin killed with SIGKILL', () => {
     await new Promise((r) => setTimeout(r, 8_000));
     const before = await readAll(db);
     for (const s of before) expect(s.length).toBeGreaterThan(3);
+    // A later re-plan starts from the basis of the one before it (the worker keeps the series).
+    const warm = await waitFor('a re-plan from the last basis', async (s) =>
+      (await s.listSchedules({ strategy: 'optimal' })).find(
+        (x) => (x.payload as { warmStarted?: boolean }).warmStarted === true,
+      ),
+    );
+    expect((warm.payload as { rootIterations: number }).rootIterations).toBeGreaterThanOrEqual(0);
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
 

@@ -64,7 +64,9 @@ describe('live controller', () => {
     });
     return { controller, loop };
   };
-  const realSolver: HorizonSolver = (p, budgetMs, signal) => solveHorizonInWorker(p, { budgetMs }, signal);
+  // Each re-plan from the last one's basis, as serve runs it.
+  const realSolver: HorizonSolver = (p, budgetMs, signal) =>
+    solveHorizonInWorker(p, { budgetMs, warmStart: 'controller-test' }, signal);
   const until = async (cond: () => boolean, what: string, ms = 120_000) => {
     const end = Date.now() + ms;
     while (!cond()) {
@@ -124,6 +126,10 @@ describe('live controller', () => {
     for (const s of all) if (s.id !== second.id) expect(s.status).toBe('superseded');
     const soc2 = (second.payload as { inputs: { batterySocKwh: number[] } }).inputs.batterySocKwh[0];
     expect(soc2).toBeLessThan(0.45 * 12_000);
+    // The first plan started cold, the later one from the basis before it; both record their iterations.
+    expect((first.payload as { warmStarted: boolean }).warmStarted).toBe(false);
+    expect((second.payload as { warmStarted: boolean }).warmStarted).toBe(true);
+    expect((second.payload as { rootIterations: number }).rootIterations).toBeGreaterThanOrEqual(0);
   }, 240_000);
 
   it('keeps the last schedule when a re-plan fails or is killed, then lets rules decide, with events and audit', async () => {

@@ -8,6 +8,8 @@ import { initialView } from '../../src/optimize/view.ts';
 import { emptyProblem } from '../../src/optimize/testing.ts';
 import { shutdownPlannerWorker, solveHorizonInWorker, warmPlannerWorker } from '../../src/optimize/worker.ts';
 import type { HorizonProblem } from '../../src/optimize/problem.ts';
+import type { District } from '../../src/sim/district.ts';
+import { referenceHourlyPlan } from './fixtures.ts';
 
 // Budgets here are generous on purpose: the test asserts outcomes, not speed (bench/replan.ts
 // measures that). The machine may be shared and slow.
@@ -15,10 +17,11 @@ const BUDGET_MS = 120_000;
 
 describe('solveHorizonInWorker', () => {
   let p: HorizonProblem;
+  let d: District;
 
   beforeAll(() => {
     const { scenario, baseDir } = loadScenarioFile();
-    const d = prepareDistrict(scenario, { days: 2, baseDir });
+    d = prepareDistrict(scenario, { days: 2, baseDir });
     const view = initialView(d, 40);
     p = problemFromView(view, perfectForecast(d), { ...DEFAULT_PLAN_OPTIONS, horizonHours: 24 }, undefined, [
       {
@@ -109,6 +112,34 @@ describe('solveHorizonInWorker', () => {
     expect(r.status).toBe('infeasible');
     expect(r.schedule).toBeUndefined();
   });
+
+  it('starts a series’ next re-plan from its last basis: the same plan in fewer simplex iterations', async () => {
+    // 10:00 and 11:00 of the reference district, relax and branch as the live planner solves them.
+    const at10 = referenceHourlyPlan(d, 40);
+    const at11 = referenceHourlyPlan(d, 44);
+    const opts = { budgetMs: BUDGET_MS, relaxBranch: true };
+    const first = await solveHorizonInWorker(at10, { ...opts, warmStart: 'site-a' });
+    expect(first.status).toBe('optimal');
+    expect(first.warmStarted).toBe(false); // nothing kept yet
+    const warm = await solveHorizonInWorker(at11, { ...opts, warmStart: 'site-a' });
+    const cold = await solveHorizonInWorker(at11, opts);
+    const otherSeries = await solveHorizonInWorker(at11, { ...opts, warmStart: 'site-b' });
+    for (const r of [warm, cold, otherSeries]) expect(r.status).toBe('optimal');
+    expect(warm.warmStarted).toBe(true);
+    expect(cold.warmStarted).toBeUndefined();
+    expect(otherSeries.warmStarted).toBe(false);
+    expect(Math.abs(warm.objectiveKrw! - cold.objectiveKrw!)).toBeLessThanOrEqual(
+      1e-4 * Math.abs(cold.objectiveKrw!),
+    );
+    expect(cold.rootIterations).toBeGreaterThan(0);
+    expect(warm.rootIterations).toBeLessThan(cold.rootIterations!);
+    // A worker retired for a timeout forgets the series: the next re-plan starts cold, and well.
+    expect((await solveHorizonInWorker(at11, { budgetMs: 1, warmStart: 'site-a' })).status).toBe('timeout');
+    const after = await solveHorizonInWorker(at11, { ...opts, warmStart: 'site-a' });
+    expect(after.status).toBe('optimal');
+    expect(after.warmStarted).toBe(false);
+    expect(after.rootIterations).toBe(cold.rootIterations);
+  }, 240_000);
 
   it('shutdown aborts a running solve and leaves no thread behind', async () => {
     const pending = solveHorizonInWorker(p, { budgetMs: BUDGET_MS });

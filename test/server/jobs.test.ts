@@ -269,6 +269,8 @@ describe('schedule history', () => {
         assets: {},
         solveMs: 640,
         objectiveKrw: 1.2e6,
+        warmStarted: true,
+        rootIterations: 412,
         inputs: { forecastIssued: iso(T0_MS), jobs: 2 },
       },
     });
@@ -293,6 +295,8 @@ describe('schedule history', () => {
       intervalMinutes: 15,
       solveMs: 640,
       objectiveKrw: 1.2e6,
+      warmStarted: true,
+      rootIterations: 412,
       inputs: { forecastIssued: iso(T0_MS), jobs: 2 },
     });
     expect(r.body.schedules[0]).toEqual({
