@@ -47,8 +47,8 @@ const RELAX_BRANCH_MAX_NODES = 48;
  * A small branch and bound over LP hot starts, for MIPs whose binaries the LP relaxation mostly sets
  * by itself (the planner's whole-job binaries: of the 22 re-plans of 2026-08-03 that had any, 6
  * relaxations were integral at the root and the rest closed in 2–15 nodes). If the relaxation is integral, its
- * optimum is the MIP's. Otherwise it branches on the most fractional binary, best bound first (the
- * nearer side first on a tie), re-solving the same HiGHS model after a bounds change (the dual
+ * optimum is the MIP's. Otherwise it branches on the fractional binary with the most at stake (`branchOn`),
+ * best bound first but plunging into the nearer child after each branching, re-solving the same HiGHS model after a bounds change (the dual
  * simplex starts from the last basis: tens of iterations, where HiGHS's MIP solver would start its
  * root over), until the incumbent is within `mipRelGap` (or `mipAbsGap`) of the lowest open bound, as
  * HiGHS's MIP stops. More than RELAX_BRANCH_MAX_NODES nodes: with `nodeLimitGap`, the best whole
@@ -81,23 +81,30 @@ function relaxAndBranch(highs, input, o, t0, log, out) {
       if (st !== MS.optimal) throw new Error(`node status ${st}`);
       return { objective: model.getObjectiveValue(), x: Float64Array.from(model.getSolution().colValue) };
     };
-    /** The binary of `x` farthest from whole (index into ints), or -1 when all are whole. */
-    const mostFractional = (x) => {
+    const weight = columnWeights(input, ints);
+    /**
+     * The binary to branch on (index into ints), or -1 when all are whole: the one with the most of
+     * the model at stake, its distance from whole times its column's weight (a job's binary weighs
+     * about its GPUs). Against the most fractional binary, on the re-plans of the weeks of
+     * 2026-02-02 and 2026-08-03: 2,496 and 3,205 LPs instead of 2,975 and 3,637, 12 and 20
+     * node-limit answers instead of 19 and 26 (docs/optimizer.md, "Branching").
+     */
+    const branchOn = (x) => {
       let branch = -1;
-      let frac = 0;
+      let score = 0;
       for (let i = 0; i < ints.length; i++) {
         const v = x[ints[i]];
         const f = Math.abs(v - Math.round(v));
-        if (f > INTEGRALITY_TOLERANCE && f > frac) {
-          frac = f;
+        if (f > INTEGRALITY_TOLERANCE && f * weight[i] > score) {
+          score = f * weight[i];
           branch = i;
         }
       }
       return branch;
     };
     /**
-     * A whole plan by diving from the fixings `fix0`: solve both sides of the most fractional
-     * binary, keep the cheaper (the feasible one), until the relaxation is whole; two LPs per binary.
+     * A whole plan by diving from the fixings `fix0`: solve both sides of the binary `branchOn`
+     * picks, keep the cheaper (the feasible one), until the relaxation is whole; two LPs per binary.
      * Rounding to the nearer side instead, or always up, missed deadlines that the cheaper side
      * keeps (docs/optimizer.md, "The whole-job hour at the node limit"). Undefined when both sides of
      * a binary are infeasible.
@@ -107,7 +114,7 @@ function relaxAndBranch(highs, input, o, t0, log, out) {
       let r = solveNode(fix);
       diveNodes += 1;
       while (r !== null) {
-        const branch = mostFractional(r.x);
+        const branch = branchOn(r.x);
         if (branch < 0) return r;
         const up = solveNode(new Map(fix).set(branch, 1));
         const down = solveNode(new Map(fix).set(branch, 0));
@@ -160,7 +167,7 @@ function relaxAndBranch(highs, input, o, t0, log, out) {
       // the basis HiGHS holds, so its dual simplex takes a few iterations where a jump across the
       // tree takes many, and each LP costs HiGHS a fixed few ms besides. On the 166 re-plans of the
       // week of 2026-02-02: 2,975 LPs instead of 3,104, 19.5 iterations per node instead of 24.8,
-      // the solve time 0.80 of before (docs/optimizer.md, "Solving").
+      // the solve time 0.80 of before (docs/optimizer.md, "Plunging").
       let at = plunging ? open.length - 1 : 0;
       if (!plunging)
         for (let i = 1; i < open.length; i++)
@@ -180,7 +187,7 @@ function relaxAndBranch(highs, input, o, t0, log, out) {
         if (r) out.rootBasis = basisOf(model);
       }
       if (r === null || (best !== undefined && gapOk(r.objective))) continue;
-      const branch = mostFractional(r.x);
+      const branch = branchOn(r.x);
       if (branch < 0) {
         if (best === undefined || r.objective < best.objective) best = r;
         continue;
@@ -213,6 +220,16 @@ function relaxAndBranch(highs, input, o, t0, log, out) {
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * Per binary `ints[i]`, its column's weight in the model: the sum of its coefficients' magnitudes
+ * (at least 1, so a binary in no row still counts by its fractionality).
+ */
+function columnWeights(input, ints) {
+  const byCol = new Float64Array(input.numCols);
+  for (let e = 0; e < input.indices.length; e++) byCol[input.indices[e]] += Math.abs(input.values[e]);
+  return Float64Array.from(ints, (j) => Math.max(1, byCol[j]));
 }
 
 export function runSolve(highs, input, o) {
