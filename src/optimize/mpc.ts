@@ -9,7 +9,7 @@ import { WarmBasis } from './warm-basis.ts';
 import { problemFromView, DEFAULT_PLAN_OPTIONS, type PlanOptions } from './horizon.ts';
 import type { Forecast } from '../forecast/planner-standin.ts';
 import type { SolveOptions } from './highs.ts';
-import { evMustChargeKw, shedFlexibleLoads } from './peak-hold.ts';
+import { busMustChargeKw, evMustChargeKw, shedFlexibleLoads } from './peak-hold.ts';
 import { deferrableDispatch } from './assets/deferrable.ts';
 import { finishesWithinStep } from './assets/datacenter.ts';
 import { higherPriorityFirst } from '../sim/assets/datacenter.ts';
@@ -162,6 +162,9 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
         if (plannedKw >= 0) kw = Math.max(0, kw);
         kw = Math.max(-cfg.charger_kw, Math.min(cfg.charger_kw, kw));
       }
+      // Never below what still gets the bus its departure SoC at full power afterwards: a plan
+      // answered within a gap, or a peak hold since it was made, may leave it short otherwise.
+      kw = Math.max(kw, busMustChargeKw(bus, cfg, view.timeMs, dt));
       if (Math.abs(kw) < 1e-3) return;
       const needKwh = Math.max(0, bus.requiredSocKwh - bus.socKwh);
       const hoursLeft = bus.nextBlock

@@ -1,4 +1,4 @@
-import type { Dispatch, StepView } from '../sim/strategy-interface.ts';
+import type { BusState, Dispatch, StepView } from '../sim/strategy-interface.ts';
 import { plannedDatacenterKw } from '../strategy/common.ts';
 import { MS_PER_HOUR } from '../model/time.ts';
 
@@ -40,6 +40,25 @@ export function evMustChargeKw(
   return Math.min(st.session.maxPowerKw, Math.max(0, st.remainingKwh - laterKwh) / intervalHours);
 }
 
+/**
+ * The least a bus at its depot must charge in the interval from `timeMs` to still reach the SoC its
+ * next block needs by departure at the charger's full power afterwards (capped at that power: a bus
+ * already too far behind charges flat out). As for cars: the peak hold never cuts below it, and the
+ * dispatch never plans below it, whatever the plan in force says.
+ */
+export function busMustChargeKw(
+  bus: Pick<BusState, 'socKwh' | 'requiredSocKwh' | 'nextBlock'>,
+  charger: { charger_kw: number; charging_efficiency: number },
+  timeMs: number,
+  intervalHours: number,
+): number {
+  const eta = charger.charging_efficiency;
+  const needKwh = Math.max(0, bus.requiredSocKwh - bus.socKwh);
+  const hoursLeft = bus.nextBlock ? (bus.nextBlock.startMs - timeMs) / MS_PER_HOUR : Infinity;
+  const laterKwh = Math.max(0, hoursLeft - intervalHours) * charger.charger_kw * eta;
+  return Math.min(charger.charger_kw, Math.max(0, needKwh - laterKwh) / (eta * intervalHours));
+}
+
 function shedEvCharging(view: StepView, dp: Dispatch, excessKw: number): number {
   const dt = view.intervalHours;
   let excess = excessKw;
@@ -70,12 +89,7 @@ function shedBusCharging(view: StepView, dp: Dispatch, excessKw: number): number
     const kw = dp.busKw[b];
     if (excess <= SPARE_EPS_KW || kw <= 0 || !bus.atDepot) return;
     const cfg = view.district.depots[bus.depotIndex].cfg;
-    const eta = cfg.charging_efficiency;
-    const needKwh = Math.max(0, bus.requiredSocKwh - bus.socKwh);
-    const hoursLeft = bus.nextBlock ? (bus.nextBlock.startMs - view.timeMs) / MS_PER_HOUR : Infinity;
-    const laterKwh = Math.max(0, hoursLeft - dt) * cfg.charger_kw * eta;
-    const minKw = Math.max(0, needKwh - laterKwh) / (eta * dt);
-    const cut = Math.min(excess, kw - minKw);
+    const cut = Math.min(excess, kw - busMustChargeKw(bus, cfg, view.timeMs, dt));
     if (cut > SPARE_EPS_KW) {
       dp.busKw[b] = kw - cut;
       excess -= cut;

@@ -5,7 +5,7 @@ import { runSimulation } from '../../src/sim/engine.ts';
 import { solveHorizon } from '../../src/optimize/build.ts';
 import { dispatchFromSchedule } from '../../src/optimize/mpc.ts';
 import { perfectForecast } from '../../src/forecast/planner-standin.ts';
-import { evMustChargeKw, shedFlexibleLoads } from '../../src/optimize/peak-hold.ts';
+import { busMustChargeKw, evMustChargeKw, shedFlexibleLoads } from '../../src/optimize/peak-hold.ts';
 import {
   problemFromView,
   workThatCannotFitLater,
@@ -342,6 +342,42 @@ describe('the real-time layer holds the peak with the flexible loads', () => {
       ev: view.ev.map((x) => (x === st ? { ...x, remainingKwh: 10 * st.session.maxPowerKw * hoursLeft } : x)),
     };
     expect(dispatchFromSchedule(late, s, 0).evKw.get(st.session.id)).toBeCloseTo(st.session.maxPowerKw, 9);
+  });
+
+  it('charges a bus behind its departure SoC flat out, whatever the plan in force says', () => {
+    // The first interval of the day with a bus at its depot and its next block later than this
+    // interval; the plan is made for the buses as they are. Then the bus falls behind (a plan
+    // answered within its gap, a peak hold): it now needs its charger's full power until it leaves.
+    const waiting = (v: StepView) =>
+      v.buses.findIndex(
+        (bus) =>
+          bus.atDepot &&
+          bus.nextBlock !== undefined &&
+          bus.nextBlock.startMs > v.timeMs + v.intervalHours * MS_PER_HOUR,
+      );
+    const at = Array.from({ length: 96 }, (_, i) => initialView(d, i)).find((v) => waiting(v) >= 0)!;
+    expect(at).toBeDefined();
+    const b = waiting(at);
+    const s = solveHorizon(problemFromView(at, perfectForecast(d), DEFAULT_PLAN_OPTIONS)).schedule!;
+    const dt = at.intervalHours;
+    const bus = at.buses[b];
+    const cfg = d.depots[bus.depotIndex].cfg;
+    const hoursLeft = (bus.nextBlock!.startMs - at.timeMs) / MS_PER_HOUR;
+    expect(busMustChargeKw(bus, cfg, at.timeMs, dt)).toBeLessThan(cfg.charger_kw);
+    const behind = {
+      ...at,
+      buses: at.buses.map((x, i) =>
+        i === b
+          ? { ...x, requiredSocKwh: x.socKwh + cfg.charger_kw * cfg.charging_efficiency * hoursLeft }
+          : x,
+      ),
+    };
+    expect(busMustChargeKw(behind.buses[b], cfg, at.timeMs, dt)).toBeCloseTo(cfg.charger_kw, 9);
+    const dp = dispatchFromSchedule(behind, s, 0);
+    expect(dp.busKw[b]).toBeCloseTo(cfg.charger_kw, 9);
+    // The peak hold leaves it at that, however much it is asked to shed.
+    shedFlexibleLoads(behind, dp, 1e9);
+    expect(dp.busKw[b]).toBeCloseTo(cfg.charger_kw, 9);
   });
 
   it('lowers the GPU cap, never below the minimum, by as much as was asked', () => {
