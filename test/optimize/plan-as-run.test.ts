@@ -21,6 +21,7 @@ import { MS_PER_HOUR } from '../../src/model/time.ts';
 import { DEMAND_INTERVAL_MINUTES } from '../../src/tariff/index.ts';
 import { datacenterInput, testBattery, trainingDatacenter, referenceWeekdayMorning } from './fixtures.ts';
 import type { StepView } from '../../src/sim/strategy-interface.ts';
+import type { BusBlock } from '../../src/sim/assets/bus.ts';
 
 // What a plan promises is what the district does: training jobs run whole at one cap where the plan
 // will be carried out, the peak keeps room for forecast error, the real-time layer holds the peak
@@ -378,6 +379,55 @@ describe('the real-time layer holds the peak with the flexible loads', () => {
     // The peak hold leaves it at that, however much it is asked to shed.
     shedFlexibleLoads(behind, dp, 1e9);
     expect(dp.busKw[b]).toBeCloseTo(cfg.charger_kw, 9);
+  });
+
+  it('gives a charger first to the bus that must charge now when more buses want one than there are', () => {
+    // A bus needs 2.5 kWh before it leaves at the end of this interval; the other buses at its depot
+    // are planned to charge flat out, each with more energy to get but hours to spare, and the depot
+    // has a charger for each of them only.
+    const at = Array.from({ length: 96 }, (_, i) => initialView(d, i)).find((v) => {
+      const here = v.buses.filter((x) => x.atDepot);
+      return here.some((x) => here.filter((y) => y.depotIndex === x.depotIndex).length >= 3);
+    })!;
+    expect(at).toBeDefined();
+    const s = solveHorizon(problemFromView(at, perfectForecast(d), DEFAULT_PLAN_OPTIONS)).schedule!;
+    const dt = at.intervalHours;
+    const stepMs = dt * MS_PER_HOUR;
+    const b = at.buses.findIndex(
+      (x) => x.atDepot && at.buses.filter((y) => y.atDepot && y.depotIndex === x.depotIndex).length >= 3,
+    );
+    const di = at.buses[b].depotIndex;
+    const cfg = d.depots[di].cfg;
+    const block = (startMs: number): BusBlock => ({
+      busIndex: at.buses[b].busIndex,
+      startMs,
+      endMs: startMs + 4 * stepMs,
+      energyKwh: 0,
+      isPullOut: false,
+    });
+    const others = at.buses.flatMap((x, i) => (i !== b && x.atDepot && x.depotIndex === di ? [i] : []));
+    const busSocKwh = new Map(s.busSocKwh);
+    const buses = at.buses.map((x, i) => {
+      if (i === b) return { ...x, requiredSocKwh: x.socKwh + 2.5, nextBlock: block(at.timeMs + stepMs) };
+      if (!others.includes(i)) return x;
+      const plan = new Float64Array(s.steps).fill(x.socKwh);
+      plan[0] = x.socKwh + cfg.charger_kw * cfg.charging_efficiency * dt;
+      busSocKwh.set(i, plan);
+      return { ...x, requiredSocKwh: x.socKwh + 150, nextBlock: block(at.timeMs + 40 * stepMs) };
+    });
+    const district = {
+      ...d,
+      depots: d.depots.map((dep, i) =>
+        i === di ? { ...dep, cfg: { ...dep.cfg, chargers: others.length } } : dep,
+      ),
+    };
+    const crowded = { ...at, district, buses } as StepView;
+    const mustKw = busMustChargeKw(buses[b], cfg, at.timeMs, dt);
+    expect(mustKw).toBeGreaterThan(0);
+    const dp = dispatchFromSchedule(crowded, { ...s, busSocKwh }, 0);
+    expect(dp.busKw[b]).toBeCloseTo(mustKw, 9);
+    // The depot's chargers are all in use, and one of the others waits for the next interval.
+    expect(others.filter((i) => dp.busKw[i] > 0).length).toBe(others.length - 1);
   });
 
   it('lowers the GPU cap, never below the minimum, by as much as was asked', () => {
