@@ -164,7 +164,9 @@ export function dispatchFromSchedule(view: StepView, s: Schedule, k: number): Di
       }
       // Never below what still gets the bus its departure SoC at full power afterwards: a plan
       // answered within a gap, or a peak hold since it was made, may leave it short otherwise.
-      kw = Math.max(kw, busMustChargeKw(bus, cfg, view.timeMs, dt));
+      // (Where it need not charge now, the plan's discharge stands.)
+      const mustKw = busMustChargeKw(bus, cfg, view.timeMs, dt);
+      if (mustKw > 0) kw = Math.max(kw, mustKw);
       if (Math.abs(kw) < 1e-3) return;
       // Time to spare: hours to departure less those its energy still takes at the charger's power.
       const needKwh = Math.max(0, bus.requiredSocKwh - bus.socKwh);
