@@ -46,11 +46,11 @@ const RELAX_BRANCH_MAX_NODES = 48;
 /**
  * A small branch and bound over LP hot starts, for MIPs whose binaries the LP relaxation mostly sets
  * by itself (the planner's whole-job binaries: of the 22 re-plans of 2026-08-03 that had any, 6
- * relaxations were integral at the root and the rest closed in 2–15 nodes). If the relaxation is integral, its
- * optimum is the MIP's. Otherwise it branches on the fractional binary with the most at stake (`branchOn`),
- * best bound first but plunging into the nearer child after each branching, re-solving the same HiGHS model after a bounds change (the dual
- * simplex starts from the last basis: tens of iterations, where HiGHS's MIP solver would start its
- * root over), until the incumbent is within `mipRelGap` (or `mipAbsGap`) of the lowest open bound, as
+ * relaxations were integral at the root and the rest closed in 2–15 nodes). If the relaxation is
+ * integral, its optimum is the MIP's. Otherwise it branches on the fractional binary with the most at
+ * stake (`branchOn`), best bound first but plunging into the nearer child after each branching,
+ * re-solving the same HiGHS model after a bounds change (the dual simplex starts from the last
+ * basis: tens of iterations, where HiGHS's MIP solver would start its root over), until the incumbent is within `mipRelGap` (or `mipAbsGap`) of the lowest open bound, as
  * HiGHS's MIP stops. More than RELAX_BRANCH_MAX_NODES nodes: with `nodeLimitGap`, the best whole
  * plan (the search's or a dive's) if it is within that gap of the lowest open bound; otherwise, or
  * when a relaxation does not solve, `undefined`, and the caller runs HiGHS's MIP solver.
@@ -168,14 +168,16 @@ function relaxAndBranch(highs, input, o, t0, log, out) {
       // tree takes many, and each LP costs HiGHS a fixed few ms besides. On the 166 re-plans of the
       // week of 2026-02-02: 2,975 LPs instead of 3,104, 19.5 iterations per node instead of 24.8,
       // the solve time 0.80 of before (docs/optimizer.md, "Plunging").
-      let at = plunging ? open.length - 1 : 0;
-      if (!plunging)
+      let at = open.length - 1;
+      if (!plunging) {
+        at = 0;
         for (let i = 1; i < open.length; i++)
           if (
             open[i].bound < open[at].bound ||
             (open[i].bound === open[at].bound && open[i].fix.size >= open[at].fix.size)
           )
             at = i;
+      }
       plunging = false;
       const node = open.splice(at, 1)[0];
       if (best !== undefined && gapOk(node.bound)) continue;

@@ -162,18 +162,8 @@ export function solveHorizonInWorker(
       },
       settled: false,
       sent: false,
-      reply: (r) =>
-        settle(
-          {
-            status: r.status,
-            schedule: r.schedule,
-            objectiveKrw: r.objectiveKrw,
-            message: r.message,
-            ...(r.rootIterations !== undefined ? { rootIterations: r.rootIterations } : {}),
-            ...(r.warmStarted !== undefined ? { warmStarted: r.warmStarted } : {}),
-          },
-          false,
-        ),
+      // The worker's answer as it is, less the request's id and the worker's own timing.
+      reply: ({ id: _id, solverMs: _solverMs, ...outcome }) => settle(outcome, false),
       fail: (message) => settle({ status: 'error', message }, false),
       cancel: (message) => settle({ status: 'aborted', message }, true),
     };
