@@ -141,11 +141,19 @@ export function issueWeatherForecast(
   let hc = rng.normal();
   let ht = rng.normal();
   let lastDay = NaN;
+  // The local day of the step before, valid until the next local midnight: the zone's calendar is
+  // consulted once per day, not once per step (it was a tenth of a re-plan's forecasting time).
+  let dayEndMs = -Infinity;
+  let day = NaN;
   for (let j = 0; j < n; j++) {
     const i = first + j;
     const tMs = truth.startMs + i * stepMs;
     const leadDays = Math.max(0, (tMs - issueMs) / (24 * MS_PER_HOUR));
-    const day = Math.floor(DateTime.fromMillis(tMs, { zone }).startOf('day').toMillis() / MS_PER_HOUR);
+    if (!(tMs < dayEndMs && tMs >= day * MS_PER_HOUR)) {
+      const local = DateTime.fromMillis(tMs, { zone }).startOf('day');
+      day = Math.floor(local.toMillis() / MS_PER_HOUR);
+      dayEndMs = local.plus({ days: 1 }).toMillis();
+    }
     if (day !== lastDay) {
       lastDay = day;
       if (!dayErr.has(day)) {
