@@ -10,6 +10,7 @@ import { problemFromView, DEFAULT_PLAN_OPTIONS, type PlanOptions } from './horiz
 import type { Forecast } from '../forecast/planner-standin.ts';
 import type { SolveOptions } from './highs.ts';
 import { busMustChargeKw, evMustChargeKw, shedFlexibleLoads } from './peak-hold.ts';
+import { replanReason } from './replan-trigger.ts';
 import { deferrableDispatch } from './assets/deferrable.ts';
 import { finishesWithinStep } from './assets/datacenter.ts';
 import { higherPriorityFirst } from '../sim/assets/datacenter.ts';
@@ -30,6 +31,11 @@ export interface PlannerOptions {
    * re-plan starts cold: for comparing the two.
    */
   warmBasis?: boolean;
+  /**
+   * Skip a due re-plan while the plan in force still holds (replan-trigger.ts: no new car or job,
+   * batteries on plan, the same month), at most one in a row; off by default. `optimal` turns it on.
+   */
+  skipUnchanged?: boolean;
   /** Where fallbacks are reported (default: stderr). */
   log?: (message: string) => void;
 }
@@ -59,13 +65,18 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
     /** Re-plans answered at relax and branch's node limit by its best whole plan (SolveOptions.nodeLimitGap). */
     nodeLimitAnswers: 0,
     nodeLimitAnswerMs: 0,
+    /** Due re-plans skipped because the plan in force still held (`skipUnchanged`). */
+    skippedReplans: 0,
   };
   // The hour until the next re-plan is planned as the data center will run it: whole jobs, one cap.
   const plan: PlanOptions = { ...o.plan, wholeJobHours: o.plan.wholeJobHours ?? o.replanEveryHours };
   const warm = o.warmBasis === false ? undefined : new WarmBasis();
   let schedule: Schedule | undefined;
   let planIndex = -Infinity;
+  let planMonth = 0;
   let lastAttempt = -Infinity;
+  /** The step of the last skipped re-plan. */
+  let skippedAt = -Infinity;
 
   return {
     name: o.name,
@@ -77,7 +88,21 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
       nodeLimitAnswerMs: Math.round(counters.nodeLimitAnswerMs),
     }),
     decide(view: StepView): Dispatch {
-      if (view.index - lastAttempt >= replanEvery) {
+      let due = view.index - Math.max(lastAttempt, skippedAt) >= replanEvery;
+      // Never twice in a row: the plan in force must come from the last re-plan that was due.
+      if (
+        due &&
+        o.skipUnchanged &&
+        schedule &&
+        planIndex === lastAttempt &&
+        skippedAt < planIndex &&
+        replanReason(view, schedule, view.index - planIndex, replanEvery, planMonth) === undefined
+      ) {
+        skippedAt = view.index;
+        counters.skippedReplans++;
+        due = false;
+      }
+      if (due) {
         lastAttempt = view.index;
         const p = problemFromView(view, o.forecast, plan);
         const r = solveHorizon(p, o.solve, undefined, warm);
@@ -95,6 +120,7 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
         if (r.schedule) {
           schedule = r.schedule;
           planIndex = view.index;
+          planMonth = view.local.month;
         } else {
           counters.fallbacks++;
           log(

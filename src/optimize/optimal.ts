@@ -55,5 +55,6 @@ export function optimalStrategy(d: District, forecast: Forecast = optimalForecas
       relaxBranch: true,
     },
     replanEveryHours: OPTIMAL_REPLAN_HOURS,
+    skipUnchanged: true,
   });
 }
