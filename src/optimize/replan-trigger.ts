@@ -5,8 +5,9 @@ import type { Schedule } from './build.ts';
 // car plugged in and no training job submitted that it does not know, the batteries where it put
 // them, the same billing month, and enough of it left to reach the next re-plan. A skipped re-plan
 // leaves the dispatch on that plan for one more period; the one after is never skipped, so no plan is
-// carried out for more than two periods. Over eight weeks of `optimal` spread over 2026 this halved
-// the solve time at no cost (docs/optimizer.md, "Re-planning only when something changed").
+// carried out for more than two periods. Over eight weeks of `optimal` spread over 2026 this cut the
+// solve time to 0.69 at a comparable total 0.02 % lower, and the year's run from 1,021 to 769 s
+// (docs/optimizer.md, "Re-planning only when something changed").
 
 /**
  * A battery this far from the SoC the plan expected (a share of its capacity) needs a new plan: the
