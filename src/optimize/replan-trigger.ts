@@ -9,7 +9,8 @@ import type { Schedule } from './build.ts';
 // peak-hold.ts). A skipped re-plan leaves the dispatch on that plan for one more period; the one
 // after is never skipped, so no plan is carried out for more than two periods. Over eight weeks of
 // `optimal` spread over 2026 this cut the solve time to 0.49 of re-planning every hour at a
-// comparable total 0.05 % lower (docs/optimizer.md, "Re-planning only when something changed").
+// comparable total 0.05 % lower, and the year's run from 1,021 to 554 s (docs/optimizer.md,
+// "Re-planning only when something changed").
 
 /**
  * A battery this far from the SoC the plan expected (a share of its capacity) needs a new plan: the
