@@ -32,8 +32,9 @@ export interface PlannerOptions {
    */
   warmBasis?: boolean;
   /**
-   * Skip a due re-plan while the plan in force still holds (replan-trigger.ts: no new car or job,
-   * batteries on plan, the same month), at most one in a row; off by default. `optimal` turns it on.
+   * Skip a due re-plan while the plan in force still holds (replan-trigger.ts: no new training job,
+   * batteries on plan, the same month; a new car is left to the dispatch), at most one in a row; off
+   * by default. `optimal` turns it on.
    */
   skipUnchanged?: boolean;
   /** Where fallbacks are reported (default: stderr). */

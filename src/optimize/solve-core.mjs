@@ -50,10 +50,11 @@ const RELAX_BRANCH_MAX_NODES = 48;
  * integral, its optimum is the MIP's. Otherwise it branches on the fractional binary with the most at
  * stake (`branchOn`), best bound first but plunging into the nearer child after each branching,
  * re-solving the same HiGHS model after a bounds change (the dual simplex starts from the last
- * basis: tens of iterations, where HiGHS's MIP solver would start its root over), until the incumbent is within `mipRelGap` (or `mipAbsGap`) of the lowest open bound, as
- * HiGHS's MIP stops. More than RELAX_BRANCH_MAX_NODES nodes: with `nodeLimitGap`, the best whole
- * plan (the search's or a dive's) if it is within that gap of the lowest open bound; otherwise, or
- * when a relaxation does not solve, `undefined`, and the caller runs HiGHS's MIP solver.
+ * basis: tens of iterations, where HiGHS's MIP solver would start its root over), until the
+ * incumbent is within `mipRelGap` (or `mipAbsGap`) of the lowest open bound, as HiGHS's MIP stops.
+ * More than RELAX_BRANCH_MAX_NODES nodes: with `nodeLimitGap`, the best whole plan (the search's or a
+ * dive's) if it is within that gap of the lowest open bound; otherwise, or when a relaxation does not
+ * solve, `undefined`, and the caller runs HiGHS's MIP solver.
  */
 function relaxAndBranch(highs, input, o, t0, log, out) {
   const MS = highs.constants.modelStatus;
