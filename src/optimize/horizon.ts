@@ -63,6 +63,18 @@ export interface PlanOptions {
    * EVs and training jobs). Absent: every step is planned on its own.
    */
   moveBlocking?: MoveBlocking;
+  /**
+   * A simulation's run ends with its time grid, and work queued then counts as unfinished (the
+   * KPIs' `trainingUnfinishedGpuHours`). Set, the training pool is planned to work until the run's
+   * end and no longer: work due after the horizon that the pool could not fit between the horizon's
+   * end and the run's (at the lowest cap's speed, beside the new work expected meanwhile) is wanted
+   * inside the horizon at the pool-shortfall cost per GPU-hour short; a horizon that reaches the
+   * run's end wants all of it. In the run's last RUN_END_DRAIN_HOURS queued work waits at a late
+   * job's rate, and the planner (mpc.ts) plans a job submitted since its plan at once. Off, work due
+   * after the horizon is planned as if the run went on. Simulations only: a live district's grid is
+   * a window, not an end.
+   */
+  finishWorkByRunEnd?: boolean;
 }
 
 export interface MoveBlocking {
@@ -134,6 +146,14 @@ export const DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR = 10_000;
  * work there runs sooner. Measured with it: February 0 misses and March 0 (docs/optimizer.md).
  */
 export const DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR = 3;
+
+/**
+ * Hours before a run's end in which queued work waits at a late job's rate (`finishWorkByRunEnd`).
+ * On the reference year 24 left 15,219 GPU-hours queued at the end (`rules` 6,177): work put off
+ * the day before the last met the last day's new jobs in a full pool. 48 left 3,700, at +0.05 % on
+ * the bill (docs/optimizer.md, "Work left at the run's end").
+ */
+export const RUN_END_DRAIN_HOURS = 48;
 
 /**
  * A bus below its floor ranks with service: discharging 1 kWh below it for one 15-minute step could
@@ -244,6 +264,7 @@ export function problemFromView(
   }
 
   const frame: HorizonFrame = { t0, endMs, steps, dtMs };
+  const runEndMs = opts.finishWorkByRunEnd === true ? t0 + (n - i0) * dtMs : Infinity;
   const depots = depotInputs(view, frame);
   let meanPriceKrwPerKwh = 0;
   for (let k = 0; k < steps; k++) meanPriceKrwPerKwh += pr.importPriceKrwPerKwh[i0 + k] / steps;
@@ -265,7 +286,7 @@ export function problemFromView(
       layout: u.layout,
       inferenceItKw: sl(u.inferenceItKw),
       pue,
-      ...jobInputs(view, forecast, k, frame, pue[0]),
+      ...jobInputs(view, forecast, k, frame, pue[0], runEndMs),
       workLeftKrwPerGpuHour: kwhPerGpuHour * (meanPriceKrwPerKwh * taxFactor + consumptionCostKrwPerKwh),
     };
   });
@@ -301,7 +322,13 @@ export function problemFromView(
     lateDelayKrwPerGpuHourHour: opts.lateDelayKrwPerGpuHourHour ?? DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR,
     deadlineMissGpuHours: opts.deadlineMissGpuHours ?? DEFAULT_DEADLINE_MISS_GPU_HOURS,
     poolShortfallKrwPerGpuHour: opts.poolShortfallKrwPerGpuHour ?? DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR,
-    queueWaitKrwPerGpuHourHour: opts.queueWaitKrwPerGpuHourHour ?? DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR,
+    // In the run's last RUN_END_DRAIN_HOURS, queued work waits at a late job's rate: jobs the plan
+    // does not know yet will be submitted before the end, and an hour a job waits now may be an
+    // hour of work left at the end.
+    queueWaitKrwPerGpuHourHour:
+      runEndMs - t0 <= RUN_END_DRAIN_HOURS * MS_PER_HOUR
+        ? (opts.lateDelayKrwPerGpuHourHour ?? DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR)
+        : (opts.queueWaitKrwPerGpuHourHour ?? DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR),
     busBelowFloorPenaltyKrwPerKwh:
       opts.busBelowFloorPenaltyKrwPerKwh ?? DEFAULT_BUS_BELOW_FLOOR_PENALTY_KRW_PER_KWH,
     overloadPenaltyKrwPerKw: opts.overloadPenaltyKrwPerKw,
@@ -363,7 +390,8 @@ export function workThatCannotFitLater(
     const { job, deadlineMs } = due[order[i]];
     remainingGpuHours += job.remainingGpuHours;
     insideGpuHours += out[order[i]];
-    const laterCapacityGpuHours = (poolGpuHoursPerHour * (deadlineMs - horizonEndMs)) / MS_PER_HOUR;
+    const laterCapacityGpuHours =
+      (poolGpuHoursPerHour * Math.max(0, deadlineMs - horizonEndMs)) / MS_PER_HOUR;
     let excess = remainingGpuHours - insideGpuHours - laterCapacityGpuHours;
     for (let j = 0; j <= i && excess > 1e-9; j++) {
       const at = order[j];
@@ -430,7 +458,8 @@ function depotInputs(view: StepView, f: HorizonFrame): DepotInput[] {
 /**
  * Data center k's training jobs over the horizon: where each may run, what it must get done in it;
  * and those submitted that finish in the first step, which the dispatch runs there (`pueNow`: the
- * PUE of that step).
+ * PUE of that step). `runEndMs`: when the pool stops working (`PlanOptions.finishWorkByRunEnd`;
+ * Infinity where it goes on).
  */
 function jobInputs(
   view: StepView,
@@ -438,6 +467,7 @@ function jobInputs(
   k: number,
   f: HorizonFrame,
   pueNow: number,
+  runEndMs: number,
 ): Pick<DatacenterInput, 'jobs' | 'finishingGpus' | 'finishingKw'> {
   const { t0, endMs, steps, dtMs } = f;
   const stepOf = (ms: number) => Math.round((ms - t0) / dtMs);
@@ -477,7 +507,8 @@ function jobInputs(
     if (job.deadlineMs > endMs) dueAfter.push({ job: input, deadlineMs: job.deadlineMs });
   }
   // Required: what the pool cannot fit at full speed. Preferred: what it cannot fit at the lowest
-  // cap's speed beside the new work expected meanwhile (DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR).
+  // cap's speed beside the new work expected meanwhile (DEFAULT_POOL_SHORTFALL_KRW_PER_GPU_HOUR), and
+  // before the run ends where that counts: work queued at the end is left undone.
   const required = workThatCannotFitLater(
     dueAfter,
     dueAfter.map((x) => x.job.requiredGpuHours),
@@ -488,7 +519,7 @@ function jobInputs(
     unit.layout.trainingGpus * throughputAtCap(unit.cfg, unit.cfg.gpu_power_cap_min);
   const arrivalGpuHoursPerHour = forecast.trainingArrivalGpuHoursPerHour?.(view, k) ?? 0;
   const preferred = workThatCannotFitLater(
-    dueAfter,
+    dueAfter.map((x) => ({ job: x.job, deadlineMs: Math.min(x.deadlineMs, runEndMs) })),
     required,
     Math.max(0, slowPoolGpuHoursPerHour - arrivalGpuHoursPerHour),
     endMs,

@@ -41,12 +41,24 @@ export function optimalForecast(d: District): Forecast {
   }
 }
 
-/** Model-predictive control on forecasts. */
-export function optimalStrategy(d: District, forecast: Forecast = optimalForecast(d)): PlannerStrategy {
+/**
+ * Model-predictive control on forecasts. `finishWorkByRunEnd` (default true): the training pool works
+ * until the run's end and no longer, so work is not left queued at the end (PlanOptions); false to
+ * plan as if the run went on, as the live controller does.
+ */
+export function optimalStrategy(
+  d: District,
+  forecast: Forecast = optimalForecast(d),
+  { finishWorkByRunEnd = true }: { finishWorkByRunEnd?: boolean } = {},
+): PlannerStrategy {
   return plannerStrategy(d, {
     name: 'optimal',
     forecast,
-    plan: { ...plannerDefaults(OPTIMAL_HORIZON_HOURS), moveBlocking: DEFAULT_MOVE_BLOCKING },
+    plan: {
+      ...plannerDefaults(OPTIMAL_HORIZON_HOURS),
+      moveBlocking: DEFAULT_MOVE_BLOCKING,
+      finishWorkByRunEnd,
+    },
     solve: {
       timeLimitS: OPTIMAL_TIME_LIMIT_S,
       handoverTimeLimitS: OPTIMAL_HANDOVER_TIME_LIMIT_S,

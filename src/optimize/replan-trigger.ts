@@ -35,9 +35,8 @@ export function replanReason(
   if (k + stepsToNext > s.steps) return 'the plan ends before the next re-plan';
   // A new month resets the month's peak the plan held import under.
   if (view.local.month !== planMonth) return 'a new billing month began';
-  for (const [di, dc] of view.datacenters.entries())
-    for (const js of dc.pending)
-      if (!s.jobGpus[di]?.has(js.job.id)) return `training job ${js.job.id} was submitted after the plan`;
+  const job = jobUnknownToPlan(view, s);
+  if (job !== undefined) return job;
   for (const [b, unit] of view.district.batteries.entries()) {
     const plannedKwh = s.batterySocKwh[b]?.[k - 1];
     if (plannedKwh === undefined) return `battery ${unit.id} is not in the plan`;
@@ -45,5 +44,13 @@ export function replanReason(
     if (offKwh > REPLAN_BATTERY_SOC_TOLERANCE_SHARE * unit.cfg.capacity_kwh)
       return `battery ${unit.id} is ${Math.round(offKwh)} kWh off its plan`;
   }
+  return undefined;
+}
+
+/** A sentence naming the first pending training job the plan `s` does not know, or undefined. */
+export function jobUnknownToPlan(view: StepView, s: Schedule): string | undefined {
+  for (const [di, dc] of view.datacenters.entries())
+    for (const js of dc.pending)
+      if (!s.jobGpus[di]?.has(js.job.id)) return `training job ${js.job.id} was submitted after the plan`;
   return undefined;
 }
