@@ -19,7 +19,7 @@ import { createProgress } from '../src/cli/progress.ts';
 
 // `npm run bench:optimize`: model size, build time, solve time and MIP gap for the reference
 // district's 24-hour horizon at 15 minutes and for scaled EV fleets over a 7-day horizon.
-// `--year` adds a year of `optimal` on the reference district beside `rules` (about 9 minutes on this 2-core machine: see docs/optimizer.md). `--emhass` runs only
+// `--year` adds a year of `optimal` on the reference district beside `rules` (about 8 minutes on this 2-core machine: see docs/optimizer.md). `--emhass` runs only
 // the EMHASS-shaped week (scenarios/emhass-week: 672 × 15 min, a battery, four deferrable loads), which
 // the default run includes too (seconds).
 
