@@ -41,7 +41,7 @@ describe('finishing work by the run’s end: the horizon', () => {
     d = prepareDistrict(scenario, { start: '2026-02-23', days: 6, baseDir });
   });
 
-  it('wants every job’s work inside a horizon that reaches the run’s end, and nothing more days before it', () => {
+  it('wants all the work inside a horizon that reaches the run’s end, and plans as if the run went on days before it', () => {
     const forecast = persistenceForecast(d);
     const endMs = timeAt(d.grid, d.grid.count);
     const lastDay = initialView(d, d.grid.count - 12 * STEPS_PER_HOUR);
