@@ -155,6 +155,13 @@ export const DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR = 3;
  */
 export const RUN_END_DRAIN_HOURS = 48;
 
+/** Whether `view` lies in its run's last RUN_END_DRAIN_HOURS and `opts` finishes work by the run's end. */
+export function inRunEndDrain(view: StepView, opts: Pick<PlanOptions, 'finishWorkByRunEnd'>): boolean {
+  const d = view.district;
+  const drainSteps = Math.round((RUN_END_DRAIN_HOURS * MS_PER_HOUR) / (d.grid.intervalMinutes * 60_000));
+  return opts.finishWorkByRunEnd === true && view.index + drainSteps >= d.grid.count;
+}
+
 /**
  * A bus below its floor ranks with service: discharging 1 kWh below it for one 15-minute step could
  * lower a ratcheted peak by 4 kW, ≈ 450,000 원 (below), so the penalty per kWh and step must be well
@@ -325,10 +332,9 @@ export function problemFromView(
     // In the run's last RUN_END_DRAIN_HOURS, queued work waits at a late job's rate: jobs the plan
     // does not know yet will be submitted before the end, and an hour a job waits now may be an
     // hour of work left at the end.
-    queueWaitKrwPerGpuHourHour:
-      runEndMs - t0 <= RUN_END_DRAIN_HOURS * MS_PER_HOUR
-        ? (opts.lateDelayKrwPerGpuHourHour ?? DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR)
-        : (opts.queueWaitKrwPerGpuHourHour ?? DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR),
+    queueWaitKrwPerGpuHourHour: inRunEndDrain(view, opts)
+      ? (opts.lateDelayKrwPerGpuHourHour ?? DEFAULT_LATE_DELAY_KRW_PER_GPU_HOUR_HOUR)
+      : (opts.queueWaitKrwPerGpuHourHour ?? DEFAULT_QUEUE_WAIT_KRW_PER_GPU_HOUR_HOUR),
     busBelowFloorPenaltyKrwPerKwh:
       opts.busBelowFloorPenaltyKrwPerKwh ?? DEFAULT_BUS_BELOW_FLOOR_PENALTY_KRW_PER_KWH,
     overloadPenaltyKrwPerKw: opts.overloadPenaltyKrwPerKw,

@@ -6,7 +6,7 @@ import { noneStrategy } from '../strategy/none.ts';
 import { MS_PER_HOUR } from '../model/time.ts';
 import { solveHorizon, type Schedule } from './build.ts';
 import { WarmBasis } from './warm-basis.ts';
-import { problemFromView, DEFAULT_PLAN_OPTIONS, RUN_END_DRAIN_HOURS, type PlanOptions } from './horizon.ts';
+import { problemFromView, DEFAULT_PLAN_OPTIONS, inRunEndDrain, type PlanOptions } from './horizon.ts';
 import type { Forecast } from '../forecast/planner-standin.ts';
 import type { SolveOptions } from './highs.ts';
 import { busMustChargeKw, evMustChargeKw, shedFlexibleLoads } from './peak-hold.ts';
@@ -53,7 +53,6 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
     1,
     Math.round((o.replanEveryHours * MS_PER_HOUR) / (d.grid.intervalMinutes * 60_000)),
   );
-  const drainSteps = Math.round((RUN_END_DRAIN_HOURS * MS_PER_HOUR) / (d.grid.intervalMinutes * 60_000));
   const counters = {
     solves: 0,
     fallbacks: 0,
@@ -94,13 +93,7 @@ export function plannerStrategy(d: District, o: PlannerOptions): PlannerStrategy
       // In a run's last RUN_END_DRAIN_HOURS a job submitted since the plan is planned at once: an
       // hour it waits for the next re-plan may be an hour of its work left at the end
       // (finishWorkByRunEnd).
-      if (
-        !due &&
-        plan.finishWorkByRunEnd &&
-        schedule &&
-        view.index + drainSteps >= view.district.grid.count &&
-        jobUnknownToPlan(view, schedule) !== undefined
-      )
+      if (!due && schedule && inRunEndDrain(view, plan) && jobUnknownToPlan(view, schedule) !== undefined)
         due = true;
       // Never twice in a row: the plan in force must come from the last re-plan that was due.
       if (
